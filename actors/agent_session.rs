@@ -1,0 +1,366 @@
+//! `AgentSession`: one actor per connected agent desk (a WebSocket).
+//!
+//! It translates the desk protocol of API.md into bus events: presence, accept and reject go
+//! to the dispatcher; replies, typing and wrap-up go to the customer's session. It forwards
+//! everything published on `agent.{id}` (offers, assignments, messages) to the desk. A newer
+//! desk of the same agent replaces an older one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web_actors::ws;
+use serde::{Deserialize, Serialize};
+
+use super::customer_session::SessionCommand;
+use super::dispatcher::DispatchEvent;
+use super::{agent_route, dispatch_route, session_route};
+use crate::bus::{publish_json, Bus, Delivery, Route};
+use crate::domain::{Agent, AgentStatus, ConversationId, CustomerId, MessageText, Resolution, TaskId};
+use crate::store::Store;
+use crate::telemetry::Metrics;
+use crate::views::{parse_ws_command, CustomerCard, MessageView, WsError};
+
+/// How often the server pings the desk.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+/// A desk silent for this long is considered gone.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What the desk receives (bus route `agent.{id}`); the JSON is the agent WebSocket protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentEvent {
+    /// A task is offered; accept or reject before it expires.
+    Offer {
+        task_id: TaskId,
+        conversation_id: ConversationId,
+        priority: i32,
+        skills: Vec<String>,
+        customer: CustomerCard,
+        intent: Option<String>,
+        summary: String,
+        expires_in_ms: u64,
+    },
+    /// The offer is gone (expired, rejected, taken by someone else).
+    OfferRevoked { task_id: TaskId },
+    /// The conversation is now the agent's, with everything said so far.
+    Assigned {
+        task_id: TaskId,
+        conversation_id: ConversationId,
+        customer: CustomerCard,
+        history: Vec<MessageView>,
+    },
+    /// A message in one of the agent's conversations.
+    Message(MessageView),
+    /// A conversation was closed.
+    WrappedUp { conversation_id: ConversationId, resolution: Resolution },
+    /// A newer desk of this agent connected; older ones close.
+    Replaced { connection_id: String },
+    /// Something the agent asked for could not be done.
+    Error { code: String, message: String },
+}
+
+impl AgentEvent {
+    /// An error event.
+    pub fn error(code: &str, message: &str) -> Self {
+        AgentEvent::Error { code: code.to_owned(), message: message.to_owned() }
+    }
+}
+
+/// What the desk sends.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum AgentCommand {
+    Status { status: AgentStatus },
+    Accept { task_id: TaskId },
+    Reject { task_id: TaskId },
+    Message { conversation_id: ConversationId, text: String },
+    Typing { conversation_id: ConversationId },
+    WrapUp { conversation_id: ConversationId, resolution: Resolution },
+}
+
+const COMMAND_TYPES: [&str; 6] = ["status", "accept", "reject", "message", "typing", "wrap_up"];
+
+/// Conversation the desk restores on connect.
+#[derive(Debug, Serialize)]
+struct OpenConversation {
+    conversation_id: ConversationId,
+    task_id: Option<TaskId>,
+    customer: CustomerCard,
+    history: Vec<MessageView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename = "hello")]
+struct Hello<'a> {
+    agent_id: &'a str,
+    name: &'a str,
+    status: AgentStatus,
+    skills: &'a [crate::domain::Skill],
+    conversations: Vec<OpenConversation>,
+}
+
+/// The actor behind one agent desk WebSocket.
+pub struct AgentSession {
+    agent: Agent,
+    connection_id: String,
+    status: AgentStatus,
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    metrics: Arc<Metrics>,
+    /// Conversations this agent owns → their customer (to address the customer's session).
+    conversations: HashMap<ConversationId, CustomerId>,
+    heartbeat: Instant,
+}
+
+impl AgentSession {
+    /// A session for an authenticated agent.
+    pub fn new(agent: Agent, store: Arc<dyn Store>, bus: Arc<dyn Bus>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            agent,
+            connection_id: uuid::Uuid::new_v4().to_string(),
+            status: AgentStatus::Offline,
+            store,
+            bus,
+            metrics,
+            conversations: HashMap::new(),
+            heartbeat: Instant::now(),
+        }
+    }
+
+    fn send_json<T: Serialize>(ctx: &mut ws::WebsocketContext<Self>, value: &T) {
+        match serde_json::to_string(value) {
+            Ok(text) => ctx.text(text),
+            Err(error) => tracing::error!(%error, "Encoding a desk event failed."),
+        }
+    }
+
+    /// Publishes in order: the actor waits for each publish before handling the next frame.
+    fn publish<T: Serialize + 'static>(&mut self, ctx: &mut ws::WebsocketContext<Self>, route: Route, event: T) {
+        let bus = Arc::clone(&self.bus);
+        ctx.wait(
+            async move {
+                if let Err(error) = publish_json(bus.as_ref(), &route, &event).await {
+                    tracing::warn!(?route, %error, "Publishing a desk event failed.");
+                }
+            }
+            .into_actor(self),
+        );
+    }
+
+    fn state_event(&self) -> DispatchEvent {
+        DispatchEvent::AgentState {
+            agent_id: self.agent.id.clone(),
+            name: self.agent.display_name.clone(),
+            connection_id: self.connection_id.clone(),
+            status: self.status,
+            skills: self.agent.skills.clone(),
+            languages: self.agent.languages.clone(),
+            capacity: self.agent.capacity,
+            active: self.conversations.keys().cloned().collect(),
+        }
+    }
+
+    fn handle_command(&mut self, ctx: &mut ws::WebsocketContext<Self>, command: AgentCommand) {
+        let agent_id = self.agent.id.clone();
+        match command {
+            AgentCommand::Status { status } => {
+                self.status = status;
+                let event = self.state_event();
+                self.publish(ctx, dispatch_route(), event);
+                Self::send_json(ctx, &serde_json::json!({"type": "status", "status": status}));
+            }
+            AgentCommand::Accept { task_id } => {
+                self.publish(ctx, dispatch_route(), DispatchEvent::Accept { task_id, agent_id });
+            }
+            AgentCommand::Reject { task_id } => {
+                self.publish(ctx, dispatch_route(), DispatchEvent::Reject { task_id, agent_id });
+            }
+            AgentCommand::Message { conversation_id, text } => {
+                let text = match MessageText::parse(&text) {
+                    Ok(text) => text,
+                    Err(e) => return Self::send_json(ctx, &WsError::new("invalid_request", &e.to_string())),
+                };
+                let Some(customer_id) = self.conversations.get(&conversation_id).cloned() else {
+                    return Self::send_json(ctx, &WsError::new("not_owner", "This conversation is not assigned to you."));
+                };
+                let route = session_route(&customer_id);
+                self.publish(ctx, route, SessionCommand::AgentMessage { customer_id, conversation_id, agent_id, text });
+            }
+            AgentCommand::Typing { conversation_id } => {
+                if let Some(customer_id) = self.conversations.get(&conversation_id).cloned() {
+                    let route = session_route(&customer_id);
+                    self.publish(ctx, route, SessionCommand::AgentTyping { customer_id, conversation_id, agent_id });
+                }
+            }
+            AgentCommand::WrapUp { conversation_id, resolution } => {
+                let Some(customer_id) = self.conversations.get(&conversation_id).cloned() else {
+                    return Self::send_json(ctx, &WsError::new("not_owner", "This conversation is not assigned to you."));
+                };
+                let route = session_route(&customer_id);
+                self.publish(ctx, route, SessionCommand::WrapUp { customer_id, conversation_id, agent_id, resolution });
+            }
+        }
+    }
+
+    /// Loads the agent's open conversations and subscribes to `agent.{id}`, then greets.
+    fn connect(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        let store = Arc::clone(&self.store);
+        let bus = Arc::clone(&self.bus);
+        let agent_id = self.agent.id.clone();
+        ctx.wait(
+            async move {
+                // Subscribe first so nothing published while we load is missed.
+                let deliveries = bus.subscribe(&format!("agent.{agent_id}")).await?;
+                let mut open = Vec::new();
+                for conversation in store.agent_conversations(&agent_id).await? {
+                    let Some(customer) = store.customer(&conversation.customer_id).await? else { continue };
+                    let history = store.conversation_messages(&conversation.id).await?;
+                    let task = store.open_task_for(&conversation.id).await?;
+                    open.push(OpenConversation {
+                        conversation_id: conversation.id,
+                        task_id: task.map(|t| t.id),
+                        customer: CustomerCard::from(&customer),
+                        history: history.iter().map(MessageView::from).collect(),
+                    });
+                }
+                anyhow::Ok((deliveries, open))
+            }
+            .into_actor(self)
+            .map(|result, act, ctx| match result {
+                Ok((deliveries, open)) => {
+                    ctx.add_stream(deliveries);
+                    for c in &open {
+                        act.conversations.insert(c.conversation_id.clone(), c.customer.id.clone());
+                    }
+                    Self::send_json(
+                        ctx,
+                        &Hello {
+                            agent_id: act.agent.id.as_str(),
+                            name: &act.agent.display_name,
+                            status: act.status,
+                            skills: &act.agent.skills,
+                            conversations: open,
+                        },
+                    );
+                    let replaced = AgentEvent::Replaced { connection_id: act.connection_id.clone() };
+                    act.publish(ctx, agent_route(&act.agent.id), replaced);
+                }
+                Err(error) => {
+                    tracing::error!(error = ?error, "Could not open an agent desk session.");
+                    Self::send_json(ctx, &WsError::new("not_ready", "The desk could not load; retrying helps."));
+                    ctx.stop();
+                }
+            }),
+        );
+    }
+}
+
+impl Actor for AgentSession {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.metrics.connected_agents.inc();
+        ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| {
+            if act.heartbeat.elapsed() > CLIENT_TIMEOUT {
+                tracing::info!(agent = %act.agent.username, "Agent desk timed out.");
+                ctx.stop();
+                return;
+            }
+            ctx.ping(b"");
+        });
+        self.connect(ctx);
+    }
+
+    fn stopping(&mut self, _: &mut Self::Context) -> Running {
+        // Fire and forget: the actor is going away. The dispatcher withdraws this desk's
+        // offers so they are re-offered to someone else.
+        let bus = Arc::clone(&self.bus);
+        let event = DispatchEvent::AgentDisconnected {
+            agent_id: self.agent.id.clone(),
+            connection_id: self.connection_id.clone(),
+        };
+        actix::spawn(async move {
+            if let Err(error) = publish_json(bus.as_ref(), &dispatch_route(), &event).await {
+                tracing::warn!(%error, "Could not report an agent disconnect.");
+            }
+        });
+        Running::Stop
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.metrics.connected_agents.dec();
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
+    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        self.heartbeat = Instant::now();
+        match item {
+            Ok(ws::Message::Text(text)) => match parse_ws_command::<AgentCommand>(&text, &COMMAND_TYPES) {
+                Ok(command) => self.handle_command(ctx, command),
+                Err(error) => Self::send_json(ctx, &error),
+            },
+            Ok(ws::Message::Ping(bytes)) => ctx.pong(&bytes),
+            Ok(ws::Message::Pong(_)) => {}
+            Ok(ws::Message::Binary(_)) => {
+                Self::send_json(ctx, &WsError::new("unsupported", "Send JSON text frames."));
+            }
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Ok(ws::Message::Continuation(_) | ws::Message::Nop) => {}
+            Err(error) => {
+                tracing::info!(%error, "Agent desk protocol error; closing.");
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl StreamHandler<Delivery> for AgentSession {
+    fn handle(&mut self, delivery: Delivery, ctx: &mut Self::Context) {
+        let event = delivery.json::<AgentEvent>();
+        // Topic copies for a live desk: settle at once; the desk re-syncs from the store on
+        // reconnect (hello), so nothing is lost if this connection dies.
+        actix::spawn(async move {
+            if let Err(error) = delivery.ack().await {
+                tracing::debug!(%error, "Ack of a desk event failed.");
+            }
+        });
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => return tracing::warn!(%error, "Dropped an undecodable desk event."),
+        };
+        match &event {
+            AgentEvent::Replaced { connection_id } => {
+                if *connection_id != self.connection_id {
+                    Self::send_json(ctx, &WsError::new("replaced", "This desk was opened in another window."));
+                    ctx.close(Some(ws::CloseReason {
+                        code: ws::CloseCode::Policy,
+                        description: Some("replaced by a newer desk".to_owned()),
+                    }));
+                    ctx.stop();
+                }
+                return;
+            }
+            AgentEvent::Assigned { conversation_id, customer, .. } => {
+                self.conversations.insert(conversation_id.clone(), customer.id.clone());
+                let event = self.state_event();
+                self.publish(ctx, dispatch_route(), event);
+            }
+            AgentEvent::WrappedUp { conversation_id, .. } => {
+                self.conversations.remove(conversation_id);
+            }
+            _ => {}
+        }
+        Self::send_json(ctx, &event);
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        // The bus ended (shutdown): close the desk so it reconnects elsewhere.
+        ctx.stop();
+    }
+}

@@ -1,0 +1,677 @@
+//! `CustomerSession`: one actor per active customer, whatever channel they write on.
+//!
+//! It persists every customer message before acknowledging it, runs the bot while no agent
+//! owns the conversation, hands off to the dispatcher, bridges agent ⇄ customer, and closes
+//! the conversation at wrap-up. Its state is a cache of the store: an idle session is
+//! passivated (stopped) and a crashed or passivated one is rebuilt from the store on the next
+//! message. Messages to one session are handled strictly one at a time (`AtomicResponse`), so
+//! a customer's messages are processed in order.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::agent_session::AgentEvent;
+use super::dispatcher::DispatchEvent;
+use super::{agent_route, customer_route, dispatch_route};
+use crate::bot::{Bot, BotTurn, Handoff};
+use crate::bus::{publish_json, Bus, Route};
+use crate::domain::{
+    AgentId, Channel, ClientId, Conversation, ConversationId, ConversationStatus, Customer,
+    CustomerId, Language, Message, MessageId, MessageText, Priority, Resolution, Sender, Task,
+    TaskId, TaskStatus, Tier,
+};
+use crate::store::{Inserted, Store, StoreError};
+use crate::telemetry::Metrics;
+use crate::views::{CustomerCard, MessageView};
+
+/// What a session needs from the rest of the node.
+pub struct SessionDeps {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub bot: Arc<dyn Bot>,
+    pub metrics: Arc<Metrics>,
+    /// Idle time before passivation.
+    pub idle_timeout: Duration,
+}
+
+/// A customer message arriving from a channel edge, already validated.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Accepted, SessionError>")]
+pub struct Inbound {
+    pub channel: Channel,
+    /// The customer's idempotency key (web/app `client_id`).
+    pub client_id: Option<ClientId>,
+    /// The provider's unique message id; `(channel, external_id)` is stored once.
+    pub external_id: String,
+    pub text: MessageText,
+}
+
+/// The answer to an [`Inbound`]: the message is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    /// True when this was a repeat of an already stored message.
+    pub duplicate: bool,
+}
+
+/// Why a session could not take a message.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("unknown customer {0}")]
+    UnknownCustomer(CustomerId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the session is overloaded; retry")]
+    Busy,
+}
+
+/// Commands for a session from agents and the dispatcher (bus route `session.{customer}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Message)]
+#[rtype(result = "Result<(), SessionError>")]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionCommand {
+    /// The dispatcher assigned the conversation's task to an agent.
+    AgentAssigned {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        task_id: TaskId,
+        agent_id: AgentId,
+        agent_name: String,
+    },
+    /// An agent wrote to the customer.
+    AgentMessage {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+        text: MessageText,
+    },
+    /// An agent is typing.
+    AgentTyping {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+    },
+    /// An agent closed the conversation.
+    WrapUp {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+        resolution: Resolution,
+    },
+}
+
+impl SessionCommand {
+    /// The customer whose session handles this command.
+    pub fn customer_id(&self) -> &CustomerId {
+        match self {
+            SessionCommand::AgentAssigned { customer_id, .. }
+            | SessionCommand::AgentMessage { customer_id, .. }
+            | SessionCommand::AgentTyping { customer_id, .. }
+            | SessionCommand::WrapUp { customer_id, .. } => customer_id,
+        }
+    }
+}
+
+/// What a customer's open connections receive (bus route `customer.{customer}`); the JSON is
+/// the customer WebSocket protocol of API.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CustomerEvent {
+    /// A message in the customer's conversation (including their own, echoed to every device).
+    Message(MessageView),
+    /// An agent is typing.
+    Typing { from: Sender },
+}
+
+type Registry = Arc<Mutex<HashMap<CustomerId, Addr<CustomerSession>>>>;
+
+/// Finds or starts the session actor of a customer on this node.
+#[derive(Clone)]
+pub struct SessionRouter {
+    deps: Arc<SessionDeps>,
+    registry: Registry,
+}
+
+impl SessionRouter {
+    /// A router with no sessions yet.
+    pub fn new(deps: SessionDeps) -> Self {
+        Self {
+            deps: Arc::new(deps),
+            registry: Arc::default(),
+        }
+    }
+
+    fn session(&self, customer: &CustomerId) -> Addr<CustomerSession> {
+        let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(addr) = registry.get(customer).filter(|a| a.connected()) {
+            return addr.clone();
+        }
+        let addr = CustomerSession {
+            customer_id: customer.clone(),
+            deps: Arc::clone(&self.deps),
+            registry: Arc::clone(&self.registry),
+            state: None,
+            last_activity: Instant::now(),
+        }
+        .start();
+        registry.insert(customer.clone(), addr.clone());
+        addr
+    }
+
+    async fn deliver<M>(&self, customer: &CustomerId, msg: M) -> Result<M::Result, SessionError>
+    where
+        M: actix::Message + Send + Clone + 'static,
+        M::Result: Send,
+        CustomerSession: Handler<M>,
+    {
+        // A session may stop (passivation) between lookup and send; then start a fresh one.
+        for _ in 0..3 {
+            match self.session(customer).send(msg.clone()).await {
+                Ok(result) => return Ok(result),
+                Err(MailboxError::Closed) => continue,
+                Err(MailboxError::Timeout) => return Err(SessionError::Busy),
+            }
+        }
+        Err(SessionError::Busy)
+    }
+
+    /// Hands a customer message to the customer's session; returns once it is stored.
+    pub async fn inbound(
+        &self,
+        customer: &CustomerId,
+        inbound: Inbound,
+    ) -> Result<Accepted, SessionError> {
+        self.deliver(customer, inbound).await?
+    }
+
+    /// Hands a command to the customer's session.
+    pub async fn command(&self, command: SessionCommand) -> Result<(), SessionError> {
+        let customer = command.customer_id().clone();
+        self.deliver(&customer, command).await?
+    }
+
+    /// Session actors alive on this node.
+    pub fn active(&self) -> usize {
+        self.registry.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Consumes `session.#` from the bus and forwards each command to its session, until the
+    /// bus ends. Runs for the life of the node.
+    pub async fn run_command_listener(self) -> anyhow::Result<()> {
+        let mut deliveries = self.deps.bus.subscribe("session.#").await?;
+        while let Some(delivery) = deliveries.next().await {
+            let command = match delivery.json::<SessionCommand>() {
+                Ok(command) => command,
+                Err(error) => {
+                    tracing::warn!(%error, "Dropped an undecodable session command.");
+                    delivery.ack().await?;
+                    continue;
+                }
+            };
+            match self.command(command).await {
+                Ok(()) => delivery.ack().await?,
+                Err(error) => {
+                    tracing::error!(%error, "A session command failed; it will be retried.");
+                    delivery.nack(true).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The actor. Its `state` is loaded lazily from the store and cached until passivation.
+pub struct CustomerSession {
+    customer_id: CustomerId,
+    deps: Arc<SessionDeps>,
+    registry: Registry,
+    state: Option<SessionState>,
+    last_activity: Instant,
+}
+
+impl Actor for CustomerSession {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.deps.metrics.active_sessions.inc();
+        // Passivation check: a few times per idle period, stop if nothing happened.
+        let every = (self.deps.idle_timeout / 4).max(Duration::from_millis(25));
+        ctx.run_interval(every, |act, ctx| {
+            if act.last_activity.elapsed() >= act.deps.idle_timeout {
+                tracing::debug!(customer = %act.customer_id, "Passivating idle session.");
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopped(&mut self, ctx: &mut Self::Context) {
+        self.deps.metrics.active_sessions.dec();
+        let me = ctx.address();
+        let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        if registry.get(&self.customer_id) == Some(&me) {
+            registry.remove(&self.customer_id);
+        }
+    }
+}
+
+impl CustomerSession {
+    /// Runs `work` on the session state (loading it first if needed), one message at a time.
+    fn atomically<R, F>(&mut self, work: F) -> AtomicResponse<Self, Result<R, SessionError>>
+    where
+        R: 'static,
+        F: for<'a> FnOnce(
+                &'a mut SessionState,
+                &'a SessionDeps,
+            ) -> futures_util::future::LocalBoxFuture<'a, Result<R, SessionError>>
+            + 'static,
+    {
+        self.last_activity = Instant::now();
+        let deps = Arc::clone(&self.deps);
+        let customer_id = self.customer_id.clone();
+        let cached = self.state.take();
+        AtomicResponse::new(Box::pin(
+            async move {
+                let mut state = match cached {
+                    Some(state) => state,
+                    None => match SessionState::load(&deps, &customer_id).await {
+                        Ok(state) => state,
+                        Err(e) => return (None, Err(e)),
+                    },
+                };
+                let result = work(&mut state, &deps).await;
+                (Some(state), result)
+            }
+            .into_actor(self)
+            .map(|(state, result), act, _| {
+                act.state = state;
+                act.last_activity = Instant::now();
+                result
+            }),
+        ))
+    }
+}
+
+impl Handler<Inbound> for CustomerSession {
+    type Result = AtomicResponse<Self, Result<Accepted, SessionError>>;
+
+    fn handle(&mut self, msg: Inbound, _: &mut Self::Context) -> Self::Result {
+        self.atomically(move |state, deps| Box::pin(state.inbound(deps, msg)))
+    }
+}
+
+impl Handler<SessionCommand> for CustomerSession {
+    type Result = AtomicResponse<Self, Result<(), SessionError>>;
+
+    fn handle(&mut self, msg: SessionCommand, _: &mut Self::Context) -> Self::Result {
+        self.atomically(move |state, deps| Box::pin(state.command(deps, msg)))
+    }
+}
+
+/// Texts Switchboard itself says to customers.
+fn system_text(language: Language, zh: &str, en: &str) -> String {
+    match language {
+        Language::Zh => zh.to_owned(),
+        Language::En => en.to_owned(),
+    }
+}
+
+/// The session's view of the store.
+struct SessionState {
+    customer: Customer,
+    conversation: Option<Conversation>,
+    /// Language of the customer's latest message (system texts use it).
+    language: Language,
+}
+
+impl SessionState {
+    async fn load(deps: &SessionDeps, id: &CustomerId) -> Result<Self, SessionError> {
+        let customer = deps
+            .store
+            .customer(id)
+            .await?
+            .ok_or_else(|| SessionError::UnknownCustomer(id.clone()))?;
+        let conversation = deps.store.open_conversation(id).await?;
+        let mut language = Language::Zh;
+        if let Some(c) = &conversation {
+            let messages = deps.store.conversation_messages(&c.id).await?;
+            if let Some(last) = messages.iter().rev().find(|m| m.from == Sender::Customer) {
+                language = Language::detect(&last.text);
+            }
+        }
+        Ok(Self {
+            customer,
+            conversation,
+            language,
+        })
+    }
+
+    /// The open conversation, opening one on `channel` if there is none.
+    async fn ensure_conversation(
+        &mut self,
+        deps: &SessionDeps,
+        channel: Channel,
+    ) -> Result<Conversation, SessionError> {
+        if let Some(c) = &self.conversation {
+            return Ok(c.clone());
+        }
+        let conversation = Conversation {
+            id: ConversationId::generate(),
+            customer_id: self.customer.id.clone(),
+            status: ConversationStatus::Bot,
+            last_channel: channel,
+            agent_id: None,
+            bot_state: serde_json::json!({}),
+            opened_at: Utc::now(),
+            closed_at: None,
+            resolution: None,
+        };
+        let conversation = match deps.store.insert_conversation(&conversation).await {
+            Ok(()) => conversation,
+            // Another node opened one first (only possible during a shard hand-over).
+            Err(StoreError::Conflict(_)) => deps
+                .store
+                .open_conversation(&self.customer.id)
+                .await?
+                .ok_or_else(|| StoreError::Conflict("open conversation vanished".to_owned()))?,
+            Err(e) => return Err(e.into()),
+        };
+        self.conversation = Some(conversation.clone());
+        Ok(conversation)
+    }
+
+    async fn inbound(&mut self, deps: &SessionDeps, msg: Inbound) -> Result<Accepted, SessionError> {
+        let mut conversation = self.ensure_conversation(deps, msg.channel).await?;
+        let message = Message {
+            id: MessageId::generate(),
+            conversation_id: conversation.id.clone(),
+            customer_id: self.customer.id.clone(),
+            channel: msg.channel,
+            from: Sender::Customer,
+            text: msg.text.as_str().to_owned(),
+            client_id: msg.client_id.as_ref().map(|c| c.as_str().to_owned()),
+            external_id: Some(msg.external_id.clone()),
+            agent_id: None,
+            sent_at: Utc::now(),
+        };
+        // Persist before anything else: from here on the message is accepted.
+        let stored = match deps.store.insert_message(&message).await? {
+            Inserted::Duplicate(existing) => {
+                return Ok(Accepted {
+                    message_id: existing.id,
+                    conversation_id: existing.conversation_id,
+                    duplicate: true,
+                })
+            }
+            Inserted::New(stored) => stored,
+        };
+        deps.metrics
+            .messages_in
+            .with_label_values(&[msg.channel.as_str()])
+            .inc();
+        let accepted = Accepted {
+            message_id: stored.id.clone(),
+            conversation_id: stored.conversation_id.clone(),
+            duplicate: false,
+        };
+        self.language = Language::detect(&stored.text);
+        conversation.last_channel = msg.channel;
+        // What follows (echo, bot, hand-off) must not turn an accepted message into an error:
+        // failures are logged, and the conversation stays consistent in the store.
+        if let Err(error) = self.after_customer_message(deps, &mut conversation, &stored).await {
+            tracing::error!(customer = %self.customer.id, error = ?error, "Processing an accepted message failed.");
+        }
+        self.conversation = Some(conversation);
+        Ok(accepted)
+    }
+
+    async fn after_customer_message(
+        &mut self,
+        deps: &SessionDeps,
+        conversation: &mut Conversation,
+        stored: &Message,
+    ) -> Result<(), SessionError> {
+        self.publish_to_customer(deps, stored).await;
+        match conversation.status {
+            ConversationStatus::Assigned => {
+                if let Some(agent) = &conversation.agent_id {
+                    publish(deps, &agent_route(agent), &AgentEvent::Message(stored.into())).await;
+                }
+            }
+            ConversationStatus::Queued | ConversationStatus::Closed => {}
+            ConversationStatus::Bot => {
+                let reply = deps.bot.respond(&BotTurn {
+                    text: &stored.text,
+                    language: self.language,
+                    tier: self.customer.tier,
+                    state: &conversation.bot_state,
+                });
+                conversation.bot_state = reply.state;
+                self.say(deps, conversation, Sender::Bot, reply.text, None).await?;
+                if let Some(handoff) = reply.handoff {
+                    self.hand_off(deps, conversation, handoff).await?;
+                }
+            }
+        }
+        deps.store.update_conversation(conversation).await?;
+        Ok(())
+    }
+
+    /// Creates the task for a hand-off and tells the dispatcher.
+    async fn hand_off(
+        &mut self,
+        deps: &SessionDeps,
+        conversation: &mut Conversation,
+        handoff: Handoff,
+    ) -> Result<(), SessionError> {
+        let mut priority = Priority::STANDARD.0;
+        if self.customer.tier == Tier::Vip {
+            priority += Priority::VIP_BONUS;
+        }
+        if handoff.urgent {
+            priority += Priority::URGENT_BONUS;
+        }
+        let task = Task {
+            id: TaskId::generate(),
+            conversation_id: conversation.id.clone(),
+            customer_id: self.customer.id.clone(),
+            channel: conversation.last_channel,
+            language: self.language,
+            required_skills: handoff.required_skills,
+            priority: Priority(priority),
+            intent: handoff.intent,
+            summary: handoff.summary,
+            status: TaskStatus::Waiting,
+            agent_id: None,
+            created_at: Utc::now(),
+            assigned_at: None,
+        };
+        let task = deps.store.insert_task(&task).await?.into_inner();
+        conversation.status = ConversationStatus::Queued;
+        deps.store.update_conversation(conversation).await?;
+        publish(
+            deps,
+            &dispatch_route(),
+            &DispatchEvent::TaskCreated {
+                task,
+                customer: CustomerCard::from(&self.customer),
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    async fn command(&mut self, deps: &SessionDeps, command: SessionCommand) -> Result<(), SessionError> {
+        let Some(mut conversation) = self.conversation.clone() else {
+            tracing::warn!(customer = %self.customer.id, ?command, "Command for a customer without an open conversation.");
+            return self.reject_stale(deps, command).await;
+        };
+        match command {
+            SessionCommand::AgentAssigned { conversation_id, task_id, agent_id, agent_name, .. } => {
+                if conversation_id != conversation.id {
+                    return self
+                        .reject_stale(deps, SessionCommand::AgentAssigned {
+                            customer_id: self.customer.id.clone(),
+                            conversation_id,
+                            task_id,
+                            agent_id,
+                            agent_name,
+                        })
+                        .await;
+                }
+                conversation.status = ConversationStatus::Assigned;
+                conversation.agent_id = Some(agent_id.clone());
+                deps.store.update_conversation(&conversation).await?;
+                let notice = system_text(
+                    self.language,
+                    &format!("客服 {agent_name} 已加入会话，将为您继续服务。"),
+                    &format!("{agent_name} joined the conversation."),
+                );
+                self.say(deps, &conversation, Sender::System, notice, None).await?;
+                let history = deps.store.conversation_messages(&conversation.id).await?;
+                publish(
+                    deps,
+                    &agent_route(&agent_id),
+                    &AgentEvent::Assigned {
+                        task_id,
+                        conversation_id: conversation.id.clone(),
+                        customer: CustomerCard::from(&self.customer),
+                        history: history.iter().map(MessageView::from).collect(),
+                    },
+                )
+                .await;
+            }
+            SessionCommand::AgentMessage { conversation_id, agent_id, text, .. } => {
+                if !owned_by(&conversation, &conversation_id, &agent_id) {
+                    publish(deps, &agent_route(&agent_id), &AgentEvent::error("not_owner", "This conversation is not assigned to you.")).await;
+                    return Ok(());
+                }
+                let message = self
+                    .say(deps, &conversation, Sender::Agent, text.as_str().to_owned(), Some(agent_id.clone()))
+                    .await?;
+                publish(deps, &agent_route(&agent_id), &AgentEvent::Message((&message).into())).await;
+            }
+            SessionCommand::AgentTyping { conversation_id, agent_id, .. } => {
+                if owned_by(&conversation, &conversation_id, &agent_id) {
+                    publish(deps, &customer_route(&self.customer.id), &CustomerEvent::Typing { from: Sender::Agent }).await;
+                }
+            }
+            SessionCommand::WrapUp { conversation_id, agent_id, resolution, .. } => {
+                if !owned_by(&conversation, &conversation_id, &agent_id) {
+                    publish(deps, &agent_route(&agent_id), &AgentEvent::error("not_owner", "This conversation is not assigned to you.")).await;
+                    return Ok(());
+                }
+                self.close(deps, &mut conversation, &agent_id, resolution).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn close(
+        &mut self,
+        deps: &SessionDeps,
+        conversation: &mut Conversation,
+        agent_id: &AgentId,
+        resolution: Resolution,
+    ) -> Result<(), SessionError> {
+        let notice = system_text(
+            self.language,
+            "本次会话已结束，感谢您的耐心。如有新的问题，随时给我们留言。",
+            "This conversation has been closed. Thank you! Write any time if you need more help.",
+        );
+        self.say(deps, conversation, Sender::System, notice, None).await?;
+        conversation.status = ConversationStatus::Closed;
+        conversation.closed_at = Some(Utc::now());
+        conversation.resolution = Some(resolution);
+        deps.store.update_conversation(conversation).await?;
+        if let Some(task) = deps.store.open_task_for(&conversation.id).await? {
+            deps.store.finish_task(&task.id, TaskStatus::Completed).await?;
+        }
+        self.conversation = None;
+        publish(
+            deps,
+            &agent_route(agent_id),
+            &AgentEvent::WrappedUp { conversation_id: conversation.id.clone(), resolution },
+        )
+        .await;
+        publish(
+            deps,
+            &dispatch_route(),
+            &DispatchEvent::ConversationClosed {
+                agent_id: agent_id.clone(),
+                conversation_id: conversation.id.clone(),
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    /// A command that no longer matches the open conversation: tell the agent and, for an
+    /// assignment, free the agent's capacity again.
+    async fn reject_stale(&mut self, deps: &SessionDeps, command: SessionCommand) -> Result<(), SessionError> {
+        match command {
+            SessionCommand::AgentAssigned { agent_id, conversation_id, .. } => {
+                publish(deps, &dispatch_route(), &DispatchEvent::ConversationClosed { agent_id, conversation_id }).await;
+            }
+            SessionCommand::AgentMessage { agent_id, .. } | SessionCommand::WrapUp { agent_id, .. } => {
+                publish(deps, &agent_route(&agent_id), &AgentEvent::error("conversation_closed", "This conversation is already closed.")).await;
+            }
+            SessionCommand::AgentTyping { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Stores a message from the bot, an agent or the system and sends it to the customer.
+    async fn say(
+        &self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        from: Sender,
+        text: String,
+        agent_id: Option<AgentId>,
+    ) -> Result<Message, SessionError> {
+        let message = Message {
+            id: MessageId::generate(),
+            conversation_id: conversation.id.clone(),
+            customer_id: self.customer.id.clone(),
+            channel: conversation.last_channel,
+            from,
+            text,
+            client_id: None,
+            external_id: None,
+            agent_id,
+            sent_at: Utc::now(),
+        };
+        let message = deps.store.insert_message(&message).await?.into_inner();
+        deps.metrics
+            .messages_out
+            .with_label_values(&[message.channel.as_str()])
+            .inc();
+        self.publish_to_customer(deps, &message).await;
+        Ok(message)
+    }
+
+    async fn publish_to_customer(&self, deps: &SessionDeps, message: &Message) {
+        publish(deps, &customer_route(&self.customer.id), &CustomerEvent::Message(message.into())).await;
+    }
+}
+
+fn owned_by(conversation: &Conversation, id: &ConversationId, agent: &AgentId) -> bool {
+    conversation.id == *id
+        && conversation.status == ConversationStatus::Assigned
+        && conversation.agent_id.as_ref() == Some(agent)
+}
+
+/// Publishes a notification. Notifications are derived from stored state (the transcript is
+/// in the store and is re-sent on reconnect), so a failed publish is logged, not fatal.
+async fn publish<T: Serialize>(deps: &SessionDeps, route: &Route, event: &T) {
+    if let Err(error) = publish_json(deps.bus.as_ref(), route, event).await {
+        tracing::warn!(?route, %error, "Publishing a session event failed.");
+    }
+}

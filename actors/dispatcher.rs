@@ -1,0 +1,530 @@
+//! `Dispatcher`: holds waiting tasks and agent states and turns routing decisions into offers.
+//!
+//! It consumes the `dispatch` work queue one event at a time (each event is fully applied and
+//! its offers published before the next is read, then acknowledged), asks the pure policy in
+//! [`crate::routing`] what to offer, and keeps offers honest: an offer expires after the offer
+//! timeout, a reject or expiry re-offers to someone else, an agent who disconnects loses their
+//! offers, and an acceptance is committed with a compare-and-set in the store, so a task is
+//! never assigned twice. On start it rebuilds its queue from the store.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::agent_session::AgentEvent;
+use super::customer_session::SessionCommand;
+use super::{agent_route, session_route, DISPATCH_QUEUE};
+use crate::bus::{Bus, Delivery, Route};
+use crate::domain::{
+    AgentId, AgentStatus, ConversationId, Language, Skill, Task, TaskId,
+};
+use crate::routing::{self, AgentState, Millis, QueuedTask, TaskQueue};
+use crate::settings::RoutingSettings;
+use crate::store::Store;
+use crate::telemetry::Metrics;
+use crate::views::CustomerCard;
+
+/// Events for the dispatcher (work queue `dispatch`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DispatchEvent {
+    /// A conversation was handed off and waits for an agent.
+    TaskCreated { task: Task, customer: CustomerCard },
+    /// An agent's desk reports presence, skills and the conversations it holds.
+    AgentState {
+        agent_id: AgentId,
+        name: String,
+        connection_id: String,
+        status: AgentStatus,
+        skills: Vec<Skill>,
+        languages: Vec<Language>,
+        capacity: u32,
+        active: Vec<ConversationId>,
+    },
+    /// An agent's desk connection went away.
+    AgentDisconnected { agent_id: AgentId, connection_id: String },
+    /// An agent accepted an offer.
+    Accept { task_id: TaskId, agent_id: AgentId },
+    /// An agent rejected an offer.
+    Reject { task_id: TaskId, agent_id: AgentId },
+    /// A conversation an agent held is closed: capacity is free again.
+    ConversationClosed { agent_id: AgentId, conversation_id: ConversationId },
+}
+
+/// Live figures for `GET /v1/queues`.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueFigures {
+    pub waiting: usize,
+    pub offered: usize,
+    pub longest_wait_ms: u64,
+    pub agents: Vec<AgentFigure>,
+}
+
+/// One agent in [`QueueFigures`].
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentFigure {
+    pub agent_id: AgentId,
+    pub name: String,
+    pub status: AgentStatus,
+    pub load: u32,
+    pub capacity: u32,
+    pub skills: BTreeMap<String, u8>,
+}
+
+/// Asks for [`QueueFigures`].
+#[derive(Message)]
+#[rtype(result = "QueueFigures")]
+pub struct Snapshot;
+
+struct TaskInfo {
+    task: Task,
+    customer: CustomerCard,
+    queued_at: Instant,
+}
+
+struct AgentEntry {
+    state: AgentState,
+    name: String,
+    connection_id: String,
+    active: HashSet<ConversationId>,
+}
+
+struct OfferEntry {
+    agent_id: AgentId,
+    nonce: u64,
+}
+
+/// Why an offer ended without an acceptance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OfferEnd {
+    Rejected,
+    Expired,
+    /// The agent went away or offline: re-offer without holding it against them.
+    Withdrawn,
+}
+
+/// The dispatcher actor.
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    metrics: Arc<Metrics>,
+    settings: RoutingSettings,
+    queue: TaskQueue,
+    tasks: HashMap<TaskId, TaskInfo>,
+    agents: HashMap<AgentId, AgentEntry>,
+    offers: HashMap<TaskId, OfferEntry>,
+    outbox: Vec<(Route, Vec<u8>)>,
+    epoch: Instant,
+    next_seq: u64,
+    next_nonce: u64,
+}
+
+impl Dispatcher {
+    /// A dispatcher that starts consuming `dispatch` once it has rebuilt from the store.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, metrics: Arc<Metrics>, settings: RoutingSettings) -> Self {
+        Self {
+            store,
+            bus,
+            metrics,
+            settings,
+            queue: TaskQueue::default(),
+            tasks: HashMap::new(),
+            agents: HashMap::new(),
+            offers: HashMap::new(),
+            outbox: Vec::new(),
+            epoch: Instant::now(),
+            next_seq: 0,
+            next_nonce: 0,
+        }
+    }
+
+    fn now(&self) -> Millis {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn send<T: Serialize>(&mut self, route: Route, event: &T) {
+        match serde_json::to_vec(event) {
+            Ok(bytes) => self.outbox.push((route, bytes)),
+            Err(error) => tracing::error!(%error, "Encoding a dispatcher event failed."),
+        }
+    }
+
+    fn enqueue(&mut self, task: Task, customer: CustomerCard) {
+        if self.tasks.contains_key(&task.id) {
+            return; // replayed after a rebuild
+        }
+        self.next_seq += 1;
+        self.queue.insert(QueuedTask {
+            id: task.id.clone(),
+            priority: task.priority,
+            language: task.language,
+            required_skills: task.required_skills.clone(),
+            seq: self.next_seq,
+            enqueued_at: self.now(),
+            offered_to: None,
+            declined_by: BTreeMap::new(),
+        });
+        self.tasks.insert(task.id.clone(), TaskInfo { task, customer, queued_at: Instant::now() });
+    }
+
+    fn sync_load(&mut self, agent_id: &AgentId) {
+        let offered = self.offers.values().filter(|o| o.agent_id == *agent_id).count();
+        if let Some(entry) = self.agents.get_mut(agent_id) {
+            entry.state.load = u32::try_from(entry.active.len() + offered).unwrap_or(u32::MAX);
+        }
+    }
+
+    /// Applies an event that needs no I/O.
+    fn apply(&mut self, event: DispatchEvent) {
+        match event {
+            DispatchEvent::TaskCreated { task, customer } => self.enqueue(task, customer),
+            DispatchEvent::AgentState { agent_id, name, connection_id, status, skills, languages, capacity, active } => {
+                let now = self.now();
+                let entry = self.agents.entry(agent_id.clone()).or_insert_with(|| AgentEntry {
+                    state: AgentState {
+                        id: agent_id.clone(),
+                        status,
+                        skills: BTreeMap::new(),
+                        languages: Vec::new(),
+                        capacity,
+                        load: 0,
+                        idle_since: now,
+                    },
+                    name: name.clone(),
+                    connection_id: connection_id.clone(),
+                    active: HashSet::new(),
+                });
+                if entry.state.status != AgentStatus::Available && status == AgentStatus::Available {
+                    entry.state.idle_since = now;
+                }
+                entry.state.status = status;
+                entry.state.skills = skills.into_iter().map(|s| (s.name, s.level)).collect();
+                entry.state.languages = languages;
+                entry.state.capacity = capacity;
+                entry.name = name;
+                entry.connection_id = connection_id;
+                // Union, not replace: a desk may not have seen its newest assignment yet; closed
+                // conversations leave through ConversationClosed.
+                entry.active.extend(active);
+                if status != AgentStatus::Available {
+                    self.withdraw_offers_of(&agent_id);
+                }
+                self.sync_load(&agent_id);
+            }
+            DispatchEvent::AgentDisconnected { agent_id, connection_id } => {
+                let current = self.agents.get(&agent_id).is_some_and(|e| e.connection_id == connection_id);
+                if current {
+                    if let Some(entry) = self.agents.get_mut(&agent_id) {
+                        entry.state.status = AgentStatus::Offline;
+                    }
+                    self.withdraw_offers_of(&agent_id);
+                }
+            }
+            DispatchEvent::Reject { task_id, agent_id } => {
+                if self.offers.get(&task_id).is_some_and(|o| o.agent_id == agent_id) {
+                    self.end_offer(&task_id, OfferEnd::Rejected);
+                }
+            }
+            DispatchEvent::ConversationClosed { agent_id, conversation_id } => {
+                let now = self.now();
+                if let Some(entry) = self.agents.get_mut(&agent_id) {
+                    if entry.active.remove(&conversation_id) {
+                        entry.state.idle_since = now;
+                    }
+                }
+                self.sync_load(&agent_id);
+            }
+            DispatchEvent::Accept { .. } => {} // needs the store: see `accept`
+        }
+    }
+
+    fn withdraw_offers_of(&mut self, agent_id: &AgentId) {
+        let offered: Vec<TaskId> = self
+            .offers
+            .iter()
+            .filter(|(_, o)| o.agent_id == *agent_id)
+            .map(|(t, _)| t.clone())
+            .collect();
+        for task_id in offered {
+            self.end_offer(&task_id, OfferEnd::Withdrawn);
+        }
+    }
+
+    /// Ends an outstanding offer without an acceptance and tells the agent's desk.
+    fn end_offer(&mut self, task_id: &TaskId, why: OfferEnd) {
+        let Some(offer) = self.offers.remove(task_id) else { return };
+        let until = self.now() + self.settings.decline_cool_down_ms;
+        if let Some(task) = self.queue.get_mut(task_id) {
+            task.offered_to = None;
+            if why != OfferEnd::Withdrawn {
+                task.declined_by.insert(offer.agent_id.clone(), until);
+            }
+        }
+        let outcome = match why {
+            OfferEnd::Rejected => "rejected",
+            OfferEnd::Expired => "expired",
+            OfferEnd::Withdrawn => "revoked",
+        };
+        self.metrics.offers.with_label_values(&[outcome]).inc();
+        self.sync_load(&offer.agent_id);
+        self.send(agent_route(&offer.agent_id), &AgentEvent::OfferRevoked { task_id: task_id.clone() });
+    }
+
+    /// Runs the policy and records the offers it makes.
+    fn replan(&mut self, ctx: &mut Context<Self>) {
+        let now = self.now();
+        let decisions = routing::plan(&self.queue, self.agents.values().map(|e| &e.state), now);
+        for decision in decisions {
+            self.next_nonce += 1;
+            let nonce = self.next_nonce;
+            self.offers.insert(
+                decision.task_id.clone(),
+                OfferEntry { agent_id: decision.agent_id.clone(), nonce },
+            );
+            if let Some(task) = self.queue.get_mut(&decision.task_id) {
+                task.offered_to = Some(decision.agent_id.clone());
+            }
+            self.sync_load(&decision.agent_id);
+            self.metrics.offers.with_label_values(&["made"]).inc();
+            let timeout = Duration::from_millis(self.settings.offer_timeout_ms);
+            if let Some(info) = self.tasks.get(&decision.task_id) {
+                let offer = AgentEvent::Offer {
+                    task_id: decision.task_id.clone(),
+                    conversation_id: info.task.conversation_id.clone(),
+                    priority: info.task.priority.0,
+                    skills: info.task.required_skills.iter().map(|s| s.name.clone()).collect(),
+                    customer: info.customer.clone(),
+                    intent: info.task.intent.clone(),
+                    summary: info.task.summary.clone(),
+                    expires_in_ms: self.settings.offer_timeout_ms,
+                };
+                self.send(agent_route(&decision.agent_id), &offer);
+            }
+            let task_id = decision.task_id;
+            ctx.run_later(timeout, move |act, ctx| {
+                if act.offers.get(&task_id).is_some_and(|o| o.nonce == nonce) {
+                    act.end_offer(&task_id, OfferEnd::Expired);
+                    act.replan(ctx);
+                    act.flush(ctx, None);
+                }
+            });
+        }
+        self.metrics.waiting_tasks.set(i64::try_from(self.queue.len()).unwrap_or(i64::MAX));
+    }
+
+    /// Publishes everything in the outbox, in order, then settles `delivery`. The actor handles
+    /// nothing else meanwhile (`ctx.wait`), so events are applied strictly one by one.
+    fn flush(&mut self, ctx: &mut Context<Self>, delivery: Option<Delivery>) {
+        let outbox = std::mem::take(&mut self.outbox);
+        let bus = Arc::clone(&self.bus);
+        ctx.wait(
+            async move {
+                for (route, payload) in outbox {
+                    if let Err(error) = bus.publish(&route, payload).await {
+                        tracing::warn!(?route, %error, "Publishing a dispatcher event failed.");
+                    }
+                }
+                if let Some(delivery) = delivery {
+                    if let Err(error) = delivery.ack().await {
+                        tracing::warn!(%error, "Acknowledging a dispatch event failed.");
+                    }
+                }
+            }
+            .into_actor(self),
+        );
+    }
+
+    fn accept(&mut self, ctx: &mut Context<Self>, task_id: TaskId, agent_id: AgentId, delivery: Delivery) {
+        let current = self.offers.get(&task_id).is_some_and(|o| o.agent_id == agent_id);
+        if !current {
+            // Too late (expired, withdrawn) or not theirs.
+            self.send(agent_route(&agent_id), &AgentEvent::OfferRevoked { task_id });
+            self.flush(ctx, Some(delivery));
+            return;
+        }
+        let store = Arc::clone(&self.store);
+        let (t, a) = (task_id.clone(), agent_id.clone());
+        ctx.wait(
+            async move { store.assign_task(&t, &a, Utc::now()).await }
+                .into_actor(self)
+                .map(move |result, act, ctx| {
+                    act.finish_accept(task_id, agent_id, result);
+                    act.replan(ctx);
+                    act.flush(ctx, Some(delivery));
+                }),
+        );
+    }
+
+    fn finish_accept(
+        &mut self,
+        task_id: TaskId,
+        agent_id: AgentId,
+        result: Result<bool, crate::store::StoreError>,
+    ) {
+        // The offer may have expired while the store was answering; the store's
+        // compare-and-set decided, so honour its answer either way.
+        match result {
+            Ok(true) => {
+                self.offers.remove(&task_id);
+                self.queue.remove(&task_id);
+                let info = self.tasks.remove(&task_id);
+                self.metrics.offers.with_label_values(&["accepted"]).inc();
+                let Some(info) = info else { return };
+                self.metrics.assignment_latency.observe(info.queued_at.elapsed().as_secs_f64());
+                let name = match self.agents.get_mut(&agent_id) {
+                    Some(entry) => {
+                        entry.active.insert(info.task.conversation_id.clone());
+                        entry.name.clone()
+                    }
+                    None => agent_id.to_string(),
+                };
+                self.sync_load(&agent_id);
+                self.send(
+                    session_route(&info.task.customer_id),
+                    &SessionCommand::AgentAssigned {
+                        customer_id: info.task.customer_id.clone(),
+                        conversation_id: info.task.conversation_id.clone(),
+                        task_id,
+                        agent_id,
+                        agent_name: name,
+                    },
+                );
+            }
+            Ok(false) => {
+                // Assigned elsewhere or cancelled: it is not ours to route any more.
+                self.offers.remove(&task_id);
+                self.queue.remove(&task_id);
+                self.tasks.remove(&task_id);
+                self.sync_load(&agent_id);
+                self.send(agent_route(&agent_id), &AgentEvent::OfferRevoked { task_id });
+            }
+            Err(error) => {
+                tracing::error!(%error, task = %task_id, "Could not record an acceptance; re-offering.");
+                self.end_offer(&task_id, OfferEnd::Withdrawn);
+            }
+        }
+    }
+
+    fn figures(&self) -> QueueFigures {
+        let longest = self
+            .tasks
+            .values()
+            .map(|t| t.queued_at.elapsed())
+            .max()
+            .unwrap_or_default();
+        let mut agents: Vec<AgentFigure> = self
+            .agents
+            .values()
+            .map(|e| AgentFigure {
+                agent_id: e.state.id.clone(),
+                name: e.name.clone(),
+                status: e.state.status,
+                load: e.state.load,
+                capacity: e.state.capacity,
+                skills: e.state.skills.clone(),
+            })
+            .collect();
+        agents.sort_by(|a, b| a.name.cmp(&b.name));
+        QueueFigures {
+            waiting: self.queue.len(),
+            offered: self.offers.len(),
+            longest_wait_ms: u64::try_from(longest.as_millis()).unwrap_or(u64::MAX),
+            agents,
+        }
+    }
+}
+
+impl Actor for Dispatcher {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Rebuild the queue from the store before reading any event (ctx.wait holds the
+        // mailbox), then consume the dispatch queue.
+        let store = Arc::clone(&self.store);
+        let bus = Arc::clone(&self.bus);
+        ctx.wait(
+            async move {
+                let tasks = store.waiting_tasks().await?;
+                let mut restored = Vec::with_capacity(tasks.len());
+                for task in tasks {
+                    let customer = store.customer(&task.customer_id).await?;
+                    if let Some(customer) = customer {
+                        restored.push((task, CustomerCard::from(&customer)));
+                    }
+                }
+                let deliveries = bus.consume(DISPATCH_QUEUE).await?;
+                anyhow::Ok((restored, deliveries))
+            }
+            .into_actor(self)
+            .map(|result, act, ctx| match result {
+                Ok((restored, deliveries)) => {
+                    let count = restored.len();
+                    for (task, customer) in restored {
+                        act.enqueue(task, customer);
+                    }
+                    tracing::info!(waiting = count, "Dispatcher ready.");
+                    ctx.add_stream(deliveries);
+                    act.replan(ctx);
+                    act.flush(ctx, None);
+                }
+                Err(error) => {
+                    tracing::error!(error = ?error, "Dispatcher could not start; retrying.");
+                    ctx.run_later(Duration::from_secs(1), |_, ctx| ctx.stop());
+                }
+            }),
+        );
+        // Periodic re-plan: declines cool down, agents free up on other nodes.
+        ctx.run_interval(Duration::from_millis(self.settings.tick_ms), |act, ctx| {
+            act.replan(ctx);
+            if !act.outbox.is_empty() {
+                act.flush(ctx, None);
+            }
+        });
+    }
+}
+
+impl Supervised for Dispatcher {
+    fn restarting(&mut self, _: &mut Self::Context) {
+        tracing::warn!("Dispatcher restarting: rebuilding from the store.");
+        self.queue = TaskQueue::default();
+        self.tasks.clear();
+        self.offers.clear();
+    }
+}
+
+impl StreamHandler<Delivery> for Dispatcher {
+    fn handle(&mut self, delivery: Delivery, ctx: &mut Self::Context) {
+        let event = match delivery.json::<DispatchEvent>() {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::warn!(%error, "Dropped an undecodable dispatch event.");
+                self.flush(ctx, Some(delivery));
+                return;
+            }
+        };
+        if let DispatchEvent::Accept { task_id, agent_id } = event {
+            self.accept(ctx, task_id, agent_id, delivery);
+            return;
+        }
+        self.apply(event);
+        self.replan(ctx);
+        self.flush(ctx, Some(delivery));
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        tracing::warn!("The dispatch queue ended; stopping the dispatcher.");
+        ctx.stop();
+    }
+}
+
+impl Handler<Snapshot> for Dispatcher {
+    type Result = MessageResult<Snapshot>;
+
+    fn handle(&mut self, _: Snapshot, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.figures())
+    }
+}

@@ -1,0 +1,9 @@
+//! Channel edges. Each channel owns its wire format and nothing else: authentication or
+//! signature check, parsing, size limits, the dedup key, normalising to
+//! [`crate::actors::customer_session::Inbound`], and rendering outbound events back to its
+//! format. A channel never decides anything about routing or answering.
+//!
+//! - [`web`]: the web widget and agent desk (REST + WebSockets of API.md), login, and the
+//!   customer views for agents and supervisors.
+
+pub mod web;

@@ -1,0 +1,159 @@
+//! Passwords (argon2id) and opaque bearer tokens.
+//!
+//! Tokens are 256 random bits, base64url; the store keeps only their SHA-256, so a leaked
+//! database does not leak sessions. Tokens survive restarts (a customer keeps their
+//! conversation after a crash) and expire by time.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::Utc;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::domain::{AgentId, CustomerId, Role};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::Principal;
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+}
+
+/// A valid hash of a password nobody knows, verified when the user does not exist so that
+/// unknown users and wrong passwords take the same time.
+pub fn dummy_hash() -> &'static str {
+    "$argon2id$v=19$m=19456,t=2,p=1$c3dpdGNoYm9hcmRkdW1teQ$6yBJ9ORsKZtmvJP1zm0L3WEdvNnnp6OOpGSCPRMtqsA"
+}
+
+/// True when `password` matches the PHC `hash`. A malformed hash never matches.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A fresh token and the hash the store keeps.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The bearer token of a request: `Authorization: Bearer …`, else `?token=…` (WebSockets).
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+            .filter(|t| !t.is_empty());
+    }
+    web::Query::<TokenQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().token)
+        .filter(|t| !t.is_empty())
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Resolves a token to its holder, or 401.
+pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Principal, ApiError> {
+    let token = token.ok_or_else(ApiError::unauthenticated)?;
+    if token.len() > 256 {
+        return Err(ApiError::unauthenticated());
+    }
+    state
+        .store
+        .token_principal(&token_hash(&token), Utc::now())
+        .await?
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+/// Extractor: the authenticated holder of the request's token.
+pub struct Authenticated(pub Principal);
+
+impl Authenticated {
+    /// The customer, or 403 for staff tokens.
+    pub fn customer(self) -> Result<CustomerId, ApiError> {
+        match self.0 {
+            Principal::Customer(id) => Ok(id),
+            Principal::Staff { .. } => Err(ApiError::forbidden("This endpoint is for customers.")),
+        }
+    }
+
+    /// The agent or supervisor, or 403 for customer tokens.
+    pub fn staff(self) -> Result<(AgentId, Role), ApiError> {
+        match self.0 {
+            Principal::Staff { agent_id, role } => Ok((agent_id, role)),
+            Principal::Customer(_) => Err(ApiError::forbidden("This endpoint is for agents and supervisors.")),
+        }
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
+            authenticate(&state, token).await.map(Authenticated)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_secret() {
+        let hash = hash_password("demo").expect("hash");
+        assert!(verify_password("demo", &hash));
+        assert!(!verify_password("Demo", &hash));
+        assert!(!verify_password("demo", "not a hash"));
+    }
+
+    #[test]
+    fn dummy_hash_parses_and_matches_nothing_useful() {
+        assert!(PasswordHash::new(dummy_hash()).is_ok());
+        assert!(!verify_password("demo", dummy_hash()));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a), ha);
+        assert_eq!(ha.len(), 64);
+        assert!(!ha.contains(&a));
+    }
+}

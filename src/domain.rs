@@ -1,0 +1,694 @@
+//! Domain model: the plain types every layer speaks (customers, identities, conversations,
+//! messages, tasks, agents, skills, priorities). No I/O lives here; values that come from the
+//! outside world are built through `parse` so that an invalid one cannot exist.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Declares an opaque string id newtype with `new()` (random, time-ordered), `as_str` and
+/// `Display`. Ids are opaque to integrators (API.md), so the format may change freely.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh, time-ordered id (UUIDv7 with a type prefix, so logs are readable).
+            pub fn generate() -> Self {
+                Self(format!("{}_{}", $prefix, uuid::Uuid::now_v7().simple()))
+            }
+
+            /// Wraps an id read from storage or from a trusted peer.
+            pub fn from_trusted(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// One customer across every channel ("one ID").
+    CustomerId,
+    "cus"
+);
+id_type!(
+    /// One conversation: from the first customer message until wrap-up.
+    ConversationId,
+    "cnv"
+);
+id_type!(
+    /// One stored message.
+    MessageId,
+    "msg"
+);
+id_type!(
+    /// One human agent (or supervisor) account.
+    AgentId,
+    "agt"
+);
+id_type!(
+    /// One unit of work for the dispatcher: a conversation waiting for a human.
+    TaskId,
+    "tsk"
+);
+
+/// A problem with a value that came from outside.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} contains characters that are not allowed")]
+    BadCharacters { field: &'static str },
+    #[error("unknown {field} '{value}'")]
+    Unknown { field: &'static str, value: String },
+    #[error("{field} must be between {min} and {max}")]
+    OutOfRange { field: &'static str, min: i64, max: i64 },
+}
+
+/// The channels a customer can reach us on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    App,
+    Wechat,
+    Sms,
+    Ivr,
+}
+
+impl Channel {
+    /// Every channel, in a stable order (used for metrics labels).
+    pub const ALL: [Channel; 5] = [
+        Channel::Web,
+        Channel::App,
+        Channel::Wechat,
+        Channel::Sms,
+        Channel::Ivr,
+    ];
+
+    /// The wire name, as in API.md.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::App => "app",
+            Channel::Wechat => "wechat",
+            Channel::Sms => "sms",
+            Channel::Ivr => "ivr",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == value)
+            .ok_or_else(|| ParseError::Unknown {
+                field: "channel",
+                value: value.chars().take(32).collect(),
+            })
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who wrote a message (`from` on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sender {
+    Customer,
+    Bot,
+    Agent,
+    System,
+}
+
+impl Sender {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sender::Customer => "customer",
+            Sender::Bot => "bot",
+            Sender::Agent => "agent",
+            Sender::System => "system",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "customer" => Ok(Sender::Customer),
+            "bot" => Ok(Sender::Bot),
+            "agent" => Ok(Sender::Agent),
+            "system" => Ok(Sender::System),
+            other => Err(ParseError::Unknown {
+                field: "from",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// The languages people read in Switchboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Language {
+    #[serde(rename = "zh")]
+    Zh,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Language {
+    /// The short code used in config and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Zh => "zh",
+            Language::En => "en",
+        }
+    }
+
+    /// Parses `zh`, `zh-CN`, `en`, `en-US`, ...
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        let lower = value.to_ascii_lowercase();
+        if lower == "zh" || lower.starts_with("zh-") {
+            Ok(Language::Zh)
+        } else if lower == "en" || lower.starts_with("en-") {
+            Ok(Language::En)
+        } else {
+            Err(ParseError::Unknown {
+                field: "language",
+                value: value.chars().take(16).collect(),
+            })
+        }
+    }
+
+    /// Guesses the language of a customer's text: any CJK ideograph means Chinese.
+    pub fn detect(text: &str) -> Self {
+        if text.chars().any(is_cjk) {
+            Language::Zh
+        } else {
+            Language::En
+        }
+    }
+}
+
+/// True for CJK unified ideographs (the ranges Simplified Chinese text uses).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+/// Text of one message: trimmed, non-empty, at most [`MessageText::MAX_CHARS`] characters,
+/// without control characters other than newlines and tabs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageText(String);
+
+impl MessageText {
+    /// Longest message we accept (characters, not bytes).
+    pub const MAX_CHARS: usize = 4000;
+
+    /// Validates customer- or agent-provided text.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return Err(ParseError::Empty { field: "text" });
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(ParseError::TooLong {
+                field: "text",
+                max: Self::MAX_CHARS,
+            });
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
+            return Err(ParseError::BadCharacters { field: "text" });
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// Text we wrote ourselves (bot answers, system notices).
+    pub fn from_trusted(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The client's idempotency key for a message: 1 to 128 characters of `[A-Za-z0-9._:-]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Longest client id accepted.
+    pub const MAX_LEN: usize = 128;
+
+    /// Validates a client-chosen id.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        if value.is_empty() {
+            return Err(ParseError::Empty { field: "client_id" });
+        }
+        if value.len() > Self::MAX_LEN {
+            return Err(ParseError::TooLong {
+                field: "client_id",
+                max: Self::MAX_LEN,
+            });
+        }
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+        {
+            return Err(ParseError::BadCharacters { field: "client_id" });
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Customer tier: VIPs are served first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    #[default]
+    Standard,
+    Vip,
+}
+
+impl Tier {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Standard => "standard",
+            Tier::Vip => "vip",
+        }
+    }
+
+    /// Parses a stored name; unknown tiers are an error, not a silent default.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "standard" => Ok(Tier::Standard),
+            "vip" => Ok(Tier::Vip),
+            other => Err(ParseError::Unknown {
+                field: "tier",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A customer: the person behind every identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    /// What agents see; visitors get a friendly generated name.
+    pub display_name: String,
+    pub tier: Tier,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One way of reaching a customer: `(channel, external_id)` (visitor id, app user id,
+/// WeChat openid, E.164 phone number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub channel: Channel,
+    pub external_id: String,
+    pub customer_id: CustomerId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// The bot is answering.
+    Bot,
+    /// Handed off, waiting for an agent.
+    Queued,
+    /// An agent owns it.
+    Assigned,
+    /// Wrapped up.
+    Closed,
+}
+
+impl ConversationStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Bot => "bot",
+            ConversationStatus::Queued => "queued",
+            ConversationStatus::Assigned => "assigned",
+            ConversationStatus::Closed => "closed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "bot" => Ok(ConversationStatus::Bot),
+            "queued" => Ok(ConversationStatus::Queued),
+            "assigned" => Ok(ConversationStatus::Assigned),
+            "closed" => Ok(ConversationStatus::Closed),
+            other => Err(ParseError::Unknown {
+                field: "conversation status",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// How an agent closed a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    Resolved,
+    Unresolved,
+    Transferred,
+}
+
+impl Resolution {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Resolved => "resolved",
+            Resolution::Unresolved => "unresolved",
+            Resolution::Transferred => "transferred",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "resolved" => Ok(Resolution::Resolved),
+            "unresolved" => Ok(Resolution::Unresolved),
+            "transferred" => Ok(Resolution::Transferred),
+            other => Err(ParseError::Unknown {
+                field: "resolution",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A conversation: one customer, one thread of messages across channels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub customer_id: CustomerId,
+    pub status: ConversationStatus,
+    /// The channel the customer used last: replies go there.
+    pub last_channel: Channel,
+    pub agent_id: Option<AgentId>,
+    /// The bot's memory for this conversation (opaque JSON owned by the bot).
+    pub bot_state: serde_json::Value,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub resolution: Option<Resolution>,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub customer_id: CustomerId,
+    pub channel: Channel,
+    pub from: Sender,
+    pub text: String,
+    /// The customer's idempotency key (web/app `client_id`).
+    pub client_id: Option<String>,
+    /// The provider's or client's unique id; `(channel, external_id)` is unique.
+    pub external_id: Option<String>,
+    pub agent_id: Option<AgentId>,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A skill with a proficiency level (1 = novice .. 5 = expert).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Skill {
+    pub name: String,
+    pub level: u8,
+}
+
+impl Skill {
+    /// Highest proficiency level.
+    pub const MAX_LEVEL: u8 = 5;
+
+    /// Validates a skill name (lowercase ASCII words) and level.
+    pub fn parse(name: &str, level: u8) -> Result<Self, ParseError> {
+        if name.is_empty() {
+            return Err(ParseError::Empty { field: "skill" });
+        }
+        if name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            return Err(ParseError::BadCharacters { field: "skill" });
+        }
+        if !(1..=Self::MAX_LEVEL).contains(&level) {
+            return Err(ParseError::OutOfRange {
+                field: "skill level",
+                min: 1,
+                max: i64::from(Self::MAX_LEVEL),
+            });
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            level,
+        })
+    }
+}
+
+/// What a task needs from an agent: a skill at a minimum level.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SkillRequirement {
+    pub name: String,
+    pub min_level: u8,
+}
+
+/// Task priority: higher is more urgent. Standard 0, urgent +50, VIP +100.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Priority(pub i32);
+
+impl Priority {
+    pub const STANDARD: Priority = Priority(0);
+    pub const URGENT_BONUS: i32 = 50;
+    pub const VIP_BONUS: i32 = 100;
+}
+
+/// Where a task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Waiting,
+    Assigned,
+    Completed,
+    Cancelled,
+}
+
+impl TaskStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Waiting => "waiting",
+            TaskStatus::Assigned => "assigned",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "waiting" => Ok(TaskStatus::Waiting),
+            "assigned" => Ok(TaskStatus::Assigned),
+            "completed" => Ok(TaskStatus::Completed),
+            "cancelled" => Ok(TaskStatus::Cancelled),
+            other => Err(ParseError::Unknown {
+                field: "task status",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A conversation handed off to humans, waiting for (or owned by) an agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub conversation_id: ConversationId,
+    pub customer_id: CustomerId,
+    pub channel: Channel,
+    pub language: Language,
+    pub required_skills: Vec<SkillRequirement>,
+    pub priority: Priority,
+    pub intent: Option<String>,
+    /// One or two sentences for the agent's offer card.
+    pub summary: String,
+    pub status: TaskStatus,
+    pub agent_id: Option<AgentId>,
+    pub created_at: DateTime<Utc>,
+    pub assigned_at: Option<DateTime<Utc>>,
+}
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    Supervisor,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "agent" => Ok(Role::Agent),
+            "supervisor" => Ok(Role::Supervisor),
+            other => Err(ParseError::Unknown {
+                field: "role",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// An agent or supervisor account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: AgentId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub skills: Vec<Skill>,
+    pub languages: Vec<Language>,
+    /// How many chat conversations the agent handles at once.
+    pub capacity: u32,
+    /// Argon2 PHC string; never leaves the server.
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+}
+
+/// Agent presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    Available,
+    Away,
+    Offline,
+}
+
+impl AgentStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Available => "available",
+            AgentStatus::Away => "away",
+            AgentStatus::Offline => "offline",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_text_is_trimmed_and_must_not_be_empty() {
+        assert_eq!(
+            MessageText::parse("  hi  ").map(|t| t.as_str().to_owned()),
+            Ok("hi".to_owned())
+        );
+        assert_eq!(
+            MessageText::parse("   "),
+            Err(ParseError::Empty { field: "text" })
+        );
+    }
+
+    #[test]
+    fn message_text_rejects_overlong_and_control_characters() {
+        let long = "字".repeat(MessageText::MAX_CHARS + 1);
+        assert!(matches!(
+            MessageText::parse(&long),
+            Err(ParseError::TooLong { .. })
+        ));
+        assert!(MessageText::parse(&"字".repeat(MessageText::MAX_CHARS)).is_ok());
+        assert!(matches!(
+            MessageText::parse("a\u{0007}b"),
+            Err(ParseError::BadCharacters { .. })
+        ));
+        assert!(MessageText::parse("line one\nline two").is_ok());
+    }
+
+    #[test]
+    fn client_id_accepts_uuids_and_rejects_spaces() {
+        assert!(ClientId::parse("3f2b6c1e-9d7a-4f0e-8a55-0c1d2e3f4a5b").is_ok());
+        assert!(ClientId::parse("a b").is_err());
+        assert!(ClientId::parse("").is_err());
+        assert!(ClientId::parse(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn language_is_detected_from_chinese_characters() {
+        assert_eq!(Language::detect("我要退款"), Language::Zh);
+        assert_eq!(Language::detect("refund please"), Language::En);
+        assert_eq!(Language::parse("zh-CN"), Ok(Language::Zh));
+        assert!(Language::parse("fr").is_err());
+    }
+
+    #[test]
+    fn channel_names_round_trip() {
+        for channel in Channel::ALL {
+            assert_eq!(Channel::parse(channel.as_str()), Ok(channel));
+        }
+        assert!(Channel::parse("fax").is_err());
+    }
+
+    #[test]
+    fn skill_levels_are_bounded() {
+        assert!(Skill::parse("billing", 3).is_ok());
+        assert!(Skill::parse("billing", 0).is_err());
+        assert!(Skill::parse("billing", 6).is_err());
+        assert!(Skill::parse("Billing!", 3).is_err());
+    }
+}

@@ -1,0 +1,53 @@
+//! Operations endpoints: liveness, readiness, Prometheus metrics and the OpenAPI document.
+
+use actix_web::{get, web, HttpResponse};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The OpenAPI document served at `/v1/openapi.json` (kept in step with `docs/api.md`).
+const OPENAPI: &str = include_str!("../docs/openapi.json");
+
+/// Registers the operations routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics).service(openapi);
+}
+
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+#[get("/readyz")]
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let store = state.store.ping().await;
+    let bus = state.bus.ping().await;
+    match (store, bus) {
+        (Ok(()), Ok(())) => HttpResponse::Ok().json(json!({"status": "ready", "store": "ok", "bus": "ok"})),
+        (store, bus) => {
+            let failing: Vec<&str> = [("store", store.is_err()), ("bus", bus.is_err())]
+                .into_iter()
+                .filter(|(_, failed)| *failed)
+                .map(|(name, _)| name)
+                .collect();
+            HttpResponse::ServiceUnavailable().json(json!({
+                "error": {"code": "not_ready", "message": format!("Not ready: {} unreachable.", failing.join(" and "))},
+                "failing": failing,
+            }))
+        }
+    }
+}
+
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let body = state.metrics.render().map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
+}
+
+#[get("/v1/openapi.json")]
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+}

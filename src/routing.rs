@@ -1,0 +1,491 @@
+//! Routing policy: which waiting task is offered to which agent.
+//!
+//! Pure and synchronous: no actors, no I/O, no clock. Time is a logical millisecond counter
+//! passed in by the caller, so the same inputs always give the same decisions (the dispatcher
+//! and, later, the dry-run simulator share this code).
+//!
+//! The policy, in order:
+//! 1. tasks are considered by priority (higher first), then by arrival (older first);
+//! 2. an agent is eligible for a task when they are available, have free capacity, have every
+//!    required skill at the minimum level, speak the task's language, and have not declined
+//!    that task recently;
+//! 3. among eligible agents the least occupied (load ÷ capacity) wins; ties go to the agent who
+//!    has been idle longest, then to the smaller id, so decisions are deterministic.
+//!
+//! Because tasks are taken greedily in priority order and capacity only shrinks during one
+//! plan, a higher-priority task never waits while an agent eligible for it serves a
+//! lower-priority one.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::domain::{AgentId, AgentStatus, Language, Priority, SkillRequirement, TaskId};
+
+/// Logical time in milliseconds (the dispatcher maps its clock onto it).
+pub type Millis = u64;
+
+/// What the policy knows about one agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentState {
+    pub id: AgentId,
+    pub status: AgentStatus,
+    /// Skill name → level (1..=5).
+    pub skills: BTreeMap<String, u8>,
+    pub languages: Vec<Language>,
+    /// Conversations the agent can hold at once.
+    pub capacity: u32,
+    /// Conversations held plus offers outstanding.
+    pub load: u32,
+    /// When the agent last became free (for "longest idle" tie-breaks).
+    pub idle_since: Millis,
+}
+
+impl AgentState {
+    fn free_capacity(&self) -> u32 {
+        self.capacity.saturating_sub(self.load)
+    }
+
+    /// True when the agent has every skill the task requires, at the level required, and
+    /// speaks its language. Presence and load are not considered.
+    pub fn qualifies_for(&self, task: &QueuedTask) -> bool {
+        self.languages.contains(&task.language)
+            && task.required_skills.iter().all(|req| {
+                self.skills
+                    .get(&req.name)
+                    .is_some_and(|level| *level >= req.min_level)
+            })
+    }
+}
+
+/// What the policy knows about one waiting task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedTask {
+    pub id: TaskId,
+    pub priority: Priority,
+    pub language: Language,
+    pub required_skills: Vec<SkillRequirement>,
+    /// Arrival order; ties in priority are served first come, first served.
+    pub seq: u64,
+    pub enqueued_at: Millis,
+    /// The agent currently holding an offer for this task, if any.
+    pub offered_to: Option<AgentId>,
+    /// Agents who rejected or let an offer expire, with the time until which they are skipped.
+    pub declined_by: BTreeMap<AgentId, Millis>,
+}
+
+impl QueuedTask {
+    fn declined_recently(&self, agent: &AgentId, now: Millis) -> bool {
+        self.declined_by.get(agent).is_some_and(|until| now < *until)
+    }
+}
+
+/// One routing decision: offer `task_id` to `agent_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub task_id: TaskId,
+    pub agent_id: AgentId,
+}
+
+/// Full eligibility check of one agent for one task at `now`.
+pub fn is_eligible(task: &QueuedTask, agent: &AgentState, now: Millis) -> bool {
+    agent.status == AgentStatus::Available
+        && agent.free_capacity() > 0
+        && !task.declined_recently(&agent.id, now)
+        && agent.qualifies_for(task)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct QueueKey {
+    priority: Reverse<Priority>,
+    seq: u64,
+    id: TaskId,
+}
+
+/// Waiting tasks in service order (priority, then arrival), with lookup by id.
+#[derive(Debug, Default, Clone)]
+pub struct TaskQueue {
+    order: BTreeSet<QueueKey>,
+    tasks: HashMap<TaskId, QueuedTask>,
+}
+
+impl TaskQueue {
+    /// Adds a task, or replaces the stored one with the same id.
+    pub fn insert(&mut self, task: QueuedTask) {
+        self.remove(&task.id);
+        self.order.insert(QueueKey {
+            priority: Reverse(task.priority),
+            seq: task.seq,
+            id: task.id.clone(),
+        });
+        self.tasks.insert(task.id.clone(), task);
+    }
+
+    /// Removes a task (assigned or cancelled).
+    pub fn remove(&mut self, id: &TaskId) -> Option<QueuedTask> {
+        let task = self.tasks.remove(id)?;
+        self.order.remove(&QueueKey {
+            priority: Reverse(task.priority),
+            seq: task.seq,
+            id: task.id.clone(),
+        });
+        Some(task)
+    }
+
+    /// The task with this id.
+    pub fn get(&self, id: &TaskId) -> Option<&QueuedTask> {
+        self.tasks.get(id)
+    }
+
+    /// The task with this id, for updating offer bookkeeping. Priority and `seq` must not be
+    /// changed through this (use [`TaskQueue::insert`]), since they define the order.
+    pub fn get_mut(&mut self, id: &TaskId) -> Option<&mut QueuedTask> {
+        self.tasks.get_mut(id)
+    }
+
+    /// Tasks in service order.
+    pub fn iter(&self) -> impl Iterator<Item = &QueuedTask> {
+        self.order.iter().filter_map(|key| self.tasks.get(&key.id))
+    }
+
+    /// Number of waiting tasks (offered or not).
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+}
+
+/// Orders candidates: least occupied first, then longest idle, then smallest id.
+fn better_candidate(a: &AgentState, a_load: u32, b: &AgentState, b_load: u32) -> Ordering {
+    // a_load / a.capacity vs b_load / b.capacity without floating point.
+    let a_ratio = u64::from(a_load) * u64::from(b.capacity);
+    let b_ratio = u64::from(b_load) * u64::from(a.capacity);
+    a_ratio
+        .cmp(&b_ratio)
+        .then(a.idle_since.cmp(&b.idle_since))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// Decides which waiting, not-yet-offered tasks to offer to which agents right now.
+///
+/// Each task appears at most once, and no agent receives more offers than its free capacity.
+/// Stops early as soon as no agent has free capacity left.
+pub fn plan<'a>(
+    queue: &TaskQueue,
+    agents: impl IntoIterator<Item = &'a AgentState>,
+    now: Millis,
+) -> Vec<Offer> {
+    // (agent, load including the offers made in this plan)
+    let mut free: Vec<(&AgentState, u32)> = agents
+        .into_iter()
+        .filter(|a| a.status == AgentStatus::Available && a.free_capacity() > 0)
+        .map(|a| (a, a.load))
+        .collect();
+    let mut offers = Vec::new();
+    if free.is_empty() {
+        return offers;
+    }
+    for task in queue.iter() {
+        if task.offered_to.is_some() {
+            continue;
+        }
+        let best = free
+            .iter()
+            .enumerate()
+            .filter(|(_, (agent, _))| {
+                !task.declined_recently(&agent.id, now) && agent.qualifies_for(task)
+            })
+            .min_by(|(_, (a, a_load)), (_, (b, b_load))| better_candidate(a, *a_load, b, *b_load))
+            .map(|(index, _)| index);
+        let Some(index) = best else { continue };
+        let (agent, load) = &mut free[index];
+        offers.push(Offer {
+            task_id: task.id.clone(),
+            agent_id: agent.id.clone(),
+        });
+        *load += 1;
+        if *load >= agent.capacity {
+            free.swap_remove(index);
+            if free.is_empty() {
+                break;
+            }
+        }
+    }
+    offers
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn agent(id: &str, skills: &[(&str, u8)], capacity: u32, load: u32) -> AgentState {
+        AgentState {
+            id: AgentId::from_trusted(id),
+            status: AgentStatus::Available,
+            skills: skills.iter().map(|(s, l)| ((*s).to_owned(), *l)).collect(),
+            languages: vec![Language::Zh, Language::En],
+            capacity,
+            load,
+            idle_since: 0,
+        }
+    }
+
+    fn task(id: &str, priority: i32, seq: u64, skills: &[(&str, u8)]) -> QueuedTask {
+        QueuedTask {
+            id: TaskId::from_trusted(id),
+            priority: Priority(priority),
+            language: Language::En,
+            required_skills: skills
+                .iter()
+                .map(|(s, l)| SkillRequirement {
+                    name: (*s).to_owned(),
+                    min_level: *l,
+                })
+                .collect(),
+            seq,
+            enqueued_at: 0,
+            offered_to: None,
+            declined_by: BTreeMap::new(),
+        }
+    }
+
+    fn queue(tasks: Vec<QueuedTask>) -> TaskQueue {
+        let mut q = TaskQueue::default();
+        for t in tasks {
+            q.insert(t);
+        }
+        q
+    }
+
+    #[test]
+    fn higher_priority_task_is_offered_first() {
+        let q = queue(vec![task("low", 0, 1, &[]), task("vip", 100, 2, &[])]);
+        let agents = [agent("a", &[], 1, 0)];
+        let offers = plan(&q, &agents, 0);
+        assert_eq!(offers.len(), 1);
+        assert_eq!(offers[0].task_id.as_str(), "vip");
+    }
+
+    #[test]
+    fn equal_priority_is_first_come_first_served() {
+        let q = queue(vec![task("second", 0, 2, &[]), task("first", 0, 1, &[])]);
+        let offers = plan(&q, &[agent("a", &[], 1, 0)], 0);
+        assert_eq!(offers[0].task_id.as_str(), "first");
+    }
+
+    #[test]
+    fn agent_without_the_skill_level_is_not_offered() {
+        let q = queue(vec![task("t", 0, 1, &[("billing", 3)])]);
+        let agents = [agent("novice", &[("billing", 2)], 3, 0)];
+        assert!(plan(&q, &agents, 0).is_empty());
+        let agents = [agent("expert", &[("billing", 4)], 3, 0)];
+        assert_eq!(plan(&q, &agents, 0)[0].agent_id.as_str(), "expert");
+    }
+
+    #[test]
+    fn least_occupied_agent_wins_then_longest_idle() {
+        let q = queue(vec![task("t", 0, 1, &[])]);
+        let busy = agent("busy", &[], 3, 2);
+        let calm = agent("calm", &[], 3, 1);
+        assert_eq!(plan(&q, [&busy, &calm], 0)[0].agent_id.as_str(), "calm");
+
+        let mut rested = agent("rested", &[], 3, 1);
+        rested.idle_since = 10;
+        let mut longest = agent("longest", &[], 3, 1);
+        longest.idle_since = 5;
+        assert_eq!(
+            plan(&q, [&rested, &longest], 100)[0].agent_id.as_str(),
+            "longest"
+        );
+    }
+
+    #[test]
+    fn capacity_is_never_exceeded_within_one_plan() {
+        let q = queue((0..5).map(|i| task(&format!("t{i}"), 0, i, &[])).collect());
+        let offers = plan(&q, &[agent("a", &[], 3, 1)], 0);
+        assert_eq!(offers.len(), 2);
+    }
+
+    #[test]
+    fn declined_agent_is_skipped_until_the_cool_down_ends() {
+        let mut t = task("t", 0, 1, &[]);
+        t.declined_by.insert(AgentId::from_trusted("a"), 1_000);
+        let q = queue(vec![t]);
+        let agents = [agent("a", &[], 1, 0)];
+        assert!(plan(&q, &agents, 999).is_empty());
+        assert_eq!(plan(&q, &agents, 1_000).len(), 1);
+    }
+
+    #[test]
+    fn offered_tasks_and_unavailable_agents_are_left_alone() {
+        let mut offered = task("offered", 10, 1, &[]);
+        offered.offered_to = Some(AgentId::from_trusted("x"));
+        let q = queue(vec![offered, task("next", 0, 2, &[])]);
+        let mut away = agent("away", &[], 3, 0);
+        away.status = AgentStatus::Away;
+        assert!(plan(&q, [&away], 0).is_empty());
+        let offers = plan(&q, &[agent("a", &[], 3, 0)], 0);
+        assert_eq!(offers.len(), 1);
+        assert_eq!(offers[0].task_id.as_str(), "next");
+    }
+
+    #[test]
+    fn language_is_a_requirement() {
+        let mut t = task("t", 0, 1, &[]);
+        t.language = Language::Zh;
+        let q = queue(vec![t]);
+        let mut english_only = agent("carol", &[], 3, 0);
+        english_only.languages = vec![Language::En];
+        assert!(plan(&q, [&english_only], 0).is_empty());
+    }
+
+    #[test]
+    fn queue_remove_keeps_order_consistent() {
+        let mut q = queue(vec![task("a", 0, 1, &[]), task("b", 5, 2, &[])]);
+        assert_eq!(q.len(), 2);
+        assert!(q.remove(&TaskId::from_trusted("b")).is_some());
+        assert_eq!(q.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert!(q.remove(&TaskId::from_trusted("b")).is_none());
+    }
+
+    const SKILLS: [&str; 3] = ["billing", "tech", "refunds"];
+
+    fn arb_agent(index: usize) -> impl Strategy<Value = AgentState> {
+        (
+            proptest::collection::btree_map(0..SKILLS.len(), 1u8..=5, 0..=3),
+            1u32..=3,
+            0u32..=3,
+            prop_oneof![
+                4 => Just(AgentStatus::Available),
+                1 => Just(AgentStatus::Away),
+                1 => Just(AgentStatus::Offline)
+            ],
+            any::<bool>(),
+            0u64..100,
+        )
+            .prop_map(move |(skills, capacity, load, status, bilingual, idle)| {
+                AgentState {
+                    id: AgentId::from_trusted(format!("a{index:03}")),
+                    status,
+                    skills: skills
+                        .into_iter()
+                        .map(|(s, l)| (SKILLS[s].to_owned(), l))
+                        .collect(),
+                    languages: if bilingual {
+                        vec![Language::Zh, Language::En]
+                    } else {
+                        vec![Language::Zh]
+                    },
+                    capacity,
+                    load: load.min(capacity),
+                    idle_since: idle,
+                }
+            })
+    }
+
+    fn arb_task(index: usize) -> impl Strategy<Value = QueuedTask> {
+        (
+            proptest::collection::btree_map(0..SKILLS.len(), 1u8..=5, 0..=2),
+            prop_oneof![Just(0), Just(50), Just(100), -5i32..5],
+            any::<bool>(),
+            proptest::option::weighted(0.1, 0usize..20),
+            proptest::option::weighted(0.1, (0usize..20, 0u64..200)),
+        )
+            .prop_map(move |(skills, priority, zh, offered, declined)| QueuedTask {
+                id: TaskId::from_trusted(format!("t{index:03}")),
+                priority: Priority(priority),
+                language: if zh { Language::Zh } else { Language::En },
+                required_skills: skills
+                    .into_iter()
+                    .map(|(s, l)| SkillRequirement {
+                        name: SKILLS[s].to_owned(),
+                        min_level: l,
+                    })
+                    .collect(),
+                seq: index as u64,
+                enqueued_at: 0,
+                offered_to: offered.map(|a| AgentId::from_trusted(format!("a{a:03}"))),
+                declined_by: declined
+                    .map(|(a, until)| (AgentId::from_trusted(format!("a{a:03}")), until))
+                    .into_iter()
+                    .collect(),
+            })
+    }
+
+    fn arb_world() -> impl Strategy<Value = (Vec<AgentState>, Vec<QueuedTask>, Millis)> {
+        (0usize..20, 0usize..40).prop_flat_map(|(na, nt)| {
+            (
+                (0..na).map(arb_agent).collect::<Vec<_>>(),
+                (0..nt).map(arb_task).collect::<Vec<_>>(),
+                0u64..200,
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn plan_respects_skills_capacity_and_never_offers_a_task_twice(
+            (agents, tasks, now) in arb_world()
+        ) {
+            let q = queue(tasks);
+            let offers = plan(&q, &agents, now);
+            let by_id: HashMap<_, _> = agents.iter().map(|a| (a.id.clone(), a)).collect();
+
+            let mut seen = BTreeSet::new();
+            let mut extra_load: HashMap<AgentId, u32> = HashMap::new();
+            for offer in &offers {
+                prop_assert!(seen.insert(offer.task_id.clone()), "task offered twice");
+                let task = q.get(&offer.task_id).expect("offered task is queued");
+                prop_assert!(task.offered_to.is_none(), "task already had an offer");
+                let agent = by_id[&offer.agent_id];
+                prop_assert!(is_eligible(task, agent, now), "ineligible agent chosen");
+                *extra_load.entry(agent.id.clone()).or_default() += 1;
+            }
+            for (id, extra) in extra_load {
+                let agent = by_id[&id];
+                prop_assert!(agent.load + extra <= agent.capacity, "capacity exceeded");
+            }
+        }
+
+        #[test]
+        fn plan_never_lets_higher_priority_wait_behind_lower_and_leaves_no_eligible_agent_idle(
+            (agents, tasks, now) in arb_world()
+        ) {
+            let q = queue(tasks);
+            let offers = plan(&q, &agents, now);
+            let offered: BTreeSet<_> = offers.iter().map(|o| o.task_id.clone()).collect();
+            let mut load: HashMap<AgentId, u32> =
+                agents.iter().map(|a| (a.id.clone(), a.load)).collect();
+            for offer in &offers {
+                *load.entry(offer.agent_id.clone()).or_default() += 1;
+            }
+            let by_id: HashMap<_, _> = agents.iter().map(|a| (a.id.clone(), a)).collect();
+
+            for waiting in q.iter().filter(|t| t.offered_to.is_none() && !offered.contains(&t.id)) {
+                // No agent with capacity left is eligible for a task that still waits.
+                for agent in &agents {
+                    let mut after = agent.clone();
+                    after.load = load[&agent.id];
+                    prop_assert!(!is_eligible(waiting, &after, now), "eligible agent left idle");
+                }
+                // No agent eligible for the waiting task was given a lower-priority task.
+                for offer in &offers {
+                    let served = q.get(&offer.task_id).expect("queued");
+                    if served.priority < waiting.priority {
+                        prop_assert!(
+                            !is_eligible(waiting, by_id[&offer.agent_id], now),
+                            "higher-priority task waits behind a lower-priority one"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Typed configuration: `config/base.toml` → `config/<mode>.toml` → `SWITCHBOARD_*`
+//! environment, validated once at start.
+//!
+//! Environment: nested keys use a double underscore (`SWITCHBOARD_ROUTING__OFFER_TIMEOUT_MS`).
+//! The names in API.md are part of the public contract and map as follows:
+//! `SWITCHBOARD_DATABASE_URL` → `database.url`, `SWITCHBOARD_AMQP_URL` → `bus.amqp_url`,
+//! `SWITCHBOARD_HTTP_PORT` → `http.port`, `SWITCHBOARD_NODE_ID` → `node.id`.
+//! `SWITCHBOARD_ENV` chooses an extra overlay file (`config/<env>.toml`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use secrecy::{ExposeSecret, Secret};
+use serde::Deserialize;
+
+/// The run mode, which chooses the mode overlay file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Demo,
+    Production,
+}
+
+impl Mode {
+    fn file_stem(self) -> &'static str {
+        match self {
+            Mode::Demo => "demo",
+            Mode::Production => "production",
+        }
+    }
+}
+
+/// Every setting of a node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP listener.
+    pub http: HttpSettings,
+    /// Message store.
+    pub database: DatabaseSettings,
+    /// Message bus.
+    pub bus: BusSettings,
+    /// This node's identity in a cluster.
+    pub node: NodeSettings,
+    /// Customer session actors.
+    pub session: SessionSettings,
+    /// Dispatcher timings.
+    pub routing: RoutingSettings,
+    /// Flood protection.
+    pub limits: LimitSettings,
+    /// Token lifetimes.
+    pub auth: AuthSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Demo data.
+    pub demo: DemoSettings,
+}
+
+/// HTTP listener settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free port (tests).
+    pub port: u16,
+    /// Largest request body / WebSocket frame in bytes.
+    pub body_limit_bytes: usize,
+    /// Grace period for in-flight requests at shutdown.
+    pub shutdown_timeout_secs: u64,
+}
+
+/// Store selection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…` selects PostgreSQL; empty or `sqlite://PATH` selects SQLite.
+    pub url: Secret<String>,
+    /// SQLite file used when `url` is empty.
+    pub sqlite_path: PathBuf,
+}
+
+/// Which store implementation a node uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    /// Embedded SQLite file.
+    Sqlite(PathBuf),
+    /// PostgreSQL (the production backbone).
+    Postgres,
+}
+
+impl DatabaseSettings {
+    /// Resolves the URL into a store kind.
+    pub fn kind(&self) -> anyhow::Result<StoreKind> {
+        let url = self.url.expose_secret().trim();
+        if url.is_empty() {
+            Ok(StoreKind::Sqlite(self.sqlite_path.clone()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                bail!("database.url 'sqlite://' needs a file path, e.g. sqlite://data/demo.db");
+            }
+            Ok(StoreKind::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(StoreKind::Postgres)
+        } else {
+            bail!("database.url must start with postgres://, postgresql:// or sqlite://")
+        }
+    }
+}
+
+/// Bus selection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusSettings {
+    /// `amqp://…` selects RabbitMQ; empty selects the in-process bus.
+    pub amqp_url: Secret<String>,
+}
+
+/// Node identity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSettings {
+    /// Unique per node in a cluster; appears in logs and metrics.
+    pub id: String,
+}
+
+/// Customer session actor settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    /// Idle time before a session actor is passivated.
+    pub idle_timeout_ms: u64,
+}
+
+impl SessionSettings {
+    /// Idle time as a `Duration`.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+}
+
+/// Dispatcher timings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingSettings {
+    /// Time an agent has to accept an offer.
+    pub offer_timeout_ms: u64,
+    /// How long a declining agent is skipped for that task.
+    pub decline_cool_down_ms: u64,
+    /// Re-plan interval.
+    pub tick_ms: u64,
+}
+
+/// Flood protection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Sustained messages per second per customer.
+    pub customer_messages_per_second: u32,
+    /// Burst size per customer.
+    pub customer_burst: u32,
+}
+
+/// Token lifetimes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Lifetime of an anonymous web visitor token.
+    pub visitor_token_ttl_hours: u32,
+    /// Lifetime of an agent or supervisor login.
+    pub agent_token_ttl_hours: u32,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `pretty` or `json`.
+    pub format: LogFormat,
+    /// `tracing` env-filter directive (`RUST_LOG` wins when set).
+    pub filter: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Demo data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Seed demo agents, FAQ and rules at start (idempotent).
+    pub seed: bool,
+}
+
+/// Environment variables of API.md that do not follow the `__` nesting rule.
+const CONTRACT_ENV: [(&str, &str); 4] = [
+    ("SWITCHBOARD_DATABASE_URL", "database.url"),
+    ("SWITCHBOARD_AMQP_URL", "bus.amqp_url"),
+    ("SWITCHBOARD_HTTP_PORT", "http.port"),
+    ("SWITCHBOARD_NODE_ID", "node.id"),
+];
+
+/// Variables with the prefix that are not settings keys.
+const NON_SETTING_ENV: [&str; 2] = ["SWITCHBOARD_ENV", "SWITCHBOARD_CONFIG_DIR"];
+// Other SWITCHBOARD_* names without a `__` are ignored; misspelt nested keys are refused by
+// `deny_unknown_fields`.
+
+impl Settings {
+    /// Loads settings for `mode` from `config_dir` and the process environment.
+    pub fn load(config_dir: &Path, mode: Mode) -> anyhow::Result<Settings> {
+        Self::load_from(config_dir, mode, std::env::vars())
+    }
+
+    /// Loads settings with an explicit environment (tests pass their own).
+    pub fn load_from(
+        config_dir: &Path,
+        mode: Mode,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Settings> {
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("SWITCHBOARD_"))
+            .collect();
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(config_dir.join("base.toml")).required(true))
+            .add_source(config::File::from(config_dir.join(format!("{}.toml", mode.file_stem()))).required(true));
+        if let Some((_, overlay)) = env.iter().find(|(k, _)| k == "SWITCHBOARD_ENV") {
+            let overlay_path = config_dir.join(format!("{overlay}.toml"));
+            if !overlay_path.exists() {
+                bail!("SWITCHBOARD_ENV={overlay} but {} does not exist", overlay_path.display());
+            }
+            builder = builder.add_source(config::File::from(overlay_path).required(true));
+        }
+        for (key, value) in &env {
+            if NON_SETTING_ENV.contains(&key.as_str()) {
+                continue;
+            }
+            let path = match CONTRACT_ENV.iter().find(|(name, _)| name == key) {
+                Some((_, path)) => (*path).to_owned(),
+                None => match key.strip_prefix("SWITCHBOARD_") {
+                    Some(rest) if rest.contains("__") => {
+                        rest.to_ascii_lowercase().replace("__", ".")
+                    }
+                    // Not a settings key (e.g. a test harness's own SWITCHBOARD_BIN).
+                    _ => continue,
+                },
+            };
+            builder = builder
+                .set_override(path.as_str(), value.as_str())
+                .with_context(|| format!("applying {key}"))?;
+        }
+        let settings: Settings = builder
+            .build()
+            .with_context(|| format!("reading configuration from {}", config_dir.display()))?
+            .try_deserialize()
+            .context("configuration does not match the expected settings")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks cross-field rules; every problem is reported at once.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        if self.http.body_limit_bytes < 1024 {
+            problems.push("http.body_limit_bytes must be at least 1024".to_owned());
+        }
+        if self.node.id.trim().is_empty() {
+            problems.push("node.id must not be empty".to_owned());
+        }
+        if self.routing.offer_timeout_ms < 100 {
+            problems.push("routing.offer_timeout_ms must be at least 100".to_owned());
+        }
+        if self.routing.tick_ms == 0 {
+            problems.push("routing.tick_ms must be positive".to_owned());
+        }
+        if self.session.idle_timeout_ms < 100 {
+            problems.push("session.idle_timeout_ms must be at least 100".to_owned());
+        }
+        if self.limits.customer_messages_per_second == 0 || self.limits.customer_burst == 0 {
+            problems.push("limits.customer_messages_per_second and limits.customer_burst must be positive".to_owned());
+        }
+        if let Err(e) = self.database.kind() {
+            problems.push(e.to_string());
+        }
+        let amqp = self.bus.amqp_url.expose_secret().trim();
+        if !amqp.is_empty() && !amqp.starts_with("amqp://") && !amqp.starts_with("amqps://") {
+            problems.push("bus.amqp_url must start with amqp:// or amqps://".to_owned());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!("invalid configuration:\n  - {}", problems.join("\n  - "))
+        }
+    }
+
+    /// The directory holding `base.toml`: `SWITCHBOARD_CONFIG_DIR`, else `./config`, else the
+    /// `config/` folder next to the crate sources (so `cargo run` works from anywhere in the repo).
+    pub fn default_config_dir() -> PathBuf {
+        if let Ok(dir) = std::env::var("SWITCHBOARD_CONFIG_DIR") {
+            return PathBuf::from(dir);
+        }
+        let local = PathBuf::from("config");
+        if local.join("base.toml").exists() {
+            return local;
+        }
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn demo_mode_uses_sqlite_and_seeds() {
+        let s = Settings::load_from(&dir(), Mode::Demo, env(&[])).expect("loads");
+        assert!(s.demo.seed);
+        assert_eq!(
+            s.database.kind().expect("kind"),
+            StoreKind::Sqlite(PathBuf::from("data/demo.db"))
+        );
+        assert_eq!(s.http.port, 8080);
+    }
+
+    #[test]
+    fn contract_environment_names_override_files() {
+        let s = Settings::load_from(
+            &dir(),
+            Mode::Production,
+            env(&[
+                ("SWITCHBOARD_HTTP_PORT", "9191"),
+                ("SWITCHBOARD_NODE_ID", "node-7"),
+                ("SWITCHBOARD_DATABASE_URL", "postgres://u:p@localhost/sb"),
+                ("SWITCHBOARD_ROUTING__OFFER_TIMEOUT_MS", "1500"),
+            ]),
+        )
+        .expect("loads");
+        assert_eq!(s.http.port, 9191);
+        assert_eq!(s.node.id, "node-7");
+        assert_eq!(s.routing.offer_timeout_ms, 1500);
+        assert_eq!(s.database.kind().expect("kind"), StoreKind::Postgres);
+        assert_eq!(s.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn invalid_values_are_reported_together() {
+        let err = Settings::load_from(
+            &dir(),
+            Mode::Demo,
+            env(&[
+                ("SWITCHBOARD_ROUTING__OFFER_TIMEOUT_MS", "5"),
+                ("SWITCHBOARD_DATABASE_URL", "mysql://nope"),
+            ]),
+        )
+        .expect_err("invalid");
+        let text = format!("{err:#}");
+        assert!(text.contains("offer_timeout_ms"), "{text}");
+        assert!(text.contains("database.url"), "{text}");
+    }
+
+    #[test]
+    fn misspelt_nested_keys_are_refused() {
+        let err = Settings::load_from(
+            &dir(),
+            Mode::Demo,
+            env(&[("SWITCHBOARD_ROUTING__OFFER_TIMEOUT", "1")]),
+        )
+        .expect_err("typo");
+        assert!(format!("{err:#}").contains("offer_timeout"), "{err:#}");
+    }
+}

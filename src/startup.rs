@@ -1,0 +1,166 @@
+//! Wiring: builds the store, bus, actors and HTTP server from [`Settings`] and runs them.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{Addr, Supervisor};
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use anyhow::{bail, Context};
+use governor::{Quota, RateLimiter};
+
+use crate::actors::customer_session::{SessionDeps, SessionRouter};
+use crate::actors::dispatcher::Dispatcher;
+use crate::bot::KeywordBot;
+use crate::bus::{memory::MemoryBus, Bus};
+use crate::domain::CustomerId;
+use crate::error::{self, ApiError, ErrorKind};
+use crate::settings::{Settings, StoreKind};
+use crate::store::{sqlite::SqliteStore, Store};
+use crate::telemetry::Metrics;
+
+/// Per-customer message rate limiter.
+pub type CustomerLimiter = governor::DefaultKeyedRateLimiter<CustomerId>;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub metrics: Arc<Metrics>,
+    pub sessions: SessionRouter,
+    pub dispatcher: Addr<Dispatcher>,
+    pub limiter: Arc<CustomerLimiter>,
+}
+
+/// A built node, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    match settings.database.kind()? {
+        StoreKind::Sqlite(path) => {
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??;
+            Ok(Arc::new(store))
+        }
+        StoreKind::Postgres => bail!(
+            "SWITCHBOARD_DATABASE_URL selects PostgreSQL, which this build does not support yet; unset it to use the embedded SQLite store"
+        ),
+    }
+}
+
+fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
+    use secrecy::ExposeSecret;
+    if settings.bus.amqp_url.expose_secret().trim().is_empty() {
+        Ok(Arc::new(MemoryBus::new()))
+    } else {
+        bail!("SWITCHBOARD_AMQP_URL selects RabbitMQ, which this build does not support yet; unset it to use the in-process bus")
+    }
+}
+
+impl Application {
+    /// Opens the store and bus, seeds demo data if configured, starts the actors and binds
+    /// the HTTP listener. Must run inside an actix system.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = open_store(&settings).await.context("opening the store")?;
+        let bus = open_bus(&settings).context("connecting the bus")?;
+        if settings.demo.seed {
+            crate::demo::seed(store.as_ref()).await.context("seeding demo data")?;
+        }
+        let metrics = Arc::new(Metrics::new()?);
+        let bot = Arc::new(KeywordBot::demo().context("loading the demo FAQ")?);
+
+        let dispatcher = {
+            let (store, bus, metrics, routing) =
+                (Arc::clone(&store), Arc::clone(&bus), Arc::clone(&metrics), settings.routing.clone());
+            Supervisor::start(move |_| Dispatcher::new(store, bus, metrics, routing))
+        };
+        let sessions = SessionRouter::new(SessionDeps {
+            store: Arc::clone(&store),
+            bus: Arc::clone(&bus),
+            bot,
+            metrics: Arc::clone(&metrics),
+            idle_timeout: settings.session.idle_timeout(),
+        });
+        actix_web::rt::spawn({
+            let sessions = sessions.clone();
+            async move {
+                if let Err(error) = sessions.run_command_listener().await {
+                    tracing::error!(error = ?error, "The session command listener stopped.");
+                }
+            }
+        });
+
+        let quota = Quota::per_second(
+            std::num::NonZeroU32::new(settings.limits.customer_messages_per_second).context("rate must be positive")?,
+        )
+        .allow_burst(std::num::NonZeroU32::new(settings.limits.customer_burst).context("burst must be positive")?);
+        let limiter = Arc::new(RateLimiter::keyed(quota));
+        actix_web::rt::spawn({
+            let limiter = Arc::clone(&limiter);
+            async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    limiter.retain_recent();
+                }
+            }
+        });
+
+        let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))
+            .with_context(|| format!("binding {}:{}", settings.http.host, settings.http.port))?;
+        let port = listener.local_addr()?.port();
+        let body_limit = settings.http.body_limit_bytes;
+        let shutdown = settings.http.shutdown_timeout_secs;
+        let state = web::Data::new(AppState { settings, store, bus, metrics, sessions, dispatcher, limiter });
+
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::JsonConfig::default().limit(body_limit).error_handler(error::json_error))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz").exclude("/metrics"))
+                .wrap(middleware::Compress::default())
+                .configure(crate::ops::configure)
+                .configure(crate::channels::web::configure)
+                .configure(crate::ui::configure)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(shutdown)
+        .run();
+        tracing::info!(port, "Switchboard is listening.");
+        Ok(Self { port, server })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM / Ctrl-C (graceful: in-flight requests finish) or a stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    let kind = if req.method() == actix_web::http::Method::GET || req.method() == actix_web::http::Method::HEAD {
+        ErrorKind::NotFound
+    } else {
+        ErrorKind::MethodNotAllowed
+    };
+    let message = format!("No route for {} {}.", req.method(), req.path());
+    let error = if kind == ErrorKind::NotFound {
+        ApiError::not_found(message)
+    } else {
+        ApiError::new(ErrorKind::NotFound, message)
+    };
+    error.error_response()
+}

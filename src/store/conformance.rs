@@ -1,0 +1,331 @@
+//! The [`Store`] contract as executable checks. Every implementation must pass
+//! [`run_all`]; the test suite runs it against SQLite (and PostgreSQL where available).
+//!
+//! Each check creates its own rows with fresh ids, so checks can share one database.
+
+use std::sync::Arc;
+
+use anyhow::{ensure, Context};
+use chrono::{Duration, Utc};
+
+use super::{Inserted, Principal, Store, StoreError};
+use crate::domain::{
+    Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
+    CustomerId, Language, Message, MessageId, Priority, Role, Sender, Skill, SkillRequirement,
+    Task, TaskId, TaskStatus, Tier,
+};
+
+/// Runs every check in order, stopping at the first failure.
+pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    ping_answers(store.as_ref()).await.context("ping")?;
+    customers_round_trip(store.as_ref()).await.context("customers")?;
+    identities_link_once_and_first_owner_wins(store.as_ref())
+        .await
+        .context("identities")?;
+    one_open_conversation_per_customer(store.as_ref())
+        .await
+        .context("conversations")?;
+    messages_are_unique_by_channel_and_external_id(Arc::clone(&store))
+        .await
+        .context("message dedup")?;
+    customer_messages_span_conversations_in_order(store.as_ref())
+        .await
+        .context("customer messages")?;
+    agents_upsert_by_username(store.as_ref())
+        .await
+        .context("agents")?;
+    tokens_expire(store.as_ref()).await.context("tokens")?;
+    tasks_are_assigned_at_most_once(Arc::clone(&store))
+        .await
+        .context("tasks")?;
+    Ok(())
+}
+
+/// A fresh customer with one open conversation, stored.
+pub async fn seed_conversation(store: &dyn Store) -> anyhow::Result<(Customer, Conversation)> {
+    let customer = Customer {
+        id: CustomerId::generate(),
+        display_name: "Conformance".to_owned(),
+        tier: Tier::Standard,
+        tags: vec!["test".to_owned()],
+        created_at: Utc::now(),
+    };
+    store.insert_customer(&customer).await?;
+    let conversation = Conversation {
+        id: ConversationId::generate(),
+        customer_id: customer.id.clone(),
+        status: ConversationStatus::Bot,
+        last_channel: Channel::Web,
+        agent_id: None,
+        bot_state: serde_json::json!({}),
+        opened_at: Utc::now(),
+        closed_at: None,
+        resolution: None,
+    };
+    store.insert_conversation(&conversation).await?;
+    Ok((customer, conversation))
+}
+
+/// A customer message in `conversation` with the given external id.
+pub fn customer_message(conversation: &Conversation, external_id: Option<&str>, text: &str) -> Message {
+    Message {
+        id: MessageId::generate(),
+        conversation_id: conversation.id.clone(),
+        customer_id: conversation.customer_id.clone(),
+        channel: Channel::Web,
+        from: Sender::Customer,
+        text: text.to_owned(),
+        client_id: external_id.map(str::to_owned),
+        external_id: external_id.map(str::to_owned),
+        agent_id: None,
+        sent_at: Utc::now(),
+    }
+}
+
+async fn ping_answers(store: &dyn Store) -> anyhow::Result<()> {
+    store.ping().await?;
+    Ok(())
+}
+
+async fn customers_round_trip(store: &dyn Store) -> anyhow::Result<()> {
+    let (customer, _) = seed_conversation(store).await?;
+    let loaded = store.customer(&customer.id).await?.context("customer missing")?;
+    ensure!(loaded.id == customer.id && loaded.tags == customer.tags);
+    ensure!(store.customer(&CustomerId::generate()).await?.is_none());
+    ensure!(
+        matches!(store.insert_customer(&customer).await, Err(StoreError::Conflict(_))),
+        "second insert of the same customer must conflict"
+    );
+    Ok(())
+}
+
+async fn identities_link_once_and_first_owner_wins(store: &dyn Store) -> anyhow::Result<()> {
+    let (first, _) = seed_conversation(store).await?;
+    let (second, _) = seed_conversation(store).await?;
+    let phone = format!("+8613{}", &uuid::Uuid::new_v4().simple().to_string()[..9]);
+    let owner = store.link_identity(Channel::Sms, &phone, &first.id).await?;
+    ensure!(owner == first.id);
+    let owner = store.link_identity(Channel::Sms, &phone, &second.id).await?;
+    ensure!(owner == first.id, "an identity must never move silently");
+    ensure!(store.find_identity(Channel::Sms, &phone).await? == Some(first.id.clone()));
+    ensure!(store.find_identity(Channel::Ivr, &phone).await?.is_none());
+    let identities = store.identities(&first.id).await?;
+    ensure!(identities.len() == 1 && identities[0].external_id == phone);
+    Ok(())
+}
+
+async fn one_open_conversation_per_customer(store: &dyn Store) -> anyhow::Result<()> {
+    let (customer, mut conversation) = seed_conversation(store).await?;
+    let second = Conversation {
+        id: ConversationId::generate(),
+        ..conversation.clone()
+    };
+    ensure!(
+        matches!(store.insert_conversation(&second).await, Err(StoreError::Conflict(_))),
+        "a second open conversation must conflict"
+    );
+    let open = store.open_conversation(&customer.id).await?.context("open")?;
+    ensure!(open.id == conversation.id);
+
+    conversation.status = ConversationStatus::Closed;
+    conversation.closed_at = Some(Utc::now());
+    conversation.bot_state = serde_json::json!({"misses": 1});
+    store.update_conversation(&conversation).await?;
+    ensure!(store.open_conversation(&customer.id).await?.is_none());
+    let stored = store.conversation(&conversation.id).await?.context("stored")?;
+    ensure!(stored.status == ConversationStatus::Closed);
+    ensure!(stored.bot_state == serde_json::json!({"misses": 1}));
+    store.insert_conversation(&second).await?;
+    ensure!(store.open_conversation(&customer.id).await?.map(|c| c.id) == Some(second.id));
+    Ok(())
+}
+
+async fn messages_are_unique_by_channel_and_external_id(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let (_, conversation) = seed_conversation(store.as_ref()).await?;
+    let key = format!("client-{}", uuid::Uuid::new_v4());
+    let first = customer_message(&conversation, Some(&key), "hello");
+    let stored = store.insert_message(&first).await?;
+    ensure!(matches!(stored, Inserted::New(_)));
+
+    let again = customer_message(&conversation, Some(&key), "hello again");
+    match store.insert_message(&again).await? {
+        Inserted::Duplicate(m) => ensure!(m.id == first.id && m.text == "hello"),
+        Inserted::New(_) => anyhow::bail!("duplicate external id stored twice"),
+    }
+
+    // Concurrent duplicates: exactly one wins.
+    let key = format!("client-{}", uuid::Uuid::new_v4());
+    let mut handles = Vec::new();
+    for i in 0..16 {
+        let store = Arc::clone(&store);
+        let m = customer_message(&conversation, Some(&key), &format!("copy {i}"));
+        handles.push(tokio::spawn(async move { store.insert_message(&m).await }));
+    }
+    let mut new = 0;
+    let mut ids = std::collections::BTreeSet::new();
+    for h in handles {
+        let inserted = h.await??;
+        if !inserted.is_duplicate() {
+            new += 1;
+        }
+        ids.insert(inserted.into_inner().id);
+    }
+    ensure!(new == 1, "{new} concurrent duplicates were stored");
+    ensure!(ids.len() == 1, "duplicates must all return the stored row");
+
+    // Messages without an external id (bot, agent) never collide.
+    let mut bot = customer_message(&conversation, None, "bot says");
+    bot.from = Sender::Bot;
+    ensure!(!store.insert_message(&bot).await?.is_duplicate());
+    let bot2 = Message {
+        id: MessageId::generate(),
+        ..bot.clone()
+    };
+    ensure!(!store.insert_message(&bot2).await?.is_duplicate());
+
+    let messages = store.conversation_messages(&conversation.id).await?;
+    ensure!(messages.len() == 4, "expected 4 messages, got {}", messages.len());
+    ensure!(messages[0].id == first.id, "oldest first");
+    ensure!(store.message(&first.id).await?.map(|m| m.text) == Some("hello".to_owned()));
+    Ok(())
+}
+
+async fn customer_messages_span_conversations_in_order(store: &dyn Store) -> anyhow::Result<()> {
+    let (customer, mut conversation) = seed_conversation(store).await?;
+    let one = customer_message(&conversation, Some(&uuid::Uuid::new_v4().to_string()), "one");
+    store.insert_message(&one).await?;
+    conversation.status = ConversationStatus::Closed;
+    store.update_conversation(&conversation).await?;
+    let next = Conversation {
+        id: ConversationId::generate(),
+        status: ConversationStatus::Bot,
+        ..conversation.clone()
+    };
+    store.insert_conversation(&next).await?;
+    let two = customer_message(&next, Some(&uuid::Uuid::new_v4().to_string()), "two");
+    store.insert_message(&two).await?;
+    let texts: Vec<String> = store
+        .customer_messages(&customer.id)
+        .await?
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    ensure!(texts == ["one", "two"], "got {texts:?}");
+    Ok(())
+}
+
+fn sample_agent(username: &str) -> Agent {
+    Agent {
+        id: AgentId::generate(),
+        username: username.to_owned(),
+        display_name: "Sample".to_owned(),
+        role: Role::Agent,
+        skills: vec![Skill {
+            name: "billing".to_owned(),
+            level: 3,
+        }],
+        languages: vec![Language::Zh],
+        capacity: 3,
+        password_hash: "hash-1".to_owned(),
+    }
+}
+
+async fn agents_upsert_by_username(store: &dyn Store) -> anyhow::Result<()> {
+    let username = format!("agent-{}", uuid::Uuid::new_v4().simple());
+    let agent = sample_agent(&username);
+    let id = store.upsert_agent(&agent).await?;
+    ensure!(id == agent.id);
+    let changed = Agent {
+        id: AgentId::generate(),
+        capacity: 5,
+        password_hash: String::new(),
+        ..agent.clone()
+    };
+    let id2 = store.upsert_agent(&changed).await?;
+    ensure!(id2 == agent.id, "upsert keeps the first id");
+    let loaded = store.agent_by_username(&username).await?.context("agent")?;
+    ensure!(loaded.capacity == 5 && loaded.password_hash == "hash-1");
+    ensure!(loaded.skills == agent.skills && loaded.languages == agent.languages);
+    ensure!(store.agent(&agent.id).await?.is_some());
+    ensure!(store.agent_by_username("nobody-here").await?.is_none());
+    Ok(())
+}
+
+async fn tokens_expire(store: &dyn Store) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let hash = format!("h-{}", uuid::Uuid::new_v4());
+    let principal = Principal::Staff {
+        agent_id: AgentId::generate(),
+        role: Role::Supervisor,
+    };
+    store
+        .insert_token(&hash, &principal, now + Duration::hours(1))
+        .await?;
+    ensure!(store.token_principal(&hash, now).await? == Some(principal));
+    ensure!(store
+        .token_principal(&hash, now + Duration::hours(2))
+        .await?
+        .is_none());
+    ensure!(store.token_principal("unknown", now).await?.is_none());
+    Ok(())
+}
+
+async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let (customer, mut conversation) = seed_conversation(store.as_ref()).await?;
+    let first_agent = store.upsert_agent(&sample_agent(&format!("a-{}", uuid::Uuid::new_v4().simple()))).await?;
+    let second_agent = store.upsert_agent(&sample_agent(&format!("b-{}", uuid::Uuid::new_v4().simple()))).await?;
+    let task = Task {
+        id: TaskId::generate(),
+        conversation_id: conversation.id.clone(),
+        customer_id: customer.id.clone(),
+        channel: Channel::Web,
+        language: Language::En,
+        required_skills: vec![SkillRequirement {
+            name: "billing".to_owned(),
+            min_level: 2,
+        }],
+        priority: Priority(50),
+        intent: Some("refund".to_owned()),
+        summary: "wants a refund".to_owned(),
+        status: TaskStatus::Waiting,
+        agent_id: None,
+        created_at: Utc::now(),
+        assigned_at: None,
+    };
+    ensure!(!store.insert_task(&task).await?.is_duplicate());
+    let twin = Task {
+        id: TaskId::generate(),
+        ..task.clone()
+    };
+    match store.insert_task(&twin).await? {
+        Inserted::Duplicate(t) => ensure!(t.id == task.id, "duplicate returns the open task"),
+        Inserted::New(_) => anyhow::bail!("two open tasks for one conversation"),
+    }
+    ensure!(store.waiting_tasks().await?.iter().any(|t| t.id == task.id));
+
+    let a = {
+        let store = Arc::clone(&store);
+        let id = task.id.clone();
+        tokio::spawn(async move { store.assign_task(&id, &first_agent, Utc::now()).await })
+    };
+    let b = {
+        let store = Arc::clone(&store);
+        let id = task.id.clone();
+        tokio::spawn(async move { store.assign_task(&id, &second_agent, Utc::now()).await })
+    };
+    let (a, b) = (a.await??, b.await??);
+    ensure!(a ^ b, "exactly one assignment must win (got {a}, {b})");
+    let stored = store.task(&task.id).await?.context("task")?;
+    ensure!(stored.status == TaskStatus::Assigned && stored.assigned_at.is_some());
+    ensure!(!store.waiting_tasks().await?.iter().any(|t| t.id == task.id));
+    ensure!(store.open_task_for(&conversation.id).await?.map(|t| t.id) == Some(task.id.clone()));
+
+    ensure!(store.finish_task(&task.id, TaskStatus::Completed).await?);
+    ensure!(!store.finish_task(&task.id, TaskStatus::Cancelled).await?, "final stays final");
+    ensure!(store.open_task_for(&conversation.id).await?.is_none());
+    conversation.status = ConversationStatus::Closed;
+    store.update_conversation(&conversation).await?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Durable state behind one trait, [`Store`], with one implementation per deployment:
+//! SQLite (embedded default, [`sqlite::SqliteStore`]) and PostgreSQL (production backbone).
+//!
+//! Everything that must survive a crash goes through here before it is acknowledged. The
+//! contract every implementation must honour is written down as executable checks in
+//! [`conformance`], which the test suite runs against each implementation.
+
+pub mod conformance;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Agent, AgentId, Channel, Conversation, ConversationId, Customer, CustomerId, Identity, Message,
+    MessageId, Role, Task, TaskId, TaskStatus,
+};
+
+/// Who a bearer token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A customer (web visitor or app user).
+    Customer(CustomerId),
+    /// An agent or supervisor account.
+    Staff { agent_id: AgentId, role: Role },
+}
+
+/// Result of an idempotent insert.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted<T> {
+    /// Stored now.
+    New(T),
+    /// An equal key was already stored; this is the stored row.
+    Duplicate(T),
+}
+
+impl<T> Inserted<T> {
+    /// The stored row, whichever way it got there.
+    pub fn into_inner(self) -> T {
+        match self {
+            Inserted::New(v) | Inserted::Duplicate(v) => v,
+        }
+    }
+
+    /// True when the row already existed.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, Inserted::Duplicate(_))
+    }
+}
+
+/// Store failures. `Unavailable` is what `/readyz` reports; `Corrupt` means a stored value
+/// no longer parses (a bug or a manual edit), never user input.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("conflicting write: {0}")]
+    Conflict(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Durable state of a Switchboard deployment.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Stores a new customer.
+    async fn insert_customer(&self, customer: &Customer) -> StoreResult<()>;
+    /// A customer by id.
+    async fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>>;
+    /// Links `(channel, external_id)` to `customer`. If the identity already belongs to a
+    /// customer, nothing changes and that customer's id is returned.
+    async fn link_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        customer: &CustomerId,
+    ) -> StoreResult<CustomerId>;
+    /// The customer behind `(channel, external_id)`.
+    async fn find_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<CustomerId>>;
+    /// Every identity of a customer, oldest first.
+    async fn identities(&self, customer: &CustomerId) -> StoreResult<Vec<Identity>>;
+
+    /// Stores a new conversation. A customer has at most one open conversation: a second
+    /// open one is a `Conflict`.
+    async fn insert_conversation(&self, conversation: &Conversation) -> StoreResult<()>;
+    /// Overwrites the mutable fields (status, channel, agent, bot state, closing).
+    async fn update_conversation(&self, conversation: &Conversation) -> StoreResult<()>;
+    /// A conversation by id.
+    async fn conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>>;
+    /// The customer's conversation that is not closed, if any.
+    async fn open_conversation(&self, customer: &CustomerId) -> StoreResult<Option<Conversation>>;
+    /// Conversations an agent currently owns.
+    async fn agent_conversations(&self, agent: &AgentId) -> StoreResult<Vec<Conversation>>;
+
+    /// Stores a message unless `(channel, external_id)` is already stored, in which case the
+    /// stored message is returned as `Duplicate` (safe under concurrent duplicates).
+    async fn insert_message(&self, message: &Message) -> StoreResult<Inserted<Message>>;
+    /// A message by id.
+    async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>>;
+    /// A conversation's messages, oldest first.
+    async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>>;
+    /// Every message of a customer across channels and conversations, oldest first.
+    async fn customer_messages(&self, id: &CustomerId) -> StoreResult<Vec<Message>>;
+
+    /// Inserts an account, or updates the one with the same username (keeping its id and,
+    /// when `password_hash` is empty, its password). Returns the stored id.
+    async fn upsert_agent(&self, agent: &Agent) -> StoreResult<AgentId>;
+    /// An account by id.
+    async fn agent(&self, id: &AgentId) -> StoreResult<Option<Agent>>;
+    /// An account by login name.
+    async fn agent_by_username(&self, username: &str) -> StoreResult<Option<Agent>>;
+
+    /// Stores the hash of a bearer token.
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        principal: &Principal,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Who holds a token that has not expired at `now`.
+    async fn token_principal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Principal>>;
+
+    /// Stores a new task. A conversation has at most one waiting or assigned task.
+    async fn insert_task(&self, task: &Task) -> StoreResult<Inserted<Task>>;
+    /// A task by id.
+    async fn task(&self, id: &TaskId) -> StoreResult<Option<Task>>;
+    /// Tasks still waiting for an agent, oldest first (the dispatcher rebuilds from these).
+    async fn waiting_tasks(&self) -> StoreResult<Vec<Task>>;
+    /// Atomically moves a waiting task to `assigned` for `agent`. Returns false (and changes
+    /// nothing) when the task is not waiting any more: a task is never assigned twice.
+    async fn assign_task(
+        &self,
+        id: &TaskId,
+        agent: &AgentId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Moves a waiting or assigned task to a final status. Returns false when it was final.
+    async fn finish_task(&self, id: &TaskId, status: TaskStatus) -> StoreResult<bool>;
+    /// The waiting or assigned task of a conversation.
+    async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>>;
+}
+
+/// Formats a time the way every store keeps it (sortable RFC 3339, microseconds, `Z`).
+pub fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Parses a stored time.
+pub fn parse_time(s: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time '{s}': {e}")))
+}

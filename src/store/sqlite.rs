@@ -1,0 +1,876 @@
+//! The embedded store: one SQLite file (bundled SQLite, WAL journal, versioned migrations).
+//!
+//! rusqlite is synchronous, so every call runs on tokio's blocking pool while holding the one
+//! connection. `synchronous = NORMAL` in WAL mode makes a committed transaction survive a
+//! process crash (SIGKILL); `durable = true` selects `FULL` for power-loss durability.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{format_time, parse_time, Inserted, Principal, Store, StoreError, StoreResult};
+use crate::domain::{
+    Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
+    CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
+    SkillRequirement, Task, TaskId, TaskStatus, Tier,
+};
+
+/// Versioned migrations, applied in order exactly once.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("sql/sqlite/0001_init.sql"))];
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating directory {}", parent.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening SQLite database {}", path.display()))?;
+        Self::from_connection(conn)
+    }
+
+    /// An in-memory database (tests, benchmarks).
+    pub fn in_memory() -> anyhow::Result<Self> {
+        Self::from_connection(Connection::open_in_memory()?)
+    }
+
+    fn from_connection(mut conn: Connection) -> anyhow::Result<Self> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn).context("applying SQLite migrations")?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with_conn<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Unavailable(anyhow!("SQLite connection lock poisoned")))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(anyhow!("SQLite worker failed: {e}")))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
+    for (version, sql) in MIGRATIONS {
+        let applied: Option<i64> = conn
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?1",
+                [version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if applied.is_some() {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("migration {version}"))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![version, format_time(&Utc::now())],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(anyhow::Error::new(e))
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| corrupt(format!("encoding JSON: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(format!("decoding JSON '{text}': {e}")))
+}
+
+fn opt_time(value: Option<String>) -> StoreResult<Option<DateTime<Utc>>> {
+    value.as_deref().map(parse_time).transpose()
+}
+
+// Row mappers read raw columns inside rusqlite's closure and convert afterwards, so parse
+// errors surface as `Corrupt` rather than as rusqlite errors.
+
+type CustomerRow = (String, String, String, String, String);
+
+fn customer_row(r: &Row<'_>) -> rusqlite::Result<CustomerRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn customer_from(row: CustomerRow) -> StoreResult<Customer> {
+    let (id, display_name, tier, tags, created_at) = row;
+    Ok(Customer {
+        id: CustomerId::from_trusted(id),
+        display_name,
+        tier: Tier::parse(&tier).map_err(corrupt)?,
+        tags: from_json(&tags)?,
+        created_at: parse_time(&created_at)?,
+    })
+}
+
+const CONVERSATION_COLUMNS: &str =
+    "id, customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution";
+
+type ConversationRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+fn conversation_from(row: ConversationRow) -> StoreResult<Conversation> {
+    let (id, customer_id, status, channel, agent_id, bot_state, opened_at, closed_at, resolution) =
+        row;
+    Ok(Conversation {
+        id: ConversationId::from_trusted(id),
+        customer_id: CustomerId::from_trusted(customer_id),
+        status: ConversationStatus::parse(&status).map_err(corrupt)?,
+        last_channel: Channel::parse(&channel).map_err(corrupt)?,
+        agent_id: agent_id.map(AgentId::from_trusted),
+        bot_state: from_json(&bot_state)?,
+        opened_at: parse_time(&opened_at)?,
+        closed_at: opt_time(closed_at)?,
+        resolution: resolution
+            .as_deref()
+            .map(Resolution::parse)
+            .transpose()
+            .map_err(corrupt)?,
+    })
+}
+
+const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at";
+
+type MessageRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+fn message_from(row: MessageRow) -> StoreResult<Message> {
+    let (id, conv, customer, channel, sender, body, client_id, external_id, agent_id, sent_at) =
+        row;
+    Ok(Message {
+        id: MessageId::from_trusted(id),
+        conversation_id: ConversationId::from_trusted(conv),
+        customer_id: CustomerId::from_trusted(customer),
+        channel: Channel::parse(&channel).map_err(corrupt)?,
+        from: Sender::parse(&sender).map_err(corrupt)?,
+        text: body,
+        client_id,
+        external_id,
+        agent_id: agent_id.map(AgentId::from_trusted),
+        sent_at: parse_time(&sent_at)?,
+    })
+}
+
+const AGENT_COLUMNS: &str =
+    "id, username, display_name, role, skills, languages, capacity, password_hash";
+
+type AgentRow = (String, String, String, String, String, String, u32, String);
+
+fn agent_row(r: &Row<'_>) -> rusqlite::Result<AgentRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn agent_from(row: AgentRow) -> StoreResult<Agent> {
+    let (id, username, display_name, role, skills, languages, capacity, password_hash) = row;
+    let skills: Vec<Skill> = from_json(&skills)?;
+    let languages: Vec<Language> = from_json(&languages)?;
+    Ok(Agent {
+        id: AgentId::from_trusted(id),
+        username,
+        display_name,
+        role: Role::parse(&role).map_err(corrupt)?,
+        skills,
+        languages,
+        capacity,
+        password_hash,
+    })
+}
+
+const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at";
+
+type TaskRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i32,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+fn task_row(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+    ))
+}
+
+fn task_from(row: TaskRow) -> StoreResult<Task> {
+    let (
+        id,
+        conv,
+        customer,
+        channel,
+        language,
+        skills,
+        priority,
+        intent,
+        summary,
+        status,
+        agent,
+        created_at,
+        assigned_at,
+    ) = row;
+    let required_skills: Vec<SkillRequirement> = from_json(&skills)?;
+    Ok(Task {
+        id: TaskId::from_trusted(id),
+        conversation_id: ConversationId::from_trusted(conv),
+        customer_id: CustomerId::from_trusted(customer),
+        channel: Channel::parse(&channel).map_err(corrupt)?,
+        language: Language::parse(&language).map_err(corrupt)?,
+        required_skills,
+        priority: Priority(priority),
+        intent,
+        summary,
+        status: TaskStatus::parse(&status).map_err(corrupt)?,
+        agent_id: agent.map(AgentId::from_trusted),
+        created_at: parse_time(&created_at)?,
+        assigned_at: opt_time(assigned_at)?,
+    })
+}
+
+fn query_messages(
+    conn: &Connection,
+    filter: &str,
+    key: &str,
+) -> StoreResult<Vec<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {filter} = ?1 ORDER BY seq");
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let rows = stmt
+        .query_map([key], message_row)
+        .map_err(unavailable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unavailable)?;
+    rows.into_iter().map(message_from).collect()
+}
+
+fn select_message_by_key(
+    conn: &Connection,
+    channel: &str,
+    external_id: &str,
+) -> StoreResult<Option<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = ?1 AND external_id = ?2");
+    conn.query_row(&sql, params![channel, external_id], message_row)
+        .optional()
+        .map_err(unavailable)?
+        .map(message_from)
+        .transpose()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.with_conn(|c| {
+            c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn insert_customer(&self, customer: &Customer) -> StoreResult<()> {
+        let c = customer.clone();
+        let tags = json(&c.tags)?;
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO customers (id, display_name, tier, tags, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![c.id.as_str(), c.display_name, c.tier.as_str(), tags, format_time(&c.created_at)],
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("customer {} exists", c.id))
+                } else {
+                    unavailable(e)
+                }
+            })
+        })
+        .await
+    }
+
+    async fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
+        let id = id.clone();
+        self.with_conn(move |conn| {
+            conn.query_row(
+                "SELECT id, display_name, tier, tags, created_at FROM customers WHERE id = ?1",
+                [id.as_str()],
+                customer_row,
+            )
+            .optional()
+            .map_err(unavailable)?
+            .map(customer_from)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn link_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        customer: &CustomerId,
+    ) -> StoreResult<CustomerId> {
+        let external_id = external_id.to_owned();
+        let customer = customer.clone();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO identities (channel, external_id, customer_id, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (channel, external_id) DO NOTHING",
+                params![channel.as_str(), external_id, customer.as_str(), format_time(&Utc::now())],
+            )
+            .map_err(unavailable)?;
+            let owner: String = conn
+                .query_row(
+                    "SELECT customer_id FROM identities WHERE channel = ?1 AND external_id = ?2",
+                    params![channel.as_str(), external_id],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            Ok(CustomerId::from_trusted(owner))
+        })
+        .await
+    }
+
+    async fn find_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<CustomerId>> {
+        let external_id = external_id.to_owned();
+        self.with_conn(move |conn| {
+            conn.query_row(
+                "SELECT customer_id FROM identities WHERE channel = ?1 AND external_id = ?2",
+                params![channel.as_str(), external_id],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|o| o.map(CustomerId::from_trusted))
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn identities(&self, customer: &CustomerId) -> StoreResult<Vec<Identity>> {
+        let customer = customer.clone();
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT channel, external_id, created_at FROM identities WHERE customer_id = ?1 ORDER BY created_at, channel",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([customer.as_str()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            rows.into_iter()
+                .map(|(channel, external_id, created_at)| {
+                    Ok(Identity {
+                        channel: Channel::parse(&channel).map_err(corrupt)?,
+                        external_id,
+                        customer_id: customer.clone(),
+                        created_at: parse_time(&created_at)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn insert_conversation(&self, conversation: &Conversation) -> StoreResult<()> {
+        let c = conversation.clone();
+        let bot_state = json(&c.bot_state)?;
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO conversations (id, customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    c.id.as_str(),
+                    c.customer_id.as_str(),
+                    c.status.as_str(),
+                    c.last_channel.as_str(),
+                    c.agent_id.as_ref().map(AgentId::as_str),
+                    bot_state,
+                    format_time(&c.opened_at),
+                    c.closed_at.as_ref().map(format_time),
+                    c.resolution.map(Resolution::as_str),
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("customer {} already has an open conversation", c.customer_id))
+                } else {
+                    unavailable(e)
+                }
+            })
+        })
+        .await
+    }
+
+    async fn update_conversation(&self, conversation: &Conversation) -> StoreResult<()> {
+        let c = conversation.clone();
+        let bot_state = json(&c.bot_state)?;
+        self.with_conn(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE conversations SET status = ?2, last_channel = ?3, agent_id = ?4, bot_state = ?5, closed_at = ?6, resolution = ?7 WHERE id = ?1",
+                    params![
+                        c.id.as_str(),
+                        c.status.as_str(),
+                        c.last_channel.as_str(),
+                        c.agent_id.as_ref().map(AgentId::as_str),
+                        bot_state,
+                        c.closed_at.as_ref().map(format_time),
+                        c.resolution.map(Resolution::as_str),
+                    ],
+                )
+                .map_err(unavailable)?;
+            if changed == 0 {
+                return Err(StoreError::Conflict(format!("conversation {} does not exist", c.id)));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
+        let id = id.clone();
+        self.with_conn(move |conn| {
+            let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1");
+            conn.query_row(&sql, [id.as_str()], conversation_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(conversation_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn open_conversation(&self, customer: &CustomerId) -> StoreResult<Option<Conversation>> {
+        let customer = customer.clone();
+        self.with_conn(move |conn| {
+            let sql = format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE customer_id = ?1 AND status <> 'closed' ORDER BY opened_at DESC LIMIT 1"
+            );
+            conn.query_row(&sql, [customer.as_str()], conversation_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(conversation_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn agent_conversations(&self, agent: &AgentId) -> StoreResult<Vec<Conversation>> {
+        let agent = agent.clone();
+        self.with_conn(move |conn| {
+            let sql = format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE agent_id = ?1 AND status = 'assigned' ORDER BY opened_at"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let rows = stmt
+                .query_map([agent.as_str()], conversation_row)
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            rows.into_iter().map(conversation_from).collect()
+        })
+        .await
+    }
+
+    async fn insert_message(&self, message: &Message) -> StoreResult<Inserted<Message>> {
+        let m = message.clone();
+        self.with_conn(move |conn| {
+            let result = conn.execute(
+                "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    m.id.as_str(),
+                    m.conversation_id.as_str(),
+                    m.customer_id.as_str(),
+                    m.channel.as_str(),
+                    m.from.as_str(),
+                    m.text,
+                    m.client_id,
+                    m.external_id,
+                    m.agent_id.as_ref().map(AgentId::as_str),
+                    format_time(&m.sent_at),
+                ],
+            );
+            match result {
+                Ok(_) => Ok(Inserted::New(m)),
+                Err(e) if is_unique_violation(&e) => {
+                    let Some(external_id) = m.external_id.as_deref() else {
+                        return Err(StoreError::Conflict(format!("message id {} exists", m.id)));
+                    };
+                    select_message_by_key(conn, m.channel.as_str(), external_id)?
+                        .map(Inserted::Duplicate)
+                        .ok_or_else(|| StoreError::Conflict(format!("message id {} exists", m.id)))
+                }
+                Err(e) => Err(unavailable(e)),
+            }
+        })
+        .await
+    }
+
+    async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
+        let id = id.clone();
+        self.with_conn(move |conn| {
+            Ok(query_messages(conn, "id", id.as_str())?.into_iter().next())
+        })
+        .await
+    }
+
+    async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>> {
+        let id = id.clone();
+        self.with_conn(move |conn| query_messages(conn, "conversation_id", id.as_str()))
+            .await
+    }
+
+    async fn customer_messages(&self, id: &CustomerId) -> StoreResult<Vec<Message>> {
+        let id = id.clone();
+        self.with_conn(move |conn| query_messages(conn, "customer_id", id.as_str()))
+            .await
+    }
+
+    async fn upsert_agent(&self, agent: &Agent) -> StoreResult<AgentId> {
+        let a = agent.clone();
+        let skills = json(&a.skills)?;
+        let languages = json(&a.languages)?;
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO agents (id, username, display_name, role, skills, languages, capacity, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, skills = excluded.skills,
+                   languages = excluded.languages, capacity = excluded.capacity,
+                   password_hash = CASE WHEN excluded.password_hash = '' THEN agents.password_hash ELSE excluded.password_hash END",
+                params![a.id.as_str(), a.username, a.display_name, a.role.as_str(), skills, languages, a.capacity, a.password_hash],
+            )
+            .map_err(unavailable)?;
+            conn.query_row("SELECT id FROM agents WHERE username = ?1", [a.username.as_str()], |r| {
+                r.get::<_, String>(0)
+            })
+            .map(AgentId::from_trusted)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn agent(&self, id: &AgentId) -> StoreResult<Option<Agent>> {
+        let id = id.clone();
+        self.with_conn(move |conn| {
+            let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1");
+            conn.query_row(&sql, [id.as_str()], agent_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(agent_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn agent_by_username(&self, username: &str) -> StoreResult<Option<Agent>> {
+        let username = username.to_owned();
+        self.with_conn(move |conn| {
+            let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE username = ?1");
+            conn.query_row(&sql, [username.as_str()], agent_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(agent_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        principal: &Principal,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (kind, subject, role) = match principal {
+            Principal::Customer(id) => ("customer", id.as_str().to_owned(), None),
+            Principal::Staff { agent_id, role } => {
+                ("staff", agent_id.as_str().to_owned(), Some(role.as_str()))
+            }
+        };
+        let token_hash = token_hash.to_owned();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO tokens (token_hash, kind, subject, role, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, kind, subject, role, format_time(&expires_at)],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn token_principal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Principal>> {
+        let token_hash = token_hash.to_owned();
+        self.with_conn(move |conn| {
+            let row: Option<(String, String, Option<String>)> = conn
+                .query_row(
+                    "SELECT kind, subject, role FROM tokens WHERE token_hash = ?1 AND expires_at > ?2",
+                    params![token_hash, format_time(&now)],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            row.map(|(kind, subject, role)| match (kind.as_str(), role) {
+                ("customer", _) => Ok(Principal::Customer(CustomerId::from_trusted(subject))),
+                ("staff", Some(role)) => Ok(Principal::Staff {
+                    agent_id: AgentId::from_trusted(subject),
+                    role: Role::parse(&role).map_err(corrupt)?,
+                }),
+                (other, _) => Err(corrupt(format!("token kind '{other}'"))),
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn insert_task(&self, task: &Task) -> StoreResult<Inserted<Task>> {
+        let t = task.clone();
+        let skills = json(&t.required_skills)?;
+        self.with_conn(move |conn| {
+            let result = conn.execute(
+                "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    t.id.as_str(),
+                    t.conversation_id.as_str(),
+                    t.customer_id.as_str(),
+                    t.channel.as_str(),
+                    t.language.as_str(),
+                    skills,
+                    t.priority.0,
+                    t.intent,
+                    t.summary,
+                    t.status.as_str(),
+                    t.agent_id.as_ref().map(AgentId::as_str),
+                    format_time(&t.created_at),
+                    t.assigned_at.as_ref().map(format_time),
+                ],
+            );
+            match result {
+                Ok(_) => Ok(Inserted::New(t)),
+                Err(e) if is_unique_violation(&e) => {
+                    let sql = format!(
+                        "SELECT {TASK_COLUMNS} FROM tasks WHERE conversation_id = ?1 AND status IN ('waiting', 'assigned')"
+                    );
+                    conn.query_row(&sql, [t.conversation_id.as_str()], task_row)
+                        .optional()
+                        .map_err(unavailable)?
+                        .map(task_from)
+                        .transpose()?
+                        .map(Inserted::Duplicate)
+                        .ok_or_else(|| StoreError::Conflict(format!("task {} exists", t.id)))
+                }
+                Err(e) => Err(unavailable(e)),
+            }
+        })
+        .await
+    }
+
+    async fn task(&self, id: &TaskId) -> StoreResult<Option<Task>> {
+        let id = id.clone();
+        self.with_conn(move |conn| {
+            let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?1");
+            conn.query_row(&sql, [id.as_str()], task_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(task_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn waiting_tasks(&self) -> StoreResult<Vec<Task>> {
+        self.with_conn(move |conn| {
+            let sql = format!(
+                "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'waiting' ORDER BY created_at, id"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let rows = stmt
+                .query_map([], task_row)
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            rows.into_iter().map(task_from).collect()
+        })
+        .await
+    }
+
+    async fn assign_task(
+        &self,
+        id: &TaskId,
+        agent: &AgentId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let id = id.clone();
+        let agent = agent.clone();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "UPDATE tasks SET status = 'assigned', agent_id = ?2, assigned_at = ?3 WHERE id = ?1 AND status = 'waiting'",
+                params![id.as_str(), agent.as_str(), format_time(&at)],
+            )
+            .map(|changed| changed == 1)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn finish_task(&self, id: &TaskId, status: TaskStatus) -> StoreResult<bool> {
+        let id = id.clone();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "UPDATE tasks SET status = ?2 WHERE id = ?1 AND status IN ('waiting', 'assigned')",
+                params![id.as_str(), status.as_str()],
+            )
+            .map(|changed| changed == 1)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>> {
+        let conversation = conversation.clone();
+        self.with_conn(move |conn| {
+            let sql = format!(
+                "SELECT {TASK_COLUMNS} FROM tasks WHERE conversation_id = ?1 AND status IN ('waiting', 'assigned')"
+            );
+            conn.query_row(&sql, [conversation.as_str()], task_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(task_from)
+                .transpose()
+        })
+        .await
+    }
+}

@@ -1,0 +1,105 @@
+//! Logs (`tracing`, pretty or JSON) and Prometheus metrics.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+use tracing_subscriber::{fmt, EnvFilter};
+
+use crate::settings::{LogFormat, LogSettings};
+
+/// Installs the global subscriber. `RUST_LOG` overrides the configured filter. Safe to call
+/// more than once (later calls are ignored), which tests rely on.
+pub fn init_tracing(settings: &LogSettings) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(settings.filter.clone()));
+    let result = match settings.format {
+        LogFormat::Json => fmt().json().with_env_filter(filter).with_current_span(false).try_init(),
+        LogFormat::Pretty => fmt().with_env_filter(filter).with_target(false).try_init(),
+    };
+    // Err only means a subscriber is already installed.
+    drop(result);
+}
+
+/// Every metric a node exports at `/metrics`.
+pub struct Metrics {
+    registry: Registry,
+    /// Customer messages received, by channel.
+    pub messages_in: IntCounterVec,
+    /// Messages sent to customers (bot, agent, system), by channel.
+    pub messages_out: IntCounterVec,
+    /// Customer session actors alive on this node.
+    pub active_sessions: IntGauge,
+    /// Agent desks connected to this node.
+    pub connected_agents: IntGauge,
+    /// Tasks waiting for an agent (as seen by the active dispatcher).
+    pub waiting_tasks: IntGauge,
+    /// Offers by outcome: made, accepted, rejected, expired, revoked.
+    pub offers: IntCounterVec,
+    /// Seconds from task creation to agent acceptance.
+    pub assignment_latency: Histogram,
+    /// Requests refused by the per-customer rate limit.
+    pub rate_limited: IntCounterVec,
+}
+
+impl Metrics {
+    /// Registers every metric in a fresh registry.
+    pub fn new() -> anyhow::Result<Self> {
+        let registry = Registry::new_custom(Some("switchboard".to_owned()), None)?;
+        let messages_in = IntCounterVec::new(
+            Opts::new("messages_in_total", "Customer messages received, by channel."),
+            &["channel"],
+        )?;
+        let messages_out = IntCounterVec::new(
+            Opts::new("messages_out_total", "Messages sent to customers, by channel."),
+            &["channel"],
+        )?;
+        let active_sessions = IntGauge::new("active_sessions", "Customer session actors alive.")?;
+        let connected_agents = IntGauge::new("connected_agents", "Agent desks connected.")?;
+        let waiting_tasks = IntGauge::new("waiting_tasks", "Tasks waiting for an agent.")?;
+        let offers = IntCounterVec::new(
+            Opts::new("offers_total", "Offers to agents, by outcome."),
+            &["outcome"],
+        )?;
+        let assignment_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "assignment_latency_seconds",
+                "Seconds from hand-off to an agent accepting.",
+            )
+            .buckets(vec![0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0]),
+        )?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new("rate_limited_total", "Customer messages refused by the rate limit, by channel."),
+            &["channel"],
+        )?;
+        registry.register(Box::new(messages_in.clone()))?;
+        registry.register(Box::new(messages_out.clone()))?;
+        registry.register(Box::new(active_sessions.clone()))?;
+        registry.register(Box::new(connected_agents.clone()))?;
+        registry.register(Box::new(waiting_tasks.clone()))?;
+        registry.register(Box::new(offers.clone()))?;
+        registry.register(Box::new(assignment_latency.clone()))?;
+        registry.register(Box::new(rate_limited.clone()))?;
+        for channel in crate::domain::Channel::ALL {
+            messages_in.with_label_values(&[channel.as_str()]);
+            messages_out.with_label_values(&[channel.as_str()]);
+        }
+        Ok(Self {
+            registry,
+            messages_in,
+            messages_out,
+            active_sessions,
+            connected_agents,
+            waiting_tasks,
+            offers,
+            assignment_latency,
+            rate_limited,
+        })
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self) -> anyhow::Result<String> {
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
+        Ok(String::from_utf8(buf)?)
+    }
+}
