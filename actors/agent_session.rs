@@ -17,7 +17,9 @@ use super::customer_session::SessionCommand;
 use super::dispatcher::DispatchEvent;
 use super::{agent_route, dispatch_route, session_route};
 use crate::bus::{publish_json, Bus, Delivery, Route};
-use crate::domain::{Agent, AgentStatus, ConversationId, CustomerId, MessageText, Resolution, TaskId};
+use crate::domain::{
+    Agent, AgentStatus, ConversationId, CustomerId, MessageText, Resolution, TaskId,
+};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 use crate::views::{parse_ws_command, CustomerCard, MessageView, WsError};
@@ -54,7 +56,10 @@ pub enum AgentEvent {
     /// A message in one of the agent's conversations.
     Message(MessageView),
     /// A conversation was closed.
-    WrappedUp { conversation_id: ConversationId, resolution: Resolution },
+    WrappedUp {
+        conversation_id: ConversationId,
+        resolution: Resolution,
+    },
     /// A newer desk of this agent connected; older ones close.
     Replaced { connection_id: String },
     /// Something the agent asked for could not be done.
@@ -64,7 +69,10 @@ pub enum AgentEvent {
 impl AgentEvent {
     /// An error event.
     pub fn error(code: &str, message: &str) -> Self {
-        AgentEvent::Error { code: code.to_owned(), message: message.to_owned() }
+        AgentEvent::Error {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }
     }
 }
 
@@ -72,12 +80,26 @@ impl AgentEvent {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum AgentCommand {
-    Status { status: AgentStatus },
-    Accept { task_id: TaskId },
-    Reject { task_id: TaskId },
-    Message { conversation_id: ConversationId, text: String },
-    Typing { conversation_id: ConversationId },
-    WrapUp { conversation_id: ConversationId, resolution: Resolution },
+    Status {
+        status: AgentStatus,
+    },
+    Accept {
+        task_id: TaskId,
+    },
+    Reject {
+        task_id: TaskId,
+    },
+    Message {
+        conversation_id: ConversationId,
+        text: String,
+    },
+    Typing {
+        conversation_id: ConversationId,
+    },
+    WrapUp {
+        conversation_id: ConversationId,
+        resolution: Resolution,
+    },
 }
 
 const COMMAND_TYPES: [&str; 6] = ["status", "accept", "reject", "message", "typing", "wrap_up"];
@@ -116,7 +138,12 @@ pub struct AgentSession {
 
 impl AgentSession {
     /// A session for an authenticated agent.
-    pub fn new(agent: Agent, store: Arc<dyn Store>, bus: Arc<dyn Bus>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        agent: Agent,
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             agent,
             connection_id: uuid::Uuid::new_v4().to_string(),
@@ -137,7 +164,12 @@ impl AgentSession {
     }
 
     /// Publishes in order: the actor waits for each publish before handling the next frame.
-    fn publish<T: Serialize + 'static>(&mut self, ctx: &mut ws::WebsocketContext<Self>, route: Route, event: T) {
+    fn publish<T: Serialize + 'static>(
+        &mut self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        route: Route,
+        event: T,
+    ) {
         let bus = Arc::clone(&self.bus);
         ctx.wait(
             async move {
@@ -169,37 +201,91 @@ impl AgentSession {
                 self.status = status;
                 let event = self.state_event();
                 self.publish(ctx, dispatch_route(), event);
-                Self::send_json(ctx, &serde_json::json!({"type": "status", "status": status}));
+                Self::send_json(
+                    ctx,
+                    &serde_json::json!({"type": "status", "status": status}),
+                );
             }
             AgentCommand::Accept { task_id } => {
-                self.publish(ctx, dispatch_route(), DispatchEvent::Accept { task_id, agent_id });
+                self.publish(
+                    ctx,
+                    dispatch_route(),
+                    DispatchEvent::Accept { task_id, agent_id },
+                );
             }
             AgentCommand::Reject { task_id } => {
-                self.publish(ctx, dispatch_route(), DispatchEvent::Reject { task_id, agent_id });
+                self.publish(
+                    ctx,
+                    dispatch_route(),
+                    DispatchEvent::Reject { task_id, agent_id },
+                );
             }
-            AgentCommand::Message { conversation_id, text } => {
+            AgentCommand::Message {
+                conversation_id,
+                text,
+            } => {
                 let text = match MessageText::parse(&text) {
                     Ok(text) => text,
-                    Err(e) => return Self::send_json(ctx, &WsError::new("invalid_request", &e.to_string())),
+                    Err(e) => {
+                        return Self::send_json(
+                            ctx,
+                            &WsError::new("invalid_request", &e.to_string()),
+                        )
+                    }
                 };
                 let Some(customer_id) = self.conversations.get(&conversation_id).cloned() else {
-                    return Self::send_json(ctx, &WsError::new("not_owner", "This conversation is not assigned to you."));
+                    return Self::send_json(
+                        ctx,
+                        &WsError::new("not_owner", "This conversation is not assigned to you."),
+                    );
                 };
                 let route = session_route(&customer_id);
-                self.publish(ctx, route, SessionCommand::AgentMessage { customer_id, conversation_id, agent_id, text });
+                self.publish(
+                    ctx,
+                    route,
+                    SessionCommand::AgentMessage {
+                        customer_id,
+                        conversation_id,
+                        agent_id,
+                        text,
+                    },
+                );
             }
             AgentCommand::Typing { conversation_id } => {
                 if let Some(customer_id) = self.conversations.get(&conversation_id).cloned() {
                     let route = session_route(&customer_id);
-                    self.publish(ctx, route, SessionCommand::AgentTyping { customer_id, conversation_id, agent_id });
+                    self.publish(
+                        ctx,
+                        route,
+                        SessionCommand::AgentTyping {
+                            customer_id,
+                            conversation_id,
+                            agent_id,
+                        },
+                    );
                 }
             }
-            AgentCommand::WrapUp { conversation_id, resolution } => {
+            AgentCommand::WrapUp {
+                conversation_id,
+                resolution,
+            } => {
                 let Some(customer_id) = self.conversations.get(&conversation_id).cloned() else {
-                    return Self::send_json(ctx, &WsError::new("not_owner", "This conversation is not assigned to you."));
+                    return Self::send_json(
+                        ctx,
+                        &WsError::new("not_owner", "This conversation is not assigned to you."),
+                    );
                 };
                 let route = session_route(&customer_id);
-                self.publish(ctx, route, SessionCommand::WrapUp { customer_id, conversation_id, agent_id, resolution });
+                self.publish(
+                    ctx,
+                    route,
+                    SessionCommand::WrapUp {
+                        customer_id,
+                        conversation_id,
+                        agent_id,
+                        resolution,
+                    },
+                );
             }
         }
     }
@@ -215,7 +301,9 @@ impl AgentSession {
                 let deliveries = bus.subscribe(&format!("agent.{agent_id}")).await?;
                 let mut open = Vec::new();
                 for conversation in store.agent_conversations(&agent_id).await? {
-                    let Some(customer) = store.customer(&conversation.customer_id).await? else { continue };
+                    let Some(customer) = store.customer(&conversation.customer_id).await? else {
+                        continue;
+                    };
                     let history = store.conversation_messages(&conversation.id).await?;
                     let task = store.open_task_for(&conversation.id).await?;
                     open.push(OpenConversation {
@@ -232,7 +320,8 @@ impl AgentSession {
                 Ok((deliveries, open)) => {
                     ctx.add_stream(deliveries);
                     for c in &open {
-                        act.conversations.insert(c.conversation_id.clone(), c.customer.id.clone());
+                        act.conversations
+                            .insert(c.conversation_id.clone(), c.customer.id.clone());
                     }
                     Self::send_json(
                         ctx,
@@ -244,12 +333,17 @@ impl AgentSession {
                             conversations: open,
                         },
                     );
-                    let replaced = AgentEvent::Replaced { connection_id: act.connection_id.clone() };
+                    let replaced = AgentEvent::Replaced {
+                        connection_id: act.connection_id.clone(),
+                    };
                     act.publish(ctx, agent_route(&act.agent.id), replaced);
                 }
                 Err(error) => {
                     tracing::error!(error = ?error, "Could not open an agent desk session.");
-                    Self::send_json(ctx, &WsError::new("not_ready", "The desk could not load; retrying helps."));
+                    Self::send_json(
+                        ctx,
+                        &WsError::new("not_ready", "The desk could not load; retrying helps."),
+                    );
                     ctx.stop();
                 }
             }),
@@ -298,10 +392,12 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
     fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
         self.heartbeat = Instant::now();
         match item {
-            Ok(ws::Message::Text(text)) => match parse_ws_command::<AgentCommand>(&text, &COMMAND_TYPES) {
-                Ok(command) => self.handle_command(ctx, command),
-                Err(error) => Self::send_json(ctx, &error),
-            },
+            Ok(ws::Message::Text(text)) => {
+                match parse_ws_command::<AgentCommand>(&text, &COMMAND_TYPES) {
+                    Ok(command) => self.handle_command(ctx, command),
+                    Err(error) => Self::send_json(ctx, &error),
+                }
+            }
             Ok(ws::Message::Ping(bytes)) => ctx.pong(&bytes),
             Ok(ws::Message::Pong(_)) => {}
             Ok(ws::Message::Binary(_)) => {
@@ -337,7 +433,10 @@ impl StreamHandler<Delivery> for AgentSession {
         match &event {
             AgentEvent::Replaced { connection_id } => {
                 if *connection_id != self.connection_id {
-                    Self::send_json(ctx, &WsError::new("replaced", "This desk was opened in another window."));
+                    Self::send_json(
+                        ctx,
+                        &WsError::new("replaced", "This desk was opened in another window."),
+                    );
                     ctx.close(Some(ws::CloseReason {
                         code: ws::CloseCode::Policy,
                         description: Some("replaced by a newer desk".to_owned()),
@@ -346,12 +445,19 @@ impl StreamHandler<Delivery> for AgentSession {
                 }
                 return;
             }
-            AgentEvent::Assigned { conversation_id, customer, .. } => {
-                self.conversations.insert(conversation_id.clone(), customer.id.clone());
+            AgentEvent::Assigned {
+                conversation_id,
+                customer,
+                ..
+            } => {
+                self.conversations
+                    .insert(conversation_id.clone(), customer.id.clone());
                 let event = self.state_event();
                 self.publish(ctx, dispatch_route(), event);
             }
-            AgentEvent::WrappedUp { conversation_id, .. } => {
+            AgentEvent::WrappedUp {
+                conversation_id, ..
+            } => {
                 self.conversations.remove(conversation_id);
             }
             _ => {}

@@ -269,7 +269,8 @@ impl CustomerSession {
         F: for<'a> FnOnce(
                 &'a mut SessionState,
                 &'a SessionDeps,
-            ) -> futures_util::future::LocalBoxFuture<'a, Result<R, SessionError>>
+            )
+                -> futures_util::future::LocalBoxFuture<'a, Result<R, SessionError>>
             + 'static,
     {
         self.last_activity = Instant::now();
@@ -386,7 +387,11 @@ impl SessionState {
         Ok(conversation)
     }
 
-    async fn inbound(&mut self, deps: &SessionDeps, msg: Inbound) -> Result<Accepted, SessionError> {
+    async fn inbound(
+        &mut self,
+        deps: &SessionDeps,
+        msg: Inbound,
+    ) -> Result<Accepted, SessionError> {
         let mut conversation = self.ensure_conversation(deps, msg.channel).await?;
         let message = Message {
             id: MessageId::generate(),
@@ -424,7 +429,10 @@ impl SessionState {
         conversation.last_channel = msg.channel;
         // What follows (echo, bot, hand-off) must not turn an accepted message into an error:
         // failures are logged, and the conversation stays consistent in the store.
-        if let Err(error) = self.after_customer_message(deps, &mut conversation, &stored).await {
+        if let Err(error) = self
+            .after_customer_message(deps, &mut conversation, &stored)
+            .await
+        {
             tracing::error!(customer = %self.customer.id, error = ?error, "Processing an accepted message failed.");
         }
         self.conversation = Some(conversation);
@@ -441,7 +449,12 @@ impl SessionState {
         match conversation.status {
             ConversationStatus::Assigned => {
                 if let Some(agent) = &conversation.agent_id {
-                    publish(deps, &agent_route(agent), &AgentEvent::Message(stored.into())).await;
+                    publish(
+                        deps,
+                        &agent_route(agent),
+                        &AgentEvent::Message(stored.into()),
+                    )
+                    .await;
                 }
             }
             ConversationStatus::Queued | ConversationStatus::Closed => {}
@@ -453,7 +466,8 @@ impl SessionState {
                     state: &conversation.bot_state,
                 });
                 conversation.bot_state = reply.state;
-                self.say(deps, conversation, Sender::Bot, reply.text, None).await?;
+                self.say(deps, conversation, Sender::Bot, reply.text, None)
+                    .await?;
                 if let Some(handoff) = reply.handoff {
                     self.hand_off(deps, conversation, handoff).await?;
                 }
@@ -507,22 +521,35 @@ impl SessionState {
         Ok(())
     }
 
-    async fn command(&mut self, deps: &SessionDeps, command: SessionCommand) -> Result<(), SessionError> {
+    async fn command(
+        &mut self,
+        deps: &SessionDeps,
+        command: SessionCommand,
+    ) -> Result<(), SessionError> {
         let Some(mut conversation) = self.conversation.clone() else {
             tracing::warn!(customer = %self.customer.id, ?command, "Command for a customer without an open conversation.");
             return self.reject_stale(deps, command).await;
         };
         match command {
-            SessionCommand::AgentAssigned { conversation_id, task_id, agent_id, agent_name, .. } => {
+            SessionCommand::AgentAssigned {
+                conversation_id,
+                task_id,
+                agent_id,
+                agent_name,
+                ..
+            } => {
                 if conversation_id != conversation.id {
                     return self
-                        .reject_stale(deps, SessionCommand::AgentAssigned {
-                            customer_id: self.customer.id.clone(),
-                            conversation_id,
-                            task_id,
-                            agent_id,
-                            agent_name,
-                        })
+                        .reject_stale(
+                            deps,
+                            SessionCommand::AgentAssigned {
+                                customer_id: self.customer.id.clone(),
+                                conversation_id,
+                                task_id,
+                                agent_id,
+                                agent_name,
+                            },
+                        )
                         .await;
                 }
                 conversation.status = ConversationStatus::Assigned;
@@ -533,7 +560,8 @@ impl SessionState {
                     &format!("客服 {agent_name} 已加入会话，将为您继续服务。"),
                     &format!("{agent_name} joined the conversation."),
                 );
-                self.say(deps, &conversation, Sender::System, notice, None).await?;
+                self.say(deps, &conversation, Sender::System, notice, None)
+                    .await?;
                 let history = deps.store.conversation_messages(&conversation.id).await?;
                 publish(
                     deps,
@@ -547,29 +575,80 @@ impl SessionState {
                 )
                 .await;
             }
-            SessionCommand::AgentMessage { conversation_id, agent_id, text, .. } => {
+            SessionCommand::AgentMessage {
+                conversation_id,
+                agent_id,
+                text,
+                ..
+            } => {
                 if !owned_by(&conversation, &conversation_id, &agent_id) {
-                    publish(deps, &agent_route(&agent_id), &AgentEvent::error("not_owner", "This conversation is not assigned to you.")).await;
+                    publish(
+                        deps,
+                        &agent_route(&agent_id),
+                        &AgentEvent::error(
+                            "not_owner",
+                            "This conversation is not assigned to you.",
+                        ),
+                    )
+                    .await;
                     return Ok(());
                 }
                 let message = self
-                    .say(deps, &conversation, Sender::Agent, text.as_str().to_owned(), Some(agent_id.clone()))
+                    .say(
+                        deps,
+                        &conversation,
+                        Sender::Agent,
+                        text.as_str().to_owned(),
+                        Some(agent_id.clone()),
+                    )
                     .await?;
-                publish(deps, &agent_route(&agent_id), &AgentEvent::Message((&message).into())).await;
+                publish(
+                    deps,
+                    &agent_route(&agent_id),
+                    &AgentEvent::Message((&message).into()),
+                )
+                .await;
             }
-            SessionCommand::AgentTyping { conversation_id, agent_id, .. } => {
+            SessionCommand::AgentTyping {
+                conversation_id,
+                agent_id,
+                ..
+            } => {
                 if owned_by(&conversation, &conversation_id, &agent_id) {
-                    publish(deps, &customer_route(&self.customer.id), &CustomerEvent::Typing { from: Sender::Agent }).await;
+                    publish(
+                        deps,
+                        &customer_route(&self.customer.id),
+                        &CustomerEvent::Typing {
+                            from: Sender::Agent,
+                        },
+                    )
+                    .await;
                 }
             }
-            SessionCommand::WrapUp { conversation_id, agent_id, resolution, .. } => {
+            SessionCommand::WrapUp {
+                conversation_id,
+                agent_id,
+                resolution,
+                ..
+            } => {
                 if !owned_by(&conversation, &conversation_id, &agent_id) {
-                    publish(deps, &agent_route(&agent_id), &AgentEvent::error("not_owner", "This conversation is not assigned to you.")).await;
+                    publish(
+                        deps,
+                        &agent_route(&agent_id),
+                        &AgentEvent::error(
+                            "not_owner",
+                            "This conversation is not assigned to you.",
+                        ),
+                    )
+                    .await;
                     return Ok(());
                 }
-                self.close(deps, &mut conversation, &agent_id, resolution).await?;
+                self.close(deps, &mut conversation, &agent_id, resolution)
+                    .await?;
+                return Ok(());
             }
         }
+        self.conversation = Some(conversation);
         Ok(())
     }
 
@@ -585,19 +664,25 @@ impl SessionState {
             "本次会话已结束，感谢您的耐心。如有新的问题，随时给我们留言。",
             "This conversation has been closed. Thank you! Write any time if you need more help.",
         );
-        self.say(deps, conversation, Sender::System, notice, None).await?;
+        self.say(deps, conversation, Sender::System, notice, None)
+            .await?;
         conversation.status = ConversationStatus::Closed;
         conversation.closed_at = Some(Utc::now());
         conversation.resolution = Some(resolution);
         deps.store.update_conversation(conversation).await?;
         if let Some(task) = deps.store.open_task_for(&conversation.id).await? {
-            deps.store.finish_task(&task.id, TaskStatus::Completed).await?;
+            deps.store
+                .finish_task(&task.id, TaskStatus::Completed)
+                .await?;
         }
         self.conversation = None;
         publish(
             deps,
             &agent_route(agent_id),
-            &AgentEvent::WrappedUp { conversation_id: conversation.id.clone(), resolution },
+            &AgentEvent::WrappedUp {
+                conversation_id: conversation.id.clone(),
+                resolution,
+            },
         )
         .await;
         publish(
@@ -614,13 +699,38 @@ impl SessionState {
 
     /// A command that no longer matches the open conversation: tell the agent and, for an
     /// assignment, free the agent's capacity again.
-    async fn reject_stale(&mut self, deps: &SessionDeps, command: SessionCommand) -> Result<(), SessionError> {
+    async fn reject_stale(
+        &mut self,
+        deps: &SessionDeps,
+        command: SessionCommand,
+    ) -> Result<(), SessionError> {
         match command {
-            SessionCommand::AgentAssigned { agent_id, conversation_id, .. } => {
-                publish(deps, &dispatch_route(), &DispatchEvent::ConversationClosed { agent_id, conversation_id }).await;
+            SessionCommand::AgentAssigned {
+                agent_id,
+                conversation_id,
+                ..
+            } => {
+                publish(
+                    deps,
+                    &dispatch_route(),
+                    &DispatchEvent::ConversationClosed {
+                        agent_id,
+                        conversation_id,
+                    },
+                )
+                .await;
             }
-            SessionCommand::AgentMessage { agent_id, .. } | SessionCommand::WrapUp { agent_id, .. } => {
-                publish(deps, &agent_route(&agent_id), &AgentEvent::error("conversation_closed", "This conversation is already closed.")).await;
+            SessionCommand::AgentMessage { agent_id, .. }
+            | SessionCommand::WrapUp { agent_id, .. } => {
+                publish(
+                    deps,
+                    &agent_route(&agent_id),
+                    &AgentEvent::error(
+                        "conversation_closed",
+                        "This conversation is already closed.",
+                    ),
+                )
+                .await;
             }
             SessionCommand::AgentTyping { .. } => {}
         }
@@ -658,7 +768,12 @@ impl SessionState {
     }
 
     async fn publish_to_customer(&self, deps: &SessionDeps, message: &Message) {
-        publish(deps, &customer_route(&self.customer.id), &CustomerEvent::Message(message.into())).await;
+        publish(
+            deps,
+            &customer_route(&self.customer.id),
+            &CustomerEvent::Message(message.into()),
+        )
+        .await;
     }
 }
 

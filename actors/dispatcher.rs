@@ -19,9 +19,7 @@ use super::agent_session::AgentEvent;
 use super::customer_session::SessionCommand;
 use super::{agent_route, session_route, DISPATCH_QUEUE};
 use crate::bus::{Bus, Delivery, Route};
-use crate::domain::{
-    AgentId, AgentStatus, ConversationId, Language, Skill, Task, TaskId,
-};
+use crate::domain::{AgentId, AgentStatus, ConversationId, Language, Skill, Task, TaskId};
 use crate::routing::{self, AgentState, Millis, QueuedTask, TaskQueue};
 use crate::settings::RoutingSettings;
 use crate::store::Store;
@@ -46,13 +44,19 @@ pub enum DispatchEvent {
         active: Vec<ConversationId>,
     },
     /// An agent's desk connection went away.
-    AgentDisconnected { agent_id: AgentId, connection_id: String },
+    AgentDisconnected {
+        agent_id: AgentId,
+        connection_id: String,
+    },
     /// An agent accepted an offer.
     Accept { task_id: TaskId, agent_id: AgentId },
     /// An agent rejected an offer.
     Reject { task_id: TaskId, agent_id: AgentId },
     /// A conversation an agent held is closed: capacity is free again.
-    ConversationClosed { agent_id: AgentId, conversation_id: ConversationId },
+    ConversationClosed {
+        agent_id: AgentId,
+        conversation_id: ConversationId,
+    },
 }
 
 /// Live figures for `GET /v1/queues`.
@@ -125,7 +129,12 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// A dispatcher that starts consuming `dispatch` once it has rebuilt from the store.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, metrics: Arc<Metrics>, settings: RoutingSettings) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        metrics: Arc<Metrics>,
+        settings: RoutingSettings,
+    ) -> Self {
         Self {
             store,
             bus,
@@ -168,11 +177,22 @@ impl Dispatcher {
             offered_to: None,
             declined_by: BTreeMap::new(),
         });
-        self.tasks.insert(task.id.clone(), TaskInfo { task, customer, queued_at: Instant::now() });
+        self.tasks.insert(
+            task.id.clone(),
+            TaskInfo {
+                task,
+                customer,
+                queued_at: Instant::now(),
+            },
+        );
     }
 
     fn sync_load(&mut self, agent_id: &AgentId) {
-        let offered = self.offers.values().filter(|o| o.agent_id == *agent_id).count();
+        let offered = self
+            .offers
+            .values()
+            .filter(|o| o.agent_id == *agent_id)
+            .count();
         if let Some(entry) = self.agents.get_mut(agent_id) {
             entry.state.load = u32::try_from(entry.active.len() + offered).unwrap_or(u32::MAX);
         }
@@ -182,23 +202,36 @@ impl Dispatcher {
     fn apply(&mut self, event: DispatchEvent) {
         match event {
             DispatchEvent::TaskCreated { task, customer } => self.enqueue(task, customer),
-            DispatchEvent::AgentState { agent_id, name, connection_id, status, skills, languages, capacity, active } => {
+            DispatchEvent::AgentState {
+                agent_id,
+                name,
+                connection_id,
+                status,
+                skills,
+                languages,
+                capacity,
+                active,
+            } => {
                 let now = self.now();
-                let entry = self.agents.entry(agent_id.clone()).or_insert_with(|| AgentEntry {
-                    state: AgentState {
-                        id: agent_id.clone(),
-                        status,
-                        skills: BTreeMap::new(),
-                        languages: Vec::new(),
-                        capacity,
-                        load: 0,
-                        idle_since: now,
-                    },
-                    name: name.clone(),
-                    connection_id: connection_id.clone(),
-                    active: HashSet::new(),
-                });
-                if entry.state.status != AgentStatus::Available && status == AgentStatus::Available {
+                let entry = self
+                    .agents
+                    .entry(agent_id.clone())
+                    .or_insert_with(|| AgentEntry {
+                        state: AgentState {
+                            id: agent_id.clone(),
+                            status,
+                            skills: BTreeMap::new(),
+                            languages: Vec::new(),
+                            capacity,
+                            load: 0,
+                            idle_since: now,
+                        },
+                        name: name.clone(),
+                        connection_id: connection_id.clone(),
+                        active: HashSet::new(),
+                    });
+                if entry.state.status != AgentStatus::Available && status == AgentStatus::Available
+                {
                     entry.state.idle_since = now;
                 }
                 entry.state.status = status;
@@ -215,8 +248,14 @@ impl Dispatcher {
                 }
                 self.sync_load(&agent_id);
             }
-            DispatchEvent::AgentDisconnected { agent_id, connection_id } => {
-                let current = self.agents.get(&agent_id).is_some_and(|e| e.connection_id == connection_id);
+            DispatchEvent::AgentDisconnected {
+                agent_id,
+                connection_id,
+            } => {
+                let current = self
+                    .agents
+                    .get(&agent_id)
+                    .is_some_and(|e| e.connection_id == connection_id);
                 if current {
                     if let Some(entry) = self.agents.get_mut(&agent_id) {
                         entry.state.status = AgentStatus::Offline;
@@ -225,11 +264,18 @@ impl Dispatcher {
                 }
             }
             DispatchEvent::Reject { task_id, agent_id } => {
-                if self.offers.get(&task_id).is_some_and(|o| o.agent_id == agent_id) {
+                if self
+                    .offers
+                    .get(&task_id)
+                    .is_some_and(|o| o.agent_id == agent_id)
+                {
                     self.end_offer(&task_id, OfferEnd::Rejected);
                 }
             }
-            DispatchEvent::ConversationClosed { agent_id, conversation_id } => {
+            DispatchEvent::ConversationClosed {
+                agent_id,
+                conversation_id,
+            } => {
                 let now = self.now();
                 if let Some(entry) = self.agents.get_mut(&agent_id) {
                     if entry.active.remove(&conversation_id) {
@@ -256,7 +302,9 @@ impl Dispatcher {
 
     /// Ends an outstanding offer without an acceptance and tells the agent's desk.
     fn end_offer(&mut self, task_id: &TaskId, why: OfferEnd) {
-        let Some(offer) = self.offers.remove(task_id) else { return };
+        let Some(offer) = self.offers.remove(task_id) else {
+            return;
+        };
         let until = self.now() + self.settings.decline_cool_down_ms;
         if let Some(task) = self.queue.get_mut(task_id) {
             task.offered_to = None;
@@ -271,7 +319,12 @@ impl Dispatcher {
         };
         self.metrics.offers.with_label_values(&[outcome]).inc();
         self.sync_load(&offer.agent_id);
-        self.send(agent_route(&offer.agent_id), &AgentEvent::OfferRevoked { task_id: task_id.clone() });
+        self.send(
+            agent_route(&offer.agent_id),
+            &AgentEvent::OfferRevoked {
+                task_id: task_id.clone(),
+            },
+        );
     }
 
     /// Runs the policy and records the offers it makes.
@@ -283,7 +336,10 @@ impl Dispatcher {
             let nonce = self.next_nonce;
             self.offers.insert(
                 decision.task_id.clone(),
-                OfferEntry { agent_id: decision.agent_id.clone(), nonce },
+                OfferEntry {
+                    agent_id: decision.agent_id.clone(),
+                    nonce,
+                },
             );
             if let Some(task) = self.queue.get_mut(&decision.task_id) {
                 task.offered_to = Some(decision.agent_id.clone());
@@ -296,7 +352,12 @@ impl Dispatcher {
                     task_id: decision.task_id.clone(),
                     conversation_id: info.task.conversation_id.clone(),
                     priority: info.task.priority.0,
-                    skills: info.task.required_skills.iter().map(|s| s.name.clone()).collect(),
+                    skills: info
+                        .task
+                        .required_skills
+                        .iter()
+                        .map(|s| s.name.clone())
+                        .collect(),
                     customer: info.customer.clone(),
                     intent: info.task.intent.clone(),
                     summary: info.task.summary.clone(),
@@ -313,7 +374,9 @@ impl Dispatcher {
                 }
             });
         }
-        self.metrics.waiting_tasks.set(i64::try_from(self.queue.len()).unwrap_or(i64::MAX));
+        self.metrics
+            .waiting_tasks
+            .set(i64::try_from(self.queue.len()).unwrap_or(i64::MAX));
     }
 
     /// Publishes everything in the outbox, in order, then settles `delivery`. The actor handles
@@ -338,11 +401,23 @@ impl Dispatcher {
         );
     }
 
-    fn accept(&mut self, ctx: &mut Context<Self>, task_id: TaskId, agent_id: AgentId, delivery: Delivery) {
-        let current = self.offers.get(&task_id).is_some_and(|o| o.agent_id == agent_id);
+    fn accept(
+        &mut self,
+        ctx: &mut Context<Self>,
+        task_id: TaskId,
+        agent_id: AgentId,
+        delivery: Delivery,
+    ) {
+        let current = self
+            .offers
+            .get(&task_id)
+            .is_some_and(|o| o.agent_id == agent_id);
         if !current {
             // Too late (expired, withdrawn) or not theirs.
-            self.send(agent_route(&agent_id), &AgentEvent::OfferRevoked { task_id });
+            self.send(
+                agent_route(&agent_id),
+                &AgentEvent::OfferRevoked { task_id },
+            );
             self.flush(ctx, Some(delivery));
             return;
         }
@@ -374,7 +449,9 @@ impl Dispatcher {
                 let info = self.tasks.remove(&task_id);
                 self.metrics.offers.with_label_values(&["accepted"]).inc();
                 let Some(info) = info else { return };
-                self.metrics.assignment_latency.observe(info.queued_at.elapsed().as_secs_f64());
+                self.metrics
+                    .assignment_latency
+                    .observe(info.queued_at.elapsed().as_secs_f64());
                 let name = match self.agents.get_mut(&agent_id) {
                     Some(entry) => {
                         entry.active.insert(info.task.conversation_id.clone());
@@ -400,7 +477,10 @@ impl Dispatcher {
                 self.queue.remove(&task_id);
                 self.tasks.remove(&task_id);
                 self.sync_load(&agent_id);
-                self.send(agent_route(&agent_id), &AgentEvent::OfferRevoked { task_id });
+                self.send(
+                    agent_route(&agent_id),
+                    &AgentEvent::OfferRevoked { task_id },
+                );
             }
             Err(error) => {
                 tracing::error!(%error, task = %task_id, "Could not record an acceptance; re-offering.");

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::actors::agent_session::{AgentSession, CLIENT_TIMEOUT, HEARTBEAT_INTERVAL};
-use crate::actors::customer_session::{Accepted, CustomerEvent, Inbound, SessionError, SessionRouter};
+use crate::actors::customer_session::{
+    Accepted, CustomerEvent, Inbound, SessionError, SessionRouter,
+};
 use crate::actors::dispatcher::Snapshot;
 use crate::auth::{self, Authenticated};
 use crate::bus::{Bus, Delivery};
@@ -59,24 +61,42 @@ struct LoginResponse {
 }
 
 #[post("/v1/auth/login")]
-async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.into_inner();
     if username.len() > 128 || password.len() > 1024 {
-        return Err(ApiError::new(ErrorKind::InvalidCredentials, "Unknown username or wrong password."));
+        return Err(ApiError::new(
+            ErrorKind::InvalidCredentials,
+            "Unknown username or wrong password.",
+        ));
     }
     let agent = state.store.agent_by_username(&username).await?;
     // Verify against a dummy hash for unknown users: same answer, same cost.
-    let hash = agent.as_ref().map_or(auth::dummy_hash(), |a| a.password_hash.as_str()).to_owned();
+    let hash = agent
+        .as_ref()
+        .map_or(auth::dummy_hash(), |a| a.password_hash.as_str())
+        .to_owned();
     let verified = web::block(move || auth::verify_password(&password, &hash))
         .await
         .map_err(ApiError::internal)?;
     let Some(agent) = agent.filter(|_| verified) else {
-        return Err(ApiError::new(ErrorKind::InvalidCredentials, "Unknown username or wrong password."));
+        return Err(ApiError::new(
+            ErrorKind::InvalidCredentials,
+            "Unknown username or wrong password.",
+        ));
     };
     let (token, hash) = auth::new_token();
     let ttl = Duration::hours(i64::from(state.settings.auth.agent_token_ttl_hours));
-    let principal = Principal::Staff { agent_id: agent.id.clone(), role: agent.role };
-    state.store.insert_token(&hash, &principal, Utc::now() + ttl).await?;
+    let principal = Principal::Staff {
+        agent_id: agent.id.clone(),
+        role: agent.role,
+    };
+    state
+        .store
+        .insert_token(&hash, &principal, Utc::now() + ttl)
+        .await?;
     tracing::info!(user = %agent.username, role = agent.role.as_str(), "Staff login.");
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
@@ -95,10 +115,15 @@ struct VisitorRequest {
     name: Option<String>,
 }
 
-const VISITOR_NAMES: [&str; 8] = ["Maple", "Harbor", "Willow", "Comet", "Jade", "Lotus", "River", "Pine"];
+const VISITOR_NAMES: [&str; 8] = [
+    "Maple", "Harbor", "Willow", "Comet", "Jade", "Lotus", "River", "Pine",
+];
 
 #[post("/v1/visitors")]
-async fn create_visitor(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn create_visitor(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     // The body is optional: nothing, `{}` or `{"name": "..."}`.
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()
@@ -107,16 +132,29 @@ async fn create_visitor(state: web::Data<AppState>, body: web::Bytes) -> Result<
             if e.is_data() {
                 ApiError::invalid(format!("The body does not match the expected shape: {e}"))
             } else {
-                ApiError::new(ErrorKind::MalformedJson, format!("The body is not valid JSON: {e}"))
+                ApiError::new(
+                    ErrorKind::MalformedJson,
+                    format!("The body is not valid JSON: {e}"),
+                )
             }
         })?
     };
-    let name = match request.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
-        Some(n) if n.chars().count() > 64 => return Err(ApiError::invalid("name is longer than 64 characters")),
+    let name = match request
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+    {
+        Some(n) if n.chars().count() > 64 => {
+            return Err(ApiError::invalid("name is longer than 64 characters"))
+        }
         Some(n) => n,
         None => {
             let pick = usize::from(rand::random::<u8>()) % VISITOR_NAMES.len();
-            format!("Visitor {} {:04}", VISITOR_NAMES[pick], rand::random::<u16>() % 10_000)
+            format!(
+                "Visitor {} {:04}",
+                VISITOR_NAMES[pick],
+                rand::random::<u16>() % 10_000
+            )
         }
     };
     let customer = Customer {
@@ -129,12 +167,19 @@ async fn create_visitor(state: web::Data<AppState>, body: web::Bytes) -> Result<
     state.store.insert_customer(&customer).await?;
     // The visitor id is the web identity's external id.
     let visitor_id = format!("v_{}", uuid::Uuid::new_v4().simple());
-    state.store.link_identity(Channel::Web, &visitor_id, &customer.id).await?;
+    state
+        .store
+        .link_identity(Channel::Web, &visitor_id, &customer.id)
+        .await?;
     let (token, hash) = auth::new_token();
     let ttl = Duration::hours(i64::from(state.settings.auth.visitor_token_ttl_hours));
     state
         .store
-        .insert_token(&hash, &Principal::Customer(customer.id.clone()), Utc::now() + ttl)
+        .insert_token(
+            &hash,
+            &Principal::Customer(customer.id.clone()),
+            Utc::now() + ttl,
+        )
         .await?;
     Ok(HttpResponse::Created().json(json!({
         "visitor_token": token,
@@ -151,7 +196,11 @@ struct SendMessage {
 }
 
 /// Validates a customer message from the web channel into an [`Inbound`].
-fn web_inbound(customer: &CustomerId, text: &str, client_id: &str) -> Result<Inbound, crate::domain::ParseError> {
+fn web_inbound(
+    customer: &CustomerId,
+    text: &str,
+    client_id: &str,
+) -> Result<Inbound, crate::domain::ParseError> {
     let client_id = ClientId::parse(client_id)?;
     let text = MessageText::parse(text)?;
     Ok(Inbound {
@@ -175,7 +224,10 @@ fn session_error(e: SessionError) -> ApiError {
     match e {
         SessionError::UnknownCustomer(_) => ApiError::unauthenticated(),
         SessionError::Store(e) => e.into(),
-        SessionError::Busy => ApiError::new(ErrorKind::NotReady, "The conversation is busy; please retry."),
+        SessionError::Busy => ApiError::new(
+            ErrorKind::NotReady,
+            "The conversation is busy; please retry.",
+        ),
     }
 }
 
@@ -191,7 +243,11 @@ async fn post_message(
         state.metrics.rate_limited.with_label_values(&["web"]).inc();
         return Err(ApiError::rate_limited(wait));
     }
-    let accepted = state.sessions.inbound(&customer, inbound).await.map_err(session_error)?;
+    let accepted = state
+        .sessions
+        .inbound(&customer, inbound)
+        .await
+        .map_err(session_error)?;
     Ok(HttpResponse::Accepted().json(json!({
         "message_id": accepted.message_id,
         "conversation_id": accepted.conversation_id,
@@ -199,7 +255,10 @@ async fn post_message(
 }
 
 #[get("/v1/conversations/current")]
-async fn current_conversation(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, ApiError> {
+async fn current_conversation(
+    state: web::Data<AppState>,
+    who: Authenticated,
+) -> Result<HttpResponse, ApiError> {
     let customer = who.customer()?;
     let Some(conversation) = state.store.open_conversation(&customer).await? else {
         return Err(ApiError::not_found("You have no open conversation."));
@@ -250,14 +309,24 @@ impl CustomerConnection {
         }
     }
 
-    fn on_message(&mut self, ctx: &mut ws::WebsocketContext<Self>, text: String, client_id: String) {
+    fn on_message(
+        &mut self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        text: String,
+        client_id: String,
+    ) {
         let inbound = match web_inbound(&self.customer, &text, &client_id) {
             Ok(inbound) => inbound,
-            Err(e) => return Self::send_json(ctx, &WsError::new("invalid_request", &e.to_string())),
+            Err(e) => {
+                return Self::send_json(ctx, &WsError::new("invalid_request", &e.to_string()))
+            }
         };
         if let Err(wait) = check_rate(&self.limiter, &self.customer) {
             self.metrics.rate_limited.with_label_values(&["web"]).inc();
-            let mut error = WsError::new("rate_limited", "Too many messages; please wait a moment. 发送太频繁，请稍候再试。");
+            let mut error = WsError::new(
+                "rate_limited",
+                "Too many messages; please wait a moment. 发送太频繁，请稍候再试。",
+            );
             error.message = format!("{} (retry after {wait} s)", error.message);
             return Self::send_json(ctx, &error);
         }
@@ -295,15 +364,19 @@ impl Actor for CustomerConnection {
         let bus = Arc::clone(&self.bus);
         let pattern = format!("customer.{}", self.customer);
         // Subscribe before reading frames so no echo or answer is missed.
-        ctx.wait(async move { bus.subscribe(&pattern).await }.into_actor(self).map(|result, _, ctx| match result {
-            Ok(deliveries) => {
-                ctx.add_stream(deliveries);
-            }
-            Err(error) => {
-                tracing::error!(%error, "Customer connection could not subscribe.");
-                ctx.stop();
-            }
-        }));
+        ctx.wait(
+            async move { bus.subscribe(&pattern).await }
+                .into_actor(self)
+                .map(|result, _, ctx| match result {
+                    Ok(deliveries) => {
+                        ctx.add_stream(deliveries);
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "Customer connection could not subscribe.");
+                        ctx.stop();
+                    }
+                }),
+        );
     }
 }
 
@@ -311,13 +384,19 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for CustomerConnectio
     fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
         self.heartbeat = Instant::now();
         match item {
-            Ok(ws::Message::Text(text)) => match parse_ws_command::<CustomerCommand>(&text, &CUSTOMER_COMMANDS) {
-                Ok(CustomerCommand::Message { text, client_id }) => self.on_message(ctx, text, client_id),
-                Ok(CustomerCommand::Typing {}) => {}
-                Err(error) => Self::send_json(ctx, &error),
-            },
+            Ok(ws::Message::Text(text)) => {
+                match parse_ws_command::<CustomerCommand>(&text, &CUSTOMER_COMMANDS) {
+                    Ok(CustomerCommand::Message { text, client_id }) => {
+                        self.on_message(ctx, text, client_id)
+                    }
+                    Ok(CustomerCommand::Typing {}) => {}
+                    Err(error) => Self::send_json(ctx, &error),
+                }
+            }
             Ok(ws::Message::Ping(bytes)) => ctx.pong(&bytes),
-            Ok(ws::Message::Binary(_)) => Self::send_json(ctx, &WsError::new("unsupported", "Send JSON text frames.")),
+            Ok(ws::Message::Binary(_)) => {
+                Self::send_json(ctx, &WsError::new("unsupported", "Send JSON text frames."))
+            }
             Ok(ws::Message::Close(reason)) => {
                 ctx.close(reason);
                 ctx.stop();
@@ -391,7 +470,12 @@ async fn agent_ws(
         .await
         .map_err(ApiError::from)?
         .ok_or_else(ApiError::unauthenticated)?;
-    let session = AgentSession::new(agent, Arc::clone(&state.store), Arc::clone(&state.bus), Arc::clone(&state.metrics));
+    let session = AgentSession::new(
+        agent,
+        Arc::clone(&state.store),
+        Arc::clone(&state.bus),
+        Arc::clone(&state.metrics),
+    );
     ws::WsResponseBuilder::new(session, &req, stream)
         .frame_size(state.settings.http.body_limit_bytes)
         .start()
@@ -418,7 +502,11 @@ async fn lookup_customer(
     if query.external_id.is_empty() || query.external_id.len() > 256 {
         return Err(ApiError::invalid("external_id must be 1 to 256 characters"));
     }
-    match state.store.find_identity(channel, &query.external_id).await? {
+    match state
+        .store
+        .find_identity(channel, &query.external_id)
+        .await?
+    {
         Some(customer_id) => Ok(HttpResponse::Ok().json(json!({"customer_id": customer_id}))),
         None => Err(ApiError::not_found("No customer has that identity.")),
     }
@@ -432,7 +520,11 @@ async fn get_customer(
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
     let id = CustomerId::from_trusted(id.into_inner());
-    let customer = state.store.customer(&id).await?.ok_or_else(|| ApiError::not_found("No such customer."))?;
+    let customer = state
+        .store
+        .customer(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such customer."))?;
     let identities = state.store.identities(&id).await?;
     let open = state.store.open_conversation(&id).await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -482,7 +574,11 @@ async fn customer_messages(
 #[get("/v1/queues")]
 async fn queues(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, ApiError> {
     who.staff()?;
-    let figures = state.dispatcher.send(Snapshot).await.map_err(ApiError::internal)?;
+    let figures = state
+        .dispatcher
+        .send(Snapshot)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(figures))
 }
 

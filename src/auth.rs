@@ -8,7 +8,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use chrono::Utc;
@@ -110,7 +112,9 @@ impl Authenticated {
     pub fn staff(self) -> Result<(AgentId, Role), ApiError> {
         match self.0 {
             Principal::Staff { agent_id, role } => Ok((agent_id, role)),
-            Principal::Customer(_) => Err(ApiError::forbidden("This endpoint is for agents and supervisors.")),
+            Principal::Customer(_) => Err(ApiError::forbidden(
+                "This endpoint is for agents and supervisors.",
+            )),
         }
     }
 }
@@ -123,7 +127,8 @@ impl FromRequest for Authenticated {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
+            let state =
+                state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
             authenticate(&state, token).await.map(Authenticated)
         })
     }

@@ -138,8 +138,15 @@ impl KeywordBot {
         self.entries
             .iter()
             .map(|e| {
-                let score = e.keywords_zh.iter().filter(|k| lower.contains(k.as_str())).count()
-                    + e.keywords_en.iter().filter(|k| contains_phrase(&words, k)).count();
+                let score = e
+                    .keywords_zh
+                    .iter()
+                    .filter(|k| lower.contains(k.as_str()))
+                    .count()
+                    + e.keywords_en
+                        .iter()
+                        .filter(|k| contains_phrase(&words, k))
+                        .count();
                 (score, e)
             })
             .filter(|(score, _)| *score > 0)
@@ -179,7 +186,8 @@ fn pick(language: Language, zh: &str, en: &str) -> String {
 
 impl Bot for KeywordBot {
     fn respond(&self, turn: &BotTurn<'_>) -> BotReply {
-        let mut state: KeywordState = serde_json::from_value(turn.state.clone()).unwrap_or_default();
+        let mut state: KeywordState =
+            serde_json::from_value(turn.state.clone()).unwrap_or_default();
         let lang = turn.language;
         let quoted: String = turn.text.chars().take(120).collect();
 
@@ -187,7 +195,11 @@ impl Bot for KeywordBot {
         let requested = mentions(turn.text, &HANDOFF_ZH, &HANDOFF_EN);
         if complaint || requested {
             state.urgent |= complaint;
-            let reason = if complaint { HandoffReason::Complaint } else { HandoffReason::Requested };
+            let reason = if complaint {
+                HandoffReason::Complaint
+            } else {
+                HandoffReason::Requested
+            };
             return self.handoff(state, lang, reason, &quoted);
         }
         if let Some(entry) = self.best_entry(turn.text) {
@@ -204,7 +216,11 @@ impl Bot for KeywordBot {
         if mentions(turn.text, &THANKS_ZH, &THANKS_EN) {
             state.misses = 0;
             return BotReply {
-                text: pick(lang, "不客气！还有其他可以帮您的吗？", "You're welcome! Anything else I can help with?"),
+                text: pick(
+                    lang,
+                    "不客气！还有其他可以帮您的吗？",
+                    "You're welcome! Anything else I can help with?",
+                ),
                 intent: None,
                 handoff: None,
                 state: to_value(&state),
@@ -240,11 +256,19 @@ impl Bot for KeywordBot {
 }
 
 impl KeywordBot {
-    fn handoff(&self, mut state: KeywordState, lang: Language, reason: HandoffReason, quoted: &str) -> BotReply {
+    fn handoff(
+        &self,
+        mut state: KeywordState,
+        lang: Language,
+        reason: HandoffReason,
+        quoted: &str,
+    ) -> BotReply {
         state.misses = 0;
         let summary = match reason {
             HandoffReason::Requested => format!("Asked for an agent: “{quoted}”"),
-            HandoffReason::NotUnderstood => format!("Bot did not understand twice; last: “{quoted}”"),
+            HandoffReason::NotUnderstood => {
+                format!("Bot did not understand twice; last: “{quoted}”")
+            }
             HandoffReason::Complaint => format!("Complaint: “{quoted}”"),
         };
         let handoff = Handoff {
@@ -253,7 +277,10 @@ impl KeywordBot {
             required_skills: state
                 .last_skill
                 .iter()
-                .map(|name| SkillRequirement { name: name.clone(), min_level: 1 })
+                .map(|name| SkillRequirement {
+                    name: name.clone(),
+                    min_level: 1,
+                })
                 .collect(),
             urgent: state.urgent,
             summary,
@@ -280,7 +307,12 @@ mod tests {
     use super::*;
 
     fn turn<'a>(text: &'a str, state: &'a serde_json::Value) -> BotTurn<'a> {
-        BotTurn { text, language: Language::detect(text), tier: Tier::Standard, state }
+        BotTurn {
+            text,
+            language: Language::detect(text),
+            tier: Tier::Standard,
+            state,
+        }
     }
 
     fn bot() -> KeywordBot {
@@ -326,7 +358,10 @@ mod tests {
         let first = b.respond(&turn("qwerty zxcv", &empty));
         assert!(first.handoff.is_none());
         let second = b.respond(&turn("asdf jkl", &first.state));
-        assert_eq!(second.handoff.map(|h| h.reason), Some(HandoffReason::NotUnderstood));
+        assert_eq!(
+            second.handoff.map(|h| h.reason),
+            Some(HandoffReason::NotUnderstood)
+        );
     }
 
     #[test]
@@ -360,7 +395,10 @@ mod tests {
     #[test]
     fn greets_back() {
         let empty = serde_json::json!({});
-        assert!(bot().respond(&turn("你好", &empty)).text.starts_with("您好"));
+        assert!(bot()
+            .respond(&turn("你好", &empty))
+            .text
+            .starts_with("您好"));
         assert!(bot().respond(&turn("hello", &empty)).text.starts_with("Hi"));
     }
 }

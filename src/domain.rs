@@ -79,7 +79,11 @@ pub enum ParseError {
     #[error("unknown {field} '{value}'")]
     Unknown { field: &'static str, value: String },
     #[error("{field} must be between {min} and {max}")]
-    OutOfRange { field: &'static str, min: i64, max: i64 },
+    OutOfRange {
+        field: &'static str,
+        min: i64,
+        max: i64,
+    },
 }
 
 /// The channels a customer can reach us on.

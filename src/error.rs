@@ -200,7 +200,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Unavailable(_) => Self {
                 source: Some(e.into()),
-                ..ApiError::new(ErrorKind::NotReady, "The store is unavailable; please retry.")
+                ..ApiError::new(
+                    ErrorKind::NotReady,
+                    "The store is unavailable; please retry.",
+                )
             },
             other => ApiError::internal(other),
         }
@@ -210,9 +213,11 @@ impl From<StoreError> for ApiError {
 /// Maps actix's JSON extractor errors onto typed errors (400 malformed, 413, 415, 422).
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::new(ErrorKind::PayloadTooLarge, format!("The body is larger than {limit} bytes."))
-        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+            ErrorKind::PayloadTooLarge,
+            format!("The body is larger than {limit} bytes."),
+        ),
         JsonPayloadError::ContentType => ApiError::new(
             ErrorKind::UnsupportedMediaType,
             "Send the body as Content-Type: application/json.",
@@ -220,13 +225,17 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
         JsonPayloadError::Deserialize(e) if e.is_data() => {
             ApiError::invalid(format!("The body does not match the expected shape: {e}"))
         }
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::new(ErrorKind::MalformedJson, format!("The body is not valid JSON: {e}"))
-        }
+        JsonPayloadError::Deserialize(e) => ApiError::new(
+            ErrorKind::MalformedJson,
+            format!("The body is not valid JSON: {e}"),
+        ),
         JsonPayloadError::Payload(PayloadError::Overflow) => {
             ApiError::new(ErrorKind::PayloadTooLarge, "The body is too large.")
         }
-        other => ApiError::new(ErrorKind::MalformedJson, format!("Could not read the body: {other}")),
+        other => ApiError::new(
+            ErrorKind::MalformedJson,
+            format!("Could not read the body: {other}"),
+        ),
     };
     api.into()
 }

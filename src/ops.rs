@@ -11,7 +11,10 @@ const OPENAPI: &str = include_str!("../docs/openapi.json");
 
 /// Registers the operations routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(readyz).service(metrics).service(openapi);
+    cfg.service(healthz)
+        .service(readyz)
+        .service(metrics)
+        .service(openapi);
 }
 
 #[get("/healthz")]
@@ -24,7 +27,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.ping().await;
     let bus = state.bus.ping().await;
     match (store, bus) {
-        (Ok(()), Ok(())) => HttpResponse::Ok().json(json!({"status": "ready", "store": "ok", "bus": "ok"})),
+        (Ok(()), Ok(())) => {
+            HttpResponse::Ok().json(json!({"status": "ready", "store": "ok", "bus": "ok"}))
+        }
         (store, bus) => {
             let failing: Vec<&str> = [("store", store.is_err()), ("bus", bus.is_err())]
                 .into_iter()
@@ -49,5 +54,7 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 #[get("/v1/openapi.json")]
 async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
 }

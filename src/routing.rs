@@ -75,7 +75,9 @@ pub struct QueuedTask {
 
 impl QueuedTask {
     fn declined_recently(&self, agent: &AgentId, now: Millis) -> bool {
-        self.declined_by.get(agent).is_some_and(|until| now < *until)
+        self.declined_by
+            .get(agent)
+            .is_some_and(|until| now < *until)
     }
 }
 
@@ -396,25 +398,27 @@ mod tests {
             proptest::option::weighted(0.1, 0usize..20),
             proptest::option::weighted(0.1, (0usize..20, 0u64..200)),
         )
-            .prop_map(move |(skills, priority, zh, offered, declined)| QueuedTask {
-                id: TaskId::from_trusted(format!("t{index:03}")),
-                priority: Priority(priority),
-                language: if zh { Language::Zh } else { Language::En },
-                required_skills: skills
-                    .into_iter()
-                    .map(|(s, l)| SkillRequirement {
-                        name: SKILLS[s].to_owned(),
-                        min_level: l,
-                    })
-                    .collect(),
-                seq: index as u64,
-                enqueued_at: 0,
-                offered_to: offered.map(|a| AgentId::from_trusted(format!("a{a:03}"))),
-                declined_by: declined
-                    .map(|(a, until)| (AgentId::from_trusted(format!("a{a:03}")), until))
-                    .into_iter()
-                    .collect(),
-            })
+            .prop_map(
+                move |(skills, priority, zh, offered, declined)| QueuedTask {
+                    id: TaskId::from_trusted(format!("t{index:03}")),
+                    priority: Priority(priority),
+                    language: if zh { Language::Zh } else { Language::En },
+                    required_skills: skills
+                        .into_iter()
+                        .map(|(s, l)| SkillRequirement {
+                            name: SKILLS[s].to_owned(),
+                            min_level: l,
+                        })
+                        .collect(),
+                    seq: index as u64,
+                    enqueued_at: 0,
+                    offered_to: offered.map(|a| AgentId::from_trusted(format!("a{a:03}"))),
+                    declined_by: declined
+                        .map(|(a, until)| (AgentId::from_trusted(format!("a{a:03}")), until))
+                        .into_iter()
+                        .collect(),
+                },
+            )
     }
 
     fn arb_world() -> impl Strategy<Value = (Vec<AgentState>, Vec<QueuedTask>, Millis)> {

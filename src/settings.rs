@@ -228,11 +228,17 @@ impl Settings {
             .collect();
         let mut builder = config::Config::builder()
             .add_source(config::File::from(config_dir.join("base.toml")).required(true))
-            .add_source(config::File::from(config_dir.join(format!("{}.toml", mode.file_stem()))).required(true));
+            .add_source(
+                config::File::from(config_dir.join(format!("{}.toml", mode.file_stem())))
+                    .required(true),
+            );
         if let Some((_, overlay)) = env.iter().find(|(k, _)| k == "SWITCHBOARD_ENV") {
             let overlay_path = config_dir.join(format!("{overlay}.toml"));
             if !overlay_path.exists() {
-                bail!("SWITCHBOARD_ENV={overlay} but {} does not exist", overlay_path.display());
+                bail!(
+                    "SWITCHBOARD_ENV={overlay} but {} does not exist",
+                    overlay_path.display()
+                );
             }
             builder = builder.add_source(config::File::from(overlay_path).required(true));
         }
@@ -282,7 +288,10 @@ impl Settings {
             problems.push("session.idle_timeout_ms must be at least 100".to_owned());
         }
         if self.limits.customer_messages_per_second == 0 || self.limits.customer_burst == 0 {
-            problems.push("limits.customer_messages_per_second and limits.customer_burst must be positive".to_owned());
+            problems.push(
+                "limits.customer_messages_per_second and limits.customer_burst must be positive"
+                    .to_owned(),
+            );
         }
         if let Err(e) = self.database.kind() {
             problems.push(e.to_string());

@@ -68,14 +68,20 @@ impl Application {
         let store = open_store(&settings).await.context("opening the store")?;
         let bus = open_bus(&settings).context("connecting the bus")?;
         if settings.demo.seed {
-            crate::demo::seed(store.as_ref()).await.context("seeding demo data")?;
+            crate::demo::seed(store.as_ref())
+                .await
+                .context("seeding demo data")?;
         }
         let metrics = Arc::new(Metrics::new()?);
         let bot = Arc::new(KeywordBot::demo().context("loading the demo FAQ")?);
 
         let dispatcher = {
-            let (store, bus, metrics, routing) =
-                (Arc::clone(&store), Arc::clone(&bus), Arc::clone(&metrics), settings.routing.clone());
+            let (store, bus, metrics, routing) = (
+                Arc::clone(&store),
+                Arc::clone(&bus),
+                Arc::clone(&metrics),
+                settings.routing.clone(),
+            );
             Supervisor::start(move |_| Dispatcher::new(store, bus, metrics, routing))
         };
         let sessions = SessionRouter::new(SessionDeps {
@@ -95,9 +101,13 @@ impl Application {
         });
 
         let quota = Quota::per_second(
-            std::num::NonZeroU32::new(settings.limits.customer_messages_per_second).context("rate must be positive")?,
+            std::num::NonZeroU32::new(settings.limits.customer_messages_per_second)
+                .context("rate must be positive")?,
         )
-        .allow_burst(std::num::NonZeroU32::new(settings.limits.customer_burst).context("burst must be positive")?);
+        .allow_burst(
+            std::num::NonZeroU32::new(settings.limits.customer_burst)
+                .context("burst must be positive")?,
+        );
         let limiter = Arc::new(RateLimiter::keyed(quota));
         actix_web::rt::spawn({
             let limiter = Arc::clone(&limiter);
@@ -115,16 +125,32 @@ impl Application {
         let port = listener.local_addr()?.port();
         let body_limit = settings.http.body_limit_bytes;
         let shutdown = settings.http.shutdown_timeout_secs;
-        let state = web::Data::new(AppState { settings, store, bus, metrics, sessions, dispatcher, limiter });
+        let state = web::Data::new(AppState {
+            settings,
+            store,
+            bus,
+            metrics,
+            sessions,
+            dispatcher,
+            limiter,
+        });
 
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .app_data(web::JsonConfig::default().limit(body_limit).error_handler(error::json_error))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(error::json_error),
+                )
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
-                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz").exclude("/metrics"))
+                .wrap(
+                    middleware::Logger::new("%a \"%r\" %s %b %Dms")
+                        .exclude("/healthz")
+                        .exclude("/metrics"),
+                )
                 .wrap(middleware::Compress::default())
                 .configure(crate::ops::configure)
                 .configure(crate::channels::web::configure)
@@ -151,7 +177,9 @@ impl Application {
 
 async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     use actix_web::ResponseError;
-    let kind = if req.method() == actix_web::http::Method::GET || req.method() == actix_web::http::Method::HEAD {
+    let kind = if req.method() == actix_web::http::Method::GET
+        || req.method() == actix_web::http::Method::HEAD
+    {
         ErrorKind::NotFound
     } else {
         ErrorKind::MethodNotAllowed

@@ -13,7 +13,11 @@ pub fn init_tracing(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(settings.filter.clone()));
     let result = match settings.format {
-        LogFormat::Json => fmt().json().with_env_filter(filter).with_current_span(false).try_init(),
+        LogFormat::Json => fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(false)
+            .try_init(),
         LogFormat::Pretty => fmt().with_env_filter(filter).with_target(false).try_init(),
     };
     // Err only means a subscriber is already installed.
@@ -46,11 +50,17 @@ impl Metrics {
     pub fn new() -> anyhow::Result<Self> {
         let registry = Registry::new_custom(Some("switchboard".to_owned()), None)?;
         let messages_in = IntCounterVec::new(
-            Opts::new("messages_in_total", "Customer messages received, by channel."),
+            Opts::new(
+                "messages_in_total",
+                "Customer messages received, by channel.",
+            ),
             &["channel"],
         )?;
         let messages_out = IntCounterVec::new(
-            Opts::new("messages_out_total", "Messages sent to customers, by channel."),
+            Opts::new(
+                "messages_out_total",
+                "Messages sent to customers, by channel.",
+            ),
             &["channel"],
         )?;
         let active_sessions = IntGauge::new("active_sessions", "Customer session actors alive.")?;
@@ -65,10 +75,15 @@ impl Metrics {
                 "assignment_latency_seconds",
                 "Seconds from hand-off to an agent accepting.",
             )
-            .buckets(vec![0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0]),
+            .buckets(vec![
+                0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+            ]),
         )?;
         let rate_limited = IntCounterVec::new(
-            Opts::new("rate_limited_total", "Customer messages refused by the rate limit, by channel."),
+            Opts::new(
+                "rate_limited_total",
+                "Customer messages refused by the rate limit, by channel.",
+            ),
             &["channel"],
         )?;
         registry.register(Box::new(messages_in.clone()))?;
@@ -79,6 +94,9 @@ impl Metrics {
         registry.register(Box::new(offers.clone()))?;
         registry.register(Box::new(assignment_latency.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
+        for outcome in ["made", "accepted", "rejected", "expired", "revoked"] {
+            offers.with_label_values(&[outcome]);
+        }
         for channel in crate::domain::Channel::ALL {
             messages_in.with_label_values(&[channel.as_str()]);
             messages_out.with_label_values(&[channel.as_str()]);

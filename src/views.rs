@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Channel, ConversationId, Customer, CustomerId, Message, MessageId, Sender, Tier};
+use crate::domain::{
+    Channel, ConversationId, Customer, CustomerId, Message, MessageId, Sender, Tier,
+};
 
 /// A message as sent over WebSockets and listed by the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,20 +82,34 @@ pub fn parse_ws_command<T: serde::de::DeserializeOwned>(
     text: &str,
     known_types: &[&str],
 ) -> Result<T, WsError> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| WsError::new("malformed_json", &format!("The frame is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        WsError::new(
+            "malformed_json",
+            &format!("The frame is not valid JSON: {e}"),
+        )
+    })?;
     let kind = value.get("type").and_then(|t| t.as_str());
     match kind {
-        None => return Err(WsError::new("invalid_request", "Every frame needs a string field \"type\".")),
+        None => {
+            return Err(WsError::new(
+                "invalid_request",
+                "Every frame needs a string field \"type\".",
+            ))
+        }
         Some(kind) if !known_types.contains(&kind) => {
             return Err(WsError::new(
                 "unknown_type",
-                &format!("Unknown message type \"{}\"; expected one of: {}.", kind.chars().take(40).collect::<String>(), known_types.join(", ")),
+                &format!(
+                    "Unknown message type \"{}\"; expected one of: {}.",
+                    kind.chars().take(40).collect::<String>(),
+                    known_types.join(", ")
+                ),
             ))
         }
         Some(_) => {}
     }
-    serde_json::from_value(value).map_err(|e| WsError::new("invalid_request", &format!("Invalid message: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| WsError::new("invalid_request", &format!("Invalid message: {e}")))
 }
 
 #[cfg(test)]
@@ -109,10 +125,25 @@ mod tests {
     #[test]
     fn ws_commands_distinguish_malformed_unknown_and_invalid() {
         let parse = |t: &str| parse_ws_command::<Cmd>(t, &["message"]);
-        assert_eq!(parse(r#"{"type":"message","text":"hi"}"#), Ok(Cmd::Message { text: "hi".into() }));
-        assert_eq!(parse("{nope").map_err(|e| e.code), Err("malformed_json".to_owned()));
-        assert_eq!(parse(r#"{"type":"dance"}"#).map_err(|e| e.code), Err("unknown_type".to_owned()));
-        assert_eq!(parse(r#"{"type":"message"}"#).map_err(|e| e.code), Err("invalid_request".to_owned()));
-        assert_eq!(parse(r#"{"text":"x"}"#).map_err(|e| e.code), Err("invalid_request".to_owned()));
+        assert_eq!(
+            parse(r#"{"type":"message","text":"hi"}"#),
+            Ok(Cmd::Message { text: "hi".into() })
+        );
+        assert_eq!(
+            parse("{nope").map_err(|e| e.code),
+            Err("malformed_json".to_owned())
+        );
+        assert_eq!(
+            parse(r#"{"type":"dance"}"#).map_err(|e| e.code),
+            Err("unknown_type".to_owned())
+        );
+        assert_eq!(
+            parse(r#"{"type":"message"}"#).map_err(|e| e.code),
+            Err("invalid_request".to_owned())
+        );
+        assert_eq!(
+            parse(r#"{"text":"x"}"#).map_err(|e| e.code),
+            Err("invalid_request".to_owned())
+        );
     }
 }

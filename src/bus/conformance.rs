@@ -54,7 +54,10 @@ async fn next(sub: &mut Subscription) -> anyhow::Result<Delivery> {
 
 async fn silent(sub: &mut Subscription) -> anyhow::Result<()> {
     if let Ok(Some(d)) = tokio::time::timeout(SILENCE, sub.next()).await {
-        bail!("unexpected message {:?}", String::from_utf8_lossy(&d.payload));
+        bail!(
+            "unexpected message {:?}",
+            String::from_utf8_lossy(&d.payload)
+        );
     }
     Ok(())
 }
@@ -68,7 +71,10 @@ async fn queue_keeps_messages_until_consumed_in_order(bus: &dyn Bus) -> anyhow::
     let mut sub = bus.consume(&queue).await?;
     for i in 0..5 {
         let d = next(&mut sub).await?;
-        ensure!(d.payload == format!("m{i}").into_bytes(), "out of order at {i}");
+        ensure!(
+            d.payload == format!("m{i}").into_bytes(),
+            "out of order at {i}"
+        );
         ensure!(!d.redelivered);
         d.ack().await?;
     }
@@ -130,7 +136,11 @@ async fn competing_consumers_get_each_message_once(bus: Arc<dyn Bus>) -> anyhow:
         all.extend(w.await??);
     }
     let distinct: BTreeSet<_> = all.iter().cloned().collect();
-    ensure!(all.len() == total, "{} deliveries for {total} messages", all.len());
+    ensure!(
+        all.len() == total,
+        "{} deliveries for {total} messages",
+        all.len()
+    );
     ensure!(distinct.len() == total, "some messages delivered twice");
     Ok(())
 }

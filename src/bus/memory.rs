@@ -90,7 +90,10 @@ impl MemoryBus {
             .queues
             .lock()
             .ok()
-            .and_then(|q| q.get(name).and_then(|s| s.ready.lock().ok().map(|r| r.len())))
+            .and_then(|q| {
+                q.get(name)
+                    .and_then(|s| s.ready.lock().ok().map(|r| r.len()))
+            })
             .unwrap_or(0)
     }
 }

@@ -18,7 +18,9 @@ use crate::domain::{
 /// Runs every check in order, stopping at the first failure.
 pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     ping_answers(store.as_ref()).await.context("ping")?;
-    customers_round_trip(store.as_ref()).await.context("customers")?;
+    customers_round_trip(store.as_ref())
+        .await
+        .context("customers")?;
     identities_link_once_and_first_owner_wins(store.as_ref())
         .await
         .context("identities")?;
@@ -67,7 +69,11 @@ pub async fn seed_conversation(store: &dyn Store) -> anyhow::Result<(Customer, C
 }
 
 /// A customer message in `conversation` with the given external id.
-pub fn customer_message(conversation: &Conversation, external_id: Option<&str>, text: &str) -> Message {
+pub fn customer_message(
+    conversation: &Conversation,
+    external_id: Option<&str>,
+    text: &str,
+) -> Message {
     Message {
         id: MessageId::generate(),
         conversation_id: conversation.id.clone(),
@@ -89,11 +95,17 @@ async fn ping_answers(store: &dyn Store) -> anyhow::Result<()> {
 
 async fn customers_round_trip(store: &dyn Store) -> anyhow::Result<()> {
     let (customer, _) = seed_conversation(store).await?;
-    let loaded = store.customer(&customer.id).await?.context("customer missing")?;
+    let loaded = store
+        .customer(&customer.id)
+        .await?
+        .context("customer missing")?;
     ensure!(loaded.id == customer.id && loaded.tags == customer.tags);
     ensure!(store.customer(&CustomerId::generate()).await?.is_none());
     ensure!(
-        matches!(store.insert_customer(&customer).await, Err(StoreError::Conflict(_))),
+        matches!(
+            store.insert_customer(&customer).await,
+            Err(StoreError::Conflict(_))
+        ),
         "second insert of the same customer must conflict"
     );
     Ok(())
@@ -105,7 +117,9 @@ async fn identities_link_once_and_first_owner_wins(store: &dyn Store) -> anyhow:
     let phone = format!("+8613{}", &uuid::Uuid::new_v4().simple().to_string()[..9]);
     let owner = store.link_identity(Channel::Sms, &phone, &first.id).await?;
     ensure!(owner == first.id);
-    let owner = store.link_identity(Channel::Sms, &phone, &second.id).await?;
+    let owner = store
+        .link_identity(Channel::Sms, &phone, &second.id)
+        .await?;
     ensure!(owner == first.id, "an identity must never move silently");
     ensure!(store.find_identity(Channel::Sms, &phone).await? == Some(first.id.clone()));
     ensure!(store.find_identity(Channel::Ivr, &phone).await?.is_none());
@@ -121,10 +135,16 @@ async fn one_open_conversation_per_customer(store: &dyn Store) -> anyhow::Result
         ..conversation.clone()
     };
     ensure!(
-        matches!(store.insert_conversation(&second).await, Err(StoreError::Conflict(_))),
+        matches!(
+            store.insert_conversation(&second).await,
+            Err(StoreError::Conflict(_))
+        ),
         "a second open conversation must conflict"
     );
-    let open = store.open_conversation(&customer.id).await?.context("open")?;
+    let open = store
+        .open_conversation(&customer.id)
+        .await?
+        .context("open")?;
     ensure!(open.id == conversation.id);
 
     conversation.status = ConversationStatus::Closed;
@@ -132,7 +152,10 @@ async fn one_open_conversation_per_customer(store: &dyn Store) -> anyhow::Result
     conversation.bot_state = serde_json::json!({"misses": 1});
     store.update_conversation(&conversation).await?;
     ensure!(store.open_conversation(&customer.id).await?.is_none());
-    let stored = store.conversation(&conversation.id).await?.context("stored")?;
+    let stored = store
+        .conversation(&conversation.id)
+        .await?
+        .context("stored")?;
     ensure!(stored.status == ConversationStatus::Closed);
     ensure!(stored.bot_state == serde_json::json!({"misses": 1}));
     store.insert_conversation(&second).await?;
@@ -186,7 +209,11 @@ async fn messages_are_unique_by_channel_and_external_id(
     ensure!(!store.insert_message(&bot2).await?.is_duplicate());
 
     let messages = store.conversation_messages(&conversation.id).await?;
-    ensure!(messages.len() == 4, "expected 4 messages, got {}", messages.len());
+    ensure!(
+        messages.len() == 4,
+        "expected 4 messages, got {}",
+        messages.len()
+    );
     ensure!(messages[0].id == first.id, "oldest first");
     ensure!(store.message(&first.id).await?.map(|m| m.text) == Some("hello".to_owned()));
     Ok(())
@@ -194,7 +221,11 @@ async fn messages_are_unique_by_channel_and_external_id(
 
 async fn customer_messages_span_conversations_in_order(store: &dyn Store) -> anyhow::Result<()> {
     let (customer, mut conversation) = seed_conversation(store).await?;
-    let one = customer_message(&conversation, Some(&uuid::Uuid::new_v4().to_string()), "one");
+    let one = customer_message(
+        &conversation,
+        Some(&uuid::Uuid::new_v4().to_string()),
+        "one",
+    );
     store.insert_message(&one).await?;
     conversation.status = ConversationStatus::Closed;
     store.update_conversation(&conversation).await?;
@@ -274,8 +305,18 @@ async fn tokens_expire(store: &dyn Store) -> anyhow::Result<()> {
 
 async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let (customer, mut conversation) = seed_conversation(store.as_ref()).await?;
-    let first_agent = store.upsert_agent(&sample_agent(&format!("a-{}", uuid::Uuid::new_v4().simple()))).await?;
-    let second_agent = store.upsert_agent(&sample_agent(&format!("b-{}", uuid::Uuid::new_v4().simple()))).await?;
+    let first_agent = store
+        .upsert_agent(&sample_agent(&format!(
+            "a-{}",
+            uuid::Uuid::new_v4().simple()
+        )))
+        .await?;
+    let second_agent = store
+        .upsert_agent(&sample_agent(&format!(
+            "b-{}",
+            uuid::Uuid::new_v4().simple()
+        )))
+        .await?;
     let task = Task {
         id: TaskId::generate(),
         conversation_id: conversation.id.clone(),
@@ -323,7 +364,10 @@ async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Resul
     ensure!(store.open_task_for(&conversation.id).await?.map(|t| t.id) == Some(task.id.clone()));
 
     ensure!(store.finish_task(&task.id, TaskStatus::Completed).await?);
-    ensure!(!store.finish_task(&task.id, TaskStatus::Cancelled).await?, "final stays final");
+    ensure!(
+        !store.finish_task(&task.id, TaskStatus::Cancelled).await?,
+        "final stays final"
+    );
     ensure!(store.open_task_for(&conversation.id).await?.is_none());
     conversation.status = ConversationStatus::Closed;
     store.update_conversation(&conversation).await?;

@@ -352,11 +352,7 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
     })
 }
 
-fn query_messages(
-    conn: &Connection,
-    filter: &str,
-    key: &str,
-) -> StoreResult<Vec<Message>> {
+fn query_messages(conn: &Connection, filter: &str, key: &str) -> StoreResult<Vec<Message>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {filter} = ?1 ORDER BY seq");
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
     let rows = stmt
@@ -372,7 +368,8 @@ fn select_message_by_key(
     channel: &str,
     external_id: &str,
 ) -> StoreResult<Option<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = ?1 AND external_id = ?2");
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = ?1 AND external_id = ?2");
     conn.query_row(&sql, params![channel, external_id], message_row)
         .optional()
         .map_err(unavailable)?
@@ -638,10 +635,8 @@ impl Store for SqliteStore {
 
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
         let id = id.clone();
-        self.with_conn(move |conn| {
-            Ok(query_messages(conn, "id", id.as_str())?.into_iter().next())
-        })
-        .await
+        self.with_conn(move |conn| Ok(query_messages(conn, "id", id.as_str())?.into_iter().next()))
+            .await
     }
 
     async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>> {

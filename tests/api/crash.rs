@@ -1,0 +1,196 @@
+//! Crash test: SIGKILL the server process mid-conversation, start it again on the same data
+//! file: every acknowledged message is there exactly once and the customer continues in the
+//! same conversation.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Kills the server if the test fails half-way.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(db: &std::path::Path) -> (Server, String) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args([
+            "demo",
+            "--port",
+            &port.to_string(),
+            "--database-url",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .env("SWITCHBOARD_CONFIG_DIR", crate::helpers::config_dir())
+        .env("RUST_LOG", "warn")
+        // This test is about durability, not flood control.
+        .env("SWITCHBOARD_LIMITS__CUSTOMER_MESSAGES_PER_SECOND", "100000")
+        .env("SWITCHBOARD_LIMITS__CUSTOMER_BURST", "100000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status() == 200 {
+                return (server, base);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not become healthy");
+}
+
+async fn send(client: &reqwest::Client, base: &str, token: &str, i: usize) -> Result<Value, ()> {
+    let response = client
+        .post(format!("{base}/v1/messages"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"text": format!("message {i}"), "client_id": format!("k-{i}")}))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|_| ())?;
+    if response.status() != 202 {
+        return Err(());
+    }
+    response.json().await.map_err(|_| ())
+}
+
+#[actix_web::test]
+async fn a_killed_server_loses_no_acknowledged_message_and_the_customer_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db");
+    let (mut server, base) = start(&db).await;
+    let client = reqwest::Client::new();
+    let visitor: Value = client
+        .post(format!("{base}/v1/visitors"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = visitor["visitor_token"].as_str().unwrap().to_owned();
+
+    // A customer keeps writing; the server is killed while they do.
+    let acked: Arc<Mutex<Vec<(usize, Value)>>> = Arc::default();
+    let sender = {
+        let (acked, client, base, token) = (
+            Arc::clone(&acked),
+            client.clone(),
+            base.clone(),
+            token.clone(),
+        );
+        actix_web::rt::spawn(async move {
+            for i in 0..500 {
+                match send(&client, &base, &token, i).await {
+                    Ok(ack) => acked.lock().unwrap().push((i, ack)),
+                    Err(()) => return i, // the first message without an ack
+                }
+            }
+            500
+        })
+    };
+    for _ in 0..400 {
+        if acked.lock().unwrap().len() >= 25 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.0.kill().expect("SIGKILL");
+    server.0.wait().unwrap();
+    let unacked = sender.await.unwrap();
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 25,
+        "only {} messages were acknowledged before the kill",
+        acked.len()
+    );
+    let conversation_id = acked[0].1["conversation_id"].clone();
+    assert!(acked
+        .iter()
+        .all(|(_, ack)| ack["conversation_id"] == conversation_id));
+
+    // Same data file, new process: the same token still works.
+    let (_server, base) = start(&db).await;
+    let current: Value = client
+        .get(format!("{base}/v1/conversations/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(current["id"], conversation_id);
+    let texts: Vec<String> = current["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] == "customer")
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect();
+    for (i, ack) in &acked {
+        let copies = texts
+            .iter()
+            .filter(|t| **t == format!("message {i}"))
+            .count();
+        assert_eq!(copies, 1, "acknowledged message {i} stored {copies} times");
+        let stored = current["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == ack["message_id"]);
+        assert!(
+            stored.is_some(),
+            "acknowledged id of message {i} is missing"
+        );
+    }
+
+    // The message in flight at the kill may or may not have been stored: resending it with
+    // the same client_id stores it exactly once.
+    send(&client, &base, &token, unacked)
+        .await
+        .expect("resend accepted");
+    send(&client, &base, &token, unacked)
+        .await
+        .expect("second resend accepted");
+    let next = send(&client, &base, &token, 10_000)
+        .await
+        .expect("new message accepted");
+    assert_eq!(next["conversation_id"], conversation_id);
+    let current: Value = client
+        .get(format!("{base}/v1/conversations/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let copies = current["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["text"] == format!("message {unacked}"))
+        .count();
+    assert_eq!(copies, 1);
+}

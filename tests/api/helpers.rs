@@ -1,0 +1,280 @@
+//! `spawn_app()` and request/WebSocket helpers shared by the API tests.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use switchboard::settings::{Mode, Settings};
+use switchboard::startup::Application;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// Upper bound for anything that should happen; a bound, never an assertion about speed.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts a demo-mode server (seeded accounts) on a random port with its own data file.
+/// `overrides` are extra `SWITCHBOARD_*` variables.
+pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        let settings =
+            Settings::load_from(&config_dir(), Mode::Demo, Vec::new()).expect("settings");
+        switchboard::telemetry::init_tracing(&settings.log);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("switchboard.db");
+    let mut env = vec![
+        ("SWITCHBOARD_HTTP_PORT".to_owned(), "0".to_owned()),
+        (
+            "SWITCHBOARD_DATABASE_URL".to_owned(),
+            format!("sqlite://{}", db_path.display()),
+        ),
+    ];
+    env.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let settings = Settings::load_from(&config_dir(), Mode::Demo, env).expect("settings");
+    let app = Application::build(settings).await.expect("app builds");
+    let port = app.port();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+pub fn config_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+/// A web visitor: token and customer id.
+pub struct Visitor {
+    pub token: String,
+    pub customer_id: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn ws_url(&self, path: &str, token: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}?token={token}", self.port)
+    }
+
+    pub async fn visitor(&self) -> Visitor {
+        let response = self
+            .client
+            .post(self.url("/v1/visitors"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.expect("json");
+        Visitor {
+            token: body["visitor_token"].as_str().expect("token").to_owned(),
+            customer_id: body["customer_id"].as_str().expect("customer").to_owned(),
+        }
+    }
+
+    pub async fn login(&self, username: &str) -> (String, String) {
+        let response = self
+            .client
+            .post(self.url("/v1/auth/login"))
+            .json(&json!({"username": username, "password": "demo"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "login {username}");
+        let body: Value = response.json().await.expect("json");
+        (
+            body["token"].as_str().expect("token").to_owned(),
+            body["agent_id"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    pub async fn post_message(
+        &self,
+        token: &str,
+        text: &str,
+        client_id: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/messages"))
+            .bearer_auth(token)
+            .json(&json!({"text": text, "client_id": client_id}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn current(&self, token: &str) -> Value {
+        let response = self
+            .client
+            .get(self.url("/v1/conversations/current"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("json")
+    }
+
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A connected agent desk, already `available`.
+    pub async fn available_agent(&self, username: &str) -> Ws {
+        let (token, _) = self.login(username).await;
+        let mut ws = Ws::connect(&self.ws_url("/v1/ws/agent", &token)).await;
+        ws.next_of_type("hello").await;
+        ws.send(json!({"type": "status", "status": "available"}))
+            .await;
+        ws.next_of_type("status").await;
+        ws
+    }
+
+    pub async fn customer_ws(&self, visitor: &Visitor) -> Ws {
+        Ws::connect(&self.ws_url("/v1/ws/customer", &visitor.token)).await
+    }
+}
+
+/// A WebSocket client speaking JSON text frames. Frames read while looking for another kind
+/// are kept, so a later search still finds them (arrival order is kept too).
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    pending: std::collections::VecDeque<Value>,
+}
+
+impl Ws {
+    pub async fn connect(url: &str) -> Ws {
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("WebSocket connects");
+        Ws {
+            stream,
+            pending: Default::default(),
+        }
+    }
+
+    pub async fn send(&mut self, value: Value) {
+        self.stream
+            .send(WsMessage::Text(value.to_string()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        self.stream
+            .send(WsMessage::Text(text.to_owned()))
+            .await
+            .expect("send");
+    }
+
+    /// Reads one new frame from the socket, or None if nothing arrives within `limit` or the
+    /// socket closes.
+    async fn read_within(&mut self, limit: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()??;
+            match frame.ok()? {
+                WsMessage::Text(text) => {
+                    return Some(serde_json::from_str(&text).expect("JSON frame"))
+                }
+                WsMessage::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The first frame (kept or new) matching `wanted`, within `limit`.
+    pub async fn find_within(
+        &mut self,
+        limit: Duration,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
+        if let Some(i) = self.pending.iter().position(&wanted) {
+            return self.pending.remove(i);
+        }
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self.read_within(left).await?;
+            if wanted(&frame) {
+                return Some(frame);
+            }
+            self.pending.push_back(frame);
+        }
+    }
+
+    /// The first frame of `kind` (panics after [`WAIT`]).
+    pub async fn next_of_type(&mut self, kind: &str) -> Value {
+        self.find_within(WAIT, |f| f["type"] == kind)
+            .await
+            .unwrap_or_else(|| panic!("no '{kind}' frame arrived; kept: {:?}", self.pending))
+    }
+
+    /// The first `message` whose text contains `needle`.
+    pub async fn message_containing(&mut self, needle: &str) -> Value {
+        self.find_within(WAIT, |f| {
+            f["type"] == "message" && f["text"].as_str().unwrap_or_default().contains(needle)
+        })
+        .await
+        .unwrap_or_else(|| panic!("no message containing '{needle}'; kept: {:?}", self.pending))
+    }
+
+    /// True if a frame of `kind` arrives (or was kept) within `limit`; it is consumed.
+    pub async fn sees_within(&mut self, kind: &str, limit: Duration) -> bool {
+        self.find_within(limit, |f| f["type"] == kind)
+            .await
+            .is_some()
+    }
+
+    /// True once the server has closed the socket (within [`WAIT`]).
+    pub async fn closed_by_server(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return false,
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(WsMessage::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
+
+/// Customer writes over the WebSocket and waits for the ack.
+pub async fn say(ws: &mut Ws, text: &str, client_id: &str) -> Value {
+    ws.send(json!({"type": "message", "text": text, "client_id": client_id}))
+        .await;
+    let ack = ws.next_of_type("ack").await;
+    assert_eq!(ack["client_id"], client_id);
+    ack
+}

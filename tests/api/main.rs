@@ -1,0 +1,13 @@
+//! API tests: the server on a random port with a fresh SQLite file, played over real HTTP and
+//! WebSockets. One test binary (faster to link); one module per feature.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod conformance;
+mod conversation;
+mod crash;
+mod customers;
+mod helpers;
+mod ops;
+mod routing;
+mod validation;

@@ -1,0 +1,107 @@
+//! Health, readiness, metrics and the OpenAPI document.
+
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app(&[]).await;
+    let health: Value = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+#[actix_web::test]
+async fn metrics_count_messages_per_channel() {
+    let app = spawn_app(&[]).await;
+    let visitor = app.visitor().await;
+    app.post_message(&visitor.token, "refund?", "m-1").await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("switchboard_messages_in_total{channel=\"web\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("switchboard_messages_out_total{channel=\"web\"} 1"),
+        "{text}"
+    );
+    for name in [
+        "switchboard_active_sessions",
+        "switchboard_waiting_tasks",
+        "switchboard_offers_total",
+        "switchboard_assignment_latency_seconds",
+    ] {
+        assert!(text.contains(name), "missing {name}");
+    }
+}
+
+#[actix_web::test]
+async fn the_openapi_document_lists_every_public_path() {
+    let app = spawn_app(&[]).await;
+    let doc: Value = app
+        .client
+        .get(app.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().expect("paths");
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/v1/auth/login",
+        "/v1/visitors",
+        "/v1/messages",
+        "/v1/conversations/current",
+        "/v1/ws/customer",
+        "/v1/ws/agent",
+        "/v1/customers/lookup",
+        "/v1/customers/{id}",
+        "/v1/customers/{id}/messages",
+        "/v1/queues",
+    ] {
+        assert!(paths.contains_key(path), "OpenAPI lacks {path}");
+    }
+}
+
+#[actix_web::test]
+async fn the_front_ends_are_served() {
+    let app = spawn_app(&[]).await;
+    for path in ["/", "/desk"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        assert!(response.text().await.unwrap().contains("Switchboard"));
+    }
+    let response = app
+        .client
+        .get(app.url("/ui/../Cargo.toml"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(response.status(), 200);
+}
