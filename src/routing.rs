@@ -96,57 +96,80 @@ pub fn is_eligible(task: &QueuedTask, agent: &AgentState, now: Millis) -> bool {
         && agent.qualifies_for(task)
 }
 
+/// Service order: priority, then arrival. `signature` comes after the unique id, so it never
+/// changes the order; it is carried so a plan can skip a whole class of tasks cheaply.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct QueueKey {
     priority: Reverse<Priority>,
     seq: u64,
     id: TaskId,
+    signature: u32,
 }
+
+/// What decides which agents qualify for a task: its language and required skills. Tasks with
+/// the same signature are eligible for exactly the same agents (declines aside).
+type Signature = (Language, Vec<SkillRequirement>);
 
 /// Waiting tasks in service order (priority, then arrival), with lookup by id.
 #[derive(Debug, Default, Clone)]
 pub struct TaskQueue {
     order: BTreeSet<QueueKey>,
-    tasks: HashMap<TaskId, QueuedTask>,
+    tasks: HashMap<TaskId, (QueuedTask, u32)>,
+    /// Interned signatures (exact, no hashing shortcuts): signature → small id.
+    signatures: HashMap<Signature, u32>,
 }
 
 impl TaskQueue {
+    fn signature_of(&mut self, task: &QueuedTask) -> u32 {
+        let mut skills = task.required_skills.clone();
+        skills.sort();
+        let next = u32::try_from(self.signatures.len()).unwrap_or(u32::MAX);
+        *self.signatures.entry((task.language, skills)).or_insert(next)
+    }
+
     /// Adds a task, or replaces the stored one with the same id.
     pub fn insert(&mut self, task: QueuedTask) {
         self.remove(&task.id);
+        let signature = self.signature_of(&task);
         self.order.insert(QueueKey {
             priority: Reverse(task.priority),
             seq: task.seq,
             id: task.id.clone(),
+            signature,
         });
-        self.tasks.insert(task.id.clone(), task);
+        self.tasks.insert(task.id.clone(), (task, signature));
     }
 
     /// Removes a task (assigned or cancelled).
     pub fn remove(&mut self, id: &TaskId) -> Option<QueuedTask> {
-        let task = self.tasks.remove(id)?;
+        let (task, signature) = self.tasks.remove(id)?;
         self.order.remove(&QueueKey {
             priority: Reverse(task.priority),
             seq: task.seq,
             id: task.id.clone(),
+            signature,
         });
         Some(task)
     }
 
+    fn signature_count(&self) -> usize {
+        self.signatures.len()
+    }
+
     /// The task with this id.
     pub fn get(&self, id: &TaskId) -> Option<&QueuedTask> {
-        self.tasks.get(id)
+        self.tasks.get(id).map(|(t, _)| t)
     }
 
     /// The task with this id, for updating offer bookkeeping. Priority and `seq` must not be
     /// changed through this (use [`TaskQueue::insert`]), since they define the order.
     pub fn get_mut(&mut self, id: &TaskId) -> Option<&mut QueuedTask> {
-        self.tasks.get_mut(id)
+        self.tasks.get_mut(id).map(|(t, _)| t)
     }
 
     /// Tasks in service order.
     pub fn iter(&self) -> impl Iterator<Item = &QueuedTask> {
-        self.order.iter().filter_map(|key| self.tasks.get(&key.id))
+        self.order.iter().filter_map(|key| self.get(&key.id))
     }
 
     /// Number of waiting tasks (offered or not).
@@ -190,7 +213,16 @@ pub fn plan<'a>(
     if free.is_empty() {
         return offers;
     }
-    for task in queue.iter() {
+    // Signatures for which no free agent qualifies. Free capacity only shrinks during a plan,
+    // so once a signature is blocked it stays blocked: later tasks of that class are skipped
+    // without looking at agents. (Only tasks without active declines may block a class.)
+    let mut blocked = vec![false; queue.signature_count()];
+    for key in &queue.order {
+        let signature = key.signature as usize;
+        if blocked.get(signature).copied().unwrap_or(false) {
+            continue;
+        }
+        let Some(task) = queue.get(&key.id) else { continue };
         if task.offered_to.is_some() {
             continue;
         }
@@ -202,7 +234,14 @@ pub fn plan<'a>(
             })
             .min_by(|(_, (a, a_load)), (_, (b, b_load))| better_candidate(a, *a_load, b, *b_load))
             .map(|(index, _)| index);
-        let Some(index) = best else { continue };
+        let Some(index) = best else {
+            if task.declined_by.values().all(|until| now >= *until) {
+                if let Some(flag) = blocked.get_mut(signature) {
+                    *flag = true;
+                }
+            }
+            continue;
+        };
         let (agent, load) = &mut free[index];
         offers.push(Offer {
             task_id: task.id.clone(),

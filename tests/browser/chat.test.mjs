@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,6 +87,7 @@ before(async () => {
   assert.ok(existsSync(BIN), `server binary not found at ${BIN} — build it first (cargo build) or set SWITCHBOARD_BIN`);
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} — apt-get install -y chromium, or set CHROMIUM_PATH`);
   mkdirSync(SHOTS, { recursive: true });
+  for (const f of readdirSync(SHOTS)) if (f.startsWith('failure-')) rmSync(path.join(SHOTS, f), { force: true });
   tmpDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-'));
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
@@ -127,13 +128,19 @@ async function newPage(name) {
   return page;
 }
 
-/** Run the scenario as ordered steps; once one fails, the rest are skipped. */
-function stepper(t) {
+/**
+ * Run the scenario as ordered steps; once one fails, the rest are skipped and
+ * screenshots of every open page are saved as target/screenshots/failure-*.png.
+ */
+function stepper(t, pages) {
   let broken = false;
   return async (name, fn) => {
     await t.test(name, { skip: broken && 'an earlier step failed' }, async () => {
       try { await fn(); } catch (e) {
         broken = true;
+        for (const [label, page] of Object.entries(pages())) {
+          if (page) await page.screenshot({ path: path.join(SHOTS, `failure-${label}.png`), fullPage: true }).catch(() => {});
+        }
         e.message += `\n--- server log (tail) ---\n${tail(serverLog, 3000)}`;
         throw e;
       }
@@ -142,8 +149,8 @@ function stepper(t) {
 }
 
 test('customer widget ↔ agent desk, end to end', { timeout: 300_000 }, async (t) => {
-  const step = stepper(t);
   let widget, desk, conversationId;
+  const step = stepper(t, () => ({ widget, desk }));
 
   const customerMsgs = () => widget.locator('[data-testid=message]');
   const botOrSystem = () => widget.locator('[data-testid=message][data-from=bot], [data-testid=message][data-from=system]');
@@ -235,7 +242,7 @@ test('customer widget ↔ agent desk, end to end', { timeout: 300_000 }, async (
     await desk.getByTestId('reply-input').fill('Hi, this is Alice');
     await desk.getByTestId('reply-input').press('Enter');
     // rendered for real once the server echoes it back
-    await transcript().locator('[data-testid=transcript-message][data-from=agent]:not(.is-pending)', { hasText: 'Hi, this is Alice' }).waitFor();
+    await transcript().locator('[data-testid=transcript-message][data-from=agent][data-state=sent]', { hasText: 'Hi, this is Alice' }).waitFor();
     await widget.locator('[data-testid=message][data-from=agent]', { hasText: 'Hi, this is Alice' }).waitFor();
     await assertText(widget.getByTestId('chat-status'), /Alice/);
   });

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every check and test of Switchboard: formatting, lints, unit/property/API/crash tests
+# and the headless-browser test. Installs what it needs (Chromium from Debian, playwright-core
+# from npm) when missing. Works on a fresh Debian machine; .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "Lints (clippy, warnings are errors)"
+cargo clippy -j2 --locked --all-targets -- -D warnings
+
+step "Build"
+cargo build -j2 --locked --bins
+
+step "Browser test (headless Chromium)"
+deploy/install-browser.sh
+(cd tests/browser && SWITCHBOARD_BIN="$PWD/../../target/debug/switchboard" node --test)
+
+step "Unit, property, conformance, API and crash tests"
+cargo test -j2 --locked

@@ -1,0 +1,1077 @@
+/*
+ * Switchboard — agent desk.
+ *
+ * Login (POST /v1/auth/login, token in sessionStorage) → WebSocket
+ * /v1/ws/agent. The server greets with "hello" (restores open
+ * conversations), then pushes offers, assignments, messages and wrap-ups.
+ */
+(function () {
+  'use strict';
+
+  var SB = window.Switchboard;
+  var i18n = SB.i18n, t = i18n.t, U = SB.util, el = U.el;
+
+  var SESSION_KEY = 'switchboard.desk_session';
+  var PENDING_TIMEOUT_MS = 12000;
+  var TYPING_SEND_EVERY_MS = 2500;
+
+  i18n.register({
+    en: {
+      'desk.docTitle': 'Switchboard Desk',
+      'login.sub': 'Agent Desk',
+      'login.title': 'Sign in to your desk',
+      'login.lead': 'Pick up conversations from every channel in one place.',
+      'login.username': 'Username',
+      'login.password': 'Password',
+      'login.submit': 'Sign in',
+      'login.signingIn': 'Signing in…',
+      'login.demoTitle': 'Demo accounts',
+      'login.demoAgents': 'Agents:',
+      'login.demoSupervisor': 'Supervisor:',
+      'login.demoPassword': 'Password:',
+      'login.foot': 'Switchboard · open-source omnichannel contact center',
+      'login.err.invalid': 'Incorrect username or password.',
+      'login.err.missing': 'Please enter your username and password.',
+      'login.err.rate': 'Too many attempts. Please wait {s} s and try again.',
+      'login.err.rateNoTime': 'Too many attempts. Please wait a moment and try again.',
+      'login.err.network': "Can't reach the server. Check your connection and try again.",
+      'login.err.other': 'Sign-in failed: {msg}',
+      'login.err.expired': 'Your session has ended. Please sign in again.',
+
+      'desk.inbox': 'Inbox',
+      'desk.myStatus': 'My status',
+      'desk.incoming': 'Incoming',
+      'desk.conversations': 'Conversations',
+      'desk.noConversations': 'No active conversations',
+      'desk.recentlyClosed': 'Recently closed',
+      'desk.mySkills': 'My skills',
+      'desk.conversation': 'Conversation',
+      'desk.transcript': 'Transcript',
+      'desk.customer': 'Customer',
+      'desk.contextEmpty': 'Customer details appear here when you open a conversation.',
+      'desk.emptyTitle': 'No conversation selected',
+      'desk.emptyOffline': 'You are offline. Set yourself Available to start receiving conversations.',
+      'desk.emptyAway': "You're away — new conversations won't be offered until you're Available again.",
+      'desk.emptyAvailable': "You're available. New conversations will appear on the left as offers.",
+      'desk.emptyPick': 'Pick a conversation on the left to see its transcript.',
+      'desk.logout': 'Log out',
+      'desk.resolution': 'Resolution',
+      'desk.wrapUp': 'Wrap up',
+      'desk.wrappingUp': 'Wrapping up…',
+      'desk.replyLabel': 'Reply to customer',
+      'desk.replyPlaceholder': 'Write a reply…',
+      'desk.replyClosed': 'This conversation is closed.',
+      'desk.replyHint': 'Enter to send · Shift+Enter for a new line',
+      'desk.send': 'Send',
+      'desk.sending': 'Sending…',
+      'desk.notSent': 'Not sent',
+      'desk.retry': 'Retry',
+      'desk.active': 'Active',
+      'desk.closedAs': 'Closed · {res}',
+      'desk.closedBanner': 'Conversation wrapped up as “{res}”.',
+      'desk.noMessages': 'No messages yet',
+      'desk.you': 'You',
+      'desk.bot': 'Bot',
+      'desk.system': 'System',
+      'desk.role.agent': 'Agent',
+      'desk.role.supervisor': 'Supervisor',
+
+      'status.available': 'Available',
+      'status.away': 'Away',
+      'status.offline': 'Offline',
+      'status.hint.available': 'Receiving new conversations.',
+      'status.hint.away': 'Paused — no new offers while away.',
+      'status.hint.offline': 'You’re offline. Choose Available to start receiving conversations.',
+
+      'conn.connecting': 'Connecting…',
+      'conn.online': 'Connected',
+      'conn.offline': 'Reconnecting…',
+      'conn.replaced': 'Desk opened in another window',
+      'conn.reclaim': 'Use here',
+
+      'offer.accept': 'Accept',
+      'offer.reject': 'Reject',
+      'offer.accepting': 'Accepting…',
+      'offer.priority': 'P{n}',
+      'offer.priorityTitle': 'Priority {n} (higher is more urgent)',
+      'offer.expiresIn': 'Expires in {s}',
+      'offer.noSummary': 'No summary available.',
+      'offer.new': 'New conversation',
+
+      'res.resolved': 'Resolved',
+      'res.unresolved': 'Unresolved',
+      'res.transferred': 'Transferred',
+
+      'ctx.id': 'Customer ID',
+      'ctx.channel': 'Channel',
+      'ctx.intent': 'Intent',
+      'ctx.skills': 'Skills',
+      'ctx.priority': 'Priority',
+      'ctx.tags': 'Tags',
+      'ctx.summary': 'Bot summary',
+      'ctx.noTags': 'No tags',
+      'ctx.none': '—',
+
+      'tier.standard': 'Standard',
+      'tier.silver': 'Silver',
+      'tier.gold': 'Gold',
+      'tier.platinum': 'Platinum',
+      'tier.vip': 'VIP',
+
+      'toast.notConnected': 'Not connected to the server yet — please wait a moment.',
+      'toast.assigned': 'Conversation with {name} assigned to you.',
+      'toast.revoked': 'The offer for {name} was withdrawn.',
+      'toast.expired': 'The offer for {name} expired.',
+      'toast.error': '{msg}',
+      'err.rate_limited': 'Slow down a little — too many messages in a short time.',
+      'err.not_found': 'That conversation or task no longer exists.',
+      'err.offer_expired': 'That offer has expired.',
+      'err.forbidden': "You're not allowed to do that.",
+      'err.conflict': 'Someone else already took that conversation.',
+      'err.not_owner': 'This conversation is not assigned to you.',
+      'err.conversation_closed': 'This conversation is already closed.',
+      'err.not_ready': 'The server is not ready yet — please try again.'
+    },
+    'zh-CN': {
+      'desk.docTitle': 'Switchboard 客服工作台',
+      'login.sub': '客服工作台',
+      'login.title': '登录工作台',
+      'login.lead': '在一个地方处理来自所有渠道的对话。',
+      'login.username': '用户名',
+      'login.password': '密码',
+      'login.submit': '登录',
+      'login.signingIn': '正在登录…',
+      'login.demoTitle': '演示账号',
+      'login.demoAgents': '客服：',
+      'login.demoSupervisor': '主管：',
+      'login.demoPassword': '密码：',
+      'login.foot': 'Switchboard · 开源全渠道联络中心',
+      'login.err.invalid': '用户名或密码错误。',
+      'login.err.missing': '请输入用户名和密码。',
+      'login.err.rate': '尝试次数过多，请 {s} 秒后再试。',
+      'login.err.rateNoTime': '尝试次数过多，请稍后再试。',
+      'login.err.network': '无法连接服务器，请检查网络后重试。',
+      'login.err.other': '登录失败：{msg}',
+      'login.err.expired': '会话已失效，请重新登录。',
+
+      'desk.inbox': '收件箱',
+      'desk.myStatus': '我的状态',
+      'desk.incoming': '待接入',
+      'desk.conversations': '对话',
+      'desk.noConversations': '暂无进行中的对话',
+      'desk.recentlyClosed': '最近结束',
+      'desk.mySkills': '我的技能',
+      'desk.conversation': '对话',
+      'desk.transcript': '聊天记录',
+      'desk.customer': '客户',
+      'desk.contextEmpty': '打开对话后，这里会显示客户信息。',
+      'desk.emptyTitle': '未选择对话',
+      'desk.emptyOffline': '您当前离线。切换为“在线”即可开始接收对话。',
+      'desk.emptyAway': '您当前处于“离开”状态，切换回“在线”后才会收到新对话。',
+      'desk.emptyAvailable': '您已在线，新对话会以待接入卡片的形式出现在左侧。',
+      'desk.emptyPick': '从左侧选择一个对话查看聊天记录。',
+      'desk.logout': '退出登录',
+      'desk.resolution': '处理结果',
+      'desk.wrapUp': '结束对话',
+      'desk.wrappingUp': '正在结束…',
+      'desk.replyLabel': '回复客户',
+      'desk.replyPlaceholder': '输入回复…',
+      'desk.replyClosed': '该对话已结束。',
+      'desk.replyHint': 'Enter 发送 · Shift+Enter 换行',
+      'desk.send': '发送',
+      'desk.sending': '发送中…',
+      'desk.notSent': '未发送',
+      'desk.retry': '重试',
+      'desk.active': '进行中',
+      'desk.closedAs': '已结束 · {res}',
+      'desk.closedBanner': '对话已结束，处理结果：“{res}”。',
+      'desk.noMessages': '暂无消息',
+      'desk.you': '我',
+      'desk.bot': '机器人',
+      'desk.system': '系统',
+      'desk.role.agent': '客服',
+      'desk.role.supervisor': '主管',
+
+      'status.available': '在线',
+      'status.away': '离开',
+      'status.offline': '离线',
+      'status.hint.available': '正在接收新对话。',
+      'status.hint.away': '已暂停 —— 离开期间不会分配新对话。',
+      'status.hint.offline': '您当前离线。选择“在线”开始接收对话。',
+
+      'conn.connecting': '连接中…',
+      'conn.online': '已连接',
+      'conn.offline': '正在重连…',
+      'conn.replaced': '工作台已在其他窗口打开',
+      'conn.reclaim': '在此使用',
+
+      'offer.accept': '接受',
+      'offer.reject': '拒绝',
+      'offer.accepting': '正在接入…',
+      'offer.priority': 'P{n}',
+      'offer.priorityTitle': '优先级 {n}（数值越高越紧急）',
+      'offer.expiresIn': '{s} 后过期',
+      'offer.noSummary': '暂无摘要。',
+      'offer.new': '新对话',
+
+      'res.resolved': '已解决',
+      'res.unresolved': '未解决',
+      'res.transferred': '已转接',
+
+      'ctx.id': '客户 ID',
+      'ctx.channel': '渠道',
+      'ctx.intent': '意图',
+      'ctx.skills': '所需技能',
+      'ctx.priority': '优先级',
+      'ctx.tags': '标签',
+      'ctx.summary': '机器人摘要',
+      'ctx.noTags': '无标签',
+      'ctx.none': '—',
+
+      'tier.standard': '普通',
+      'tier.silver': '白银',
+      'tier.gold': '黄金',
+      'tier.platinum': '铂金',
+      'tier.vip': 'VIP',
+
+      'toast.notConnected': '尚未连接到服务器，请稍候。',
+      'toast.assigned': '与 {name} 的对话已分配给您。',
+      'toast.revoked': '{name} 的对话邀请已撤回。',
+      'toast.expired': '{name} 的对话邀请已过期。',
+      'toast.error': '{msg}',
+      'err.rate_limited': '操作过于频繁，请稍后再试。',
+      'err.not_found': '该对话或任务已不存在。',
+      'err.offer_expired': '该邀请已过期。',
+      'err.forbidden': '您没有执行此操作的权限。',
+      'err.conflict': '该对话已被其他客服接入。',
+      'err.not_owner': '该对话未分配给您。',
+      'err.conversation_closed': '该对话已经结束。',
+      'err.not_ready': '服务器尚未就绪，请稍后重试。'
+    }
+  });
+
+  /* ------------------------------------------------------------- elements */
+  var $ = function (id) { return document.getElementById(id); };
+  var loginView = $('login-view'), deskView = $('desk-view');
+  var loginForm = $('login-form'), loginUser = $('login-username'), loginPass = $('login-password');
+  var loginErr = $('login-error'), loginSubmit = $('login-submit');
+  var connEl = $('conn'), connText = $('conn-text'), reclaimBtn = $('reclaim');
+  var statusToggle = $('status-toggle'), statusHint = $('status-hint');
+  var offersBox = $('offers'), offerList = $('offer-list'), offersCount = $('offers-count');
+  var convList = $('conv-list'), convEmpty = $('conv-empty'), convsCount = $('convs-count');
+  var closedBox = $('closed-box'), closedList = $('closed-list'), closedCount = $('closed-count');
+  var centerEmpty = $('center-empty'), centerEmptyText = $('center-empty-text');
+  var convView = $('conversation'), transcript = $('transcript'), tscroll = $('transcript-scroll');
+  var replyForm = $('reply-form'), replyInput = $('reply-input'), replySend = $('reply-send');
+  var wrapForm = $('wrapup-form'), wrapSelect = $('wrapup-select'), wrapBtn = $('wrapup-button');
+  var closedBanner = $('closed-banner');
+  var BOT_SVG = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="5" y="8" width="14" height="11" rx="3"/><path d="M12 4v4M9 13h.01M15 13h.01"/></svg>';
+
+  /* ---------------------------------------------------------------- state */
+  var session = null;           // {token, role, agent_id, username}
+  var me = { id: null, name: '', status: 'offline', skills: [] };
+  var requestedStatus = null;
+  var offers = new Map();       // task_id -> offer
+  var offerInfo = new Map();    // task_id -> offer payload (kept for context card)
+  var convs = new Map();        // conversation_id -> conversation
+  var selectedId = null;
+  var ws = null, connected = false, manualClose = false, replaced = false, attempts = 0, failsWithoutHello = 0, reconnectTimer = null;
+  var lastTypingSent = 0;
+
+  /* -------------------------------------------------------------- helpers */
+  function toast(text, kind) {
+    var box = $('toasts');
+    var node = el('div', { class: 'toast' + (kind === 'error' ? ' is-error' : ''), role: kind === 'error' ? 'alert' : 'status', 'data-testid': 'toast' }, [
+      el('span', { text: text }),
+      el('button', { type: 'button', class: 'toast-close', 'aria-label': '×', text: '×', onclick: function () { node.remove(); } })
+    ]);
+    box.appendChild(node);
+    while (box.children.length > 4) box.removeChild(box.firstChild);
+    setTimeout(function () { node.remove(); }, kind === 'error' ? 7000 : 4500);
+  }
+
+  function tierLabel(tier) {
+    if (!tier) return t('ctx.none');
+    var key = 'tier.' + String(tier).toLowerCase();
+    var s = t(key);
+    return s === key ? String(tier) : s;
+  }
+  function resLabel(r) { var k = 'res.' + r; var s = t(k); return s === k ? String(r || '') : s; }
+  function customerName(c) { return (c && (c.name || c.id)) || t('offer.new'); }
+  function avatarNode(name, cls) {
+    return el('span', { class: 'avatar' + (cls ? ' ' + cls : ''), 'aria-hidden': 'true', style: { background: U.avatarColor(name) }, text: U.initials(name) });
+  }
+  function send(obj) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) { toast(t('toast.notConnected'), 'error'); return false; }
+    ws.send(JSON.stringify(obj));
+    return true;
+  }
+  function updateTitle() {
+    var n = offers.size;
+    convs.forEach(function (c) { if (!c.closed) n += c.unread; });
+    document.title = (n > 0 ? '(' + n + ') ' : '') + t('desk.docTitle');
+  }
+
+  /* ================================================================ login */
+  function loadSession() {
+    try { var s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'); return s && s.token ? s : null; }
+    catch (e) { return null; }
+  }
+  function saveSession(s) {
+    session = s;
+    try { if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); else sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* ignore */ }
+  }
+
+  function showLoginError(text) { loginErr.textContent = text; loginErr.hidden = false; }
+
+  loginForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    loginErr.hidden = true;
+    var username = loginUser.value.trim(), password = loginPass.value;
+    if (!username || !password) { showLoginError(t('login.err.missing')); (username ? loginPass : loginUser).focus(); return; }
+    loginSubmit.disabled = true;
+    loginSubmit.firstElementChild.textContent = t('login.signingIn');
+    U.request('POST', '/v1/auth/login', { body: { username: username, password: password } }).then(function (r) {
+      if (r.ok && r.data && r.data.token) {
+        saveSession({ token: r.data.token, role: r.data.role || 'agent', agent_id: r.data.agent_id || null, username: username });
+        loginPass.value = '';
+        enterDesk();
+        return;
+      }
+      var code = U.errorCode(r);
+      if (r.status === 401 || code === 'invalid_credentials') showLoginError(t('login.err.invalid'));
+      else if (r.status === 429) showLoginError(r.retryAfter ? t('login.err.rate', { s: r.retryAfter }) : t('login.err.rateNoTime'));
+      else showLoginError(t('login.err.other', { msg: (r.data && r.data.error && r.data.error.message) || ('HTTP ' + r.status) }));
+      loginPass.select();
+      loginPass.focus();
+    }).catch(function () {
+      showLoginError(t('login.err.network'));
+    }).then(function () {
+      loginSubmit.disabled = false;
+      loginSubmit.firstElementChild.textContent = t('login.submit');
+    });
+  });
+
+  document.querySelectorAll('[data-fill-user]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      loginUser.value = b.getAttribute('data-fill-user');
+      loginErr.hidden = true;
+      loginPass.focus();
+    });
+  });
+
+  function showLogin(message) {
+    deskView.hidden = true;
+    loginView.hidden = false;
+    document.title = t('desk.docTitle');
+    if (message) showLoginError(message); else loginErr.hidden = true;
+    setTimeout(function () { (loginUser.value ? loginPass : loginUser).focus(); }, 0);
+  }
+
+  function resetDeskState() {
+    offers.forEach(function (o) { clearInterval(o.timer); clearTimeout(o.expireTimer); });
+    offers.clear(); offerInfo.clear(); convs.clear();
+    selectedId = null; requestedStatus = null;
+    me = { id: null, name: '', status: 'offline', skills: [] };
+    offerList.textContent = ''; convList.textContent = ''; closedList.textContent = '';
+  }
+
+  function enterDesk() {
+    loginView.hidden = true;
+    deskView.hidden = false;
+    resetDeskState();
+    me.name = session.username || '';
+    renderMe(); renderStatus(); renderOffers(); renderConvList(); renderSelection();
+    manualClose = false; replaced = false; attempts = 0; failsWithoutHello = 0;
+    connect();
+  }
+
+  function logout(message) {
+    manualClose = true;
+    clearTimeout(reconnectTimer);
+    if (ws) {
+      try { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'status', status: 'offline' })); } catch (e) { /* ignore */ }
+      try { ws.close(1000, 'logout'); } catch (e) { /* ignore */ }
+    }
+    ws = null; connected = false;
+    saveSession(null);
+    resetDeskState();
+    showLogin(message);
+  }
+  $('logout').addEventListener('click', function () { logout(); });
+
+  /* ============================================================ WebSocket */
+  function setConn(state) {
+    connEl.setAttribute('data-state', state === 'replaced' ? 'offline' : state);
+    connText.textContent = t('conn.' + state);
+    reclaimBtn.hidden = state !== 'replaced';
+  }
+  reclaimBtn.addEventListener('click', function () {
+    replaced = false; attempts = 0; failsWithoutHello = 0;
+    if (ws) { try { ws.close(); } catch (e) { /* ignore */ } ws = null; }
+    connect();
+  });
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (!session) return;
+    setConn(attempts > 0 ? 'offline' : 'connecting');
+    var sock;
+    try { sock = new WebSocket(U.wsUrl('/v1/ws/agent', session.token)); }
+    catch (e) { scheduleReconnect(); return; }
+    ws = sock;
+    var gotHello = false;
+    sock.onopen = function () { if (ws === sock) { connected = true; } };
+    sock.onmessage = function (ev) {
+      if (ws !== sock) return;
+      var msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (msg.type === 'hello') { gotHello = true; failsWithoutHello = 0; attempts = 0; setConn('online'); }
+      handle(msg);
+    };
+    sock.onclose = function () {
+      if (ws !== sock) return;
+      ws = null; connected = false;
+      if (manualClose) return;
+      if (replaced) { setConn('replaced'); return; } // another window owns the desk now
+      if (!gotHello) failsWithoutHello++;
+      // A token the server no longer accepts fails the upgrade every time.
+      if (failsWithoutHello >= 4) { logout(t('login.err.expired')); return; }
+      scheduleReconnect();
+    };
+    sock.onerror = function () { /* onclose follows */ };
+  }
+
+  function scheduleReconnect() {
+    setConn('offline');
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(connect, U.backoff(attempts++));
+  }
+
+  function handle(msg) {
+    switch (msg.type) {
+      case 'hello': onHello(msg); break;
+      case 'status': onStatus(msg.status); break;
+      case 'offer': onOffer(msg); break;
+      case 'offer_revoked': onOfferGone(msg.task_id, 'revoked'); break;
+      case 'assigned': onAssigned(msg); break;
+      case 'message': onMessage(msg); break;
+      case 'wrapped_up': onWrappedUp(msg); break;
+      case 'error': onError(msg); break;
+      default: break;
+    }
+  }
+
+  /* ---------------------------------------------------------------- hello */
+  function onHello(msg) {
+    me.id = msg.agent_id || me.id;
+    me.name = msg.name || me.name;
+    me.skills = Array.isArray(msg.skills) ? msg.skills : [];
+    onStatus(msg.status || 'offline');
+    // Offers don't survive a reconnect; the server re-offers if still relevant.
+    Array.from(offers.keys()).forEach(function (id) { removeOffer(id); });
+    var seen = new Set();
+    (msg.conversations || []).forEach(function (c) {
+      seen.add(c.conversation_id);
+      var existing = convs.get(c.conversation_id);
+      var conv = existing || newConv(c.conversation_id);
+      conv.task_id = c.task_id || conv.task_id;
+      conv.customer = c.customer || conv.customer;
+      conv.closed = false;
+      mergeHistory(conv, c.history || []);
+      convs.set(conv.id, conv);
+    });
+    // Conversations we had open that the server no longer lists were closed meanwhile.
+    convs.forEach(function (c) { if (!seen.has(c.id) && !c.closed) { c.closed = true; c.resolution = c.resolution || null; } });
+    if (!selectedId || !convs.has(selectedId)) {
+      var firstActive = Array.from(convs.values()).find(function (c) { return !c.closed; });
+      selectedId = firstActive ? firstActive.id : null;
+    }
+    renderMe(); renderSkills(); renderConvList(); renderSelection();
+  }
+
+  function renderMe() {
+    var name = me.name || (session && session.username) || '—';
+    $('me-name').textContent = name;
+    var av = $('me-avatar');
+    av.textContent = U.initials(name);
+    av.style.background = U.avatarColor(name);
+    $('me-role').textContent = t('desk.role.' + ((session && session.role) === 'supervisor' ? 'supervisor' : 'agent'));
+  }
+
+  function renderSkills() {
+    var box = $('skills-box'), chips = $('skill-chips');
+    chips.textContent = '';
+    box.hidden = !me.skills.length;
+    me.skills.forEach(function (s) {
+      var name = typeof s === 'string' ? s : s.name;
+      var level = typeof s === 'object' && s.level != null ? Number(s.level) : null;
+      var dots = null;
+      if (level != null && !isNaN(level)) {
+        var max = level > 5 ? 10 : 5;
+        dots = el('span', { class: 'skill-level', 'aria-label': level + '/' + max, title: level + '/' + max });
+        for (var i = 1; i <= Math.min(max, 5); i++) {
+          dots.appendChild(el('i', { class: (max === 5 ? i <= level : i * 2 <= level) ? 'on' : '' }));
+        }
+      }
+      chips.appendChild(el('span', { class: 'skill-chip' }, [name, dots]));
+    });
+  }
+
+  /* --------------------------------------------------------------- status */
+  function onStatus(status) {
+    if (status !== 'available' && status !== 'away' && status !== 'offline') return;
+    me.status = status;
+    requestedStatus = null;
+    renderStatus();
+    renderSelection();
+  }
+
+  function renderStatus() {
+    deskView.setAttribute('data-agent-status', me.status);
+    statusToggle.querySelectorAll('.status-opt').forEach(function (b) {
+      var s = b.getAttribute('data-status');
+      b.setAttribute('aria-checked', String(s === me.status));
+      b.classList.toggle('is-busy', s === requestedStatus);
+      b.tabIndex = s === me.status ? 0 : -1;
+    });
+    statusHint.textContent = t('status.hint.' + me.status);
+  }
+
+  function requestStatus(s) {
+    if (s === me.status && !requestedStatus) return;
+    if (send({ type: 'status', status: s })) { requestedStatus = s; renderStatus(); }
+  }
+  statusToggle.addEventListener('click', function (ev) {
+    var b = ev.target.closest('.status-opt');
+    if (b) requestStatus(b.getAttribute('data-status'));
+  });
+  statusToggle.addEventListener('keydown', function (ev) {
+    var order = ['available', 'away', 'offline'];
+    var i = order.indexOf(requestedStatus || me.status);
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowDown') i = (i + 1) % 3;
+    else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowUp') i = (i + 2) % 3;
+    else return;
+    ev.preventDefault();
+    requestStatus(order[i]);
+    statusToggle.querySelector('[data-status="' + order[i] + '"]').focus();
+  });
+
+  /* --------------------------------------------------------------- offers */
+  function onOffer(msg) {
+    if (!msg.task_id) return;
+    if (offers.has(msg.task_id)) removeOffer(msg.task_id);
+    var total = Math.max(0, Number(msg.expires_in_ms) || 30000);
+    var offer = {
+      task_id: msg.task_id, conversation_id: msg.conversation_id, data: msg,
+      total: total, deadline: Date.now() + total, accepting: false
+    };
+    offers.set(msg.task_id, offer);
+    offerInfo.set(msg.task_id, msg);
+    offer.expireTimer = setTimeout(function () { onOfferGone(msg.task_id, 'expired'); }, total + 1500);
+    renderOffers();
+  }
+
+  function onOfferGone(taskId, why) {
+    var o = offers.get(taskId);
+    if (!o) return;
+    if (why === 'revoked' && !o.accepting) toast(t('toast.revoked', { name: customerName(o.data.customer) }));
+    if (why === 'expired') toast(t('toast.expired', { name: customerName(o.data.customer) }));
+    removeOffer(taskId);
+    renderOffers();
+  }
+
+  function removeOffer(taskId) {
+    var o = offers.get(taskId);
+    if (!o) return;
+    clearInterval(o.timer); clearTimeout(o.expireTimer);
+    if (o.node) o.node.remove();
+    offers.delete(taskId);
+  }
+
+  function fmtSecs(ms) {
+    var s = Math.max(0, Math.ceil(ms / 1000));
+    return Math.floor(s / 60) + ':' + ('0' + (s % 60)).slice(-2);
+  }
+
+  function buildOffer(o) {
+    var d = o.data, c = d.customer || {};
+    var name = customerName(c);
+    var prio = Number(d.priority);
+    var badges = el('div', { class: 'offer-meta' });
+    if (c.tier) badges.appendChild(el('span', { class: 'badge tier-' + String(c.tier).toLowerCase(), text: tierLabel(c.tier) }));
+    if (!isNaN(prio) && d.priority != null && prio !== 0) {
+      // Standard 0, urgent +50, VIP +100 (higher = more urgent).
+      var pcls = prio >= 100 ? ' prio-high' : prio >= 50 ? ' badge-warn' : '';
+      badges.appendChild(el('span', { class: 'badge prio' + pcls, title: t('offer.priorityTitle', { n: prio }), text: t('offer.priority', { n: prio }) }));
+    }
+    if (d.intent) badges.appendChild(el('span', { class: 'badge badge-accent', text: d.intent }));
+    (d.skills || []).forEach(function (s) { badges.appendChild(el('span', { class: 'badge', text: s })); });
+
+    var timeEl = el('span', { class: 'offer-time', 'data-testid': 'offer-countdown', 'aria-label': t('offer.expiresIn', { s: fmtSecs(o.deadline - Date.now()) }) , text: fmtSecs(o.deadline - Date.now()) });
+    var bar = el('span');
+    var accept = el('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-testid': 'offer-accept', text: o.accepting ? t('offer.accepting') : t('offer.accept') });
+    var reject = el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'offer-reject', text: t('offer.reject') });
+    accept.disabled = reject.disabled = o.accepting;
+    accept.addEventListener('click', function () {
+      if (o.accepting) return;
+      if (!send({ type: 'accept', task_id: o.task_id })) return;
+      o.accepting = true;
+      accept.textContent = t('offer.accepting');
+      accept.disabled = reject.disabled = true;
+    });
+    reject.addEventListener('click', function () {
+      if (!send({ type: 'reject', task_id: o.task_id })) return;
+      removeOffer(o.task_id);
+      renderOffers();
+    });
+
+    var node = el('li', { class: 'offer', 'data-testid': 'offer-card', 'data-task-id': o.task_id, 'data-conversation-id': o.conversation_id || '', 'aria-label': name }, [
+      el('div', { class: 'offer-top' }, [
+        avatarNode(name),
+        el('div', { class: 'offer-who' }, [el('div', { class: 'offer-name', text: name }), badges]),
+        timeEl
+      ]),
+      el('p', { class: 'offer-summary', text: d.summary || t('offer.noSummary') }),
+      el('div', { class: 'offer-actions' }, [accept, reject]),
+      el('div', { class: 'offer-bar', 'aria-hidden': 'true' }, [bar])
+    ]);
+    o.node = node;
+
+    // Countdown bar: one linear CSS transition to zero; text updates 4×/s.
+    var left = Math.max(0, o.deadline - Date.now());
+    bar.style.transform = 'scaleX(' + (o.total ? left / o.total : 0) + ')';
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () {
+        bar.style.transition = 'transform ' + left + 'ms linear';
+        bar.style.transform = 'scaleX(0)';
+      });
+    });
+    clearInterval(o.timer);
+    var tick = function () {
+      var ms = o.deadline - Date.now();
+      timeEl.textContent = fmtSecs(ms);
+      var urgent = ms < Math.min(10000, o.total * 0.25);
+      timeEl.classList.toggle('is-urgent', urgent);
+      bar.classList.toggle('is-urgent', urgent);
+      if (ms <= 0) clearInterval(o.timer);
+    };
+    tick();
+    o.timer = setInterval(tick, 250);
+    return node;
+  }
+
+  function renderOffers() {
+    var sorted = Array.from(offers.values()).sort(function (a, b) {
+      return (Number(b.data.priority) || 0) - (Number(a.data.priority) || 0) || a.deadline - b.deadline;
+    });
+    sorted.forEach(function (o) { if (!o.node) buildOffer(o); offerList.appendChild(o.node); });
+    offersBox.hidden = offers.size === 0;
+    offersCount.textContent = String(offers.size);
+    updateTitle();
+  }
+
+  /* -------------------------------------------------------- conversations */
+  function newConv(id) {
+    return { id: id, task_id: null, customer: null, messages: [], byId: new Set(), unread: 0, closed: false, resolution: null, wrapping: false };
+  }
+
+  function normalize(m) {
+    return {
+      id: m.id || null, conversation_id: m.conversation_id, from: m.from || 'system', channel: m.channel || null,
+      text: m.text == null ? '' : String(m.text), sent_at: m.sent_at || new Date().toISOString(), pending: false
+    };
+  }
+
+  function mergeHistory(conv, history) {
+    history.forEach(function (raw) {
+      var m = normalize(raw);
+      if (m.id && conv.byId.has(m.id)) return;
+      if (m.id) conv.byId.add(m.id);
+      conv.messages.push(m);
+    });
+  }
+
+  function onAssigned(msg) {
+    var id = msg.conversation_id;
+    if (msg.task_id) removeOffer(msg.task_id);
+    renderOffers();
+    var conv = convs.get(id) || newConv(id);
+    conv.task_id = msg.task_id || conv.task_id;
+    conv.customer = msg.customer || conv.customer;
+    conv.closed = false; conv.resolution = null; conv.wrapping = false;
+    mergeHistory(conv, msg.history || []);
+    convs.set(id, conv);
+    selectedId = id;
+    conv.unread = 0;
+    renderConvList(); renderSelection();
+    replyInput.focus();
+  }
+
+  function findPending(conv, text) {
+    for (var i = 0; i < conv.messages.length; i++) {
+      var m = conv.messages[i];
+      if (m.pending && m.text === text) return m;
+    }
+    for (var j = 0; j < conv.messages.length; j++) { if (conv.messages[j].pending) return conv.messages[j]; }
+    return null;
+  }
+
+  function onMessage(raw) {
+    var conv = convs.get(raw.conversation_id);
+    if (!conv) return; // not one of ours (e.g. already closed and pruned)
+    var m = normalize(raw);
+    if (m.id && conv.byId.has(m.id)) return;
+    if (m.from === 'agent') {
+      var p = findPending(conv, m.text);
+      if (p) {
+        clearTimeout(p.timer);
+        p.pending = false; p.failed = false; p.id = m.id; p.sent_at = m.sent_at; p.channel = m.channel;
+        if (m.id) conv.byId.add(m.id);
+        if (selectedId === conv.id) refreshNode(p);
+        renderConvList();
+        return;
+      }
+    }
+    if (m.id) conv.byId.add(m.id);
+    conv.messages.push(m);
+    var visible = selectedId === conv.id && !document.hidden;
+    if (!visible && m.from === 'customer') conv.unread++;
+    if (selectedId === conv.id) appendNode(conv, m);
+    renderConvList();
+  }
+
+  function onWrappedUp(msg) {
+    var conv = convs.get(msg.conversation_id);
+    if (!conv) return;
+    conv.closed = true; conv.wrapping = false; conv.unread = 0;
+    conv.resolution = msg.resolution || conv.resolution;
+    renderConvList();
+    if (selectedId === conv.id) renderSelection();
+  }
+
+  function onError(msg) {
+    if (msg.code === 'replaced') {
+      // Opened in another window: stop here instead of fighting over the session.
+      replaced = true;
+      setConn('replaced');
+      return;
+    }
+    var key = 'err.' + msg.code;
+    var text = t(key);
+    if (text === key) text = msg.message || msg.code || 'Error';
+    toast(text, 'error');
+    // A reply the server refused: fail the oldest pending one so it can be retried.
+    var oldest = null, owner = null;
+    convs.forEach(function (c) {
+      c.messages.forEach(function (m) {
+        if (m.pending && (!oldest || m.sent_at < oldest.sent_at)) { oldest = m; owner = c; }
+      });
+    });
+    if (oldest && msg.code !== 'offer_expired' && msg.code !== 'replaced') {
+      clearTimeout(oldest.timer);
+      oldest.pending = false; oldest.failed = true;
+      if (selectedId === owner.id) refreshNode(oldest);
+    }
+    // An accept that failed: drop the stale card.
+    offers.forEach(function (o) { if (o.accepting && (!msg.task_id || msg.task_id === o.task_id)) removeOffer(o.task_id); });
+    renderOffers();
+    convs.forEach(function (c) { if (c.wrapping) { c.wrapping = false; if (selectedId === c.id) renderHeaderState(c); } });
+  }
+
+  function lastMessage(conv) {
+    for (var i = conv.messages.length - 1; i >= 0; i--) if (conv.messages[i].from !== 'system') return conv.messages[i];
+    return conv.messages[conv.messages.length - 1] || null;
+  }
+  function channelOf(conv) {
+    for (var i = conv.messages.length - 1; i >= 0; i--) {
+      if (conv.messages[i].from === 'customer' && conv.messages[i].channel) return conv.messages[i].channel;
+    }
+    var any = conv.messages.find(function (m) { return m.channel; });
+    return any ? any.channel : 'web';
+  }
+
+  function buildConvItem(conv) {
+    var name = customerName(conv.customer);
+    var last = lastMessage(conv);
+    var preview = last ? (last.from === 'agent' ? t('desk.you') + ': ' : '') + last.text : t('desk.noMessages');
+    var row2 = el('div', { class: 'conv-row' }, [el('span', { class: 'conv-preview', text: preview })]);
+    if (conv.unread > 0 && !conv.closed) row2.appendChild(el('span', { class: 'unread', 'data-testid': 'unread-count', 'aria-label': conv.unread + ' unread', text: String(conv.unread) }));
+    var btn = el('button', {
+      type: 'button', class: 'conv-item' + (conv.unread && !conv.closed ? ' has-unread' : ''),
+      'data-testid': 'conversation-item', 'data-conversation-id': conv.id,
+      'aria-current': selectedId === conv.id ? 'true' : 'false',
+      onclick: function () { select(conv.id); }
+    }, [
+      avatarNode(name),
+      el('div', { class: 'conv-main' }, [
+        el('div', { class: 'conv-row' }, [
+          el('span', { class: 'conv-name', text: name }),
+          el('span', { class: 'conv-time', text: last ? U.formatTime(last.sent_at) : '' })
+        ]),
+        row2
+      ])
+    ]);
+    return el('li', {}, [btn]);
+  }
+
+  function renderConvList() {
+    var active = [], closed = [];
+    convs.forEach(function (c) { (c.closed ? closed : active).push(c); });
+    var byRecent = function (a, b) {
+      var la = lastMessage(a), lb = lastMessage(b);
+      return (lb ? U.toDate(lb.sent_at).getTime() : 0) - (la ? U.toDate(la.sent_at).getTime() : 0);
+    };
+    active.sort(byRecent); closed.sort(byRecent);
+    convList.textContent = '';
+    active.forEach(function (c) { convList.appendChild(buildConvItem(c)); });
+    closedList.textContent = '';
+    closed.forEach(function (c) { closedList.appendChild(buildConvItem(c)); });
+    convEmpty.hidden = active.length > 0;
+    convsCount.textContent = String(active.length);
+    closedBox.hidden = closed.length === 0;
+    closedCount.textContent = String(closed.length);
+    updateTitle();
+  }
+
+  function select(id) {
+    selectedId = id;
+    var conv = convs.get(id);
+    if (conv) conv.unread = 0;
+    renderConvList(); renderSelection();
+    if (conv && !conv.closed) replyInput.focus();
+  }
+
+  /* ----------------------------------------------------------- transcript */
+  function msgNode(m) {
+    var time = el('time', { datetime: U.toDate(m.sent_at).toISOString(), text: U.formatTime(m.sent_at) });
+    var node;
+    if (m.from === 'system') {
+      node = el('li', { class: 't-msg t-system', 'data-testid': 'transcript-message', 'data-from': 'system' }, [
+        el('span', { class: 't-note' }, [el('span', { text: m.text }), time])
+      ]);
+    } else {
+      var conv = convs.get(selectedId);
+      var cname = customerName(conv && conv.customer);
+      var who, av;
+      if (m.from === 'customer') { who = cname; av = avatarNode(cname); }
+      else if (m.from === 'bot') { who = t('desk.bot'); av = el('span', { class: 'avatar', 'aria-hidden': 'true' }); av.innerHTML = BOT_SVG; }
+      else { who = t('desk.you'); av = avatarNode(me.name || 'Me'); }
+      var meta = el('div', { class: 't-meta' }, [time]);
+      if (m.channel) meta.appendChild(el('span', { class: 'badge', 'data-testid': 'channel-badge', text: m.channel }));
+      if (m.pending) meta.appendChild(el('span', { text: '· ' + t('desk.sending') }));
+      if (m.failed) {
+        meta.appendChild(el('span', { text: '· ' + t('desk.notSent') }));
+        meta.appendChild(el('button', { type: 'button', class: 'btn-link', text: t('desk.retry'), onclick: function () { retry(m); } }));
+      }
+      node = el('li', { class: 't-msg t-' + (m.from === 'customer' || m.from === 'bot' || m.from === 'agent' ? m.from : 'customer') + (m.pending ? ' is-pending' : ''), 'data-testid': 'transcript-message', 'data-from': m.from }, [
+        av,
+        el('div', { class: 't-col' }, [
+          el('span', { class: 't-author', text: who }),
+          el('div', { class: 't-bubble', 'data-testid': 'transcript-text', text: m.text }),
+          meta
+        ])
+      ]);
+    }
+    if (m.id) node.setAttribute('data-id', m.id);
+    node.setAttribute('data-state', m.pending ? 'pending' : m.failed ? 'failed' : 'sent');
+    m.node = node;
+    return node;
+  }
+
+  function regroup(conv) {
+    transcript.querySelectorAll('.t-day').forEach(function (n) { n.remove(); });
+    var prev = null, msgs = conv.messages;
+    var side = function (m) { return m.from === 'customer' ? 'l' : (m.from === 'system' ? 's' : 'r' + m.from); };
+    msgs.forEach(function (m, i) {
+      if (!m.node) return;
+      if (!prev || U.dayKey(prev.sent_at) !== U.dayKey(m.sent_at)) {
+        transcript.insertBefore(el('li', { class: 't-day', 'aria-hidden': 'true', text: U.formatDay(m.sent_at) }), m.node);
+        prev = null;
+      }
+      var next = msgs[i + 1];
+      var same = function (a, b) { return a && b && side(a) === side(b) && a.from !== 'system' && U.dayKey(a.sent_at) === U.dayKey(b.sent_at); };
+      m.node.classList.toggle('group-start', !same(prev, m));
+      m.node.classList.toggle('group-end', !same(m, next));
+      var author = m.node.querySelector('.t-author');
+      if (author) author.hidden = same(prev, m);
+      prev = m;
+    });
+  }
+
+  function nearBottom() { return tscroll.scrollHeight - tscroll.scrollTop - tscroll.clientHeight < 140; }
+  function toBottom(force) { if (force || nearBottom()) requestAnimationFrame(function () { tscroll.scrollTop = tscroll.scrollHeight; }); }
+
+  function appendNode(conv, m) {
+    var stick = nearBottom() || m.from === 'agent';
+    transcript.appendChild(msgNode(m));
+    regroup(conv);
+    toBottom(stick);
+  }
+  function refreshNode(m) {
+    var conv = convs.get(selectedId);
+    if (!m.node || !conv) return;
+    var old = m.node;
+    old.replaceWith(msgNode(m));
+    regroup(conv);
+  }
+
+  function renderHeaderState(conv) {
+    var state = $('conv-state');
+    state.textContent = conv.closed ? t('desk.closedAs', { res: resLabel(conv.resolution || 'resolved') }) : t('desk.active');
+    state.className = 'conv-state badge ' + (conv.closed ? '' : 'badge-ok');
+    wrapForm.hidden = conv.closed;
+    wrapBtn.disabled = conv.wrapping;
+    wrapBtn.lastElementChild.textContent = conv.wrapping ? t('desk.wrappingUp') : t('desk.wrapUp');
+  }
+
+  function renderSelection() {
+    var conv = selectedId && convs.get(selectedId);
+    if (!conv) {
+      convView.hidden = true;
+      centerEmpty.hidden = false;
+      var anyActive = Array.from(convs.values()).some(function (c) { return !c.closed; });
+      centerEmptyText.textContent = anyActive ? t('desk.emptyPick') :
+        me.status === 'available' ? t('desk.emptyAvailable') : me.status === 'away' ? t('desk.emptyAway') : t('desk.emptyOffline');
+      renderContext(null);
+      return;
+    }
+    centerEmpty.hidden = true;
+    convView.hidden = false;
+    var name = customerName(conv.customer);
+    $('conv-name').textContent = name;
+    var av = $('conv-avatar');
+    av.textContent = U.initials(name); av.style.background = U.avatarColor(name);
+    $('conv-channel').textContent = channelOf(conv);
+    renderHeaderState(conv);
+    if (conv.closed) {
+      closedBanner.hidden = false;
+      closedBanner.classList.toggle('is-unresolved', conv.resolution === 'unresolved');
+      closedBanner.textContent = t('desk.closedBanner', { res: resLabel(conv.resolution || 'resolved') });
+    } else closedBanner.hidden = true;
+    replyInput.disabled = conv.closed;
+    replyForm.classList.toggle('is-disabled', conv.closed);
+    replyInput.placeholder = conv.closed ? t('desk.replyClosed') : t('desk.replyPlaceholder');
+    updateReplyState();
+
+    transcript.textContent = '';
+    conv.messages.forEach(function (m) { transcript.appendChild(msgNode(m)); });
+    regroup(conv);
+    toBottom(true);
+    renderContext(conv);
+  }
+
+  function renderContext(conv) {
+    var card = $('customer-card');
+    $('context-empty').hidden = !!conv;
+    card.hidden = !conv;
+    if (!conv) return;
+    var c = conv.customer || {};
+    var info = (conv.task_id && offerInfo.get(conv.task_id)) || null;
+    if (!info) offerInfo.forEach(function (o) { if (o.conversation_id === conv.id) info = o; });
+    var name = customerName(c);
+    var av = $('cust-avatar');
+    av.textContent = U.initials(name); av.style.background = U.avatarColor(name);
+    $('cust-name').textContent = name;
+    var tier = $('cust-tier');
+    tier.textContent = tierLabel(c.tier);
+    tier.className = 'badge' + (c.tier ? ' tier-' + String(c.tier).toLowerCase() : '');
+    $('cust-id').textContent = c.id || t('ctx.none');
+    $('cust-channel').textContent = channelOf(conv);
+    $('cust-intent').textContent = (info && info.intent) || t('ctx.none');
+    $('cust-skills').textContent = info && info.skills && info.skills.length ? info.skills.join(', ') : t('ctx.none');
+    $('cust-priority').textContent = info && info.priority != null ? String(info.priority) : t('ctx.none');
+    var tags = $('cust-tags');
+    tags.textContent = '';
+    var list = c.tags || [];
+    if (!list.length) tags.appendChild(el('span', { class: 'muted', text: t('ctx.noTags') }));
+    list.forEach(function (tag) { tags.appendChild(el('span', { class: 'tag', text: tag })); });
+    $('cust-summary').textContent = (info && info.summary) || t('offer.noSummary');
+  }
+
+  /* ---------------------------------------------------------------- reply */
+  function updateReplyState() { replySend.disabled = !replyInput.value.trim() || replyInput.disabled; }
+
+  function sendPending(conv, m) {
+    clearTimeout(m.timer);
+    if (!send({ type: 'message', conversation_id: conv.id, text: m.text })) { m.pending = false; m.failed = true; return false; }
+    m.timer = setTimeout(function () {
+      if (m.pending) { m.pending = false; m.failed = true; if (selectedId === conv.id) refreshNode(m); }
+    }, PENDING_TIMEOUT_MS);
+    return true;
+  }
+
+  function retry(m) {
+    var conv = convs.get(selectedId);
+    if (!conv || conv.closed) return;
+    m.failed = false; m.pending = true;
+    sendPending(conv, m);
+    refreshNode(m);
+  }
+
+  function submitReply() {
+    var conv = convs.get(selectedId);
+    var text = replyInput.value.replace(/\s+$/, '');
+    if (!conv || conv.closed || !text.trim()) return;
+    var m = { id: null, conversation_id: conv.id, from: 'agent', channel: null, text: text, sent_at: new Date().toISOString(), pending: true };
+    if (!ws || ws.readyState !== WebSocket.OPEN) { toast(t('toast.notConnected'), 'error'); return; }
+    conv.messages.push(m);
+    sendPending(conv, m);
+    appendNode(conv, m);
+    replyInput.value = '';
+    U.autosize(replyInput);
+    updateReplyState();
+    renderConvList();
+  }
+
+  replyForm.addEventListener('submit', function (ev) { ev.preventDefault(); submitReply(); });
+  replyInput.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) { ev.preventDefault(); submitReply(); }
+  });
+  replyInput.addEventListener('input', function () {
+    U.autosize(replyInput);
+    updateReplyState();
+    var now = Date.now();
+    if (selectedId && replyInput.value.trim() && ws && ws.readyState === WebSocket.OPEN && now - lastTypingSent > TYPING_SEND_EVERY_MS) {
+      lastTypingSent = now;
+      ws.send(JSON.stringify({ type: 'typing', conversation_id: selectedId }));
+    }
+  });
+
+  wrapForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var conv = convs.get(selectedId);
+    if (!conv || conv.closed || conv.wrapping) return;
+    if (!send({ type: 'wrap_up', conversation_id: conv.id, resolution: wrapSelect.value })) return;
+    conv.wrapping = true;
+    conv.resolution = wrapSelect.value;
+    renderHeaderState(conv);
+  });
+
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden && selectedId && convs.get(selectedId)) { convs.get(selectedId).unread = 0; renderConvList(); }
+  });
+
+  /* ------------------------------------------------------------- language */
+  i18n.onChange(function () {
+    updateTitle();
+    loginSubmit.firstElementChild.textContent = loginSubmit.disabled ? t('login.signingIn') : t('login.submit');
+    loginErr.hidden = true;
+    if (!deskView.hidden) {
+      setConn(connEl.getAttribute('data-state'));
+      renderMe(); renderStatus();
+      offers.forEach(function (o) { clearInterval(o.timer); if (o.node) o.node.remove(); o.node = null; });
+      renderOffers(); renderConvList(); renderSelection();
+    }
+  });
+  i18n.bindSwitches();
+  i18n.apply();
+
+  /* ----------------------------------------------------------------- boot */
+  session = loadSession();
+  if (session) enterDesk(); else showLogin();
+
+  window.SwitchboardDesk = {
+    get state() { return { me: me, offers: offers.size, conversations: convs.size, selected: selectedId, connected: connected }; }
+  };
+})();
