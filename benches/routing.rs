@@ -7,6 +7,8 @@
 //!
 //! Run: `cargo bench --bench routing`. Besides criterion's mean, it prints p50/p99 over
 //! individually timed decisions.
+// Benchmarks, like tests, may panic on setup failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -16,7 +18,18 @@ use switchboard::domain::{AgentId, AgentStatus, Language, Priority, SkillRequire
 use switchboard::routing::{plan, AgentState, QueuedTask, TaskQueue};
 
 const SKILLS: [&str; 12] = [
-    "billing", "refunds", "tech", "orders", "vip", "returns", "loans", "cards", "travel", "insurance", "mobile", "fraud",
+    "billing",
+    "refunds",
+    "tech",
+    "orders",
+    "vip",
+    "returns",
+    "loans",
+    "cards",
+    "travel",
+    "insurance",
+    "mobile",
+    "fraud",
 ];
 
 /// Deterministic pseudo-random numbers (no RNG state shared between runs).
@@ -32,13 +45,22 @@ fn agents(n: usize, free: usize) -> Vec<AgentState> {
         .map(|i| {
             let r = mix(i as u64);
             let skills: BTreeMap<String, u8> = (0..3)
-                .map(|k| (SKILLS[((r >> (k * 8)) % 12) as usize].to_owned(), 1 + ((r >> (k * 4 + 40)) % 5) as u8))
+                .map(|k| {
+                    (
+                        SKILLS[((r >> (k * 8)) % 12) as usize].to_owned(),
+                        1 + ((r >> (k * 4 + 40)) % 5) as u8,
+                    )
+                })
                 .collect();
             AgentState {
                 id: AgentId::from_trusted(format!("a{i:05}")),
                 status: AgentStatus::Available,
                 skills,
-                languages: if r % 3 == 0 { vec![Language::En] } else { vec![Language::Zh, Language::En] },
+                languages: if r.is_multiple_of(3) {
+                    vec![Language::En]
+                } else {
+                    vec![Language::Zh, Language::En]
+                },
                 capacity: 3,
                 load: if i < free { 1 } else { 3 },
                 idle_since: r % 10_000,
@@ -56,8 +78,15 @@ fn task(i: usize, skill: &str, level: u8) -> QueuedTask {
             1 | 2 => 50,
             _ => 0,
         }),
-        language: if r % 4 == 0 { Language::En } else { Language::Zh },
-        required_skills: vec![SkillRequirement { name: skill.to_owned(), min_level: level }],
+        language: if r.is_multiple_of(4) {
+            Language::En
+        } else {
+            Language::Zh
+        },
+        required_skills: vec![SkillRequirement {
+            name: skill.to_owned(),
+            min_level: level,
+        }],
         seq: i as u64,
         enqueued_at: 0,
         offered_to: None,
@@ -97,17 +126,33 @@ fn percentiles(label: &str, queue: &TaskQueue, agents: &[AgentState]) {
         .collect();
     samples.sort_unstable();
     let p = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize] as f64 / 1000.0;
-    println!("{label}: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs (500 decisions)", p(0.5), p(0.99), p(1.0));
+    println!(
+        "{label}: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs (500 decisions)",
+        p(0.5),
+        p(0.99),
+        p(1.0)
+    );
 }
 
 fn routing(c: &mut Criterion) {
     let (q1, a1) = agent_frees_up();
     let (q2, a2) = task_arrives();
-    assert!(!plan(&q1, &a1, 0).is_empty(), "scenario must produce an offer");
-    assert_eq!(plan(&q2, &a2, 0).len(), 1, "scenario must produce exactly one offer");
+    assert!(
+        !plan(&q1, &a1, 0).is_empty(),
+        "scenario must produce an offer"
+    );
+    assert_eq!(
+        plan(&q2, &a2, 0).len(),
+        1,
+        "scenario must produce exactly one offer"
+    );
     let mut group = c.benchmark_group("routing_decision_10k_tasks_2k_agents");
-    group.bench_function("agent_frees_up", |b| b.iter(|| plan(black_box(&q1), black_box(&a1), 0)));
-    group.bench_function("task_arrives", |b| b.iter(|| plan(black_box(&q2), black_box(&a2), 0)));
+    group.bench_function("agent_frees_up", |b| {
+        b.iter(|| plan(black_box(&q1), black_box(&a1), 0))
+    });
+    group.bench_function("task_arrives", |b| {
+        b.iter(|| plan(black_box(&q2), black_box(&a2), 0))
+    });
     group.finish();
     percentiles("agent_frees_up", &q1, &a1);
     percentiles("task_arrives", &q2, &a2);

@@ -124,7 +124,10 @@ impl TaskQueue {
         let mut skills = task.required_skills.clone();
         skills.sort();
         let next = u32::try_from(self.signatures.len()).unwrap_or(u32::MAX);
-        *self.signatures.entry((task.language, skills)).or_insert(next)
+        *self
+            .signatures
+            .entry((task.language, skills))
+            .or_insert(next)
     }
 
     /// Adds a task, or replaces the stored one with the same id.
@@ -222,7 +225,9 @@ pub fn plan<'a>(
         if blocked.get(signature).copied().unwrap_or(false) {
             continue;
         }
-        let Some(task) = queue.get(&key.id) else { continue };
+        let Some(task) = queue.get(&key.id) else {
+            continue;
+        };
         if task.offered_to.is_some() {
             continue;
         }
