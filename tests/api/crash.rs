@@ -194,3 +194,51 @@ async fn a_killed_server_loses_no_acknowledged_message_and_the_customer_continue
         .count();
     assert_eq!(copies, 1);
 }
+
+#[actix_web::test]
+async fn sigterm_stops_the_server_gracefully_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("term.db");
+    let (mut server, base) = start(&db).await;
+    let client = reqwest::Client::new();
+    let visitor: Value = client
+        .post(format!("{base}/v1/visitors"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = visitor["visitor_token"].as_str().unwrap().to_owned();
+    send(&client, &base, &token, 1).await.expect("accepted");
+
+    let pid = server.0.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    // Bounded wait for the exit; a graceful stop exits 0.
+    let mut exit = None;
+    for _ in 0..300 {
+        if let Some(code) = server.0.try_wait().unwrap() {
+            exit = Some(code);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let exit = exit.expect("the server did not stop after SIGTERM");
+    assert!(exit.success(), "exit status {exit:?}");
+
+    let (_server, base) = start(&db).await;
+    let current: Value = client
+        .get(format!("{base}/v1/conversations/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(current["messages"][0]["text"], "message 1");
+}
