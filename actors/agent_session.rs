@@ -407,7 +407,14 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
                 ctx.close(reason);
                 ctx.stop();
             }
-            Ok(ws::Message::Continuation(_) | ws::Message::Nop) => {}
+            Ok(ws::Message::Continuation(_)) => Self::send_json(
+                ctx,
+                &WsError::new(
+                    "unsupported",
+                    "Fragmented frames are not supported; send each message in one frame.",
+                ),
+            ),
+            Ok(ws::Message::Nop) => {}
             Err(error) => {
                 tracing::info!(%error, "Agent desk protocol error; closing.");
                 ctx.stop();
@@ -452,8 +459,6 @@ impl StreamHandler<Delivery> for AgentSession {
             } => {
                 self.conversations
                     .insert(conversation_id.clone(), customer.id.clone());
-                let event = self.state_event();
-                self.publish(ctx, dispatch_route(), event);
             }
             AgentEvent::WrappedUp {
                 conversation_id, ..

@@ -132,6 +132,15 @@ pub enum CustomerEvent {
 
 type Registry = Arc<Mutex<HashMap<CustomerId, Addr<CustomerSession>>>>;
 
+/// Pause before the command listener subscribes again after a failure.
+const LISTENER_RESTART_DELAY: Duration = Duration::from_secs(1);
+/// Back-off between attempts at a failing session command.
+const COMMAND_RETRY_DELAYS: [Duration; 3] = [
+    Duration::from_millis(50),
+    Duration::from_millis(250),
+    Duration::from_millis(1000),
+];
+
 /// Finds or starts the session actor of a customer on this node.
 #[derive(Clone)]
 pub struct SessionRouter {
@@ -202,9 +211,18 @@ impl SessionRouter {
         self.registry.lock().map(|r| r.len()).unwrap_or(0)
     }
 
-    /// Consumes `session.#` from the bus and forwards each command to its session, until the
-    /// bus ends. Runs for the life of the node.
-    pub async fn run_command_listener(self) -> anyhow::Result<()> {
+    /// Consumes `session.#` from the bus and forwards each command to its session, for the
+    /// life of the node: if the subscription fails or ends, it subscribes again after a pause.
+    pub async fn run_command_listener(self) {
+        loop {
+            if let Err(error) = self.listen_once().await {
+                tracing::error!(error = ?error, "Session command listener failed; restarting.");
+            }
+            tokio::time::sleep(LISTENER_RESTART_DELAY).await;
+        }
+    }
+
+    async fn listen_once(&self) -> anyhow::Result<()> {
         let mut deliveries = self.deps.bus.subscribe("session.#").await?;
         while let Some(delivery) = deliveries.next().await {
             let command = match delivery.json::<SessionCommand>() {
@@ -215,13 +233,19 @@ impl SessionRouter {
                     continue;
                 }
             };
-            match self.command(command).await {
-                Ok(()) => delivery.ack().await?,
-                Err(error) => {
-                    tracing::error!(%error, "A session command failed; it will be retried.");
-                    delivery.nack(true).await?;
+            // Bounded retries with back-off: a failing customer must not stall the others.
+            let mut outcome = self.command(command.clone()).await;
+            for delay in COMMAND_RETRY_DELAYS {
+                if outcome.is_ok() {
+                    break;
                 }
+                tokio::time::sleep(delay).await;
+                outcome = self.command(command.clone()).await;
             }
+            if let Err(error) = outcome {
+                tracing::error!(%error, ?command, "Dropped a session command after retries; the session re-syncs from the store.");
+            }
+            delivery.ack().await?;
         }
         Ok(())
     }
@@ -291,7 +315,9 @@ impl CustomerSession {
             }
             .into_actor(self)
             .map(|(state, result), act, _| {
-                act.state = state;
+                // After any failure the cache may disagree with the store: drop it, so the
+                // next message rebuilds from the store.
+                act.state = state.filter(|s| result.is_ok() && !s.stale);
                 act.last_activity = Instant::now();
                 result
             }),
@@ -327,8 +353,12 @@ fn system_text(language: Language, zh: &str, en: &str) -> String {
 struct SessionState {
     customer: Customer,
     conversation: Option<Conversation>,
-    /// Language of the customer's latest message (system texts use it).
+    /// The customer's language in this conversation (bot and system texts use it).
     language: Language,
+    /// True once the language was seen in a customer message of this conversation.
+    language_known: bool,
+    /// Set when a step failed after the message was accepted: the cache must be rebuilt.
+    stale: bool,
 }
 
 impl SessionState {
@@ -339,18 +369,33 @@ impl SessionState {
             .await?
             .ok_or_else(|| SessionError::UnknownCustomer(id.clone()))?;
         let conversation = deps.store.open_conversation(id).await?;
-        let mut language = Language::Zh;
+        let mut state = Self {
+            customer,
+            conversation: None,
+            language: Language::Zh,
+            language_known: false,
+            stale: false,
+        };
         if let Some(c) = &conversation {
-            let messages = deps.store.conversation_messages(&c.id).await?;
-            if let Some(last) = messages.iter().rev().find(|m| m.from == Sender::Customer) {
-                language = Language::detect(&last.text);
+            for m in deps.store.conversation_messages(&c.id).await? {
+                if m.from == Sender::Customer {
+                    state.observe_language(&m.text);
+                }
             }
         }
-        Ok(Self {
-            customer,
-            conversation,
-            language,
-        })
+        state.conversation = conversation;
+        Ok(state)
+    }
+
+    /// Updates the conversation language from a customer message. Short Latin-only messages
+    /// ("human", "ok", "agent") do not switch a conversation held in Chinese.
+    fn observe_language(&mut self, text: &str) {
+        let detected = Language::detect(text);
+        let decisive = detected == Language::Zh || text.chars().count() >= 12;
+        if !self.language_known || decisive {
+            self.language = detected;
+            self.language_known = true;
+        }
     }
 
     /// The open conversation, opening one on `channel` if there is none.
@@ -392,6 +437,19 @@ impl SessionState {
         deps: &SessionDeps,
         msg: Inbound,
     ) -> Result<Accepted, SessionError> {
+        // A repeat is answered from the store before anything else (even after wrap-up, a
+        // repeat must not open a new conversation).
+        if let Some(existing) = deps
+            .store
+            .find_message(msg.channel, &msg.external_id)
+            .await?
+        {
+            return Ok(Accepted {
+                message_id: existing.id,
+                conversation_id: existing.conversation_id,
+                duplicate: true,
+            });
+        }
         let mut conversation = self.ensure_conversation(deps, msg.channel).await?;
         let message = Message {
             id: MessageId::generate(),
@@ -425,7 +483,7 @@ impl SessionState {
             conversation_id: stored.conversation_id.clone(),
             duplicate: false,
         };
-        self.language = Language::detect(&stored.text);
+        self.observe_language(&stored.text);
         conversation.last_channel = msg.channel;
         // What follows (echo, bot, hand-off) must not turn an accepted message into an error:
         // failures are logged, and the conversation stays consistent in the store.
@@ -434,6 +492,7 @@ impl SessionState {
             .await
         {
             tracing::error!(customer = %self.customer.id, error = ?error, "Processing an accepted message failed.");
+            self.stale = true;
         }
         self.conversation = Some(conversation);
         Ok(accepted)
@@ -446,6 +505,16 @@ impl SessionState {
         stored: &Message,
     ) -> Result<(), SessionError> {
         self.publish_to_customer(deps, stored).await;
+        if conversation.status == ConversationStatus::Queued {
+            // The dispatcher assigns task and conversation in one transaction; pick that up
+            // here even if its notification has not reached this session (yet).
+            if let Some(fresh) = deps.store.conversation(&conversation.id).await? {
+                if fresh.status == ConversationStatus::Assigned {
+                    conversation.status = fresh.status;
+                    conversation.agent_id = fresh.agent_id;
+                }
+            }
+        }
         match conversation.status {
             ConversationStatus::Assigned => {
                 if let Some(agent) = &conversation.agent_id {
@@ -509,6 +578,8 @@ impl SessionState {
         let task = deps.store.insert_task(&task).await?.into_inner();
         conversation.status = ConversationStatus::Queued;
         deps.store.update_conversation(conversation).await?;
+        // The task is stored; if this notification is lost the dispatcher still finds the
+        // task when it reconciles with the store.
         publish(
             deps,
             &dispatch_route(),

@@ -125,7 +125,11 @@ pub struct Dispatcher {
     epoch: Instant,
     next_seq: u64,
     next_nonce: u64,
+    ticks: u64,
 }
+
+/// Reconcile with the store every this many ticks.
+const RECONCILE_EVERY_TICKS: u64 = 10;
 
 impl Dispatcher {
     /// A dispatcher that starts consuming `dispatch` once it has rebuilt from the store.
@@ -148,6 +152,7 @@ impl Dispatcher {
             epoch: Instant::now(),
             next_seq: 0,
             next_nonce: 0,
+            ticks: 0,
         }
     }
 
@@ -213,6 +218,10 @@ impl Dispatcher {
                 active,
             } => {
                 let now = self.now();
+                let new_desk = self
+                    .agents
+                    .get(&agent_id)
+                    .is_none_or(|e| e.connection_id != connection_id);
                 let entry = self
                     .agents
                     .entry(agent_id.clone())
@@ -240,10 +249,13 @@ impl Dispatcher {
                 entry.state.capacity = capacity;
                 entry.name = name;
                 entry.connection_id = connection_id;
-                // Union, not replace: a desk may not have seen its newest assignment yet; closed
-                // conversations leave through ConversationClosed.
-                entry.active.extend(active);
-                if status != AgentStatus::Available {
+                // The dispatcher owns the list of held conversations (accept adds, close
+                // removes). Only a new desk, which loaded it from the store, may replace it.
+                if new_desk {
+                    entry.active = active.into_iter().collect();
+                }
+                if new_desk || status != AgentStatus::Available {
+                    // A replaced desk never saw its offers; an unavailable agent cannot take them.
                     self.withdraw_offers_of(&agent_id);
                 }
                 self.sync_load(&agent_id);
@@ -489,6 +501,57 @@ impl Dispatcher {
         }
     }
 
+    /// Overflow: tasks that waited past `routing.overflow_after_ms` drop their skill
+    /// requirement (the language stays), so nobody waits forever for an absent specialist.
+    fn widen_long_waits(&mut self) {
+        let now = self.now();
+        let due: Vec<QueuedTask> = self
+            .queue
+            .iter()
+            .filter_map(|t| routing::widen(t, now, self.settings.overflow_after_ms))
+            .collect();
+        for task in due {
+            tracing::info!(task = %task.id, "Task waited past the overflow time; any skill now.");
+            self.queue.insert(task);
+        }
+    }
+
+    /// Picks up waiting tasks whose `TaskCreated` never arrived (e.g. a lost publish).
+    fn reconcile(&mut self, ctx: &mut Context<Self>) {
+        let store = Arc::clone(&self.store);
+        let known: HashSet<TaskId> = self.tasks.keys().cloned().collect();
+        ctx.spawn(
+            async move {
+                let mut missing = Vec::new();
+                for task in store.waiting_tasks().await? {
+                    if known.contains(&task.id) {
+                        continue;
+                    }
+                    if let Some(customer) = store.customer(&task.customer_id).await? {
+                        missing.push((task, CustomerCard::from(&customer)));
+                    }
+                }
+                anyhow::Ok(missing)
+            }
+            .into_actor(self)
+            .map(|result, act, ctx| match result {
+                Ok(missing) if !missing.is_empty() => {
+                    tracing::warn!(
+                        count = missing.len(),
+                        "Reconciled waiting tasks from the store."
+                    );
+                    for (task, customer) in missing {
+                        act.enqueue(task, customer);
+                    }
+                    act.replan(ctx);
+                    act.flush(ctx, None);
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error = ?error, "Reconciling with the store failed."),
+            }),
+        );
+    }
+
     fn figures(&self) -> QueueFigures {
         let longest = self
             .tasks
@@ -557,8 +620,14 @@ impl Actor for Dispatcher {
                 }
             }),
         );
-        // Periodic re-plan: declines cool down, agents free up on other nodes.
+        // Periodic: widen long waits (overflow), re-plan (declines cool down, agents free up
+        // on other nodes), and now and then reconcile with the store's waiting tasks.
         ctx.run_interval(Duration::from_millis(self.settings.tick_ms), |act, ctx| {
+            act.ticks += 1;
+            if act.ticks % RECONCILE_EVERY_TICKS == 0 {
+                act.reconcile(ctx);
+            }
+            act.widen_long_waits();
             act.replan(ctx);
             if !act.outbox.is_empty() {
                 act.flush(ctx, None);
@@ -570,9 +639,12 @@ impl Actor for Dispatcher {
 impl Supervised for Dispatcher {
     fn restarting(&mut self, _: &mut Self::Context) {
         tracing::warn!("Dispatcher restarting: rebuilding from the store.");
+        let offered: Vec<TaskId> = self.offers.keys().cloned().collect();
+        for task_id in offered {
+            self.end_offer(&task_id, OfferEnd::Withdrawn);
+        }
         self.queue = TaskQueue::default();
         self.tasks.clear();
-        self.offers.clear();
     }
 }
 

@@ -3,7 +3,9 @@
 //! Two decisions the dispatcher takes on every event:
 //! - `agent_frees_up`: 10k tasks wait, every agent is busy but one, who just finished;
 //! - `task_arrives`: 10k tasks wait for skills no free agent has, 200 agents are free, one new
-//!   task arrives that some of them can take.
+//!   task arrives that some of them can take;
+//! - `many_classes_with_declines`: the adversarial version: the 10k tasks spread over ~660
+//!   skill/level/language classes, each with an active decline.
 //!
 //! Run: `cargo bench --bench routing`. Besides criterion's mean, it prints p50/p99 over
 //! individually timed decisions.
@@ -116,6 +118,28 @@ fn task_arrives() -> (TaskQueue, Vec<AgentState>) {
     (queue, agents(2_000, 200))
 }
 
+/// Adversarial: 10k waiting tasks spread over ~660 skill/level/language classes, each with an
+/// active decline, none of which the 200 free agents can serve, plus one task they can.
+fn many_classes_with_declines() -> (TaskQueue, Vec<AgentState>) {
+    let mut queue = TaskQueue::default();
+    for i in 0..10_000 {
+        let r = mix(i as u64 + 99);
+        let a = (r % 12) as usize;
+        let b = (a + 1 + ((r >> 8) % 11) as usize) % 12;
+        let mut t = task(i, SKILLS[a], 5);
+        t.required_skills.push(SkillRequirement {
+            name: format!("{}-expert", SKILLS[b]),
+            min_level: 1 + ((r >> 16) % 5) as u8,
+        });
+        t.priority = Priority(100);
+        t.declined_by
+            .insert(AgentId::from_trusted("a00000"), u64::MAX);
+        queue.insert(t);
+    }
+    queue.insert(task(10_000, "billing", 1));
+    (queue, agents(2_000, 200))
+}
+
 fn percentiles(label: &str, queue: &TaskQueue, agents: &[AgentState]) {
     let mut samples: Vec<u128> = (0..500)
         .map(|_| {
@@ -146,6 +170,12 @@ fn routing(c: &mut Criterion) {
         1,
         "scenario must produce exactly one offer"
     );
+    let (q3, a3) = many_classes_with_declines();
+    assert_eq!(
+        plan(&q3, &a3, 0).len(),
+        1,
+        "scenario must produce exactly one offer"
+    );
     let mut group = c.benchmark_group("routing_decision_10k_tasks_2k_agents");
     group.bench_function("agent_frees_up", |b| {
         b.iter(|| plan(black_box(&q1), black_box(&a1), 0))
@@ -153,7 +183,11 @@ fn routing(c: &mut Criterion) {
     group.bench_function("task_arrives", |b| {
         b.iter(|| plan(black_box(&q2), black_box(&a2), 0))
     });
+    group.bench_function("many_classes_with_declines", |b| {
+        b.iter(|| plan(black_box(&q3), black_box(&a3), 0))
+    });
     group.finish();
+    percentiles("many_classes_with_declines", &q3, &a3);
     percentiles("agent_frees_up", &q1, &a1);
     percentiles("task_arrives", &q2, &a2);
 }

@@ -122,8 +122,9 @@ const VISITOR_NAMES: [&str; 8] = [
 #[post("/v1/visitors")]
 async fn create_visitor(
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.map_err(payload_error)?;
     // The body is optional: nothing, `{}` or `{"name": "..."}`.
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()
@@ -401,6 +402,13 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for CustomerConnectio
                 ctx.close(reason);
                 ctx.stop();
             }
+            Ok(ws::Message::Continuation(_)) => Self::send_json(
+                ctx,
+                &WsError::new(
+                    "unsupported",
+                    "Fragmented frames are not supported; send each message in one frame.",
+                ),
+            ),
             Ok(_) => {}
             Err(error) => {
                 tracing::info!(%error, "Customer WebSocket protocol error; closing.");
@@ -448,6 +456,7 @@ async fn customer_ws(
     ws::WsResponseBuilder::new(connection, &req, stream)
         .frame_size(state.settings.http.body_limit_bytes)
         .start()
+        .map_err(handshake_error)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -479,6 +488,29 @@ async fn agent_ws(
     ws::WsResponseBuilder::new(session, &req, stream)
         .frame_size(state.settings.http.body_limit_bytes)
         .start()
+        .map_err(handshake_error)
+}
+
+/// A WebSocket endpoint called without a valid upgrade: typed JSON instead of actix's text.
+fn handshake_error(error: actix_web::Error) -> actix_web::Error {
+    ApiError::new(
+        ErrorKind::UpgradeRequired,
+        format!("Expected a WebSocket upgrade request: {error}"),
+    )
+    .into()
+}
+
+/// Reading a raw body failed: too large (413) or broken (400), as typed JSON.
+fn payload_error(error: actix_web::Error) -> ApiError {
+    match error.as_error::<actix_web::error::PayloadError>() {
+        Some(actix_web::error::PayloadError::Overflow) => {
+            ApiError::new(ErrorKind::PayloadTooLarge, "The body is too large.")
+        }
+        _ => ApiError::new(
+            ErrorKind::MalformedJson,
+            format!("Could not read the body: {error}"),
+        ),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -562,13 +594,15 @@ async fn customer_messages(
                 "from": m.from,
                 "text": m.text,
                 "client_id": m.client_id,
-                "external_id": m.external_id,
+                // Web/app messages are keyed by the client's id; the provider's own id is
+                // the external id on provider channels.
+                "external_id": if matches!(m.channel, Channel::Web | Channel::App) { None } else { m.external_id.as_deref() },
                 "agent_id": m.agent_id,
                 "sent_at": m.sent_at,
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"customer_id": id, "messages": body})))
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[get("/v1/queues")]

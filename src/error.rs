@@ -16,6 +16,7 @@ use crate::store::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     MalformedJson,
+    UpgradeRequired,
     InvalidRequest,
     Unauthenticated,
     InvalidCredentials,
@@ -35,6 +36,7 @@ impl ErrorKind {
     pub fn code(self) -> &'static str {
         match self {
             ErrorKind::MalformedJson => "malformed_json",
+            ErrorKind::UpgradeRequired => "websocket_upgrade_required",
             ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::Unauthenticated => "unauthenticated",
             ErrorKind::InvalidCredentials => "invalid_credentials",
@@ -52,7 +54,7 @@ impl ErrorKind {
 
     fn status(self) -> StatusCode {
         match self {
-            ErrorKind::MalformedJson => StatusCode::BAD_REQUEST,
+            ErrorKind::MalformedJson | ErrorKind::UpgradeRequired => StatusCode::BAD_REQUEST,
             ErrorKind::InvalidRequest => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::Unauthenticated | ErrorKind::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,

@@ -213,12 +213,21 @@ pub fn plan<'a>(
         .map(|a| (a, a.load))
         .collect();
     let mut offers = Vec::new();
-    if free.is_empty() {
+    let mut live = free.len();
+    if live == 0 {
         return offers;
+    }
+    // Free agents by skill: a task only looks at the agents holding its rarest required skill.
+    let everyone: Vec<usize> = (0..free.len()).collect();
+    let mut by_skill: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, (agent, _)) in free.iter().enumerate() {
+        for skill in agent.skills.keys() {
+            by_skill.entry(skill.as_str()).or_default().push(index);
+        }
     }
     // Signatures for which no free agent qualifies. Free capacity only shrinks during a plan,
     // so once a signature is blocked it stays blocked: later tasks of that class are skipped
-    // without looking at agents. (Only tasks without active declines may block a class.)
+    // without looking at agents.
     let mut blocked = vec![false; queue.signature_count()];
     for key in &queue.order {
         let signature = key.signature as usize;
@@ -231,16 +240,39 @@ pub fn plan<'a>(
         if task.offered_to.is_some() {
             continue;
         }
-        let best = free
+        let candidates: &[usize] = task
+            .required_skills
             .iter()
-            .enumerate()
-            .filter(|(_, (agent, _))| {
-                !task.declined_recently(&agent.id, now) && agent.qualifies_for(task)
+            .map(|req| {
+                by_skill
+                    .get(req.name.as_str())
+                    .map_or(&[][..], Vec::as_slice)
             })
-            .min_by(|(_, (a, a_load)), (_, (b, b_load))| better_candidate(a, *a_load, b, *b_load))
-            .map(|(index, _)| index);
+            .min_by_key(|list| list.len())
+            .unwrap_or(&everyone);
+        let mut anyone_qualifies = false;
+        let mut best: Option<usize> = None;
+        for &index in candidates {
+            let (agent, load) = free[index];
+            if load >= agent.capacity || !agent.qualifies_for(task) {
+                continue;
+            }
+            anyone_qualifies = true;
+            if task.declined_recently(&agent.id, now) {
+                continue;
+            }
+            let better = best.is_none_or(|b| {
+                let (current, current_load) = free[b];
+                better_candidate(agent, load, current, current_load) == std::cmp::Ordering::Less
+            });
+            if better {
+                best = Some(index);
+            }
+        }
         let Some(index) = best else {
-            if task.declined_by.values().all(|until| now >= *until) {
+            // Declines only remove agents: if no free agent qualifies at all, none will for
+            // any later task of this class either.
+            if !anyone_qualifies {
                 if let Some(flag) = blocked.get_mut(signature) {
                     *flag = true;
                 }
@@ -254,13 +286,23 @@ pub fn plan<'a>(
         });
         *load += 1;
         if *load >= agent.capacity {
-            free.swap_remove(index);
-            if free.is_empty() {
+            live -= 1;
+            if live == 0 {
                 break;
             }
         }
     }
     offers
+}
+
+/// Overflow: a task that has waited at least `after` no longer requires skills (its
+/// language stays required). Returns the widened task, or None when nothing changes.
+pub fn widen(task: &QueuedTask, now: Millis, after: Millis) -> Option<QueuedTask> {
+    let due = now.saturating_sub(task.enqueued_at) >= after;
+    (due && !task.required_skills.is_empty()).then(|| QueuedTask {
+        required_skills: Vec::new(),
+        ..task.clone()
+    })
 }
 
 #[cfg(test)]
@@ -388,6 +430,27 @@ mod tests {
         let mut english_only = agent("carol", &[], 3, 0);
         english_only.languages = vec![Language::En];
         assert!(plan(&q, [&english_only], 0).is_empty());
+    }
+
+    #[test]
+    fn a_long_wait_drops_the_skill_requirement_but_not_the_language() {
+        let mut t = task("t", 0, 1, &[("orders", 3)]);
+        t.enqueued_at = 1_000;
+        assert_eq!(widen(&t, 60_999, 60_000), None);
+        let widened = widen(&t, 61_000, 60_000).expect("due");
+        assert!(widened.required_skills.is_empty());
+        assert_eq!(widened.language, t.language);
+        assert_eq!(
+            widen(&widened, 100_000, 60_000),
+            None,
+            "widening is done once"
+        );
+        // A specialist-less agent who speaks the language now qualifies.
+        let mut q = queue(vec![t]);
+        let generalist = agent("g", &[("billing", 2)], 3, 0);
+        assert!(plan(&q, [&generalist], 61_000).is_empty());
+        q.insert(widened);
+        assert_eq!(plan(&q, [&generalist], 61_000).len(), 1);
     }
 
     #[test]

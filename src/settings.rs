@@ -149,14 +149,17 @@ pub struct RoutingSettings {
     pub decline_cool_down_ms: u64,
     /// Re-plan interval.
     pub tick_ms: u64,
+    /// A task waiting this long no longer requires skills (overflow to any agent who speaks
+    /// the customer's language).
+    pub overflow_after_ms: u64,
 }
 
 /// Flood protection.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
-    /// Sustained messages per second per customer.
-    pub customer_messages_per_second: u32,
+    /// Milliseconds for a customer to regain one message of allowance (200 = 5 per second).
+    pub customer_refill_ms: u64,
     /// Burst size per customer.
     pub customer_burst: u32,
 }
@@ -196,6 +199,9 @@ pub struct DemoSettings {
     /// Seed demo agents, FAQ and rules at start (idempotent).
     pub seed: bool,
 }
+
+/// Longest token lifetime accepted (one year).
+pub const MAX_TOKEN_TTL_HOURS: u32 = 24 * 366;
 
 /// Environment variables of API.md that do not follow the `__` nesting rule.
 const CONTRACT_ENV: [(&str, &str); 4] = [
@@ -275,6 +281,22 @@ impl Settings {
         if self.http.body_limit_bytes < 1024 {
             problems.push("http.body_limit_bytes must be at least 1024".to_owned());
         }
+        for (name, hours) in [
+            (
+                "auth.visitor_token_ttl_hours",
+                self.auth.visitor_token_ttl_hours,
+            ),
+            (
+                "auth.agent_token_ttl_hours",
+                self.auth.agent_token_ttl_hours,
+            ),
+        ] {
+            if !(1..=MAX_TOKEN_TTL_HOURS).contains(&hours) {
+                problems.push(format!(
+                    "{name} must be between 1 and {MAX_TOKEN_TTL_HOURS}"
+                ));
+            }
+        }
         if self.node.id.trim().is_empty() {
             problems.push("node.id must not be empty".to_owned());
         }
@@ -287,10 +309,9 @@ impl Settings {
         if self.session.idle_timeout_ms < 100 {
             problems.push("session.idle_timeout_ms must be at least 100".to_owned());
         }
-        if self.limits.customer_messages_per_second == 0 || self.limits.customer_burst == 0 {
+        if self.limits.customer_refill_ms == 0 || self.limits.customer_burst == 0 {
             problems.push(
-                "limits.customer_messages_per_second and limits.customer_burst must be positive"
-                    .to_owned(),
+                "limits.customer_refill_ms and limits.customer_burst must be positive".to_owned(),
             );
         }
         if let Err(e) = self.database.kind() {

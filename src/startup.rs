@@ -91,23 +91,13 @@ impl Application {
             metrics: Arc::clone(&metrics),
             idle_timeout: settings.session.idle_timeout(),
         });
-        actix_web::rt::spawn({
-            let sessions = sessions.clone();
-            async move {
-                if let Err(error) = sessions.run_command_listener().await {
-                    tracing::error!(error = ?error, "The session command listener stopped.");
-                }
-            }
-        });
+        actix_web::rt::spawn(sessions.clone().run_command_listener());
 
-        let quota = Quota::per_second(
-            std::num::NonZeroU32::new(settings.limits.customer_messages_per_second)
-                .context("rate must be positive")?,
-        )
-        .allow_burst(
-            std::num::NonZeroU32::new(settings.limits.customer_burst)
-                .context("burst must be positive")?,
-        );
+        let burst = std::num::NonZeroU32::new(settings.limits.customer_burst)
+            .context("limits.customer_burst must be positive")?;
+        let quota = Quota::with_period(Duration::from_millis(settings.limits.customer_refill_ms))
+            .context("limits.customer_refill_ms must be positive")?
+            .allow_burst(burst);
         let limiter = Arc::new(RateLimiter::keyed(quota));
         actix_web::rt::spawn({
             let limiter = Arc::clone(&limiter);

@@ -216,6 +216,8 @@ async fn messages_are_unique_by_channel_and_external_id(
     );
     ensure!(messages[0].id == first.id, "oldest first");
     ensure!(store.message(&first.id).await?.map(|m| m.text) == Some("hello".to_owned()));
+    ensure!(store.find_message(Channel::Web, &key).await?.is_some());
+    ensure!(store.find_message(Channel::Sms, &key).await?.is_none());
     Ok(())
 }
 
@@ -360,6 +362,16 @@ async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Resul
     ensure!(a ^ b, "exactly one assignment must win (got {a}, {b})");
     let stored = store.task(&task.id).await?.context("task")?;
     ensure!(stored.status == TaskStatus::Assigned && stored.assigned_at.is_some());
+    let owner = stored.agent_id.clone().context("task agent")?;
+    let conv = store
+        .conversation(&conversation.id)
+        .await?
+        .context("conversation")?;
+    ensure!(
+        conv.status == ConversationStatus::Assigned && conv.agent_id == Some(owner),
+        "the conversation is assigned in the same transaction as its task"
+    );
+    conversation = conv;
     ensure!(!store.waiting_tasks().await?.iter().any(|t| t.id == task.id));
     ensure!(store.open_task_for(&conversation.id).await?.map(|t| t.id) == Some(task.id.clone()));
 

@@ -107,6 +107,12 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_message(&self, message: &Message) -> StoreResult<Inserted<Message>>;
     /// A message by id.
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>>;
+    /// The message stored under `(channel, external_id)`, if any (the dedup key).
+    async fn find_message(
+        &self,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<Message>>;
     /// A conversation's messages, oldest first.
     async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>>;
     /// Every message of a customer across channels and conversations, oldest first.
@@ -140,8 +146,9 @@ pub trait Store: Send + Sync + 'static {
     async fn task(&self, id: &TaskId) -> StoreResult<Option<Task>>;
     /// Tasks still waiting for an agent, oldest first (the dispatcher rebuilds from these).
     async fn waiting_tasks(&self) -> StoreResult<Vec<Task>>;
-    /// Atomically moves a waiting task to `assigned` for `agent`. Returns false (and changes
-    /// nothing) when the task is not waiting any more: a task is never assigned twice.
+    /// Atomically moves a waiting task to `assigned` for `agent`, and its conversation to
+    /// `assigned` with that agent, in one transaction. Returns false (and changes nothing)
+    /// when the task is not waiting any more: a task is never assigned twice.
     async fn assign_task(
         &self,
         id: &TaskId,

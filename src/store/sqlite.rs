@@ -639,6 +639,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn find_message(
+        &self,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<Message>> {
+        let external_id = external_id.to_owned();
+        self.with_conn(move |conn| select_message_by_key(conn, channel.as_str(), &external_id))
+            .await
+    }
+
     async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>> {
         let id = id.clone();
         self.with_conn(move |conn| query_messages(conn, "conversation_id", id.as_str()))
@@ -831,12 +841,22 @@ impl Store for SqliteStore {
         let id = id.clone();
         let agent = agent.clone();
         self.with_conn(move |conn| {
-            conn.execute(
-                "UPDATE tasks SET status = 'assigned', agent_id = ?2, assigned_at = ?3 WHERE id = ?1 AND status = 'waiting'",
-                params![id.as_str(), agent.as_str(), format_time(&at)],
-            )
-            .map(|changed| changed == 1)
-            .map_err(unavailable)
+            let tx = conn.transaction().map_err(unavailable)?;
+            let changed = tx
+                .execute(
+                    "UPDATE tasks SET status = 'assigned', agent_id = ?2, assigned_at = ?3 WHERE id = ?1 AND status = 'waiting'",
+                    params![id.as_str(), agent.as_str(), format_time(&at)],
+                )
+                .map_err(unavailable)?;
+            if changed == 1 {
+                tx.execute(
+                    "UPDATE conversations SET status = 'assigned', agent_id = ?2 WHERE id = (SELECT conversation_id FROM tasks WHERE id = ?1) AND status <> 'closed'",
+                    params![id.as_str(), agent.as_str()],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(changed == 1)
         })
         .await
     }

@@ -93,6 +93,21 @@ async fn customer_is_answered_by_the_bot_then_served_by_an_agent_until_wrap_up()
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+    // Repeating an old client_id after wrap-up answers from the store and opens nothing.
+    let repeat = app
+        .post_message(&visitor.token, "My order is 12345", "c-3")
+        .await;
+    assert_eq!(repeat.status(), 202);
+    let repeat: serde_json::Value = repeat.json().await.unwrap();
+    assert_eq!(repeat["conversation_id"], conversation_id.as_str());
+    let response = app
+        .client
+        .get(app.url("/v1/conversations/current"))
+        .bearer_auth(&visitor.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
     say(&mut customer, "hello again", "c-4").await;
     let reopened = app.current(&visitor.token).await;
     assert_ne!(reopened["id"], conversation_id.as_str());
@@ -156,4 +171,19 @@ async fn a_passivated_session_is_rebuilt_from_the_store_and_keeps_the_conversati
     let after = app.current(&visitor.token).await;
     assert_eq!(after["id"], before["id"]);
     assert_eq!(after["status"], "queued");
+}
+
+#[actix_web::test]
+async fn a_chinese_conversation_stays_chinese_when_the_customer_types_human() {
+    let app = spawn_app(&[]).await;
+    let visitor = app.visitor().await;
+    let mut customer = app.customer_ws(&visitor).await;
+    // Bob speaks only Chinese and has the `orders` skill of the delivery topic.
+    let mut bob = app.available_agent("bob").await;
+    say(&mut customer, "我的快递到哪了？", "z-1").await;
+    say(&mut customer, "human", "z-2").await;
+    customer.message_containing("人工客服").await;
+    let offer = bob.next_of_type("offer").await;
+    assert_eq!(offer["intent"], "logistics");
+    assert_eq!(offer["skills"], json!(["orders"]));
 }

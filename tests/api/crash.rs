@@ -39,7 +39,7 @@ async fn start(db: &std::path::Path) -> (Server, String) {
         .env("SWITCHBOARD_CONFIG_DIR", crate::helpers::config_dir())
         .env("RUST_LOG", "warn")
         // This test is about durability, not flood control.
-        .env("SWITCHBOARD_LIMITS__CUSTOMER_MESSAGES_PER_SECOND", "100000")
+        .env("SWITCHBOARD_LIMITS__CUSTOMER_REFILL_MS", "1")
         .env("SWITCHBOARD_LIMITS__CUSTOMER_BURST", "100000")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -56,10 +56,14 @@ async fn staff_can_look_up_a_customer_and_read_every_message() {
         .get_json(&format!("/v1/customers/{customer_id}/messages"), &alice)
         .await;
     assert_eq!(status, 200);
-    let messages = messages["messages"].as_array().unwrap();
+    let messages = messages.as_array().unwrap();
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[0]["from"], "customer");
     assert_eq!(messages[0]["client_id"], "k-1");
+    assert!(
+        messages[0]["external_id"].is_null(),
+        "internal dedup keys stay internal"
+    );
     assert_eq!(messages[0]["channel"], "web");
     assert_eq!(messages[1]["from"], "bot");
     assert!(messages[1]["text"].as_str().unwrap().contains("发票"));

@@ -117,3 +117,19 @@ async fn queues_show_waiting_tasks_and_agents() {
     }
     assert_eq!(waiting, 1);
 }
+
+#[actix_web::test]
+async fn a_pending_offer_moves_to_the_agents_new_desk() {
+    let app = spawn_app(&[]).await;
+    let mut first = app.available_agent("alice").await;
+    let _customer = waiting_customer(&app).await;
+    let offer = first.next_of_type("offer").await;
+    // The agent reloads the desk: the new one must see the offer, not let it expire unseen.
+    let mut second = app.available_agent("alice").await;
+    let again = second.next_of_type("offer").await;
+    assert_eq!(again["task_id"], offer["task_id"]);
+    second
+        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    second.next_of_type("assigned").await;
+}
