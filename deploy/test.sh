@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check and test of Switchboard: formatting, lints, unit/property/API/crash tests
-# and the headless-browser test. Installs what it needs (Chromium from Debian, playwright-core
-# from npm) when missing. Works on a fresh Debian machine; .ci/run calls exactly this.
+# Runs every check and test of Switchboard: formatting, lints, unit/property/API/crash tests,
+# the Store conformance suite on a real PostgreSQL server, and the headless-browser test.
+# Installs what it needs (PostgreSQL and Chromium from Debian, playwright-core from npm) when
+# missing. Works on a fresh Debian machine; .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ step "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
 step "Lints (clippy, warnings are errors)"
-cargo clippy -j2 --locked --all-targets -- -D warnings
+cargo clippy -j2 --locked --all-targets --features integration-tests -- -D warnings
 
 step "Build"
 cargo build -j2 --locked --bins
@@ -20,5 +21,9 @@ step "Browser test (headless Chromium)"
 deploy/install-browser.sh
 (cd tests/browser && SWITCHBOARD_BIN="$PWD/../../target/debug/switchboard" node --test)
 
+step "Services: PostgreSQL on 127.0.0.1 (deploy/postgres.sh)"
+SWITCHBOARD_TEST_DATABASE_URL="$(deploy/postgres.sh start)"
+export SWITCHBOARD_TEST_DATABASE_URL
+
 step "Unit, property, conformance, API and crash tests"
-cargo test -j2 --locked
+cargo test -j2 --locked --features integration-tests

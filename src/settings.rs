@@ -78,6 +78,8 @@ pub struct DatabaseSettings {
     pub url: Secret<String>,
     /// SQLite file used when `url` is empty.
     pub sqlite_path: PathBuf,
+    /// PostgreSQL connections per node.
+    pub pool_size: usize,
 }
 
 /// Which store implementation a node uses.
@@ -296,6 +298,9 @@ impl Settings {
                     "{name} must be between 1 and {MAX_TOKEN_TTL_HOURS}"
                 ));
             }
+        }
+        if self.database.pool_size == 0 {
+            problems.push("database.pool_size must be positive".to_owned());
         }
         if self.node.id.trim().is_empty() {
             problems.push("node.id must not be empty".to_owned());

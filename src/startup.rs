@@ -17,7 +17,7 @@ use crate::bus::{memory::MemoryBus, Bus};
 use crate::domain::CustomerId;
 use crate::error::{self, ApiError, ErrorKind};
 use crate::settings::{Settings, StoreKind};
-use crate::store::{sqlite::SqliteStore, Store};
+use crate::store::{postgres::PostgresStore, sqlite::SqliteStore, Store};
 use crate::telemetry::Metrics;
 
 /// Per-customer message rate limiter.
@@ -46,9 +46,15 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??;
             Ok(Arc::new(store))
         }
-        StoreKind::Postgres => bail!(
-            "SWITCHBOARD_DATABASE_URL selects PostgreSQL, which this build does not support yet; unset it to use the embedded SQLite store"
-        ),
+        StoreKind::Postgres => {
+            use secrecy::ExposeSecret;
+            let store = PostgresStore::connect(
+                settings.database.url.expose_secret(),
+                settings.database.pool_size,
+            )
+            .await?;
+            Ok(Arc::new(store))
+        }
     }
 }
 

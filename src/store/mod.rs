@@ -6,6 +6,7 @@
 //! [`conformance`], which the test suite runs against each implementation.
 
 pub mod conformance;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;

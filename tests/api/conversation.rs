@@ -9,7 +9,17 @@ use crate::helpers::{say, spawn_app, WAIT};
 
 #[actix_web::test]
 async fn customer_is_answered_by_the_bot_then_served_by_an_agent_until_wrap_up() {
-    let app = spawn_app(&[]).await;
+    full_conversation(spawn_app(&[]).await).await;
+}
+
+#[cfg(feature = "integration-tests")]
+#[actix_web::test]
+async fn the_same_conversation_works_on_postgresql() {
+    let url = crate::conformance::fresh_postgres_database().await;
+    full_conversation(spawn_app(&[("SWITCHBOARD_DATABASE_URL", url.as_str())]).await).await;
+}
+
+async fn full_conversation(app: crate::helpers::TestApp) {
     let visitor = app.visitor().await;
     let mut customer = app.customer_ws(&visitor).await;
 

@@ -1,0 +1,643 @@
+//! The production store: PostgreSQL through a deadpool-postgres connection pool.
+//!
+//! Same logical schema and the same contract as the SQLite store (`conformance`). Versioned
+//! migrations run at start under an advisory lock, so several nodes may start at once. Every
+//! statement is prepared once per connection (`prepare_cached`); idempotent inserts use
+//! `ON CONFLICT`; task assignment is a compare-and-set inside one transaction.
+
+use std::str::FromStr;
+
+use anyhow::{anyhow, Context};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+
+use super::{Inserted, Principal, Store, StoreError, StoreResult};
+use crate::domain::{
+    Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
+    CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
+    SkillRequirement, Task, TaskId, TaskStatus, Tier,
+};
+
+/// Versioned migrations, applied in order exactly once.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("sql/postgres/0001_init.sql"))];
+
+/// Arbitrary constant identifying Switchboard's migration lock.
+const MIGRATION_LOCK: i64 = 0x5357_4954_4348; // "SWITCH"
+
+/// PostgreSQL-backed [`Store`].
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects a pool of `max_size` connections and applies pending migrations.
+    pub async fn connect(url: &str, max_size: usize) -> anyhow::Result<Self> {
+        let config = tokio_postgres::Config::from_str(url).context("parsing the PostgreSQL URL")?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_size)
+            .build()
+            .context("building the connection pool")?;
+        let store = Self { pool };
+        store
+            .migrate()
+            .await
+            .context("applying PostgreSQL migrations")?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> StoreResult<Object> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(anyhow!("PostgreSQL pool: {e}")))
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let mut client = self.pool.get().await.map_err(|e| anyhow!("{e}"))?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        )
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let applied = tx
+                .query_opt(
+                    "SELECT version FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .await?;
+            if applied.is_none() {
+                tx.batch_execute(sql)
+                    .await
+                    .with_context(|| format!("migration {version}"))?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())",
+                    &[version],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn db(e: tokio_postgres::Error) -> StoreError {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        StoreError::Conflict(e.to_string())
+    } else {
+        StoreError::Unavailable(anyhow::Error::new(e))
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, column: &str) -> StoreResult<T> {
+    row.try_get(column)
+        .map_err(|e| corrupt(format!("column {column}: {e}")))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| corrupt(format!("encoding JSON: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(format!("decoding JSON '{text}': {e}")))
+}
+
+fn customer_from(row: &Row) -> StoreResult<Customer> {
+    Ok(Customer {
+        id: CustomerId::from_trusted(get::<String>(row, "id")?),
+        display_name: get(row, "display_name")?,
+        tier: Tier::parse(&get::<String>(row, "tier")?).map_err(corrupt)?,
+        tags: from_json(&get::<String>(row, "tags")?)?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+const CONVERSATION_COLUMNS: &str =
+    "id, customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution";
+
+fn conversation_from(row: &Row) -> StoreResult<Conversation> {
+    Ok(Conversation {
+        id: ConversationId::from_trusted(get::<String>(row, "id")?),
+        customer_id: CustomerId::from_trusted(get::<String>(row, "customer_id")?),
+        status: ConversationStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
+        last_channel: Channel::parse(&get::<String>(row, "last_channel")?).map_err(corrupt)?,
+        agent_id: get::<Option<String>>(row, "agent_id")?.map(AgentId::from_trusted),
+        bot_state: from_json(&get::<String>(row, "bot_state")?)?,
+        opened_at: get(row, "opened_at")?,
+        closed_at: get(row, "closed_at")?,
+        resolution: get::<Option<String>>(row, "resolution")?
+            .as_deref()
+            .map(Resolution::parse)
+            .transpose()
+            .map_err(corrupt)?,
+    })
+}
+
+const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at";
+
+fn message_from(row: &Row) -> StoreResult<Message> {
+    Ok(Message {
+        id: MessageId::from_trusted(get::<String>(row, "id")?),
+        conversation_id: ConversationId::from_trusted(get::<String>(row, "conversation_id")?),
+        customer_id: CustomerId::from_trusted(get::<String>(row, "customer_id")?),
+        channel: Channel::parse(&get::<String>(row, "channel")?).map_err(corrupt)?,
+        from: Sender::parse(&get::<String>(row, "sender")?).map_err(corrupt)?,
+        text: get(row, "body")?,
+        client_id: get(row, "client_id")?,
+        external_id: get(row, "external_id")?,
+        agent_id: get::<Option<String>>(row, "agent_id")?.map(AgentId::from_trusted),
+        sent_at: get(row, "sent_at")?,
+    })
+}
+
+const AGENT_COLUMNS: &str =
+    "id, username, display_name, role, skills, languages, capacity, password_hash";
+
+fn agent_from(row: &Row) -> StoreResult<Agent> {
+    let skills: Vec<Skill> = from_json(&get::<String>(row, "skills")?)?;
+    let languages: Vec<Language> = from_json(&get::<String>(row, "languages")?)?;
+    Ok(Agent {
+        id: AgentId::from_trusted(get::<String>(row, "id")?),
+        username: get(row, "username")?,
+        display_name: get(row, "display_name")?,
+        role: Role::parse(&get::<String>(row, "role")?).map_err(corrupt)?,
+        skills,
+        languages,
+        capacity: u32::try_from(get::<i32>(row, "capacity")?).map_err(corrupt)?,
+        password_hash: get(row, "password_hash")?,
+    })
+}
+
+const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at";
+
+fn task_from(row: &Row) -> StoreResult<Task> {
+    let required_skills: Vec<SkillRequirement> =
+        from_json(&get::<String>(row, "required_skills")?)?;
+    Ok(Task {
+        id: TaskId::from_trusted(get::<String>(row, "id")?),
+        conversation_id: ConversationId::from_trusted(get::<String>(row, "conversation_id")?),
+        customer_id: CustomerId::from_trusted(get::<String>(row, "customer_id")?),
+        channel: Channel::parse(&get::<String>(row, "channel")?).map_err(corrupt)?,
+        language: Language::parse(&get::<String>(row, "language")?).map_err(corrupt)?,
+        required_skills,
+        priority: Priority(get(row, "priority")?),
+        intent: get(row, "intent")?,
+        summary: get(row, "summary")?,
+        status: TaskStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
+        agent_id: get::<Option<String>>(row, "agent_id")?.map(AgentId::from_trusted),
+        created_at: get(row, "created_at")?,
+        assigned_at: get(row, "assigned_at")?,
+    })
+}
+
+impl PostgresStore {
+    async fn query_one_opt<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        map: fn(&Row) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await.map_err(db)?;
+        client
+            .query_opt(&stmt, params)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(map)
+            .transpose()
+    }
+
+    async fn query_all<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        map: fn(&Row) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await.map_err(db)?;
+        client
+            .query(&stmt, params)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(map)
+            .collect()
+    }
+
+    async fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await.map_err(db)?;
+        client.execute(&stmt, params).await.map_err(db)
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        let client = self.client().await?;
+        client.simple_query("SELECT 1").await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_customer(&self, c: &Customer) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO customers (id, display_name, tier, tags, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&c.id.as_str(), &c.display_name, &c.tier.as_str(), &json(&c.tags)?, &c.created_at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
+        self.query_one_opt(
+            "SELECT id, display_name, tier, tags, created_at FROM customers WHERE id = $1",
+            &[&id.as_str()],
+            customer_from,
+        )
+        .await
+    }
+
+    async fn link_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        customer: &CustomerId,
+    ) -> StoreResult<CustomerId> {
+        let client = self.client().await?;
+        let insert = client
+            .prepare_cached("INSERT INTO identities (channel, external_id, customer_id, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT (channel, external_id) DO NOTHING")
+            .await
+            .map_err(db)?;
+        client
+            .execute(
+                &insert,
+                &[&channel.as_str(), &external_id, &customer.as_str()],
+            )
+            .await
+            .map_err(db)?;
+        let select = client
+            .prepare_cached(
+                "SELECT customer_id FROM identities WHERE channel = $1 AND external_id = $2",
+            )
+            .await
+            .map_err(db)?;
+        let row = client
+            .query_one(&select, &[&channel.as_str(), &external_id])
+            .await
+            .map_err(db)?;
+        Ok(CustomerId::from_trusted(get::<String>(
+            &row,
+            "customer_id",
+        )?))
+    }
+
+    async fn find_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<CustomerId>> {
+        self.query_one_opt(
+            "SELECT customer_id FROM identities WHERE channel = $1 AND external_id = $2",
+            &[&channel.as_str(), &external_id],
+            |row| Ok(CustomerId::from_trusted(get::<String>(row, "customer_id")?)),
+        )
+        .await
+    }
+
+    async fn identities(&self, customer: &CustomerId) -> StoreResult<Vec<Identity>> {
+        self.query_all(
+            "SELECT channel, external_id, customer_id, created_at FROM identities WHERE customer_id = $1 ORDER BY created_at, channel",
+            &[&customer.as_str()],
+            |row| {
+                Ok(Identity {
+                    channel: Channel::parse(&get::<String>(row, "channel")?).map_err(corrupt)?,
+                    external_id: get(row, "external_id")?,
+                    customer_id: CustomerId::from_trusted(get::<String>(row, "customer_id")?),
+                    created_at: get(row, "created_at")?,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn insert_conversation(&self, c: &Conversation) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO conversations (id, customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &c.id.as_str(),
+                &c.customer_id.as_str(),
+                &c.status.as_str(),
+                &c.last_channel.as_str(),
+                &c.agent_id.as_ref().map(AgentId::as_str),
+                &json(&c.bot_state)?,
+                &c.opened_at,
+                &c.closed_at,
+                &c.resolution.map(Resolution::as_str),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn update_conversation(&self, c: &Conversation) -> StoreResult<()> {
+        let changed = self
+            .execute(
+                "UPDATE conversations SET status = $2, last_channel = $3, agent_id = $4, bot_state = $5, closed_at = $6, resolution = $7 WHERE id = $1",
+                &[
+                    &c.id.as_str(),
+                    &c.status.as_str(),
+                    &c.last_channel.as_str(),
+                    &c.agent_id.as_ref().map(AgentId::as_str),
+                    &json(&c.bot_state)?,
+                    &c.closed_at,
+                    &c.resolution.map(Resolution::as_str),
+                ],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "conversation {} does not exist",
+                c.id
+            )));
+        }
+        Ok(())
+    }
+
+    async fn conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
+        let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
+        self.query_one_opt(&sql, &[&id.as_str()], conversation_from)
+            .await
+    }
+
+    async fn open_conversation(&self, customer: &CustomerId) -> StoreResult<Option<Conversation>> {
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE customer_id = $1 AND status <> 'closed' ORDER BY opened_at DESC LIMIT 1"
+        );
+        self.query_one_opt(&sql, &[&customer.as_str()], conversation_from)
+            .await
+    }
+
+    async fn agent_conversations(&self, agent: &AgentId) -> StoreResult<Vec<Conversation>> {
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE agent_id = $1 AND status = 'assigned' ORDER BY opened_at"
+        );
+        self.query_all(&sql, &[&agent.as_str()], conversation_from)
+            .await
+    }
+
+    async fn insert_message(&self, m: &Message) -> StoreResult<Inserted<Message>> {
+        let inserted = self
+            .execute(
+                "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (channel, external_id) DO NOTHING",
+                &[
+                    &m.id.as_str(),
+                    &m.conversation_id.as_str(),
+                    &m.customer_id.as_str(),
+                    &m.channel.as_str(),
+                    &m.from.as_str(),
+                    &m.text,
+                    &m.client_id,
+                    &m.external_id,
+                    &m.agent_id.as_ref().map(AgentId::as_str),
+                    &m.sent_at,
+                ],
+            )
+            .await?;
+        if inserted == 1 {
+            return Ok(Inserted::New(m.clone()));
+        }
+        let Some(external_id) = m.external_id.as_deref() else {
+            return Err(StoreError::Conflict(format!("message id {} exists", m.id)));
+        };
+        self.find_message(m.channel, external_id)
+            .await?
+            .map(Inserted::Duplicate)
+            .ok_or_else(|| StoreError::Conflict(format!("message id {} exists", m.id)))
+    }
+
+    async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+        self.query_one_opt(&sql, &[&id.as_str()], message_from)
+            .await
+    }
+
+    async fn find_message(
+        &self,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = $1 AND external_id = $2"
+        );
+        self.query_one_opt(&sql, &[&channel.as_str(), &external_id], message_from)
+            .await
+    }
+
+    async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY seq"
+        );
+        self.query_all(&sql, &[&id.as_str()], message_from).await
+    }
+
+    async fn customer_messages(&self, id: &CustomerId) -> StoreResult<Vec<Message>> {
+        let sql =
+            format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE customer_id = $1 ORDER BY seq");
+        self.query_all(&sql, &[&id.as_str()], message_from).await
+    }
+
+    async fn upsert_agent(&self, a: &Agent) -> StoreResult<AgentId> {
+        let capacity = i32::try_from(a.capacity).map_err(corrupt)?;
+        let row = self
+            .query_one_opt(
+                "INSERT INTO agents (id, username, display_name, role, skills, languages, capacity, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, skills = excluded.skills,
+                   languages = excluded.languages, capacity = excluded.capacity,
+                   password_hash = CASE WHEN excluded.password_hash = '' THEN agents.password_hash ELSE excluded.password_hash END
+                 RETURNING id",
+                &[
+                    &a.id.as_str(),
+                    &a.username,
+                    &a.display_name,
+                    &a.role.as_str(),
+                    &json(&a.skills)?,
+                    &json(&a.languages)?,
+                    &capacity,
+                    &a.password_hash,
+                ],
+                |row| Ok(AgentId::from_trusted(get::<String>(row, "id")?)),
+            )
+            .await?;
+        row.ok_or_else(|| corrupt("upsert returned no row"))
+    }
+
+    async fn agent(&self, id: &AgentId) -> StoreResult<Option<Agent>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
+        self.query_one_opt(&sql, &[&id.as_str()], agent_from).await
+    }
+
+    async fn agent_by_username(&self, username: &str) -> StoreResult<Option<Agent>> {
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE username = $1");
+        self.query_one_opt(&sql, &[&username], agent_from).await
+    }
+
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        principal: &Principal,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (kind, subject, role) = match principal {
+            Principal::Customer(id) => ("customer", id.as_str(), None),
+            Principal::Staff { agent_id, role } => {
+                ("staff", agent_id.as_str(), Some(role.as_str()))
+            }
+        };
+        self.execute(
+            "INSERT INTO tokens (token_hash, kind, subject, role, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&token_hash, &kind, &subject, &role, &expires_at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn token_principal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Principal>> {
+        let row = self
+            .query_one_opt(
+                "SELECT kind, subject, role FROM tokens WHERE token_hash = $1 AND expires_at > $2",
+                &[&token_hash, &now],
+                |row| {
+                    Ok((
+                        get::<String>(row, "kind")?,
+                        get::<String>(row, "subject")?,
+                        get::<Option<String>>(row, "role")?,
+                    ))
+                },
+            )
+            .await?;
+        row.map(|(kind, subject, role)| match (kind.as_str(), role) {
+            ("customer", _) => Ok(Principal::Customer(CustomerId::from_trusted(subject))),
+            ("staff", Some(role)) => Ok(Principal::Staff {
+                agent_id: AgentId::from_trusted(subject),
+                role: Role::parse(&role).map_err(corrupt)?,
+            }),
+            (other, _) => Err(corrupt(format!("token kind '{other}'"))),
+        })
+        .transpose()
+    }
+
+    async fn insert_task(&self, t: &Task) -> StoreResult<Inserted<Task>> {
+        let inserted = self
+            .execute(
+                "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                 ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING",
+                &[
+                    &t.id.as_str(),
+                    &t.conversation_id.as_str(),
+                    &t.customer_id.as_str(),
+                    &t.channel.as_str(),
+                    &t.language.as_str(),
+                    &json(&t.required_skills)?,
+                    &t.priority.0,
+                    &t.intent,
+                    &t.summary,
+                    &t.status.as_str(),
+                    &t.agent_id.as_ref().map(AgentId::as_str),
+                    &t.created_at,
+                    &t.assigned_at,
+                ],
+            )
+            .await?;
+        if inserted == 1 {
+            return Ok(Inserted::New(t.clone()));
+        }
+        self.open_task_for(&t.conversation_id)
+            .await?
+            .map(Inserted::Duplicate)
+            .ok_or_else(|| StoreError::Conflict(format!("task {} exists", t.id)))
+    }
+
+    async fn task(&self, id: &TaskId) -> StoreResult<Option<Task>> {
+        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1");
+        self.query_one_opt(&sql, &[&id.as_str()], task_from).await
+    }
+
+    async fn waiting_tasks(&self) -> StoreResult<Vec<Task>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'waiting' ORDER BY created_at, id"
+        );
+        self.query_all(&sql, &[], task_from).await
+    }
+
+    async fn assign_task(
+        &self,
+        id: &TaskId,
+        agent: &AgentId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let changed = tx
+            .execute(
+                "UPDATE tasks SET status = 'assigned', agent_id = $2, assigned_at = $3 WHERE id = $1 AND status = 'waiting'",
+                &[&id.as_str(), &agent.as_str(), &at],
+            )
+            .await
+            .map_err(db)?;
+        if changed == 1 {
+            tx.execute(
+                "UPDATE conversations SET status = 'assigned', agent_id = $2 WHERE id = (SELECT conversation_id FROM tasks WHERE id = $1) AND status <> 'closed'",
+                &[&id.as_str(), &agent.as_str()],
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(changed == 1)
+    }
+
+    async fn finish_task(&self, id: &TaskId, status: TaskStatus) -> StoreResult<bool> {
+        self.execute(
+            "UPDATE tasks SET status = $2 WHERE id = $1 AND status IN ('waiting', 'assigned')",
+            &[&id.as_str(), &status.as_str()],
+        )
+        .await
+        .map(|changed| changed == 1)
+    }
+
+    async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE conversation_id = $1 AND status IN ('waiting', 'assigned')"
+        );
+        self.query_one_opt(&sql, &[&conversation.as_str()], task_from)
+            .await
+    }
+}
