@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of Switchboard: formatting, lints, unit/property/API/crash tests,
-# the Store conformance suite on a real PostgreSQL server, and the headless-browser test.
-# Installs what it needs (PostgreSQL and Chromium from Debian, playwright-core from npm) when
-# missing. Works on a fresh Debian machine; .ci/run calls exactly this.
+# the Store and Bus conformance suites on real PostgreSQL and RabbitMQ servers, and the
+# headless-browser test. Installs what it needs (PostgreSQL, RabbitMQ and Chromium from Debian,
+# playwright-core from npm) when missing. Works on a fresh Debian machine; .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +21,10 @@ step "Browser test (headless Chromium)"
 deploy/install-browser.sh
 (cd tests/browser && SWITCHBOARD_BIN="$PWD/../../target/debug/switchboard" node --test)
 
-step "Services: PostgreSQL on 127.0.0.1 (deploy/postgres.sh)"
+step "Services: PostgreSQL and RabbitMQ on 127.0.0.1 (deploy/postgres.sh, deploy/rabbitmq.sh)"
 SWITCHBOARD_TEST_DATABASE_URL="$(deploy/postgres.sh start)"
-export SWITCHBOARD_TEST_DATABASE_URL
+SWITCHBOARD_TEST_AMQP_URL="$(deploy/rabbitmq.sh start)"
+export SWITCHBOARD_TEST_DATABASE_URL SWITCHBOARD_TEST_AMQP_URL
 
 step "Unit, property, conformance, API and crash tests"
 cargo test -j2 --locked --features integration-tests

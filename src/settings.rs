@@ -116,6 +116,8 @@ impl DatabaseSettings {
 pub struct BusSettings {
     /// `amqp://…` selects RabbitMQ; empty selects the in-process bus.
     pub amqp_url: Secret<String>,
+    /// Prefix of every RabbitMQ queue and exchange (`sb` → `sb.dispatch`, `sb.topics`).
+    pub namespace: String,
 }
 
 /// Node identity.

@@ -7,13 +7,13 @@ use std::time::Duration;
 use actix::{Addr, Supervisor};
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use governor::{Quota, RateLimiter};
 
 use crate::actors::customer_session::{SessionDeps, SessionRouter};
 use crate::actors::dispatcher::Dispatcher;
 use crate::bot::KeywordBot;
-use crate::bus::{memory::MemoryBus, Bus};
+use crate::bus::{memory::MemoryBus, rabbitmq::RabbitBus, Bus};
 use crate::domain::CustomerId;
 use crate::error::{self, ApiError, ErrorKind};
 use crate::settings::{Settings, StoreKind};
@@ -58,12 +58,15 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
-fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
+async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
     use secrecy::ExposeSecret;
-    if settings.bus.amqp_url.expose_secret().trim().is_empty() {
+    let url = settings.bus.amqp_url.expose_secret().trim();
+    if url.is_empty() {
         Ok(Arc::new(MemoryBus::new()))
     } else {
-        bail!("SWITCHBOARD_AMQP_URL selects RabbitMQ, which this build does not support yet; unset it to use the in-process bus")
+        Ok(Arc::new(
+            RabbitBus::connect(url, &settings.bus.namespace).await?,
+        ))
     }
 }
 
@@ -72,7 +75,7 @@ impl Application {
     /// the HTTP listener. Must run inside an actix system.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = open_store(&settings).await.context("opening the store")?;
-        let bus = open_bus(&settings).context("connecting the bus")?;
+        let bus = open_bus(&settings).await.context("connecting the bus")?;
         if settings.demo.seed {
             crate::demo::seed(store.as_ref())
                 .await

@@ -11,6 +11,7 @@
 
 pub mod conformance;
 pub mod memory;
+pub mod rabbitmq;
 
 use std::pin::Pin;
 

@@ -79,3 +79,23 @@ async fn postgres_migrations_apply_once_when_nodes_start_together() {
     use switchboard::store::Store;
     assert!(again.customer(&customer.id).await.unwrap().is_some());
 }
+
+#[cfg(feature = "integration-tests")]
+fn test_amqp_url() -> String {
+    std::env::var("SWITCHBOARD_TEST_AMQP_URL")
+        .expect("SWITCHBOARD_TEST_AMQP_URL (deploy/test.sh starts RabbitMQ and sets it)")
+}
+
+#[cfg(feature = "integration-tests")]
+#[actix_web::test]
+async fn rabbitmq_bus_passes_the_bus_conformance_suite() {
+    let bus = switchboard::bus::rabbitmq::RabbitBus::connect(
+        &test_amqp_url(),
+        &format!("sbtest{}", uuid::Uuid::new_v4().simple()),
+    )
+    .await
+    .unwrap();
+    bus::conformance::run_all(Arc::new(bus))
+        .await
+        .expect("conformance");
+}

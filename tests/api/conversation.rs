@@ -19,6 +19,24 @@ async fn the_same_conversation_works_on_postgresql() {
     full_conversation(spawn_app(&[("SWITCHBOARD_DATABASE_URL", url.as_str())]).await).await;
 }
 
+#[cfg(feature = "integration-tests")]
+#[actix_web::test]
+async fn the_same_conversation_works_on_postgresql_and_rabbitmq() {
+    let url = crate::conformance::fresh_postgres_database().await;
+    let amqp = std::env::var("SWITCHBOARD_TEST_AMQP_URL").expect("SWITCHBOARD_TEST_AMQP_URL");
+    // A namespace of its own: no other test's queues, no leftovers from earlier runs.
+    let namespace = format!("sbtest{}", uuid::Uuid::new_v4().simple());
+    full_conversation(
+        spawn_app(&[
+            ("SWITCHBOARD_DATABASE_URL", url.as_str()),
+            ("SWITCHBOARD_AMQP_URL", amqp.as_str()),
+            ("SWITCHBOARD_BUS__NAMESPACE", namespace.as_str()),
+        ])
+        .await,
+    )
+    .await;
+}
+
 async fn full_conversation(app: crate::helpers::TestApp) {
     let visitor = app.visitor().await;
     let mut customer = app.customer_ws(&visitor).await;

@@ -1,0 +1,295 @@
+//! The production bus: RabbitMQ through lapin.
+//!
+//! - Work queues ([`Route::Queue`]) are durable quorum queues on the default exchange,
+//!   declared on first use; consumers use manual acks and a prefetch window.
+//! - Topics ([`Route::Topic`]) go through the durable topic exchange `sb.topics`; each
+//!   subscription is a private, exclusive, auto-delete queue bound with its pattern.
+//! - Publishes wait for the broker's confirm (publisher confirms on) and are persistent.
+//! - Each subscription has its own channel; dropping the subscription closes it, so the broker
+//!   requeues what it had not acknowledged. A delivery dropped unsettled is nacked with requeue.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::publisher_confirm::Confirmation;
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+
+use super::{Acker, Bus, BusError, BusResult, Delivery, Route, Subscription};
+
+/// Suffix of the topic exchange every `Route::Topic` goes through (`{namespace}.topics`).
+const TOPIC_EXCHANGE: &str = "topics";
+/// Unacknowledged deliveries a consumer may hold.
+const PREFETCH: u16 = 64;
+
+fn unavailable(e: impl std::fmt::Display) -> BusError {
+    BusError::Unavailable(anyhow!("RabbitMQ: {e}"))
+}
+
+/// RabbitMQ-backed [`Bus`].
+pub struct RabbitBus {
+    /// Prefix of every queue and exchange name (`sb` in production, unique per test).
+    namespace: String,
+    exchange: String,
+    connection: Connection,
+    publisher: Channel,
+    declared: Mutex<HashSet<String>>,
+}
+
+impl RabbitBus {
+    /// Connects, opens a confirming publisher channel and declares the topic exchange.
+    pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Self> {
+        let exchange = format!("{namespace}.{TOPIC_EXCHANGE}");
+        let connection = Connection::connect(url, ConnectionProperties::default()).await?;
+        let publisher = connection.create_channel().await?;
+        publisher
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        publisher
+            .exchange_declare(
+                &exchange,
+                ExchangeKind::Topic,
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..ExchangeDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await?;
+        Ok(Self {
+            namespace: namespace.to_owned(),
+            exchange,
+            connection,
+            publisher,
+            declared: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Declares a durable quorum work queue once per process.
+    async fn declare_queue(&self, channel: &Channel, name: &str) -> BusResult<()> {
+        let known = self
+            .declared
+            .lock()
+            .map(|d| d.contains(name))
+            .unwrap_or(false);
+        if known {
+            return Ok(());
+        }
+        let mut args = FieldTable::default();
+        args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        channel
+            .queue_declare(
+                name,
+                QueueDeclareOptions {
+                    durable: true,
+                    ..QueueDeclareOptions::default()
+                },
+                args,
+            )
+            .await
+            .map_err(unavailable)?;
+        if let Ok(mut declared) = self.declared.lock() {
+            declared.insert(name.to_owned());
+        }
+        Ok(())
+    }
+
+    fn queue_name(&self, name: &str) -> String {
+        format!("{}.{name}", self.namespace)
+    }
+
+    async fn consumer_channel(&self) -> BusResult<Channel> {
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(unavailable)?;
+        channel
+            .basic_qos(PREFETCH, BasicQosOptions::default())
+            .await
+            .map_err(unavailable)?;
+        Ok(channel)
+    }
+}
+
+struct RabbitAcker {
+    acker: lapin::acker::Acker,
+}
+
+#[async_trait]
+impl Acker for RabbitAcker {
+    async fn ack(self: Box<Self>) -> BusResult<()> {
+        self.acker
+            .ack(BasicAckOptions::default())
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn nack(self: Box<Self>, requeue: bool) -> BusResult<()> {
+        self.acker
+            .nack(BasicNackOptions {
+                requeue,
+                ..BasicNackOptions::default()
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    fn abandon(self: Box<Self>) {
+        // Settle asynchronously; if the channel is already closing, the broker requeues anyway.
+        let acker = self.acker;
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let _ = acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await;
+        });
+    }
+}
+
+/// Closes a subscription's channel when the subscription is dropped.
+struct ChannelGuard(Option<Channel>);
+
+impl Drop for ChannelGuard {
+    fn drop(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if let Some(channel) = self.0.take() {
+            runtime.spawn(async move {
+                let _ = channel.close(200, "subscription dropped").await;
+            });
+        }
+    }
+}
+
+fn subscription(channel: Channel, consumer: lapin::Consumer) -> Subscription {
+    let guard = ChannelGuard(Some(channel));
+    Box::pin(futures_util::stream::unfold(
+        (consumer, guard),
+        |(mut consumer, guard)| async move {
+            match consumer.next().await? {
+                Ok(delivery) => {
+                    let item = Delivery::new(
+                        delivery.data,
+                        delivery.redelivered,
+                        Box::new(RabbitAcker {
+                            acker: delivery.acker,
+                        }),
+                    );
+                    Some((item, (consumer, guard)))
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "RabbitMQ consumer failed; ending the subscription.");
+                    None
+                }
+            }
+        },
+    ))
+}
+
+#[async_trait]
+impl Bus for RabbitBus {
+    async fn ping(&self) -> BusResult<()> {
+        if self.connection.status().connected() && self.publisher.status().connected() {
+            Ok(())
+        } else {
+            Err(unavailable("connection lost"))
+        }
+    }
+
+    async fn publish(&self, route: &Route, payload: Vec<u8>) -> BusResult<()> {
+        let (exchange, key) = match route {
+            Route::Queue(name) => {
+                let name = self.queue_name(name);
+                self.declare_queue(&self.publisher, &name).await?;
+                ("".to_owned(), name)
+            }
+            Route::Topic(key) => (self.exchange.clone(), key.clone()),
+        };
+        let confirm = self
+            .publisher
+            .basic_publish(
+                &exchange,
+                &key,
+                BasicPublishOptions::default(),
+                &payload,
+                BasicProperties::default().with_delivery_mode(2),
+            )
+            .await
+            .map_err(unavailable)?
+            .await
+            .map_err(unavailable)?;
+        match confirm {
+            Confirmation::Ack(_) => Ok(()),
+            other => Err(unavailable(format!("publish not confirmed: {other:?}"))),
+        }
+    }
+
+    async fn consume(&self, queue: &str) -> BusResult<Subscription> {
+        let channel = self.consumer_channel().await?;
+        let queue = self.queue_name(queue);
+        self.declare_queue(&channel, &queue).await?;
+        let consumer = channel
+            .basic_consume(
+                &queue,
+                "",
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(subscription(channel, consumer))
+    }
+
+    async fn subscribe(&self, pattern: &str) -> BusResult<Subscription> {
+        let channel = self.consumer_channel().await?;
+        let queue = channel
+            .queue_declare(
+                "",
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unavailable)?;
+        channel
+            .queue_bind(
+                queue.name().as_str(),
+                &self.exchange,
+                pattern,
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unavailable)?;
+        let consumer = channel
+            .basic_consume(
+                queue.name().as_str(),
+                "",
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(subscription(channel, consumer))
+    }
+}
