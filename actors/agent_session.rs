@@ -13,7 +13,7 @@ use actix::prelude::*;
 use actix_web_actors::ws;
 use serde::{Deserialize, Serialize};
 
-use super::customer_session::SessionCommand;
+use super::customer_session::{SessionCommand, ShardMessage};
 use super::dispatcher::DispatchEvent;
 use super::{agent_route, dispatch_route, session_route};
 use crate::bus::{publish_json, Bus, Delivery, Route};
@@ -64,6 +64,8 @@ pub enum AgentEvent {
     Replaced { connection_id: String },
     /// Something the agent asked for could not be done.
     Error { code: String, message: String },
+    /// A dispatcher took over: desks re-announce their state (not sent to the browser).
+    Resync,
 }
 
 impl AgentEvent {
@@ -243,11 +245,13 @@ impl AgentSession {
                 self.publish(
                     ctx,
                     route,
-                    SessionCommand::AgentMessage {
-                        customer_id,
-                        conversation_id,
-                        agent_id,
-                        text,
+                    ShardMessage::Command {
+                        command: SessionCommand::AgentMessage {
+                            customer_id,
+                            conversation_id,
+                            agent_id,
+                            text,
+                        },
                     },
                 );
             }
@@ -257,10 +261,12 @@ impl AgentSession {
                     self.publish(
                         ctx,
                         route,
-                        SessionCommand::AgentTyping {
-                            customer_id,
-                            conversation_id,
-                            agent_id,
+                        ShardMessage::Command {
+                            command: SessionCommand::AgentTyping {
+                                customer_id,
+                                conversation_id,
+                                agent_id,
+                            },
                         },
                     );
                 }
@@ -279,11 +285,13 @@ impl AgentSession {
                 self.publish(
                     ctx,
                     route,
-                    SessionCommand::WrapUp {
-                        customer_id,
-                        conversation_id,
-                        agent_id,
-                        resolution,
+                    ShardMessage::Command {
+                        command: SessionCommand::WrapUp {
+                            customer_id,
+                            conversation_id,
+                            agent_id,
+                            resolution,
+                        },
                     },
                 );
             }
@@ -299,6 +307,7 @@ impl AgentSession {
             async move {
                 // Subscribe first so nothing published while we load is missed.
                 let deliveries = bus.subscribe(&format!("agent.{agent_id}")).await?;
+                let broadcast = bus.subscribe(super::AGENTS_BROADCAST).await?;
                 let mut open = Vec::new();
                 for conversation in store.agent_conversations(&agent_id).await? {
                     let Some(customer) = store.customer(&conversation.customer_id).await? else {
@@ -313,12 +322,13 @@ impl AgentSession {
                         history: history.iter().map(MessageView::from).collect(),
                     });
                 }
-                anyhow::Ok((deliveries, open))
+                anyhow::Ok((deliveries, broadcast, open))
             }
             .into_actor(self)
             .map(|result, act, ctx| match result {
-                Ok((deliveries, open)) => {
+                Ok((deliveries, broadcast, open)) => {
                     ctx.add_stream(deliveries);
+                    ctx.add_stream(broadcast);
                     for c in &open {
                         act.conversations
                             .insert(c.conversation_id.clone(), c.customer.id.clone());
@@ -438,6 +448,13 @@ impl StreamHandler<Delivery> for AgentSession {
             Err(error) => return tracing::warn!(%error, "Dropped an undecodable desk event."),
         };
         match &event {
+            AgentEvent::Resync => {
+                if self.status != AgentStatus::Offline {
+                    let event = self.state_event();
+                    self.publish(ctx, dispatch_route(), event);
+                }
+                return;
+            }
             AgentEvent::Replaced { connection_id } => {
                 if *connection_id != self.connection_id {
                     Self::send_json(

@@ -41,7 +41,7 @@ pub struct SessionDeps {
 }
 
 /// A customer message arriving from a channel edge, already validated.
-#[derive(Debug, Clone, Message)]
+#[derive(Debug, Clone, Message, Serialize, Deserialize)]
 #[rtype(result = "Result<Accepted, SessionError>")]
 pub struct Inbound {
     pub channel: Channel,
@@ -53,7 +53,7 @@ pub struct Inbound {
 }
 
 /// The answer to an [`Inbound`]: the message is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accepted {
     pub message_id: MessageId,
     pub conversation_id: ConversationId,
@@ -141,20 +141,162 @@ const COMMAND_RETRY_DELAYS: [Duration; 3] = [
     Duration::from_millis(1000),
 ];
 
-/// Finds or starts the session actor of a customer on this node.
+/// What travels on a session shard queue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ShardMessage {
+    /// A customer message; the outcome is published to the topic `reply_to`, tagged with
+    /// `correlation`.
+    Inbound {
+        reply_to: String,
+        correlation: String,
+        customer_id: CustomerId,
+        inbound: Inbound,
+    },
+    /// A command from an agent or the dispatcher.
+    Command { command: SessionCommand },
+}
+
+/// The answer to [`ShardMessage::Inbound`], for the waiting edge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ReplyEnvelope {
+    correlation: String,
+    reply: ShardReply,
+}
+
+/// The outcome of a customer message at its shard owner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ShardReply {
+    Accepted(Accepted),
+    UnknownCustomer,
+    Unavailable,
+}
+
+/// How long an edge waits for the shard owner to store a message before answering 503 (the
+/// client retries with the same id; the store deduplicates).
+const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
+
+type Pending = Arc<Mutex<HashMap<String, tokio::sync::oneshot::Sender<ShardReply>>>>;
+
+/// Routes customers' messages and commands through their shard to the node running their
+/// session, and runs the sessions of the shards this node consumes.
+///
+/// Every node consumes every shard queue; the bus makes one consumer active per shard
+/// (RabbitMQ single-active-consumer), so a customer's session runs on exactly one node and a
+/// dead node's shards fail over to a live one. Edges send a customer message to its shard and
+/// wait for the owner's answer on `reply.{instance}.{correlation}`.
 #[derive(Clone)]
 pub struct SessionRouter {
     deps: Arc<SessionDeps>,
     registry: Registry,
+    /// This process's unique name (node id + random suffix) for replies.
+    instance: String,
+    pending: Pending,
 }
 
 impl SessionRouter {
-    /// A router with no sessions yet.
-    pub fn new(deps: SessionDeps) -> Self {
+    /// A router with no sessions yet; call [`SessionRouter::start`] before use.
+    pub fn new(deps: SessionDeps, node_id: &str) -> Self {
         Self {
             deps: Arc::new(deps),
             registry: Arc::default(),
+            instance: format!(
+                "{node_id}-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            pending: Arc::default(),
         }
+    }
+
+    /// Subscribes to this node's replies, then starts consuming every shard.
+    pub async fn start(&self) -> anyhow::Result<()> {
+        let replies = self.deps.bus.subscribe(&self.reply_key()).await?;
+        actix::spawn(self.clone().run_replies(replies));
+        for shard in 0..super::SESSION_SHARDS {
+            actix::spawn(self.clone().run_shard(shard));
+        }
+        Ok(())
+    }
+
+    async fn run_replies(self, mut replies: crate::bus::Subscription) {
+        while let Some(delivery) = replies.next().await {
+            let envelope = delivery.json::<ReplyEnvelope>();
+            if let Err(error) = delivery.ack().await {
+                tracing::debug!(%error, "Ack of a reply failed.");
+            }
+            let Ok(ReplyEnvelope { correlation, reply }) = envelope else {
+                tracing::warn!("Dropped an undecodable reply.");
+                continue;
+            };
+            let waiter = self
+                .pending
+                .lock()
+                .ok()
+                .and_then(|mut p| p.remove(&correlation));
+            if let Some(waiter) = waiter {
+                // The edge may have given up (timeout); then nobody listens, which is fine.
+                drop(waiter.send(reply));
+            }
+        }
+        tracing::error!("The reply subscription ended; edges will time out until restart.");
+    }
+
+    async fn run_shard(self, shard: u32) {
+        loop {
+            if let Err(error) = self.consume_shard(shard).await {
+                tracing::warn!(shard, error = ?error, "Shard consumer failed; restarting.");
+            }
+            tokio::time::sleep(LISTENER_RESTART_DELAY).await;
+        }
+    }
+
+    async fn consume_shard(&self, shard: u32) -> anyhow::Result<()> {
+        let mut deliveries = self.deps.bus.consume(&super::shard_queue(shard)).await?;
+        // One message at a time per shard: a customer's messages are handled in order.
+        while let Some(delivery) = deliveries.next().await {
+            match delivery.json::<ShardMessage>() {
+                Ok(ShardMessage::Inbound {
+                    reply_to,
+                    correlation,
+                    customer_id,
+                    inbound,
+                }) => {
+                    let reply = match self.local_inbound(&customer_id, inbound).await {
+                        Ok(accepted) => ShardReply::Accepted(accepted),
+                        Err(SessionError::UnknownCustomer(_)) => ShardReply::UnknownCustomer,
+                        Err(error) => {
+                            tracing::warn!(%error, "Customer message not accepted.");
+                            ShardReply::Unavailable
+                        }
+                    };
+                    let envelope = ReplyEnvelope { correlation, reply };
+                    if let Err(error) =
+                        publish_json(self.deps.bus.as_ref(), &Route::Topic(reply_to), &envelope)
+                            .await
+                    {
+                        tracing::warn!(%error, "Could not answer an edge; it will time out and the client retries.");
+                    }
+                }
+                Ok(ShardMessage::Command { command }) => {
+                    // Bounded retries with back-off: a failing customer must not stall the shard.
+                    let mut outcome = self.local_command(command.clone()).await;
+                    for delay in COMMAND_RETRY_DELAYS {
+                        if outcome.is_ok() {
+                            break;
+                        }
+                        tokio::time::sleep(delay).await;
+                        outcome = self.local_command(command.clone()).await;
+                    }
+                    if let Err(error) = outcome {
+                        tracing::error!(%error, ?command, "Dropped a session command after retries; the session re-syncs from the store.");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "Dropped an undecodable shard message."),
+            }
+            delivery.ack().await?;
+        }
+        Ok(())
     }
 
     fn session(&self, customer: &CustomerId) -> Addr<CustomerSession> {
@@ -191,8 +333,7 @@ impl SessionRouter {
         Err(SessionError::Busy)
     }
 
-    /// Hands a customer message to the customer's session; returns once it is stored.
-    pub async fn inbound(
+    async fn local_inbound(
         &self,
         customer: &CustomerId,
         inbound: Inbound,
@@ -200,10 +341,52 @@ impl SessionRouter {
         self.deliver(customer, inbound).await?
     }
 
-    /// Hands a command to the customer's session.
-    pub async fn command(&self, command: SessionCommand) -> Result<(), SessionError> {
+    async fn local_command(&self, command: SessionCommand) -> Result<(), SessionError> {
         let customer = command.customer_id().clone();
         self.deliver(&customer, command).await?
+    }
+
+    /// Hands a customer message to the customer's session, wherever it runs; returns once it
+    /// is stored.
+    pub async fn inbound(
+        &self,
+        customer: &CustomerId,
+        inbound: Inbound,
+    ) -> Result<Accepted, SessionError> {
+        let correlation = uuid::Uuid::new_v4().simple().to_string();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(correlation.clone(), tx);
+        }
+        let message = ShardMessage::Inbound {
+            reply_to: self.reply_key(),
+            correlation: correlation.clone(),
+            customer_id: customer.clone(),
+            inbound,
+        };
+        let published = publish_json(
+            self.deps.bus.as_ref(),
+            &super::session_route(customer),
+            &message,
+        )
+        .await;
+        let outcome = match published {
+            Ok(()) => tokio::time::timeout(REPLY_TIMEOUT, rx).await,
+            Err(error) => {
+                tracing::warn!(error = ?error, "Could not route a customer message.");
+                Ok(Ok(ShardReply::Unavailable))
+            }
+        };
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(&correlation);
+        }
+        match outcome {
+            Ok(Ok(ShardReply::Accepted(accepted))) => Ok(accepted),
+            Ok(Ok(ShardReply::UnknownCustomer)) => {
+                Err(SessionError::UnknownCustomer(customer.clone()))
+            }
+            Ok(Ok(ShardReply::Unavailable)) | Ok(Err(_)) | Err(_) => Err(SessionError::Busy),
+        }
     }
 
     /// Session actors alive on this node.
@@ -211,43 +394,9 @@ impl SessionRouter {
         self.registry.lock().map(|r| r.len()).unwrap_or(0)
     }
 
-    /// Consumes `session.#` from the bus and forwards each command to its session, for the
-    /// life of the node: if the subscription fails or ends, it subscribes again after a pause.
-    pub async fn run_command_listener(self) {
-        loop {
-            if let Err(error) = self.listen_once().await {
-                tracing::error!(error = ?error, "Session command listener failed; restarting.");
-            }
-            tokio::time::sleep(LISTENER_RESTART_DELAY).await;
-        }
-    }
-
-    async fn listen_once(&self) -> anyhow::Result<()> {
-        let mut deliveries = self.deps.bus.subscribe("session.#").await?;
-        while let Some(delivery) = deliveries.next().await {
-            let command = match delivery.json::<SessionCommand>() {
-                Ok(command) => command,
-                Err(error) => {
-                    tracing::warn!(%error, "Dropped an undecodable session command.");
-                    delivery.ack().await?;
-                    continue;
-                }
-            };
-            // Bounded retries with back-off: a failing customer must not stall the others.
-            let mut outcome = self.command(command.clone()).await;
-            for delay in COMMAND_RETRY_DELAYS {
-                if outcome.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(delay).await;
-                outcome = self.command(command.clone()).await;
-            }
-            if let Err(error) = outcome {
-                tracing::error!(%error, ?command, "Dropped a session command after retries; the session re-syncs from the store.");
-            }
-            delivery.ack().await?;
-        }
-        Ok(())
+    /// The topic this process's replies arrive on.
+    fn reply_key(&self) -> String {
+        format!("reply.{}", self.instance)
     }
 }
 

@@ -16,9 +16,9 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::agent_session::AgentEvent;
-use super::customer_session::SessionCommand;
-use super::{agent_route, session_route, DISPATCH_QUEUE};
-use crate::bus::{Bus, Delivery, Route};
+use super::customer_session::{SessionCommand, ShardMessage};
+use super::{agent_route, dispatch_route, session_route, AGENTS_BROADCAST, DISPATCH_QUEUE};
+use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{AgentId, AgentStatus, ConversationId, Language, Skill, Task, TaskId};
 use crate::routing::{self, AgentState, Millis, QueuedTask, TaskQueue};
 use crate::settings::RoutingSettings;
@@ -57,6 +57,9 @@ pub enum DispatchEvent {
         agent_id: AgentId,
         conversation_id: ConversationId,
     },
+    /// A node's periodic nudge: it makes a standby that inherited the queue take over
+    /// promptly. Carries nothing.
+    Heartbeat,
 }
 
 /// Live figures for `GET /v1/queues`.
@@ -126,7 +129,12 @@ pub struct Dispatcher {
     next_seq: u64,
     next_nonce: u64,
     ticks: u64,
+    /// True once this node's dispatcher is the active one (it received a delivery).
+    active: bool,
 }
+
+/// How often every node nudges the dispatch queue.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Reconcile with the store every this many ticks.
 const RECONCILE_EVERY_TICKS: u64 = 10;
@@ -153,6 +161,7 @@ impl Dispatcher {
             next_seq: 0,
             next_nonce: 0,
             ticks: 0,
+            active: false,
         }
     }
 
@@ -297,6 +306,7 @@ impl Dispatcher {
                 self.sync_load(&agent_id);
             }
             DispatchEvent::Accept { .. } => {} // needs the store: see `accept`
+            DispatchEvent::Heartbeat => {}
         }
     }
 
@@ -474,12 +484,14 @@ impl Dispatcher {
                 self.sync_load(&agent_id);
                 self.send(
                     session_route(&info.task.customer_id),
-                    &SessionCommand::AgentAssigned {
-                        customer_id: info.task.customer_id.clone(),
-                        conversation_id: info.task.conversation_id.clone(),
-                        task_id,
-                        agent_id,
-                        agent_name: name,
+                    &ShardMessage::Command {
+                        command: SessionCommand::AgentAssigned {
+                            customer_id: info.task.customer_id.clone(),
+                            conversation_id: info.task.conversation_id.clone(),
+                            task_id,
+                            agent_id,
+                            agent_name: name,
+                        },
                     },
                 );
             }
@@ -552,6 +564,51 @@ impl Dispatcher {
         );
     }
 
+    /// Becomes the active dispatcher: rebuild waiting tasks from the store (nothing else is
+    /// handled meanwhile), ask every desk to re-announce itself, then handle `first`.
+    fn take_over(&mut self, ctx: &mut Context<Self>, first: Delivery) {
+        let store = Arc::clone(&self.store);
+        ctx.wait(
+            async move {
+                let tasks = store.waiting_tasks().await?;
+                let mut restored = Vec::with_capacity(tasks.len());
+                for task in tasks {
+                    if let Some(customer) = store.customer(&task.customer_id).await? {
+                        restored.push((task, CustomerCard::from(&customer)));
+                    }
+                }
+                anyhow::Ok(restored)
+            }
+            .into_actor(self)
+            .map(move |result, act, ctx| match result {
+                Ok(restored) => {
+                    tracing::info!(
+                        waiting = restored.len(),
+                        "This node's dispatcher is now active."
+                    );
+                    act.queue = TaskQueue::default();
+                    act.tasks.clear();
+                    act.offers.clear();
+                    act.agents.clear();
+                    for (task, customer) in restored {
+                        act.enqueue(task, customer);
+                    }
+                    act.active = true;
+                    act.send(
+                        Route::Topic(AGENTS_BROADCAST.to_owned()),
+                        &AgentEvent::Resync,
+                    );
+                    <Self as StreamHandler<Delivery>>::handle(act, first, ctx);
+                }
+                Err(error) => {
+                    // Unsettled: the delivery goes back to the queue; try again shortly.
+                    tracing::error!(error = ?error, "Dispatcher could not rebuild from the store.");
+                    drop(first);
+                }
+            }),
+        );
+    }
+
     fn figures(&self) -> QueueFigures {
         let longest = self
             .tasks
@@ -585,44 +642,43 @@ impl Actor for Dispatcher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // Rebuild the queue from the store before reading any event (ctx.wait holds the
-        // mailbox), then consume the dispatch queue.
-        let store = Arc::clone(&self.store);
+        // Every node runs a dispatcher and consumes `dispatch`; the bus keeps one consumer
+        // active (RabbitMQ single-active-consumer). A dispatcher stays a passive standby until
+        // its first delivery, then rebuilds from the store and asks every desk to re-announce.
         let bus = Arc::clone(&self.bus);
         ctx.wait(
-            async move {
-                let tasks = store.waiting_tasks().await?;
-                let mut restored = Vec::with_capacity(tasks.len());
-                for task in tasks {
-                    let customer = store.customer(&task.customer_id).await?;
-                    if let Some(customer) = customer {
-                        restored.push((task, CustomerCard::from(&customer)));
+            async move { bus.consume(DISPATCH_QUEUE).await }
+                .into_actor(self)
+                .map(|result, _, ctx| match result {
+                    Ok(deliveries) => {
+                        ctx.add_stream(deliveries);
                     }
-                }
-                let deliveries = bus.consume(DISPATCH_QUEUE).await?;
-                anyhow::Ok((restored, deliveries))
-            }
-            .into_actor(self)
-            .map(|result, act, ctx| match result {
-                Ok((restored, deliveries)) => {
-                    let count = restored.len();
-                    for (task, customer) in restored {
-                        act.enqueue(task, customer);
+                    Err(error) => {
+                        tracing::error!(error = ?error, "Dispatcher could not consume; retrying.");
+                        ctx.run_later(Duration::from_secs(1), |_, ctx| ctx.stop());
                     }
-                    tracing::info!(waiting = count, "Dispatcher ready.");
-                    ctx.add_stream(deliveries);
-                    act.replan(ctx);
-                    act.flush(ctx, None);
-                }
-                Err(error) => {
-                    tracing::error!(error = ?error, "Dispatcher could not start; retrying.");
-                    ctx.run_later(Duration::from_secs(1), |_, ctx| ctx.stop());
-                }
-            }),
+                }),
         );
+        // Heartbeats keep the active dispatcher fed, so a standby that inherits the queue
+        // takes over within a heartbeat even when no one else is talking.
+        ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| {
+            let bus = Arc::clone(&act.bus);
+            let beat = DispatchEvent::Heartbeat;
+            ctx.spawn(
+                async move {
+                    if let Err(error) = publish_json(bus.as_ref(), &dispatch_route(), &beat).await {
+                        tracing::debug!(%error, "Dispatcher heartbeat not published.");
+                    }
+                }
+                .into_actor(act),
+            );
+        });
         // Periodic: widen long waits (overflow), re-plan (declines cool down, agents free up
         // on other nodes), and now and then reconcile with the store's waiting tasks.
         ctx.run_interval(Duration::from_millis(self.settings.tick_ms), |act, ctx| {
+            if !act.active {
+                return;
+            }
             act.ticks += 1;
             if act.ticks % RECONCILE_EVERY_TICKS == 0 {
                 act.reconcile(ctx);
@@ -650,6 +706,10 @@ impl Supervised for Dispatcher {
 
 impl StreamHandler<Delivery> for Dispatcher {
     fn handle(&mut self, delivery: Delivery, ctx: &mut Self::Context) {
+        if !self.active {
+            self.take_over(ctx, delivery);
+            return;
+        }
         let event = match delivery.json::<DispatchEvent>() {
             Ok(event) => event,
             Err(error) => {

@@ -62,13 +62,17 @@ impl Pipeline {
             created_at: Utc::now(),
         };
         store.insert_customer(&customer).await.expect("customer");
-        let router = SessionRouter::new(SessionDeps {
-            store,
-            bus: Arc::new(MemoryBus::new()),
-            bot: Arc::new(KeywordBot::demo().expect("faq")),
-            metrics: Arc::new(Metrics::new().expect("metrics")),
-            idle_timeout: Duration::from_secs(600),
-        });
+        let router = SessionRouter::new(
+            SessionDeps {
+                store,
+                bus: Arc::new(MemoryBus::new()),
+                bot: Arc::new(KeywordBot::demo().expect("faq")),
+                metrics: Arc::new(Metrics::new().expect("metrics")),
+                idle_timeout: Duration::from_secs(600),
+            },
+            "bench",
+        );
+        router.start().await.expect("shards");
         Self {
             router,
             customer: customer.id,

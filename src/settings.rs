@@ -118,6 +118,8 @@ pub struct BusSettings {
     pub amqp_url: Secret<String>,
     /// Prefix of every RabbitMQ queue and exchange (`sb` → `sb.dispatch`, `sb.topics`).
     pub namespace: String,
+    /// Delete work queues unused this long (RabbitMQ `x-expires`); 0 = never (production).
+    pub queue_expires_ms: u64,
 }
 
 /// Node identity.

@@ -65,7 +65,7 @@ async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
         Ok(Arc::new(MemoryBus::new()))
     } else {
         Ok(Arc::new(
-            RabbitBus::connect(url, &settings.bus.namespace).await?,
+            RabbitBus::connect(url, &settings.bus.namespace, settings.bus.queue_expires_ms).await?,
         ))
     }
 }
@@ -93,14 +93,20 @@ impl Application {
             );
             Supervisor::start(move |_| Dispatcher::new(store, bus, metrics, routing))
         };
-        let sessions = SessionRouter::new(SessionDeps {
-            store: Arc::clone(&store),
-            bus: Arc::clone(&bus),
-            bot,
-            metrics: Arc::clone(&metrics),
-            idle_timeout: settings.session.idle_timeout(),
-        });
-        actix_web::rt::spawn(sessions.clone().run_command_listener());
+        let sessions = SessionRouter::new(
+            SessionDeps {
+                store: Arc::clone(&store),
+                bus: Arc::clone(&bus),
+                bot,
+                metrics: Arc::clone(&metrics),
+                idle_timeout: settings.session.idle_timeout(),
+            },
+            &settings.node.id,
+        );
+        sessions
+            .start()
+            .await
+            .context("starting the session shards")?;
 
         let burst = std::num::NonZeroU32::new(settings.limits.customer_burst)
             .context("limits.customer_burst must be positive")?;

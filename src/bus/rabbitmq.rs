@@ -1,7 +1,9 @@
 //! The production bus: RabbitMQ through lapin.
 //!
-//! - Work queues ([`Route::Queue`]) are durable quorum queues on the default exchange,
-//!   declared on first use; consumers use manual acks and a prefetch window.
+//! - Work queues ([`Route::Queue`]) are durable quorum queues with single-active-consumer on
+//!   the default exchange, declared on first use; consumers use manual acks and a prefetch
+//!   window. Every node consumes every work queue; the broker keeps one consumer active per
+//!   queue and fails over to another when it dies.
 //! - Topics ([`Route::Topic`]) go through the durable topic exchange `sb.topics`; each
 //!   subscription is a private, exclusive, auto-delete queue bound with its pattern.
 //! - Publishes wait for the broker's confirm (publisher confirms on) and are persistent.
@@ -26,6 +28,8 @@ use super::{Acker, Bus, BusError, BusResult, Delivery, Route, Subscription};
 
 /// Suffix of the topic exchange every `Route::Topic` goes through (`{namespace}.topics`).
 const TOPIC_EXCHANGE: &str = "topics";
+/// Attempts at a publish the broker nacks (25 ms, doubling: about 1.6 s in all).
+const PUBLISH_ATTEMPTS: u32 = 7;
 /// Unacknowledged deliveries a consumer may hold.
 const PREFETCH: u16 = 64;
 
@@ -38,6 +42,8 @@ pub struct RabbitBus {
     /// Prefix of every queue and exchange name (`sb` in production, unique per test).
     namespace: String,
     exchange: String,
+    /// `x-expires` for work queues (tests: unused queues disappear); None in production.
+    queue_expires_ms: Option<i64>,
     connection: Connection,
     publisher: Channel,
     declared: Mutex<HashSet<String>>,
@@ -45,7 +51,11 @@ pub struct RabbitBus {
 
 impl RabbitBus {
     /// Connects, opens a confirming publisher channel and declares the topic exchange.
-    pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Self> {
+    pub async fn connect(
+        url: &str,
+        namespace: &str,
+        queue_expires_ms: u64,
+    ) -> anyhow::Result<Self> {
         let exchange = format!("{namespace}.{TOPIC_EXCHANGE}");
         let connection = Connection::connect(url, ConnectionProperties::default()).await?;
         let publisher = connection.create_channel().await?;
@@ -66,6 +76,7 @@ impl RabbitBus {
         Ok(Self {
             namespace: namespace.to_owned(),
             exchange,
+            queue_expires_ms: i64::try_from(queue_expires_ms).ok().filter(|ms| *ms > 0),
             connection,
             publisher,
             declared: Mutex::new(HashSet::new()),
@@ -87,6 +98,12 @@ impl RabbitBus {
             "x-queue-type".into(),
             AMQPValue::LongString("quorum".into()),
         );
+        // One consumer at a time across the cluster: per-queue order, and a dead consumer's
+        // queue moves to a live one (session shards, the dispatcher's standbys).
+        args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+        if let Some(ms) = self.queue_expires_ms {
+            args.insert("x-expires".into(), AMQPValue::LongLongInt(ms));
+        }
         channel
             .queue_declare(
                 name,
@@ -222,23 +239,32 @@ impl Bus for RabbitBus {
             }
             Route::Topic(key) => (self.exchange.clone(), key.clone()),
         };
-        let confirm = self
-            .publisher
-            .basic_publish(
-                &exchange,
-                &key,
-                BasicPublishOptions::default(),
-                &payload,
-                BasicProperties::default().with_delivery_mode(2),
-            )
-            .await
-            .map_err(unavailable)?
-            .await
-            .map_err(unavailable)?;
-        match confirm {
-            Confirmation::Ack(_) => Ok(()),
-            other => Err(unavailable(format!("publish not confirmed: {other:?}"))),
+        // A quorum queue nacks while it has no leader (just declared, or failing over): retry
+        // a few times with back-off before reporting the bus unavailable.
+        let mut delay = std::time::Duration::from_millis(25);
+        let mut last = None;
+        for _ in 0..PUBLISH_ATTEMPTS {
+            let confirm = self
+                .publisher
+                .basic_publish(
+                    &exchange,
+                    &key,
+                    BasicPublishOptions::default(),
+                    &payload,
+                    BasicProperties::default().with_delivery_mode(2),
+                )
+                .await
+                .map_err(unavailable)?
+                .await
+                .map_err(unavailable)?;
+            match confirm {
+                Confirmation::Ack(_) => return Ok(()),
+                other => last = Some(other),
+            }
+            tokio::time::sleep(delay).await;
+            delay *= 2;
         }
+        Err(unavailable(format!("publish not confirmed: {last:?}")))
     }
 
     async fn consume(&self, queue: &str) -> BusResult<Subscription> {
