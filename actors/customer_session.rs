@@ -38,6 +38,9 @@ pub struct SessionDeps {
     pub metrics: Arc<Metrics>,
     /// Idle time before passivation.
     pub idle_timeout: Duration,
+    /// How long an edge waits for the shard owner to store a message before answering 503
+    /// (the client retries with the same id; the store deduplicates).
+    pub reply_timeout: Duration,
 }
 
 /// A customer message arriving from a channel edge, already validated.
@@ -172,10 +175,6 @@ enum ShardReply {
     UnknownCustomer,
     Unavailable,
 }
-
-/// How long an edge waits for the shard owner to store a message before answering 503 (the
-/// client retries with the same id; the store deduplicates).
-const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
 
 type Pending = Arc<Mutex<HashMap<String, tokio::sync::oneshot::Sender<ShardReply>>>>;
 
@@ -371,7 +370,7 @@ impl SessionRouter {
         )
         .await;
         let outcome = match published {
-            Ok(()) => tokio::time::timeout(REPLY_TIMEOUT, rx).await,
+            Ok(()) => tokio::time::timeout(self.deps.reply_timeout, rx).await,
             Err(error) => {
                 tracing::warn!(error = ?error, "Could not route a customer message.");
                 Ok(Ok(ShardReply::Unavailable))

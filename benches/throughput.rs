@@ -69,6 +69,7 @@ impl Pipeline {
                 bot: Arc::new(KeywordBot::demo().expect("faq")),
                 metrics: Arc::new(Metrics::new().expect("metrics")),
                 idle_timeout: Duration::from_secs(600),
+                reply_timeout: Duration::from_secs(30),
             },
             "bench",
         );

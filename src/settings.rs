@@ -136,12 +136,19 @@ pub struct NodeSettings {
 pub struct SessionSettings {
     /// Idle time before a session actor is passivated.
     pub idle_timeout_ms: u64,
+    /// How long an edge waits for the node owning the customer's shard to store a message.
+    pub reply_timeout_ms: u64,
 }
 
 impl SessionSettings {
     /// Idle time as a `Duration`.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// Reply timeout as a `Duration`.
+    pub fn reply_timeout(&self) -> Duration {
+        Duration::from_millis(self.reply_timeout_ms)
     }
 }
 

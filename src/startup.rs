@@ -100,6 +100,7 @@ impl Application {
                 bot,
                 metrics: Arc::clone(&metrics),
                 idle_timeout: settings.session.idle_timeout(),
+                reply_timeout: settings.session.reply_timeout(),
             },
             &settings.node.id,
         );

@@ -57,7 +57,11 @@ impl RabbitBus {
         queue_expires_ms: u64,
     ) -> anyhow::Result<Self> {
         let exchange = format!("{namespace}.{TOPIC_EXCHANGE}");
-        let connection = Connection::connect(url, ConnectionProperties::default()).await?;
+        // Drive lapin's I/O with the tokio runtime we already run on.
+        let properties = ConnectionProperties::default()
+            .with_executor(tokio_executor_trait::Tokio::current())
+            .with_reactor(tokio_reactor_trait::Tokio);
+        let connection = Connection::connect(url, properties).await?;
         let publisher = connection.create_channel().await?;
         publisher
             .confirm_select(ConfirmSelectOptions::default())

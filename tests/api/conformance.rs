@@ -92,7 +92,7 @@ async fn rabbitmq_bus_passes_the_bus_conformance_suite() {
     let bus = switchboard::bus::rabbitmq::RabbitBus::connect(
         &test_amqp_url(),
         &format!("sbtest{}", uuid::Uuid::new_v4().simple()),
-        600_000,
+        60_000,
     )
     .await
     .unwrap();

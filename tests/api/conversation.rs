@@ -31,7 +31,7 @@ async fn the_same_conversation_works_on_postgresql_and_rabbitmq() {
             ("SWITCHBOARD_DATABASE_URL", url.as_str()),
             ("SWITCHBOARD_AMQP_URL", amqp.as_str()),
             ("SWITCHBOARD_BUS__NAMESPACE", namespace.as_str()),
-            ("SWITCHBOARD_BUS__QUEUE_EXPIRES_MS", "600000"),
+            ("SWITCHBOARD_BUS__QUEUE_EXPIRES_MS", "60000"),
         ])
         .await,
     )
