@@ -63,6 +63,11 @@ pub fn session_route(customer: &CustomerId) -> Route {
     Route::Queue(shard_queue(shard_of(customer)))
 }
 
+/// Route to the dispatcher.
+pub fn dispatch_route() -> Route {
+    Route::Queue(DISPATCH_QUEUE.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,9 +90,4 @@ mod tests {
     }
 
     const SHARD_OF_CUS_A: u32 = 2;
-}
-
-/// Route to the dispatcher.
-pub fn dispatch_route() -> Route {
-    Route::Queue(DISPATCH_QUEUE.to_owned())
 }
