@@ -28,6 +28,8 @@ use super::{Acker, Bus, BusError, BusResult, Delivery, Route, Subscription};
 
 /// Suffix of the topic exchange every `Route::Topic` goes through (`{namespace}.topics`).
 const TOPIC_EXCHANGE: &str = "topics";
+/// Returns after which a work-queue message is parked: at most five deliveries in all.
+const DELIVERY_LIMIT: i32 = 4;
 /// Attempts at a publish the broker nacks (25 ms, doubling: about 1.6 s in all).
 const PUBLISH_ATTEMPTS: u32 = 7;
 /// Unacknowledged deliveries a consumer may hold.
@@ -77,6 +79,47 @@ impl RabbitBus {
                 FieldTable::default(),
             )
             .await?;
+        // Where poison messages go: a fanout exchange into one durable queue, kept for
+        // operators to inspect (and visible as a queue depth in the broker's metrics).
+        let parked = format!("{namespace}.parked");
+        publisher
+            .exchange_declare(
+                &parked,
+                ExchangeKind::Fanout,
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..ExchangeDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await?;
+        let mut parked_args = FieldTable::default();
+        parked_args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        if let Some(ms) = i64::try_from(queue_expires_ms).ok().filter(|ms| *ms > 0) {
+            parked_args.insert("x-expires".into(), AMQPValue::LongLongInt(ms));
+        }
+        publisher
+            .queue_declare(
+                &parked,
+                QueueDeclareOptions {
+                    durable: true,
+                    ..QueueDeclareOptions::default()
+                },
+                parked_args,
+            )
+            .await?;
+        publisher
+            .queue_bind(
+                &parked,
+                &parked,
+                "",
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
         Ok(Self {
             namespace: namespace.to_owned(),
             exchange,
@@ -105,6 +148,16 @@ impl RabbitBus {
         // One consumer at a time across the cluster: per-queue order, and a dead consumer's
         // queue moves to a live one (session shards, the dispatcher's standbys).
         args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+        // A message that keeps failing (its consumer dies or rejects it every time) is parked
+        // in `{namespace}.parked` instead of blocking its queue forever.
+        args.insert(
+            "x-delivery-limit".into(),
+            AMQPValue::LongInt(DELIVERY_LIMIT),
+        );
+        args.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString(self.parked_name().into()),
+        );
         if let Some(ms) = self.queue_expires_ms {
             args.insert("x-expires".into(), AMQPValue::LongLongInt(ms));
         }
@@ -123,6 +176,33 @@ impl RabbitBus {
             declared.insert(name.to_owned());
         }
         Ok(())
+    }
+
+    fn parked_name(&self) -> String {
+        format!("{}.parked", self.namespace)
+    }
+
+    /// Messages parked after too many failed deliveries (for metrics and operators).
+    pub async fn parked_count(&self) -> BusResult<u32> {
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(unavailable)?;
+        let queue = channel
+            .queue_declare(
+                &self.parked_name(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unavailable)?;
+        let count = queue.message_count();
+        drop(channel.close(200, "done").await);
+        Ok(count)
     }
 
     fn queue_name(&self, name: &str) -> String {

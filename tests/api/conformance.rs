@@ -100,3 +100,53 @@ async fn rabbitmq_bus_passes_the_bus_conformance_suite() {
         .await
         .expect("conformance");
 }
+
+#[cfg(feature = "integration-tests")]
+#[actix_web::test]
+async fn rabbitmq_parks_a_poison_message_after_at_most_five_deliveries_and_the_queue_keeps_moving()
+{
+    use futures_util::StreamExt;
+    use switchboard::bus::{Bus, Route};
+    let namespace = format!("sbtest{}", uuid::Uuid::new_v4().simple());
+    let bus = switchboard::bus::rabbitmq::RabbitBus::connect(&test_amqp_url(), &namespace, 60_000)
+        .await
+        .unwrap();
+    bus.publish(&Route::Queue("work".into()), b"poison".to_vec())
+        .await
+        .unwrap();
+    bus.publish(&Route::Queue("work".into()), b"fine".to_vec())
+        .await
+        .unwrap();
+    let mut sub = bus.consume("work").await.unwrap();
+    let mut poison_deliveries = 0;
+    let mut fine = false;
+    // Bounded: at most 20 deliveries; stop once nothing arrives for 2 s. The consumer rejects
+    // the poison every time, as a consumer that crashes on it would.
+    for _ in 0..20 {
+        let Ok(Some(d)) = tokio::time::timeout(std::time::Duration::from_secs(2), sub.next()).await
+        else {
+            break;
+        };
+        if d.payload == b"poison" {
+            poison_deliveries += 1;
+            d.nack(true).await.unwrap();
+        } else {
+            fine = true;
+            d.ack().await.unwrap();
+        }
+    }
+    assert!(fine, "the queue did not keep moving");
+    assert!(
+        (1..=5).contains(&poison_deliveries),
+        "poison delivered {poison_deliveries} times"
+    );
+    let mut parked = 0;
+    for _ in 0..50 {
+        parked = bus.parked_count().await.unwrap();
+        if parked == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(parked, 1, "the poison message is parked for operators");
+}
