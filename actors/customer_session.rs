@@ -238,7 +238,19 @@ impl SessionRouter {
                 drop(waiter.send(reply));
             }
         }
-        tracing::error!("The reply subscription ended; edges will time out until restart.");
+        // The bus connection was lost: subscribe again (bounded pause between attempts);
+        // edges waiting meanwhile time out and their clients retry.
+        tracing::warn!("The reply subscription ended; subscribing again.");
+        loop {
+            tokio::time::sleep(LISTENER_RESTART_DELAY).await;
+            match self.deps.bus.subscribe(&self.reply_key()).await {
+                Ok(replies) => {
+                    actix::spawn(self.run_replies(replies));
+                    return;
+                }
+                Err(error) => tracing::warn!(%error, "Reply subscription failed; retrying."),
+            }
+        }
     }
 
     async fn run_shard(self, shard: u32) {

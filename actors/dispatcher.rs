@@ -694,7 +694,10 @@ impl Actor for Dispatcher {
 
 impl Supervised for Dispatcher {
     fn restarting(&mut self, _: &mut Self::Context) {
-        tracing::warn!("Dispatcher restarting: rebuilding from the store.");
+        tracing::warn!("Dispatcher restarting: standby until the bus hands it the queue again.");
+        // Another node may have become active meanwhile: plan nothing until a delivery
+        // proves this one is active again (then it rebuilds from the store).
+        self.active = false;
         let offered: Vec<TaskId> = self.offers.keys().cloned().collect();
         for task_id in offered {
             self.end_offer(&task_id, OfferEnd::Withdrawn);

@@ -11,7 +11,7 @@
 //!   requeues what it had not acknowledged. A delivery dropped unsettled is nacked with requeue.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::anyhow;
 use async_trait::async_trait;
@@ -46,31 +46,86 @@ pub struct RabbitBus {
     exchange: String,
     /// `x-expires` for work queues (tests: unused queues disappear); None in production.
     queue_expires_ms: Option<i64>,
-    connection: Connection,
-    publisher: Channel,
+    url: String,
+    /// The live connection and its confirming publisher channel; replaced after a loss.
+    link: tokio::sync::Mutex<Option<Arc<Link>>>,
     declared: Mutex<HashSet<String>>,
 }
 
+/// One connection to the broker.
+struct Link {
+    connection: Connection,
+    publisher: Channel,
+}
+
+impl Link {
+    fn healthy(&self) -> bool {
+        self.connection.status().connected() && self.publisher.status().connected()
+    }
+}
+
+/// Longest wait for the broker to answer a connection attempt.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl RabbitBus {
-    /// Connects, opens a confirming publisher channel and declares the topic exchange.
+    /// Connects (failing fast if the broker is not there), opens a confirming publisher
+    /// channel and declares the exchanges. Later losses are repaired by reconnecting on the
+    /// next use, so a broker restart heals by itself.
     pub async fn connect(
         url: &str,
         namespace: &str,
         queue_expires_ms: u64,
     ) -> anyhow::Result<Self> {
-        let exchange = format!("{namespace}.{TOPIC_EXCHANGE}");
+        let bus = Self {
+            namespace: namespace.to_owned(),
+            exchange: format!("{namespace}.{TOPIC_EXCHANGE}"),
+            queue_expires_ms: i64::try_from(queue_expires_ms).ok().filter(|ms| *ms > 0),
+            url: url.to_owned(),
+            link: tokio::sync::Mutex::new(None),
+            declared: Mutex::new(HashSet::new()),
+        };
+        bus.link().await?;
+        Ok(bus)
+    }
+
+    /// The live link, reconnecting if there is none or it broke.
+    async fn link(&self) -> BusResult<Arc<Link>> {
+        let mut guard = self.link.lock().await;
+        if let Some(link) = guard.as_ref().filter(|l| l.healthy()) {
+            return Ok(Arc::clone(link));
+        }
+        let link = tokio::time::timeout(CONNECT_TIMEOUT, self.open_link())
+            .await
+            .map_err(|_| unavailable("connection attempt timed out"))?
+            .map_err(unavailable)?;
+        let link = Arc::new(link);
+        // Queues are durable, but declare again on the new connection (cheap, idempotent).
+        if let Ok(mut declared) = self.declared.lock() {
+            declared.clear();
+        }
+        if guard.is_some() {
+            tracing::info!("Reconnected to RabbitMQ.");
+        }
+        *guard = Some(Arc::clone(&link));
+        Ok(link)
+    }
+
+    async fn open_link(&self) -> anyhow::Result<Link> {
+        let namespace = self.namespace.as_str();
+        let exchange = self.exchange.as_str();
+        let queue_expires_ms = u64::try_from(self.queue_expires_ms.unwrap_or(0)).unwrap_or(0);
         // Drive lapin's I/O with the tokio runtime we already run on.
         let properties = ConnectionProperties::default()
             .with_executor(tokio_executor_trait::Tokio::current())
             .with_reactor(tokio_reactor_trait::Tokio);
-        let connection = Connection::connect(url, properties).await?;
+        let connection = Connection::connect(&self.url, properties).await?;
         let publisher = connection.create_channel().await?;
         publisher
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
         publisher
             .exchange_declare(
-                &exchange,
+                exchange,
                 ExchangeKind::Topic,
                 ExchangeDeclareOptions {
                     durable: true,
@@ -120,13 +175,9 @@ impl RabbitBus {
                 FieldTable::default(),
             )
             .await?;
-        Ok(Self {
-            namespace: namespace.to_owned(),
-            exchange,
-            queue_expires_ms: i64::try_from(queue_expires_ms).ok().filter(|ms| *ms > 0),
+        Ok(Link {
             connection,
             publisher,
-            declared: Mutex::new(HashSet::new()),
         })
     }
 
@@ -178,6 +229,43 @@ impl RabbitBus {
         Ok(())
     }
 
+    async fn publish_on(&self, link: &Link, route: &Route, payload: &[u8]) -> BusResult<()> {
+        let (exchange, key) = match route {
+            Route::Queue(name) => {
+                let name = self.queue_name(name);
+                self.declare_queue(&link.publisher, &name).await?;
+                (String::new(), name)
+            }
+            Route::Topic(key) => (self.exchange.clone(), key.clone()),
+        };
+        // A quorum queue nacks while it has no leader (just declared, or failing over): retry
+        // a few times with back-off before reporting the bus unavailable.
+        let mut delay = std::time::Duration::from_millis(25);
+        let mut last = None;
+        for _ in 0..PUBLISH_ATTEMPTS {
+            let confirm = link
+                .publisher
+                .basic_publish(
+                    &exchange,
+                    &key,
+                    BasicPublishOptions::default(),
+                    payload,
+                    BasicProperties::default().with_delivery_mode(2),
+                )
+                .await
+                .map_err(unavailable)?
+                .await
+                .map_err(unavailable)?;
+            match confirm {
+                Confirmation::Ack(_) => return Ok(()),
+                other => last = Some(other),
+            }
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+        Err(unavailable(format!("publish not confirmed: {last:?}")))
+    }
+
     fn parked_name(&self) -> String {
         format!("{}.parked", self.namespace)
     }
@@ -185,6 +273,8 @@ impl RabbitBus {
     /// Messages parked after too many failed deliveries (for metrics and operators).
     pub async fn parked_count(&self) -> BusResult<u32> {
         let channel = self
+            .link()
+            .await?
             .connection
             .create_channel()
             .await
@@ -211,6 +301,8 @@ impl RabbitBus {
 
     async fn consumer_channel(&self) -> BusResult<Channel> {
         let channel = self
+            .link()
+            .await?
             .connection
             .create_channel()
             .await
@@ -307,48 +399,19 @@ fn subscription(channel: Channel, consumer: lapin::Consumer) -> Subscription {
 #[async_trait]
 impl Bus for RabbitBus {
     async fn ping(&self) -> BusResult<()> {
-        if self.connection.status().connected() && self.publisher.status().connected() {
-            Ok(())
-        } else {
-            Err(unavailable("connection lost"))
-        }
+        self.link().await.map(|_| ())
     }
 
     async fn publish(&self, route: &Route, payload: Vec<u8>) -> BusResult<()> {
-        let (exchange, key) = match route {
-            Route::Queue(name) => {
-                let name = self.queue_name(name);
-                self.declare_queue(&self.publisher, &name).await?;
-                ("".to_owned(), name)
+        // One retry on a fresh connection if the link broke under us.
+        let link = self.link().await?;
+        match self.publish_on(&link, route, &payload).await {
+            Err(_) if !link.healthy() => {
+                let link = self.link().await?;
+                self.publish_on(&link, route, &payload).await
             }
-            Route::Topic(key) => (self.exchange.clone(), key.clone()),
-        };
-        // A quorum queue nacks while it has no leader (just declared, or failing over): retry
-        // a few times with back-off before reporting the bus unavailable.
-        let mut delay = std::time::Duration::from_millis(25);
-        let mut last = None;
-        for _ in 0..PUBLISH_ATTEMPTS {
-            let confirm = self
-                .publisher
-                .basic_publish(
-                    &exchange,
-                    &key,
-                    BasicPublishOptions::default(),
-                    &payload,
-                    BasicProperties::default().with_delivery_mode(2),
-                )
-                .await
-                .map_err(unavailable)?
-                .await
-                .map_err(unavailable)?;
-            match confirm {
-                Confirmation::Ack(_) => return Ok(()),
-                other => last = Some(other),
-            }
-            tokio::time::sleep(delay).await;
-            delay *= 2;
+            outcome => outcome,
         }
-        Err(unavailable(format!("publish not confirmed: {last:?}")))
     }
 
     async fn consume(&self, queue: &str) -> BusResult<Subscription> {
