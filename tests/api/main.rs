@@ -9,6 +9,7 @@ mod conversation;
 mod crash;
 mod customers;
 mod helpers;
+mod loadgen;
 mod ops;
 mod routing;
 mod validation;
