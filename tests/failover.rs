@@ -29,22 +29,6 @@ fn script(name: &str, action: &str) {
     assert!(status.success(), "deploy/{name} {action} failed");
 }
 
-async fn fresh_database() -> String {
-    let base =
-        std::env::var("SWITCHBOARD_TEST_DATABASE_URL").expect("SWITCHBOARD_TEST_DATABASE_URL");
-    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    actix_web::rt::spawn(connection);
-    let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
-    format!("{prefix}/{name}")
-}
-
 /// Polls `/readyz` until it answers `status` (bounded: 90 s).
 async fn wait_readiness(app: &TestApp, status: u16) {
     for _ in 0..900 {
@@ -109,7 +93,7 @@ async fn stored_customer_texts(app: &TestApp, visitor: &Visitor) -> Vec<String> 
 
 #[actix_web::test]
 async fn a_node_survives_a_broker_restart_and_a_database_restart_without_losing_anything() {
-    let database = fresh_database().await;
+    let database = helpers::fresh_postgres_database().await;
     let amqp = std::env::var("SWITCHBOARD_TEST_AMQP_URL").expect("SWITCHBOARD_TEST_AMQP_URL");
     let namespace = format!("sbtest{}", uuid::Uuid::new_v4().simple());
     let app = spawn_app(&[

@@ -126,7 +126,7 @@ async fn send(
 
 #[actix_web::test]
 async fn a_three_node_cluster_survives_repeated_kill_minus_nine_without_losing_or_duplicating() {
-    let database = crate::conformance::fresh_postgres_database().await;
+    let database = crate::helpers::fresh_postgres_database().await;
     let amqp = std::env::var("SWITCHBOARD_TEST_AMQP_URL").expect("SWITCHBOARD_TEST_AMQP_URL");
     let namespace = format!("sbtest{}", uuid::Uuid::new_v4().simple());
     let env: Vec<(String, String)> = [

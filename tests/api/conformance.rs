@@ -33,28 +33,10 @@ async fn in_process_bus_passes_the_bus_conformance_suite() {
         .expect("conformance");
 }
 
-/// A fresh, empty PostgreSQL database on the test server started by `deploy/test.sh`.
-#[cfg(feature = "integration-tests")]
-pub async fn fresh_postgres_database() -> String {
-    let base = std::env::var("SWITCHBOARD_TEST_DATABASE_URL")
-        .expect("SWITCHBOARD_TEST_DATABASE_URL (deploy/test.sh starts PostgreSQL and sets it)");
-    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    actix_web::rt::spawn(connection);
-    let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
-    format!("{prefix}/{name}")
-}
-
 #[cfg(feature = "integration-tests")]
 #[actix_web::test]
 async fn postgres_store_passes_the_store_conformance_suite() {
-    let url = fresh_postgres_database().await;
+    let url = crate::helpers::fresh_postgres_database().await;
     let store = switchboard::store::postgres::PostgresStore::connect(&url, 8)
         .await
         .unwrap();
@@ -66,7 +48,7 @@ async fn postgres_store_passes_the_store_conformance_suite() {
 #[cfg(feature = "integration-tests")]
 #[actix_web::test]
 async fn postgres_migrations_apply_once_when_nodes_start_together() {
-    let url = fresh_postgres_database().await;
+    let url = crate::helpers::fresh_postgres_database().await;
     let (a, b) = tokio::join!(
         switchboard::store::postgres::PostgresStore::connect(&url, 2),
         switchboard::store::postgres::PostgresStore::connect(&url, 2)

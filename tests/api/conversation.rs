@@ -15,14 +15,14 @@ async fn customer_is_answered_by_the_bot_then_served_by_an_agent_until_wrap_up()
 #[cfg(feature = "integration-tests")]
 #[actix_web::test]
 async fn the_same_conversation_works_on_postgresql() {
-    let url = crate::conformance::fresh_postgres_database().await;
+    let url = crate::helpers::fresh_postgres_database().await;
     full_conversation(spawn_app(&[("SWITCHBOARD_DATABASE_URL", url.as_str())]).await).await;
 }
 
 #[cfg(feature = "integration-tests")]
 #[actix_web::test]
 async fn the_same_conversation_works_on_postgresql_and_rabbitmq() {
-    let url = crate::conformance::fresh_postgres_database().await;
+    let url = crate::helpers::fresh_postgres_database().await;
     let amqp = std::env::var("SWITCHBOARD_TEST_AMQP_URL").expect("SWITCHBOARD_TEST_AMQP_URL");
     // A namespace of its own: no other test's queues, no leftovers from earlier runs.
     let namespace = format!("sbtest{}", uuid::Uuid::new_v4().simple());

@@ -278,3 +278,21 @@ pub async fn say(ws: &mut Ws, text: &str, client_id: &str) -> Value {
     assert_eq!(ack["client_id"], client_id);
     ack
 }
+
+/// A fresh, empty PostgreSQL database on the test server started by `deploy/test.sh`.
+#[cfg(feature = "integration-tests")]
+pub async fn fresh_postgres_database() -> String {
+    let base = std::env::var("SWITCHBOARD_TEST_DATABASE_URL")
+        .expect("SWITCHBOARD_TEST_DATABASE_URL (deploy/test.sh starts PostgreSQL and sets it)");
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    actix_web::rt::spawn(connection);
+    let name = format!("sb_test_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
+    format!("{prefix}/{name}")
+}
