@@ -113,7 +113,6 @@ impl RabbitBus {
     async fn open_link(&self) -> anyhow::Result<Link> {
         let namespace = self.namespace.as_str();
         let exchange = self.exchange.as_str();
-        let queue_expires_ms = u64::try_from(self.queue_expires_ms.unwrap_or(0)).unwrap_or(0);
         // Drive lapin's I/O with the tokio runtime we already run on.
         let properties = ConnectionProperties::default()
             .with_executor(tokio_executor_trait::Tokio::current())
@@ -123,39 +122,12 @@ impl RabbitBus {
         publisher
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
-        publisher
-            .exchange_declare(
-                exchange,
-                ExchangeKind::Topic,
-                ExchangeDeclareOptions {
-                    durable: true,
-                    ..ExchangeDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await?;
+        declare_exchange(&publisher, exchange, ExchangeKind::Topic).await?;
         // Where poison messages go: a fanout exchange into one durable queue, kept for
         // operators to inspect (and visible as a queue depth in the broker's metrics).
         let parked = format!("{namespace}.parked");
-        publisher
-            .exchange_declare(
-                &parked,
-                ExchangeKind::Fanout,
-                ExchangeDeclareOptions {
-                    durable: true,
-                    ..ExchangeDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await?;
-        let mut parked_args = FieldTable::default();
-        parked_args.insert(
-            "x-queue-type".into(),
-            AMQPValue::LongString("quorum".into()),
-        );
-        if let Some(ms) = i64::try_from(queue_expires_ms).ok().filter(|ms| *ms > 0) {
-            parked_args.insert("x-expires".into(), AMQPValue::LongLongInt(ms));
-        }
+        declare_exchange(&publisher, &parked, ExchangeKind::Fanout).await?;
+        let parked_args = quorum_args(self.queue_expires_ms);
         publisher
             .queue_declare(
                 &parked,
@@ -191,11 +163,7 @@ impl RabbitBus {
         if known {
             return Ok(());
         }
-        let mut args = FieldTable::default();
-        args.insert(
-            "x-queue-type".into(),
-            AMQPValue::LongString("quorum".into()),
-        );
+        let mut args = quorum_args(self.queue_expires_ms);
         // One consumer at a time across the cluster: per-queue order, and a dead consumer's
         // queue moves to a live one (session shards, the dispatcher's standbys).
         args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
@@ -209,9 +177,6 @@ impl RabbitBus {
             "x-dead-letter-exchange".into(),
             AMQPValue::LongString(self.parked_name().into()),
         );
-        if let Some(ms) = self.queue_expires_ms {
-            args.insert("x-expires".into(), AMQPValue::LongLongInt(ms));
-        }
         channel
             .queue_declare(
                 name,
@@ -313,6 +278,34 @@ impl RabbitBus {
             .map_err(unavailable)?;
         Ok(channel)
     }
+}
+
+/// Arguments of a durable quorum queue, with `x-expires` when set (test brokers).
+fn quorum_args(expires_ms: Option<i64>) -> FieldTable {
+    let mut args = FieldTable::default();
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    if let Some(ms) = expires_ms {
+        args.insert("x-expires".into(), AMQPValue::LongLongInt(ms));
+    }
+    args
+}
+
+/// Declares a durable exchange.
+async fn declare_exchange(channel: &Channel, name: &str, kind: ExchangeKind) -> lapin::Result<()> {
+    channel
+        .exchange_declare(
+            name,
+            kind,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
 }
 
 struct RabbitAcker {

@@ -95,6 +95,20 @@ async fn wait_ready(client: &reqwest::Client, node: &Node) {
     );
 }
 
+/// Logs a demo account in on `node`; returns the token.
+async fn login(client: &reqwest::Client, node: &Node, username: &str) -> String {
+    let body: Value = client
+        .post(node.url("/v1/auth/login"))
+        .json(&json!({"username": username, "password": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
 /// Sends one message, trying every node in turn (same client_id each time) until one
 /// acknowledges it. Bounded: gives up after 40 attempts.
 async fn send(
@@ -165,35 +179,17 @@ async fn a_three_node_cluster_survives_repeated_kill_minus_nine_without_losing_o
     let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
 
     // Alice's desk lives on node 0, which is never killed; she accepts every offer.
-    let login: Value = client
-        .post(nodes[0].url("/v1/auth/login"))
-        .json(&json!({"username": "alice", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alice = login(&client, &nodes[0], "alice").await;
     let mut desk = Ws::connect(&format!(
-        "ws://127.0.0.1:{}/v1/ws/agent?token={}",
-        ports[0],
-        login["token"].as_str().unwrap()
+        "ws://127.0.0.1:{}/v1/ws/agent?token={alice}",
+        ports[0]
     ))
     .await;
     desk.next_of_type("hello").await;
     desk.send(json!({"type": "status", "status": "available"}))
         .await;
     desk.next_of_type("status").await;
-    let sam: Value = client
-        .post(nodes[0].url("/v1/auth/login"))
-        .json(&json!({"username": "sam", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sam = sam["token"].as_str().unwrap().to_owned();
+    let sam = login(&client, &nodes[0], "sam").await;
 
     let mut customers = Vec::new();
     for _ in 0..CUSTOMERS {
