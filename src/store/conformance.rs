@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::{ensure, Context};
 use chrono::{Duration, Utc};
 
-use super::{Inserted, Principal, Store, StoreError};
+use super::{
+    Inserted, OutboxItem, OutboxStatus, Principal, Settlement, Store, StoreError, Turn, TurnOutcome,
+};
 use crate::domain::{
     Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
     CustomerId, Language, Message, MessageId, Priority, Role, Sender, Skill, SkillRequirement,
@@ -40,6 +42,12 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     tasks_are_assigned_at_most_once(Arc::clone(&store))
         .await
         .context("tasks")?;
+    turns_are_all_or_nothing(Arc::clone(&store))
+        .await
+        .context("turns")?;
+    outbox_rows_are_claimed_once_and_relayed_when_stale(Arc::clone(&store))
+        .await
+        .context("outbox")?;
     Ok(())
 }
 
@@ -383,5 +391,250 @@ async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Resul
     ensure!(store.open_task_for(&conversation.id).await?.is_none());
     conversation.status = ConversationStatus::Closed;
     store.update_conversation(&conversation).await?;
+    Ok(())
+}
+
+async fn turns_are_all_or_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let (_, mut conversation) = seed_conversation(store.as_ref()).await?;
+    let key = format!("turn-{}", uuid::Uuid::new_v4());
+    let inbound = customer_message(&conversation, Some(&key), "where is my parcel?");
+    let mut answer = customer_message(&conversation, None, "It left the warehouse today.");
+    answer.from = Sender::Bot;
+    conversation.last_channel = Channel::Sms;
+    conversation.bot_state = serde_json::json!({"misses": 1});
+    // Status is not the turn's to write: a concurrent assignment must survive it.
+    conversation.status = ConversationStatus::Closed;
+    let outbox = [OutboxItem::new(
+        format!("{}.webhook", answer.id),
+        "webhook",
+        serde_json::json!({"text": answer.text}),
+        Utc::now(),
+    )];
+    let turn = Turn {
+        inbound: Some(&inbound),
+        replies: std::slice::from_ref(&answer),
+        conversation: Some(&conversation),
+        outbox: &outbox,
+    };
+    ensure!(store.commit_turn(turn).await? == TurnOutcome::Committed);
+    let stored = store.conversation_messages(&conversation.id).await?;
+    ensure!(
+        stored.iter().map(|m| m.id.clone()).collect::<Vec<_>>()
+            == vec![inbound.id.clone(), answer.id.clone()],
+        "the customer message, then the answer"
+    );
+    let reloaded = store
+        .conversation(&conversation.id)
+        .await?
+        .context("conversation")?;
+    ensure!(reloaded.last_channel == Channel::Sms);
+    ensure!(reloaded.bot_state == serde_json::json!({"misses": 1}));
+    ensure!(
+        reloaded.status == ConversationStatus::Bot,
+        "a turn must not write the status"
+    );
+    ensure!(store.outbox_item(&outbox[0].id).await?.is_some());
+
+    // The same customer message again: the stored one comes back and nothing is written.
+    let repeat = customer_message(&conversation, Some(&key), "where is my parcel? (retry)");
+    let mut second_answer = customer_message(&conversation, None, "again");
+    second_answer.from = Sender::Bot;
+    let second_outbox = [OutboxItem::new(
+        format!("{}.webhook", second_answer.id),
+        "webhook",
+        serde_json::json!({}),
+        Utc::now(),
+    )];
+    conversation.bot_state = serde_json::json!({"misses": 2});
+    let outcome = store
+        .commit_turn(Turn {
+            inbound: Some(&repeat),
+            replies: std::slice::from_ref(&second_answer),
+            conversation: Some(&conversation),
+            outbox: &second_outbox,
+        })
+        .await?;
+    ensure!(
+        matches!(&outcome, TurnOutcome::Duplicate(m) if m.id == inbound.id),
+        "expected the stored message back, got {outcome:?}"
+    );
+    ensure!(store.conversation_messages(&conversation.id).await?.len() == 2);
+    ensure!(store.outbox_item(&second_outbox[0].id).await?.is_none());
+    let reloaded = store
+        .conversation(&conversation.id)
+        .await?
+        .context("conversation")?;
+    ensure!(reloaded.bot_state == serde_json::json!({"misses": 1}));
+
+    // A turn without a customer message (an agent or system message) commits too.
+    let mut notice = customer_message(&conversation, None, "Alice joined.");
+    notice.from = Sender::System;
+    let outcome = store
+        .commit_turn(Turn {
+            inbound: None,
+            replies: std::slice::from_ref(&notice),
+            conversation: None,
+            outbox: &[],
+        })
+        .await?;
+    ensure!(outcome == TurnOutcome::Committed);
+    ensure!(store.conversation_messages(&conversation.id).await?.len() == 3);
+    Ok(())
+}
+
+async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let (_, conversation) = seed_conversation(store.as_ref()).await?;
+    let now = Utc::now();
+    let message = customer_message(&conversation, None, "Your refund is on its way.");
+    let item = OutboxItem::new(
+        format!("{}.webhook", message.id),
+        "webhook",
+        serde_json::json!({"text": message.text}),
+        now,
+    );
+    store
+        .commit_turn(Turn {
+            inbound: None,
+            replies: std::slice::from_ref(&message),
+            conversation: None,
+            outbox: std::slice::from_ref(&item),
+        })
+        .await?;
+    let stored = store.outbox_item(&item.id).await?.context("stored")?;
+    ensure!(stored.status == OutboxStatus::Pending && stored.attempts == 0);
+    ensure!(stored.payload == item.payload);
+
+    // Concurrent claims: exactly one worker gets it.
+    let lease = now + Duration::seconds(30);
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let (store, id) = (Arc::clone(&store), item.id.clone());
+        handles.push(tokio::spawn(async move {
+            store.claim_outbox(&id, now, lease).await
+        }));
+    }
+    let mut claimed = 0;
+    for h in handles {
+        if h.await??.is_some() {
+            claimed += 1;
+        }
+    }
+    ensure!(claimed == 1, "{claimed} workers claimed one delivery");
+
+    // A retry counts the attempt and is claimable again; delivery settles it for good.
+    let due = now + Duration::seconds(5);
+    store
+        .settle_outbox(
+            &item.id,
+            &Settlement::Retry {
+                error: "HTTP 503".to_owned(),
+                due_at: due,
+            },
+            now,
+        )
+        .await?;
+    let retried = store.outbox_item(&item.id).await?.context("retried")?;
+    ensure!(retried.status == OutboxStatus::Pending && retried.attempts == 1);
+    ensure!(retried.last_error.as_deref() == Some("HTTP 503"));
+    ensure!(
+        store.claim_outbox(&item.id, now, lease).await?.is_some(),
+        "a retried row can be claimed again"
+    );
+    store
+        .settle_outbox(&item.id, &Settlement::Delivered, now)
+        .await?;
+    let done = store.outbox_item(&item.id).await?.context("delivered")?;
+    ensure!(done.status == OutboxStatus::Delivered && done.attempts == 2);
+    ensure!(
+        store.claim_outbox(&item.id, now, lease).await?.is_none(),
+        "a delivered row is never claimed again"
+    );
+
+    // A claim whose worker died (lease over) is taken over; a live lease is not.
+    let orphan = OutboxItem::new(
+        format!("orphan-{}", uuid::Uuid::new_v4()),
+        "webhook",
+        serde_json::json!({}),
+        now,
+    );
+    store
+        .commit_turn(Turn {
+            inbound: None,
+            replies: &[],
+            conversation: None,
+            outbox: std::slice::from_ref(&orphan),
+        })
+        .await?;
+    ensure!(
+        store.claim_outbox(&orphan.id, now, lease).await?.is_some(),
+        "a fresh row can be claimed"
+    );
+    ensure!(
+        store.claim_outbox(&orphan.id, now, lease).await?.is_none(),
+        "a live lease is not taken over"
+    );
+    let after_lease = lease + Duration::seconds(1);
+    ensure!(
+        store
+            .claim_outbox(&orphan.id, after_lease, after_lease + Duration::seconds(30))
+            .await?
+            .is_some(),
+        "an expired lease is taken over"
+    );
+
+    // Relay: stale rows come back once (their due time moves on), settled rows never.
+    let stale = OutboxItem::new(
+        format!("stale-{}", uuid::Uuid::new_v4()),
+        "webhook",
+        serde_json::json!({}),
+        now - Duration::minutes(10),
+    );
+    store
+        .commit_turn(Turn {
+            inbound: None,
+            replies: &[],
+            conversation: None,
+            outbox: std::slice::from_ref(&stale),
+        })
+        .await?;
+    let stale_before = now - Duration::minutes(1);
+    let relayed = store.relay_outbox(stale_before, now, 1000).await?;
+    ensure!(
+        relayed.iter().any(|r| r.id == stale.id),
+        "a stale row is relayed"
+    );
+    ensure!(
+        !relayed.iter().any(|r| r.id == item.id),
+        "a delivered row is not"
+    );
+    let again = store.relay_outbox(stale_before, now, 1000).await?;
+    ensure!(
+        !again.iter().any(|r| r.id == stale.id),
+        "a relayed row is not relayed again before it is stale again"
+    );
+    store
+        .settle_outbox(
+            &stale.id,
+            &Settlement::Park {
+                error: "HTTP 400".to_owned(),
+            },
+            now,
+        )
+        .await?;
+    let parked = store.outbox_item(&stale.id).await?.context("parked")?;
+    ensure!(parked.status == OutboxStatus::Parked && parked.attempts == 1);
+    let counts = store.outbox_counts().await?;
+    ensure!(
+        counts
+            .iter()
+            .any(|(s, n)| *s == OutboxStatus::Parked && *n >= 1),
+        "parked rows are counted"
+    );
+    ensure!(
+        !counts.iter().any(|(s, _)| *s == OutboxStatus::Delivered),
+        "delivered rows are not counted"
+    );
     Ok(())
 }

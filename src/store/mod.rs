@@ -49,6 +49,118 @@ impl<T> Inserted<T> {
     }
 }
 
+/// What one customer turn (or one message said to the customer) writes, all or nothing, in
+/// one transaction: one commit on the hot path instead of one per row.
+#[derive(Debug, Clone, Copy)]
+pub struct Turn<'a> {
+    /// A customer message, deduplicated by `(channel, external_id)`: when it is stored
+    /// already, nothing of the turn is written.
+    pub inbound: Option<&'a Message>,
+    /// Messages said in answer (bot, system, agent), in order.
+    pub replies: &'a [Message],
+    /// The conversation whose `last_channel` and `bot_state` the turn moved on. Its status and
+    /// agent are not written here: those change through hand-off, assignment and wrap-up only,
+    /// so a turn can never undo a concurrent assignment.
+    pub conversation: Option<&'a Conversation>,
+    /// Provider deliveries of these messages (transactional outbox).
+    pub outbox: &'a [OutboxItem],
+}
+
+/// Where an outbox row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting for (another) attempt at `due_at`.
+    Pending,
+    /// Claimed by a delivery worker until its lease ends.
+    Sending,
+    /// The provider took it.
+    Delivered,
+    /// Given up (permanent error or too many attempts); kept for operators.
+    Parked,
+}
+
+impl OutboxStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sending => "sending",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Parked => "parked",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "pending" => Ok(OutboxStatus::Pending),
+            "sending" => Ok(OutboxStatus::Sending),
+            "delivered" => Ok(OutboxStatus::Delivered),
+            "parked" => Ok(OutboxStatus::Parked),
+            other => Err(format!("unknown outbox status '{other}'")),
+        }
+    }
+}
+
+/// One delivery to a provider (webhook, WeChat, SMS, app push), kept until settled.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OutboxItem {
+    /// Unique per message and target (`{message_id}.{channel}`): a delivery is made once.
+    pub id: String,
+    /// The outbound channel; its queue is `outbound.{channel}`.
+    pub channel: String,
+    /// What the channel's deliverer sends (its own JSON).
+    pub payload: serde_json::Value,
+    pub status: OutboxStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (pending rows).
+    pub due_at: DateTime<Utc>,
+    /// The last provider error, for operators.
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OutboxItem {
+    /// A new delivery, due now.
+    pub fn new(id: String, channel: &str, payload: serde_json::Value, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            channel: channel.to_owned(),
+            payload,
+            status: OutboxStatus::Pending,
+            attempts: 0,
+            due_at: now,
+            last_error: None,
+            created_at: now,
+        }
+    }
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// The provider took it.
+    Delivered,
+    /// Try again at `due_at`.
+    Retry {
+        error: String,
+        due_at: DateTime<Utc>,
+    },
+    /// Give up.
+    Park { error: String },
+}
+
+/// Result of [`Store::commit_turn`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnOutcome {
+    /// Everything was written.
+    Committed,
+    /// The customer message was stored before (this is it); nothing was written.
+    Duplicate(Message),
+}
+
 /// Store failures. `Unavailable` is what `/readyz` reports; `Corrupt` means a stored value
 /// no longer parses (a bug or a manual edit), never user input.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +226,8 @@ pub trait Store: Send + Sync + 'static {
         channel: Channel,
         external_id: &str,
     ) -> StoreResult<Option<Message>>;
+    /// Writes a [`Turn`] in one transaction (see there).
+    async fn commit_turn(&self, turn: Turn<'_>) -> StoreResult<TurnOutcome>;
     /// A conversation's messages, oldest first.
     async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>>;
     /// Every message of a customer across channels and conversations, oldest first.
@@ -160,6 +274,36 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_task(&self, id: &TaskId, status: TaskStatus) -> StoreResult<bool>;
     /// The waiting or assigned task of a conversation.
     async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>>;
+
+    /// An outbox row by id.
+    async fn outbox_item(&self, id: &str) -> StoreResult<Option<OutboxItem>>;
+    /// Claims a delivery for one attempt: a `pending` row, or a `sending` row whose lease
+    /// ended (its worker died), becomes `sending` until `lease_until`. None when the row is
+    /// settled or another worker holds it: then there is nothing to do.
+    async fn claim_outbox(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<OutboxItem>>;
+    /// Records the end of an attempt (counting it).
+    async fn settle_outbox(
+        &self,
+        id: &str,
+        settlement: &Settlement,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Rows whose queue message seems lost: `pending` and due before `stale_before`, or
+    /// `sending` with a lease that ended before it. Each returned row's `due_at` is moved to
+    /// `now` in the same statement, so nodes relaying at the same time do not pick it twice.
+    async fn relay_outbox(
+        &self,
+        stale_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxItem>>;
+    /// Counts of outbox rows not delivered, by status (for metrics).
+    async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
 }
 
 /// Formats a time the way every store keeps it (sortable RFC 3339, microseconds, `Z`).

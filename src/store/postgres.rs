@@ -14,7 +14,10 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
-use super::{Inserted, Principal, Store, StoreError, StoreResult};
+use super::{
+    Inserted, OutboxItem, OutboxStatus, Principal, Settlement, Store, StoreError, StoreResult,
+    Turn, TurnOutcome,
+};
 use crate::domain::{
     Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
     CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
@@ -22,7 +25,10 @@ use crate::domain::{
 };
 
 /// Versioned migrations, applied in order exactly once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("sql/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("sql/postgres/0001_init.sql")),
+    (2, include_str!("sql/postgres/0002_outbox.sql")),
+];
 
 /// Arbitrary constant identifying Switchboard's migration lock.
 const MIGRATION_LOCK: i64 = 0x5357_4954_4348; // "SWITCH"
@@ -207,6 +213,50 @@ fn task_from(row: &Row) -> StoreResult<Task> {
         created_at: get(row, "created_at")?,
         assigned_at: get(row, "assigned_at")?,
     })
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, channel, payload, status, attempts, due_at, last_error, created_at";
+
+fn outbox_from(row: &Row) -> StoreResult<OutboxItem> {
+    Ok(OutboxItem {
+        id: get(row, "id")?,
+        channel: get(row, "channel")?,
+        payload: from_json(&get::<String>(row, "payload")?)?,
+        status: OutboxStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
+        attempts: u32::try_from(get::<i32>(row, "attempts")?).map_err(corrupt)?,
+        due_at: get(row, "due_at")?,
+        last_error: get(row, "last_error")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (channel, external_id) DO NOTHING";
+
+/// Inserts one message with [`INSERT_MESSAGE`]; 0 rows means `(channel, external_id)` exists.
+async fn insert_message_row(
+    client: &impl deadpool_postgres::GenericClient,
+    m: &Message,
+) -> StoreResult<u64> {
+    let stmt = client.prepare_cached(INSERT_MESSAGE).await.map_err(db)?;
+    client
+        .execute(
+            &stmt,
+            &[
+                &m.id.as_str(),
+                &m.conversation_id.as_str(),
+                &m.customer_id.as_str(),
+                &m.channel.as_str(),
+                &m.from.as_str(),
+                &m.text,
+                &m.client_id,
+                &m.external_id,
+                &m.agent_id.as_ref().map(AgentId::as_str),
+                &m.sent_at,
+            ],
+        )
+        .await
+        .map_err(db)
 }
 
 impl PostgresStore {
@@ -410,23 +460,12 @@ impl Store for PostgresStore {
     }
 
     async fn insert_message(&self, m: &Message) -> StoreResult<Inserted<Message>> {
-        let inserted = self
-            .execute(
-                "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (channel, external_id) DO NOTHING",
-                &[
-                    &m.id.as_str(),
-                    &m.conversation_id.as_str(),
-                    &m.customer_id.as_str(),
-                    &m.channel.as_str(),
-                    &m.from.as_str(),
-                    &m.text,
-                    &m.client_id,
-                    &m.external_id,
-                    &m.agent_id.as_ref().map(AgentId::as_str),
-                    &m.sent_at,
-                ],
-            )
-            .await?;
+        // Scoped: the duplicate look-up below takes its own connection, and holding two per
+        // call could exhaust the pool under concurrent duplicates.
+        let inserted = {
+            let client = self.client().await?;
+            insert_message_row(&client, m).await?
+        };
         if inserted == 1 {
             return Ok(Inserted::New(m.clone()));
         }
@@ -437,6 +476,89 @@ impl Store for PostgresStore {
             .await?
             .map(Inserted::Duplicate)
             .ok_or_else(|| StoreError::Conflict(format!("message id {} exists", m.id)))
+    }
+
+    async fn commit_turn(&self, turn: Turn<'_>) -> StoreResult<TurnOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        if let Some(m) = turn.inbound {
+            if insert_message_row(&tx, m).await? == 0 {
+                // The conflicting row is committed, so this transaction sees it; dropping the
+                // transaction afterwards rolls it back: nothing of the turn is written.
+                let existing = match m.external_id.as_deref() {
+                    Some(external_id) => {
+                        let sql = format!(
+                            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = $1 AND external_id = $2"
+                        );
+                        let stmt = tx.prepare_cached(&sql).await.map_err(db)?;
+                        tx.query_opt(&stmt, &[&m.channel.as_str(), &external_id])
+                            .await
+                            .map_err(db)?
+                            .as_ref()
+                            .map(message_from)
+                            .transpose()?
+                    }
+                    None => None,
+                };
+                return existing
+                    .map(TurnOutcome::Duplicate)
+                    .ok_or_else(|| StoreError::Conflict(format!("message id {} exists", m.id)));
+            }
+        }
+        for m in turn.replies {
+            if insert_message_row(&tx, m).await? == 0 {
+                return Err(StoreError::Conflict(format!("message {} exists", m.id)));
+            }
+        }
+        if let Some(c) = turn.conversation {
+            let stmt = tx
+                .prepare_cached(
+                    "UPDATE conversations SET last_channel = $2, bot_state = $3 WHERE id = $1",
+                )
+                .await
+                .map_err(db)?;
+            let changed = tx
+                .execute(
+                    &stmt,
+                    &[
+                        &c.id.as_str(),
+                        &c.last_channel.as_str(),
+                        &json(&c.bot_state)?,
+                    ],
+                )
+                .await
+                .map_err(db)?;
+            if changed == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "conversation {} does not exist",
+                    c.id
+                )));
+            }
+        }
+        if !turn.outbox.is_empty() {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
+                )
+                .await
+                .map_err(db)?;
+            for item in turn.outbox {
+                tx.execute(
+                    &stmt,
+                    &[
+                        &item.id,
+                        &item.channel,
+                        &item.payload.to_string(),
+                        &item.due_at,
+                        &item.created_at,
+                    ],
+                )
+                .await
+                .map_err(db)?;
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(TurnOutcome::Committed)
     }
 
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
@@ -639,5 +761,70 @@ impl Store for PostgresStore {
         );
         self.query_one_opt(&sql, &[&conversation.as_str()], task_from)
             .await
+    }
+
+    async fn outbox_item(&self, id: &str) -> StoreResult<Option<OutboxItem>> {
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");
+        self.query_one_opt(&sql, &[&id], outbox_from).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<OutboxItem>> {
+        let sql = format!(
+            "UPDATE outbox SET status = 'sending', lease_until = $3 WHERE id = $1 AND (status = 'pending' OR (status = 'sending' AND lease_until < $2)) RETURNING {OUTBOX_COLUMNS}"
+        );
+        self.query_one_opt(&sql, &[&id, &now, &lease_until], outbox_from)
+            .await
+    }
+
+    async fn settle_outbox(
+        &self,
+        id: &str,
+        settlement: &Settlement,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (status, error, due_at, settled_at) = match settlement {
+            Settlement::Delivered => ("delivered", None, now, Some(now)),
+            Settlement::Retry { error, due_at } => ("pending", Some(error.as_str()), *due_at, None),
+            Settlement::Park { error } => ("parked", Some(error.as_str()), now, Some(now)),
+        };
+        self.execute(
+            "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = COALESCE($3, last_error), due_at = $4, lease_until = NULL, settled_at = $5 WHERE id = $1",
+            &[&id, &status, &error, &due_at, &settled_at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn relay_outbox(
+        &self,
+        stale_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        // SKIP LOCKED: nodes relaying at the same moment take different rows.
+        let sql = format!(
+            "UPDATE outbox SET status = 'pending', due_at = $2, lease_until = NULL WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND due_at < $1) OR (status = 'sending' AND lease_until < $1) ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {OUTBOX_COLUMNS}"
+        );
+        self.query_all(&sql, &[&stale_before, &now, &i64::from(limit)], outbox_from)
+            .await
+    }
+
+    async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>> {
+        self.query_all(
+            "SELECT status, COUNT(*) AS n FROM outbox WHERE status <> 'delivered' GROUP BY status",
+            &[],
+            |row| {
+                Ok((
+                    OutboxStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
+                    u64::try_from(get::<i64>(row, "n")?).unwrap_or(0),
+                ))
+            },
+        )
+        .await
     }
 }

@@ -13,7 +13,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{format_time, parse_time, Inserted, Principal, Store, StoreError, StoreResult};
+use super::{
+    format_time, parse_time, Inserted, OutboxItem, OutboxStatus, Principal, Settlement, Store,
+    StoreError, StoreResult, Turn, TurnOutcome,
+};
 use crate::domain::{
     Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
     CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
@@ -21,7 +24,10 @@ use crate::domain::{
 };
 
 /// Versioned migrations, applied in order exactly once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("sql/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("sql/sqlite/0001_init.sql")),
+    (2, include_str!("sql/sqlite/0002_outbox.sql")),
+];
 
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
@@ -363,6 +369,160 @@ fn query_messages(conn: &Connection, filter: &str, key: &str) -> StoreResult<Vec
     rows.into_iter().map(message_from).collect()
 }
 
+/// Inserts one message row (a unique violation is the caller's to interpret).
+fn insert_message_row(conn: &Connection, m: &Message) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        m.id.as_str(),
+        m.conversation_id.as_str(),
+        m.customer_id.as_str(),
+        m.channel.as_str(),
+        m.from.as_str(),
+        m.text,
+        m.client_id,
+        m.external_id,
+        m.agent_id.as_ref().map(AgentId::as_str),
+        format_time(&m.sent_at),
+    ])
+}
+
+/// Writes a turn inside `tx` (see [`Store::commit_turn`]); `Some` is the stored duplicate.
+fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<Option<Message>> {
+    if let Some(m) = &turn.inbound {
+        match insert_message_row(tx, m) {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                let Some(external_id) = m.external_id.as_deref() else {
+                    return Err(StoreError::Conflict(format!("message id {} exists", m.id)));
+                };
+                return select_message_by_key(tx, m.channel.as_str(), external_id)?
+                    .map(Some)
+                    .ok_or_else(|| StoreError::Conflict(format!("message id {} exists", m.id)));
+            }
+            Err(e) => return Err(unavailable(e)),
+        }
+    }
+    for m in &turn.replies {
+        insert_message_row(tx, m).map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("message id {} exists", m.id))
+            } else {
+                unavailable(e)
+            }
+        })?;
+    }
+    if let Some((id, channel, bot_state)) = &turn.conversation {
+        let changed = tx
+            .prepare_cached(
+                "UPDATE conversations SET last_channel = ?2, bot_state = ?3 WHERE id = ?1",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id, channel, bot_state]))
+            .map_err(unavailable)?;
+        if changed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "conversation {id} does not exist"
+            )));
+        }
+    }
+    for item in &turn.outbox {
+        tx.prepare_cached(
+            "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                item.id,
+                item.channel,
+                item.payload.to_string(),
+                format_time(&item.due_at),
+                format_time(&item.created_at),
+            ])
+        })
+        .map_err(unavailable)?;
+    }
+    Ok(None)
+}
+
+/// A [`Turn`] owned, to move onto the blocking pool.
+struct OwnedTurn {
+    inbound: Option<Message>,
+    replies: Vec<Message>,
+    /// (id, last_channel, bot_state JSON)
+    conversation: Option<(String, String, String)>,
+    outbox: Vec<OutboxItem>,
+}
+
+impl OwnedTurn {
+    fn from(turn: Turn<'_>) -> StoreResult<Self> {
+        Ok(Self {
+            inbound: turn.inbound.cloned(),
+            replies: turn.replies.to_vec(),
+            conversation: turn
+                .conversation
+                .map(|c| -> StoreResult<_> {
+                    Ok((
+                        c.id.as_str().to_owned(),
+                        c.last_channel.as_str().to_owned(),
+                        json(&c.bot_state)?,
+                    ))
+                })
+                .transpose()?,
+            outbox: turn.outbox.to_vec(),
+        })
+    }
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, channel, payload, status, attempts, due_at, last_error, created_at";
+
+type OutboxRow = (
+    String,
+    String,
+    String,
+    String,
+    u32,
+    String,
+    Option<String>,
+    String,
+);
+
+fn outbox_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn outbox_from(row: OutboxRow) -> StoreResult<OutboxItem> {
+    let (id, channel, payload, status, attempts, due_at, last_error, created_at) = row;
+    Ok(OutboxItem {
+        id,
+        channel,
+        payload: from_json(&payload)?,
+        status: OutboxStatus::parse(&status).map_err(corrupt)?,
+        attempts,
+        due_at: parse_time(&due_at)?,
+        last_error,
+        created_at: parse_time(&created_at)?,
+    })
+}
+
+fn select_outbox(conn: &Connection, id: &str) -> StoreResult<Option<OutboxItem>> {
+    let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?1");
+    conn.query_row(&sql, [id], outbox_row)
+        .optional()
+        .map_err(unavailable)?
+        .map(outbox_from)
+        .transpose()
+}
+
 fn select_message_by_key(
     conn: &Connection,
     channel: &str,
@@ -601,33 +761,32 @@ impl Store for SqliteStore {
 
     async fn insert_message(&self, message: &Message) -> StoreResult<Inserted<Message>> {
         let m = message.clone();
+        self.with_conn(move |conn| match insert_message_row(conn, &m) {
+            Ok(_) => Ok(Inserted::New(m)),
+            Err(e) if is_unique_violation(&e) => {
+                let Some(external_id) = m.external_id.as_deref() else {
+                    return Err(StoreError::Conflict(format!("message id {} exists", m.id)));
+                };
+                select_message_by_key(conn, m.channel.as_str(), external_id)?
+                    .map(Inserted::Duplicate)
+                    .ok_or_else(|| StoreError::Conflict(format!("message id {} exists", m.id)))
+            }
+            Err(e) => Err(unavailable(e)),
+        })
+        .await
+    }
+
+    async fn commit_turn(&self, turn: Turn<'_>) -> StoreResult<TurnOutcome> {
+        let turn = OwnedTurn::from(turn)?;
         self.with_conn(move |conn| {
-            let result = conn.execute(
-                "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    m.id.as_str(),
-                    m.conversation_id.as_str(),
-                    m.customer_id.as_str(),
-                    m.channel.as_str(),
-                    m.from.as_str(),
-                    m.text,
-                    m.client_id,
-                    m.external_id,
-                    m.agent_id.as_ref().map(AgentId::as_str),
-                    format_time(&m.sent_at),
-                ],
-            );
-            match result {
-                Ok(_) => Ok(Inserted::New(m)),
-                Err(e) if is_unique_violation(&e) => {
-                    let Some(external_id) = m.external_id.as_deref() else {
-                        return Err(StoreError::Conflict(format!("message id {} exists", m.id)));
-                    };
-                    select_message_by_key(conn, m.channel.as_str(), external_id)?
-                        .map(Inserted::Duplicate)
-                        .ok_or_else(|| StoreError::Conflict(format!("message id {} exists", m.id)))
+            let tx = conn.transaction().map_err(unavailable)?;
+            match write_turn(&tx, &turn)? {
+                // Dropping the transaction rolls it back: nothing of the turn is written.
+                Some(existing) => Ok(TurnOutcome::Duplicate(existing)),
+                None => {
+                    tx.commit().map_err(unavailable)?;
+                    Ok(TurnOutcome::Committed)
                 }
-                Err(e) => Err(unavailable(e)),
             }
         })
         .await
@@ -885,6 +1044,109 @@ impl Store for SqliteStore {
                 .map_err(unavailable)?
                 .map(task_from)
                 .transpose()
+        })
+        .await
+    }
+
+    async fn outbox_item(&self, id: &str) -> StoreResult<Option<OutboxItem>> {
+        let id = id.to_owned();
+        self.with_conn(move |conn| select_outbox(conn, &id)).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<OutboxItem>> {
+        let id = id.to_owned();
+        self.with_conn(move |conn| {
+            let now = format_time(&now);
+            let changed = conn
+                .execute(
+                    "UPDATE outbox SET status = 'sending', lease_until = ?3 WHERE id = ?1 AND (status = 'pending' OR (status = 'sending' AND lease_until < ?2))",
+                    params![id, now, format_time(&lease_until)],
+                )
+                .map_err(unavailable)?;
+            if changed == 0 {
+                return Ok(None);
+            }
+            select_outbox(conn, &id)
+        })
+        .await
+    }
+
+    async fn settle_outbox(
+        &self,
+        id: &str,
+        settlement: &Settlement,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let id = id.to_owned();
+        let settlement = settlement.clone();
+        self.with_conn(move |conn| {
+            let now = format_time(&now);
+            let (status, error, due_at, settled_at) = match &settlement {
+                Settlement::Delivered => ("delivered", None, now.clone(), Some(now.clone())),
+                Settlement::Retry { error, due_at } => {
+                    ("pending", Some(error.clone()), format_time(due_at), None)
+                }
+                Settlement::Park { error } => {
+                    ("parked", Some(error.clone()), now.clone(), Some(now.clone()))
+                }
+            };
+            conn.execute(
+                "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = COALESCE(?3, last_error), due_at = ?4, lease_until = NULL, settled_at = ?5 WHERE id = ?1",
+                params![id, status, error, due_at, settled_at],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn relay_outbox(
+        &self,
+        stale_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        self.with_conn(move |conn| {
+            let sql = format!(
+                "UPDATE outbox SET status = 'pending', due_at = ?2, lease_until = NULL WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND due_at < ?1) OR (status = 'sending' AND lease_until < ?1) ORDER BY due_at LIMIT ?3) RETURNING {OUTBOX_COLUMNS}"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![format_time(&stale_before), format_time(&now), limit],
+                    outbox_row,
+                )
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            rows.into_iter().map(outbox_from).collect()
+        })
+        .await
+    }
+
+    async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>> {
+        self.with_conn(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT status, COUNT(*) FROM outbox WHERE status <> 'delivered' GROUP BY status")
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            rows.into_iter()
+                .map(|(status, n)| {
+                    Ok((
+                        OutboxStatus::parse(&status).map_err(corrupt)?,
+                        u64::try_from(n).unwrap_or(0),
+                    ))
+                })
+                .collect()
         })
         .await
     }
