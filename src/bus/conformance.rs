@@ -37,6 +37,9 @@ pub async fn run_all(bus: Arc<dyn Bus>) -> anyhow::Result<()> {
     topics_copy_to_every_matching_subscriber(bus.as_ref())
         .await
         .context("topics")?;
+    delayed_messages_arrive_after_later_direct_ones(bus.as_ref())
+        .await
+        .context("delayed publish")?;
     Ok(())
 }
 
@@ -166,4 +169,21 @@ async fn topics_copy_to_every_matching_subscriber(bus: &dyn Bus) -> anyhow::Resu
         .await?;
     let mut late = bus.subscribe(&lonely).await?;
     silent(&mut late).await
+}
+
+async fn delayed_messages_arrive_after_later_direct_ones(bus: &dyn Bus) -> anyhow::Result<()> {
+    let queue = unique("conformance.delay");
+    let mut sub = bus.consume(&queue).await?;
+    bus.publish_delayed(&queue, b"later".to_vec(), Duration::from_secs(2))
+        .await?;
+    bus.publish(&Route::Queue(queue.clone()), b"now".to_vec())
+        .await?;
+    // Order, not time: the delayed message was published first but comes second.
+    let first = next(&mut sub).await?;
+    ensure!(first.payload == b"now", "the direct message comes first");
+    first.ack().await?;
+    let second = next(&mut sub).await?;
+    ensure!(second.payload == b"later", "the delayed message arrives");
+    second.ack().await?;
+    silent(&mut sub).await
 }

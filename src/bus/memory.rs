@@ -184,6 +184,22 @@ impl Bus for MemoryBus {
         Ok(())
     }
 
+    async fn publish_delayed(
+        &self,
+        queue: &str,
+        payload: Vec<u8>,
+        delay: std::time::Duration,
+    ) -> BusResult<()> {
+        // Like everything on the in-process bus this lives only as long as the process; the
+        // store outbox is what survives a crash.
+        let queue = self.inner.queue(queue)?;
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            queue.push_back(payload);
+        });
+        Ok(())
+    }
+
     async fn consume(&self, queue: &str) -> BusResult<Subscription> {
         Ok(stream_of(self.inner.queue(queue)?, None))
     }

@@ -121,6 +121,24 @@ pub trait Bus: Send + Sync + 'static {
     /// Publishes and returns once the bus has taken responsibility for the message
     /// (publisher confirm on RabbitMQ).
     async fn publish(&self, route: &Route, payload: Vec<u8>) -> BusResult<()>;
+    /// Publishes several messages in this order and returns once the bus has taken all of
+    /// them (on RabbitMQ the confirms are awaited together, not one by one). Stops at the
+    /// first failure.
+    async fn publish_all(&self, batch: Vec<(Route, Vec<u8>)>) -> BusResult<()> {
+        for (route, payload) in batch {
+            self.publish(&route, payload).await?;
+        }
+        Ok(())
+    }
+    /// Publishes to work queue `queue` so that it arrives there after `delay` (retry
+    /// back-off). RabbitMQ parks it in a delay queue whose TTL dead-letters it into `queue`;
+    /// the in-process bus holds it in a timer. Returns once the bus has taken responsibility.
+    async fn publish_delayed(
+        &self,
+        queue: &str,
+        payload: Vec<u8>,
+        delay: std::time::Duration,
+    ) -> BusResult<()>;
     /// Consumes a work queue (declared on first use).
     async fn consume(&self, queue: &str) -> BusResult<Subscription>;
     /// Receives copies of topic messages whose key matches `pattern` (`*` = one word,

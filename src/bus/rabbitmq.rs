@@ -194,41 +194,74 @@ impl RabbitBus {
         Ok(())
     }
 
-    async fn publish_on(&self, link: &Link, route: &Route, payload: &[u8]) -> BusResult<()> {
-        let (exchange, key) = match route {
+    /// Exchange and routing key of a route (declaring a work queue on first use).
+    async fn target(&self, link: &Link, route: &Route) -> BusResult<(String, String)> {
+        Ok(match route {
             Route::Queue(name) => {
                 let name = self.queue_name(name);
                 self.declare_queue(&link.publisher, &name).await?;
                 (String::new(), name)
             }
             Route::Topic(key) => (self.exchange.clone(), key.clone()),
-        };
-        // A quorum queue nacks while it has no leader (just declared, or failing over): retry
-        // a few times with back-off before reporting the bus unavailable.
-        let mut delay = std::time::Duration::from_millis(25);
-        let mut last = None;
-        for _ in 0..PUBLISH_ATTEMPTS {
-            let confirm = link
-                .publisher
-                .basic_publish(
-                    &exchange,
-                    &key,
-                    BasicPublishOptions::default(),
-                    payload,
-                    BasicProperties::default().with_delivery_mode(2),
-                )
-                .await
-                .map_err(unavailable)?
-                .await
-                .map_err(unavailable)?;
-            match confirm {
-                Confirmation::Ack(_) => return Ok(()),
-                other => last = Some(other),
-            }
-            tokio::time::sleep(delay).await;
-            delay *= 2;
+        })
+    }
+
+    async fn publish_on(&self, link: &Link, route: &Route, payload: &[u8]) -> BusResult<()> {
+        let (exchange, key) = self.target(link, route).await?;
+        publish_confirmed(&link.publisher, &exchange, &key, payload).await
+    }
+
+    /// Declares the delay queue in front of `target`: messages expire after `ttl_ms` and are
+    /// dead-lettered (at least once) into `target`.
+    async fn declare_delay_queue(
+        &self,
+        channel: &Channel,
+        name: &str,
+        target: &str,
+        ttl_ms: i64,
+    ) -> BusResult<()> {
+        let known = self
+            .declared
+            .lock()
+            .map(|d| d.contains(name))
+            .unwrap_or(false);
+        if known {
+            return Ok(());
         }
-        Err(unavailable(format!("publish not confirmed: {last:?}")))
+        let mut args = quorum_args(self.queue_expires_ms);
+        args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl_ms));
+        args.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString("".into()),
+        );
+        args.insert(
+            "x-dead-letter-routing-key".into(),
+            AMQPValue::LongString(target.into()),
+        );
+        // At-least-once dead-lettering (quorum queues) needs reject-publish overflow.
+        args.insert(
+            "x-dead-letter-strategy".into(),
+            AMQPValue::LongString("at-least-once".into()),
+        );
+        args.insert(
+            "x-overflow".into(),
+            AMQPValue::LongString("reject-publish".into()),
+        );
+        channel
+            .queue_declare(
+                name,
+                QueueDeclareOptions {
+                    durable: true,
+                    ..QueueDeclareOptions::default()
+                },
+                args,
+            )
+            .await
+            .map_err(unavailable)?;
+        if let Ok(mut declared) = self.declared.lock() {
+            declared.insert(name.to_owned());
+        }
+        Ok(())
     }
 
     fn parked_name(&self) -> String {
@@ -291,6 +324,40 @@ fn quorum_args(expires_ms: Option<i64>) -> FieldTable {
         args.insert("x-expires".into(), AMQPValue::LongLongInt(ms));
     }
     args
+}
+
+/// Publishes a persistent message and waits for the broker's confirm. A quorum queue nacks
+/// while it has no leader (just declared, or failing over): retry a few times with back-off
+/// before reporting the bus unavailable.
+async fn publish_confirmed(
+    channel: &Channel,
+    exchange: &str,
+    key: &str,
+    payload: &[u8],
+) -> BusResult<()> {
+    let mut delay = std::time::Duration::from_millis(25);
+    let mut last = None;
+    for _ in 0..PUBLISH_ATTEMPTS {
+        let confirm = channel
+            .basic_publish(
+                exchange,
+                key,
+                BasicPublishOptions::default(),
+                payload,
+                BasicProperties::default().with_delivery_mode(2),
+            )
+            .await
+            .map_err(unavailable)?
+            .await
+            .map_err(unavailable)?;
+        match confirm {
+            Confirmation::Ack(_) => return Ok(()),
+            other => last = Some(other),
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+    }
+    Err(unavailable(format!("publish not confirmed: {last:?}")))
 }
 
 /// Declares a durable exchange.
@@ -405,6 +472,54 @@ impl Bus for RabbitBus {
             }
             outcome => outcome,
         }
+    }
+
+    async fn publish_all(&self, batch: Vec<(Route, Vec<u8>)>) -> BusResult<()> {
+        let link = self.link().await?;
+        // Send everything in order first, then collect the confirms: one round trip for the
+        // batch instead of one per message.
+        let mut sent = Vec::with_capacity(batch.len());
+        for (route, payload) in &batch {
+            let (exchange, key) = self.target(&link, route).await?;
+            let confirm = link
+                .publisher
+                .basic_publish(
+                    &exchange,
+                    &key,
+                    BasicPublishOptions::default(),
+                    payload,
+                    BasicProperties::default().with_delivery_mode(2),
+                )
+                .await
+                .map_err(unavailable)?;
+            sent.push((exchange, key, payload, confirm));
+        }
+        for (exchange, key, payload, confirm) in sent {
+            if !matches!(confirm.await.map_err(unavailable)?, Confirmation::Ack(_)) {
+                // Nacked (no queue leader for a moment): the slow path retries with back-off.
+                publish_confirmed(&link.publisher, &exchange, &key, payload).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish_delayed(
+        &self,
+        queue: &str,
+        payload: Vec<u8>,
+        delay: std::time::Duration,
+    ) -> BusResult<()> {
+        let target = self.queue_name(queue);
+        let ttl_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX).max(1);
+        let delay_queue = format!("{target}.delay.{ttl_ms}");
+        let link = self.link().await?;
+        // The target must exist before anything is dead-lettered into it.
+        self.declare_queue(&link.publisher, &target).await?;
+        self.declare_delay_queue(&link.publisher, &delay_queue, &target, ttl_ms)
+            .await?;
+        // Through the default exchange into the delay queue, which nobody consumes: after its
+        // TTL the broker dead-letters the message into the target queue.
+        publish_confirmed(&link.publisher, "", &delay_queue, &payload).await
     }
 
     async fn consume(&self, queue: &str) -> BusResult<Subscription> {
