@@ -17,16 +17,17 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::agent_session::AgentEvent;
+use super::delivery::{DeliveryEnvelope, DeliveryPlan};
 use super::dispatcher::DispatchEvent;
 use super::{agent_route, customer_route, dispatch_route};
 use crate::bot::{Bot, BotTurn, Handoff};
-use crate::bus::{publish_json, Bus, Route};
+use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
     AgentId, Channel, ClientId, Conversation, ConversationId, ConversationStatus, Customer,
     CustomerId, Language, Message, MessageId, MessageText, Priority, Resolution, Sender, Task,
     TaskId, TaskStatus, Tier,
 };
-use crate::store::{Inserted, Store, StoreError};
+use crate::store::{Store, StoreError, Turn, TurnOutcome};
 use crate::telemetry::Metrics;
 use crate::views::{CustomerCard, MessageView};
 
@@ -36,6 +37,8 @@ pub struct SessionDeps {
     pub bus: Arc<dyn Bus>,
     pub bot: Arc<dyn Bot>,
     pub metrics: Arc<Metrics>,
+    /// Which provider deliveries each stored message needs (outbox rows).
+    pub deliveries: Arc<dyn DeliveryPlan>,
     /// Idle time before passivation.
     pub idle_timeout: Duration,
     /// How long an edge waits for the shard owner to store a message before answering 503
@@ -178,6 +181,12 @@ enum ShardReply {
 
 type Pending = Arc<Mutex<HashMap<String, tokio::sync::oneshot::Sender<ShardReply>>>>;
 
+/// The receiving end of one customer's lane of shard work.
+type Lane = tokio::sync::mpsc::UnboundedReceiver<(ShardMessage, Delivery)>;
+/// Open lanes by customer.
+type Lanes =
+    Arc<Mutex<HashMap<CustomerId, tokio::sync::mpsc::UnboundedSender<(ShardMessage, Delivery)>>>>;
+
 /// Routes customers' messages and commands through their shard to the node running their
 /// session, and runs the sessions of the shards this node consumes.
 ///
@@ -192,6 +201,8 @@ pub struct SessionRouter {
     /// This process's unique name (node id + random suffix) for replies.
     instance: String,
     pending: Pending,
+    /// Per-customer work queues of the shards this node consumes.
+    lanes: Lanes,
 }
 
 impl SessionRouter {
@@ -205,6 +216,7 @@ impl SessionRouter {
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
             pending: Arc::default(),
+            lanes: Arc::default(),
         }
     }
 
@@ -264,50 +276,111 @@ impl SessionRouter {
 
     async fn consume_shard(&self, shard: u32) -> anyhow::Result<()> {
         let mut deliveries = self.deps.bus.consume(&super::shard_queue(shard)).await?;
-        // One message at a time per shard: a customer's messages are handled in order.
+        // Each delivery joins its customer's lane: one customer's messages are handled in
+        // order, different customers' at the same time (bounded by the bus's prefetch, as
+        // nothing is acknowledged before it is handled).
         while let Some(delivery) = deliveries.next().await {
             match delivery.json::<ShardMessage>() {
-                Ok(ShardMessage::Inbound {
-                    reply_to,
-                    correlation,
-                    customer_id,
-                    inbound,
-                }) => {
-                    let reply = match self.local_inbound(&customer_id, inbound).await {
-                        Ok(accepted) => ShardReply::Accepted(accepted),
-                        Err(SessionError::UnknownCustomer(_)) => ShardReply::UnknownCustomer,
-                        Err(error) => {
-                            tracing::warn!(%error, "Customer message not accepted.");
-                            ShardReply::Unavailable
-                        }
+                Ok(message) => {
+                    let customer = match &message {
+                        ShardMessage::Inbound { customer_id, .. } => customer_id.clone(),
+                        ShardMessage::Command { command } => command.customer_id().clone(),
                     };
-                    let envelope = ReplyEnvelope { correlation, reply };
-                    if let Err(error) =
-                        publish_json(self.deps.bus.as_ref(), &Route::Topic(reply_to), &envelope)
-                            .await
-                    {
-                        tracing::warn!(%error, "Could not answer an edge; it will time out and the client retries.");
-                    }
+                    self.enqueue(customer, message, delivery);
                 }
-                Ok(ShardMessage::Command { command }) => {
-                    // Bounded retries with back-off: a failing customer must not stall the shard.
-                    let mut outcome = self.local_command(command.clone()).await;
-                    for delay in COMMAND_RETRY_DELAYS {
-                        if outcome.is_ok() {
-                            break;
-                        }
-                        tokio::time::sleep(delay).await;
-                        outcome = self.local_command(command.clone()).await;
-                    }
-                    if let Err(error) = outcome {
-                        tracing::error!(%error, ?command, "Dropped a session command after retries; the session re-syncs from the store.");
-                    }
+                Err(error) => {
+                    tracing::warn!(%error, "Dropped an undecodable shard message.");
+                    delivery.ack().await?;
                 }
-                Err(error) => tracing::warn!(%error, "Dropped an undecodable shard message."),
             }
-            delivery.ack().await?;
         }
         Ok(())
+    }
+
+    /// Appends work to the customer's lane, opening the lane (a task) if it has none.
+    fn enqueue(&self, customer: CustomerId, message: ShardMessage, delivery: Delivery) {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        let work = match lanes.get(&customer) {
+            Some(lane) => match lane.send((message, delivery)) {
+                Ok(()) => return,
+                // The lane just closed: open a new one with the work.
+                Err(returned) => returned.0,
+            },
+            None => (message, delivery),
+        };
+        let (lane, receiver) = tokio::sync::mpsc::unbounded_channel();
+        // Cannot fail: the receiver is alive right here.
+        drop(lane.send(work));
+        lanes.insert(customer.clone(), lane);
+        actix::spawn(self.clone().run_lane(customer, receiver));
+    }
+
+    /// Handles a customer's work in arrival order; the lane closes once it is empty.
+    async fn run_lane(self, customer: CustomerId, mut receiver: Lane) {
+        loop {
+            while let Ok((message, delivery)) = receiver.try_recv() {
+                self.handle_shard_message(message, delivery).await;
+            }
+            // Close only if nothing arrived meanwhile (checked under the lock `enqueue` takes).
+            let next = {
+                let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+                match receiver.try_recv() {
+                    Ok(work) => Some(work),
+                    Err(_) => {
+                        lanes.remove(&customer);
+                        None
+                    }
+                }
+            };
+            match next {
+                Some((message, delivery)) => self.handle_shard_message(message, delivery).await,
+                None => return,
+            }
+        }
+    }
+
+    async fn handle_shard_message(&self, message: ShardMessage, delivery: Delivery) {
+        match message {
+            ShardMessage::Inbound {
+                reply_to,
+                correlation,
+                customer_id,
+                inbound,
+            } => {
+                let reply = match self.local_inbound(&customer_id, inbound).await {
+                    Ok(accepted) => ShardReply::Accepted(accepted),
+                    Err(SessionError::UnknownCustomer(_)) => ShardReply::UnknownCustomer,
+                    Err(error) => {
+                        tracing::warn!(%error, "Customer message not accepted.");
+                        ShardReply::Unavailable
+                    }
+                };
+                let envelope = ReplyEnvelope { correlation, reply };
+                if let Err(error) =
+                    publish_json(self.deps.bus.as_ref(), &Route::Topic(reply_to), &envelope).await
+                {
+                    tracing::warn!(%error, "Could not answer an edge; it will time out and the client retries.");
+                }
+            }
+            ShardMessage::Command { command } => {
+                // Bounded retries with back-off: a failing customer must not stall the others.
+                let mut outcome = self.local_command(command.clone()).await;
+                for delay in COMMAND_RETRY_DELAYS {
+                    if outcome.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(delay).await;
+                    outcome = self.local_command(command.clone()).await;
+                }
+                if let Err(error) = outcome {
+                    tracing::error!(%error, ?command, "Dropped a session command after retries; the session re-syncs from the store.");
+                }
+            }
+        }
+        if let Err(error) = delivery.ack().await {
+            // The bus hands it out again; the store deduplicates.
+            tracing::warn!(%error, "Ack of a shard message failed.");
+        }
     }
 
     fn session(&self, customer: &CustomerId) -> Addr<CustomerSession> {
@@ -597,20 +670,29 @@ impl SessionState {
         deps: &SessionDeps,
         msg: Inbound,
     ) -> Result<Accepted, SessionError> {
-        // A repeat is answered from the store before anything else (even after wrap-up, a
-        // repeat must not open a new conversation).
-        if let Some(existing) = deps
-            .store
-            .find_message(msg.channel, &msg.external_id)
-            .await?
-        {
-            return Ok(Accepted {
-                message_id: existing.id,
-                conversation_id: existing.conversation_id,
-                duplicate: true,
-            });
+        // Without an open conversation, a repeat is answered from the store first (after
+        // wrap-up a repeat must not open a new conversation). With one, the turn's insert
+        // deduplicates by itself.
+        if self.conversation.is_none() {
+            if let Some(existing) = deps
+                .store
+                .find_message(msg.channel, &msg.external_id)
+                .await?
+            {
+                return Ok(duplicate(existing));
+            }
         }
         let mut conversation = self.ensure_conversation(deps, msg.channel).await?;
+        if conversation.status == ConversationStatus::Queued {
+            // The dispatcher assigns task and conversation in one transaction; pick that up
+            // here even if its notification has not reached this session (yet).
+            if let Some(fresh) = deps.store.conversation(&conversation.id).await? {
+                if fresh.status == ConversationStatus::Assigned {
+                    conversation.status = fresh.status;
+                    conversation.agent_id = fresh.agent_id;
+                }
+            }
+        }
         let message = Message {
             id: MessageId::generate(),
             conversation_id: conversation.id.clone(),
@@ -623,87 +705,89 @@ impl SessionState {
             agent_id: None,
             sent_at: Utc::now(),
         };
-        // Persist before anything else: from here on the message is accepted.
-        let stored = match deps.store.insert_message(&message).await? {
-            Inserted::Duplicate(existing) => {
-                return Ok(Accepted {
-                    message_id: existing.id,
-                    conversation_id: existing.conversation_id,
-                    duplicate: true,
-                })
+        conversation.last_channel = msg.channel;
+        let language_before = (self.language, self.language_known);
+        self.observe_language(&message.text);
+        // The bot answers while no agent owns the conversation. Its answer is worked out
+        // first (a pure function) and committed with the customer's message: one transaction.
+        let mut replies = Vec::new();
+        let mut handoff = None;
+        if conversation.status == ConversationStatus::Bot {
+            let reply = deps.bot.respond(&BotTurn {
+                text: &message.text,
+                language: self.language,
+                tier: self.customer.tier,
+                state: &conversation.bot_state,
+            });
+            conversation.bot_state = reply.state;
+            replies.push(self.message_to_customer(&conversation, Sender::Bot, reply.text, None));
+            handoff = reply.handoff;
+        }
+        let now = Utc::now();
+        let outbox: Vec<_> = std::iter::once(&message)
+            .chain(&replies)
+            .flat_map(|m| deps.deliveries.deliveries(m, now))
+            .collect();
+        // Persist before anything else: once this commits, the message is accepted.
+        let committed = deps
+            .store
+            .commit_turn(Turn {
+                inbound: Some(&message),
+                replies: &replies,
+                conversation: Some(&conversation),
+                outbox: &outbox,
+            })
+            .await;
+        match committed {
+            Ok(TurnOutcome::Committed) => {}
+            Ok(TurnOutcome::Duplicate(existing)) => {
+                (self.language, self.language_known) = language_before;
+                return Ok(duplicate(existing));
             }
-            Inserted::New(stored) => stored,
-        };
+            Err(error) => {
+                (self.language, self.language_known) = language_before;
+                return Err(error.into());
+            }
+        }
         deps.metrics
             .messages_in
             .with_label_values(&[msg.channel.as_str()])
             .inc();
+        for reply in &replies {
+            deps.metrics
+                .messages_out
+                .with_label_values(&[reply.channel.as_str()])
+                .inc();
+        }
         let accepted = Accepted {
-            message_id: stored.id.clone(),
-            conversation_id: stored.conversation_id.clone(),
+            message_id: message.id.clone(),
+            conversation_id: message.conversation_id.clone(),
             duplicate: false,
         };
-        self.observe_language(&stored.text);
-        conversation.last_channel = msg.channel;
-        // What follows (echo, bot, hand-off) must not turn an accepted message into an error:
-        // failures are logged, and the conversation stays consistent in the store.
-        if let Err(error) = self
-            .after_customer_message(deps, &mut conversation, &stored)
-            .await
-        {
-            tracing::error!(customer = %self.customer.id, error = ?error, "Processing an accepted message failed.");
-            self.stale = true;
-        }
-        self.conversation = Some(conversation);
-        Ok(accepted)
-    }
+        self.conversation = Some(conversation.clone());
 
-    async fn after_customer_message(
-        &mut self,
-        deps: &SessionDeps,
-        conversation: &mut Conversation,
-        stored: &Message,
-    ) -> Result<(), SessionError> {
-        self.publish_to_customer(deps, stored).await;
-        if conversation.status == ConversationStatus::Queued {
-            // The dispatcher assigns task and conversation in one transaction; pick that up
-            // here even if its notification has not reached this session (yet).
-            if let Some(fresh) = deps.store.conversation(&conversation.id).await? {
-                if fresh.status == ConversationStatus::Assigned {
-                    conversation.status = fresh.status;
-                    conversation.agent_id = fresh.agent_id;
-                }
+        // What follows (notifications, hand-off) must not turn an accepted message into an
+        // error: failures are logged, and the store stays the truth.
+        let mut batch = vec![self.to_customer(&message)];
+        if conversation.status == ConversationStatus::Assigned {
+            if let Some(agent) = &conversation.agent_id {
+                batch.push(event(
+                    &agent_route(agent),
+                    &AgentEvent::Message((&message).into()),
+                ));
             }
         }
-        match conversation.status {
-            ConversationStatus::Assigned => {
-                if let Some(agent) = &conversation.agent_id {
-                    publish(
-                        deps,
-                        &agent_route(agent),
-                        &AgentEvent::Message(stored.into()),
-                    )
-                    .await;
-                }
+        batch.extend(replies.iter().map(|r| self.to_customer(r)));
+        batch.extend(outbox.iter().map(DeliveryEnvelope::announce));
+        publish_batch(deps, batch).await;
+        if let Some(handoff) = handoff {
+            if let Err(error) = self.hand_off(deps, &mut conversation, handoff).await {
+                tracing::error!(customer = %self.customer.id, error = ?error, "Hand-off of an accepted message failed.");
+                self.stale = true;
             }
-            ConversationStatus::Queued | ConversationStatus::Closed => {}
-            ConversationStatus::Bot => {
-                let reply = deps.bot.respond(&BotTurn {
-                    text: &stored.text,
-                    language: self.language,
-                    tier: self.customer.tier,
-                    state: &conversation.bot_state,
-                });
-                conversation.bot_state = reply.state;
-                self.say(deps, conversation, Sender::Bot, reply.text, None)
-                    .await?;
-                if let Some(handoff) = reply.handoff {
-                    self.hand_off(deps, conversation, handoff).await?;
-                }
-            }
+            self.conversation = Some(conversation);
         }
-        deps.store.update_conversation(conversation).await?;
-        Ok(())
+        Ok(accepted)
     }
 
     /// Creates the task for a hand-off and tells the dispatcher.
@@ -968,16 +1052,15 @@ impl SessionState {
         Ok(())
     }
 
-    /// Stores a message from the bot, an agent or the system and sends it to the customer.
-    async fn say(
+    /// A message from the bot, an agent or the system in `conversation`, not stored yet.
+    fn message_to_customer(
         &self,
-        deps: &SessionDeps,
         conversation: &Conversation,
         from: Sender,
         text: String,
         agent_id: Option<AgentId>,
-    ) -> Result<Message, SessionError> {
-        let message = Message {
+    ) -> Message {
+        Message {
             id: MessageId::generate(),
             conversation_id: conversation.id.clone(),
             customer_id: self.customer.id.clone(),
@@ -988,23 +1071,68 @@ impl SessionState {
             external_id: None,
             agent_id,
             sent_at: Utc::now(),
-        };
-        let message = deps.store.insert_message(&message).await?.into_inner();
+        }
+    }
+
+    /// Stores a message from the bot, an agent or the system (with its provider deliveries)
+    /// and sends it to the customer.
+    async fn say(
+        &self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        from: Sender,
+        text: String,
+        agent_id: Option<AgentId>,
+    ) -> Result<Message, SessionError> {
+        let message = self.message_to_customer(conversation, from, text, agent_id);
+        let outbox = deps.deliveries.deliveries(&message, Utc::now());
+        deps.store
+            .commit_turn(Turn {
+                inbound: None,
+                replies: std::slice::from_ref(&message),
+                conversation: None,
+                outbox: &outbox,
+            })
+            .await?;
         deps.metrics
             .messages_out
             .with_label_values(&[message.channel.as_str()])
             .inc();
-        self.publish_to_customer(deps, &message).await;
+        let mut batch = vec![self.to_customer(&message)];
+        batch.extend(outbox.iter().map(DeliveryEnvelope::announce));
+        publish_batch(deps, batch).await;
         Ok(message)
     }
 
-    async fn publish_to_customer(&self, deps: &SessionDeps, message: &Message) {
-        publish(
-            deps,
+    /// The notification of `message` to the customer's open connections.
+    fn to_customer(&self, message: &Message) -> (Route, Vec<u8>) {
+        event(
             &customer_route(&self.customer.id),
             &CustomerEvent::Message(message.into()),
         )
-        .await;
+    }
+}
+
+/// The answer to a repeated customer message.
+fn duplicate(existing: Message) -> Accepted {
+    Accepted {
+        message_id: existing.id,
+        conversation_id: existing.conversation_id,
+        duplicate: true,
+    }
+}
+
+/// A notification ready for [`publish_batch`].
+fn event<T: Serialize>(route: &Route, event: &T) -> (Route, Vec<u8>) {
+    (route.clone(), serde_json::to_vec(event).unwrap_or_default())
+}
+
+/// Publishes notifications in order, with one wait for all the broker's confirms. They are
+/// derived from stored state (transcripts are re-sent on reconnect; outbox rows are relayed),
+/// so a failure is logged, not fatal.
+async fn publish_batch(deps: &SessionDeps, batch: Vec<(Route, Vec<u8>)>) {
+    if let Err(error) = deps.bus.publish_all(batch).await {
+        tracing::warn!(%error, "Publishing session events failed.");
     }
 }
 

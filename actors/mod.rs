@@ -16,6 +16,7 @@
 
 pub mod agent_session;
 pub mod customer_session;
+pub mod delivery;
 pub mod dispatcher;
 
 use crate::bus::Route;

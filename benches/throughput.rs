@@ -19,6 +19,7 @@ use actix::prelude::*;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use switchboard::actors::customer_session::{Inbound, SessionDeps, SessionRouter};
+use switchboard::actors::delivery::NoDeliveries;
 use switchboard::bot::KeywordBot;
 use switchboard::bus::memory::MemoryBus;
 use switchboard::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Tier};
@@ -68,6 +69,7 @@ impl Pipeline {
                 bus: Arc::new(MemoryBus::new()),
                 bot: Arc::new(KeywordBot::demo().expect("faq")),
                 metrics: Arc::new(Metrics::new().expect("metrics")),
+                deliveries: Arc::new(NoDeliveries),
                 idle_timeout: Duration::from_secs(600),
                 reply_timeout: Duration::from_secs(30),
             },

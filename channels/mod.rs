@@ -5,5 +5,8 @@
 //!
 //! - [`web`]: the web widget and agent desk (REST + WebSockets of API.md), login, and the
 //!   customer views for agents and supervisors.
+//! - [`webhook`]: the integrators' event webhook (signed Standard Webhooks), the first
+//!   outbound provider behind [`crate::actors::delivery`].
 
 pub mod web;
+pub mod webhook;

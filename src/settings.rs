@@ -54,6 +54,55 @@ pub struct Settings {
     pub log: LogSettings,
     /// Demo data.
     pub demo: DemoSettings,
+    /// Provider deliveries (store outbox, `outbound.{channel}` queues, retries).
+    pub delivery: DeliverySettings,
+    /// The integrators' event webhook.
+    pub webhook: WebhookSettings,
+}
+
+/// Provider deliveries: every message to a provider is an outbox row first, then a message on
+/// `outbound.{channel}`; failed attempts come back after a growing delay and are parked after
+/// `max_attempts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// Attempts before a delivery is parked (kept in the outbox for operators).
+    pub max_attempts: u32,
+    /// Delay before the first retry; it doubles per attempt up to `retry_max_ms`.
+    pub retry_base_ms: u64,
+    /// Longest delay between attempts.
+    pub retry_max_ms: u64,
+    /// Deliveries per second per provider and node (governor), to respect provider quotas.
+    pub rate_per_second: u32,
+    /// Deliveries in flight per provider and node.
+    pub concurrency: usize,
+    /// How long a worker may hold a delivery before another node may take it over.
+    pub lease_ms: u64,
+    /// A delivery this long past due is published again from the outbox (its queue message
+    /// was lost: a publish never confirmed, a broker failure). Must exceed `retry_max_ms`.
+    pub replay_after_ms: u64,
+    /// How often each node's relay looks for such deliveries.
+    pub relay_interval_ms: u64,
+}
+
+impl DeliverySettings {
+    /// The lease as a `Duration`.
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms)
+    }
+}
+
+/// The integrators' event webhook: every stored message (customer, bot, agent, system) is
+/// POSTed as a `message.created` event signed as Standard Webhooks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Receiving URL (`http://` or `https://`); empty turns the webhook off.
+    pub url: String,
+    /// Signing secret, `whsec_` followed by base64 (Standard Webhooks).
+    pub secret: Secret<String>,
+    /// Per-request timeout.
+    pub timeout_ms: u64,
 }
 
 /// HTTP listener settings.
@@ -336,6 +385,38 @@ impl Settings {
         let amqp = self.bus.amqp_url.expose_secret().trim();
         if !amqp.is_empty() && !amqp.starts_with("amqp://") && !amqp.starts_with("amqps://") {
             problems.push("bus.amqp_url must start with amqp:// or amqps://".to_owned());
+        }
+        let d = &self.delivery;
+        if d.max_attempts == 0 || d.rate_per_second == 0 || d.concurrency == 0 {
+            problems.push(
+                "delivery.max_attempts, rate_per_second and concurrency must be positive"
+                    .to_owned(),
+            );
+        }
+        if d.retry_base_ms == 0 || d.retry_max_ms < d.retry_base_ms {
+            problems.push(
+                "delivery.retry_base_ms must be positive and at most retry_max_ms".to_owned(),
+            );
+        }
+        if d.replay_after_ms <= d.retry_max_ms.saturating_add(d.lease_ms) {
+            problems.push("delivery.replay_after_ms must exceed retry_max_ms + lease_ms (or deliveries waiting for their retry would be sent twice)".to_owned());
+        }
+        if d.lease_ms < 1000 || d.relay_interval_ms == 0 {
+            problems.push(
+                "delivery.lease_ms must be at least 1000 and relay_interval_ms positive".to_owned(),
+            );
+        }
+        let url = self.webhook.url.trim();
+        if !url.is_empty() {
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                problems.push("webhook.url must start with http:// or https://".to_owned());
+            }
+            if crate::channels::webhook::secret_key(self.webhook.secret.expose_secret()).is_err() {
+                problems.push(
+                    "webhook.secret must be whsec_ followed by base64 (Standard Webhooks)"
+                        .to_owned(),
+                );
+            }
         }
         if problems.is_empty() {
             Ok(())

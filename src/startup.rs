@@ -11,6 +11,7 @@ use anyhow::Context;
 use governor::{Quota, RateLimiter};
 
 use crate::actors::customer_session::{SessionDeps, SessionRouter};
+use crate::actors::delivery::{Deliverer, DeliveryPlan, DeliveryService, Plans};
 use crate::actors::dispatcher::Dispatcher;
 use crate::bot::KeywordBot;
 use crate::bus::{memory::MemoryBus, rabbitmq::RabbitBus, Bus};
@@ -93,12 +94,30 @@ impl Application {
             );
             Supervisor::start(move |_| Dispatcher::new(store, bus, metrics, routing))
         };
+        // Outbound providers: each adds what it delivers (plan) and how (deliverer).
+        let mut plans: Vec<Arc<dyn DeliveryPlan>> = Vec::new();
+        let mut deliverers: Vec<Arc<dyn Deliverer>> = Vec::new();
+        if !settings.webhook.url.trim().is_empty() {
+            plans.push(Arc::new(crate::channels::webhook::WebhookEvents));
+            deliverers.push(Arc::new(
+                crate::channels::webhook::WebhookDeliverer::new(&settings.webhook)
+                    .context("configuring the event webhook")?,
+            ));
+        }
+        DeliveryService::new(
+            Arc::clone(&store),
+            Arc::clone(&bus),
+            Arc::clone(&metrics),
+            settings.delivery.clone(),
+        )
+        .start(deliverers);
         let sessions = SessionRouter::new(
             SessionDeps {
                 store: Arc::clone(&store),
                 bus: Arc::clone(&bus),
                 bot,
                 metrics: Arc::clone(&metrics),
+                deliveries: Arc::new(Plans(plans)),
                 idle_timeout: settings.session.idle_timeout(),
                 reply_timeout: settings.session.reply_timeout(),
             },

@@ -1,7 +1,8 @@
 //! Logs (`tracing`, pretty or JSON) and Prometheus metrics.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use tracing_subscriber::{fmt, EnvFilter};
 
@@ -43,6 +44,12 @@ pub struct Metrics {
     pub assignment_latency: Histogram,
     /// Requests refused by the per-customer rate limit.
     pub rate_limited: IntCounterVec,
+    /// Provider delivery attempts by channel and outcome (delivered, retried, parked).
+    pub deliveries: IntCounterVec,
+    /// Outbox rows by status (pending, sending, parked), refreshed by the relay.
+    pub outbox_rows: IntGaugeVec,
+    /// Deliveries republished from the outbox after their queue message was lost.
+    pub outbox_relayed: IntCounter,
 }
 
 impl Metrics {
@@ -86,6 +93,24 @@ impl Metrics {
             ),
             &["channel"],
         )?;
+        let deliveries = IntCounterVec::new(
+            Opts::new(
+                "deliveries_total",
+                "Provider delivery attempts, by channel and outcome.",
+            ),
+            &["channel", "outcome"],
+        )?;
+        let outbox_rows = IntGaugeVec::new(
+            Opts::new("outbox_rows", "Outbox rows not delivered, by status."),
+            &["status"],
+        )?;
+        let outbox_relayed = IntCounter::new(
+            "outbox_relayed_total",
+            "Deliveries republished from the outbox after their queue message was lost.",
+        )?;
+        registry.register(Box::new(deliveries.clone()))?;
+        registry.register(Box::new(outbox_rows.clone()))?;
+        registry.register(Box::new(outbox_relayed.clone()))?;
         registry.register(Box::new(messages_in.clone()))?;
         registry.register(Box::new(messages_out.clone()))?;
         registry.register(Box::new(active_sessions.clone()))?;
@@ -111,6 +136,9 @@ impl Metrics {
             offers,
             assignment_latency,
             rate_limited,
+            deliveries,
+            outbox_rows,
+            outbox_relayed,
         })
     }
 

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub client: reqwest::Client,
+    /// The SQLite file (unless the test chose PostgreSQL).
+    pub db_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -49,6 +51,7 @@ pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::new(),
+        db_path,
         _dir: dir,
     }
 }

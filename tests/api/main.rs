@@ -8,6 +8,7 @@ mod conformance;
 mod conversation;
 mod crash;
 mod customers;
+mod delivery;
 mod helpers;
 mod loadgen;
 mod ops;
