@@ -260,6 +260,11 @@ pub enum LogFormat {
 pub struct DemoSettings {
     /// Seed demo agents, FAQ and rules at start (idempotent).
     pub seed: bool,
+    /// When seeding, also create this many load-test agents `load-agent-1` … `load-agent-N`
+    /// (every demo skill at level 5, zh and en, capacity 8, password `demo`) for
+    /// `switchboard-loadgen --agents`. 0 creates none.
+    #[serde(default)]
+    pub load_agents: u32,
 }
 
 /// Longest token lifetime accepted (one year).

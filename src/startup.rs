@@ -78,7 +78,7 @@ impl Application {
         let store = open_store(&settings).await.context("opening the store")?;
         let bus = open_bus(&settings).await.context("connecting the bus")?;
         if settings.demo.seed {
-            crate::demo::seed(store.as_ref())
+            crate::demo::seed(store.as_ref(), &settings.demo)
                 .await
                 .context("seeding demo data")?;
         }
