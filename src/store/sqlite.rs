@@ -33,6 +33,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// One call at a time reaches the blocking pool: callers beyond it wait as tasks, not as
+    /// blocked threads piling up on the connection lock.
+    gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl SqliteStore {
@@ -60,6 +63,7 @@ impl SqliteStore {
         migrate(&mut conn).context("applying SQLite migrations")?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            gate: Arc::new(tokio::sync::Semaphore::new(1)),
         })
     }
 
@@ -70,6 +74,11 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
+        let _permit = self
+            .gate
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Unavailable(anyhow!("SQLite store closed")))?;
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()
