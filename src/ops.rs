@@ -46,6 +46,13 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // Broker-side figures are read at scrape time (a failure leaves the last value).
+    if let Ok(parked) = state.bus.parked_count().await {
+        state
+            .metrics
+            .bus_parked
+            .set(i64::try_from(parked).unwrap_or(i64::MAX));
+    }
     let body = state.metrics.render().map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

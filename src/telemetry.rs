@@ -50,6 +50,8 @@ pub struct Metrics {
     pub outbox_rows: IntGaugeVec,
     /// Deliveries republished from the outbox after their queue message was lost.
     pub outbox_relayed: IntCounter,
+    /// Messages in the bus's parking queue (failed five deliveries), read at each scrape.
+    pub bus_parked: IntGauge,
 }
 
 impl Metrics {
@@ -108,6 +110,11 @@ impl Metrics {
             "outbox_relayed_total",
             "Deliveries republished from the outbox after their queue message was lost.",
         )?;
+        let bus_parked = IntGauge::new(
+            "bus_parked_messages",
+            "Work-queue messages parked after five failed deliveries.",
+        )?;
+        registry.register(Box::new(bus_parked.clone()))?;
         registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(outbox_rows.clone()))?;
         registry.register(Box::new(outbox_relayed.clone()))?;
@@ -139,6 +146,7 @@ impl Metrics {
             deliveries,
             outbox_rows,
             outbox_relayed,
+            bus_parked,
         })
     }
 

@@ -139,6 +139,11 @@ pub trait Bus: Send + Sync + 'static {
         payload: Vec<u8>,
         delay: std::time::Duration,
     ) -> BusResult<()>;
+    /// Messages parked after too many failed deliveries (RabbitMQ's `{namespace}.parked`
+    /// queue), for metrics and operators. The in-process bus parks nothing.
+    async fn parked_count(&self) -> BusResult<u64> {
+        Ok(0)
+    }
     /// Consumes a work queue (declared on first use).
     async fn consume(&self, queue: &str) -> BusResult<Subscription>;
     /// Receives copies of topic messages whose key matches `pattern` (`*` = one word,

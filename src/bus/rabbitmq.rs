@@ -268,31 +268,6 @@ impl RabbitBus {
         format!("{}.parked", self.namespace)
     }
 
-    /// Messages parked after too many failed deliveries (for metrics and operators).
-    pub async fn parked_count(&self) -> BusResult<u32> {
-        let channel = self
-            .link()
-            .await?
-            .connection
-            .create_channel()
-            .await
-            .map_err(unavailable)?;
-        let queue = channel
-            .queue_declare(
-                &self.parked_name(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .map_err(unavailable)?;
-        let count = queue.message_count();
-        drop(channel.close(200, "done").await);
-        Ok(count)
-    }
-
     fn queue_name(&self, name: &str) -> String {
         format!("{}.{name}", self.namespace)
     }
@@ -520,6 +495,30 @@ impl Bus for RabbitBus {
         // Through the default exchange into the delay queue, which nobody consumes: after its
         // TTL the broker dead-letters the message into the target queue.
         publish_confirmed(&link.publisher, "", &delay_queue, &payload).await
+    }
+
+    async fn parked_count(&self) -> BusResult<u64> {
+        let channel = self
+            .link()
+            .await?
+            .connection
+            .create_channel()
+            .await
+            .map_err(unavailable)?;
+        let queue = channel
+            .queue_declare(
+                &self.parked_name(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unavailable)?;
+        let count = queue.message_count();
+        drop(channel.close(200, "done").await);
+        Ok(u64::from(count))
     }
 
     async fn consume(&self, queue: &str) -> BusResult<Subscription> {

@@ -131,4 +131,24 @@ async fn rabbitmq_parks_a_poison_message_after_at_most_five_deliveries_and_the_q
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(parked, 1, "the poison message is parked for operators");
+    // A node on this bus shows it in /metrics (read at scrape time).
+    let app = crate::helpers::spawn_app(&[
+        ("SWITCHBOARD_AMQP_URL", test_amqp_url().as_str()),
+        ("SWITCHBOARD_BUS__NAMESPACE", namespace.as_str()),
+        ("SWITCHBOARD_BUS__QUEUE_EXPIRES_MS", "60000"),
+    ])
+    .await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("switchboard_bus_parked_messages 1"),
+        "{metrics}"
+    );
 }

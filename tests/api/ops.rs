@@ -48,6 +48,7 @@ async fn metrics_count_messages_per_channel() {
         "switchboard_waiting_tasks",
         "switchboard_offers_total",
         "switchboard_assignment_latency_seconds",
+        "switchboard_bus_parked_messages",
     ] {
         assert!(text.contains(name), "missing {name}");
     }
