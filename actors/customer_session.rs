@@ -240,15 +240,7 @@ impl SessionRouter {
                 tracing::warn!("Dropped an undecodable reply.");
                 continue;
             };
-            let waiter = self
-                .pending
-                .lock()
-                .ok()
-                .and_then(|mut p| p.remove(&correlation));
-            if let Some(waiter) = waiter {
-                // The edge may have given up (timeout); then nobody listens, which is fine.
-                drop(waiter.send(reply));
-            }
+            self.resolve(&correlation, reply);
         }
         // The bus connection was lost: subscribe again (bounded pause between attempts);
         // edges waiting meanwhile time out and their clients retry.
@@ -318,24 +310,22 @@ impl SessionRouter {
     /// Handles a customer's work in arrival order; the lane closes once it is empty.
     async fn run_lane(self, customer: CustomerId, mut receiver: Lane) {
         loop {
-            while let Ok((message, delivery)) = receiver.try_recv() {
-                self.handle_shard_message(message, delivery).await;
-            }
-            // Close only if nothing arrived meanwhile (checked under the lock `enqueue` takes).
-            let next = {
-                let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
-                match receiver.try_recv() {
-                    Ok(work) => Some(work),
-                    Err(_) => {
-                        lanes.remove(&customer);
-                        None
+            let (message, delivery) = match receiver.try_recv() {
+                Ok(work) => work,
+                // Close only if nothing arrived meanwhile (checked under the lock `enqueue`
+                // takes, so no work can slip into a closed lane).
+                Err(_) => {
+                    let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+                    match receiver.try_recv() {
+                        Ok(work) => work,
+                        Err(_) => {
+                            lanes.remove(&customer);
+                            return;
+                        }
                     }
                 }
             };
-            match next {
-                Some((message, delivery)) => self.handle_shard_message(message, delivery).await,
-                None => return,
-            }
+            self.handle_shard_message(message, delivery).await;
         }
     }
 
@@ -355,11 +345,17 @@ impl SessionRouter {
                         ShardReply::Unavailable
                     }
                 };
-                let envelope = ReplyEnvelope { correlation, reply };
-                if let Err(error) =
-                    publish_json(self.deps.bus.as_ref(), &Route::Topic(reply_to), &envelope).await
-                {
-                    tracing::warn!(%error, "Could not answer an edge; it will time out and the client retries.");
+                if reply_to == self.reply_key() {
+                    // The edge is on this node: answer it directly, not through the broker.
+                    self.resolve(&correlation, reply);
+                } else {
+                    let envelope = ReplyEnvelope { correlation, reply };
+                    if let Err(error) =
+                        publish_json(self.deps.bus.as_ref(), &Route::Topic(reply_to), &envelope)
+                            .await
+                    {
+                        tracing::warn!(%error, "Could not answer an edge; it will time out and the client retries.");
+                    }
                 }
             }
             ShardMessage::Command { command } => {
@@ -470,6 +466,19 @@ impl SessionRouter {
                 Err(SessionError::UnknownCustomer(customer.clone()))
             }
             Ok(Ok(ShardReply::Unavailable)) | Ok(Err(_)) | Err(_) => Err(SessionError::Busy),
+        }
+    }
+
+    /// Hands the shard owner's answer to the edge waiting for it, if it still waits.
+    fn resolve(&self, correlation: &str, reply: ShardReply) {
+        let waiter = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|mut p| p.remove(correlation));
+        if let Some(waiter) = waiter {
+            // The edge may have given up (timeout); then nobody listens, which is fine.
+            drop(waiter.send(reply));
         }
     }
 

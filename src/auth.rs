@@ -2,10 +2,15 @@
 //!
 //! Tokens are 256 random bits, base64url; the store keeps only their SHA-256, so a leaked
 //! database does not leak sessions. Tokens survive restarts (a customer keeps their
-//! conversation after a crash) and expire by time.
+//! conversation after a crash) and expire by time. A node remembers a verified token for
+//! [`TOKEN_CACHE_TTL`], so a customer's stream of messages costs one store look-up per half
+//! minute, not one per message.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use argon2::password_hash::{
@@ -83,17 +88,57 @@ struct TokenQuery {
     token: Option<String>,
 }
 
+/// How long a node trusts a token it verified in the store (tokens are only ever created or
+/// expire; an expiring token is honoured at most this much longer).
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+/// Tokens remembered at most; past that the cache starts over.
+const TOKEN_CACHE_CAPACITY: usize = 100_000;
+
+/// Verified tokens (by hash) and when they were verified.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<String, (Principal, Instant)>>,
+}
+
+impl TokenCache {
+    /// The holder of a token verified less than [`TOKEN_CACHE_TTL`] ago.
+    pub fn get(&self, hash: &str, now: Instant) -> Option<Principal> {
+        let entries = self.entries.lock().ok()?;
+        let (principal, verified) = entries.get(hash)?;
+        (now.duration_since(*verified) < TOKEN_CACHE_TTL).then(|| principal.clone())
+    }
+
+    /// Remembers a token verified at `now`.
+    pub fn put(&self, hash: String, principal: Principal, now: Instant) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= TOKEN_CACHE_CAPACITY {
+                entries.retain(|_, (_, verified)| now.duration_since(*verified) < TOKEN_CACHE_TTL);
+                if entries.len() >= TOKEN_CACHE_CAPACITY {
+                    entries.clear();
+                }
+            }
+            entries.insert(hash, (principal, now));
+        }
+    }
+}
+
 /// Resolves a token to its holder, or 401.
 pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Principal, ApiError> {
     let token = token.ok_or_else(ApiError::unauthenticated)?;
     if token.len() > 256 {
         return Err(ApiError::unauthenticated());
     }
-    state
+    let hash = token_hash(&token);
+    if let Some(principal) = state.tokens.get(&hash, Instant::now()) {
+        return Ok(principal);
+    }
+    let principal = state
         .store
-        .token_principal(&token_hash(&token), Utc::now())
+        .token_principal(&hash, Utc::now())
         .await?
-        .ok_or_else(ApiError::unauthenticated)
+        .ok_or_else(ApiError::unauthenticated)?;
+    state.tokens.put(hash, principal.clone(), Instant::now());
+    Ok(principal)
 }
 
 /// Extractor: the authenticated holder of the request's token.
@@ -150,6 +195,18 @@ mod tests {
     fn dummy_hash_parses_and_matches_nothing_useful() {
         assert!(PasswordHash::new(dummy_hash()).is_ok());
         assert!(!verify_password("demo", dummy_hash()));
+    }
+
+    #[test]
+    fn cached_tokens_are_trusted_only_for_the_ttl() {
+        let cache = TokenCache::default();
+        let start = Instant::now();
+        let who = Principal::Customer(CustomerId::from_trusted("cus_1"));
+        assert_eq!(cache.get("h", start), None);
+        cache.put("h".to_owned(), who.clone(), start);
+        assert_eq!(cache.get("h", start + Duration::from_secs(1)), Some(who));
+        assert_eq!(cache.get("h", start + TOKEN_CACHE_TTL), None);
+        assert_eq!(cache.get("other", start), None);
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct AppState {
     pub sessions: SessionRouter,
     pub dispatcher: Addr<Dispatcher>,
     pub limiter: Arc<CustomerLimiter>,
+    /// Tokens verified recently (see [`crate::auth::TokenCache`]).
+    pub tokens: crate::auth::TokenCache,
 }
 
 /// A built node, bound to its port, not yet running.
@@ -158,6 +160,7 @@ impl Application {
             sessions,
             dispatcher,
             limiter,
+            tokens: crate::auth::TokenCache::default(),
         });
 
         let server = HttpServer::new(move || {

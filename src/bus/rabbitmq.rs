@@ -5,7 +5,8 @@
 //!   window. Every node consumes every work queue; the broker keeps one consumer active per
 //!   queue and fails over to another when it dies.
 //! - Topics ([`Route::Topic`]) go through the durable topic exchange `sb.topics`; each
-//!   subscription is a private, exclusive, auto-delete queue bound with its pattern.
+//!   subscription is a private, exclusive, auto-delete queue bound with its pattern, consumed
+//!   with `no_ack` (a copy lives only as long as its subscriber anyway).
 //! - Publishes wait for the broker's confirm (publisher confirms on) and are persistent.
 //! - Each subscription has its own channel; dropping the subscription closes it, so the broker
 //!   requeues what it had not acknowledged. A delivery dropped unsettled is nacked with requeue.
@@ -406,20 +407,46 @@ impl Drop for ChannelGuard {
     }
 }
 
-fn subscription(channel: Channel, consumer: lapin::Consumer) -> Subscription {
+/// Settles nothing: topic copies are consumed with `no_ack` (the broker forgets them once
+/// sent), since their private queue dies with the subscriber anyway.
+struct AutoAcked;
+
+#[async_trait]
+impl Acker for AutoAcked {
+    async fn ack(self: Box<Self>) -> BusResult<()> {
+        Ok(())
+    }
+
+    async fn nack(self: Box<Self>, _requeue: bool) -> BusResult<()> {
+        Ok(())
+    }
+
+    fn abandon(self: Box<Self>) {}
+}
+
+/// How a subscription's deliveries are settled.
+#[derive(Clone, Copy)]
+enum Acks {
+    /// Work queues: manual acks, unsettled deliveries come back.
+    Manual,
+    /// Topic copies: `no_ack`, one frame less per message for the broker and the node.
+    Auto,
+}
+
+fn subscription(channel: Channel, consumer: lapin::Consumer, acks: Acks) -> Subscription {
     let guard = ChannelGuard(Some(channel));
     Box::pin(futures_util::stream::unfold(
         (consumer, guard),
-        |(mut consumer, guard)| async move {
+        move |(mut consumer, guard)| async move {
             match consumer.next().await? {
                 Ok(delivery) => {
-                    let item = Delivery::new(
-                        delivery.data,
-                        delivery.redelivered,
-                        Box::new(RabbitAcker {
+                    let acker: Box<dyn Acker> = match acks {
+                        Acks::Manual => Box::new(RabbitAcker {
                             acker: delivery.acker,
                         }),
-                    );
+                        Acks::Auto => Box::new(AutoAcked),
+                    };
+                    let item = Delivery::new(delivery.data, delivery.redelivered, acker);
                     Some((item, (consumer, guard)))
                 }
                 Err(error) => {
@@ -534,7 +561,7 @@ impl Bus for RabbitBus {
             )
             .await
             .map_err(unavailable)?;
-        Ok(subscription(channel, consumer))
+        Ok(subscription(channel, consumer, Acks::Manual))
     }
 
     async fn subscribe(&self, pattern: &str) -> BusResult<Subscription> {
@@ -565,11 +592,14 @@ impl Bus for RabbitBus {
             .basic_consume(
                 queue.name().as_str(),
                 "",
-                BasicConsumeOptions::default(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..BasicConsumeOptions::default()
+                },
                 FieldTable::default(),
             )
             .await
             .map_err(unavailable)?;
-        Ok(subscription(channel, consumer))
+        Ok(subscription(channel, consumer, Acks::Auto))
     }
 }
