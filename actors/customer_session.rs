@@ -559,7 +559,7 @@ impl CustomerSession {
             .map(|(state, result), act, _| {
                 // After any failure the cache may disagree with the store: drop it, so the
                 // next message rebuilds from the store.
-                act.state = state.filter(|s| result.is_ok() && !s.stale);
+                act.state = state.filter(|_| result.is_ok());
                 act.last_activity = Instant::now();
                 result
             }),
@@ -599,8 +599,6 @@ struct SessionState {
     language: Language,
     /// True once the language was seen in a customer message of this conversation.
     language_known: bool,
-    /// Set when a step failed after the message was accepted: the cache must be rebuilt.
-    stale: bool,
 }
 
 impl SessionState {
@@ -616,7 +614,6 @@ impl SessionState {
             conversation: None,
             language: Language::Zh,
             language_known: false,
-            stale: false,
         };
         if let Some(c) = &conversation {
             for m in deps.store.conversation_messages(&c.id).await? {
@@ -732,6 +729,7 @@ impl SessionState {
             replies.push(self.message_to_customer(&conversation, Sender::Bot, reply.text, None));
             handoff = reply.handoff;
         }
+        let task = handoff.map(|h| self.handoff_task(&conversation, h));
         let now = Utc::now();
         let outbox: Vec<_> = std::iter::once(&message)
             .chain(&replies)
@@ -745,6 +743,7 @@ impl SessionState {
                 replies: &replies,
                 conversation: Some(&conversation),
                 outbox: &outbox,
+                handoff: task.as_ref(),
             })
             .await;
         match committed {
@@ -773,10 +772,14 @@ impl SessionState {
             conversation_id: message.conversation_id.clone(),
             duplicate: false,
         };
+        if task.is_some() {
+            conversation.status = ConversationStatus::Queued;
+        }
         self.conversation = Some(conversation.clone());
 
-        // What follows (notifications, hand-off) must not turn an accepted message into an
-        // error: failures are logged, and the store stays the truth.
+        // Notifications must not turn an accepted message into an error: failures are logged,
+        // and the store stays the truth (desks and widgets re-sync from it; the dispatcher
+        // reconciles with the store's waiting tasks).
         let mut batch = vec![self.to_customer(&message)];
         if conversation.status == ConversationStatus::Assigned {
             if let Some(agent) = &conversation.agent_id {
@@ -788,24 +791,21 @@ impl SessionState {
         }
         batch.extend(replies.iter().map(|r| self.to_customer(r)));
         batch.extend(outbox.iter().map(DeliveryEnvelope::announce));
-        publish_batch(deps, batch).await;
-        if let Some(handoff) = handoff {
-            if let Err(error) = self.hand_off(deps, &mut conversation, handoff).await {
-                tracing::error!(customer = %self.customer.id, error = ?error, "Hand-off of an accepted message failed.");
-                self.stale = true;
-            }
-            self.conversation = Some(conversation);
+        if let Some(task) = task {
+            batch.push(event(
+                &dispatch_route(),
+                &DispatchEvent::TaskCreated {
+                    task,
+                    customer: CustomerCard::from(&self.customer),
+                },
+            ));
         }
+        publish_batch(deps, batch).await;
         Ok(accepted)
     }
 
-    /// Creates the task for a hand-off and tells the dispatcher.
-    async fn hand_off(
-        &mut self,
-        deps: &SessionDeps,
-        conversation: &mut Conversation,
-        handoff: Handoff,
-    ) -> Result<(), SessionError> {
+    /// The task of a hand-off decided in this turn (stored with the turn).
+    fn handoff_task(&self, conversation: &Conversation, handoff: Handoff) -> Task {
         let mut priority = Priority::STANDARD.0;
         if self.customer.tier == Tier::Vip {
             priority += Priority::VIP_BONUS;
@@ -813,7 +813,7 @@ impl SessionState {
         if handoff.urgent {
             priority += Priority::URGENT_BONUS;
         }
-        let task = Task {
+        Task {
             id: TaskId::generate(),
             conversation_id: conversation.id.clone(),
             customer_id: self.customer.id.clone(),
@@ -827,22 +827,7 @@ impl SessionState {
             agent_id: None,
             created_at: Utc::now(),
             assigned_at: None,
-        };
-        let task = deps.store.insert_task(&task).await?.into_inner();
-        conversation.status = ConversationStatus::Queued;
-        deps.store.update_conversation(conversation).await?;
-        // The task is stored; if this notification is lost the dispatcher still finds the
-        // task when it reconciles with the store.
-        publish(
-            deps,
-            &dispatch_route(),
-            &DispatchEvent::TaskCreated {
-                task,
-                customer: CustomerCard::from(&self.customer),
-            },
-        )
-        .await;
-        Ok(())
+        }
     }
 
     async fn command(
@@ -1101,6 +1086,7 @@ impl SessionState {
                 replies: std::slice::from_ref(&message),
                 conversation: None,
                 outbox: &outbox,
+                handoff: None,
             })
             .await?;
         deps.metrics

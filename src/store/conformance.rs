@@ -415,6 +415,7 @@ async fn turns_are_all_or_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
         replies: std::slice::from_ref(&answer),
         conversation: Some(&conversation),
         outbox: &outbox,
+        handoff: None,
     };
     ensure!(store.commit_turn(turn).await? == TurnOutcome::Committed);
     let stored = store.conversation_messages(&conversation.id).await?;
@@ -452,6 +453,7 @@ async fn turns_are_all_or_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
             replies: std::slice::from_ref(&second_answer),
             conversation: Some(&conversation),
             outbox: &second_outbox,
+            handoff: None,
         })
         .await?;
     ensure!(
@@ -475,10 +477,69 @@ async fn turns_are_all_or_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
             replies: std::slice::from_ref(&notice),
             conversation: None,
             outbox: &[],
+            handoff: None,
         })
         .await?;
     ensure!(outcome == TurnOutcome::Committed);
     ensure!(store.conversation_messages(&conversation.id).await?.len() == 3);
+
+    // A hand-off turn stores its task and queues the conversation; its repeat stores neither.
+    let (_, conversation) = seed_conversation(store.as_ref()).await?;
+    let key = format!("handoff-{}", uuid::Uuid::new_v4());
+    let ask = customer_message(&conversation, Some(&key), "human please");
+    let task = Task {
+        id: TaskId::generate(),
+        conversation_id: conversation.id.clone(),
+        customer_id: conversation.customer_id.clone(),
+        channel: Channel::Web,
+        language: Language::En,
+        required_skills: vec![SkillRequirement {
+            name: "billing".to_owned(),
+            min_level: 1,
+        }],
+        priority: Priority::STANDARD,
+        intent: Some("billing".to_owned()),
+        summary: "asked for a person".to_owned(),
+        status: TaskStatus::Waiting,
+        agent_id: None,
+        created_at: Utc::now(),
+        assigned_at: None,
+    };
+    let handoff_turn = |inbound| Turn {
+        inbound: Some(inbound),
+        replies: &[],
+        conversation: Some(&conversation),
+        outbox: &[],
+        handoff: Some(&task),
+    };
+    ensure!(store.commit_turn(handoff_turn(&ask)).await? == TurnOutcome::Committed);
+    let open = store
+        .open_task_for(&conversation.id)
+        .await?
+        .context("task")?;
+    ensure!(open.id == task.id && open.required_skills == task.required_skills);
+    let queued = store
+        .conversation(&conversation.id)
+        .await?
+        .context("conversation")?;
+    ensure!(
+        queued.status == ConversationStatus::Queued,
+        "a hand-off queues the conversation"
+    );
+    let repeat = customer_message(&conversation, Some(&key), "human please");
+    ensure!(matches!(
+        store.commit_turn(handoff_turn(&repeat)).await?,
+        TurnOutcome::Duplicate(_)
+    ));
+    ensure!(
+        store
+            .waiting_tasks()
+            .await?
+            .iter()
+            .filter(|t| t.conversation_id == conversation.id)
+            .count()
+            == 1
+    );
     Ok(())
 }
 
@@ -500,6 +561,7 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
             replies: std::slice::from_ref(&message),
             conversation: None,
             outbox: std::slice::from_ref(&item),
+            handoff: None,
         })
         .await?;
     let stored = store.outbox_item(&item.id).await?.context("stored")?;
@@ -565,6 +627,7 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
             replies: &[],
             conversation: None,
             outbox: std::slice::from_ref(&orphan),
+            handoff: None,
         })
         .await?;
     ensure!(
@@ -597,6 +660,7 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
             replies: &[],
             conversation: None,
             outbox: std::slice::from_ref(&stale),
+            handoff: None,
         })
         .await?;
     let stale_before = now - Duration::minutes(1);

@@ -64,6 +64,11 @@ pub struct Turn<'a> {
     pub conversation: Option<&'a Conversation>,
     /// Provider deliveries of these messages (transactional outbox).
     pub outbox: &'a [OutboxItem],
+    /// A hand-off decided in this turn: the task is stored (unless the conversation already
+    /// has an open one) and the conversation moves from `bot` to `queued`, in the same
+    /// transaction as the message that asked for it, so a crash cannot accept the message and
+    /// lose the hand-off.
+    pub handoff: Option<&'a Task>,
 }
 
 /// Where an outbox row stands.

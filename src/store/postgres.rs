@@ -535,6 +535,41 @@ impl Store for PostgresStore {
                 )));
             }
         }
+        if let Some(t) = turn.handoff {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING",
+                )
+                .await
+                .map_err(db)?;
+            tx.execute(
+                &stmt,
+                &[
+                    &t.id.as_str(),
+                    &t.conversation_id.as_str(),
+                    &t.customer_id.as_str(),
+                    &t.channel.as_str(),
+                    &t.language.as_str(),
+                    &json(&t.required_skills)?,
+                    &t.priority.0,
+                    &t.intent,
+                    &t.summary,
+                    &t.status.as_str(),
+                    &t.created_at,
+                ],
+            )
+            .await
+            .map_err(db)?;
+            let stmt = tx
+                .prepare_cached(
+                    "UPDATE conversations SET status = 'queued' WHERE id = $1 AND status = 'bot'",
+                )
+                .await
+                .map_err(db)?;
+            tx.execute(&stmt, &[&t.conversation_id.as_str()])
+                .await
+                .map_err(db)?;
+        }
         if !turn.outbox.is_empty() {
             let stmt = tx
                 .prepare_cached(

@@ -435,6 +435,33 @@ fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<O
             )));
         }
     }
+    if let Some(t) = &turn.handoff {
+        let skills = json(&t.required_skills)?;
+        tx.prepare_cached(
+            "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, NULL) ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                t.id.as_str(),
+                t.conversation_id.as_str(),
+                t.customer_id.as_str(),
+                t.channel.as_str(),
+                t.language.as_str(),
+                skills,
+                t.priority.0,
+                t.intent,
+                t.summary,
+                t.status.as_str(),
+                format_time(&t.created_at),
+            ])
+        })
+        .map_err(unavailable)?;
+        tx.prepare_cached(
+            "UPDATE conversations SET status = 'queued' WHERE id = ?1 AND status = 'bot'",
+        )
+        .and_then(|mut stmt| stmt.execute([t.conversation_id.as_str()]))
+        .map_err(unavailable)?;
+    }
     for item in &turn.outbox {
         tx.prepare_cached(
             "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5) ON CONFLICT (id) DO NOTHING",
@@ -460,6 +487,7 @@ struct OwnedTurn {
     /// (id, last_channel, bot_state JSON)
     conversation: Option<(String, String, String)>,
     outbox: Vec<OutboxItem>,
+    handoff: Option<Task>,
 }
 
 impl OwnedTurn {
@@ -478,6 +506,7 @@ impl OwnedTurn {
                 })
                 .transpose()?,
             outbox: turn.outbox.to_vec(),
+            handoff: turn.handoff.cloned(),
         })
     }
 }

@@ -333,6 +333,7 @@ async fn a_delivery_whose_queue_message_was_lost_is_relayed_from_the_outbox() {
             replies: &[],
             conversation: None,
             outbox: std::slice::from_ref(&item),
+            handoff: None,
         })
         .await
         .unwrap();
