@@ -7,6 +7,8 @@
 //! # Layout
 //! - [`domain`]: plain types (customer, identity, conversation, message, task, agent, skill).
 //! - [`routing`]: the pure routing policy (which task to offer to which agent).
+//! - [`rules`]: supervisors' routing rule sets (CEL conditions, targets, overflow), validated
+//!   and evaluated purely (not yet wired into the dispatcher).
 //! - [`bot`]: the bot seam and the first (keyword) bot.
 //! - [`store`]: durable state (`Store` trait; SQLite), with its conformance suite.
 //! - [`bus`]: messaging between actors (`Bus` trait; in-process), with its conformance suite.
@@ -31,6 +33,7 @@ pub mod domain;
 pub mod error;
 pub mod ops;
 pub mod routing;
+pub mod rules;
 pub mod settings;
 pub mod startup;
 pub mod store;

@@ -58,7 +58,7 @@ fn domain_depends_on_nothing_else_in_the_crate_and_does_no_io() {
 #[test]
 fn routing_policy_is_pure() {
     assert_clean(
-        &[root().join("src/routing.rs")],
+        &[root().join("src/routing.rs"), root().join("src/rules.rs")],
         &[
             "actix",
             "tokio",
