@@ -9,7 +9,8 @@ use anyhow::{ensure, Context};
 use chrono::{Duration, Utc};
 
 use super::{
-    Inserted, OutboxItem, OutboxStatus, Principal, Settlement, Store, StoreError, Turn, TurnOutcome,
+    rule_set_subject, Activation, Inserted, OutboxItem, OutboxStatus, Principal, Settlement, Store,
+    StoreError, Turn, TurnOutcome,
 };
 use crate::domain::{
     Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
@@ -48,6 +49,9 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     outbox_rows_are_claimed_once_and_relayed_when_stale(Arc::clone(&store))
         .await
         .context("outbox")?;
+    rule_sets_are_versioned_activated_and_audited(store.as_ref())
+        .await
+        .context("rule sets")?;
     Ok(())
 }
 
@@ -700,5 +704,76 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
         !counts.iter().any(|(s, _)| *s == OutboxStatus::Delivered),
         "delivered rows are not counted"
     );
+    Ok(())
+}
+
+async fn rule_sets_are_versioned_activated_and_audited(store: &dyn Store) -> anyhow::Result<()> {
+    ensure!(
+        store.active_rule_set().await?.is_none(),
+        "nothing is active before the first activation"
+    );
+    let first_doc = serde_json::json!({"rules": [{"name": "all", "queue": "general"}]});
+    let second_doc =
+        serde_json::json!({"rules": [{"name": "vip", "when": "tier == 'vip'", "queue": "vip"}]});
+    let now = Utc::now();
+    let v1 = store.insert_rule_set(&first_doc, "sam", now).await?;
+    let v2 = store.insert_rule_set(&second_doc, "sam", now).await?;
+    ensure!(v2 > v1, "versions grow ({v1} then {v2})");
+    let stored = store.rule_set(v1).await?.context("version 1")?;
+    ensure!(stored.document == first_doc && stored.created_by == "sam");
+    ensure!(store.rule_set(v2 + 100).await?.is_none());
+
+    ensure!(
+        store.activate_rule_set(v1, "sam", now).await? == Activation::Activated { previous: None }
+    );
+    ensure!(
+        store.activate_rule_set(v2, "lee", now).await?
+            == Activation::Activated { previous: Some(v1) }
+    );
+    ensure!(
+        store.activate_rule_set(v2 + 100, "lee", now).await? == Activation::UnknownVersion,
+        "an unknown version is refused"
+    );
+    let active = store.active_rule_set().await?.context("active")?;
+    ensure!(active.rule_set.version == v2 && active.activated_by == "lee");
+    ensure!(active.rule_set.document == second_doc);
+    // Rollback: the older version again.
+    ensure!(
+        store.activate_rule_set(v1, "sam", now).await?
+            == Activation::Activated { previous: Some(v2) }
+    );
+    ensure!(
+        store
+            .active_rule_set()
+            .await?
+            .context("active")?
+            .rule_set
+            .version
+            == v1
+    );
+
+    let log = store.audit_log("routing_rules/", 100).await?;
+    let actions: Vec<(&str, &str)> = log
+        .iter()
+        .map(|e| (e.action.as_str(), e.subject.as_str()))
+        .collect();
+    let (s1, s2) = (rule_set_subject(v1), rule_set_subject(v2));
+    ensure!(
+        actions
+            == vec![
+                ("routing.rules.activated", s1.as_str()),
+                ("routing.rules.activated", s2.as_str()),
+                ("routing.rules.activated", s1.as_str()),
+                ("routing.rules.created", s2.as_str()),
+                ("routing.rules.created", s1.as_str()),
+            ],
+        "newest first, every change: {actions:?}"
+    );
+    ensure!(log[0].actor == "sam" && log[0].detail == serde_json::json!({"previous": v2}));
+    ensure!(
+        store.audit_log(&s2, 100).await?.len() == 2,
+        "filtered by subject"
+    );
+    ensure!(store.audit_log("nothing_", 100).await?.is_empty());
     Ok(())
 }

@@ -157,6 +157,46 @@ pub enum Settlement {
     Park { error: String },
 }
 
+/// A stored rule-set version; versions are immutable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRuleSet {
+    pub version: i64,
+    /// The document as the supervisor sent it (validated before it was stored).
+    pub document: serde_json::Value,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The rule set in force and who put it there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveRuleSet {
+    pub rule_set: StoredRuleSet,
+    pub activated_by: String,
+    pub activated_at: DateTime<Utc>,
+}
+
+/// Result of [`Store::activate_rule_set`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// In force now; `previous` was before (None: the built-in defaults).
+    Activated { previous: Option<i64> },
+    /// No such version; nothing changed.
+    UnknownVersion,
+}
+
+/// One audited change: who did what to which subject, when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// `routing.rules.created`, `routing.rules.activated`, …
+    pub action: String,
+    /// `routing_rules/{version}`, …
+    pub subject: String,
+    pub detail: serde_json::Value,
+}
+
 /// Result of [`Store::commit_turn`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum TurnOutcome {
@@ -309,6 +349,34 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<OutboxItem>>;
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
+
+    /// Stores a new rule-set version (numbers only grow) and audits it
+    /// (`routing.rules.created`) in the same transaction. Returns the version.
+    async fn insert_rule_set(
+        &self,
+        document: &serde_json::Value,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    /// A rule-set version.
+    async fn rule_set(&self, version: i64) -> StoreResult<Option<StoredRuleSet>>;
+    /// Puts a version in force and audits it (`routing.rules.activated`, with the previous
+    /// version) in one transaction; re-activating an older version is a rollback.
+    async fn activate_rule_set(
+        &self,
+        version: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Activation>;
+    /// The version in force, if any was ever activated.
+    async fn active_rule_set(&self) -> StoreResult<Option<ActiveRuleSet>>;
+    /// Audit entries whose subject starts with `subject_prefix`, newest first.
+    async fn audit_log(&self, subject_prefix: &str, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// The audit subject of a rule-set version.
+pub fn rule_set_subject(version: i64) -> String {
+    format!("routing_rules/{version}")
 }
 
 /// Formats a time the way every store keeps it (sortable RFC 3339, microseconds, `Z`).

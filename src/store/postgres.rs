@@ -15,8 +15,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    Inserted, OutboxItem, OutboxStatus, Principal, Settlement, Store, StoreError, StoreResult,
-    Turn, TurnOutcome,
+    rule_set_subject, Activation, ActiveRuleSet, AuditEntry, Inserted, OutboxItem, OutboxStatus,
+    Principal, Settlement, Store, StoreError, StoreResult, StoredRuleSet, Turn, TurnOutcome,
 };
 use crate::domain::{
     Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
@@ -28,6 +28,7 @@ use crate::domain::{
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sql/postgres/0001_init.sql")),
     (2, include_str!("sql/postgres/0002_outbox.sql")),
+    (3, include_str!("sql/postgres/0003_routing_rules.sql")),
 ];
 
 /// Arbitrary constant identifying Switchboard's migration lock.
@@ -229,6 +230,33 @@ fn outbox_from(row: &Row) -> StoreResult<OutboxItem> {
         last_error: get(row, "last_error")?,
         created_at: get(row, "created_at")?,
     })
+}
+
+fn rule_set_from(row: &Row) -> StoreResult<StoredRuleSet> {
+    Ok(StoredRuleSet {
+        version: get(row, "version")?,
+        document: from_json(&get::<String>(row, "document")?)?,
+        created_by: get(row, "created_by")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+/// Appends to the audit log inside the caller's transaction.
+async fn audit(
+    tx: &deadpool_postgres::Transaction<'_>,
+    at: &DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+        &[at, &actor, &action, &subject, &detail.to_string()],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (channel, external_id) DO NOTHING";
@@ -858,6 +886,128 @@ impl Store for PostgresStore {
                     OutboxStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
                     u64::try_from(get::<i64>(row, "n")?).unwrap_or(0),
                 ))
+            },
+        )
+        .await
+    }
+
+    async fn insert_rule_set(
+        &self,
+        document: &serde_json::Value,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let row = tx
+            .query_one(
+                "INSERT INTO routing_rule_sets (document, created_by, created_at) VALUES ($1, $2, $3) RETURNING version",
+                &[&document.to_string(), &by, &at],
+            )
+            .await
+            .map_err(db)?;
+        let version: i64 = get(&row, "version")?;
+        audit(
+            &tx,
+            &at,
+            by,
+            "routing.rules.created",
+            &rule_set_subject(version),
+            &serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(version)
+    }
+
+    async fn rule_set(&self, version: i64) -> StoreResult<Option<StoredRuleSet>> {
+        self.query_one_opt(
+            "SELECT version, document, created_by, created_at FROM routing_rule_sets WHERE version = $1",
+            &[&version],
+            rule_set_from,
+        )
+        .await
+    }
+
+    async fn activate_rule_set(
+        &self,
+        version: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Activation> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let exists = tx
+            .query_opt(
+                "SELECT version FROM routing_rule_sets WHERE version = $1",
+                &[&version],
+            )
+            .await
+            .map_err(db)?;
+        if exists.is_none() {
+            return Ok(Activation::UnknownVersion);
+        }
+        // Locks the pointer row: concurrent activations are applied one after the other.
+        let previous: Option<i64> = tx
+            .query_opt(
+                "SELECT version FROM routing_active WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .await
+            .map_err(db)?
+            .map(|row| get(&row, "version"))
+            .transpose()?;
+        tx.execute(
+            "INSERT INTO routing_active (id, version, activated_by, activated_at) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET version = excluded.version, activated_by = excluded.activated_by, activated_at = excluded.activated_at",
+            &[&version, &by, &at],
+        )
+        .await
+        .map_err(db)?;
+        audit(
+            &tx,
+            &at,
+            by,
+            "routing.rules.activated",
+            &rule_set_subject(version),
+            &serde_json::json!({ "previous": previous }),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Activation::Activated { previous })
+    }
+
+    async fn active_rule_set(&self) -> StoreResult<Option<ActiveRuleSet>> {
+        self.query_one_opt(
+            "SELECT s.version, s.document, s.created_by, s.created_at, a.activated_by, a.activated_at FROM routing_active a JOIN routing_rule_sets s ON s.version = a.version WHERE a.id = 1",
+            &[],
+            |row| {
+                Ok(ActiveRuleSet {
+                    rule_set: rule_set_from(row)?,
+                    activated_by: get(row, "activated_by")?,
+                    activated_at: get(row, "activated_at")?,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn audit_log(&self, subject_prefix: &str, limit: u32) -> StoreResult<Vec<AuditEntry>> {
+        let pattern = format!(
+            "{}%",
+            subject_prefix.replace('%', "\\%").replace('_', "\\_")
+        );
+        self.query_all(
+            "SELECT id, at, actor, action, subject, detail FROM audit_log WHERE subject LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2",
+            &[&pattern, &i64::from(limit)],
+            |row| {
+                Ok(AuditEntry {
+                    id: get(row, "id")?,
+                    at: get(row, "at")?,
+                    actor: get(row, "actor")?,
+                    action: get(row, "action")?,
+                    subject: get(row, "subject")?,
+                    detail: from_json(&get::<String>(row, "detail")?)?,
+                })
             },
         )
         .await

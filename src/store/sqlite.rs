@@ -14,8 +14,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{
-    format_time, parse_time, Inserted, OutboxItem, OutboxStatus, Principal, Settlement, Store,
-    StoreError, StoreResult, Turn, TurnOutcome,
+    format_time, parse_time, rule_set_subject, Activation, ActiveRuleSet, AuditEntry, Inserted,
+    OutboxItem, OutboxStatus, Principal, Settlement, Store, StoreError, StoreResult, StoredRuleSet,
+    Turn, TurnOutcome,
 };
 use crate::domain::{
     Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
@@ -27,6 +28,7 @@ use crate::domain::{
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sql/sqlite/0001_init.sql")),
     (2, include_str!("sql/sqlite/0002_outbox.sql")),
+    (3, include_str!("sql/sqlite/0003_routing_rules.sql")),
 ];
 
 /// SQLite-backed [`Store`].
@@ -559,6 +561,39 @@ fn select_outbox(conn: &Connection, id: &str) -> StoreResult<Option<OutboxItem>>
         .map_err(unavailable)?
         .map(outbox_from)
         .transpose()
+}
+
+/// Appends to the audit log inside the caller's transaction.
+fn audit(
+    tx: &rusqlite::Transaction<'_>,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![at, actor, action, subject, detail.to_string()],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+type RuleSetRow = (i64, String, String, String);
+
+fn rule_set_row(r: &Row<'_>) -> rusqlite::Result<RuleSetRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn rule_set_from(row: RuleSetRow) -> StoreResult<StoredRuleSet> {
+    let (version, document, created_by, created_at) = row;
+    Ok(StoredRuleSet {
+        version,
+        document: from_json(&document)?,
+        created_by,
+        created_at: parse_time(&created_at)?,
+    })
 }
 
 fn select_message_by_key(
@@ -1183,6 +1218,160 @@ impl Store for SqliteStore {
                         OutboxStatus::parse(&status).map_err(corrupt)?,
                         u64::try_from(n).unwrap_or(0),
                     ))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn insert_rule_set(
+        &self,
+        document: &serde_json::Value,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let (document, by) = (document.clone(), by.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let at = format_time(&at);
+            tx.execute(
+                "INSERT INTO routing_rule_sets (document, created_by, created_at) VALUES (?1, ?2, ?3)",
+                params![document.to_string(), by, at],
+            )
+            .map_err(unavailable)?;
+            let version = tx.last_insert_rowid();
+            audit(
+                &tx,
+                &at,
+                &by,
+                "routing.rules.created",
+                &rule_set_subject(version),
+                &serde_json::json!({}),
+            )?;
+            tx.commit().map_err(unavailable)?;
+            Ok(version)
+        })
+        .await
+    }
+
+    async fn rule_set(&self, version: i64) -> StoreResult<Option<StoredRuleSet>> {
+        self.with_conn(move |conn| {
+            conn.query_row(
+                "SELECT version, document, created_by, created_at FROM routing_rule_sets WHERE version = ?1",
+                [version],
+                rule_set_row,
+            )
+            .optional()
+            .map_err(unavailable)?
+            .map(rule_set_from)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn activate_rule_set(
+        &self,
+        version: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Activation> {
+        let by = by.to_owned();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let exists: Option<i64> = tx
+                .query_row(
+                    "SELECT version FROM routing_rule_sets WHERE version = ?1",
+                    [version],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            if exists.is_none() {
+                return Ok(Activation::UnknownVersion);
+            }
+            let previous: Option<i64> = tx
+                .query_row("SELECT version FROM routing_active WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(unavailable)?;
+            let at = format_time(&at);
+            tx.execute(
+                "INSERT INTO routing_active (id, version, activated_by, activated_at) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET version = excluded.version, activated_by = excluded.activated_by, activated_at = excluded.activated_at",
+                params![version, by, at],
+            )
+            .map_err(unavailable)?;
+            audit(
+                &tx,
+                &at,
+                &by,
+                "routing.rules.activated",
+                &rule_set_subject(version),
+                &serde_json::json!({ "previous": previous }),
+            )?;
+            tx.commit().map_err(unavailable)?;
+            Ok(Activation::Activated { previous })
+        })
+        .await
+    }
+
+    async fn active_rule_set(&self) -> StoreResult<Option<ActiveRuleSet>> {
+        self.with_conn(|conn| {
+            let row = conn
+                .query_row(
+                    "SELECT s.version, s.document, s.created_by, s.created_at, a.activated_by, a.activated_at FROM routing_active a JOIN routing_rule_sets s ON s.version = a.version WHERE a.id = 1",
+                    [],
+                    |r| Ok((rule_set_row(r)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?)),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            row.map(|(set, by, at)| {
+                Ok(ActiveRuleSet {
+                    rule_set: rule_set_from(set)?,
+                    activated_by: by,
+                    activated_at: parse_time(&at)?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn audit_log(&self, subject_prefix: &str, limit: u32) -> StoreResult<Vec<AuditEntry>> {
+        let pattern = format!(
+            "{}%",
+            subject_prefix.replace('%', "\\%").replace('_', "\\_")
+        );
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, at, actor, action, subject, detail FROM audit_log WHERE subject LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(params![pattern, limit], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            rows.into_iter()
+                .map(|(id, at, actor, action, subject, detail)| {
+                    Ok(AuditEntry {
+                        id,
+                        at: parse_time(&at)?,
+                        actor,
+                        action,
+                        subject,
+                        detail: from_json(&detail)?,
+                    })
                 })
                 .collect()
         })

@@ -1,0 +1,27 @@
+-- Switchboard schema v3 (PostgreSQL): supervisors' routing rule sets and the audit log.
+-- A rule set version is immutable once stored; one row says which version is active.
+-- Creating and activating a version are audited in the same transaction.
+
+CREATE TABLE routing_rule_sets (
+    version     BIGSERIAL PRIMARY KEY,
+    document    TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE routing_active (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    version       BIGINT NOT NULL REFERENCES routing_rule_sets(version),
+    activated_by  TEXT NOT NULL,
+    activated_at  TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE audit_log (
+    id       BIGSERIAL PRIMARY KEY,
+    at       TIMESTAMPTZ NOT NULL,
+    actor    TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    detail   TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_subject ON audit_log(subject, id);
