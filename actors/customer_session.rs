@@ -8,6 +8,7 @@
 //! a customer's messages are processed in order.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -181,11 +182,13 @@ enum ShardReply {
 
 type Pending = Arc<Mutex<HashMap<String, tokio::sync::oneshot::Sender<ShardReply>>>>;
 
+/// Shard work: the message, its delivery, and whether the subscription that delivered it has
+/// ended (then the bus hands the message to the shard's next owner, and this copy is dropped).
+type Work = (ShardMessage, Delivery, Arc<AtomicBool>);
 /// The receiving end of one customer's lane of shard work.
-type Lane = tokio::sync::mpsc::UnboundedReceiver<(ShardMessage, Delivery)>;
+type Lane = tokio::sync::mpsc::UnboundedReceiver<Work>;
 /// Open lanes by customer.
-type Lanes =
-    Arc<Mutex<HashMap<CustomerId, tokio::sync::mpsc::UnboundedSender<(ShardMessage, Delivery)>>>>;
+type Lanes = Arc<Mutex<HashMap<CustomerId, tokio::sync::mpsc::UnboundedSender<Work>>>>;
 
 /// Routes customers' messages and commands through their shard to the node running their
 /// session, and runs the sessions of the shards this node consumes.
@@ -268,6 +271,7 @@ impl SessionRouter {
 
     async fn consume_shard(&self, shard: u32) -> anyhow::Result<()> {
         let mut deliveries = self.deps.bus.consume(&super::shard_queue(shard)).await?;
+        let ended = Arc::new(AtomicBool::new(false));
         // Each delivery joins its customer's lane: one customer's messages are handled in
         // order, different customers' at the same time (bounded by the bus's prefetch, as
         // nothing is acknowledged before it is handled).
@@ -278,7 +282,7 @@ impl SessionRouter {
                         ShardMessage::Inbound { customer_id, .. } => customer_id.clone(),
                         ShardMessage::Command { command } => command.customer_id().clone(),
                     };
-                    self.enqueue(customer, message, delivery);
+                    self.enqueue(customer, (message, delivery, Arc::clone(&ended)));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "Dropped an undecodable shard message.");
@@ -286,19 +290,22 @@ impl SessionRouter {
                 }
             }
         }
+        // The broker requeues what this subscription had not acknowledged and may give the
+        // shard to another node: work still waiting in lanes must not be done here as well.
+        ended.store(true, Ordering::Release);
         Ok(())
     }
 
     /// Appends work to the customer's lane, opening the lane (a task) if it has none.
-    fn enqueue(&self, customer: CustomerId, message: ShardMessage, delivery: Delivery) {
+    fn enqueue(&self, customer: CustomerId, work: Work) {
         let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
         let work = match lanes.get(&customer) {
-            Some(lane) => match lane.send((message, delivery)) {
+            Some(lane) => match lane.send(work) {
                 Ok(()) => return,
                 // The lane just closed: open a new one with the work.
                 Err(returned) => returned.0,
             },
-            None => (message, delivery),
+            None => work,
         };
         let (lane, receiver) = tokio::sync::mpsc::unbounded_channel();
         // Cannot fail: the receiver is alive right here.
@@ -310,7 +317,7 @@ impl SessionRouter {
     /// Handles a customer's work in arrival order; the lane closes once it is empty.
     async fn run_lane(self, customer: CustomerId, mut receiver: Lane) {
         loop {
-            let (message, delivery) = match receiver.try_recv() {
+            let (message, delivery, ended) = match receiver.try_recv() {
                 Ok(work) => work,
                 // Close only if nothing arrived meanwhile (checked under the lock `enqueue`
                 // takes, so no work can slip into a closed lane).
@@ -325,6 +332,11 @@ impl SessionRouter {
                     }
                 }
             };
+            if ended.load(Ordering::Acquire) {
+                // Dropped unsettled: the bus redelivers it to the shard's current owner.
+                drop(delivery);
+                continue;
+            }
             self.handle_shard_message(message, delivery).await;
         }
     }

@@ -25,7 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use governor::{Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 
 use crate::bus::{Bus, Delivery, Route};
@@ -149,8 +149,12 @@ impl RetryPolicy {
 const RESUBSCRIBE_DELAY: Duration = Duration::from_secs(1);
 /// Pause before a delivery is handed back when the store could not be reached.
 const STORE_RETRY_DELAY: Duration = Duration::from_millis(500);
+/// How early (by this node's clock) a retry may be taken up: clocks of nodes differ a little.
+const CLOCK_SKEW_ALLOWANCE: chrono::Duration = chrono::Duration::seconds(2);
 /// Rows the relay republishes per round.
 const RELAY_BATCH: u32 = 500;
+
+type Limiter = DefaultDirectRateLimiter;
 
 /// The delivery workers and the relay of one node.
 #[derive(Clone)]
@@ -201,8 +205,8 @@ impl DeliveryService {
                             let (this, deliverer, limiter) =
                                 (&self, Arc::clone(&deliverer), Arc::clone(&limiter));
                             async move {
-                                limiter.until_ready().await;
-                                this.handle(deliverer.as_ref(), delivery).await;
+                                this.handle(deliverer.as_ref(), limiter.as_ref(), delivery)
+                                    .await;
                             }
                         })
                         .await;
@@ -216,7 +220,7 @@ impl DeliveryService {
 
     /// One queue message: claim, attempt, settle, then ack. Whatever fails here, the row in
     /// the outbox still says what is left to do, and the relay picks it up.
-    async fn handle(&self, deliverer: &dyn Deliverer, delivery: Delivery) {
+    async fn handle(&self, deliverer: &dyn Deliverer, limiter: &Limiter, delivery: Delivery) {
         let Ok(envelope) = delivery.json::<DeliveryEnvelope>() else {
             tracing::warn!("Undecodable delivery envelope; parking it.");
             drop(delivery.nack(false).await);
@@ -225,13 +229,16 @@ impl DeliveryService {
         let now = Utc::now();
         let lease_until =
             now + chrono::Duration::from_std(self.settings.lease()).unwrap_or_default();
+        // A retry's envelope may arrive a little before its due time by this node's clock.
+        let due_by = now + CLOCK_SKEW_ALLOWANCE;
         let item = match self
             .store
-            .claim_outbox(&envelope.id, now, lease_until)
+            .claim_outbox(&envelope.id, now, due_by, lease_until)
             .await
         {
             Ok(Some(item)) => item,
-            // Settled already, or another worker holds it: this copy has nothing to do.
+            // Settled, not due yet, or held by another worker: this copy has nothing to do
+            // (the row's own envelope, or the relay, brings it back when it is due).
             Ok(None) => {
                 drop(delivery.ack().await);
                 return;
@@ -243,69 +250,69 @@ impl DeliveryService {
                 return;
             }
         };
+        // Only real attempts spend the provider's rate.
+        limiter.until_ready().await;
         let channel = item.channel.clone();
-        let outcome = deliverer.deliver(&item).await;
-        let settled = match outcome {
-            Ok(()) => {
-                self.count(&channel, "delivered");
-                self.store
-                    .settle_outbox(&item.id, &Settlement::Delivered, Utc::now())
-                    .await
-            }
-            Err(error) => {
-                let attempt = item.attempts + 1;
-                match self.policy.after_failure(attempt, &error) {
-                    NextStep::Retry(delay) => {
-                        tracing::info!(id = %item.id, attempt, %error, ?delay, "Delivery failed; retrying later.");
-                        self.count(&channel, "retried");
-                        let due_at =
-                            Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                        let settled = self
-                            .store
-                            .settle_outbox(
-                                &item.id,
-                                &Settlement::Retry {
-                                    error: error.to_string(),
-                                    due_at,
-                                },
-                                Utc::now(),
-                            )
-                            .await;
-                        if settled.is_ok() {
-                            if let Err(error) = self
-                                .bus
-                                .publish_delayed(
-                                    &outbound_queue(&channel),
-                                    delivery.payload.clone(),
-                                    delay,
-                                )
-                                .await
-                            {
-                                // The relay republishes the row once it is long past due.
-                                tracing::warn!(id = %item.id, %error, "Could not schedule a retry; the relay will.");
-                            }
-                        }
-                        settled
-                    }
-                    NextStep::Park => {
-                        tracing::warn!(id = %item.id, attempt, %error, "Delivery parked.");
-                        self.count(&channel, "parked");
-                        self.store
-                            .settle_outbox(
-                                &item.id,
-                                &Settlement::Park {
-                                    error: error.to_string(),
-                                },
-                                Utc::now(),
-                            )
-                            .await
+        let attempt = item.attempts + 1;
+        let (settlement, retry_after) = match deliverer.deliver(&item).await {
+            Ok(()) => (Settlement::Delivered, None),
+            Err(error) => match self.policy.after_failure(attempt, &error) {
+                NextStep::Retry(delay) => {
+                    tracing::info!(id = %item.id, attempt, %error, ?delay, "Delivery failed; retrying later.");
+                    let due_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                    (
+                        Settlement::Retry {
+                            error: error.to_string(),
+                            due_at,
+                        },
+                        Some(delay),
+                    )
+                }
+                NextStep::Park => {
+                    tracing::warn!(id = %item.id, attempt, %error, "Delivery parked.");
+                    (
+                        Settlement::Park {
+                            error: error.to_string(),
+                        },
+                        None,
+                    )
+                }
+            },
+        };
+        match self
+            .store
+            .settle_outbox(&item.id, lease_until, &settlement, Utc::now())
+            .await
+        {
+            Ok(true) => {
+                self.count(
+                    &channel,
+                    match settlement {
+                        Settlement::Delivered => "delivered",
+                        Settlement::Retry { .. } => "retried",
+                        Settlement::Park { .. } => "parked",
+                    },
+                );
+                if let Some(delay) = retry_after {
+                    let queue = outbound_queue(&channel);
+                    if let Err(error) = self
+                        .bus
+                        .publish_delayed(&queue, delivery.payload.clone(), delay)
+                        .await
+                    {
+                        // The relay republishes the row once it is long past due.
+                        tracing::warn!(id = %item.id, %error, "Could not schedule a retry; the relay will.");
                     }
                 }
             }
-        };
-        if let Err(error) = settled {
+            // The lease ran out and another worker took the row over: its outcome counts.
+            Ok(false) => {
+                tracing::warn!(id = %item.id, "A delivery attempt outlived its lease; its outcome is dropped.");
+            }
             // The row stays claimed until its lease ends; then the relay hands it out again.
-            tracing::warn!(id = %item.id, %error, "Could not record a delivery attempt.");
+            Err(error) => {
+                tracing::warn!(id = %item.id, %error, "Could not record a delivery attempt.");
+            }
         }
         drop(delivery.ack().await);
     }

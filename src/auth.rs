@@ -129,7 +129,9 @@ pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Pri
         return Err(ApiError::unauthenticated());
     }
     let hash = token_hash(&token);
-    if let Some(principal) = state.tokens.get(&hash, Instant::now()) {
+    // Taken before the look-up: the cached verdict is never younger than the store's answer.
+    let checked = Instant::now();
+    if let Some(principal) = state.tokens.get(&hash, checked) {
         return Ok(principal);
     }
     let principal = state
@@ -137,7 +139,7 @@ pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Pri
         .token_principal(&hash, Utc::now())
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    state.tokens.put(hash, principal.clone(), Instant::now());
+    state.tokens.put(hash, principal.clone(), checked);
     Ok(principal)
 }
 

@@ -411,6 +411,9 @@ impl Settings {
                 "delivery.lease_ms must be at least 1000 and relay_interval_ms positive".to_owned(),
             );
         }
+        if self.webhook.timeout_ms >= d.lease_ms {
+            problems.push("webhook.timeout_ms must be shorter than delivery.lease_ms (or a slow attempt could be sent again by another node)".to_owned());
+        }
         let url = self.webhook.url.trim();
         if !url.is_empty() {
             if !url.starts_with("http://") && !url.starts_with("https://") {

@@ -5,8 +5,8 @@
 //!   window. Every node consumes every work queue; the broker keeps one consumer active per
 //!   queue and fails over to another when it dies.
 //! - Topics ([`Route::Topic`]) go through the durable topic exchange `sb.topics`; each
-//!   subscription is a private, exclusive, auto-delete queue bound with its pattern, consumed
-//!   with `no_ack` (a copy lives only as long as its subscriber anyway).
+//!   subscription is a private, exclusive, auto-delete queue bound with its pattern, read with
+//!   manual acks and the prefetch window, so a stalled reader cannot flood the node's memory.
 //! - Publishes wait for the broker's confirm (publisher confirms on) and are persistent.
 //! - Each subscription has its own channel; dropping the subscription closes it, so the broker
 //!   requeues what it had not acknowledged. A delivery dropped unsettled is nacked with requeue.
@@ -212,6 +212,37 @@ impl RabbitBus {
         publish_confirmed(&link.publisher, &exchange, &key, payload).await
     }
 
+    /// Publishes a batch on `link` in order, then awaits the confirms together. A message
+    /// the broker nacks (no queue leader for a moment) is retried alone with back-off, so it
+    /// may land after later messages of the batch.
+    async fn publish_batch_on(&self, link: &Link, batch: &[(Route, Vec<u8>)]) -> BusResult<()> {
+        // Send everything in order first, then collect the confirms: one round trip for the
+        // batch instead of one per message.
+        let mut sent = Vec::with_capacity(batch.len());
+        for (route, payload) in batch {
+            let (exchange, key) = self.target(link, route).await?;
+            let confirm = link
+                .publisher
+                .basic_publish(
+                    &exchange,
+                    &key,
+                    BasicPublishOptions::default(),
+                    payload,
+                    BasicProperties::default().with_delivery_mode(2),
+                )
+                .await
+                .map_err(unavailable)?;
+            sent.push((exchange, key, payload, confirm));
+        }
+        for (exchange, key, payload, confirm) in sent {
+            if !matches!(confirm.await.map_err(unavailable)?, Confirmation::Ack(_)) {
+                // Nacked (no queue leader for a moment): the slow path retries with back-off.
+                publish_confirmed(&link.publisher, &exchange, &key, payload).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Declares the delay queue in front of `target`: messages expire after `ttl_ms` and are
     /// dead-lettered (at least once) into `target`.
     async fn declare_delay_queue(
@@ -407,46 +438,20 @@ impl Drop for ChannelGuard {
     }
 }
 
-/// Settles nothing: topic copies are consumed with `no_ack` (the broker forgets them once
-/// sent), since their private queue dies with the subscriber anyway.
-struct AutoAcked;
-
-#[async_trait]
-impl Acker for AutoAcked {
-    async fn ack(self: Box<Self>) -> BusResult<()> {
-        Ok(())
-    }
-
-    async fn nack(self: Box<Self>, _requeue: bool) -> BusResult<()> {
-        Ok(())
-    }
-
-    fn abandon(self: Box<Self>) {}
-}
-
-/// How a subscription's deliveries are settled.
-#[derive(Clone, Copy)]
-enum Acks {
-    /// Work queues: manual acks, unsettled deliveries come back.
-    Manual,
-    /// Topic copies: `no_ack`, one frame less per message for the broker and the node.
-    Auto,
-}
-
-fn subscription(channel: Channel, consumer: lapin::Consumer, acks: Acks) -> Subscription {
+fn subscription(channel: Channel, consumer: lapin::Consumer) -> Subscription {
     let guard = ChannelGuard(Some(channel));
     Box::pin(futures_util::stream::unfold(
         (consumer, guard),
-        move |(mut consumer, guard)| async move {
+        |(mut consumer, guard)| async move {
             match consumer.next().await? {
                 Ok(delivery) => {
-                    let acker: Box<dyn Acker> = match acks {
-                        Acks::Manual => Box::new(RabbitAcker {
+                    let item = Delivery::new(
+                        delivery.data,
+                        delivery.redelivered,
+                        Box::new(RabbitAcker {
                             acker: delivery.acker,
                         }),
-                        Acks::Auto => Box::new(AutoAcked),
-                    };
-                    let item = Delivery::new(delivery.data, delivery.redelivered, acker);
+                    );
                     Some((item, (consumer, guard)))
                 }
                 Err(error) => {
@@ -477,32 +482,16 @@ impl Bus for RabbitBus {
     }
 
     async fn publish_all(&self, batch: Vec<(Route, Vec<u8>)>) -> BusResult<()> {
+        // One retry on a fresh connection if the link broke under us (as `publish`); the
+        // retry may repeat messages the broken link had sent, which consumers deduplicate.
         let link = self.link().await?;
-        // Send everything in order first, then collect the confirms: one round trip for the
-        // batch instead of one per message.
-        let mut sent = Vec::with_capacity(batch.len());
-        for (route, payload) in &batch {
-            let (exchange, key) = self.target(&link, route).await?;
-            let confirm = link
-                .publisher
-                .basic_publish(
-                    &exchange,
-                    &key,
-                    BasicPublishOptions::default(),
-                    payload,
-                    BasicProperties::default().with_delivery_mode(2),
-                )
-                .await
-                .map_err(unavailable)?;
-            sent.push((exchange, key, payload, confirm));
-        }
-        for (exchange, key, payload, confirm) in sent {
-            if !matches!(confirm.await.map_err(unavailable)?, Confirmation::Ack(_)) {
-                // Nacked (no queue leader for a moment): the slow path retries with back-off.
-                publish_confirmed(&link.publisher, &exchange, &key, payload).await?;
+        match self.publish_batch_on(&link, &batch).await {
+            Err(_) if !link.healthy() => {
+                let link = self.link().await?;
+                self.publish_batch_on(&link, &batch).await
             }
+            outcome => outcome,
         }
-        Ok(())
     }
 
     async fn publish_delayed(
@@ -561,7 +550,7 @@ impl Bus for RabbitBus {
             )
             .await
             .map_err(unavailable)?;
-        Ok(subscription(channel, consumer, Acks::Manual))
+        Ok(subscription(channel, consumer))
     }
 
     async fn subscribe(&self, pattern: &str) -> BusResult<Subscription> {
@@ -592,14 +581,11 @@ impl Bus for RabbitBus {
             .basic_consume(
                 queue.name().as_str(),
                 "",
-                BasicConsumeOptions {
-                    no_ack: true,
-                    ..BasicConsumeOptions::default()
-                },
+                BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
             .await
             .map_err(unavailable)?;
-        Ok(subscription(channel, consumer, Acks::Auto))
+        Ok(subscription(channel, consumer))
     }
 }

@@ -544,6 +544,31 @@ async fn turns_are_all_or_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
             .count()
             == 1
     );
+
+    // A hand-off on a conversation that is not with the bot any more (a stale session) is
+    // refused whole: neither the message nor a second task is stored.
+    let late = customer_message(&conversation, Some(&format!("{key}-late")), "agent please");
+    let late_task = Task {
+        id: TaskId::generate(),
+        ..task.clone()
+    };
+    let refused = store
+        .commit_turn(Turn {
+            inbound: Some(&late),
+            replies: &[],
+            conversation: Some(&conversation),
+            outbox: &[],
+            handoff: Some(&late_task),
+        })
+        .await;
+    ensure!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "a stale hand-off is a conflict, got {refused:?}"
+    );
+    ensure!(
+        store.message(&late.id).await?.is_none(),
+        "nothing of it is stored"
+    );
     Ok(())
 }
 
@@ -578,7 +603,7 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
     for _ in 0..8 {
         let (store, id) = (Arc::clone(&store), item.id.clone());
         handles.push(tokio::spawn(async move {
-            store.claim_outbox(&id, now, lease).await
+            store.claim_outbox(&id, now, now, lease).await
         }));
     }
     let mut claimed = 0;
@@ -589,36 +614,64 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
     }
     ensure!(claimed == 1, "{claimed} workers claimed one delivery");
 
-    // A retry counts the attempt and is claimable again; delivery settles it for good.
+    // A retry counts the attempt; the row is claimable again once due (not before: the
+    // back-off holds even if a copy of its envelope comes early); delivery settles it for good.
     let due = now + Duration::seconds(5);
-    store
-        .settle_outbox(
-            &item.id,
-            &Settlement::Retry {
-                error: "HTTP 503".to_owned(),
-                due_at: due,
-            },
-            now,
-        )
-        .await?;
+    ensure!(
+        store
+            .settle_outbox(
+                &item.id,
+                lease,
+                &Settlement::Retry {
+                    error: "HTTP 503".to_owned(),
+                    due_at: due,
+                },
+                now,
+            )
+            .await?,
+        "the claimant settles"
+    );
     let retried = store.outbox_item(&item.id).await?.context("retried")?;
     ensure!(retried.status == OutboxStatus::Pending && retried.attempts == 1);
     ensure!(retried.last_error.as_deref() == Some("HTTP 503"));
     ensure!(
-        store.claim_outbox(&item.id, now, lease).await?.is_some(),
-        "a retried row can be claimed again"
+        store
+            .claim_outbox(&item.id, now, now, lease)
+            .await?
+            .is_none(),
+        "a retried row is not claimed before it is due"
     );
-    store
-        .settle_outbox(&item.id, &Settlement::Delivered, now)
-        .await?;
+    let lease2 = due + Duration::seconds(30);
+    ensure!(
+        store
+            .claim_outbox(&item.id, due, due, lease2)
+            .await?
+            .is_some(),
+        "a retried row is claimed once due"
+    );
+    ensure!(
+        !store
+            .settle_outbox(&item.id, lease, &Settlement::Delivered, due)
+            .await?,
+        "an old claim cannot settle"
+    );
+    ensure!(
+        store
+            .settle_outbox(&item.id, lease2, &Settlement::Delivered, due)
+            .await?
+    );
     let done = store.outbox_item(&item.id).await?.context("delivered")?;
     ensure!(done.status == OutboxStatus::Delivered && done.attempts == 2);
     ensure!(
-        store.claim_outbox(&item.id, now, lease).await?.is_none(),
+        store
+            .claim_outbox(&item.id, due, due, lease2)
+            .await?
+            .is_none(),
         "a delivered row is never claimed again"
     );
 
-    // A claim whose worker died (lease over) is taken over; a live lease is not.
+    // A claim whose worker died (lease over) is taken over, and the late worker's settlement
+    // is refused; a live lease is not taken over.
     let orphan = OutboxItem::new(
         format!("orphan-{}", uuid::Uuid::new_v4()),
         "webhook",
@@ -635,21 +688,55 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
         })
         .await?;
     ensure!(
-        store.claim_outbox(&orphan.id, now, lease).await?.is_some(),
+        store
+            .claim_outbox(&orphan.id, now, now, lease)
+            .await?
+            .is_some(),
         "a fresh row can be claimed"
     );
     ensure!(
-        store.claim_outbox(&orphan.id, now, lease).await?.is_none(),
+        store
+            .claim_outbox(&orphan.id, now, now, lease)
+            .await?
+            .is_none(),
         "a live lease is not taken over"
     );
     let after_lease = lease + Duration::seconds(1);
+    let lease3 = after_lease + Duration::seconds(30);
     ensure!(
         store
-            .claim_outbox(&orphan.id, after_lease, after_lease + Duration::seconds(30))
+            .claim_outbox(&orphan.id, after_lease, after_lease, lease3)
             .await?
             .is_some(),
         "an expired lease is taken over"
     );
+    ensure!(
+        !store
+            .settle_outbox(
+                &orphan.id,
+                lease,
+                &Settlement::Retry {
+                    error: "late".to_owned(),
+                    due_at: after_lease
+                },
+                after_lease
+            )
+            .await?,
+        "the first worker, late, changes nothing"
+    );
+    // A lease that ends with its worker counts as an attempt when the relay hands it out.
+    let relayed = store
+        .relay_outbox(
+            lease3 + Duration::seconds(1),
+            lease3 + Duration::seconds(1),
+            1000,
+        )
+        .await?;
+    let orphan_row = relayed
+        .iter()
+        .find(|r| r.id == orphan.id)
+        .context("an expired lease is relayed")?;
+    ensure!(orphan_row.status == OutboxStatus::Pending && orphan_row.attempts == 1);
 
     // Relay: stale rows come back once (their due time moves on), settled rows never.
     let stale = OutboxItem::new(
@@ -682,15 +769,23 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
         !again.iter().any(|r| r.id == stale.id),
         "a relayed row is not relayed again before it is stale again"
     );
-    store
-        .settle_outbox(
-            &stale.id,
-            &Settlement::Park {
-                error: "HTTP 400".to_owned(),
-            },
-            now,
-        )
-        .await?;
+    let stale_lease = now + Duration::seconds(30);
+    ensure!(store
+        .claim_outbox(&stale.id, now, now, stale_lease)
+        .await?
+        .is_some());
+    ensure!(
+        store
+            .settle_outbox(
+                &stale.id,
+                stale_lease,
+                &Settlement::Park {
+                    error: "HTTP 400".to_owned(),
+                },
+                now,
+            )
+            .await?
+    );
     let parked = store.outbox_item(&stale.id).await?.context("parked")?;
     ensure!(parked.status == OutboxStatus::Parked && parked.attempts == 1);
     let counts = store.outbox_counts().await?;

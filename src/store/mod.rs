@@ -322,25 +322,33 @@ pub trait Store: Send + Sync + 'static {
 
     /// An outbox row by id.
     async fn outbox_item(&self, id: &str) -> StoreResult<Option<OutboxItem>>;
-    /// Claims a delivery for one attempt: a `pending` row, or a `sending` row whose lease
-    /// ended (its worker died), becomes `sending` until `lease_until`. None when the row is
-    /// settled or another worker holds it: then there is nothing to do.
+    /// Claims a delivery for one attempt: a `pending` row due by `due_by`, or a `sending`
+    /// row whose lease ended before `now` (its worker died), becomes `sending` until
+    /// `lease_until`. None when the row is settled, not due yet (a copy of its envelope came
+    /// early: the back-off holds), or another worker holds it: then there is nothing to do.
+    /// `lease_until` is also the claim's fencing token for [`Store::settle_outbox`].
     async fn claim_outbox(
         &self,
         id: &str,
         now: DateTime<Utc>,
+        due_by: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<OutboxItem>>;
-    /// Records the end of an attempt (counting it).
+    /// Records the end of an attempt (counting it), if the claim made with `lease_until` still
+    /// holds. False when it does not (the lease ran out and another worker took the row over):
+    /// then nothing is written and the caller must not schedule anything.
     async fn settle_outbox(
         &self,
         id: &str,
+        lease_until: DateTime<Utc>,
         settlement: &Settlement,
         now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// Rows whose queue message seems lost: `pending` and due before `stale_before`, or
-    /// `sending` with a lease that ended before it. Each returned row's `due_at` is moved to
-    /// `now` in the same statement, so nodes relaying at the same time do not pick it twice.
+    /// `sending` with a lease that ended before it (that attempt counts: a delivery that
+    /// keeps hanging its worker is parked in the end). Each returned row becomes `pending`,
+    /// due `now`, in the same statement, so nodes relaying at the same time do not pick it
+    /// twice.
     async fn relay_outbox(
         &self,
         stale_before: DateTime<Utc>,

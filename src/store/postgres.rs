@@ -564,39 +564,57 @@ impl Store for PostgresStore {
             }
         }
         if let Some(t) = turn.handoff {
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING",
-                )
-                .await
-                .map_err(db)?;
-            tx.execute(
-                &stmt,
-                &[
-                    &t.id.as_str(),
-                    &t.conversation_id.as_str(),
-                    &t.customer_id.as_str(),
-                    &t.channel.as_str(),
-                    &t.language.as_str(),
-                    &json(&t.required_skills)?,
-                    &t.priority.0,
-                    &t.intent,
-                    &t.summary,
-                    &t.status.as_str(),
-                    &t.created_at,
-                ],
-            )
-            .await
-            .map_err(db)?;
+            // The conversation must still be with the bot and have no open task; otherwise
+            // this session's view is stale: refuse the whole turn (the session reloads, the
+            // client retries).
             let stmt = tx
                 .prepare_cached(
                     "UPDATE conversations SET status = 'queued' WHERE id = $1 AND status = 'bot'",
                 )
                 .await
                 .map_err(db)?;
-            tx.execute(&stmt, &[&t.conversation_id.as_str()])
+            if tx
+                .execute(&stmt, &[&t.conversation_id.as_str()])
+                .await
+                .map_err(db)?
+                == 0
+            {
+                return Err(StoreError::Conflict(format!(
+                    "conversation {} is not with the bot any more",
+                    t.conversation_id
+                )));
+            }
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING",
+                )
                 .await
                 .map_err(db)?;
+            let inserted = tx
+                .execute(
+                    &stmt,
+                    &[
+                        &t.id.as_str(),
+                        &t.conversation_id.as_str(),
+                        &t.customer_id.as_str(),
+                        &t.channel.as_str(),
+                        &t.language.as_str(),
+                        &json(&t.required_skills)?,
+                        &t.priority.0,
+                        &t.intent,
+                        &t.summary,
+                        &t.status.as_str(),
+                        &t.created_at,
+                    ],
+                )
+                .await
+                .map_err(db)?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "conversation {} already has an open task",
+                    t.conversation_id
+                )));
+            }
         }
         if !turn.outbox.is_empty() {
             let stmt = tx
@@ -835,32 +853,34 @@ impl Store for PostgresStore {
         &self,
         id: &str,
         now: DateTime<Utc>,
+        due_by: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<OutboxItem>> {
         let sql = format!(
-            "UPDATE outbox SET status = 'sending', lease_until = $3 WHERE id = $1 AND (status = 'pending' OR (status = 'sending' AND lease_until < $2)) RETURNING {OUTBOX_COLUMNS}"
+            "UPDATE outbox SET status = 'sending', lease_until = $4 WHERE id = $1 AND ((status = 'pending' AND due_at <= $3) OR (status = 'sending' AND lease_until < $2)) RETURNING {OUTBOX_COLUMNS}"
         );
-        self.query_one_opt(&sql, &[&id, &now, &lease_until], outbox_from)
+        self.query_one_opt(&sql, &[&id, &now, &due_by, &lease_until], outbox_from)
             .await
     }
 
     async fn settle_outbox(
         &self,
         id: &str,
+        lease_until: DateTime<Utc>,
         settlement: &Settlement,
         now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let (status, error, due_at, settled_at) = match settlement {
             Settlement::Delivered => ("delivered", None, now, Some(now)),
             Settlement::Retry { error, due_at } => ("pending", Some(error.as_str()), *due_at, None),
             Settlement::Park { error } => ("parked", Some(error.as_str()), now, Some(now)),
         };
         self.execute(
-            "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = COALESCE($3, last_error), due_at = $4, lease_until = NULL, settled_at = $5 WHERE id = $1",
-            &[&id, &status, &error, &due_at, &settled_at],
+            "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = COALESCE($3, last_error), due_at = $4, lease_until = NULL, settled_at = $5 WHERE id = $1 AND status = 'sending' AND lease_until = $6",
+            &[&id, &status, &error, &due_at, &settled_at, &lease_until],
         )
         .await
-        .map(|_| ())
+        .map(|changed| changed == 1)
     }
 
     async fn relay_outbox(
@@ -871,7 +891,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<Vec<OutboxItem>> {
         // SKIP LOCKED: nodes relaying at the same moment take different rows.
         let sql = format!(
-            "UPDATE outbox SET status = 'pending', due_at = $2, lease_until = NULL WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND due_at < $1) OR (status = 'sending' AND lease_until < $1) ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {OUTBOX_COLUMNS}"
+            "UPDATE outbox SET attempts = attempts + CASE WHEN status = 'sending' THEN 1 ELSE 0 END, status = 'pending', due_at = $2, lease_until = NULL WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND due_at < $1) OR (status = 'sending' AND lease_until < $1) ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {OUTBOX_COLUMNS}"
         );
         self.query_all(&sql, &[&stale_before, &now, &i64::from(limit)], outbox_from)
             .await
@@ -879,7 +899,7 @@ impl Store for PostgresStore {
 
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>> {
         self.query_all(
-            "SELECT status, COUNT(*) AS n FROM outbox WHERE status <> 'delivered' GROUP BY status",
+            "SELECT status, COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sending', 'parked') GROUP BY status",
             &[],
             |row| {
                 Ok((

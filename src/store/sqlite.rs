@@ -438,31 +438,48 @@ fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<O
         }
     }
     if let Some(t) = &turn.handoff {
+        // The conversation must still be with the bot and have no open task; otherwise this
+        // session's view is stale: refuse the whole turn (the session reloads, the client
+        // retries).
+        let queued = tx
+            .prepare_cached(
+                "UPDATE conversations SET status = 'queued' WHERE id = ?1 AND status = 'bot'",
+            )
+            .and_then(|mut stmt| stmt.execute([t.conversation_id.as_str()]))
+            .map_err(unavailable)?;
+        if queued == 0 {
+            return Err(StoreError::Conflict(format!(
+                "conversation {} is not with the bot any more",
+                t.conversation_id
+            )));
+        }
         let skills = json(&t.required_skills)?;
-        tx.prepare_cached(
-            "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, NULL) ON CONFLICT DO NOTHING",
-        )
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                t.id.as_str(),
-                t.conversation_id.as_str(),
-                t.customer_id.as_str(),
-                t.channel.as_str(),
-                t.language.as_str(),
-                skills,
-                t.priority.0,
-                t.intent,
-                t.summary,
-                t.status.as_str(),
-                format_time(&t.created_at),
-            ])
-        })
-        .map_err(unavailable)?;
-        tx.prepare_cached(
-            "UPDATE conversations SET status = 'queued' WHERE id = ?1 AND status = 'bot'",
-        )
-        .and_then(|mut stmt| stmt.execute([t.conversation_id.as_str()]))
-        .map_err(unavailable)?;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, NULL) ON CONFLICT DO NOTHING",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    t.id.as_str(),
+                    t.conversation_id.as_str(),
+                    t.customer_id.as_str(),
+                    t.channel.as_str(),
+                    t.language.as_str(),
+                    skills,
+                    t.priority.0,
+                    t.intent,
+                    t.summary,
+                    t.status.as_str(),
+                    format_time(&t.created_at),
+                ])
+            })
+            .map_err(unavailable)?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "conversation {} already has an open task",
+                t.conversation_id
+            )));
+        }
     }
     for item in &turn.outbox {
         tx.prepare_cached(
@@ -1130,15 +1147,15 @@ impl Store for SqliteStore {
         &self,
         id: &str,
         now: DateTime<Utc>,
+        due_by: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<OutboxItem>> {
         let id = id.to_owned();
         self.with_conn(move |conn| {
-            let now = format_time(&now);
             let changed = conn
                 .execute(
-                    "UPDATE outbox SET status = 'sending', lease_until = ?3 WHERE id = ?1 AND (status = 'pending' OR (status = 'sending' AND lease_until < ?2))",
-                    params![id, now, format_time(&lease_until)],
+                    "UPDATE outbox SET status = 'sending', lease_until = ?4 WHERE id = ?1 AND ((status = 'pending' AND due_at <= ?3) OR (status = 'sending' AND lease_until < ?2))",
+                    params![id, format_time(&now), format_time(&due_by), format_time(&lease_until)],
                 )
                 .map_err(unavailable)?;
             if changed == 0 {
@@ -1152,9 +1169,10 @@ impl Store for SqliteStore {
     async fn settle_outbox(
         &self,
         id: &str,
+        lease_until: DateTime<Utc>,
         settlement: &Settlement,
         now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let id = id.to_owned();
         let settlement = settlement.clone();
         self.with_conn(move |conn| {
@@ -1168,12 +1186,13 @@ impl Store for SqliteStore {
                     ("parked", Some(error.clone()), now.clone(), Some(now.clone()))
                 }
             };
-            conn.execute(
-                "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = COALESCE(?3, last_error), due_at = ?4, lease_until = NULL, settled_at = ?5 WHERE id = ?1",
-                params![id, status, error, due_at, settled_at],
-            )
-            .map_err(unavailable)?;
-            Ok(())
+            let changed = conn
+                .execute(
+                    "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = COALESCE(?3, last_error), due_at = ?4, lease_until = NULL, settled_at = ?5 WHERE id = ?1 AND status = 'sending' AND lease_until = ?6",
+                    params![id, status, error, due_at, settled_at, format_time(&lease_until)],
+                )
+                .map_err(unavailable)?;
+            Ok(changed == 1)
         })
         .await
     }
@@ -1186,7 +1205,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<OutboxItem>> {
         self.with_conn(move |conn| {
             let sql = format!(
-                "UPDATE outbox SET status = 'pending', due_at = ?2, lease_until = NULL WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND due_at < ?1) OR (status = 'sending' AND lease_until < ?1) ORDER BY due_at LIMIT ?3) RETURNING {OUTBOX_COLUMNS}"
+                "UPDATE outbox SET attempts = attempts + CASE WHEN status = 'sending' THEN 1 ELSE 0 END, status = 'pending', due_at = ?2, lease_until = NULL WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND due_at < ?1) OR (status = 'sending' AND lease_until < ?1) ORDER BY due_at LIMIT ?3) RETURNING {OUTBOX_COLUMNS}"
             );
             let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
             let rows = stmt
@@ -1205,7 +1224,7 @@ impl Store for SqliteStore {
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>> {
         self.with_conn(|conn| {
             let mut stmt = conn
-                .prepare_cached("SELECT status, COUNT(*) FROM outbox WHERE status <> 'delivered' GROUP BY status")
+                .prepare_cached("SELECT status, COUNT(*) FROM outbox WHERE status IN ('pending', 'sending', 'parked') GROUP BY status")
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))

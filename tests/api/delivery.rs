@@ -126,6 +126,7 @@ fn webhook_env(receiver: &Receiver, max_attempts: &str) -> Vec<(&'static str, St
     vec![
         ("SWITCHBOARD_WEBHOOK__URL", receiver.url.clone()),
         ("SWITCHBOARD_WEBHOOK__SECRET", SECRET.to_owned()),
+        ("SWITCHBOARD_WEBHOOK__TIMEOUT_MS", "500".to_owned()),
         (
             "SWITCHBOARD_DELIVERY__MAX_ATTEMPTS",
             max_attempts.to_owned(),
