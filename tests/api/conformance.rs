@@ -138,15 +138,7 @@ async fn rabbitmq_parks_a_poison_message_after_at_most_five_deliveries_and_the_q
         ("SWITCHBOARD_BUS__QUEUE_EXPIRES_MS", "60000"),
     ])
     .await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("switchboard_bus_parked_messages 1"),
         "{metrics}"

@@ -169,15 +169,7 @@ async fn a_passivated_session_is_rebuilt_from_the_store_and_keeps_the_conversati
     // Wait (bounded) until the idle session is passivated.
     let mut passivated = false;
     for _ in 0..100 {
-        let metrics = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics().await;
         if metrics
             .lines()
             .any(|l| l == "switchboard_active_sessions 0")

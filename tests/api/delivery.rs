@@ -233,15 +233,7 @@ async fn retried_deliveries_arrive_once(app: &TestApp, receiver: &Receiver) {
     assert_eq!(again.status(), 202);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.by_id().len(), 2);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .contains(r#"switchboard_deliveries_total{channel="webhook",outcome="delivered"} 2"#),
@@ -295,15 +287,7 @@ async fn deliveries_are_parked_after_a_permanent_error_or_the_last_attempt() {
         vec![("bot".to_owned(), 3), ("customer".to_owned(), 1)],
         "400 parks at once; 503 parks after max_attempts"
     );
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"switchboard_deliveries_total{channel="webhook",outcome="parked"} 2"#),
         "{metrics}"

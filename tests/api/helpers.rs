@@ -71,6 +71,18 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The node's Prometheus text (`GET /metrics`).
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text")
+    }
+
     pub fn ws_url(&self, path: &str, token: &str) -> String {
         format!("ws://127.0.0.1:{}{path}?token={token}", self.port)
     }

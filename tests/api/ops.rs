@@ -26,15 +26,7 @@ async fn metrics_count_messages_per_channel() {
     let app = spawn_app(&[]).await;
     let visitor = app.visitor().await;
     app.post_message(&visitor.token, "refund?", "m-1").await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("switchboard_messages_in_total{channel=\"web\"} 1"),
         "{text}"
