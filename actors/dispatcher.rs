@@ -19,8 +19,11 @@ use super::agent_session::AgentEvent;
 use super::customer_session::{SessionCommand, ShardMessage};
 use super::{agent_route, dispatch_route, session_route, AGENTS_BROADCAST, DISPATCH_QUEUE};
 use crate::bus::{publish_json, Bus, Delivery, Route};
-use crate::domain::{AgentId, AgentStatus, ConversationId, Language, Skill, Task, TaskId};
+use crate::domain::{
+    AgentId, AgentStatus, ConversationId, Language, Priority, Skill, SkillRequirement, Task, TaskId,
+};
 use crate::routing::{self, AgentState, Millis, QueuedTask, TaskQueue};
+use crate::rules::{self, CompiledRules, Decision, RuleSetDoc, TaskFacts};
 use crate::settings::RoutingSettings;
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -60,6 +63,8 @@ pub enum DispatchEvent {
     /// A node's periodic nudge: it makes a standby that inherited the queue take over
     /// promptly. Carries nothing.
     Heartbeat,
+    /// A supervisor activated a routing rule set: load the active one from the store.
+    RulesActivated { version: i64 },
 }
 
 /// Live figures for `GET /v1/queues`.
@@ -91,6 +96,14 @@ struct TaskInfo {
     task: Task,
     customer: CustomerCard,
     queued_at: Instant,
+    /// What the active rule set decided last (rule, overflow step, target).
+    decision: Option<Decision>,
+}
+
+/// The rule set in force, compiled.
+struct ActiveRules {
+    version: i64,
+    compiled: CompiledRules,
 }
 
 struct AgentEntry {
@@ -131,6 +144,9 @@ pub struct Dispatcher {
     ticks: u64,
     /// True once this node's dispatcher is the active one (it received a delivery).
     active: bool,
+    /// Supervisors' rule set in force; without one, tasks keep the bot's target and overflow
+    /// after `routing.overflow_after_ms`.
+    rules: Option<ActiveRules>,
 }
 
 /// How often every node nudges the dispatch queue.
@@ -162,6 +178,7 @@ impl Dispatcher {
             next_nonce: 0,
             ticks: 0,
             active: false,
+            rules: None,
         }
     }
 
@@ -191,14 +208,113 @@ impl Dispatcher {
             offered_to: None,
             declined_by: BTreeMap::new(),
         });
+        let id = task.id.clone();
         self.tasks.insert(
-            task.id.clone(),
+            id.clone(),
             TaskInfo {
                 task,
                 customer,
                 queued_at: Instant::now(),
+                decision: None,
             },
         );
+        self.retarget(std::slice::from_ref(&id));
+    }
+
+    /// Applies the active rule set to these waiting tasks: the matching rule and the overflow
+    /// step reached at the task's wait set its required skills and priority (the bot's
+    /// priority plus the rule's, with aging). Without rules nothing changes.
+    fn retarget(&mut self, ids: &[TaskId]) {
+        let Some(rules) = &self.rules else {
+            return;
+        };
+        let now = Utc::now();
+        for id in ids {
+            let (Some(info), Some(queued)) = (self.tasks.get_mut(id), self.queue.get(id)) else {
+                continue;
+            };
+            let facts = task_facts(info, now);
+            let Some(decision) = rules.compiled.decide(&facts) else {
+                continue;
+            };
+            let skills: Vec<SkillRequirement> = decision
+                .skills
+                .iter()
+                .map(|need| SkillRequirement {
+                    name: need.name.clone(),
+                    min_level: need.min_level,
+                })
+                .collect();
+            let bonus = i32::try_from(decision.priority).unwrap_or(if decision.priority < 0 {
+                i32::MIN
+            } else {
+                i32::MAX
+            });
+            let priority = Priority(info.task.priority.0.saturating_add(bonus));
+            if info
+                .decision
+                .as_ref()
+                .map(|d| (d.rule_index, d.overflow_step))
+                != Some((decision.rule_index, decision.overflow_step))
+            {
+                tracing::debug!(task = %id, rule = %decision.rule, step = ?decision.overflow_step, version = rules.version, "Routing rule applied.");
+            }
+            info.decision = Some(decision);
+            if queued.required_skills != skills || queued.priority != priority {
+                let mut updated = queued.clone();
+                updated.required_skills = skills;
+                updated.priority = priority;
+                self.queue.insert(updated);
+            }
+        }
+    }
+
+    /// Loads the active rule set from the store (after an activation, or on take-over), then
+    /// re-targets every waiting task; `delivery` is settled afterwards.
+    fn load_rules(&mut self, ctx: &mut Context<Self>, delivery: Option<Delivery>) {
+        let store = Arc::clone(&self.store);
+        ctx.wait(
+            async move { store.active_rule_set().await }
+                .into_actor(self)
+                .map(move |result, act, ctx| {
+                    match result {
+                        Ok(active) => act.install_rules(active),
+                        // Keep the rules in force; the delivery comes back and is retried.
+                        Err(error) => {
+                            tracing::error!(%error, "Could not load the active routing rules.");
+                            drop(delivery);
+                            return;
+                        }
+                    }
+                    act.replan(ctx);
+                    act.flush(ctx, delivery);
+                }),
+        );
+    }
+
+    fn install_rules(&mut self, active: Option<crate::store::ActiveRuleSet>) {
+        self.rules = active.and_then(|active| {
+            let version = active.rule_set.version;
+            let compiled = serde_json::from_value::<RuleSetDoc>(active.rule_set.document)
+                .map_err(|e| vec![rules::Problem::new("document", e.to_string())])
+                .and_then(|doc| rules::compile_stored(&doc));
+            match compiled {
+                Ok(compiled) => {
+                    tracing::info!(version, "Routing rules in force.");
+                    Some(ActiveRules { version, compiled })
+                }
+                Err(problems) => {
+                    tracing::error!(
+                        version,
+                        ?problems,
+                        "The active routing rules do not compile; using the defaults."
+                    );
+                    None
+                }
+            }
+        });
+        let ids: Vec<TaskId> = self.tasks.keys().cloned().collect();
+        self.retarget(&ids);
     }
 
     fn sync_load(&mut self, agent_id: &AgentId) {
@@ -305,7 +421,8 @@ impl Dispatcher {
                 }
                 self.sync_load(&agent_id);
             }
-            DispatchEvent::Accept { .. } => {} // needs the store: see `accept`
+            // Need the store: see `accept` and `load_rules`.
+            DispatchEvent::Accept { .. } | DispatchEvent::RulesActivated { .. } => {}
             DispatchEvent::Heartbeat => {}
         }
     }
@@ -370,16 +487,17 @@ impl Dispatcher {
             self.metrics.offers.with_label_values(&["made"]).inc();
             let timeout = Duration::from_millis(self.settings.offer_timeout_ms);
             if let Some(info) = self.tasks.get(&decision.task_id) {
+                // The target in force (routing rules and overflow may have changed the
+                // hand-off's).
+                let (priority, skills) = match self.queue.get(&decision.task_id) {
+                    Some(queued) => (queued.priority, &queued.required_skills),
+                    None => (info.task.priority, &info.task.required_skills),
+                };
                 let offer = AgentEvent::Offer {
                     task_id: decision.task_id.clone(),
                     conversation_id: info.task.conversation_id.clone(),
-                    priority: info.task.priority.0,
-                    skills: info
-                        .task
-                        .required_skills
-                        .iter()
-                        .map(|s| s.name.clone())
-                        .collect(),
+                    priority: priority.0,
+                    skills: skills.iter().map(|s| s.name.clone()).collect(),
                     customer: info.customer.clone(),
                     intent: info.task.intent.clone(),
                     summary: info.task.summary.clone(),
@@ -528,8 +646,26 @@ impl Dispatcher {
         }
     }
 
-    /// Picks up waiting tasks whose `TaskCreated` never arrived (e.g. a lost publish).
+    /// Picks up waiting tasks whose `TaskCreated` never arrived (e.g. a lost publish), and a
+    /// rule-set activation whose notice never arrived.
     fn reconcile(&mut self, ctx: &mut Context<Self>) {
+        let store = Arc::clone(&self.store);
+        let in_force = self.rules.as_ref().map(|r| r.version);
+        ctx.spawn(
+            async move { store.active_rule_set().await }
+                .into_actor(self)
+                .map(move |result, act, ctx| {
+                    if let Ok(active) = result {
+                        if active.as_ref().map(|a| a.rule_set.version) != in_force
+                            && act.rules.as_ref().map(|r| r.version) == in_force
+                        {
+                            act.install_rules(active);
+                            act.replan(ctx);
+                            act.flush(ctx, None);
+                        }
+                    }
+                }),
+        );
         let store = Arc::clone(&self.store);
         let known: HashSet<TaskId> = self.tasks.keys().cloned().collect();
         ctx.spawn(
@@ -570,6 +706,7 @@ impl Dispatcher {
         let store = Arc::clone(&self.store);
         ctx.wait(
             async move {
+                let rules = store.active_rule_set().await?;
                 let tasks = store.waiting_tasks().await?;
                 let mut restored = Vec::with_capacity(tasks.len());
                 for task in tasks {
@@ -577,11 +714,11 @@ impl Dispatcher {
                         restored.push((task, CustomerCard::from(&customer)));
                     }
                 }
-                anyhow::Ok(restored)
+                anyhow::Ok((rules, restored))
             }
             .into_actor(self)
             .map(move |result, act, ctx| match result {
-                Ok(restored) => {
+                Ok((rules, restored)) => {
                     tracing::info!(
                         waiting = restored.len(),
                         "This node's dispatcher is now active."
@@ -590,6 +727,7 @@ impl Dispatcher {
                     act.tasks.clear();
                     act.offers.clear();
                     act.agents.clear();
+                    act.install_rules(rules);
                     for (task, customer) in restored {
                         act.enqueue(task, customer);
                     }
@@ -638,6 +776,26 @@ impl Dispatcher {
     }
 }
 
+/// What the rule conditions see of a waiting task (times in UTC).
+fn task_facts(info: &TaskInfo, now: chrono::DateTime<Utc>) -> TaskFacts {
+    use chrono::{Datelike, Timelike};
+    TaskFacts {
+        channel: info.task.channel.as_str().to_owned(),
+        intent: info.task.intent.clone(),
+        language: info.task.language.as_str().to_owned(),
+        tier: info.customer.tier.as_str().to_owned(),
+        tags: info.customer.tags.clone(),
+        wait_secs: u64::try_from((now - info.task.created_at).num_seconds()).unwrap_or(0),
+        hour: now.hour(),
+        weekday: now.weekday().number_from_monday(),
+        queue: info
+            .decision
+            .as_ref()
+            .map(|d| d.queue.clone())
+            .unwrap_or_default(),
+    }
+}
+
 impl Actor for Dispatcher {
     type Context = Context<Self>;
 
@@ -683,7 +841,13 @@ impl Actor for Dispatcher {
             if act.ticks % RECONCILE_EVERY_TICKS == 0 {
                 act.reconcile(ctx);
             }
-            act.widen_long_waits();
+            if act.rules.is_some() {
+                // Overflow steps and aging move with the wait.
+                let ids: Vec<TaskId> = act.tasks.keys().cloned().collect();
+                act.retarget(&ids);
+            } else {
+                act.widen_long_waits();
+            }
             act.replan(ctx);
             if !act.outbox.is_empty() {
                 act.flush(ctx, None);
@@ -723,6 +887,11 @@ impl StreamHandler<Delivery> for Dispatcher {
         };
         if let DispatchEvent::Accept { task_id, agent_id } = event {
             self.accept(ctx, task_id, agent_id, delivery);
+            return;
+        }
+        if let DispatchEvent::RulesActivated { version } = event {
+            tracing::info!(version, "Routing rules activated; loading them.");
+            self.load_rules(ctx, Some(delivery));
             return;
         }
         self.apply(event);

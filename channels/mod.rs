@@ -5,8 +5,10 @@
 //!
 //! - [`web`]: the web widget and agent desk (REST + WebSockets of API.md), login, and the
 //!   customer views for agents and supervisors.
+//! - [`supervisor`]: supervisors' routing rules (versions, validation, activation).
 //! - [`webhook`]: the integrators' event webhook (signed Standard Webhooks), the first
 //!   outbound provider behind [`crate::actors::delivery`].
 
+pub mod supervisor;
 pub mod web;
 pub mod webhook;

@@ -121,7 +121,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
             message: message.into(),
@@ -280,6 +281,22 @@ pub fn compile(
     } else {
         Err(problems)
     }
+}
+
+/// Compiles a version that was validated when it was stored. Its skills are taken as known
+/// (an agent may have lost a skill since; the task then waits for its overflow steps).
+pub fn compile_stored(doc: &RuleSetDoc) -> Result<CompiledRules, Vec<Problem>> {
+    let skills = doc
+        .rules
+        .iter()
+        .flat_map(|r| {
+            r.skills
+                .iter()
+                .chain(r.overflow.iter().flat_map(|s| s.skills.iter()))
+        })
+        .map(|need| need.name.clone())
+        .collect();
+    compile(doc, &skills)
 }
 
 /// A condition's text with white space folded, to spot copies.

@@ -182,6 +182,7 @@ impl Application {
                 .wrap(middleware::Compress::default())
                 .configure(crate::ops::configure)
                 .configure(crate::channels::web::configure)
+                .configure(crate::channels::supervisor::configure)
                 .configure(crate::ui::configure)
                 .default_service(web::to(not_found))
         })

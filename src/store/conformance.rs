@@ -803,6 +803,10 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
 }
 
 async fn rule_sets_are_versioned_activated_and_audited(store: &dyn Store) -> anyhow::Result<()> {
+    // Skills rule sets may require: every skill of every account (the agents check stored
+    // some before this check).
+    let skills = store.skill_names().await?;
+    ensure!(skills.contains("billing"), "skills known: {skills:?}");
     ensure!(
         store.active_rule_set().await?.is_none(),
         "nothing is active before the first activation"

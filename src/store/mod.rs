@@ -358,6 +358,8 @@ pub trait Store: Send + Sync + 'static {
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
 
+    /// Every skill name some account has (rule sets may only require these).
+    async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>>;
     /// Stores a new rule-set version (numbers only grow) and audits it
     /// (`routing.rules.created`) in the same transaction. Returns the version.
     async fn insert_rule_set(

@@ -911,6 +911,15 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>> {
+        let lists = self
+            .query_all("SELECT skills FROM agents", &[], |row| {
+                from_json::<Vec<Skill>>(&get::<String>(row, "skills")?)
+            })
+            .await?;
+        Ok(lists.into_iter().flatten().map(|s| s.name).collect())
+    }
+
     async fn insert_rule_set(
         &self,
         document: &serde_json::Value,

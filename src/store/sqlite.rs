@@ -1243,6 +1243,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>> {
+        self.with_conn(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT skills FROM agents")
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            let mut names = std::collections::BTreeSet::new();
+            for skills in rows {
+                let skills: Vec<Skill> = from_json(&skills)?;
+                names.extend(skills.into_iter().map(|s| s.name));
+            }
+            Ok(names)
+        })
+        .await
+    }
+
     async fn insert_rule_set(
         &self,
         document: &serde_json::Value,

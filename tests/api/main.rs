@@ -13,4 +13,5 @@ mod helpers;
 mod loadgen;
 mod ops;
 mod routing;
+mod routing_rules;
 mod validation;

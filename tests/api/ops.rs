@@ -73,6 +73,8 @@ async fn the_openapi_document_lists_every_public_path() {
         "/v1/customers/{id}",
         "/v1/customers/{id}/messages",
         "/v1/queues",
+        "/v1/routing/rules",
+        "/v1/routing/rules/{version}/activate",
     ] {
         assert!(paths.contains_key(path), "OpenAPI lacks {path}");
     }
