@@ -87,6 +87,22 @@ async fn an_invalid_rule_set_is_refused_with_every_problem_and_nothing_is_stored
         .as_str()
         .unwrap()
         .contains("priorty"));
+    // Not JSON, or too large: typed errors too.
+    let response = app
+        .client
+        .post(app.url("/v1/routing/rules"))
+        .bearer_auth(&sam)
+        .header("content-type", "application/json")
+        .body("{\"rules\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "malformed_json");
+    let huge = json!({"rules": [{"name": "x".repeat(70_000), "queue": "q"}]});
+    let (status, body) = post(&app, "/v1/routing/rules", &sam, huge).await;
+    assert_eq!(status, 413, "{body}");
     // Nothing was stored: the first valid version is 1.
     let (status, body) = post(&app, "/v1/routing/rules", &sam, tech_rules()).await;
     assert_eq!((status, body["version"].as_i64()), (201, Some(1)));
