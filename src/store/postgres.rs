@@ -259,6 +259,37 @@ async fn audit(
     Ok(())
 }
 
+const INSERT_TASK: &str = "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING";
+
+/// Inserts one task with [`INSERT_TASK`]; 0 rows means the conversation has an open task.
+async fn insert_task_row(
+    client: &impl deadpool_postgres::GenericClient,
+    t: &Task,
+) -> StoreResult<u64> {
+    let stmt = client.prepare_cached(INSERT_TASK).await.map_err(db)?;
+    client
+        .execute(
+            &stmt,
+            &[
+                &t.id.as_str(),
+                &t.conversation_id.as_str(),
+                &t.customer_id.as_str(),
+                &t.channel.as_str(),
+                &t.language.as_str(),
+                &json(&t.required_skills)?,
+                &t.priority.0,
+                &t.intent,
+                &t.summary,
+                &t.status.as_str(),
+                &t.agent_id.as_ref().map(AgentId::as_str),
+                &t.created_at,
+                &t.assigned_at,
+            ],
+        )
+        .await
+        .map_err(db)
+}
+
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (channel, external_id) DO NOTHING";
 
 /// Inserts one message with [`INSERT_MESSAGE`]; 0 rows means `(channel, external_id)` exists.
@@ -584,31 +615,7 @@ impl Store for PostgresStore {
                     t.conversation_id
                 )));
             }
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING",
-                )
-                .await
-                .map_err(db)?;
-            let inserted = tx
-                .execute(
-                    &stmt,
-                    &[
-                        &t.id.as_str(),
-                        &t.conversation_id.as_str(),
-                        &t.customer_id.as_str(),
-                        &t.channel.as_str(),
-                        &t.language.as_str(),
-                        &json(&t.required_skills)?,
-                        &t.priority.0,
-                        &t.intent,
-                        &t.summary,
-                        &t.status.as_str(),
-                        &t.created_at,
-                    ],
-                )
-                .await
-                .map_err(db)?;
+            let inserted = insert_task_row(&tx, t).await?;
             if inserted == 0 {
                 return Err(StoreError::Conflict(format!(
                     "conversation {} already has an open task",
@@ -758,27 +765,11 @@ impl Store for PostgresStore {
     }
 
     async fn insert_task(&self, t: &Task) -> StoreResult<Inserted<Task>> {
-        let inserted = self
-            .execute(
-                "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                 ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING",
-                &[
-                    &t.id.as_str(),
-                    &t.conversation_id.as_str(),
-                    &t.customer_id.as_str(),
-                    &t.channel.as_str(),
-                    &t.language.as_str(),
-                    &json(&t.required_skills)?,
-                    &t.priority.0,
-                    &t.intent,
-                    &t.summary,
-                    &t.status.as_str(),
-                    &t.agent_id.as_ref().map(AgentId::as_str),
-                    &t.created_at,
-                    &t.assigned_at,
-                ],
-            )
-            .await?;
+        // Scoped: the look-up below takes its own connection.
+        let inserted = {
+            let client = self.client().await?;
+            insert_task_row(&client, t).await?
+        };
         if inserted == 1 {
             return Ok(Inserted::New(t.clone()));
         }

@@ -399,6 +399,33 @@ fn insert_message_row(conn: &Connection, m: &Message) -> rusqlite::Result<usize>
     ])
 }
 
+/// Inserts one task row (a unique violation — an open task for the conversation — is the
+/// caller's to interpret).
+fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqlite::Result<usize>> {
+    let skills = json(&t.required_skills)?;
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                t.id.as_str(),
+                t.conversation_id.as_str(),
+                t.customer_id.as_str(),
+                t.channel.as_str(),
+                t.language.as_str(),
+                skills,
+                t.priority.0,
+                t.intent,
+                t.summary,
+                t.status.as_str(),
+                t.agent_id.as_ref().map(AgentId::as_str),
+                format_time(&t.created_at),
+                t.assigned_at.as_ref().map(format_time),
+            ])
+        }))
+}
+
 /// Writes a turn inside `tx` (see [`Store::commit_turn`]); `Some` is the stored duplicate.
 fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<Option<Message>> {
     if let Some(m) = &turn.inbound {
@@ -453,32 +480,15 @@ fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<O
                 t.conversation_id
             )));
         }
-        let skills = json(&t.required_skills)?;
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, NULL) ON CONFLICT DO NOTHING",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    t.id.as_str(),
-                    t.conversation_id.as_str(),
-                    t.customer_id.as_str(),
-                    t.channel.as_str(),
-                    t.language.as_str(),
-                    skills,
-                    t.priority.0,
-                    t.intent,
-                    t.summary,
-                    t.status.as_str(),
-                    format_time(&t.created_at),
-                ])
-            })
-            .map_err(unavailable)?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict(format!(
-                "conversation {} already has an open task",
-                t.conversation_id
-            )));
+        match insert_task_row(tx, t)? {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!(
+                    "conversation {} already has an open task",
+                    t.conversation_id
+                )))
+            }
+            Err(e) => return Err(unavailable(e)),
         }
     }
     for item in &turn.outbox {
@@ -1012,26 +1022,8 @@ impl Store for SqliteStore {
 
     async fn insert_task(&self, task: &Task) -> StoreResult<Inserted<Task>> {
         let t = task.clone();
-        let skills = json(&t.required_skills)?;
         self.with_conn(move |conn| {
-            let result = conn.execute(
-                "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                params![
-                    t.id.as_str(),
-                    t.conversation_id.as_str(),
-                    t.customer_id.as_str(),
-                    t.channel.as_str(),
-                    t.language.as_str(),
-                    skills,
-                    t.priority.0,
-                    t.intent,
-                    t.summary,
-                    t.status.as_str(),
-                    t.agent_id.as_ref().map(AgentId::as_str),
-                    format_time(&t.created_at),
-                    t.assigned_at.as_ref().map(format_time),
-                ],
-            );
+            let result = insert_task_row(conn, &t)?;
             match result {
                 Ok(_) => Ok(Inserted::New(t)),
                 Err(e) if is_unique_violation(&e) => {
