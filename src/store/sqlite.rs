@@ -35,9 +35,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
-    /// One call at a time reaches the blocking pool: callers beyond it wait as tasks, not as
-    /// blocked threads piling up on the connection lock.
-    gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl SqliteStore {
@@ -65,7 +62,6 @@ impl SqliteStore {
         migrate(&mut conn).context("applying SQLite migrations")?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
-            gate: Arc::new(tokio::sync::Semaphore::new(1)),
         })
     }
 
@@ -76,11 +72,9 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
-        let _permit = self
-            .gate
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Unavailable(anyhow!("SQLite store closed")))?;
+        // The connection lock is taken on the blocking thread, never held by an async task: a
+        // future that stops being polled (an actor waiting on something else) cannot hold the
+        // store for everyone (an async semaphore here deadlocked the dispatcher).
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()
