@@ -269,6 +269,45 @@ impl Dispatcher {
         }
     }
 
+    /// Stores why `decision` was made (rule and overflow step in force, the target, every
+    /// agent with their load or the reasons they were out), for `GET /v1/tasks/{id}/routing`.
+    /// Written in the background: an explanation lost to a store failure loses no routing.
+    fn record_explanation(&self, ctx: &mut Context<Self>, decision: &routing::Offer, now: Millis) {
+        let (Some(info), Some(queued)) = (
+            self.tasks.get(&decision.task_id),
+            self.queue.get(&decision.task_id),
+        ) else {
+            return;
+        };
+        let candidates = routing::explain(queued, self.agents.values().map(|e| &e.state), now);
+        let explanation = serde_json::json!({
+            "offered_to": decision.agent_id,
+            "at": Utc::now(),
+            "rules_version": self.rules.as_ref().map(|r| r.version),
+            "rule": info.decision.as_ref().map(|d| serde_json::json!({
+                "name": d.rule,
+                "index": d.rule_index,
+                "overflow_step": d.overflow_step,
+                "queue": d.queue,
+            })),
+            "target": {
+                "skills": queued.required_skills,
+                "language": queued.language,
+                "priority": queued.priority.0,
+            },
+            "candidates": candidates,
+        });
+        let (store, task_id) = (Arc::clone(&self.store), decision.task_id.clone());
+        ctx.spawn(
+            async move {
+                if let Err(error) = store.set_task_routing(&task_id, &explanation).await {
+                    tracing::warn!(%error, task = %task_id, "Could not record a routing explanation.");
+                }
+            }
+            .into_actor(self),
+        );
+    }
+
     /// Loads the active rule set from the store (after an activation, or on take-over), then
     /// re-targets every waiting task; `delivery` is settled afterwards.
     fn load_rules(&mut self, ctx: &mut Context<Self>, delivery: Option<Delivery>) {
@@ -471,6 +510,7 @@ impl Dispatcher {
         let now = self.now();
         let decisions = routing::plan(&self.queue, self.agents.values().map(|e| &e.state), now);
         for decision in decisions {
+            self.record_explanation(ctx, &decision, now);
             self.next_nonce += 1;
             let nonce = self.next_nonce;
             self.offers.insert(

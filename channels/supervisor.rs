@@ -1,6 +1,7 @@
 //! The supervisors' API for routing rules (API.md "Supervisors"): read the rule set in force,
 //! store a new version (validated, every problem reported at once), activate a version (or an
 //! older one: rollback). Versions are immutable and every change is audited by the store.
+//! Also the explanation of a task's routing (`/v1/tasks/{id}/routing`).
 //!
 //! Activation is one store transaction; the dispatcher is told at once over the bus and loads
 //! the version in force from the store, so the next routing decision uses it (a standby that
@@ -14,7 +15,7 @@ use crate::actors::dispatch_route;
 use crate::actors::dispatcher::DispatchEvent;
 use crate::auth::Authenticated;
 use crate::bus::publish_json;
-use crate::domain::{AgentId, Role};
+use crate::domain::{AgentId, Role, TaskId};
 use crate::error::ApiError;
 use crate::rules::{self, Problem, RuleSetDoc};
 use crate::startup::AppState;
@@ -24,7 +25,8 @@ use crate::store::Activation;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(active_rules)
         .service(create_rules)
-        .service(activate_rules);
+        .service(activate_rules)
+        .service(task_routing);
 }
 
 /// The supervisor making the call, or 403.
@@ -130,4 +132,31 @@ async fn activate_rules(
             Ok(HttpResponse::Ok().json(json!({ "version": version, "previous": previous })))
         }
     }
+}
+
+/// Why a task went where it went: the rule and overflow step in force, the target, and every
+/// agent at the last offer with their load or the reasons they were out (agents and
+/// supervisors).
+#[get("/v1/tasks/{id}/routing")]
+async fn task_routing(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let id = TaskId::from_trusted(id.into_inner());
+    let task = state
+        .store
+        .task(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such task."))?;
+    let routing = state.store.task_routing(&id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "task_id": task.id,
+        "status": task.status,
+        "agent_id": task.agent_id,
+        "created_at": task.created_at,
+        "assigned_at": task.assigned_at,
+        "last_offer": routing,
+    })))
 }

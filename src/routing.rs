@@ -197,6 +197,100 @@ fn better_candidate(a: &AgentState, a_load: u32, b: &AgentState, b_load: u32) ->
         .then_with(|| a.id.cmp(&b.id))
 }
 
+/// Why an agent cannot take a task right now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Exclusion {
+    /// Away, offline or in wrap-up.
+    NotAvailable { status: AgentStatus },
+    /// Holds as many conversations and offers as their capacity.
+    AtCapacity { load: u32, capacity: u32 },
+    /// Does not speak the task's language.
+    Language { language: Language },
+    /// Lacks a required skill, or has it below the level.
+    Skill { name: String, required: u8, has: u8 },
+    /// Rejected or let an offer of this task expire a moment ago.
+    DeclinedRecently,
+}
+
+/// One agent as the policy saw them for one task.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Candidate {
+    pub agent_id: AgentId,
+    /// Empty when eligible.
+    pub excluded: Vec<Exclusion>,
+    pub load: u32,
+    pub capacity: u32,
+    /// When the agent last became free (logical milliseconds).
+    pub idle_since: Millis,
+}
+
+/// Every agent for `task` at `now`: the eligible ones first, in the order the policy prefers
+/// them (least occupied, then longest idle, then id), then the others with every reason they
+/// are excluded. For explaining a decision; [`plan`] does not need it.
+pub fn explain<'a>(
+    task: &QueuedTask,
+    agents: impl IntoIterator<Item = &'a AgentState>,
+    now: Millis,
+) -> Vec<Candidate> {
+    let mut eligible: Vec<&AgentState> = Vec::new();
+    let mut excluded: Vec<Candidate> = Vec::new();
+    for agent in agents {
+        let mut reasons = Vec::new();
+        if agent.status != AgentStatus::Available {
+            reasons.push(Exclusion::NotAvailable {
+                status: agent.status,
+            });
+        }
+        if agent.free_capacity() == 0 {
+            reasons.push(Exclusion::AtCapacity {
+                load: agent.load,
+                capacity: agent.capacity,
+            });
+        }
+        if !agent.languages.contains(&task.language) {
+            reasons.push(Exclusion::Language {
+                language: task.language,
+            });
+        }
+        for need in &task.required_skills {
+            let has = agent.skills.get(&need.name).copied().unwrap_or(0);
+            if has < need.min_level {
+                reasons.push(Exclusion::Skill {
+                    name: need.name.clone(),
+                    required: need.min_level,
+                    has,
+                });
+            }
+        }
+        if task.declined_recently(&agent.id, now) {
+            reasons.push(Exclusion::DeclinedRecently);
+        }
+        if reasons.is_empty() {
+            eligible.push(agent);
+        } else {
+            excluded.push(candidate(agent, reasons));
+        }
+    }
+    eligible.sort_by(|a, b| better_candidate(a, a.load, b, b.load));
+    excluded.sort_by(|a, b| a.agent_id.cmp(&b.agent_id));
+    eligible
+        .into_iter()
+        .map(|a| candidate(a, Vec::new()))
+        .chain(excluded)
+        .collect()
+}
+
+fn candidate(agent: &AgentState, excluded: Vec<Exclusion>) -> Candidate {
+    Candidate {
+        agent_id: agent.id.clone(),
+        excluded,
+        load: agent.load,
+        capacity: agent.capacity,
+        idle_since: agent.idle_since,
+    }
+}
+
 /// Decides which waiting, not-yet-offered tasks to offer to which agents right now.
 ///
 /// Each task appears at most once, and no agent receives more offers than its free capacity.
@@ -348,6 +442,51 @@ mod tests {
             q.insert(t);
         }
         q
+    }
+
+    #[test]
+    fn explanations_rank_the_eligible_like_the_policy_and_say_why_others_are_out() {
+        let t = task("t", 0, 1, &[("billing", 3)]);
+        let mut away = agent("away", &[("billing", 5)], 3, 0);
+        away.status = AgentStatus::Away;
+        let mut monolingual = agent("zh-only", &[("billing", 2)], 3, 3);
+        monolingual.languages = vec![Language::Zh];
+        let agents = [
+            agent("busy", &[("billing", 4)], 2, 1),
+            agent("free", &[("billing", 3)], 2, 0),
+            away,
+            monolingual,
+        ];
+        let explained = explain(&t, &agents, 0);
+        let ids: Vec<&str> = explained.iter().map(|c| c.agent_id.as_str()).collect();
+        assert_eq!(ids, vec!["free", "busy", "away", "zh-only"]);
+        assert!(explained[0].excluded.is_empty() && explained[1].excluded.is_empty());
+        // The first eligible candidate is the one the policy picks.
+        let q = queue(vec![t.clone()]);
+        assert_eq!(plan(&q, &agents, 0)[0].agent_id.as_str(), "free");
+        assert_eq!(
+            explained[2].excluded,
+            vec![Exclusion::NotAvailable {
+                status: AgentStatus::Away
+            }]
+        );
+        assert_eq!(
+            explained[3].excluded,
+            vec![
+                Exclusion::AtCapacity {
+                    load: 3,
+                    capacity: 3
+                },
+                Exclusion::Language {
+                    language: Language::En
+                },
+                Exclusion::Skill {
+                    name: "billing".to_owned(),
+                    required: 3,
+                    has: 2
+                },
+            ]
+        );
     }
 
     #[test]

@@ -874,5 +874,32 @@ async fn rule_sets_are_versioned_activated_and_audited(store: &dyn Store) -> any
         "filtered by subject"
     );
     ensure!(store.audit_log("nothing_", 100).await?.is_empty());
+
+    // A task's routing explanation round-trips and is replaced by the next one.
+    let (customer, conversation) = seed_conversation(store).await?;
+    let task = Task {
+        id: TaskId::generate(),
+        conversation_id: conversation.id.clone(),
+        customer_id: customer.id.clone(),
+        channel: Channel::Web,
+        language: Language::Zh,
+        required_skills: vec![],
+        priority: Priority::STANDARD,
+        intent: None,
+        summary: "explain me".to_owned(),
+        status: TaskStatus::Waiting,
+        agent_id: None,
+        created_at: Utc::now(),
+        assigned_at: None,
+    };
+    store.insert_task(&task).await?;
+    ensure!(store.task_routing(&task.id).await?.is_none(), "none yet");
+    let first = serde_json::json!({"rule": "a", "candidates": []});
+    let second = serde_json::json!({"rule": "b", "candidates": [{"agent_id": "x"}]});
+    store.set_task_routing(&task.id, &first).await?;
+    ensure!(store.task_routing(&task.id).await? == Some(first));
+    store.set_task_routing(&task.id, &second).await?;
+    ensure!(store.task_routing(&task.id).await? == Some(second));
+    ensure!(store.task_routing(&TaskId::generate()).await?.is_none());
     Ok(())
 }

@@ -358,6 +358,10 @@ pub trait Store: Send + Sync + 'static {
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
 
+    /// Records why a task was offered where it was (overwriting the previous explanation).
+    async fn set_task_routing(&self, id: &TaskId, routing: &serde_json::Value) -> StoreResult<()>;
+    /// The last recorded explanation of a task's routing.
+    async fn task_routing(&self, id: &TaskId) -> StoreResult<Option<serde_json::Value>>;
     /// Every skill name some account has (rule sets may only require these).
     async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>>;
     /// Stores a new rule-set version (numbers only grow) and audits it

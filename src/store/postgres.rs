@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sql/postgres/0001_init.sql")),
     (2, include_str!("sql/postgres/0002_outbox.sql")),
     (3, include_str!("sql/postgres/0003_routing_rules.sql")),
+    (4, include_str!("sql/postgres/0004_task_routing.sql")),
 ];
 
 /// Arbitrary constant identifying Switchboard's migration lock.
@@ -900,6 +901,26 @@ impl Store for PostgresStore {
             },
         )
         .await
+    }
+
+    async fn set_task_routing(&self, id: &TaskId, routing: &serde_json::Value) -> StoreResult<()> {
+        self.execute(
+            "UPDATE tasks SET routing = $2 WHERE id = $1",
+            &[&id.as_str(), &routing.to_string()],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn task_routing(&self, id: &TaskId) -> StoreResult<Option<serde_json::Value>> {
+        let routing = self
+            .query_one_opt(
+                "SELECT routing FROM tasks WHERE id = $1",
+                &[&id.as_str()],
+                |row| get::<Option<String>>(row, "routing"),
+            )
+            .await?;
+        routing.flatten().as_deref().map(from_json).transpose()
     }
 
     async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>> {

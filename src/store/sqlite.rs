@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("sql/sqlite/0001_init.sql")),
     (2, include_str!("sql/sqlite/0002_outbox.sql")),
     (3, include_str!("sql/sqlite/0003_routing_rules.sql")),
+    (4, include_str!("sql/sqlite/0004_task_routing.sql")),
 ];
 
 /// SQLite-backed [`Store`].
@@ -1225,6 +1226,35 @@ impl Store for SqliteStore {
                     ))
                 })
                 .collect()
+        })
+        .await
+    }
+
+    async fn set_task_routing(&self, id: &TaskId, routing: &serde_json::Value) -> StoreResult<()> {
+        let (id, routing) = (id.clone(), routing.to_string());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "UPDATE tasks SET routing = ?2 WHERE id = ?1",
+                params![id.as_str(), routing],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn task_routing(&self, id: &TaskId) -> StoreResult<Option<serde_json::Value>> {
+        let id = id.clone();
+        self.with_conn(move |conn| {
+            let routing: Option<Option<String>> = conn
+                .query_row(
+                    "SELECT routing FROM tasks WHERE id = ?1",
+                    [id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            routing.flatten().as_deref().map(from_json).transpose()
         })
         .await
     }

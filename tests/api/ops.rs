@@ -75,6 +75,7 @@ async fn the_openapi_document_lists_every_public_path() {
         "/v1/queues",
         "/v1/routing/rules",
         "/v1/routing/rules/{version}/activate",
+        "/v1/tasks/{id}/routing",
     ] {
         assert!(paths.contains_key(path), "OpenAPI lacks {path}");
     }

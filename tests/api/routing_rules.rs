@@ -145,6 +145,45 @@ async fn an_activated_rule_set_routes_the_next_task_and_an_older_one_can_be_rest
     assert_eq!(offer["skills"], json!(["tech"]), "{offer}");
     assert!(!alice.sees_within("offer", Duration::from_millis(500)).await);
 
+    // The decision is explained: the rule, the target, Carol first, Alice out for the skill.
+    let (carol_token, carol_id) = app.login("carol").await;
+    let (_, alice_id) = app.login("alice").await;
+    let path = format!("/v1/tasks/{}/routing", offer["task_id"].as_str().unwrap());
+    let mut explained = Value::Null;
+    for _ in 0..50 {
+        // Recorded in the background: bounded wait.
+        let (status, body) = app.get_json(&path, &carol_token).await;
+        assert_eq!(status, 200, "{body}");
+        if !body["last_offer"].is_null() {
+            explained = body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let last = &explained["last_offer"];
+    assert_eq!(last["offered_to"], carol_id.as_str(), "{explained}");
+    assert_eq!(last["rule"]["name"], "all-tech");
+    assert_eq!(last["rules_version"].as_i64(), Some(version));
+    assert_eq!(last["target"]["skills"][0]["name"], "tech");
+    assert_eq!(last["candidates"][0]["agent_id"], carol_id.as_str());
+    let alice_entry = last["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["agent_id"] == alice_id.as_str())
+        .expect("Alice is listed");
+    assert_eq!(
+        alice_entry["excluded"][0]["reason"], "skill",
+        "{alice_entry}"
+    );
+    assert_eq!(alice_entry["excluded"][0]["name"], "tech");
+    let (status, _) = app
+        .get_json("/v1/tasks/tsk_nope/routing", &carol_token)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get_json(&path, &visitor.token).await;
+    assert_eq!(status, 403);
+
     // A second version, then back to the first (rollback).
     let (_, second) = post(
         &app,
