@@ -156,14 +156,6 @@ impl RabbitBus {
 
     /// Declares a durable quorum work queue once per process.
     async fn declare_queue(&self, channel: &Channel, name: &str) -> BusResult<()> {
-        let known = self
-            .declared
-            .lock()
-            .map(|d| d.contains(name))
-            .unwrap_or(false);
-        if known {
-            return Ok(());
-        }
         let mut args = quorum_args(self.queue_expires_ms);
         // One consumer at a time across the cluster: per-queue order, and a dead consumer's
         // queue moves to a live one (session shards, the dispatcher's standbys).
@@ -178,6 +170,19 @@ impl RabbitBus {
             "x-dead-letter-exchange".into(),
             AMQPValue::LongString(self.parked_name().into()),
         );
+        self.declare_once(channel, name, args).await
+    }
+
+    /// Declares a durable queue with `args`, once per process (and again after a reconnect).
+    async fn declare_once(&self, channel: &Channel, name: &str, args: FieldTable) -> BusResult<()> {
+        let known = self
+            .declared
+            .lock()
+            .map(|d| d.contains(name))
+            .unwrap_or(false);
+        if known {
+            return Ok(());
+        }
         channel
             .queue_declare(
                 name,
@@ -252,14 +257,6 @@ impl RabbitBus {
         target: &str,
         ttl_ms: i64,
     ) -> BusResult<()> {
-        let known = self
-            .declared
-            .lock()
-            .map(|d| d.contains(name))
-            .unwrap_or(false);
-        if known {
-            return Ok(());
-        }
         let mut args = quorum_args(self.queue_expires_ms);
         args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl_ms));
         args.insert(
@@ -279,21 +276,7 @@ impl RabbitBus {
             "x-overflow".into(),
             AMQPValue::LongString("reject-publish".into()),
         );
-        channel
-            .queue_declare(
-                name,
-                QueueDeclareOptions {
-                    durable: true,
-                    ..QueueDeclareOptions::default()
-                },
-                args,
-            )
-            .await
-            .map_err(unavailable)?;
-        if let Ok(mut declared) = self.declared.lock() {
-            declared.insert(name.to_owned());
-        }
-        Ok(())
+        self.declare_once(channel, name, args).await
     }
 
     fn parked_name(&self) -> String {
