@@ -520,6 +520,9 @@ pub enum TaskStatus {
     Assigned,
     Completed,
     Cancelled,
+    /// Waited past its queue's maximum (or its queue was closed) and went to the queue's
+    /// fallback: a callback request, a ticket or the bot.
+    Expired,
 }
 
 impl TaskStatus {
@@ -530,6 +533,7 @@ impl TaskStatus {
             TaskStatus::Assigned => "assigned",
             TaskStatus::Completed => "completed",
             TaskStatus::Cancelled => "cancelled",
+            TaskStatus::Expired => "expired",
         }
     }
 
@@ -540,6 +544,7 @@ impl TaskStatus {
             "assigned" => Ok(TaskStatus::Assigned),
             "completed" => Ok(TaskStatus::Completed),
             "cancelled" => Ok(TaskStatus::Cancelled),
+            "expired" => Ok(TaskStatus::Expired),
             other => Err(ParseError::Unknown {
                 field: "task status",
                 value: other.to_owned(),
@@ -565,6 +570,10 @@ pub struct Task {
     pub agent_id: Option<AgentId>,
     pub created_at: DateTime<Utc>,
     pub assigned_at: Option<DateTime<Utc>>,
+    /// The agent who last served this customer, offered the task first for a while
+    /// ("sticky" routing); set at hand-off.
+    #[serde(default)]
+    pub preferred_agent: Option<AgentId>,
 }
 
 /// What an account may do.

@@ -6,16 +6,17 @@
 use std::sync::Arc;
 
 use anyhow::{ensure, Context};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 use super::{
-    rule_set_subject, Activation, Inserted, OutboxItem, OutboxStatus, Principal, Settlement, Store,
-    StoreError, Turn, TurnOutcome,
+    format_time, override_subject, rule_set_subject, Activation, Inserted, OutboxItem,
+    OutboxStatus, PresenceEvent, Principal, Settlement, Store, StoreError, StoredOverride, Turn,
+    TurnOutcome,
 };
 use crate::domain::{
-    Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
-    CustomerId, Language, Message, MessageId, Priority, Role, Sender, Skill, SkillRequirement,
-    Task, TaskId, TaskStatus, Tier,
+    Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
+    Customer, CustomerId, Language, Message, MessageId, Priority, Role, Sender, Skill,
+    SkillRequirement, Task, TaskId, TaskStatus, Tier,
 };
 
 /// Runs every check in order, stopping at the first failure.
@@ -52,16 +53,43 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     rule_sets_are_versioned_activated_and_audited(store.as_ref())
         .await
         .context("rule sets")?;
+    rule_sets_are_listed_oldest_first(store.as_ref())
+        .await
+        .context("rule set list")?;
+    tasks_finish_and_expire_once_and_record_how(store.as_ref())
+        .await
+        .context("finish and expire")?;
+    last_agent_of_picks_the_latest_assignment(store.as_ref())
+        .await
+        .context("last agent")?;
+    preferred_agent_round_trips(store.as_ref())
+        .await
+        .context("preferred agent")?;
+    overrides_are_in_force_until_ended_or_expired_and_audited(store.as_ref())
+        .await
+        .context("overrides")?;
+    traffic_is_the_window_with_initial_presence(store.as_ref())
+        .await
+        .context("traffic")?;
     Ok(())
 }
 
 /// A fresh customer with one open conversation, stored.
 pub async fn seed_conversation(store: &dyn Store) -> anyhow::Result<(Customer, Conversation)> {
+    seed_customer_conversation(store, Tier::Standard, &["test"]).await
+}
+
+/// A fresh customer of `tier` with `tags` and one open conversation (with the bot), stored.
+async fn seed_customer_conversation(
+    store: &dyn Store,
+    tier: Tier,
+    tags: &[&str],
+) -> anyhow::Result<(Customer, Conversation)> {
     let customer = Customer {
         id: CustomerId::generate(),
         display_name: "Conformance".to_owned(),
-        tier: Tier::Standard,
-        tags: vec!["test".to_owned()],
+        tier,
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         created_at: Utc::now(),
     };
     store.insert_customer(&customer).await?;
@@ -348,6 +376,7 @@ async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Resul
         agent_id: None,
         created_at: Utc::now(),
         assigned_at: None,
+        preferred_agent: None,
     };
     ensure!(!store.insert_task(&task).await?.is_duplicate());
     let twin = Task {
@@ -387,9 +416,15 @@ async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Resul
     ensure!(!store.waiting_tasks().await?.iter().any(|t| t.id == task.id));
     ensure!(store.open_task_for(&conversation.id).await?.map(|t| t.id) == Some(task.id.clone()));
 
-    ensure!(store.finish_task(&task.id, TaskStatus::Completed).await?);
     ensure!(
-        !store.finish_task(&task.id, TaskStatus::Cancelled).await?,
+        store
+            .finish_task(&task.id, TaskStatus::Completed, Utc::now())
+            .await?
+    );
+    ensure!(
+        !store
+            .finish_task(&task.id, TaskStatus::Cancelled, Utc::now())
+            .await?,
         "final stays final"
     );
     ensure!(store.open_task_for(&conversation.id).await?.is_none());
@@ -508,6 +543,7 @@ async fn turns_are_all_or_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
         agent_id: None,
         created_at: Utc::now(),
         assigned_at: None,
+        preferred_agent: None,
     };
     let handoff_turn = |inbound| Turn {
         inbound: Some(inbound),
@@ -891,15 +927,638 @@ async fn rule_sets_are_versioned_activated_and_audited(store: &dyn Store) -> any
         agent_id: None,
         created_at: Utc::now(),
         assigned_at: None,
+        preferred_agent: None,
     };
     store.insert_task(&task).await?;
     ensure!(store.task_routing(&task.id).await?.is_none(), "none yet");
     let first = serde_json::json!({"rule": "a", "candidates": []});
     let second = serde_json::json!({"rule": "b", "candidates": [{"agent_id": "x"}]});
-    store.set_task_routing(&task.id, &first).await?;
+    store.set_task_routing(&task.id, "general", &first).await?;
     ensure!(store.task_routing(&task.id).await? == Some(first));
-    store.set_task_routing(&task.id, &second).await?;
+    store.set_task_routing(&task.id, "general", &second).await?;
     ensure!(store.task_routing(&task.id).await? == Some(second));
     ensure!(store.task_routing(&TaskId::generate()).await?.is_none());
+    Ok(())
+}
+
+/// `t` at the precision every store keeps (microseconds), so stored times compare equal.
+fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+/// An hour-long window at a random time years ago: no other check's rows fall in it.
+fn past_window() -> (DateTime<Utc>, DateTime<Utc>) {
+    let offset = i64::try_from(uuid::Uuid::new_v4().as_u128() % 300_000_000).unwrap_or(0);
+    let from = micros(Utc::now() - Duration::days(20 * 365) + Duration::seconds(offset));
+    (from, from + Duration::hours(1))
+}
+
+/// A fresh account with `role`, stored.
+async fn seed_agent(store: &dyn Store, role: Role) -> anyhow::Result<Agent> {
+    let agent = Agent {
+        role,
+        ..sample_agent(&format!("p-{}", uuid::Uuid::new_v4().simple()))
+    };
+    ensure!(store.upsert_agent(&agent).await? == agent.id);
+    Ok(agent)
+}
+
+/// A waiting task of `conversation` created at `created_at`, not stored.
+fn waiting_task(conversation: &Conversation, created_at: DateTime<Utc>) -> Task {
+    Task {
+        id: TaskId::generate(),
+        conversation_id: conversation.id.clone(),
+        customer_id: conversation.customer_id.clone(),
+        channel: Channel::Web,
+        language: Language::Zh,
+        required_skills: vec![SkillRequirement {
+            name: "billing".to_owned(),
+            min_level: 1,
+        }],
+        priority: Priority::STANDARD,
+        intent: Some("billing".to_owned()),
+        summary: "needs a person".to_owned(),
+        status: TaskStatus::Waiting,
+        agent_id: None,
+        created_at: micros(created_at),
+        assigned_at: None,
+        preferred_agent: None,
+    }
+}
+
+/// A conversation handed off (queued) with one stored waiting task created at `created_at`.
+async fn seed_waiting_task(
+    store: &dyn Store,
+    created_at: DateTime<Utc>,
+) -> anyhow::Result<(Conversation, Task)> {
+    let (_, mut conversation) = seed_conversation(store).await?;
+    conversation.status = ConversationStatus::Queued;
+    store.update_conversation(&conversation).await?;
+    let task = waiting_task(&conversation, created_at);
+    ensure!(!store.insert_task(&task).await?.is_duplicate());
+    Ok((conversation, task))
+}
+
+async fn rule_sets_are_listed_oldest_first(store: &dyn Store) -> anyhow::Result<()> {
+    let now = micros(Utc::now());
+    let first_doc = serde_json::json!({"rules": [{"name": "first", "queue": "a"}]});
+    let second_doc = serde_json::json!({"rules": [{"name": "second", "queue": "b"}]});
+    let v1 = store.insert_rule_set(&first_doc, "kim", now).await?;
+    let v2 = store.insert_rule_set(&second_doc, "kim", now).await?;
+    let all = store.rule_sets().await?;
+    let versions: Vec<i64> = all.iter().map(|s| s.version).collect();
+    ensure!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "oldest first: {versions:?}"
+    );
+    ensure!(
+        versions.ends_with(&[v1, v2]),
+        "every version, the newest last: {versions:?}"
+    );
+    let last = &all[all.len() - 2..];
+    ensure!(last[0] == store.rule_set(v1).await?.context("v1")?);
+    ensure!(last[1].document == second_doc && last[1].created_by == "kim");
+    ensure!(last[1].created_at == now, "{} != {now}", last[1].created_at);
+    Ok(())
+}
+
+async fn tasks_finish_and_expire_once_and_record_how(store: &dyn Store) -> anyhow::Result<()> {
+    let (from, to) = past_window();
+    let agent = seed_agent(store, Role::Agent).await?;
+
+    // Expiry: a waiting task only; its conversation goes back to the bot.
+    let (conversation, expiring) = seed_waiting_task(store, from + Duration::minutes(1)).await?;
+    let expired_at = from + Duration::minutes(9);
+    ensure!(
+        store
+            .expire_task(&expiring.id, "billing", "callback", expired_at)
+            .await?,
+        "a waiting task expires"
+    );
+    let stored = store.task(&expiring.id).await?.context("expired task")?;
+    ensure!(
+        stored.status == TaskStatus::Expired,
+        "status {:?}",
+        stored.status
+    );
+    let back = store
+        .conversation(&conversation.id)
+        .await?
+        .context("conversation")?;
+    ensure!(
+        back.status == ConversationStatus::Bot && back.agent_id.is_none(),
+        "the conversation goes back to the bot in the same transaction, got {:?}",
+        back.status
+    );
+    ensure!(store.open_task_for(&conversation.id).await?.is_none());
+    ensure!(!store
+        .waiting_tasks()
+        .await?
+        .iter()
+        .any(|t| t.id == expiring.id));
+    ensure!(
+        !store
+            .expire_task(&expiring.id, "other", "ticket", to)
+            .await?,
+        "a task expires once"
+    );
+    ensure!(
+        !store
+            .finish_task(&expiring.id, TaskStatus::Cancelled, to)
+            .await?,
+        "expired is final"
+    );
+    // The conversation can be handed off again.
+    let mut conversation = back;
+    conversation.status = ConversationStatus::Queued;
+    store.update_conversation(&conversation).await?;
+    let again = waiting_task(&conversation, from + Duration::minutes(20));
+    ensure!(
+        !store.insert_task(&again).await?.is_duplicate(),
+        "an expired task is not open"
+    );
+    ensure!(
+        !store
+            .expire_task(&TaskId::generate(), "billing", "ticket", to)
+            .await?
+    );
+
+    // An assigned task does not expire (nor does its conversation move); it finishes.
+    let (assigned_conversation, assigned) =
+        seed_waiting_task(store, from + Duration::minutes(2)).await?;
+    ensure!(
+        store
+            .assign_task(&assigned.id, &agent.id, from + Duration::minutes(3))
+            .await?
+    );
+    ensure!(
+        !store
+            .expire_task(
+                &assigned.id,
+                "billing",
+                "ticket",
+                from + Duration::minutes(4)
+            )
+            .await?,
+        "an assigned task does not expire"
+    );
+    let still = store
+        .conversation(&assigned_conversation.id)
+        .await?
+        .context("conversation")?;
+    ensure!(
+        still.status == ConversationStatus::Assigned && still.agent_id.as_ref() == Some(&agent.id),
+        "a refused expiry changes nothing"
+    );
+    ensure!(
+        store.task(&assigned.id).await?.context("task")?.status == TaskStatus::Assigned,
+        "a refused expiry changes nothing"
+    );
+    let completed_at = from + Duration::minutes(30);
+    ensure!(
+        store
+            .finish_task(&assigned.id, TaskStatus::Completed, completed_at)
+            .await?
+    );
+
+    // A waiting task can be cancelled.
+    let (_, cancelled) = seed_waiting_task(store, from + Duration::minutes(5)).await?;
+    let cancelled_at = from + Duration::minutes(6);
+    ensure!(
+        store
+            .finish_task(&cancelled.id, TaskStatus::Cancelled, cancelled_at)
+            .await?
+    );
+
+    // How and when each ended is recorded.
+    let traffic = store.traffic(from, to).await?;
+    let recorded = |id: &TaskId| {
+        traffic
+            .tasks
+            .iter()
+            .find(|r| &r.task.id == id)
+            .with_context(|| format!("task {id} in the traffic"))
+    };
+    let r = recorded(&expiring.id)?;
+    ensure!(r.task.status == TaskStatus::Expired);
+    ensure!(
+        r.queue.as_deref() == Some("billing") && r.fallback.as_deref() == Some("callback"),
+        "expired with queue {:?} and fallback {:?}",
+        r.queue,
+        r.fallback
+    );
+    ensure!(
+        r.finished_at == Some(expired_at),
+        "finished at {:?}",
+        r.finished_at
+    );
+    let r = recorded(&assigned.id)?;
+    ensure!(r.task.status == TaskStatus::Completed && r.task.agent_id == Some(agent.id.clone()));
+    ensure!(
+        r.finished_at == Some(completed_at),
+        "finished at {:?}",
+        r.finished_at
+    );
+    ensure!(r.fallback.is_none());
+    let r = recorded(&cancelled.id)?;
+    ensure!(r.task.status == TaskStatus::Cancelled && r.finished_at == Some(cancelled_at));
+    let r = recorded(&again.id)?;
+    ensure!(r.task.status == TaskStatus::Waiting && r.finished_at.is_none());
+    Ok(())
+}
+
+async fn last_agent_of_picks_the_latest_assignment(store: &dyn Store) -> anyhow::Result<()> {
+    let (from, _) = past_window();
+    let first = seed_agent(store, Role::Agent).await?;
+    let second = seed_agent(store, Role::Agent).await?;
+    let (customer, conversation) = seed_conversation(store).await?;
+    ensure!(
+        store.last_agent_of(&customer.id).await?.is_none(),
+        "none yet"
+    );
+
+    // Created first, assigned last: it is the latest assignment that counts.
+    let early = waiting_task(&conversation, from);
+    store.insert_task(&early).await?;
+    ensure!(
+        store.last_agent_of(&customer.id).await?.is_none(),
+        "a waiting task has no agent"
+    );
+    ensure!(
+        store
+            .assign_task(&early.id, &first.id, from + Duration::minutes(30))
+            .await?
+    );
+    ensure!(
+        store
+            .finish_task(
+                &early.id,
+                TaskStatus::Completed,
+                from + Duration::minutes(40)
+            )
+            .await?
+    );
+    let late = waiting_task(&conversation, from + Duration::minutes(1));
+    store.insert_task(&late).await?;
+    ensure!(
+        store
+            .assign_task(&late.id, &second.id, from + Duration::minutes(10))
+            .await?
+    );
+    ensure!(
+        store
+            .finish_task(
+                &late.id,
+                TaskStatus::Completed,
+                from + Duration::minutes(20)
+            )
+            .await?
+    );
+    // A newer task nobody took changes nothing.
+    let waiting = waiting_task(&conversation, from + Duration::minutes(50));
+    store.insert_task(&waiting).await?;
+    ensure!(
+        store.last_agent_of(&customer.id).await? == Some(first.id.clone()),
+        "the agent of the latest assignment, got {:?}",
+        store.last_agent_of(&customer.id).await?
+    );
+
+    // Another customer's assignments are not this one's.
+    let (other, _) = seed_conversation(store).await?;
+    ensure!(store.last_agent_of(&other.id).await?.is_none());
+    ensure!(store
+        .last_agent_of(&CustomerId::generate())
+        .await?
+        .is_none());
+    Ok(())
+}
+
+async fn preferred_agent_round_trips(store: &dyn Store) -> anyhow::Result<()> {
+    let agent = seed_agent(store, Role::Agent).await?;
+    let other = seed_agent(store, Role::Agent).await?;
+
+    // Through insert_task.
+    let (_, conversation) = seed_conversation(store).await?;
+    let task = Task {
+        preferred_agent: Some(agent.id.clone()),
+        ..waiting_task(&conversation, Utc::now())
+    };
+    ensure!(!store.insert_task(&task).await?.is_duplicate());
+    ensure!(store.task(&task.id).await?.context("task")? == task);
+    ensure!(store.open_task_for(&conversation.id).await? == Some(task.clone()));
+    ensure!(
+        store.waiting_tasks().await?.iter().any(|t| t == &task),
+        "waiting tasks carry it"
+    );
+    let twin = Task {
+        id: TaskId::generate(),
+        preferred_agent: None,
+        ..task.clone()
+    };
+    match store.insert_task(&twin).await? {
+        Inserted::Duplicate(t) => ensure!(t == task, "the stored task, got {t:?}"),
+        Inserted::New(_) => anyhow::bail!("two open tasks for one conversation"),
+    }
+
+    // Through a hand-off turn.
+    let (_, conversation) = seed_conversation(store).await?;
+    let handoff = Task {
+        preferred_agent: Some(other.id.clone()),
+        ..waiting_task(&conversation, Utc::now())
+    };
+    let ask = customer_message(
+        &conversation,
+        Some(&format!("sticky-{}", uuid::Uuid::new_v4())),
+        "same person as last time please",
+    );
+    ensure!(
+        store
+            .commit_turn(Turn {
+                inbound: Some(&ask),
+                replies: &[],
+                conversation: Some(&conversation),
+                outbox: &[],
+                handoff: Some(&handoff),
+            })
+            .await?
+            == TurnOutcome::Committed
+    );
+    let stored = store.task(&handoff.id).await?.context("hand-off task")?;
+    ensure!(
+        stored.preferred_agent == Some(other.id.clone()),
+        "got {:?}",
+        stored.preferred_agent
+    );
+    ensure!(stored == handoff);
+    Ok(())
+}
+
+async fn overrides_are_in_force_until_ended_or_expired_and_audited(
+    store: &dyn Store,
+) -> anyhow::Result<()> {
+    let now = micros(Utc::now());
+    let new_override = |rule: &str, created: Duration, expires: Duration| StoredOverride {
+        id: format!("ovr_{}", uuid::Uuid::new_v4().simple()),
+        rule: rule.to_owned(),
+        target: serde_json::json!({"queue": format!("{rule}_overflow")}),
+        reason: format!("{rule} is swamped"),
+        created_by: "sam".to_owned(),
+        created_at: now + created,
+        expires_at: now + expires,
+        ended_at: None,
+    };
+    let first = new_override("billing", -Duration::minutes(10), Duration::hours(1));
+    let second = new_override("refunds", -Duration::minutes(5), Duration::hours(2));
+    let lapsed = new_override("vip", -Duration::hours(2), -Duration::hours(1));
+    // Stored out of order: they come back oldest first.
+    for o in [&second, &lapsed, &first] {
+        store.insert_override(o).await?;
+    }
+    ensure!(
+        matches!(
+            store.insert_override(&first).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "an override id is stored once"
+    );
+    let ours = [&first.id, &second.id, &lapsed.id];
+    let in_force = |at| async move {
+        anyhow::Ok(
+            store
+                .overrides_in_force(at)
+                .await?
+                .into_iter()
+                .filter(|o| ours.contains(&&o.id))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let listed = in_force(now).await?;
+    ensure!(
+        listed == vec![first.clone(), second.clone()],
+        "in force at now, oldest first (an expired one is not): {listed:?}"
+    );
+    ensure!(
+        in_force(now + Duration::minutes(90)).await? == vec![second.clone()],
+        "one whose expiry passed is not in force"
+    );
+    ensure!(
+        in_force(first.expires_at).await? == vec![second.clone()],
+        "an override is not in force at its expiry"
+    );
+
+    ensure!(store.end_override(&first.id, "lee", now).await?);
+    ensure!(
+        in_force(now).await? == vec![second.clone()],
+        "ended early, not in force"
+    );
+    ensure!(
+        !store.end_override(&first.id, "lee", now).await?,
+        "ended once"
+    );
+    ensure!(
+        !store.end_override(&lapsed.id, "lee", now).await?,
+        "an expired override does not end"
+    );
+    ensure!(
+        !store
+            .end_override(&second.id, "lee", second.expires_at + Duration::seconds(1))
+            .await?,
+        "nor does one whose expiry passed at the time given"
+    );
+    ensure!(!store.end_override("ovr_unknown", "lee", now).await?);
+    ensure!(in_force(now).await? == vec![second.clone()]);
+
+    let log = store.audit_log(&override_subject(&first.id), 10).await?;
+    let actions: Vec<(&str, &str)> = log
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .collect();
+    ensure!(
+        actions
+            == vec![
+                ("routing.override.ended", "lee"),
+                ("routing.override.created", "sam"),
+            ],
+        "newest first: {actions:?}"
+    );
+    ensure!(log.iter().all(|e| e.subject == override_subject(&first.id)));
+    ensure!(log[0].detail == serde_json::json!({"rule": "billing"}));
+    ensure!(log[0].at == now, "ended at {}", log[0].at);
+    ensure!(
+        log[1].detail
+            == serde_json::json!({
+                "rule": "billing",
+                "target": {"queue": "billing_overflow"},
+                "reason": "billing is swamped",
+                "expires_at": format_time(&first.expires_at),
+            }),
+        "created detail: {}",
+        log[1].detail
+    );
+    ensure!(log[1].at == first.created_at);
+    for o in [&second, &lapsed] {
+        let log = store.audit_log(&override_subject(&o.id), 10).await?;
+        ensure!(
+            log.len() == 1 && log[0].action == "routing.override.created",
+            "refused ends are not audited: {log:?}"
+        );
+    }
+    Ok(())
+}
+
+async fn traffic_is_the_window_with_initial_presence(store: &dyn Store) -> anyhow::Result<()> {
+    let (from, to) = past_window();
+    let a = seed_agent(store, Role::Agent).await?;
+    let b = seed_agent(store, Role::Agent).await?;
+    let idle = seed_agent(store, Role::Agent).await?;
+    let supervisor = seed_agent(store, Role::Supervisor).await?;
+
+    // Presence, recorded out of order.
+    let event = |agent: &Agent, status, at| PresenceEvent {
+        agent_id: agent.id.clone(),
+        status,
+        at,
+    };
+    let a_older = event(&a, AgentStatus::Away, from - Duration::hours(2));
+    let a_before = event(&a, AgentStatus::Available, from - Duration::hours(1));
+    let b_before = event(&b, AgentStatus::Offline, from - Duration::minutes(30));
+    let b_at_open = event(&b, AgentStatus::Available, from);
+    let a_inside = event(&a, AgentStatus::Away, from + Duration::minutes(10));
+    let a_at_close = event(&a, AgentStatus::Offline, to);
+    let b_after = event(&b, AgentStatus::Away, to + Duration::minutes(5));
+    for e in [
+        &a_inside,
+        &b_after,
+        &a_before,
+        &b_at_open,
+        &a_older,
+        &a_at_close,
+        &b_before,
+    ] {
+        store.record_presence(&e.agent_id, e.status, e.at).await?;
+    }
+
+    // Tasks around the window, stored out of order; one from a VIP with tags.
+    let (_, vip_conversation) =
+        seed_customer_conversation(store, Tier::Vip, &["gold", "en"]).await?;
+    let vip_task = waiting_task(&vip_conversation, from + Duration::minutes(20));
+    let (_, first_conversation) = seed_conversation(store).await?;
+    let first_task = Task {
+        preferred_agent: Some(a.id.clone()),
+        ..waiting_task(&first_conversation, from)
+    };
+    let (_, before_conversation) = seed_conversation(store).await?;
+    let before_task = waiting_task(&before_conversation, from - Duration::seconds(1));
+    let (_, closing_conversation) = seed_conversation(store).await?;
+    let closing_task = waiting_task(&closing_conversation, to);
+    for t in [&vip_task, &closing_task, &first_task, &before_task] {
+        store.insert_task(t).await?;
+    }
+    store
+        .set_task_routing(
+            &vip_task.id,
+            "vip_queue",
+            &serde_json::json!({"rule": "vip"}),
+        )
+        .await?;
+
+    let traffic = store.traffic(from, to).await?;
+
+    let ours = [&a.id, &b.id, &idle.id, &supervisor.id];
+    let presence: Vec<PresenceEvent> = traffic
+        .presence
+        .iter()
+        .filter(|e| ours.contains(&&e.agent_id))
+        .cloned()
+        .collect();
+    ensure!(
+        presence == vec![a_before, b_before, b_at_open, a_inside],
+        "each agent's last change before the window, then the window's changes in time order: {presence:?}"
+    );
+    ensure!(
+        traffic.presence.windows(2).all(|w| w[0].at <= w[1].at),
+        "presence is in time order"
+    );
+
+    let task_ids = [
+        &first_task.id,
+        &vip_task.id,
+        &before_task.id,
+        &closing_task.id,
+    ];
+    let tasks: Vec<_> = traffic
+        .tasks
+        .iter()
+        .filter(|r| task_ids.contains(&&r.task.id))
+        .collect();
+    let ids: Vec<&TaskId> = tasks.iter().map(|r| &r.task.id).collect();
+    ensure!(
+        ids == vec![&first_task.id, &vip_task.id],
+        "tasks created in [from, to), oldest first: {ids:?}"
+    );
+    ensure!(
+        traffic
+            .tasks
+            .windows(2)
+            .all(|w| w[0].task.created_at <= w[1].task.created_at),
+        "tasks are in time order"
+    );
+    ensure!(
+        tasks[0].task == first_task,
+        "the task as stored: {:?}",
+        tasks[0].task
+    );
+    ensure!(tasks[0].tier == Tier::Standard && tasks[0].tags == ["test"]);
+    ensure!(
+        tasks[0].queue.is_none() && tasks[0].finished_at.is_none() && tasks[0].fallback.is_none()
+    );
+    ensure!(tasks[1].task == vip_task);
+    ensure!(
+        tasks[1].tier == Tier::Vip && tasks[1].tags == ["gold", "en"],
+        "the customer's tier and tags: {:?} {:?}",
+        tasks[1].tier,
+        tasks[1].tags
+    );
+    ensure!(
+        tasks[1].queue.as_deref() == Some("vip_queue"),
+        "set_task_routing records the queue, got {:?}",
+        tasks[1].queue
+    );
+
+    for agent in [&a, &b, &idle] {
+        ensure!(
+            traffic.agents.contains(agent),
+            "every agent account, as stored: {} missing",
+            agent.username
+        );
+    }
+    ensure!(
+        !traffic.agents.iter().any(|x| x.id == supervisor.id),
+        "supervisors are not agents"
+    );
+    ensure!(traffic.agents.iter().all(|x| x.role == Role::Agent));
+
+    let empty = store
+        .traffic(to + Duration::days(1), to + Duration::days(2))
+        .await?;
+    ensure!(
+        !empty.tasks.iter().any(|r| task_ids.contains(&&r.task.id)),
+        "a later window has none of these tasks"
+    );
+    let later: Vec<_> = empty
+        .presence
+        .iter()
+        .filter(|e| ours.contains(&&e.agent_id))
+        .collect();
+    ensure!(
+        later.len() == 2
+            && later
+                .iter()
+                .any(|e| e.agent_id == a.id && e.status == AgentStatus::Offline)
+            && later
+                .iter()
+                .any(|e| e.agent_id == b.id && e.status == AgentStatus::Away),
+        "a later window opens with the last known states: {later:?}"
+    );
     Ok(())
 }

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Agent, AgentId, Channel, Conversation, ConversationId, Customer, CustomerId, Identity, Message,
-    MessageId, Role, Task, TaskId, TaskStatus,
+    Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, Customer, CustomerId,
+    Identity, Message, MessageId, Role, Task, TaskId, TaskStatus, Tier,
 };
 
 /// Who a bearer token belongs to.
@@ -197,6 +197,58 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+/// A supervisor's temporary override of one rule's target (see [`crate::rules::Override`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredOverride {
+    /// `ovr_…`
+    pub id: String,
+    /// The rule (by name) it retargets.
+    pub rule: String,
+    /// A [`crate::rules::OverrideTarget`] as JSON.
+    pub target: serde_json::Value,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Set when a supervisor ended it early.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A task as recorded, with what routing needs to replay it (see [`Store::traffic`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedTask {
+    pub task: Task,
+    /// The customer's tier and tags now (they are not versioned).
+    pub tier: Tier,
+    pub tags: Vec<String>,
+    /// The queue it was routed to, when routing recorded one.
+    pub queue: Option<String>,
+    /// When it reached a final status (completed, cancelled, expired).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `callback`, `ticket` or `bot_message` for an expired task.
+    pub fallback: Option<String>,
+}
+
+/// An agent's presence change, as the dispatcher saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceEvent {
+    pub agent_id: AgentId,
+    pub status: AgentStatus,
+    pub at: DateTime<Utc>,
+}
+
+/// The recorded traffic of a time window, for a dry-run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Traffic {
+    /// Tasks created in the window, oldest first.
+    pub tasks: Vec<RecordedTask>,
+    /// Presence changes in the window, oldest first, preceded by each agent's last change
+    /// before the window (their state when it opens).
+    pub presence: Vec<PresenceEvent>,
+    /// Every account with the agent role (skills, languages, capacity as they are now).
+    pub agents: Vec<Agent>,
+}
+
 /// Result of [`Store::commit_turn`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum TurnOutcome {
@@ -315,8 +367,27 @@ pub trait Store: Send + Sync + 'static {
         agent: &AgentId,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    /// Moves a waiting or assigned task to a final status. Returns false when it was final.
-    async fn finish_task(&self, id: &TaskId, status: TaskStatus) -> StoreResult<bool>;
+    /// Moves a waiting or assigned task to a final status at `at` (its `finished_at`).
+    /// Returns false when it was final.
+    async fn finish_task(
+        &self,
+        id: &TaskId,
+        status: TaskStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Moves a *waiting* task to `expired` with the fallback it went to (`callback`,
+    /// `ticket`, `bot_message`), the queue it waited in and `finished_at = at`, and its
+    /// conversation back to the bot (`status = 'bot'`, no agent), in one transaction. False
+    /// (nothing changed) when the task is not waiting.
+    async fn expire_task(
+        &self,
+        id: &TaskId,
+        queue: &str,
+        fallback: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The agent of this customer's most recently assigned task, if any.
+    async fn last_agent_of(&self, customer: &CustomerId) -> StoreResult<Option<AgentId>>;
     /// The waiting or assigned task of a conversation.
     async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>>;
 
@@ -358,8 +429,14 @@ pub trait Store: Send + Sync + 'static {
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
 
-    /// Records why a task was offered where it was (overwriting the previous explanation).
-    async fn set_task_routing(&self, id: &TaskId, routing: &serde_json::Value) -> StoreResult<()>;
+    /// Records the queue a task was routed to and why it was offered where it was
+    /// (overwriting the previous explanation).
+    async fn set_task_routing(
+        &self,
+        id: &TaskId,
+        queue: &str,
+        routing: &serde_json::Value,
+    ) -> StoreResult<()>;
     /// The last recorded explanation of a task's routing.
     async fn task_routing(&self, id: &TaskId) -> StoreResult<Option<serde_json::Value>>;
     /// Every skill name some account has (rule sets may only require these).
@@ -386,6 +463,32 @@ pub trait Store: Send + Sync + 'static {
     async fn active_rule_set(&self) -> StoreResult<Option<ActiveRuleSet>>;
     /// Audit entries whose subject starts with `subject_prefix`, newest first.
     async fn audit_log(&self, subject_prefix: &str, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+    /// Every rule-set version, oldest first.
+    async fn rule_sets(&self) -> StoreResult<Vec<StoredRuleSet>>;
+
+    /// Stores an override and audits it (`routing.override.created`, subject
+    /// [`override_subject`], detail: rule, target, reason, expires_at) in one transaction.
+    async fn insert_override(&self, item: &StoredOverride) -> StoreResult<()>;
+    /// Ends an override early and audits it (`routing.override.ended`). False when it is
+    /// unknown, already ended or expired at `at`.
+    async fn end_override(&self, id: &str, by: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Overrides in force at `now` (not ended, `expires_at > now`), oldest first.
+    async fn overrides_in_force(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredOverride>>;
+
+    /// Records an agent's presence change.
+    async fn record_presence(
+        &self,
+        agent: &AgentId,
+        status: AgentStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The recorded traffic of `[from, to)` (see [`Traffic`]).
+    async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic>;
+}
+
+/// The audit subject of an override.
+pub fn override_subject(id: &str) -> String {
+    format!("routing_overrides/{id}")
 }
 
 /// The audit subject of a rule-set version.

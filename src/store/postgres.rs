@@ -15,13 +15,14 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    rule_set_subject, Activation, ActiveRuleSet, AuditEntry, Inserted, OutboxItem, OutboxStatus,
-    Principal, Settlement, Store, StoreError, StoreResult, StoredRuleSet, Turn, TurnOutcome,
+    format_time, override_subject, rule_set_subject, Activation, ActiveRuleSet, AuditEntry,
+    Inserted, OutboxItem, OutboxStatus, PresenceEvent, Principal, RecordedTask, Settlement, Store,
+    StoreError, StoreResult, StoredOverride, StoredRuleSet, Traffic, Turn, TurnOutcome,
 };
 use crate::domain::{
-    Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
-    CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
-    SkillRequirement, Task, TaskId, TaskStatus, Tier,
+    Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
+    Customer, CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role,
+    Sender, Skill, SkillRequirement, Task, TaskId, TaskStatus, Tier,
 };
 
 /// Versioned migrations, applied in order exactly once.
@@ -30,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("sql/postgres/0002_outbox.sql")),
     (3, include_str!("sql/postgres/0003_routing_rules.sql")),
     (4, include_str!("sql/postgres/0004_task_routing.sql")),
+    (5, include_str!("sql/postgres/0005_routing_ops.sql")),
 ];
 
 /// Arbitrary constant identifying Switchboard's migration lock.
@@ -195,7 +197,7 @@ fn agent_from(row: &Row) -> StoreResult<Agent> {
     })
 }
 
-const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at";
+const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent";
 
 fn task_from(row: &Row) -> StoreResult<Task> {
     let required_skills: Vec<SkillRequirement> =
@@ -214,6 +216,42 @@ fn task_from(row: &Row) -> StoreResult<Task> {
         agent_id: get::<Option<String>>(row, "agent_id")?.map(AgentId::from_trusted),
         created_at: get(row, "created_at")?,
         assigned_at: get(row, "assigned_at")?,
+        preferred_agent: get::<Option<String>>(row, "preferred_agent")?.map(AgentId::from_trusted),
+    })
+}
+
+/// A task row ([`TASK_COLUMNS`]) with queue, finished_at, fallback and the customer's tier and
+/// tags.
+fn recorded_task_from(row: &Row) -> StoreResult<RecordedTask> {
+    Ok(RecordedTask {
+        task: task_from(row)?,
+        tier: Tier::parse(&get::<String>(row, "tier")?).map_err(corrupt)?,
+        tags: from_json(&get::<String>(row, "tags")?)?,
+        queue: get(row, "queue")?,
+        finished_at: get(row, "finished_at")?,
+        fallback: get(row, "fallback")?,
+    })
+}
+
+/// Parses a stored presence status (its wire name).
+fn agent_status(s: &str) -> StoreResult<AgentStatus> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| corrupt(format!("agent status '{s}': {e}")))
+}
+
+const OVERRIDE_COLUMNS: &str =
+    "id, rule, target, reason, created_by, created_at, expires_at, ended_at";
+
+fn override_from(row: &Row) -> StoreResult<StoredOverride> {
+    Ok(StoredOverride {
+        id: get(row, "id")?,
+        rule: get(row, "rule")?,
+        target: from_json(&get::<String>(row, "target")?)?,
+        reason: get(row, "reason")?,
+        created_by: get(row, "created_by")?,
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        ended_at: get(row, "ended_at")?,
     })
 }
 
@@ -260,7 +298,7 @@ async fn audit(
     Ok(())
 }
 
-const INSERT_TASK: &str = "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING";
+const INSERT_TASK: &str = "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING";
 
 /// Inserts one task with [`INSERT_TASK`]; 0 rows means the conversation has an open task.
 async fn insert_task_row(
@@ -285,6 +323,7 @@ async fn insert_task_row(
                 &t.agent_id.as_ref().map(AgentId::as_str),
                 &t.created_at,
                 &t.assigned_at,
+                &t.preferred_agent.as_ref().map(AgentId::as_str),
             ],
         )
         .await
@@ -819,13 +858,55 @@ impl Store for PostgresStore {
         Ok(changed == 1)
     }
 
-    async fn finish_task(&self, id: &TaskId, status: TaskStatus) -> StoreResult<bool> {
+    async fn finish_task(
+        &self,
+        id: &TaskId,
+        status: TaskStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         self.execute(
-            "UPDATE tasks SET status = $2 WHERE id = $1 AND status IN ('waiting', 'assigned')",
-            &[&id.as_str(), &status.as_str()],
+            "UPDATE tasks SET status = $2, finished_at = $3 WHERE id = $1 AND status IN ('waiting', 'assigned')",
+            &[&id.as_str(), &status.as_str(), &at],
         )
         .await
         .map(|changed| changed == 1)
+    }
+
+    async fn expire_task(
+        &self,
+        id: &TaskId,
+        queue: &str,
+        fallback: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let changed = tx
+            .execute(
+                "UPDATE tasks SET status = 'expired', queue = $2, fallback = $3, finished_at = $4 WHERE id = $1 AND status = 'waiting'",
+                &[&id.as_str(), &queue, &fallback, &at],
+            )
+            .await
+            .map_err(db)?;
+        if changed == 1 {
+            tx.execute(
+                "UPDATE conversations SET status = 'bot', agent_id = NULL WHERE id = (SELECT conversation_id FROM tasks WHERE id = $1) AND status <> 'closed'",
+                &[&id.as_str()],
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(changed == 1)
+    }
+
+    async fn last_agent_of(&self, customer: &CustomerId) -> StoreResult<Option<AgentId>> {
+        self.query_one_opt(
+            "SELECT agent_id FROM tasks WHERE customer_id = $1 AND agent_id IS NOT NULL AND assigned_at IS NOT NULL ORDER BY assigned_at DESC, id DESC LIMIT 1",
+            &[&customer.as_str()],
+            |row| Ok(AgentId::from_trusted(get::<String>(row, "agent_id")?)),
+        )
+        .await
     }
 
     async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>> {
@@ -903,10 +984,15 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn set_task_routing(&self, id: &TaskId, routing: &serde_json::Value) -> StoreResult<()> {
+    async fn set_task_routing(
+        &self,
+        id: &TaskId,
+        queue: &str,
+        routing: &serde_json::Value,
+    ) -> StoreResult<()> {
         self.execute(
-            "UPDATE tasks SET routing = $2 WHERE id = $1",
-            &[&id.as_str(), &routing.to_string()],
+            "UPDATE tasks SET routing = $2, queue = $3 WHERE id = $1",
+            &[&id.as_str(), &routing.to_string(), &queue],
         )
         .await
         .map(|_| ())
@@ -1052,5 +1138,162 @@ impl Store for PostgresStore {
             },
         )
         .await
+    }
+
+    async fn rule_sets(&self) -> StoreResult<Vec<StoredRuleSet>> {
+        self.query_all(
+            "SELECT version, document, created_by, created_at FROM routing_rule_sets ORDER BY version",
+            &[],
+            rule_set_from,
+        )
+        .await
+    }
+
+    async fn insert_override(&self, o: &StoredOverride) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        tx.execute(
+            &format!("INSERT INTO routing_overrides ({OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &[
+                &o.id,
+                &o.rule,
+                &o.target.to_string(),
+                &o.reason,
+                &o.created_by,
+                &o.created_at,
+                &o.expires_at,
+                &o.ended_at,
+            ],
+        )
+        .await
+        .map_err(db)?;
+        audit(
+            &tx,
+            &o.created_at,
+            &o.created_by,
+            "routing.override.created",
+            &override_subject(&o.id),
+            &serde_json::json!({
+                "rule": o.rule,
+                "target": o.target,
+                "reason": o.reason,
+                "expires_at": format_time(&o.expires_at),
+            }),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn end_override(&self, id: &str, by: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let ended = tx
+            .query_opt(
+                "UPDATE routing_overrides SET ended_at = $2, ended_by = $3 WHERE id = $1 AND ended_at IS NULL AND expires_at > $2 RETURNING rule",
+                &[&id, &at, &by],
+            )
+            .await
+            .map_err(db)?;
+        let Some(row) = ended else {
+            return Ok(false);
+        };
+        let rule: String = get(&row, "rule")?;
+        audit(
+            &tx,
+            &at,
+            by,
+            "routing.override.ended",
+            &override_subject(id),
+            &serde_json::json!({ "rule": rule }),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn overrides_in_force(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredOverride>> {
+        let sql = format!(
+            "SELECT {OVERRIDE_COLUMNS} FROM routing_overrides WHERE ended_at IS NULL AND expires_at > $1 ORDER BY created_at, id"
+        );
+        self.query_all(&sql, &[&now], override_from).await
+    }
+
+    async fn record_presence(
+        &self,
+        agent: &AgentId,
+        status: AgentStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO agent_presence (agent_id, status, at) VALUES ($1, $2, $3)",
+            &[&agent.as_str(), &status.as_str(), &at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic> {
+        let mut client = self.client().await?;
+        // One snapshot: the three reads see the same state.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(db)?;
+        let sql = format!(
+            "SELECT {TASK_COLUMNS}, queue, finished_at, fallback, c.tier, c.tags FROM tasks JOIN (SELECT id AS cid, tier, tags FROM customers) c ON c.cid = tasks.customer_id WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, id"
+        );
+        let stmt = tx.prepare_cached(&sql).await.map_err(db)?;
+        let tasks = tx
+            .query(&stmt, &[&from, &to])
+            .await
+            .map_err(db)?
+            .iter()
+            .map(recorded_task_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        // Each account's last change before the window (its state when the window opens), then
+        // every change in the window.
+        let stmt = tx
+            .prepare_cached(
+                "SELECT agent_id, status, at FROM (
+                   SELECT p.id, p.agent_id, p.status, p.at FROM agents a CROSS JOIN LATERAL
+                     (SELECT q.id, q.agent_id, q.status, q.at FROM agent_presence q WHERE q.agent_id = a.id AND q.at < $1 ORDER BY q.at DESC, q.id DESC LIMIT 1) p
+                   UNION ALL
+                   SELECT id, agent_id, status, at FROM agent_presence WHERE at >= $1 AND at < $2
+                 ) w ORDER BY at, id",
+            )
+            .await
+            .map_err(db)?;
+        let presence = tx
+            .query(&stmt, &[&from, &to])
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| {
+                Ok(PresenceEvent {
+                    agent_id: AgentId::from_trusted(get::<String>(row, "agent_id")?),
+                    status: agent_status(&get::<String>(row, "status")?)?,
+                    at: get(row, "at")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE role = $1 ORDER BY username");
+        let stmt = tx.prepare_cached(&sql).await.map_err(db)?;
+        let agents = tx
+            .query(&stmt, &[&Role::Agent.as_str()])
+            .await
+            .map_err(db)?
+            .iter()
+            .map(agent_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await.map_err(db)?;
+        Ok(Traffic {
+            tasks,
+            presence,
+            agents,
+        })
     }
 }

@@ -14,14 +14,15 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{
-    format_time, parse_time, rule_set_subject, Activation, ActiveRuleSet, AuditEntry, Inserted,
-    OutboxItem, OutboxStatus, Principal, Settlement, Store, StoreError, StoreResult, StoredRuleSet,
-    Turn, TurnOutcome,
+    format_time, override_subject, parse_time, rule_set_subject, Activation, ActiveRuleSet,
+    AuditEntry, Inserted, OutboxItem, OutboxStatus, PresenceEvent, Principal, RecordedTask,
+    Settlement, Store, StoreError, StoreResult, StoredOverride, StoredRuleSet, Traffic, Turn,
+    TurnOutcome,
 };
 use crate::domain::{
-    Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer,
-    CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
-    SkillRequirement, Task, TaskId, TaskStatus, Tier,
+    Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
+    Customer, CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role,
+    Sender, Skill, SkillRequirement, Task, TaskId, TaskStatus, Tier,
 };
 
 /// Versioned migrations, applied in order exactly once.
@@ -30,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("sql/sqlite/0002_outbox.sql")),
     (3, include_str!("sql/sqlite/0003_routing_rules.sql")),
     (4, include_str!("sql/sqlite/0004_task_routing.sql")),
+    (5, include_str!("sql/sqlite/0005_routing_ops.sql")),
 ];
 
 /// SQLite-backed [`Store`].
@@ -294,7 +296,7 @@ fn agent_from(row: AgentRow) -> StoreResult<Agent> {
     })
 }
 
-const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at";
+const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent";
 
 type TaskRow = (
     String,
@@ -309,6 +311,7 @@ type TaskRow = (
     String,
     Option<String>,
     String,
+    Option<String>,
     Option<String>,
 );
 
@@ -327,6 +330,7 @@ fn task_row(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
         r.get(10)?,
         r.get(11)?,
         r.get(12)?,
+        r.get(13)?,
     ))
 }
 
@@ -345,6 +349,7 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
         agent,
         created_at,
         assigned_at,
+        preferred_agent,
     ) = row;
     let required_skills: Vec<SkillRequirement> = from_json(&skills)?;
     Ok(Task {
@@ -361,6 +366,7 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
         agent_id: agent.map(AgentId::from_trusted),
         created_at: parse_time(&created_at)?,
         assigned_at: opt_time(assigned_at)?,
+        preferred_agent: preferred_agent.map(AgentId::from_trusted),
     })
 }
 
@@ -400,7 +406,7 @@ fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqlite::Result<
     let skills = json(&t.required_skills)?;
     Ok(conn
         .prepare_cached(
-            "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )
         .and_then(|mut stmt| {
             stmt.execute(params![
@@ -417,6 +423,7 @@ fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqlite::Result<
                 t.agent_id.as_ref().map(AgentId::as_str),
                 format_time(&t.created_at),
                 t.assigned_at.as_ref().map(format_time),
+                t.preferred_agent.as_ref().map(AgentId::as_str),
             ])
         }))
 }
@@ -616,6 +623,104 @@ fn rule_set_from(row: RuleSetRow) -> StoreResult<StoredRuleSet> {
         created_by,
         created_at: parse_time(&created_at)?,
     })
+}
+
+/// Parses a stored presence status (its wire name).
+fn agent_status(s: &str) -> StoreResult<AgentStatus> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| corrupt(format!("agent status '{s}': {e}")))
+}
+
+const OVERRIDE_COLUMNS: &str =
+    "id, rule, target, reason, created_by, created_at, expires_at, ended_at";
+
+type OverrideRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+fn override_row(r: &Row<'_>) -> rusqlite::Result<OverrideRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn override_from(row: OverrideRow) -> StoreResult<StoredOverride> {
+    let (id, rule, target, reason, created_by, created_at, expires_at, ended_at) = row;
+    Ok(StoredOverride {
+        id,
+        rule,
+        target: from_json(&target)?,
+        reason,
+        created_by,
+        created_at: parse_time(&created_at)?,
+        expires_at: parse_time(&expires_at)?,
+        ended_at: opt_time(ended_at)?,
+    })
+}
+
+/// A task row ([`TASK_COLUMNS`]) followed by queue, finished_at, fallback and the customer's
+/// tier and tags.
+type RecordedTaskRow = (
+    TaskRow,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+fn recorded_task_row(r: &Row<'_>) -> rusqlite::Result<RecordedTaskRow> {
+    Ok((
+        task_row(r)?,
+        r.get(14)?,
+        r.get(15)?,
+        r.get(16)?,
+        r.get(17)?,
+        r.get(18)?,
+    ))
+}
+
+fn recorded_task_from(row: RecordedTaskRow) -> StoreResult<RecordedTask> {
+    let (task, queue, finished_at, fallback, tier, tags) = row;
+    Ok(RecordedTask {
+        task: task_from(task)?,
+        tier: Tier::parse(&tier).map_err(corrupt)?,
+        tags: from_json(&tags)?,
+        queue,
+        finished_at: opt_time(finished_at)?,
+        fallback,
+    })
+}
+
+/// Runs `sql` (one row per result) with `params` and decodes every row.
+fn query_rows<R, T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: fn(&Row<'_>) -> rusqlite::Result<R>,
+    from: fn(R) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let rows = stmt
+        .query_map(params, row)
+        .map_err(unavailable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unavailable)?;
+    rows.into_iter().map(from).collect()
 }
 
 fn select_message_by_key(
@@ -1097,14 +1202,63 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn finish_task(&self, id: &TaskId, status: TaskStatus) -> StoreResult<bool> {
+    async fn finish_task(
+        &self,
+        id: &TaskId,
+        status: TaskStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let id = id.clone();
         self.with_conn(move |conn| {
             conn.execute(
-                "UPDATE tasks SET status = ?2 WHERE id = ?1 AND status IN ('waiting', 'assigned')",
-                params![id.as_str(), status.as_str()],
+                "UPDATE tasks SET status = ?2, finished_at = ?3 WHERE id = ?1 AND status IN ('waiting', 'assigned')",
+                params![id.as_str(), status.as_str(), format_time(&at)],
             )
             .map(|changed| changed == 1)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn expire_task(
+        &self,
+        id: &TaskId,
+        queue: &str,
+        fallback: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (id, queue, fallback) = (id.clone(), queue.to_owned(), fallback.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let changed = tx
+                .execute(
+                    "UPDATE tasks SET status = 'expired', queue = ?2, fallback = ?3, finished_at = ?4 WHERE id = ?1 AND status = 'waiting'",
+                    params![id.as_str(), queue, fallback, format_time(&at)],
+                )
+                .map_err(unavailable)?;
+            if changed == 1 {
+                tx.execute(
+                    "UPDATE conversations SET status = 'bot', agent_id = NULL WHERE id = (SELECT conversation_id FROM tasks WHERE id = ?1) AND status <> 'closed'",
+                    [id.as_str()],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn last_agent_of(&self, customer: &CustomerId) -> StoreResult<Option<AgentId>> {
+        let customer = customer.clone();
+        self.with_conn(move |conn| {
+            conn.query_row(
+                "SELECT agent_id FROM tasks WHERE customer_id = ?1 AND agent_id IS NOT NULL AND assigned_at IS NOT NULL ORDER BY assigned_at DESC, id DESC LIMIT 1",
+                [customer.as_str()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|agent| agent.map(AgentId::from_trusted))
             .map_err(unavailable)
         })
         .await
@@ -1230,12 +1384,17 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_task_routing(&self, id: &TaskId, routing: &serde_json::Value) -> StoreResult<()> {
-        let (id, routing) = (id.clone(), routing.to_string());
+    async fn set_task_routing(
+        &self,
+        id: &TaskId,
+        queue: &str,
+        routing: &serde_json::Value,
+    ) -> StoreResult<()> {
+        let (id, queue, routing) = (id.clone(), queue.to_owned(), routing.to_string());
         self.with_conn(move |conn| {
             conn.execute(
-                "UPDATE tasks SET routing = ?2 WHERE id = ?1",
-                params![id.as_str(), routing],
+                "UPDATE tasks SET routing = ?2, queue = ?3 WHERE id = ?1",
+                params![id.as_str(), routing, queue],
             )
             .map_err(unavailable)?;
             Ok(())
@@ -1429,6 +1588,177 @@ impl Store for SqliteStore {
                     })
                 })
                 .collect()
+        })
+        .await
+    }
+
+    async fn rule_sets(&self) -> StoreResult<Vec<StoredRuleSet>> {
+        self.with_conn(|conn| {
+            query_rows(
+                conn,
+                "SELECT version, document, created_by, created_at FROM routing_rule_sets ORDER BY version",
+                [],
+                rule_set_row,
+                rule_set_from,
+            )
+        })
+        .await
+    }
+
+    async fn insert_override(&self, item: &StoredOverride) -> StoreResult<()> {
+        let o = item.clone();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let (created_at, expires_at) = (format_time(&o.created_at), format_time(&o.expires_at));
+            tx.execute(
+                &format!("INSERT INTO routing_overrides ({OVERRIDE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    o.id,
+                    o.rule,
+                    o.target.to_string(),
+                    o.reason,
+                    o.created_by,
+                    created_at,
+                    expires_at,
+                    o.ended_at.as_ref().map(format_time),
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("override {} exists", o.id))
+                } else {
+                    unavailable(e)
+                }
+            })?;
+            audit(
+                &tx,
+                &created_at,
+                &o.created_by,
+                "routing.override.created",
+                &override_subject(&o.id),
+                &serde_json::json!({
+                    "rule": o.rule,
+                    "target": o.target,
+                    "reason": o.reason,
+                    "expires_at": expires_at,
+                }),
+            )?;
+            tx.commit().map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn end_override(&self, id: &str, by: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let (id, by) = (id.to_owned(), by.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let at = format_time(&at);
+            let rule: Option<String> = tx
+                .query_row(
+                    "UPDATE routing_overrides SET ended_at = ?2, ended_by = ?3 WHERE id = ?1 AND ended_at IS NULL AND expires_at > ?2 RETURNING rule",
+                    params![id, at, by],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            let Some(rule) = rule else {
+                return Ok(false);
+            };
+            audit(
+                &tx,
+                &at,
+                &by,
+                "routing.override.ended",
+                &override_subject(&id),
+                &serde_json::json!({ "rule": rule }),
+            )?;
+            tx.commit().map_err(unavailable)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn overrides_in_force(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredOverride>> {
+        self.with_conn(move |conn| {
+            query_rows(
+                conn,
+                &format!("SELECT {OVERRIDE_COLUMNS} FROM routing_overrides WHERE ended_at IS NULL AND expires_at > ?1 ORDER BY created_at, id"),
+                [format_time(&now)],
+                override_row,
+                override_from,
+            )
+        })
+        .await
+    }
+
+    async fn record_presence(
+        &self,
+        agent: &AgentId,
+        status: AgentStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let agent = agent.clone();
+        self.with_conn(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO agent_presence (agent_id, status, at) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![agent.as_str(), status.as_str(), format_time(&at)])
+            })
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic> {
+        self.with_conn(move |conn| {
+            let (from, to) = (format_time(&from), format_time(&to));
+            // One read transaction: the three reads see the same state.
+            let tx = conn.transaction().map_err(unavailable)?;
+            let tasks = query_rows(
+                &tx,
+                &format!(
+                    "SELECT {TASK_COLUMNS}, queue, finished_at, fallback, c.tier, c.tags FROM tasks JOIN (SELECT id AS cid, tier, tags FROM customers) c ON c.cid = tasks.customer_id WHERE created_at >= ?1 AND created_at < ?2 ORDER BY created_at, id"
+                ),
+                params![from, to],
+                recorded_task_row,
+                recorded_task_from,
+            )?;
+            // Each account's last change before the window (its state when the window opens),
+            // then every change in the window.
+            let presence = query_rows(
+                &tx,
+                "SELECT agent_id, status, at FROM (
+                   SELECT p.id, p.agent_id, p.status, p.at FROM agents a JOIN agent_presence p
+                     ON p.id = (SELECT q.id FROM agent_presence q WHERE q.agent_id = a.id AND q.at < ?1 ORDER BY q.at DESC, q.id DESC LIMIT 1)
+                   UNION ALL
+                   SELECT id, agent_id, status, at FROM agent_presence WHERE at >= ?1 AND at < ?2
+                 ) ORDER BY at, id",
+                params![from, to],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                |(agent_id, status, at)| {
+                    Ok(PresenceEvent {
+                        agent_id: AgentId::from_trusted(agent_id),
+                        status: agent_status(&status)?,
+                        at: parse_time(&at)?,
+                    })
+                },
+            )?;
+            let agents = query_rows(
+                &tx,
+                &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE role = ?1 ORDER BY username"),
+                [Role::Agent.as_str()],
+                agent_row,
+                agent_from,
+            )?;
+            tx.commit().map_err(unavailable)?;
+            Ok(Traffic {
+                tasks,
+                presence,
+                agents,
+            })
         })
         .await
     }
