@@ -1,5 +1,4 @@
-//! Routing rules (issue 5, first part): the supervisors' rule-set document and its pure
-//! evaluation. Not wired into the dispatcher yet.
+//! Routing rules: the supervisors' rule-set document and its pure evaluation.
 //!
 //! A rule set is an ordered list of rules. Each rule has:
 //! - a condition written in CEL (the Common Expression Language, through the `cel` crate)
@@ -8,7 +7,12 @@
 //! - a static priority plus aging per minute waited;
 //! - overflow steps that replace the target after a wait ("bullseye": experts first, then
 //!   anyone with the skill, then a fallback queue);
-//! - an agent-selection strategy.
+//! - an agent-selection strategy and how long a returning customer's previous agent is
+//!   preferred ("sticky").
+//!
+//! Queues may have opening hours, holidays, a maximum wait and a fallback (callback, ticket,
+//! bot message). A rule whose queue is closed is passed over for the next matching one.
+//! Supervisors' temporary [`Override`]s retarget a rule until they expire.
 //!
 //! [`compile`] validates a document and reports *every* problem at once, each with its place
 //! (`rules[2].when`). [`CompiledRules::decide`] picks the first matching rule and applies the
@@ -19,7 +23,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cel::{Context, Program, Value};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
+
+pub use crate::routing::Strategy;
 
 /// The task attributes a condition may use.
 pub const ATTRIBUTES: [&str; 9] = [
@@ -43,6 +50,86 @@ pub const SKILL_LEVELS: std::ops::RangeInclusive<u8> = 1..=5;
 pub struct RuleSetDoc {
     /// Tried in order; the first whose condition holds routes the task.
     pub rules: Vec<RuleDoc>,
+    /// Opening hours, maximum wait and fallback per queue (a queue not listed is always open
+    /// and waits without limit).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub queues: BTreeMap<String, QueueDoc>,
+}
+
+/// A queue's calendar and patience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueDoc {
+    /// When the queue takes tasks (local time); empty: always.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hours: Vec<OpenHours>,
+    /// The queue's time zone as an offset from UTC in minutes (China: 480).
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+    /// Days the queue is closed all day, `YYYY-MM-DD` (local).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<String>,
+    /// A task waiting longer leaves the queue for its fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait_secs: Option<u64>,
+    /// What happens to a task past its maximum wait, or routed here while closed.
+    #[serde(default)]
+    pub fallback: Fallback,
+}
+
+/// One opening period: on these weekdays (1 = Monday … 7 = Sunday) from `from` to `to`
+/// (`HH:MM`, local, `to` exclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenHours {
+    pub days: Vec<u8>,
+    pub from: String,
+    pub to: String,
+}
+
+/// Where a task goes when no agent can take it in time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// Record a callback request; the customer is told someone will call back.
+    #[default]
+    Callback,
+    /// Open a ticket; the customer is told they will be answered by message.
+    Ticket,
+    /// Back to the bot, with an apology.
+    BotMessage,
+}
+
+impl Fallback {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fallback::Callback => "callback",
+            Fallback::Ticket => "ticket",
+            Fallback::BotMessage => "bot_message",
+        }
+    }
+}
+
+/// A supervisor's temporary change of one rule's target ("overflow billing to general for
+/// two hours"). It ends by itself at `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    pub id: String,
+    /// The rule (by name) whose target is replaced.
+    pub rule: String,
+    pub target: OverrideTarget,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The replacement target: a queue and/or skills (absent: unchanged).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideTarget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<SkillNeed>>,
 }
 
 /// One routing rule.
@@ -56,9 +143,10 @@ pub struct RuleDoc {
     pub when: String,
     /// The queue the task joins.
     pub queue: String,
-    /// Skills an agent needs, each at a minimum level.
-    #[serde(default)]
-    pub skills: Vec<SkillNeed>,
+    /// Skills an agent needs, each at a minimum level. Absent: the skills the hand-off asked
+    /// for (the bot's); `[]`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<SkillNeed>>,
     /// Static priority (higher first).
     #[serde(default)]
     pub priority: i64,
@@ -71,6 +159,10 @@ pub struct RuleDoc {
     /// How an agent is chosen among the eligible ones.
     #[serde(default)]
     pub strategy: Strategy,
+    /// For this long, a task of a customer served before is offered only to their previous
+    /// agent (absent: the `routing.sticky_agent_ms` setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky_secs: Option<u64>,
 }
 
 fn always() -> String {
@@ -99,19 +191,6 @@ pub struct OverflowStep {
     pub queue: Option<String>,
 }
 
-/// Agent selection among eligible agents (ties broken by agent id).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// The agent with the fewest conversations relative to capacity.
-    #[default]
-    LeastOccupied,
-    /// The agent idle the longest.
-    LongestIdle,
-    /// The agent with the highest levels in the required skills.
-    BestSkill,
-}
-
 /// One thing wrong with a document, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -134,6 +213,33 @@ impl Problem {
 #[derive(Debug)]
 pub struct CompiledRules {
     rules: Vec<CompiledRule>,
+    queues: BTreeMap<String, CompiledQueue>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledQueue {
+    hours: Vec<(BTreeSet<u8>, NaiveTime, NaiveTime)>,
+    offset: Duration,
+    holidays: BTreeSet<NaiveDate>,
+    max_wait_secs: Option<u64>,
+    fallback: Fallback,
+}
+
+impl CompiledQueue {
+    fn is_open(&self, at: DateTime<Utc>) -> bool {
+        let local = at.naive_utc() + self.offset;
+        if self.holidays.contains(&local.date()) {
+            return false;
+        }
+        if self.hours.is_empty() {
+            return true;
+        }
+        let day = u8::try_from(local.weekday().number_from_monday()).unwrap_or(0);
+        let time = local.time();
+        self.hours
+            .iter()
+            .any(|(days, from, to)| days.contains(&day) && *from <= time && time < *to)
+    }
 }
 
 #[derive(Debug)]
@@ -154,6 +260,8 @@ pub struct TaskFacts {
     pub hour: u32,
     pub weekday: u32,
     pub queue: String,
+    /// The moment of the decision (for opening hours and overrides).
+    pub at: DateTime<Utc>,
 }
 
 /// Where a task goes, and why.
@@ -165,10 +273,66 @@ pub struct Decision {
     /// The overflow step in force (index into the rule's `overflow`), if any.
     pub overflow_step: Option<usize>,
     pub queue: String,
-    pub skills: Vec<SkillNeed>,
+    /// None: the hand-off's own skills.
+    pub skills: Option<Vec<SkillNeed>>,
     /// Static priority plus aging for the time waited.
     pub priority: i64,
     pub strategy: Strategy,
+    /// The rule's sticky window, when it sets one.
+    pub sticky_secs: Option<u64>,
+    /// False when every matching rule's queue is closed at `facts.at`: the task goes to
+    /// `fallback` at once.
+    pub open: bool,
+    /// The queue's maximum wait and what follows it.
+    pub max_wait_secs: Option<u64>,
+    pub fallback: Fallback,
+    /// The supervisor's override in force, when one replaced the target.
+    pub override_id: Option<String>,
+}
+
+/// The queue of tasks routed without a rule set (or matched by no rule).
+pub const DEFAULT_QUEUE: &str = "default";
+
+impl Decision {
+    /// The required skills as the routing policy takes them: the decision's, or the
+    /// hand-off's (`own`) when the rule names none.
+    pub fn required_skills(
+        &self,
+        own: &[crate::domain::SkillRequirement],
+    ) -> Vec<crate::domain::SkillRequirement> {
+        match &self.skills {
+            Some(skills) => skills
+                .iter()
+                .map(|need| crate::domain::SkillRequirement {
+                    name: need.name.clone(),
+                    min_level: need.min_level,
+                })
+                .collect(),
+            None => own.to_vec(),
+        }
+    }
+
+    /// The task's priority: its hand-off priority plus the rule's (with aging).
+    pub fn priority_over(&self, base: crate::domain::Priority) -> crate::domain::Priority {
+        let bonus = i32::try_from(self.priority).unwrap_or(if self.priority < 0 {
+            i32::MIN
+        } else {
+            i32::MAX
+        });
+        crate::domain::Priority(base.0.saturating_add(bonus))
+    }
+
+    /// True when the task leaves for the fallback now: its queue is closed, or it waited
+    /// past the queue's maximum without an offer out (an offer out is let run).
+    pub fn sends_to_fallback(&self, wait_secs: u64, offered: bool) -> bool {
+        !self.open || (!offered && self.max_wait_secs.is_some_and(|max| wait_secs >= max))
+    }
+
+    /// The sticky window in milliseconds: the rule's, else `default_ms`.
+    pub fn sticky_ms(&self, default_ms: u64) -> u64 {
+        self.sticky_secs
+            .map_or(default_ms, |secs| secs.saturating_mul(1000))
+    }
 }
 
 /// Validates `doc` against the skills agents can have; every problem is reported.
@@ -216,7 +380,7 @@ pub fn compile(
             catch_all = Some(&rule.name);
         }
         check_skills(
-            &rule.skills,
+            rule.skills.as_deref().unwrap_or_default(),
             &format!("{at}.skills"),
             known_skills,
             &mut problems,
@@ -276,11 +440,98 @@ pub fn compile(
             )),
         }
     }
+    let mut queues = BTreeMap::new();
+    for (name, queue) in &doc.queues {
+        if let Some(compiled) = check_queue(name, queue, &mut problems) {
+            queues.insert(name.clone(), compiled);
+        }
+    }
     if problems.is_empty() {
-        Ok(CompiledRules { rules: compiled })
+        Ok(CompiledRules {
+            rules: compiled,
+            queues,
+        })
     } else {
         Err(problems)
     }
+}
+
+fn check_queue(name: &str, queue: &QueueDoc, problems: &mut Vec<Problem>) -> Option<CompiledQueue> {
+    let at = format!("queues.{name}");
+    let before = problems.len();
+    if name.trim().is_empty() {
+        problems.push(Problem::new(&at, "an empty queue name"));
+    }
+    let time = |text: &str, path: String, problems: &mut Vec<Problem>| {
+        let parsed = NaiveTime::parse_from_str(text, "%H:%M").ok();
+        if parsed.is_none() && text != "24:00" {
+            problems.push(Problem::new(path, format!("'{text}' is not a time HH:MM")));
+        }
+        // "24:00" closes at midnight.
+        Some(parsed.unwrap_or_else(|| {
+            NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999).unwrap_or_default()
+        }))
+    };
+    let mut hours = Vec::new();
+    for (k, period) in queue.hours.iter().enumerate() {
+        let p = format!("{at}.hours[{k}]");
+        if period.days.is_empty() {
+            problems.push(Problem::new(
+                format!("{p}.days"),
+                "name at least one weekday (1 = Monday … 7 = Sunday)",
+            ));
+        }
+        for (d, day) in period.days.iter().enumerate() {
+            if !(1..=7).contains(day) {
+                problems.push(Problem::new(
+                    format!("{p}.days[{d}]"),
+                    format!("weekdays run from 1 (Monday) to 7 (Sunday), not {day}"),
+                ));
+            }
+        }
+        let from = time(&period.from, format!("{p}.from"), problems);
+        let to = time(&period.to, format!("{p}.to"), problems);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from >= to {
+                problems.push(Problem::new(
+                    format!("{p}.to"),
+                    format!("closes ({}) before it opens ({})", period.to, period.from),
+                ));
+            }
+            hours.push((period.days.iter().copied().collect(), from, to));
+        }
+    }
+    if !(-14 * 60..=14 * 60).contains(&queue.utc_offset_minutes) {
+        problems.push(Problem::new(
+            format!("{at}.utc_offset_minutes"),
+            "an offset from UTC is between -840 and 840 minutes",
+        ));
+    }
+    let mut holidays = BTreeSet::new();
+    for (k, day) in queue.holidays.iter().enumerate() {
+        match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(date) => {
+                holidays.insert(date);
+            }
+            Err(_) => problems.push(Problem::new(
+                format!("{at}.holidays[{k}]"),
+                format!("'{day}' is not a date YYYY-MM-DD"),
+            )),
+        }
+    }
+    if queue.max_wait_secs == Some(0) {
+        problems.push(Problem::new(
+            format!("{at}.max_wait_secs"),
+            "a maximum wait must be at least one second",
+        ));
+    }
+    (problems.len() == before).then(|| CompiledQueue {
+        hours,
+        offset: Duration::minutes(i64::from(queue.utc_offset_minutes)),
+        holidays,
+        max_wait_secs: queue.max_wait_secs,
+        fallback: queue.fallback,
+    })
 }
 
 /// Compiles a version that was validated when it was stored. Its skills are taken as known
@@ -292,6 +543,7 @@ pub fn compile_stored(doc: &RuleSetDoc) -> Result<CompiledRules, Vec<Problem>> {
         .flat_map(|r| {
             r.skills
                 .iter()
+                .flatten()
                 .chain(r.overflow.iter().flat_map(|s| s.skills.iter()))
         })
         .map(|need| need.name.clone())
@@ -330,12 +582,47 @@ impl CompiledRules {
     /// The first rule whose condition holds for `facts`, with the overflow step reached at
     /// `facts.wait_secs`. A condition that cannot be evaluated for these facts (a type error)
     /// does not match. None when no rule matches.
-    pub fn decide(&self, facts: &TaskFacts) -> Option<Decision> {
+    ///
+    /// A rule whose (overflowed or overridden) queue is closed at `facts.at` is passed over;
+    /// when every matching rule's queue is closed, the first of them is returned with
+    /// `open: false`. `overrides` not yet expired at `facts.at` replace their rule's target.
+    pub fn decide(&self, facts: &TaskFacts, overrides: &[Override]) -> Option<Decision> {
         let context = context_of(facts);
-        self.rules.iter().enumerate().find_map(|(index, rule)| {
-            let matched = matches!(rule.condition.execute(&context), Ok(Value::Bool(true)));
-            matched.then(|| decision(index, &rule.doc, facts.wait_secs))
-        })
+        let mut closed = None;
+        for (index, rule) in self.rules.iter().enumerate() {
+            if !matches!(rule.condition.execute(&context), Ok(Value::Bool(true))) {
+                continue;
+            }
+            let mut decision = decision(index, &rule.doc, facts.wait_secs);
+            if let Some(found) = overrides
+                .iter()
+                .find(|o| o.rule == rule.doc.name && facts.at < o.expires_at)
+            {
+                if let Some(queue) = &found.target.queue {
+                    decision.queue.clone_from(queue);
+                }
+                if let Some(skills) = &found.target.skills {
+                    decision.skills = Some(skills.clone());
+                }
+                decision.override_id = Some(found.id.clone());
+            }
+            let queue = self.queues.get(&decision.queue);
+            decision.max_wait_secs = queue.and_then(|q| q.max_wait_secs);
+            decision.fallback = queue.map(|q| q.fallback).unwrap_or_default();
+            if queue.is_none_or(|q| q.is_open(facts.at)) {
+                return Some(decision);
+            }
+            if closed.is_none() {
+                decision.open = false;
+                closed = Some(decision);
+            }
+        }
+        closed
+    }
+
+    /// True when `name` is a rule of this set.
+    pub fn has_rule(&self, name: &str) -> bool {
+        self.rules.iter().any(|r| r.doc.name == name)
     }
 
     /// The rules, in order.
@@ -352,7 +639,7 @@ fn decision(index: usize, rule: &RuleDoc, wait_secs: u64) -> Decision {
     let (queue, skills) = match step.map(|k| &rule.overflow[k]) {
         Some(s) => (
             s.queue.clone().unwrap_or_else(|| rule.queue.clone()),
-            s.skills.clone(),
+            Some(s.skills.clone()),
         ),
         None => (rule.queue.clone(), rule.skills.clone()),
     };
@@ -367,7 +654,146 @@ fn decision(index: usize, rule: &RuleDoc, wait_secs: u64) -> Decision {
             .priority
             .saturating_add(rule.aging_per_minute.saturating_mul(minutes)),
         strategy: rule.strategy,
+        sticky_secs: rule.sticky_secs,
+        open: true,
+        max_wait_secs: None,
+        fallback: Fallback::default(),
+        override_id: None,
     }
+}
+
+/// How a rule or queue differs between two versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOp {
+    Added,
+    Removed,
+    /// Some fields differ (listed in `fields`; `position` when it also moved).
+    Changed,
+    /// Only its position in the order changed.
+    Moved,
+}
+
+/// One difference between two rule sets: a rule (`rules.<name>`) or a queue
+/// (`queues.<name>`), with its value before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub op: ChangeOp,
+    pub path: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub fields: Vec<String>,
+}
+
+/// What changed from `old` to `new`: rules matched by name (in `new`'s order, removed ones
+/// last), then queues by name.
+pub fn diff(old: &RuleSetDoc, new: &RuleSetDoc) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let old_rules: BTreeMap<&str, (usize, &RuleDoc)> = old
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.as_str(), (i, r)))
+        .collect();
+    let new_names: BTreeSet<&str> = new.rules.iter().map(|r| r.name.as_str()).collect();
+    // Positions relative to the rules both versions have, so one insertion is not reported
+    // as every later rule moving.
+    let kept_old: Vec<&str> = old
+        .rules
+        .iter()
+        .map(|r| r.name.as_str())
+        .filter(|n| new_names.contains(n))
+        .collect();
+    let kept_new: Vec<&str> = new
+        .rules
+        .iter()
+        .map(|r| r.name.as_str())
+        .filter(|n| old_rules.contains_key(n))
+        .collect();
+    for rule in &new.rules {
+        let path = format!("rules.{}", rule.name);
+        match old_rules.get(rule.name.as_str()) {
+            None => changes.push(Change {
+                op: ChangeOp::Added,
+                path,
+                before: None,
+                after: Some(value(rule)),
+                fields: Vec::new(),
+            }),
+            Some((_, before)) => {
+                let mut fields = changed_fields(&value(*before), &value(rule));
+                let moved = kept_old.iter().position(|n| *n == rule.name)
+                    != kept_new.iter().position(|n| *n == rule.name);
+                let op = match (fields.is_empty(), moved) {
+                    (true, false) => continue,
+                    (true, true) => ChangeOp::Moved,
+                    (false, moved) => {
+                        if moved {
+                            fields.push("position".to_owned());
+                        }
+                        ChangeOp::Changed
+                    }
+                };
+                changes.push(Change {
+                    op,
+                    path,
+                    before: Some(value(*before)),
+                    after: Some(value(rule)),
+                    fields,
+                });
+            }
+        }
+    }
+    for rule in &old.rules {
+        if !new_names.contains(rule.name.as_str()) {
+            changes.push(Change {
+                op: ChangeOp::Removed,
+                path: format!("rules.{}", rule.name),
+                before: Some(value(rule)),
+                after: None,
+                fields: Vec::new(),
+            });
+        }
+    }
+    let names: BTreeSet<&String> = old.queues.keys().chain(new.queues.keys()).collect();
+    for name in names {
+        let (before, after) = (old.queues.get(name), new.queues.get(name));
+        let (op, fields) = match (before, after) {
+            (None, Some(_)) => (ChangeOp::Added, Vec::new()),
+            (Some(_), None) => (ChangeOp::Removed, Vec::new()),
+            (Some(b), Some(a)) if b != a => {
+                (ChangeOp::Changed, changed_fields(&value(b), &value(a)))
+            }
+            _ => continue,
+        };
+        changes.push(Change {
+            op,
+            path: format!("queues.{name}"),
+            before: before.map(value),
+            after: after.map(value),
+            fields,
+        });
+    }
+    changes
+}
+
+/// Top-level fields whose values differ between two JSON objects.
+fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (b, a) = (
+        before.as_object().unwrap_or(&empty),
+        after.as_object().unwrap_or(&empty),
+    );
+    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    keys.into_iter()
+        .filter(|k| b.get(*k) != a.get(*k))
+        .cloned()
+        .collect()
+}
+
+/// A document part as JSON (plain data: it always serialises).
+fn value<T: Serialize>(part: &T) -> serde_json::Value {
+    serde_json::to_value(part).unwrap_or(serde_json::Value::Null)
 }
 
 fn context_of(facts: &TaskFacts) -> Context<'static, 'static> {
@@ -395,6 +821,7 @@ fn context_of(facts: &TaskFacts) -> Context<'static, 'static> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Timelike;
     use proptest::prelude::{prop_assert, prop_assert_eq, proptest, ProptestConfig};
 
     use super::*;
@@ -445,33 +872,37 @@ mod tests {
             hour: 10,
             weekday: 2,
             queue: String::new(),
+            at: "2026-11-24T02:00:00Z".parse().expect("time"),
         }
     }
 
     #[test]
     fn the_first_matching_rule_routes_the_task() {
         let rules = compile(&doc(), &skills()).expect("valid");
-        let d = rules.decide(&facts()).expect("a rule matches");
+        let d = rules.decide(&facts(), &[]).expect("a rule matches");
         assert_eq!((d.rule.as_str(), d.rule_index), ("billing", 1));
         assert_eq!(d.queue, "billing");
-        assert_eq!(d.skills, vec![need("billing", 4)]);
+        assert_eq!(d.skills, Some(vec![need("billing", 4)]));
         assert_eq!(d.strategy, Strategy::BestSkill);
 
         let vip = TaskFacts {
             tags: vec!["vip".to_owned()],
             ..facts()
         };
-        assert_eq!(rules.decide(&vip).expect("match").rule, "vip");
+        assert_eq!(rules.decide(&vip, &[]).expect("match").rule, "vip");
         let english = TaskFacts {
             language: "en".to_owned(),
             ..facts()
         };
-        assert_eq!(rules.decide(&english).expect("match").rule, "everyone");
+        assert_eq!(rules.decide(&english, &[]).expect("match").rule, "everyone");
         let no_intent = TaskFacts {
             intent: None,
             ..facts()
         };
-        assert_eq!(rules.decide(&no_intent).expect("match").rule, "everyone");
+        assert_eq!(
+            rules.decide(&no_intent, &[]).expect("match").rule,
+            "everyone"
+        );
     }
 
     #[test]
@@ -479,27 +910,30 @@ mod tests {
         let rules = compile(&doc(), &skills()).expect("valid");
         let at = |wait_secs| {
             rules
-                .decide(&TaskFacts {
-                    wait_secs,
-                    ..facts()
-                })
+                .decide(
+                    &TaskFacts {
+                        wait_secs,
+                        ..facts()
+                    },
+                    &[],
+                )
                 .expect("match")
         };
         assert_eq!(
             (at(29).overflow_step, at(29).skills),
-            (None, vec![need("billing", 4)])
+            (None, Some(vec![need("billing", 4)]))
         );
         assert_eq!(
             (at(30).overflow_step, at(30).skills),
-            (Some(0), vec![need("billing", 2)])
+            (Some(0), Some(vec![need("billing", 2)]))
         );
-        assert_eq!(at(90).skills, vec![need("billing", 1)]);
+        assert_eq!(at(90).skills, Some(vec![need("billing", 1)]));
         let last = at(300);
         assert_eq!(
             (last.overflow_step, last.queue.as_str()),
             (Some(2), "general")
         );
-        assert!(last.skills.is_empty());
+        assert_eq!(last.skills, Some(vec![]));
         // Aging: 2 per minute waited.
         assert_eq!(at(0).priority, 0);
         assert_eq!(at(300).priority, 10);
@@ -551,7 +985,10 @@ mod tests {
 
     #[test]
     fn an_empty_set_and_a_copied_condition_are_refused() {
-        let empty = RuleSetDoc { rules: vec![] };
+        let empty = RuleSetDoc {
+            rules: vec![],
+            queues: BTreeMap::new(),
+        };
         assert_eq!(
             compile(&empty, &skills()).expect_err("empty")[0].path,
             "rules"
@@ -568,6 +1005,170 @@ mod tests {
             problems[0].message.contains("same condition"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_closed_queue_passes_the_task_to_the_next_rule_or_to_its_fallback() {
+        let doc: RuleSetDoc = serde_json::from_value(serde_json::json!({
+            "rules": [
+                {"name": "billing", "when": "intent == 'billing'", "queue": "billing"},
+                {"name": "night", "when": "hour >= 12", "queue": "night"}
+            ],
+            "queues": {
+                "billing": {"hours": [{"days": [1,2,3,4,5], "from": "09:00", "to": "18:00"}],
+                            "utc_offset_minutes": 480, "holidays": ["2026-10-01"],
+                            "max_wait_secs": 600, "fallback": "ticket"},
+                "night": {"hours": [{"days": [1,2,3,4,5,6,7], "from": "18:00", "to": "24:00"}],
+                          "utc_offset_minutes": 480}
+            }
+        }))
+        .expect("document");
+        let rules = compile(&doc, &skills()).expect("valid");
+        let at = |utc: &str| {
+            let at: DateTime<Utc> = utc.parse().expect("time");
+            rules
+                .decide(
+                    &TaskFacts {
+                        at,
+                        hour: at.hour(),
+                        ..facts()
+                    },
+                    &[],
+                )
+                .expect("a rule")
+        };
+        // Tuesday 10:00 in Beijing (02:00 UTC): billing is open.
+        let open = at("2026-11-24T02:00:00Z");
+        assert_eq!((open.queue.as_str(), open.open), ("billing", true));
+        assert_eq!(
+            (open.max_wait_secs, open.fallback),
+            (Some(600), Fallback::Ticket)
+        );
+        // Tuesday 19:00 in Beijing (11:00 UTC... hour 11 fails 'night'): closed everywhere.
+        let closed = at("2026-11-24T11:00:00Z");
+        assert_eq!((closed.queue.as_str(), closed.open), ("billing", false));
+        assert_eq!(closed.fallback, Fallback::Ticket);
+        // Tuesday 20:30 in Beijing (12:30 UTC): billing closed, the night rule takes it.
+        let night = at("2026-11-24T12:30:00Z");
+        assert_eq!((night.queue.as_str(), night.open), ("night", true));
+        // A holiday closes a weekday.
+        assert!(!at("2026-10-01T02:00:00Z").open);
+    }
+
+    #[test]
+    fn an_override_retargets_its_rule_until_it_expires() {
+        let rules = compile(&doc(), &skills()).expect("valid");
+        let now = facts().at;
+        let o = Override {
+            id: "ovr_1".to_owned(),
+            rule: "billing".to_owned(),
+            target: OverrideTarget {
+                queue: Some("general".to_owned()),
+                skills: Some(vec![]),
+            },
+            expires_at: now + Duration::hours(2),
+        };
+        let d = rules
+            .decide(&facts(), std::slice::from_ref(&o))
+            .expect("match");
+        assert_eq!((d.queue.as_str(), d.skills), ("general", Some(vec![])));
+        assert_eq!(d.override_id.as_deref(), Some("ovr_1"));
+        let later = TaskFacts {
+            at: now + Duration::hours(2),
+            ..facts()
+        };
+        let d = rules
+            .decide(&later, std::slice::from_ref(&o))
+            .expect("match");
+        assert_eq!((d.queue.as_str(), d.override_id), ("billing", None));
+        // An override of another rule changes nothing here.
+        let other = Override {
+            rule: "vip".to_owned(),
+            ..o
+        };
+        assert_eq!(
+            rules.decide(&facts(), &[other]).expect("m").queue,
+            "billing"
+        );
+    }
+
+    #[test]
+    fn queue_calendars_are_validated_with_their_places() {
+        let bad: RuleSetDoc = serde_json::from_value(serde_json::json!({
+            "rules": [{"name": "all", "queue": "q"}],
+            "queues": {"q": {"hours": [{"days": [0, 8], "from": "18:00", "to": "9am"},
+                                       {"days": [1], "from": "12:00", "to": "11:00"}],
+                             "holidays": ["01/10/2026"], "max_wait_secs": 0,
+                             "utc_offset_minutes": 9999}}
+        }))
+        .expect("document");
+        let problems = compile(&bad, &skills()).expect_err("invalid");
+        let places: BTreeSet<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        for expected in [
+            "queues.q.hours[0].days[0]",
+            "queues.q.hours[0].days[1]",
+            "queues.q.hours[0].to",
+            "queues.q.hours[1].to",
+            "queues.q.holidays[0]",
+            "queues.q.max_wait_secs",
+            "queues.q.utc_offset_minutes",
+        ] {
+            assert!(
+                places.contains(expected),
+                "{expected} missing from {problems:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn diffs_name_added_removed_changed_and_moved_rules() {
+        let old = doc();
+        let mut new = doc();
+        new.rules[1].priority = 20; // billing changed
+        new.rules.remove(0); // vip removed
+        new.rules.insert(
+            0,
+            RuleDoc {
+                name: "sms".to_owned(),
+                when: "channel == 'sms'".to_owned(),
+                ..new.rules[1].clone()
+            },
+        );
+        new.queues.insert(
+            "general".to_owned(),
+            QueueDoc {
+                hours: vec![],
+                utc_offset_minutes: 0,
+                holidays: vec![],
+                max_wait_secs: Some(60),
+                fallback: Fallback::Callback,
+            },
+        );
+        let changes = diff(&old, &new);
+        let summary: Vec<(ChangeOp, &str)> =
+            changes.iter().map(|c| (c.op, c.path.as_str())).collect();
+        assert_eq!(
+            summary,
+            vec![
+                (ChangeOp::Added, "rules.sms"),
+                (ChangeOp::Changed, "rules.billing"),
+                (ChangeOp::Removed, "rules.vip"),
+                (ChangeOp::Added, "queues.general"),
+            ]
+        );
+        assert_eq!(changes[1].fields, vec!["priority"]);
+        assert_eq!(
+            changes[1]
+                .before
+                .as_ref()
+                .and_then(|b| b["priority"].as_i64()),
+            Some(0)
+        );
+        assert!(diff(&old, &old).is_empty());
+        let mut swapped = doc();
+        swapped.rules.swap(0, 1);
+        let moved: Vec<ChangeOp> = diff(&old, &swapped).iter().map(|c| c.op).collect();
+        assert_eq!(moved, vec![ChangeOp::Moved, ChangeOp::Moved]);
     }
 
     #[test]
@@ -589,15 +1190,17 @@ mod tests {
                     name: "r".to_owned(),
                     when,
                     queue: "q".to_owned(),
-                    skills: vec![],
+                    skills: None,
                     priority: 0,
                     aging_per_minute: 0,
                     overflow: vec![],
                     strategy: Strategy::default(),
+                    sticky_secs: None,
                 }],
+                queues: BTreeMap::new(),
             };
             if let Ok(rules) = compile(&doc, &skills()) {
-                drop(rules.decide(&facts()));
+                drop(rules.decide(&facts(), &[]));
             }
         }
 
@@ -606,12 +1209,12 @@ mod tests {
         fn decisions_only_widen_and_rise_with_the_wait(a in 0u64..2_000, b in 0u64..2_000) {
             let rules = compile(&doc(), &skills()).expect("valid");
             let (short, long) = (a.min(b), a.max(b));
-            let at = |wait_secs| rules.decide(&TaskFacts { wait_secs, ..facts() }).expect("match");
+            let at = |wait_secs| rules.decide(&TaskFacts { wait_secs, ..facts() }, &[]).expect("match");
             let (d1, d2) = (at(short), at(long));
             prop_assert_eq!(d1.rule_index, d2.rule_index);
             prop_assert!(d2.priority >= d1.priority);
             prop_assert!(d2.overflow_step >= d1.overflow_step);
-            let level = |d: &Decision| d.skills.iter().map(|s| s.min_level).max().unwrap_or(0);
+            let level = |d: &Decision| d.skills.iter().flatten().map(|s| s.min_level).max().unwrap_or(0);
             prop_assert!(level(&d2) <= level(&d1));
         }
     }
