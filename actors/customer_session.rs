@@ -28,6 +28,7 @@ use crate::domain::{
     CustomerId, Language, Message, MessageId, MessageText, Priority, Resolution, Sender, Task,
     TaskId, TaskStatus, Tier,
 };
+use crate::rules::Fallback;
 use crate::store::{Store, StoreError, Turn, TurnOutcome};
 use crate::telemetry::Metrics;
 use crate::views::{CustomerCard, MessageView};
@@ -112,6 +113,14 @@ pub enum SessionCommand {
         agent_id: AgentId,
         resolution: Resolution,
     },
+    /// The dispatcher sent the conversation's task to its queue's fallback (maximum wait
+    /// reached or queue closed); the store already gave the conversation back to the bot.
+    TaskFallback {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        task_id: TaskId,
+        fallback: Fallback,
+    },
 }
 
 impl SessionCommand {
@@ -121,7 +130,8 @@ impl SessionCommand {
             SessionCommand::AgentAssigned { customer_id, .. }
             | SessionCommand::AgentMessage { customer_id, .. }
             | SessionCommand::AgentTyping { customer_id, .. }
-            | SessionCommand::WrapUp { customer_id, .. } => customer_id,
+            | SessionCommand::WrapUp { customer_id, .. }
+            | SessionCommand::TaskFallback { customer_id, .. } => customer_id,
         }
     }
 }
@@ -704,8 +714,12 @@ impl SessionState {
         if conversation.status == ConversationStatus::Queued {
             // The dispatcher assigns task and conversation in one transaction; pick that up
             // here even if its notification has not reached this session (yet).
+            // Likewise a task that went to its fallback gave the conversation back to the bot.
             if let Some(fresh) = deps.store.conversation(&conversation.id).await? {
-                if fresh.status == ConversationStatus::Assigned {
+                if matches!(
+                    fresh.status,
+                    ConversationStatus::Assigned | ConversationStatus::Bot
+                ) {
                     conversation.status = fresh.status;
                     conversation.agent_id = fresh.agent_id;
                 }
@@ -741,7 +755,15 @@ impl SessionState {
             replies.push(self.message_to_customer(&conversation, Sender::Bot, reply.text, None));
             handoff = reply.handoff;
         }
-        let task = handoff.map(|h| self.handoff_task(&conversation, h));
+        let task = match handoff {
+            Some(handoff) => {
+                let mut task = self.handoff_task(&conversation, handoff);
+                // Sticky routing: the agent who served this customer last is offered it first.
+                task.preferred_agent = deps.store.last_agent_of(&self.customer.id).await?;
+                Some(task)
+            }
+            None => None,
+        };
         let now = Utc::now();
         let outbox: Vec<_> = std::iter::once(&message)
             .chain(&replies)
@@ -839,6 +861,7 @@ impl SessionState {
             agent_id: None,
             created_at: Utc::now(),
             assigned_at: None,
+            preferred_agent: None,
         }
     }
 
@@ -968,6 +991,23 @@ impl SessionState {
                     .await?;
                 return Ok(());
             }
+            SessionCommand::TaskFallback {
+                conversation_id,
+                fallback,
+                ..
+            } => {
+                if conversation.id != conversation_id
+                    || conversation.status != ConversationStatus::Queued
+                {
+                    return Ok(()); // answered meanwhile, or already told
+                }
+                conversation.status = ConversationStatus::Bot;
+                conversation.agent_id = None;
+                let (zh, en) = fallback_notice(fallback);
+                let notice = system_text(self.language, zh, en);
+                self.say(deps, &conversation, Sender::System, notice, None)
+                    .await?;
+            }
         }
         self.conversation = Some(conversation);
         Ok(())
@@ -993,7 +1033,7 @@ impl SessionState {
         deps.store.update_conversation(conversation).await?;
         if let Some(task) = deps.store.open_task_for(&conversation.id).await? {
             deps.store
-                .finish_task(&task.id, TaskStatus::Completed)
+                .finish_task(&task.id, TaskStatus::Completed, Utc::now())
                 .await?;
         }
         self.conversation = None;
@@ -1053,7 +1093,7 @@ impl SessionState {
                 )
                 .await;
             }
-            SessionCommand::AgentTyping { .. } => {}
+            SessionCommand::AgentTyping { .. } | SessionCommand::TaskFallback { .. } => {}
         }
         Ok(())
     }
@@ -1154,5 +1194,23 @@ fn owned_by(conversation: &Conversation, id: &ConversationId, agent: &AgentId) -
 async fn publish<T: Serialize>(deps: &SessionDeps, route: &Route, event: &T) {
     if let Err(error) = publish_json(deps.bus.as_ref(), route, event).await {
         tracing::warn!(?route, %error, "Publishing a session event failed.");
+    }
+}
+
+/// What a customer is told when no agent could take their conversation in time.
+fn fallback_notice(fallback: Fallback) -> (&'static str, &'static str) {
+    match fallback {
+        Fallback::Callback => (
+            "抱歉，目前客服繁忙。我们已为您登记回电，客服会尽快与您联系。您也可以继续向我提问。",
+            "Sorry, all our agents are busy. We have booked a call back and an agent will contact you soon. You can keep asking me in the meantime.",
+        ),
+        Fallback::Ticket => (
+            "抱歉，目前客服繁忙。我们已为您创建工单，处理进展会通过消息通知您。",
+            "Sorry, all our agents are busy. We opened a ticket for you and will keep you posted by message.",
+        ),
+        Fallback::BotMessage => (
+            "抱歉，目前没有客服可以接待。我会继续为您服务，您也可以稍后再联系人工客服。",
+            "Sorry, no agent is free right now. I will keep helping you, and you can ask for an agent again later.",
+        ),
     }
 }

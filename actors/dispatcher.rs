@@ -20,10 +20,11 @@ use super::customer_session::{SessionCommand, ShardMessage};
 use super::{agent_route, dispatch_route, session_route, AGENTS_BROADCAST, DISPATCH_QUEUE};
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
-    AgentId, AgentStatus, ConversationId, Language, Priority, Skill, SkillRequirement, Task, TaskId,
+    AgentId, AgentStatus, ConversationId, CustomerId, Language, Skill, Task, TaskId,
 };
-use crate::routing::{self, AgentState, Millis, QueuedTask, TaskQueue};
-use crate::rules::{self, CompiledRules, Decision, RuleSetDoc, TaskFacts};
+use crate::queue_stats::{Left, Outcome, QueueStats, QueueSummary};
+use crate::routing::{self, AgentState, Media, Millis, QueuedTask, Slots, TaskQueue};
+use crate::rules::{self, CompiledRules, Decision, Fallback, Override, RuleSetDoc, TaskFacts};
 use crate::settings::RoutingSettings;
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -65,6 +66,8 @@ pub enum DispatchEvent {
     Heartbeat,
     /// A supervisor activated a routing rule set: load the active one from the store.
     RulesActivated { version: i64 },
+    /// A supervisor created or ended a temporary override: reload the overrides in force.
+    OverridesChanged,
 }
 
 /// Live figures for `GET /v1/queues`.
@@ -73,7 +76,27 @@ pub struct QueueFigures {
     pub waiting: usize,
     pub offered: usize,
     pub longest_wait_ms: u64,
+    /// The rule-set version in force (None: built-in routing).
+    pub rules_version: Option<i64>,
+    /// The service-level threshold of `queues[].service_level`.
+    pub service_level_secs: u64,
+    /// The window of the per-queue outcome figures.
+    pub stats_window_secs: u64,
+    pub queues: Vec<QueueFigure>,
     pub agents: Vec<AgentFigure>,
+    /// Supervisors' overrides in force.
+    pub overrides: Vec<Override>,
+}
+
+/// One queue in [`QueueFigures`]: what waits now, and how tasks left it in the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueFigure {
+    pub queue: String,
+    pub waiting: usize,
+    pub offered: usize,
+    pub longest_wait_ms: u64,
+    #[serde(flatten)]
+    pub window: QueueSummary,
 }
 
 /// One agent in [`QueueFigures`].
@@ -81,9 +104,17 @@ pub struct QueueFigures {
 pub struct AgentFigure {
     pub agent_id: AgentId,
     pub name: String,
-    pub status: AgentStatus,
+    /// `available`, `away`, `offline`, or `wrap_up` while the wrap-up timer runs.
+    pub status: &'static str,
+    /// Chats held plus offers (all media in `load_by_media`).
     pub load: u32,
+    /// Chat capacity (all media in `capacity_by_media`).
     pub capacity: u32,
+    pub load_by_media: Slots,
+    pub capacity_by_media: Slots,
+    /// Share of the chat capacity in use (a call counts as full).
+    pub occupancy: f64,
+    pub wrap_up_ends_in_ms: Option<u64>,
     pub skills: BTreeMap<String, u8>,
 }
 
@@ -100,6 +131,25 @@ struct TaskInfo {
     decision: Option<Decision>,
 }
 
+impl TaskInfo {
+    /// The queue the task waits in ("default" without routing rules).
+    fn queue(&self) -> &str {
+        self.decision
+            .as_ref()
+            .map_or(rules::DEFAULT_QUEUE, |d| d.queue.as_str())
+    }
+}
+
+/// A task leaving for its queue's fallback, to be recorded in the store and told to the
+/// customer's session.
+struct PendingFallback {
+    task_id: TaskId,
+    customer_id: CustomerId,
+    conversation_id: ConversationId,
+    queue: String,
+    fallback: Fallback,
+}
+
 /// The rule set in force, compiled.
 struct ActiveRules {
     version: i64,
@@ -110,7 +160,8 @@ struct AgentEntry {
     state: AgentState,
     name: String,
     connection_id: String,
-    active: HashSet<ConversationId>,
+    /// Conversations held, with their media.
+    active: HashMap<ConversationId, Media>,
 }
 
 struct OfferEntry {
@@ -147,7 +198,18 @@ pub struct Dispatcher {
     /// Supervisors' rule set in force; without one, tasks keep the bot's target and overflow
     /// after `routing.overflow_after_ms`.
     rules: Option<ActiveRules>,
+    /// Supervisors' temporary overrides in force (each expires by itself).
+    overrides: Vec<Override>,
+    /// How tasks left their queues, for the live figures.
+    stats: QueueStats,
+    /// Effects for the next flush: fallbacks to record and presence changes to log.
+    fallbacks: Vec<PendingFallback>,
+    presence: Vec<(AgentId, AgentStatus, chrono::DateTime<Utc>)>,
 }
+
+/// The logical clock starts a day in, so a task restored after a take-over can be dated
+/// back by its real wait.
+const CLOCK_ORIGIN_MS: Millis = 86_400_000;
 
 /// How often every node nudges the dispatch queue.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
@@ -179,11 +241,16 @@ impl Dispatcher {
             ticks: 0,
             active: false,
             rules: None,
+            overrides: Vec::new(),
+            stats: QueueStats::default(),
+            fallbacks: Vec::new(),
+            presence: Vec::new(),
         }
     }
 
     fn now(&self) -> Millis {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        CLOCK_ORIGIN_MS
+            .saturating_add(u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
     fn send<T: Serialize>(&mut self, route: Route, event: &T) {
@@ -198,16 +265,23 @@ impl Dispatcher {
             return; // replayed after a rebuild
         }
         self.next_seq += 1;
-        self.queue.insert(QueuedTask {
-            id: task.id.clone(),
-            priority: task.priority,
-            language: task.language,
-            required_skills: task.required_skills.clone(),
-            seq: self.next_seq,
-            enqueued_at: self.now(),
-            offered_to: None,
-            declined_by: BTreeMap::new(),
-        });
+        // Dated back by the real wait, so overflow, aging and stickiness count from the
+        // hand-off even for a task restored after a take-over.
+        let waited = u64::try_from((Utc::now() - task.created_at).num_milliseconds()).unwrap_or(0);
+        let enqueued_at = self.now().saturating_sub(waited);
+        let mut queued = QueuedTask::new(
+            task.id.clone(),
+            task.priority,
+            task.language,
+            task.required_skills.clone(),
+            self.next_seq,
+            enqueued_at,
+        );
+        queued.media = Media::of(task.channel);
+        if let (Some(agent), true) = (&task.preferred_agent, self.settings.sticky_agent_ms > 0) {
+            queued.preferred = Some((agent.clone(), enqueued_at + self.settings.sticky_agent_ms));
+        }
+        self.queue.insert(queued);
         let id = task.id.clone();
         self.tasks.insert(
             id.clone(),
@@ -221,52 +295,95 @@ impl Dispatcher {
         self.retarget(std::slice::from_ref(&id));
     }
 
-    /// Applies the active rule set to these waiting tasks: the matching rule and the overflow
-    /// step reached at the task's wait set its required skills and priority (the bot's
-    /// priority plus the rule's, with aging). Without rules nothing changes.
+    /// Applies the active rule set (and the overrides in force) to these waiting tasks: the
+    /// matching rule and the overflow step reached at the task's wait set its required skills,
+    /// priority (the bot's plus the rule's, with aging), selection strategy and sticky window.
+    /// A task whose queue is closed, or that waited past its queue's maximum without an offer
+    /// out, leaves for the queue's fallback. Without rules nothing changes.
     fn retarget(&mut self, ids: &[TaskId]) {
         let Some(rules) = &self.rules else {
             return;
         };
         let now = Utc::now();
+        let mut leaving = Vec::new();
         for id in ids {
             let (Some(info), Some(queued)) = (self.tasks.get_mut(id), self.queue.get(id)) else {
                 continue;
             };
             let facts = task_facts(info, now);
-            let Some(decision) = rules.compiled.decide(&facts) else {
+            let Some(decision) = rules.compiled.decide(&facts, &self.overrides) else {
                 continue;
             };
-            let skills: Vec<SkillRequirement> = decision
-                .skills
-                .iter()
-                .map(|need| SkillRequirement {
-                    name: need.name.clone(),
-                    min_level: need.min_level,
-                })
-                .collect();
-            let bonus = i32::try_from(decision.priority).unwrap_or(if decision.priority < 0 {
-                i32::MIN
-            } else {
-                i32::MAX
-            });
-            let priority = Priority(info.task.priority.0.saturating_add(bonus));
+            let skills = decision.required_skills(&info.task.required_skills);
+            let priority = decision.priority_over(info.task.priority);
             if info
                 .decision
                 .as_ref()
-                .map(|d| (d.rule_index, d.overflow_step))
-                != Some((decision.rule_index, decision.overflow_step))
+                .map(|d| (d.rule_index, d.overflow_step, d.override_id.as_deref()))
+                != Some((
+                    decision.rule_index,
+                    decision.overflow_step,
+                    decision.override_id.as_deref(),
+                ))
             {
                 tracing::debug!(task = %id, rule = %decision.rule, step = ?decision.overflow_step, version = rules.version, "Routing rule applied.");
             }
+            if decision.sends_to_fallback(facts.wait_secs, queued.offered_to.is_some()) {
+                leaving.push((id.clone(), decision.fallback));
+            }
+            let sticky_ms = decision.sticky_ms(self.settings.sticky_agent_ms);
+            let preferred = info
+                .task
+                .preferred_agent
+                .as_ref()
+                .filter(|_| sticky_ms > 0)
+                .map(|agent| (agent.clone(), queued.enqueued_at + sticky_ms));
+            let strategy = decision.strategy;
             info.decision = Some(decision);
-            if queued.required_skills != skills || queued.priority != priority {
+            if queued.required_skills != skills
+                || queued.priority != priority
+                || queued.strategy != strategy
+                || queued.preferred != preferred
+            {
                 let mut updated = queued.clone();
                 updated.required_skills = skills;
                 updated.priority = priority;
+                updated.strategy = strategy;
+                updated.preferred = preferred;
                 self.queue.insert(updated);
             }
         }
+        for (id, fallback) in leaving {
+            self.fall_back(&id, fallback);
+        }
+    }
+
+    /// Takes a waiting task out of routing for its queue's fallback; the store and the
+    /// customer's session learn of it at the next flush.
+    fn fall_back(&mut self, id: &TaskId, fallback: Fallback) {
+        let now = self.now();
+        let (Some(queued), Some(info)) = (self.queue.remove(id), self.tasks.remove(id)) else {
+            return;
+        };
+        let queue = info.queue().to_owned();
+        tracing::info!(task = %id, %queue, fallback = fallback.as_str(), "Task left for its queue's fallback.");
+        self.stats.record(Outcome {
+            queue: queue.clone(),
+            at: now,
+            waited: now.saturating_sub(queued.enqueued_at),
+            left: Left::Fallback,
+        });
+        self.metrics
+            .offers
+            .with_label_values(&[fallback.as_str()])
+            .inc();
+        self.fallbacks.push(PendingFallback {
+            task_id: id.clone(),
+            customer_id: info.task.customer_id,
+            conversation_id: info.task.conversation_id,
+            queue,
+            fallback,
+        });
     }
 
     /// Stores why `decision` was made (rule and overflow step in force, the target, every
@@ -289,18 +406,24 @@ impl Dispatcher {
                 "index": d.rule_index,
                 "overflow_step": d.overflow_step,
                 "queue": d.queue,
+                "override": d.override_id,
             })),
+            "queue": info.queue(),
             "target": {
                 "skills": queued.required_skills,
                 "language": queued.language,
                 "priority": queued.priority.0,
+                "media": queued.media,
+                "strategy": queued.strategy,
+                "preferred_agent": queued.reserved_for(now),
             },
             "candidates": candidates,
         });
         let (store, task_id) = (Arc::clone(&self.store), decision.task_id.clone());
+        let queue = info.queue().to_owned();
         ctx.spawn(
             async move {
-                if let Err(error) = store.set_task_routing(&task_id, &explanation).await {
+                if let Err(error) = store.set_task_routing(&task_id, &queue, &explanation).await {
                     tracing::warn!(%error, task = %task_id, "Could not record a routing explanation.");
                 }
             }
@@ -313,11 +436,11 @@ impl Dispatcher {
     fn load_rules(&mut self, ctx: &mut Context<Self>, delivery: Option<Delivery>) {
         let store = Arc::clone(&self.store);
         ctx.wait(
-            async move { store.active_rule_set().await }
+            async move { routing_in_force(store.as_ref()).await }
                 .into_actor(self)
                 .map(move |result, act, ctx| {
                     match result {
-                        Ok(active) => act.install_rules(active),
+                        Ok(routing) => act.install_rules(routing),
                         // Keep the rules in force; the delivery comes back and is retried.
                         Err(error) => {
                             tracing::error!(%error, "Could not load the active routing rules.");
@@ -331,7 +454,8 @@ impl Dispatcher {
         );
     }
 
-    fn install_rules(&mut self, active: Option<crate::store::ActiveRuleSet>) {
+    fn install_rules(&mut self, (active, overrides): RoutingInForce) {
+        self.overrides = overrides;
         self.rules = active.and_then(|active| {
             let version = active.rule_set.version;
             let compiled = serde_json::from_value::<RuleSetDoc>(active.rule_set.document)
@@ -357,13 +481,18 @@ impl Dispatcher {
     }
 
     fn sync_load(&mut self, agent_id: &AgentId) {
-        let offered = self
+        let offered: Vec<Media> = self
             .offers
-            .values()
-            .filter(|o| o.agent_id == *agent_id)
-            .count();
+            .iter()
+            .filter(|(_, o)| o.agent_id == *agent_id)
+            .map(|(task, _)| self.queue.get(task).map_or(Media::Chat, |t| t.media))
+            .collect();
         if let Some(entry) = self.agents.get_mut(agent_id) {
-            entry.state.load = u32::try_from(entry.active.len() + offered).unwrap_or(u32::MAX);
+            let mut load = Slots::default();
+            for media in entry.active.values().chain(&offered) {
+                load.add(*media);
+            }
+            entry.state.load = load;
         }
     }
 
@@ -386,6 +515,18 @@ impl Dispatcher {
                     .agents
                     .get(&agent_id)
                     .is_none_or(|e| e.connection_id != connection_id);
+                if self
+                    .agents
+                    .get(&agent_id)
+                    .is_none_or(|e| e.state.status != status)
+                {
+                    self.presence.push((agent_id.clone(), status, Utc::now()));
+                }
+                let capacity = Slots {
+                    chat: capacity,
+                    voice: self.settings.voice_capacity,
+                    ticket: self.settings.ticket_capacity,
+                };
                 let entry = self
                     .agents
                     .entry(agent_id.clone())
@@ -396,12 +537,13 @@ impl Dispatcher {
                             skills: BTreeMap::new(),
                             languages: Vec::new(),
                             capacity,
-                            load: 0,
+                            load: Slots::default(),
                             idle_since: now,
+                            wrap_up_until: 0,
                         },
                         name: name.clone(),
                         connection_id: connection_id.clone(),
-                        active: HashSet::new(),
+                        active: HashMap::new(),
                     });
                 if entry.state.status != AgentStatus::Available && status == AgentStatus::Available
                 {
@@ -415,8 +557,16 @@ impl Dispatcher {
                 entry.connection_id = connection_id;
                 // The dispatcher owns the list of held conversations (accept adds, close
                 // removes). Only a new desk, which loaded it from the store, may replace it.
+                // The desk does not say which media each one is: keep what the dispatcher knew
+                // (a conversation it did not know of is taken as a chat).
                 if new_desk {
-                    entry.active = active.into_iter().collect();
+                    entry.active = active
+                        .into_iter()
+                        .map(|c| {
+                            let media = entry.active.get(&c).copied().unwrap_or(Media::Chat);
+                            (c, media)
+                        })
+                        .collect();
                 }
                 if new_desk || status != AgentStatus::Available {
                     // A replaced desk never saw its offers; an unavailable agent cannot take them.
@@ -434,6 +584,13 @@ impl Dispatcher {
                     .is_some_and(|e| e.connection_id == connection_id);
                 if current {
                     if let Some(entry) = self.agents.get_mut(&agent_id) {
+                        if entry.state.status != AgentStatus::Offline {
+                            self.presence.push((
+                                agent_id.clone(),
+                                AgentStatus::Offline,
+                                Utc::now(),
+                            ));
+                        }
                         entry.state.status = AgentStatus::Offline;
                     }
                     self.withdraw_offers_of(&agent_id);
@@ -452,16 +609,20 @@ impl Dispatcher {
                 agent_id,
                 conversation_id,
             } => {
-                let now = self.now();
+                // Wrap-up: no offer until the timer ends; idle counts from then.
+                let free_at = self.now() + self.settings.wrap_up_ms;
                 if let Some(entry) = self.agents.get_mut(&agent_id) {
-                    if entry.active.remove(&conversation_id) {
-                        entry.state.idle_since = now;
+                    if entry.active.remove(&conversation_id).is_some() {
+                        entry.state.idle_since = free_at;
+                        entry.state.wrap_up_until = free_at;
                     }
                 }
                 self.sync_load(&agent_id);
             }
             // Need the store: see `accept` and `load_rules`.
-            DispatchEvent::Accept { .. } | DispatchEvent::RulesActivated { .. } => {}
+            DispatchEvent::Accept { .. }
+            | DispatchEvent::RulesActivated { .. }
+            | DispatchEvent::OverridesChanged => {}
             DispatchEvent::Heartbeat => {}
         }
     }
@@ -561,11 +722,56 @@ impl Dispatcher {
 
     /// Publishes everything in the outbox, in order, then settles `delivery`. The actor handles
     /// nothing else meanwhile (`ctx.wait`), so events are applied strictly one by one.
+    ///
+    /// First the store learns of tasks that went to their fallback (each then tells its
+    /// customer's session) and of presence changes. A fallback the store refuses (the task
+    /// was taken meanwhile) tells nobody; one the store could not record is found waiting
+    /// again by the next reconcile and falls back then.
     fn flush(&mut self, ctx: &mut Context<Self>, delivery: Option<Delivery>) {
-        let outbox = std::mem::take(&mut self.outbox);
+        let mut outbox = std::mem::take(&mut self.outbox);
+        let fallbacks = std::mem::take(&mut self.fallbacks);
+        let presence = std::mem::take(&mut self.presence);
         let bus = Arc::clone(&self.bus);
+        let store = Arc::clone(&self.store);
         ctx.wait(
             async move {
+                for (agent, status, at) in presence {
+                    if let Err(error) = store.record_presence(&agent, status, at).await {
+                        tracing::warn!(%error, agent = %agent, "Could not record a presence change.");
+                    }
+                }
+                for fallback in fallbacks {
+                    match store
+                        .expire_task(
+                            &fallback.task_id,
+                            &fallback.queue,
+                            fallback.fallback.as_str(),
+                            Utc::now(),
+                        )
+                        .await
+                    {
+                        Ok(true) => {
+                            let command = ShardMessage::Command {
+                                command: SessionCommand::TaskFallback {
+                                    customer_id: fallback.customer_id.clone(),
+                                    conversation_id: fallback.conversation_id,
+                                    task_id: fallback.task_id,
+                                    fallback: fallback.fallback,
+                                },
+                            };
+                            match serde_json::to_vec(&command) {
+                                Ok(bytes) => {
+                                    outbox.push((session_route(&fallback.customer_id), bytes));
+                                }
+                                Err(error) => tracing::error!(%error, "Encoding a fallback failed."),
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, task = %fallback.task_id, "Could not record a fallback; the next reconcile retries.");
+                        }
+                    }
+                }
                 for (route, payload) in outbox {
                     if let Err(error) = bus.publish(&route, payload).await {
                         tracing::warn!(?route, %error, "Publishing a dispatcher event failed.");
@@ -625,16 +831,26 @@ impl Dispatcher {
         match result {
             Ok(true) => {
                 self.offers.remove(&task_id);
-                self.queue.remove(&task_id);
+                let queued = self.queue.remove(&task_id);
                 let info = self.tasks.remove(&task_id);
                 self.metrics.offers.with_label_values(&["accepted"]).inc();
                 let Some(info) = info else { return };
                 self.metrics
                     .assignment_latency
                     .observe(info.queued_at.elapsed().as_secs_f64());
+                let now = self.now();
+                self.stats.record(Outcome {
+                    queue: info.queue().to_owned(),
+                    at: now,
+                    waited: now.saturating_sub(queued.as_ref().map_or(now, |q| q.enqueued_at)),
+                    left: Left::Answered,
+                });
+                let media = queued.map_or(Media::Chat, |q| q.media);
                 let name = match self.agents.get_mut(&agent_id) {
                     Some(entry) => {
-                        entry.active.insert(info.task.conversation_id.clone());
+                        entry
+                            .active
+                            .insert(info.task.conversation_id.clone(), media);
                         entry.name.clone()
                     }
                     None => agent_id.to_string(),
@@ -690,16 +906,14 @@ impl Dispatcher {
     /// rule-set activation whose notice never arrived.
     fn reconcile(&mut self, ctx: &mut Context<Self>) {
         let store = Arc::clone(&self.store);
-        let in_force = self.rules.as_ref().map(|r| r.version);
+        let in_force = self.routing_key();
         ctx.spawn(
-            async move { store.active_rule_set().await }
+            async move { routing_in_force(store.as_ref()).await }
                 .into_actor(self)
                 .map(move |result, act, ctx| {
-                    if let Ok(active) = result {
-                        if active.as_ref().map(|a| a.rule_set.version) != in_force
-                            && act.rules.as_ref().map(|r| r.version) == in_force
-                        {
-                            act.install_rules(active);
+                    if let Ok(routing) = result {
+                        if routing_key_of(&routing) != in_force && act.routing_key() == in_force {
+                            act.install_rules(routing);
                             act.replan(ctx);
                             act.flush(ctx, None);
                         }
@@ -746,7 +960,7 @@ impl Dispatcher {
         let store = Arc::clone(&self.store);
         ctx.wait(
             async move {
-                let rules = store.active_rule_set().await?;
+                let rules = routing_in_force(store.as_ref()).await?;
                 let tasks = store.waiting_tasks().await?;
                 let mut restored = Vec::with_capacity(tasks.len());
                 for task in tasks {
@@ -787,33 +1001,137 @@ impl Dispatcher {
         );
     }
 
-    fn figures(&self) -> QueueFigures {
-        let longest = self
-            .tasks
-            .values()
-            .map(|t| t.queued_at.elapsed())
-            .max()
-            .unwrap_or_default();
+    fn routing_key(&self) -> (Option<i64>, Vec<String>) {
+        (
+            self.rules.as_ref().map(|r| r.version),
+            self.overrides.iter().map(|o| o.id.clone()).collect(),
+        )
+    }
+
+    fn figures(&mut self) -> QueueFigures {
+        let now = self.now();
+        let window = self.settings.stats_window_secs * 1000;
+        self.stats.forget_before(now.saturating_sub(window));
+        let threshold = self.settings.service_level_secs * 1000;
+        let mut queues: BTreeMap<String, QueueFigure> = self
+            .stats
+            .per_queue(threshold)
+            .into_iter()
+            .map(|(queue, window)| {
+                let figure = QueueFigure {
+                    queue: queue.clone(),
+                    waiting: 0,
+                    offered: 0,
+                    longest_wait_ms: 0,
+                    window,
+                };
+                (queue, figure)
+            })
+            .collect();
+        for (id, info) in &self.tasks {
+            let waited = self
+                .queue
+                .get(id)
+                .map_or(0, |q| now.saturating_sub(q.enqueued_at));
+            let figure = queues
+                .entry(info.queue().to_owned())
+                .or_insert_with(|| QueueFigure {
+                    queue: info.queue().to_owned(),
+                    waiting: 0,
+                    offered: 0,
+                    longest_wait_ms: 0,
+                    window: QueueSummary::default(),
+                });
+            figure.waiting += 1;
+            figure.offered += usize::from(self.offers.contains_key(id));
+            figure.longest_wait_ms = figure.longest_wait_ms.max(waited);
+        }
         let mut agents: Vec<AgentFigure> = self
             .agents
             .values()
-            .map(|e| AgentFigure {
-                agent_id: e.state.id.clone(),
-                name: e.name.clone(),
-                status: e.state.status,
-                load: e.state.load,
-                capacity: e.state.capacity,
-                skills: e.state.skills.clone(),
+            .map(|e| {
+                let state = &e.state;
+                let wrapping = state.status == AgentStatus::Available && now < state.wrap_up_until;
+                let occupancy = if state.load.voice > 0 {
+                    1.0
+                } else {
+                    f64::from(state.load.chat) / f64::from(state.capacity.chat.max(1))
+                };
+                AgentFigure {
+                    agent_id: state.id.clone(),
+                    name: e.name.clone(),
+                    status: if wrapping {
+                        "wrap_up"
+                    } else {
+                        state.status.as_str()
+                    },
+                    load: state.load.chat,
+                    capacity: state.capacity.chat,
+                    load_by_media: state.load,
+                    capacity_by_media: state.capacity,
+                    occupancy: occupancy.min(1.0),
+                    wrap_up_ends_in_ms: wrapping.then(|| state.wrap_up_until - now),
+                    skills: state.skills.clone(),
+                }
             })
             .collect();
         agents.sort_by(|a, b| a.name.cmp(&b.name));
         QueueFigures {
             waiting: self.queue.len(),
             offered: self.offers.len(),
-            longest_wait_ms: u64::try_from(longest.as_millis()).unwrap_or(u64::MAX),
+            longest_wait_ms: queues
+                .values()
+                .map(|q| q.longest_wait_ms)
+                .max()
+                .unwrap_or(0),
+            rules_version: self.rules.as_ref().map(|r| r.version),
+            service_level_secs: self.settings.service_level_secs,
+            stats_window_secs: self.settings.stats_window_secs,
+            queues: queues.into_values().collect(),
             agents,
+            overrides: self
+                .overrides
+                .iter()
+                .filter(|o| o.expires_at > Utc::now())
+                .cloned()
+                .collect(),
         }
     }
+}
+
+/// The rule set in force and the overrides in force.
+type RoutingInForce = (Option<crate::store::ActiveRuleSet>, Vec<Override>);
+
+/// Loads what routing follows now from the store. An override whose stored target no longer
+/// parses is skipped (and logged), not fatal.
+async fn routing_in_force(store: &dyn Store) -> Result<RoutingInForce, crate::store::StoreError> {
+    let active = store.active_rule_set().await?;
+    let overrides = store
+        .overrides_in_force(Utc::now())
+        .await?
+        .into_iter()
+        .filter_map(|o| match serde_json::from_value(o.target) {
+            Ok(target) => Some(Override {
+                id: o.id,
+                rule: o.rule,
+                target,
+                expires_at: o.expires_at,
+            }),
+            Err(error) => {
+                tracing::error!(%error, id = %o.id, "An override's target does not parse; ignored.");
+                None
+            }
+        })
+        .collect();
+    Ok((active, overrides))
+}
+
+/// What identifies the routing in force: the version and the override ids.
+fn routing_key_of((active, overrides): &RoutingInForce) -> (Option<i64>, Vec<String>) {
+    (
+        active.as_ref().map(|a| a.rule_set.version),
+        overrides.iter().map(|o| o.id.clone()).collect(),
+    )
 }
 
 /// What the rule conditions see of a waiting task (times in UTC).
@@ -833,6 +1151,7 @@ fn task_facts(info: &TaskInfo, now: chrono::DateTime<Utc>) -> TaskFacts {
             .as_ref()
             .map(|d| d.queue.clone())
             .unwrap_or_default(),
+        at: now,
     }
 }
 
@@ -889,7 +1208,7 @@ impl Actor for Dispatcher {
                 act.widen_long_waits();
             }
             act.replan(ctx);
-            if !act.outbox.is_empty() {
+            if !act.outbox.is_empty() || !act.fallbacks.is_empty() || !act.presence.is_empty() {
                 act.flush(ctx, None);
             }
         });
@@ -931,6 +1250,11 @@ impl StreamHandler<Delivery> for Dispatcher {
         }
         if let DispatchEvent::RulesActivated { version } = event {
             tracing::info!(version, "Routing rules activated; loading them.");
+            self.load_rules(ctx, Some(delivery));
+            return;
+        }
+        if event == DispatchEvent::OverridesChanged {
+            tracing::info!("Routing overrides changed; loading them.");
             self.load_rules(ctx, Some(delivery));
             return;
         }

@@ -7,6 +7,9 @@
 //! - `many_classes_with_declines`: the adversarial version: the 10k tasks spread over ~660
 //!   skill/level/language classes, each with an active decline.
 //!
+//! - `fifty_rules_then_task_arrives`: as `task_arrives`, but first a 50-rule set decides the
+//!   arriving task's target, matching only at the last rule (every condition evaluated).
+//!
 //! Run: `cargo bench --bench routing`. Besides criterion's mean, it prints p50/p99 over
 //! individually timed decisions.
 // Benchmarks, like tests, may panic on setup failure.
@@ -17,7 +20,8 @@ use std::time::Instant;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use switchboard::domain::{AgentId, AgentStatus, Language, Priority, SkillRequirement, TaskId};
-use switchboard::routing::{plan, AgentState, QueuedTask, TaskQueue};
+use switchboard::routing::{plan, AgentState, QueuedTask, Slots, Strategy, TaskQueue};
+use switchboard::rules::{compile, RuleSetDoc, TaskFacts};
 
 const SKILLS: [&str; 12] = [
     "billing",
@@ -63,9 +67,10 @@ fn agents(n: usize, free: usize) -> Vec<AgentState> {
                 } else {
                     vec![Language::Zh, Language::En]
                 },
-                capacity: 3,
-                load: if i < free { 1 } else { 3 },
+                capacity: Slots::chats(3),
+                load: Slots::chats(if i < free { 1 } else { 3 }),
                 idle_since: r % 10_000,
+                wrap_up_until: 0,
             }
         })
         .collect()
@@ -73,27 +78,31 @@ fn agents(n: usize, free: usize) -> Vec<AgentState> {
 
 fn task(i: usize, skill: &str, level: u8) -> QueuedTask {
     let r = mix(1_000_000 + i as u64);
-    QueuedTask {
-        id: TaskId::from_trusted(format!("t{i:06}")),
-        priority: Priority(match r % 10 {
+    let mut t = QueuedTask::new(
+        TaskId::from_trusted(format!("t{i:06}")),
+        Priority(match r % 10 {
             0 => 100,
             1 | 2 => 50,
             _ => 0,
         }),
-        language: if r.is_multiple_of(4) {
+        if r.is_multiple_of(4) {
             Language::En
         } else {
             Language::Zh
         },
-        required_skills: vec![SkillRequirement {
+        vec![SkillRequirement {
             name: skill.to_owned(),
             min_level: level,
         }],
-        seq: i as u64,
-        enqueued_at: 0,
-        offered_to: None,
-        declined_by: BTreeMap::new(),
-    }
+        i as u64,
+        0,
+    );
+    t.strategy = [
+        Strategy::LeastOccupied,
+        Strategy::LongestIdle,
+        Strategy::BestSkill,
+    ][(r % 3) as usize];
+    t
 }
 
 /// 10k tasks over every skill; all agents full but one.
@@ -138,6 +147,59 @@ fn many_classes_with_declines() -> (TaskQueue, Vec<AgentState>) {
     }
     queue.insert(task(10_000, "billing", 1));
     (queue, agents(2_000, 200))
+}
+
+/// 50 rules; the arriving task matches only the last one, so every condition is evaluated.
+fn fifty_rules() -> switchboard::rules::CompiledRules {
+    let strategies = ["least_occupied", "longest_idle", "best_skill"];
+    let mut rules: Vec<serde_json::Value> = (0..49)
+        .map(|i| {
+            let skill = SKILLS[i % 12];
+            let strategy = strategies[i % 3];
+            serde_json::json!({
+                "name": format!("rule-{i}"),
+                "when": format!("intent == 'intent-{i}' && channel in ['web', 'app'] && (tier == 'vip' || wait_secs > {i})"),
+                "queue": format!("queue-{}", i % 7),
+                "skills": [{"name": skill, "min_level": 1 + (i % 5)}],
+                "priority": i,
+                "aging_per_minute": 1,
+                "overflow": [{"after_secs": 30, "skills": [{"name": skill, "min_level": 1}]}, {"after_secs": 120, "queue": "general"}],
+                "strategy": strategy,
+            })
+        })
+        .collect();
+    rules.push(serde_json::json!({"name": "rest", "queue": "general", "skills": [{"name": "billing", "min_level": 1}]}));
+    let doc: RuleSetDoc = serde_json::from_value(serde_json::json!({"rules": rules})).unwrap();
+    let known = SKILLS.iter().map(|s| (*s).to_owned()).collect();
+    compile(&doc, &known).unwrap()
+}
+
+fn arriving_facts() -> TaskFacts {
+    TaskFacts {
+        channel: "web".to_owned(),
+        intent: Some("nothing-matches".to_owned()),
+        language: "zh".to_owned(),
+        tier: "standard".to_owned(),
+        tags: vec!["returning".to_owned()],
+        wait_secs: 0,
+        hour: 10,
+        weekday: 3,
+        queue: String::new(),
+        at: "2026-11-25T02:00:00Z".parse().unwrap(),
+    }
+}
+
+/// One full decision for an arriving task: the rule set picks its target (50 conditions),
+/// then the policy plans over 10k waiting tasks and 2k agents.
+fn decide_and_plan(
+    rules: &switchboard::rules::CompiledRules,
+    facts: &TaskFacts,
+    queue: &TaskQueue,
+    agents: &[AgentState],
+) -> usize {
+    let decision = rules.decide(facts, &[]).unwrap();
+    black_box(decision.required_skills(&[]));
+    plan(queue, agents, 0).len()
 }
 
 fn percentiles(label: &str, queue: &TaskQueue, agents: &[AgentState]) {
@@ -186,7 +248,28 @@ fn routing(c: &mut Criterion) {
     group.bench_function("many_classes_with_declines", |b| {
         b.iter(|| plan(black_box(&q3), black_box(&a3), 0))
     });
+    let rules = fifty_rules();
+    let facts = arriving_facts();
+    assert_eq!(rules.decide(&facts, &[]).unwrap().rule, "rest");
+    group.bench_function("fifty_rules_then_task_arrives", |b| {
+        b.iter(|| decide_and_plan(black_box(&rules), black_box(&facts), &q2, &a2))
+    });
     group.finish();
+    let mut samples: Vec<u128> = (0..500)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(decide_and_plan(&rules, &facts, &q2, &a2));
+            start.elapsed().as_nanos()
+        })
+        .collect();
+    samples.sort_unstable();
+    let p = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize] as f64 / 1000.0;
+    println!(
+        "fifty_rules_then_task_arrives: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs (500 decisions)",
+        p(0.5),
+        p(0.99),
+        p(1.0)
+    );
     percentiles("many_classes_with_declines", &q3, &a3);
     percentiles("agent_frees_up", &q1, &a1);
     percentiles("task_arrives", &q2, &a2);

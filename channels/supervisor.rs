@@ -1,14 +1,17 @@
 //! The supervisors' API for routing rules (API.md "Supervisors"): read the rule set in force,
 //! store a new version (validated, every problem reported at once), activate a version (or an
 //! older one: rollback). Versions are immutable and every change is audited by the store.
-//! Also the explanation of a task's routing (`/v1/tasks/{id}/routing`).
+//! Also: validation without storing, the versions with their diffs, the audit history,
+//! temporary overrides, the dry-run of a version on recorded traffic ([`crate::simulate`]),
+//! and the explanation of a task's routing (`/v1/tasks/{id}/routing`).
 //!
 //! Activation is one store transaction; the dispatcher is told at once over the bus and loads
 //! the version in force from the store, so the next routing decision uses it (a standby that
 //! takes over later loads it too).
 
-use actix_web::{get, post, web, HttpResponse};
-use chrono::Utc;
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::actors::dispatch_route;
@@ -17,17 +20,31 @@ use crate::auth::Authenticated;
 use crate::bus::publish_json;
 use crate::domain::{AgentId, Role, TaskId};
 use crate::error::ApiError;
-use crate::rules::{self, Problem, RuleSetDoc};
+use crate::rules::{self, OverrideTarget, Problem, RuleSetDoc};
+use crate::simulate::{self, SimSettings};
 use crate::startup::AppState;
-use crate::store::Activation;
+use crate::store::{Activation, StoredOverride, StoredRuleSet};
 
-/// Registers the routes.
+/// Registers the routes (fixed paths before `{version}` ones).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(active_rules)
+        .service(validate_rules)
+        .service(rule_versions)
         .service(create_rules)
+        .service(rule_version)
         .service(activate_rules)
+        .service(dry_run)
+        .service(history)
+        .service(create_override)
+        .service(list_overrides)
+        .service(end_override)
         .service(task_routing);
 }
+
+/// The longest window a dry-run replays.
+const MAX_DRY_RUN_DAYS: i64 = 31;
+/// How long an override may last at most.
+const MAX_OVERRIDE_MINUTES: u64 = 7 * 24 * 60;
 
 /// The supervisor making the call, or 403.
 fn supervisor(who: Authenticated) -> Result<AgentId, ApiError> {
@@ -80,25 +97,124 @@ async fn create_rules(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let by = supervisor(who)?;
-    let doc: RuleSetDoc = match serde_json::from_value(body.into_inner()) {
+    let doc = match validated(&state, body.into_inner()).await? {
         Ok(doc) => doc,
-        Err(error) => {
-            return Ok(invalid_rules(&[Problem::new(
-                "document",
-                format!("not a rule set: {error}"),
-            )]))
-        }
+        Err(problems) => return Ok(invalid_rules(&problems)),
     };
-    let known = state.store.skill_names().await?;
-    if let Err(problems) = rules::compile(&doc, &known) {
-        return Ok(invalid_rules(&problems));
-    }
     let document = serde_json::to_value(&doc).map_err(ApiError::internal)?;
     let version = state
         .store
         .insert_rule_set(&document, by.as_str(), Utc::now())
         .await?;
     Ok(HttpResponse::Created().json(json!({ "version": version })))
+}
+
+/// Parses and validates a document against the skills agents have now.
+async fn validated(
+    state: &AppState,
+    body: serde_json::Value,
+) -> Result<Result<RuleSetDoc, Vec<Problem>>, ApiError> {
+    let doc: RuleSetDoc = match serde_json::from_value(body) {
+        Ok(doc) => doc,
+        Err(error) => {
+            return Ok(Err(vec![Problem::new(
+                "document",
+                format!("not a rule set: {error}"),
+            )]))
+        }
+    };
+    let known = state.store.skill_names().await?;
+    Ok(rules::compile(&doc, &known).map(|_| doc))
+}
+
+/// Validates without storing: 200 `{"valid": true}` or the 422 of `POST /v1/routing/rules`.
+#[post("/v1/routing/rules/validate")]
+async fn validate_rules(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    supervisor(who)?;
+    Ok(match validated(&state, body.into_inner()).await? {
+        Ok(_) => HttpResponse::Ok().json(json!({ "valid": true })),
+        Err(problems) => invalid_rules(&problems),
+    })
+}
+
+/// A stored document as a rule set (stored documents were validated; an unreadable one is
+/// shown as empty rather than failing the listing).
+fn document_of(stored: &StoredRuleSet) -> RuleSetDoc {
+    serde_json::from_value(stored.document.clone()).unwrap_or(RuleSetDoc {
+        rules: Vec::new(),
+        queues: Default::default(),
+    })
+}
+
+/// Every version, newest first, each with its diff against the version before it.
+#[get("/v1/routing/rules/versions")]
+async fn rule_versions(
+    state: web::Data<AppState>,
+    who: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    supervisor(who)?;
+    let active = state
+        .store
+        .active_rule_set()
+        .await?
+        .map(|a| a.rule_set.version);
+    let stored = state.store.rule_sets().await?;
+    let docs: Vec<RuleSetDoc> = stored.iter().map(document_of).collect();
+    let versions: Vec<serde_json::Value> = stored
+        .iter()
+        .zip(&docs)
+        .enumerate()
+        .rev()
+        .map(|(i, (version, doc))| {
+            json!({
+                "version": version.version,
+                "created_by": version.created_by,
+                "created_at": version.created_at,
+                "active": Some(version.version) == active,
+                "rule_names": doc.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+                "diff": i.checked_sub(1).map(|previous| rules::diff(&docs[previous], doc)),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "active": active, "versions": versions })))
+}
+
+/// One version's document.
+#[get("/v1/routing/rules/{version}")]
+async fn rule_version(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    version: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    supervisor(who)?;
+    let version = version.into_inner();
+    let stored = state
+        .store
+        .rule_set(version)
+        .await?
+        .ok_or_else(|| unknown_version(version))?;
+    let active = state
+        .store
+        .active_rule_set()
+        .await?
+        .map(|a| a.rule_set.version);
+    let doc = document_of(&stored);
+    Ok(HttpResponse::Ok().json(json!({
+        "version": stored.version,
+        "rules": doc.rules,
+        "queues": doc.queues,
+        "created_by": stored.created_by,
+        "created_at": stored.created_at,
+        "active": active == Some(stored.version),
+    })))
+}
+
+fn unknown_version(version: i64) -> ApiError {
+    ApiError::not_found(format!("There is no rule set version {version}."))
 }
 
 #[post("/v1/routing/rules/{version}/activate")]
@@ -114,9 +230,7 @@ async fn activate_rules(
         .activate_rule_set(version, by.as_str(), Utc::now())
         .await?
     {
-        Activation::UnknownVersion => Err(ApiError::not_found(format!(
-            "There is no rule set version {version}."
-        ))),
+        Activation::UnknownVersion => Err(unknown_version(version)),
         Activation::Activated { previous } => {
             // Stored and audited; if this notice is lost the dispatcher still finds the
             // version in force when it reconciles with the store.
@@ -132,6 +246,284 @@ async fn activate_rules(
             Ok(HttpResponse::Ok().json(json!({ "version": version, "previous": previous })))
         }
     }
+}
+
+/// The window of a dry-run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DryRunRequest {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    /// How long a customer who did not abandon is assumed to wait at most (default 300 s).
+    #[serde(default)]
+    patience_secs: Option<u64>,
+}
+
+/// Replays the recorded traffic of `[from, to)` with this version and with the version in
+/// force, and compares them (see [`crate::simulate`]).
+#[post("/v1/routing/rules/{version}/dry-run")]
+async fn dry_run(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    version: web::Path<i64>,
+    body: web::Json<DryRunRequest>,
+) -> Result<HttpResponse, ApiError> {
+    supervisor(who)?;
+    let version = version.into_inner();
+    let DryRunRequest {
+        from,
+        to,
+        patience_secs,
+    } = body.into_inner();
+    if from >= to {
+        return Err(ApiError::invalid("'from' must be before 'to'."));
+    }
+    if to - from > Duration::days(MAX_DRY_RUN_DAYS) {
+        return Err(ApiError::invalid(format!(
+            "A dry-run replays at most {MAX_DRY_RUN_DAYS} days."
+        )));
+    }
+    let candidate = state
+        .store
+        .rule_set(version)
+        .await?
+        .ok_or_else(|| unknown_version(version))?;
+    let settings = SimSettings::from_routing(
+        &state.settings.routing,
+        patience_secs.unwrap_or(300).saturating_mul(1000),
+    );
+    let (report, baseline_version) = simulate::dry_run_from_store(
+        state.store.as_ref(),
+        settings,
+        document_of(&candidate),
+        from,
+        to,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let mut body = serde_json::to_value(&report).map_err(ApiError::internal)?;
+    if let Some(object) = body.as_object_mut() {
+        object.insert("version".to_owned(), json!(version));
+        object.insert("baseline_version".to_owned(), json!(baseline_version));
+        object.insert("from".to_owned(), json!(from));
+        object.insert("to".to_owned(), json!(to));
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct HistoryQuery {
+    limit: Option<u32>,
+}
+
+/// The audit trail of routing: versions created and activated (with the diff an activation
+/// made), overrides created and ended; newest first.
+#[get("/v1/routing/history")]
+async fn history(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    supervisor(who)?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let entries = state.store.audit_log("routing_", limit).await?;
+    let versions: std::collections::BTreeMap<i64, RuleSetDoc> = state
+        .store
+        .rule_sets()
+        .await?
+        .iter()
+        .map(|s| (s.version, document_of(s)))
+        .collect();
+    let empty = RuleSetDoc {
+        rules: Vec::new(),
+        queues: Default::default(),
+    };
+    let entries: Vec<serde_json::Value> = entries
+        .into_iter()
+        .map(|entry| {
+            let version_of = |key: &str| entry.detail.get(key).and_then(serde_json::Value::as_i64);
+            let subject_version = entry
+                .subject
+                .strip_prefix("routing_rules/")
+                .and_then(|v| v.parse::<i64>().ok());
+            let diff = match (entry.action.as_str(), subject_version) {
+                // What the activation changed in force.
+                ("routing.rules.activated", Some(v)) => versions.get(&v).map(|new| {
+                    let old = version_of("previous")
+                        .and_then(|p| versions.get(&p))
+                        .unwrap_or(&empty);
+                    rules::diff(old, new)
+                }),
+                // What the new version changed against the one stored before it.
+                ("routing.rules.created", Some(v)) => versions.get(&v).map(|new| {
+                    let old = versions.range(..v).next_back().map_or(&empty, |(_, d)| d);
+                    rules::diff(old, new)
+                }),
+                _ => None,
+            };
+            json!({
+                "at": entry.at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "subject": entry.subject,
+                "detail": entry.detail,
+                "diff": diff,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "entries": entries })))
+}
+
+/// A temporary override of one rule's target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideRequest {
+    rule: String,
+    target: OverrideTarget,
+    minutes: u64,
+    #[serde(default)]
+    reason: String,
+}
+
+#[post("/v1/routing/overrides")]
+async fn create_override(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    body: web::Json<OverrideRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let by = supervisor(who)?;
+    let request = body.into_inner();
+    let mut problems = Vec::new();
+    let active = state.store.active_rule_set().await?;
+    match &active {
+        None => problems.push(Problem::new(
+            "rule",
+            "no rule set is active: activate one before overriding its rules",
+        )),
+        Some(active) => {
+            if !document_of(&active.rule_set)
+                .rules
+                .iter()
+                .any(|r| r.name == request.rule)
+            {
+                problems.push(Problem::new(
+                    "rule",
+                    format!("the active rule set has no rule '{}'", request.rule),
+                ));
+            }
+        }
+    }
+    if request.target.queue.is_none() && request.target.skills.is_none() {
+        problems.push(Problem::new("target", "name a queue, skills or both"));
+    }
+    if request
+        .target
+        .queue
+        .as_deref()
+        .is_some_and(|q| q.trim().is_empty())
+    {
+        problems.push(Problem::new("target.queue", "an empty queue name"));
+    }
+    if let Some(skills) = &request.target.skills {
+        let known = state.store.skill_names().await?;
+        for (j, need) in skills.iter().enumerate() {
+            if !known.contains(&need.name) {
+                problems.push(Problem::new(
+                    format!("target.skills[{j}].name"),
+                    format!("no agent has the skill '{}'", need.name),
+                ));
+            }
+            if !rules::SKILL_LEVELS.contains(&need.min_level) {
+                problems.push(Problem::new(
+                    format!("target.skills[{j}].min_level"),
+                    format!("levels run from 1 to 5, not {}", need.min_level),
+                ));
+            }
+        }
+    }
+    if !(1..=MAX_OVERRIDE_MINUTES).contains(&request.minutes) {
+        problems.push(Problem::new(
+            "minutes",
+            format!("an override lasts 1 to {MAX_OVERRIDE_MINUTES} minutes"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Ok(invalid_rules(&problems));
+    }
+    let now = Utc::now();
+    let item = StoredOverride {
+        id: format!("ovr_{}", uuid::Uuid::new_v4().simple()),
+        rule: request.rule,
+        target: serde_json::to_value(&request.target).map_err(ApiError::internal)?,
+        reason: request.reason.trim().to_owned(),
+        created_by: by.to_string(),
+        created_at: now,
+        expires_at: now + Duration::minutes(i64::try_from(request.minutes).unwrap_or(0)),
+        ended_at: None,
+    };
+    state.store.insert_override(&item).await?;
+    notify_overrides(&state).await;
+    Ok(HttpResponse::Created().json(json!({ "id": item.id, "expires_at": item.expires_at })))
+}
+
+/// Tells the dispatcher the overrides changed (if lost, it finds them when it reconciles).
+async fn notify_overrides(state: &AppState) {
+    if let Err(error) = publish_json(
+        state.bus.as_ref(),
+        &dispatch_route(),
+        &DispatchEvent::OverridesChanged,
+    )
+    .await
+    {
+        tracing::warn!(%error, "Could not tell the dispatcher about changed overrides.");
+    }
+}
+
+#[get("/v1/routing/overrides")]
+async fn list_overrides(
+    state: web::Data<AppState>,
+    who: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    supervisor(who)?;
+    let overrides: Vec<serde_json::Value> = state
+        .store
+        .overrides_in_force(Utc::now())
+        .await?
+        .into_iter()
+        .map(|o| {
+            json!({
+                "id": o.id,
+                "rule": o.rule,
+                "target": o.target,
+                "reason": o.reason,
+                "created_by": o.created_by,
+                "created_at": o.created_at,
+                "expires_at": o.expires_at,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "overrides": overrides })))
+}
+
+#[delete("/v1/routing/overrides/{id}")]
+async fn end_override(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let by = supervisor(who)?;
+    let id = id.into_inner();
+    if !state
+        .store
+        .end_override(&id, by.as_str(), Utc::now())
+        .await?
+    {
+        return Err(ApiError::not_found(
+            "No override in force has this id (unknown, ended or expired).",
+        ));
+    }
+    notify_overrides(&state).await;
+    Ok(HttpResponse::Ok().json(json!({ "id": id, "ended": true })))
 }
 
 /// Why a task went where it went: the rule and overflow step in force, the target, and every

@@ -155,6 +155,31 @@ pub async fn seed(store: &dyn Store, settings: &DemoSettings) -> anyhow::Result<
         load_agents = settings.load_agents,
         "Demo accounts ready: alice, bob, carol (agents), sam (supervisor)."
     );
+    if settings.routing_rules {
+        seed_routing_rules(store).await?;
+    }
+    Ok(())
+}
+
+/// The demo routing rule set (also a sample for `switchboard simulate --rules`).
+pub const DEMO_ROUTING_RULES: &str = include_str!("../config/demo/routing_rules.json");
+
+/// Stores and activates the demo rule set, unless a rule set was ever stored (a supervisor's
+/// work is never replaced). Nodes seeding at once may each store a version; one is active.
+async fn seed_routing_rules(store: &dyn Store) -> anyhow::Result<()> {
+    if !store.rule_sets().await?.is_empty() {
+        return Ok(());
+    }
+    let document: serde_json::Value = serde_json::from_str(DEMO_ROUTING_RULES)?;
+    let doc: crate::rules::RuleSetDoc = serde_json::from_value(document.clone())?;
+    let known = store.skill_names().await?;
+    if let Err(problems) = crate::rules::compile(&doc, &known) {
+        anyhow::bail!("the demo routing rules are invalid: {problems:?}");
+    }
+    let now = chrono::Utc::now();
+    let version = store.insert_rule_set(&document, "demo", now).await?;
+    store.activate_rule_set(version, "demo", now).await?;
+    tracing::info!(version, "Demo routing rules active.");
     Ok(())
 }
 
@@ -190,6 +215,7 @@ mod tests {
         let settings = DemoSettings {
             seed: true,
             load_agents: 2,
+            routing_rules: false,
         };
         seed(&store, &settings).await.expect("first seed");
         let first = store

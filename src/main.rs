@@ -40,6 +40,29 @@ enum Command {
         #[arg(long)]
         demo_data: bool,
     },
+    /// Dry-run a rule-set file on the traffic recorded in the store between --from and --to,
+    /// against the version in force; prints the report as JSON (exit 2 when the file is
+    /// invalid, every problem on stderr).
+    Simulate {
+        /// The candidate rule set: JSON, or TOML when the name ends in .toml.
+        #[arg(long)]
+        rules: PathBuf,
+        /// Start of the window (RFC 3339, e.g. 2026-11-24T00:00:00Z).
+        #[arg(long)]
+        from: chrono::DateTime<chrono::Utc>,
+        /// End of the window (exclusive).
+        #[arg(long)]
+        to: chrono::DateTime<chrono::Utc>,
+        /// Assumed patience of customers who did not abandon, in seconds.
+        #[arg(long, default_value_t = 300)]
+        patience_secs: u64,
+        /// Which mode's configuration names the store (SWITCHBOARD_DATABASE_URL overrides).
+        #[arg(long, default_value = "production")]
+        mode: String,
+        /// sqlite://PATH or postgres://… (default: the configuration's).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Load and validate the configuration, print a summary, and exit (systemd ExecStartPre).
     CheckConfig {
         /// Which mode's files to check.
@@ -73,13 +96,22 @@ fn main() -> anyhow::Result<()> {
             settings.demo.seed |= demo_data;
             run(settings)
         }
+        Command::Simulate {
+            rules,
+            from,
+            to,
+            patience_secs,
+            mode,
+            database_url,
+        } => {
+            let mut settings = Settings::load(&dir, parse_mode(&mode)?)?;
+            if let Some(url) = database_url {
+                settings.database.url = Secret::new(url);
+            }
+            simulate(&settings, &rules, from, to, patience_secs)
+        }
         Command::CheckConfig { mode } => {
-            let mode = match mode.as_str() {
-                "demo" => Mode::Demo,
-                "production" => Mode::Production,
-                other => anyhow::bail!("unknown mode '{other}' (demo or production)"),
-            };
-            let settings = Settings::load(&dir, mode)?;
+            let settings = Settings::load(&dir, parse_mode(&mode)?)?;
             println!(
                 "configuration OK: node {} on {}:{}, store {:?}",
                 settings.node.id,
@@ -90,6 +122,57 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn parse_mode(mode: &str) -> anyhow::Result<Mode> {
+    match mode {
+        "demo" => Ok(Mode::Demo),
+        "production" => Ok(Mode::Production),
+        other => anyhow::bail!("unknown mode '{other}' (demo or production)"),
+    }
+}
+
+fn simulate(
+    settings: &Settings,
+    path: &std::path::Path,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    patience_secs: u64,
+) -> anyhow::Result<()> {
+    use switchboard::rules::{self, RuleSetDoc};
+    use switchboard::simulate::{dry_run_from_store, SimSettings};
+    anyhow::ensure!(from < to, "--from must be before --to");
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let doc: RuleSetDoc = if path.extension().is_some_and(|e| e == "toml") {
+        toml::from_str(&text).with_context(|| format!("{} is not a rule set", path.display()))?
+    } else {
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a rule set", path.display()))?
+    };
+    let sim = SimSettings::from_routing(&settings.routing, patience_secs.saturating_mul(1000));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = switchboard::startup::open_store(settings).await?;
+        let known = store.skill_names().await?;
+        if let Err(problems) = rules::compile(&doc, &known) {
+            for problem in &problems {
+                eprintln!("{}: {}", problem.path, problem.message);
+            }
+            std::process::exit(2);
+        }
+        let (report, baseline) = dry_run_from_store(store.as_ref(), sim, doc, from, to).await?;
+        let mut body = serde_json::to_value(&report)?;
+        if let Some(object) = body.as_object_mut() {
+            object.insert("baseline_version".to_owned(), serde_json::json!(baseline));
+            object.insert("from".to_owned(), serde_json::json!(from));
+            object.insert("to".to_owned(), serde_json::json!(to));
+        }
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        anyhow::Ok(())
+    })
 }
 
 fn run(settings: Settings) -> anyhow::Result<()> {

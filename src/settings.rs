@@ -214,6 +214,18 @@ pub struct RoutingSettings {
     /// A task waiting this long no longer requires skills (overflow to any agent who speaks
     /// the customer's language).
     pub overflow_after_ms: u64,
+    /// Wrap-up time after a conversation closes, before the agent's next offer.
+    pub wrap_up_ms: u64,
+    /// How long a returning customer's task is reserved for their previous agent (0: off).
+    pub sticky_agent_ms: u64,
+    /// Calls an agent can hold at once (a call excludes chats).
+    pub voice_capacity: u32,
+    /// Tickets an agent can hold at once.
+    pub ticket_capacity: u32,
+    /// Service level threshold: answered within this many seconds.
+    pub service_level_secs: u64,
+    /// Window of the live queue statistics.
+    pub stats_window_secs: u64,
 }
 
 /// Flood protection.
@@ -265,6 +277,10 @@ pub struct DemoSettings {
     /// `switchboard-loadgen --agents`. 0 creates none.
     #[serde(default)]
     pub load_agents: u32,
+    /// When seeding, also store and activate the demo routing rule set
+    /// (`config/demo/routing_rules.json`) if no rule set was ever stored.
+    #[serde(default)]
+    pub routing_rules: bool,
 }
 
 /// Longest token lifetime accepted (one year).

@@ -43,7 +43,8 @@ pub struct Application {
     server: Server,
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens (and migrates) the store the settings name.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     match settings.database.kind()? {
         StoreKind::Sqlite(path) => {
             let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??;

@@ -38,6 +38,16 @@ pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
             format!("sqlite://{}", db_path.display()),
         ),
     ];
+    // Tests start with the built-in routing unless they ask for the demo rule set.
+    if !overrides
+        .iter()
+        .any(|(k, _)| *k == "SWITCHBOARD_DEMO__ROUTING_RULES")
+    {
+        env.push((
+            "SWITCHBOARD_DEMO__ROUTING_RULES".to_owned(),
+            "false".to_owned(),
+        ));
+    }
     env.extend(
         overrides
             .iter()
