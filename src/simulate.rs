@@ -385,17 +385,18 @@ pub fn simulate(
             world.schedule(t.arrival.saturating_add(patience), Event::Abandon(i));
         }
     }
+    // The timeline samples the waiting tasks at k × length ÷ points, k = 0 … points - 1.
     let points = input.settings.timeline_points.max(1) as u64;
-    let step = (input.length_ms / points).max(1);
+    let sample_at = |k: u64| k * input.length_ms / points;
     let mut timeline = Vec::new();
-    let mut next_sample = 0;
+    let mut k = 0;
     while let Some(Reverse((now, event, _))) = world.events.pop() {
         if now >= input.length_ms {
             break;
         }
-        while next_sample <= now && next_sample < input.length_ms {
-            timeline.push((next_sample, world.queue.len()));
-            next_sample += step;
+        while k < points && sample_at(k) <= now {
+            timeline.push((sample_at(k), world.queue.len()));
+            k += 1;
         }
         world.handle(now, event);
         let more_now = world
@@ -406,9 +407,9 @@ pub fn simulate(
             world.step(now);
         }
     }
-    while next_sample < input.length_ms {
-        timeline.push((next_sample, world.queue.len()));
-        next_sample += step;
+    while k < points {
+        timeline.push((sample_at(k), world.queue.len()));
+        k += 1;
     }
     world.report(timeline)
 }
@@ -885,6 +886,7 @@ mod tests {
         let second = simulate(&sim, Some(&compiled), &[]);
         assert_eq!(first, second);
         assert_eq!(first.timeline, second.timeline);
+        assert_eq!(first.timeline.len(), 10, "one sample per point");
         assert!(
             first.overall.answered > 0 && first.overall.abandoned > 0,
             "{first:?}"

@@ -13,5 +13,6 @@ mod helpers;
 mod loadgen;
 mod ops;
 mod routing;
+mod routing_ops;
 mod routing_rules;
 mod validation;

@@ -5,20 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{say, spawn_app, TestApp};
-
-async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::{say, spawn_app};
 
 /// Every task to the tech experts.
 fn tech_rules() -> Value {
@@ -33,10 +20,14 @@ async fn only_supervisors_read_and_change_routing_rules() {
     let (alice, _) = app.login("alice").await;
     let (status, _) = app.get_json("/v1/routing/rules", &alice).await;
     assert_eq!(status, 403);
-    let (status, _) = post(&app, "/v1/routing/rules", &alice, tech_rules()).await;
+    let (status, _) = app
+        .post_json("/v1/routing/rules", &alice, tech_rules())
+        .await;
     assert_eq!(status, 403);
     let visitor = app.visitor().await;
-    let (status, _) = post(&app, "/v1/routing/rules", &visitor.token, tech_rules()).await;
+    let (status, _) = app
+        .post_json("/v1/routing/rules", &visitor.token, tech_rules())
+        .await;
     assert_eq!(status, 403);
     let (status, _) = app.get_json("/v1/routing/rules", "no-such-token").await;
     assert_eq!(status, 401);
@@ -46,18 +37,18 @@ async fn only_supervisors_read_and_change_routing_rules() {
 async fn an_invalid_rule_set_is_refused_with_every_problem_and_nothing_is_stored() {
     let app = spawn_app(&[]).await;
     let (sam, _) = app.login("sam").await;
-    let (status, body) = post(
-        &app,
-        "/v1/routing/rules",
-        &sam,
-        json!({"rules": [
-            {"name": "a", "when": "colour == 'red'", "queue": "q"},
-            {"name": "b", "when": "intent ==", "queue": "q",
-             "skills": [{"name": "juggling", "min_level": 2}]},
-            {"name": "c", "queue": "q", "overflow": [{"after_secs": 60}, {"after_secs": 30}]}
-        ]}),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            "/v1/routing/rules",
+            &sam,
+            json!({"rules": [
+                {"name": "a", "when": "colour == 'red'", "queue": "q"},
+                {"name": "b", "when": "intent ==", "queue": "q",
+                 "skills": [{"name": "juggling", "min_level": 2}]},
+                {"name": "c", "queue": "q", "overflow": [{"after_secs": 60}, {"after_secs": 30}]}
+            ]}),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "invalid_rules");
     let paths: Vec<&str> = body["problems"]
@@ -75,13 +66,13 @@ async fn an_invalid_rule_set_is_refused_with_every_problem_and_nothing_is_stored
         assert!(paths.contains(&expected), "{expected} missing: {body}");
     }
     // A document of the wrong shape (a misspelt field) is refused the same way.
-    let (status, body) = post(
-        &app,
-        "/v1/routing/rules",
-        &sam,
-        json!({"rules": [{"name": "x", "queue": "q", "priorty": 3}]}),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            "/v1/routing/rules",
+            &sam,
+            json!({"rules": [{"name": "x", "queue": "q", "priorty": 3}]}),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert!(body["problems"][0]["message"]
         .as_str()
@@ -101,10 +92,10 @@ async fn an_invalid_rule_set_is_refused_with_every_problem_and_nothing_is_stored
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "malformed_json");
     let huge = json!({"rules": [{"name": "x".repeat(70_000), "queue": "q"}]});
-    let (status, body) = post(&app, "/v1/routing/rules", &sam, huge).await;
+    let (status, body) = app.post_json("/v1/routing/rules", &sam, huge).await;
     assert_eq!(status, 413, "{body}");
     // Nothing was stored: the first valid version is 1.
-    let (status, body) = post(&app, "/v1/routing/rules", &sam, tech_rules()).await;
+    let (status, body) = app.post_json("/v1/routing/rules", &sam, tech_rules()).await;
     assert_eq!((status, body["version"].as_i64()), (201, Some(1)));
 }
 
@@ -115,20 +106,22 @@ async fn an_activated_rule_set_routes_the_next_task_and_an_older_one_can_be_rest
     let (status, builtin) = app.get_json("/v1/routing/rules", &sam).await;
     assert_eq!((status, builtin["version"].as_i64()), (200, Some(0)));
 
-    let (_, created) = post(&app, "/v1/routing/rules", &sam, tech_rules()).await;
+    let (_, created) = app.post_json("/v1/routing/rules", &sam, tech_rules()).await;
     let version = created["version"].as_i64().unwrap();
     // Stored is not active.
     let (_, still) = app.get_json("/v1/routing/rules", &sam).await;
     assert_eq!(still["version"], 0);
-    let (status, _) = post(&app, "/v1/routing/rules/999/activate", &sam, json!({})).await;
+    let (status, _) = app
+        .post_json("/v1/routing/rules/999/activate", &sam, json!({}))
+        .await;
     assert_eq!(status, 404);
-    let (status, activated) = post(
-        &app,
-        &format!("/v1/routing/rules/{version}/activate"),
-        &sam,
-        json!({}),
-    )
-    .await;
+    let (status, activated) = app
+        .post_json(
+            &format!("/v1/routing/rules/{version}/activate"),
+            &sam,
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 200, "{activated}");
     assert_eq!(activated["previous"], Value::Null);
     let (_, in_force) = app.get_json("/v1/routing/rules", &sam).await;
@@ -185,19 +178,19 @@ async fn an_activated_rule_set_routes_the_next_task_and_an_older_one_can_be_rest
     assert_eq!(status, 403);
 
     // A second version, then back to the first (rollback).
-    let (_, second) = post(
-        &app,
-        "/v1/routing/rules",
-        &sam,
-        json!({"rules": [{"name": "everyone", "queue": "general"}]}),
-    )
-    .await;
+    let (_, second) = app
+        .post_json(
+            "/v1/routing/rules",
+            &sam,
+            json!({"rules": [{"name": "everyone", "queue": "general"}]}),
+        )
+        .await;
     let second = second["version"].as_i64().unwrap();
     assert!(second > version);
     let path = |v: i64| format!("/v1/routing/rules/{v}/activate");
-    let (_, switched) = post(&app, &path(second), &sam, json!({})).await;
+    let (_, switched) = app.post_json(&path(second), &sam, json!({})).await;
     assert_eq!(switched["previous"].as_i64(), Some(version));
-    let (_, back) = post(&app, &path(version), &sam, json!({})).await;
+    let (_, back) = app.post_json(&path(version), &sam, json!({})).await;
     assert_eq!(back["previous"].as_i64(), Some(second));
     let (_, in_force) = app.get_json("/v1/routing/rules", &sam).await;
     assert_eq!(in_force["version"].as_i64(), Some(version));
