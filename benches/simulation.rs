@@ -96,7 +96,12 @@ fn day() -> SimInput {
             } else {
                 Language::Zh
             },
-            tier: if r.is_multiple_of(20) { "vip" } else { "standard" }.to_owned(),
+            tier: if r.is_multiple_of(20) {
+                "vip"
+            } else {
+                "standard"
+            }
+            .to_owned(),
             tags: vec![],
             priority: Priority(if r.is_multiple_of(20) { 50 } else { 0 }),
             skills: vec![SkillRequirement {
@@ -104,7 +109,8 @@ fn day() -> SimInput {
                 min_level: 1,
             }],
             media: Media::Chat,
-            preferred_agent: r.is_multiple_of(6)
+            preferred_agent: r
+                .is_multiple_of(6)
                 .then(|| AgentId::from_trusted(format!("agent-{:03}", r % 100))),
             handle_ms: 120_000 + (r >> 16) % 600_000,
             patience_ms: r.is_multiple_of(10).then_some(60_000 + (r >> 24) % 240_000),
