@@ -1,5 +1,6 @@
 //! The front ends: static HTML/CSS/JS under `src/ui/`, embedded in the binary (release builds)
-//! and served at `/ui/…`; `/` is the customer chat widget and `/desk` the agent desk.
+//! and served at `/ui/…`; `/` is the customer chat widget, `/desk` the agent desk and `/console`
+//! the supervisor console.
 
 use actix_web::{get, http::header, web, HttpResponse};
 use rust_embed::RustEmbed;
@@ -10,7 +11,10 @@ struct Assets;
 
 /// Registers the UI routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(widget).service(desk).service(asset);
+    cfg.service(widget)
+        .service(desk)
+        .service(console)
+        .service(asset);
 }
 
 fn serve(path: &str) -> HttpResponse {
@@ -37,6 +41,11 @@ async fn widget() -> HttpResponse {
 #[get("/desk")]
 async fn desk() -> HttpResponse {
     serve("desk/index.html")
+}
+
+#[get("/console")]
+async fn console() -> HttpResponse {
+    serve("console/index.html")
 }
 
 #[get("/ui/{path:.*}")]

@@ -1,0 +1,3075 @@
+/*
+ * Switchboard — supervisor console.
+ *
+ * Plain JS, no dependencies beyond /ui/common/i18n.js (Switchboard.i18n, Switchboard.util).
+ * Login (POST /v1/auth/login, token in sessionStorage) → five sections switched by the URL hash:
+ *
+ *   #live       GET /v1/queues every 2 s (queues, agents, overrides in force)
+ *   #rules      JSON editor + rule cards; validate / save / dry-run / activate (problems in place)
+ *   #dryrun     POST /v1/routing/rules/{v}/dry-run → KPIs, SVG timeline, per queue / agent
+ *   #history    GET /v1/routing/rules/versions + GET /v1/routing/history
+ *   #overrides  POST/GET/DELETE /v1/routing/overrides
+ *
+ * Endpoints that answer 404 "No route" are shown as "not available yet" rather than errors.
+ */
+(function () {
+  'use strict';
+
+  var SB = window.Switchboard;
+  var i18n = SB.i18n, t = i18n.t, U = SB.util, el = U.el;
+
+  var SESSION_KEY = 'switchboard.console_session';
+  var POLL_MS = 2000;
+  var SECTIONS = ['live', 'rules', 'dryrun', 'history', 'overrides'];
+  var ATTRIBUTES = ['channel', 'intent', 'language', 'tier', 'tags', 'wait_secs', 'hour', 'weekday', 'queue'];
+  var STRATEGIES = ['least_occupied', 'longest_idle', 'best_skill'];
+  var FALLBACKS = ['callback', 'ticket', 'bot_message'];
+  var TEMPLATE = {
+    rules: [
+      { name: 'vip', when: "tier == 'vip' || 'vip' in tags", queue: 'vip', skills: [{ name: 'vip', min_level: 1 }], priority: 100 },
+      { name: 'billing', when: "intent == 'billing'", queue: 'billing', skills: [{ name: 'billing', min_level: 4 }],
+        aging_per_minute: 2, strategy: 'best_skill',
+        overflow: [{ after_secs: 30, skills: [{ name: 'billing', min_level: 2 }] }, { after_secs: 300, queue: 'general', skills: [] }] },
+      { name: 'everyone', when: 'true', queue: 'general' }
+    ],
+    queues: {
+      billing: { max_wait_secs: 600, fallback: 'callback', hours: [{ days: [1, 2, 3, 4, 5], from: '09:00', to: '18:00' }], utc_offset_minutes: 480 }
+    }
+  };
+
+  /* ============================================================== strings */
+  i18n.register({
+    en: {
+      'doc.title': 'Switchboard Console',
+      'nav.skip': 'Skip to content',
+      'nav.sections': 'Sections',
+      'nav.live': 'Live',
+      'nav.rules': 'Rules',
+      'nav.dryrun': 'Dry-run',
+      'nav.history': 'History',
+      'nav.overrides': 'Overrides',
+      'nav.logout': 'Log out',
+      'nav.footTitle': 'Routing in force',
+      'nav.footVersion': 'Version {v}',
+      'nav.footBuiltin': 'Built-in routing (no rule set active)',
+      'nav.footActivated': 'activated {when} by {who}',
+      'me.role': 'Supervisor',
+
+      'login.sub': 'Supervisor Console',
+      'login.title': 'Sign in to the console',
+      'login.lead': 'Watch your queues live, tune routing rules and try them on real traffic before they go live.',
+      'login.username': 'Username',
+      'login.password': 'Password',
+      'login.submit': 'Sign in',
+      'login.signingIn': 'Signing in…',
+      'login.demoTitle': 'Demo account',
+      'login.demoSupervisor': 'Supervisor:',
+      'login.demoPassword': 'Password:',
+      'login.agentsHint': 'Agents work in the',
+      'login.deskLink': 'agent desk',
+      'login.foot': 'Switchboard · open-source omnichannel contact center',
+      'login.err.invalid': 'Incorrect username or password.',
+      'login.err.missing': 'Please enter your username and password.',
+      'login.err.rate': 'Too many attempts. Please wait {s} s and try again.',
+      'login.err.rateNoTime': 'Too many attempts. Please wait a moment and try again.',
+      'login.err.network': "Can't reach the server. Check your connection and try again.",
+      'login.err.other': 'Sign-in failed: {msg}',
+      'login.err.expired': 'Your session has ended. Please sign in again.',
+      'login.err.notSupervisor': 'The console is for supervisors. Agents can use the agent desk.',
+
+      'live.pill.connecting': 'Connecting…',
+      'live.pill.live': 'Live',
+      'live.pill.offline': 'Reconnecting…',
+      'live.pill.paused': 'Paused',
+      'live.title': 'Live operations',
+      'live.updated': 'Updated {time} · refreshes every 2 s',
+      'live.updatedStale': 'Last update {time} — the server is not answering, retrying…',
+      'live.loading': 'Loading live figures…',
+      'live.waiting': 'Waiting',
+      'live.offered': 'Being offered',
+      'live.longest': 'Longest wait',
+      'live.agentsAvailable': 'Agents available',
+      'live.sl': 'Service level ({s} s)',
+      'live.slPlain': 'Service level',
+      'live.slHint': 'Answered within {s} s, last {window}',
+      'live.queues': 'Queues',
+      'live.agents': 'Agents',
+      'live.overrides': 'Overrides in force',
+      'live.newOverride': 'New override',
+      'live.windowHint': 'Figures over the last {window}',
+      'live.queuesTotal': 'All queues',
+      'live.queuesTotalHint': 'Per-queue figures are not available on this server yet.',
+      'live.noQueues': 'No queue traffic yet',
+      'live.noQueuesText': 'Queues appear here as soon as tasks are routed to them.',
+      'live.noAgents': 'No agents signed in',
+      'live.noAgentsText': 'Agents appear here when they open the agent desk.',
+      'live.agentsHint': '{available} of {total} available',
+      'live.noOverrides': 'No overrides in force',
+      'live.noOverridesText': 'Every rule routes as published.',
+      'live.overridesUnknown': 'This server does not report overrides yet.',
+      'live.error': "Can't load live figures",
+      'live.errorText': 'The server did not answer ({msg}). Retrying every few seconds.',
+      'live.load': 'Load',
+      'live.occupancy': 'Occupancy',
+      'live.noSkills': 'No skills',
+      'live.wrapEnds': 'ends in {s} s',
+      'live.full': 'Full',
+
+      'status.available': 'Available',
+      'status.away': 'Away',
+      'status.offline': 'Offline',
+      'status.wrap_up': 'Wrap-up',
+      'status.busy': 'Busy',
+
+      'col.queue': 'Queue',
+      'col.waiting': 'Waiting',
+      'col.offered': 'Offered',
+      'col.longest': 'Longest wait',
+      'col.sl': 'Service level',
+      'col.answered': 'Answered',
+      'col.abandonment': 'Abandonment',
+      'col.fallbacks': 'Fallbacks',
+      'col.tasks': 'Tasks',
+      'col.p50': 'Wait p50',
+      'col.p90': 'Wait p90',
+      'col.abandoned': 'Abandoned',
+      'col.task': 'Task',
+      'col.from': 'Was routed to',
+      'col.to': 'Would go to',
+
+      'ovr.title': 'Temporary overrides',
+      'ovr.sub': "Send one rule's traffic somewhere else for a while — a promotion, an outage, a sick team — without publishing a new version. Overrides end by themselves.",
+      'ovr.new': 'New override',
+      'ovr.rule': 'Rule',
+      'ovr.rulePick': 'Choose a rule…',
+      'ovr.ruleHint': 'Now: queue {queue}{skills}',
+      'ovr.queue': 'Send to queue',
+      'ovr.skills': 'Required skills',
+      'ovr.skillsPh': 'billing:2, tech',
+      'ovr.skillsHint': 'name:level, comma separated. Empty = any agent.',
+      'ovr.duration': 'Duration',
+      'ovr.minutes': 'minutes',
+      'ovr.reason': 'Reason',
+      'ovr.reasonPh': 'Flash sale — billing team in training',
+      'ovr.start': 'Start override',
+      'ovr.starting': 'Starting…',
+      'ovr.inForce': 'In force',
+      'ovr.count': '{n} in force',
+      'ovr.endNow': 'End now',
+      'ovr.ending': 'Ending…',
+      'ovr.confirmEnd': 'End this override now?',
+      'ovr.ended': 'Override for “{rule}” ended.',
+      'ovr.started': 'Override for “{rule}” is in force until {time}.',
+      'ovr.expiresIn': 'ends in {left}',
+      'ovr.expiresAt': 'until {time}',
+      'ovr.by': 'by {who}',
+      'ovr.sameRules': 'same skills',
+      'ovr.anyAgent': 'any agent',
+      'ovr.noRules': 'Overrides redirect a rule of the active rule set — activate a rule set first.',
+      'ovr.unavailable': 'Overrides are not available on this server yet.',
+      'ovr.err.rule': 'Choose a rule.',
+      'ovr.err.target': 'Give a queue, skills, or both.',
+      'ovr.err.minutes': 'Between 1 and 10080 minutes.',
+      'ovr.err.skills': 'Write skills as name:level, e.g. billing:2.',
+      'ovr.err.failed': 'The override was not started: {msg}',
+
+      'rules.title': 'Routing rules',
+      'rules.sub': 'Rules are tried top to bottom; the first whose condition holds routes the task. Saving creates a new, inactive version.',
+      'rules.load': 'Load a version',
+      'rules.loadActive': 'Active version (v{v})',
+      'rules.loadTemplate': 'Start from the template',
+      'rules.loadVersion': 'Version {v}',
+      'rules.loadHeader': 'Load…',
+      'rules.format': 'Format',
+      'rules.validate': 'Validate',
+      'rules.validating': 'Checking…',
+      'rules.save': 'Save as new version',
+      'rules.saving': 'Saving…',
+      'rules.dryrun': 'Dry-run',
+      'rules.activate': 'Activate',
+      'rules.activating': 'Activating…',
+      'rules.unsaved': 'Unsaved changes',
+      'rules.jsonLabel': 'Rule set (JSON)',
+      'rules.cheat': 'Reference: attributes, strategies, fallbacks',
+      'rules.cheatAttrs': 'Condition attributes',
+      'rules.cheatOps': 'Operators',
+      'rules.cheatStrategies': 'Strategies',
+      'rules.cheatFallbacks': 'Queue fallbacks',
+      'rules.preview': 'Preview',
+      'rules.previewHint': '{rules} rules · {queues} queue settings',
+      'rules.base.active': 'Editing the active version {v}',
+      'rules.base.version': 'Editing version {v} (not active)',
+      'rules.base.template': 'New rule set from the template',
+      'rules.base.builtin': 'No rule set is active yet — start from the template',
+      'rules.base.saved': 'Version {v} saved — not active yet',
+      'rules.base.edited': ' · edited',
+      'rules.loading': 'Loading the active rule set…',
+      'rules.loadFailed': "Couldn't load the rule set: {msg}",
+      'rules.unavailableVersion': 'Loading a specific version is not available on this server yet.',
+      'rules.discard': 'Discard your unsaved edits?',
+      'rules.json.title': 'The JSON is malformed — nothing was sent.',
+      'rules.json.at': 'Line {line}, column {col}: {msg}',
+      'rules.json.notObject': 'The document must be an object: {"rules": [...], "queues": {...}}.',
+      'rules.json.unexpected': 'unexpected {tok}',
+      'rules.json.eof': 'the text ends too early',
+      'rules.json.string': 'unterminated string',
+      'rules.json.escape': 'invalid escape in a string',
+      'rules.json.control': 'line break inside a string',
+      'rules.json.number': 'invalid number',
+      'rules.json.trailing': 'trailing comma',
+      'rules.json.key': 'expected a "quoted" key',
+      'rules.json.colon': 'expected “:” after the key',
+      'rules.json.after': 'extra text after the document',
+      'rules.problems': '{n} problems — nothing was stored',
+      'rules.problems1': '1 problem — nothing was stored',
+      'rules.problemsValidate': '{n} problems found',
+      'rules.problemsValidate1': '1 problem found',
+      'rules.problemsStale': 'You edited since this check — validate again.',
+      'rules.problemWhere': 'Rule {n}',
+      'rules.problemDoc': 'Document',
+      'rules.problemQueue': 'Queue {q}',
+      'rules.valid': 'Looks good: the rule set is valid.',
+      'rules.validLocal': 'The JSON is well-formed. Server-side validation is not available yet — Save also validates.',
+      'rules.saved': 'Saved as version {v}. It is not active yet.',
+      'rules.savedVersion': 'v{v}',
+      'rules.tryIt': 'Dry-run v{v}',
+      'rules.activateIt': 'Activate v{v}',
+      'rules.needSave': 'Save your edits as a new version first — a dry-run replays a stored version.',
+      'rules.needSaveActivate': 'Save your edits as a new version first; then activate it.',
+      'rules.alreadyActive': 'Version {v} is already active.',
+      'rules.nothingToActivate': 'Save the rule set first, then activate the new version.',
+      'rules.confirmActivate': 'Activate version {v}? New tasks are routed by it at once.',
+      'rules.confirmActivateWas': 'Version {prev} stops routing.',
+      'rules.confirmRollback': 'Roll back to version {v}? New tasks are routed by it at once.',
+      'rules.activated': 'Version {v} is now active.',
+      'rules.activatedWas': 'Version {v} is now active (was {prev}).',
+      'rules.activateFailed': 'Activation failed: {msg}',
+      'rules.saveFailed': 'Saving failed: {msg}',
+      'rules.validateFailed': 'Validation failed: {msg}',
+      'rules.empty': 'No rules yet',
+      'rules.emptyText': 'Without rules every task keeps the skills of its hand-off.',
+      'rules.noQueues': 'No queue settings: queues are always open and never fall back.',
+      'rules.queueSettings': 'Queue settings',
+      'hist.changes': 'Changes ({n})',
+      'hist.none': '(not set)',
+      'dry.unserved': '{n} tasks could not be served by either version (no agent has the skills).',
+      'dry.unservedCmp': 'Unserved: {n} (was {b}).',
+
+      'card.when': 'When',
+      'card.queue': 'Queue',
+      'card.skills': 'Skills',
+      'card.overflow': 'Overflow',
+      'card.always': 'always',
+      'card.anyAgent': 'any agent',
+      'card.priority': 'P{n}',
+      'card.priorityTitle': 'Priority {n}',
+      'card.aging': '+{n}/min',
+      'card.agingTitle': 'Priority grows by {n} per minute of waiting',
+      'card.sticky': 'sticky {n} s',
+      'card.after': 'after {s}',
+      'card.relax': 'skills',
+      'card.moveTo': 'move to',
+      'card.unnamed': '(unnamed)',
+      'card.hours': 'Open',
+      'card.closed': 'Holidays',
+      'card.maxWait': 'Max wait',
+      'card.fallback': 'Fallback',
+      'card.tz': 'UTC{off}',
+      'card.alwaysOpen': 'always open',
+
+      'strategy.least_occupied': 'Least occupied',
+      'strategy.longest_idle': 'Longest idle',
+      'strategy.best_skill': 'Best skill',
+      'fallback.callback': 'Callback',
+      'fallback.ticket': 'Ticket',
+      'fallback.bot_message': 'Bot message',
+      'fallback.none': 'none',
+      'day.1': 'Mon', 'day.2': 'Tue', 'day.3': 'Wed', 'day.4': 'Thu', 'day.5': 'Fri', 'day.6': 'Sat', 'day.7': 'Sun', 'day.0': 'Sun',
+      'day.weekdays': 'Mon–Fri',
+      'day.everyday': 'Every day'
+    }
+  });
+
+  i18n.register({
+    en: {
+      'dry.title': 'Dry-run report',
+      'dry.sub': 'Replay past traffic through a rule-set version and compare it with the rules that were in force. Nothing is changed.',
+      'dry.version': 'Version',
+      'dry.versionOpt': 'v{v}',
+      'dry.versionActive': 'v{v} · active',
+      'dry.versionNew': 'v{v} · just saved',
+      'dry.noVersions': 'No saved versions',
+      'dry.from': 'From',
+      'dry.to': 'To',
+      'dry.run': 'Run dry-run',
+      'dry.running': 'Replaying…',
+      'dry.presets': 'Quick window',
+      'dry.quick': 'Quick window:',
+      'dry.p1h': 'Last hour',
+      'dry.p24h': 'Last 24 hours',
+      'dry.p7d': 'Last 7 days',
+      'dry.p30d': 'Last 30 days',
+      'dry.err.window': '“From” must be before “To”.',
+      'dry.err.long': 'The window can be at most 31 days.',
+      'dry.err.version': 'Choose a version to replay.',
+      'dry.err.unknown': 'There is no version {v}.',
+      'dry.err.failed': 'The dry-run failed: {msg}',
+      'dry.unavailable': 'Dry-runs are not available on this server yet',
+      'dry.unavailableText': 'The replay endpoint is still being deployed. Try again in a little while.',
+      'dry.emptyTitle': 'Try a version on real traffic',
+      'dry.emptyText': 'Pick a version and a time window, then run. The report compares it with the rules that were in force.',
+      'dry.loading': 'Replaying {from} → {to}…',
+      'dry.reportTitle': 'Version {v}',
+      'dry.vs': 'vs',
+      'dry.baseline': 'version {v}',
+      'dry.baselineBuiltin': 'built-in routing',
+      'dry.tasks': '{n} tasks',
+      'dry.agents': '{n} agents',
+      'dry.noTasks': 'No tasks in this window',
+      'dry.noTasksText': 'Nothing arrived between {from} and {to}. Widen the window to replay more traffic.',
+      'dry.was': 'was {v}',
+      'dry.same': 'no change',
+      'dry.pp': '{n} pp',
+      'dry.kpi.sl': 'Service level',
+      'dry.kpi.p50': 'Wait p50',
+      'dry.kpi.p90': 'Wait p90',
+      'dry.kpi.abandonment': 'Abandonment',
+      'dry.kpi.answered': 'Answered',
+      'dry.kpi.fallbacks': 'Fallbacks',
+      'dry.kpi.unserved': 'Unserved',
+      'dry.chart': 'Waiting over time',
+      'dry.chartHint': 'Tasks waiting at each moment of the window',
+      'dry.chartEmpty': 'No timeline in this report.',
+      'dry.candidate': 'Candidate v{v}',
+      'dry.baselineKey': 'Baseline',
+      'dry.queues': 'Per queue',
+      'dry.queuesHint': 'candidate · baseline below',
+      'dry.agentsTitle': 'Agent occupancy',
+      'dry.handled': '{n} handled',
+      'dry.handledWas': '{n} handled (was {b})',
+      'dry.changed': 'Tasks that change queue',
+      'dry.changedCount': '{n} of {total} tasks',
+      'dry.changedNone': 'Every task stays in the same queue.',
+      'dry.changedSample': 'Sample of the first {n}',
+      'dry.activate': 'Activate v{v}',
+      'dry.isActive': 'v{v} is active',
+      'dry.rerun': 'Run again',
+      'dry.none': '—',
+
+      'hist.title': 'Versions & audit trail',
+      'hist.sub': 'Every saved version is kept. Activate a newer one or roll back to an earlier one at any time.',
+      'hist.versions': 'Versions',
+      'hist.audit': 'Audit trail',
+      'hist.active': 'Active',
+      'hist.by': 'by {who}',
+      'hist.created': 'saved {when} by {who}',
+      'hist.rules': '{n} rules',
+      'hist.showDiff': 'Changes vs v{v}',
+      'hist.firstVersion': 'First version',
+      'hist.noDiff': 'Same rules as the previous version.',
+      'hist.activate': 'Activate',
+      'hist.rollback': 'Roll back to v{v}',
+      'hist.open': 'Open in editor',
+      'hist.dryrun': 'Dry-run',
+      'hist.confirm': 'Confirm',
+      'hist.cancel': 'Cancel',
+      'hist.noVersions': 'No versions yet',
+      'hist.noVersionsText': 'Save a rule set in the Rules editor to create version 1.',
+      'hist.noAudit': 'Nothing audited yet',
+      'hist.noAuditText': 'Saving, activating and overrides are recorded here.',
+      'hist.versionsUnavailable': 'Version history is not available on this server yet',
+      'hist.auditUnavailable': 'The audit trail is not available on this server yet',
+      'hist.unavailableText': 'This part of the API is still being deployed. Try again in a little while.',
+      'hist.activeFallback': 'In force now: version {v}',
+      'hist.loading': 'Loading…',
+      'hist.loadFailed': "Couldn't load: {msg}",
+      'hist.field': 'Field',
+      'hist.before': 'Before',
+      'hist.after': 'After',
+      'hist.moved': 'moved from position {from} to {to}',
+      'op.added': 'added',
+      'op.removed': 'removed',
+      'op.changed': 'changed',
+      'op.moved': 'moved',
+      'audit.routing.rules.created': '{who} saved version {v}',
+      'audit.routing.rules.activated': '{who} activated version {v}',
+      'audit.routing.rules.activatedWas': '{who} activated version {v} (was {prev})',
+      'audit.routing.override.created': '{who} started an override of “{rule}”',
+      'audit.routing.override.ended': '{who} ended an override of “{rule}”',
+      'audit.other': '{who}: {action} {subject}',
+      'audit.system': 'System',
+      'audit.reason': 'Reason: {r}',
+      'audit.target': 'to {target} for {m} min',
+      'audit.targetUntil': 'to {target} until {time}',
+
+      'common.refresh': 'Refresh',
+      'common.cancel': 'Cancel',
+      'common.confirm': 'Confirm',
+      'common.retry': 'Try again',
+      'common.close': 'Close',
+      'common.unavailable': 'Not available yet',
+      'common.secs': '{n} s',
+      'common.mins': '{n} min',
+      'common.minsSecs': '{m} min {s} s',
+      'common.hours': '{n} h',
+      'common.hoursMins': '{h} h {m} min',
+      'common.days': '{n} d',
+      'common.justNow': 'just now',
+      'common.ago': '{d} ago',
+      'common.today': 'Today',
+      'common.yesterday': 'Yesterday',
+      'common.network': "Can't reach the server.",
+      'common.forbidden': "You're not allowed to do that.",
+      'common.sessionEnded': 'Your session has ended. Please sign in again.'
+    }
+  });
+
+  i18n.register({
+    'zh-CN': {
+      'doc.title': 'Switchboard 主管控制台',
+      'nav.skip': '跳到主要内容',
+      'nav.sections': '栏目',
+      'nav.live': '实时',
+      'nav.rules': '路由规则',
+      'nav.dryrun': '模拟回放',
+      'nav.history': '历史',
+      'nav.overrides': '临时调整',
+      'nav.logout': '退出登录',
+      'nav.footTitle': '当前生效的路由',
+      'nav.footVersion': '版本 {v}',
+      'nav.footBuiltin': '内置路由（未启用规则集）',
+      'nav.footActivated': '{who} 于 {when} 启用',
+      'me.role': '主管',
+
+      'login.sub': '主管控制台',
+      'login.title': '登录控制台',
+      'login.lead': '实时查看队列，调整路由规则，并在上线前用真实流量试运行。',
+      'login.username': '用户名',
+      'login.password': '密码',
+      'login.submit': '登录',
+      'login.signingIn': '正在登录…',
+      'login.demoTitle': '演示账号',
+      'login.demoSupervisor': '主管：',
+      'login.demoPassword': '密码：',
+      'login.agentsHint': '客服请使用',
+      'login.deskLink': '客服工作台',
+      'login.foot': 'Switchboard · 开源全渠道联络中心',
+      'login.err.invalid': '用户名或密码错误。',
+      'login.err.missing': '请输入用户名和密码。',
+      'login.err.rate': '尝试次数过多，请 {s} 秒后再试。',
+      'login.err.rateNoTime': '尝试次数过多，请稍后再试。',
+      'login.err.network': '无法连接服务器，请检查网络后重试。',
+      'login.err.other': '登录失败：{msg}',
+      'login.err.expired': '会话已失效，请重新登录。',
+      'login.err.notSupervisor': '控制台仅供主管使用，客服请使用客服工作台。',
+
+      'live.pill.connecting': '连接中…',
+      'live.pill.live': '实时',
+      'live.pill.offline': '正在重连…',
+      'live.pill.paused': '已暂停',
+      'live.title': '实时运营',
+      'live.updated': '更新于 {time} · 每 2 秒刷新',
+      'live.updatedStale': '最后更新 {time} —— 服务器无响应，正在重试…',
+      'live.loading': '正在加载实时数据…',
+      'live.waiting': '排队中',
+      'live.offered': '分配中',
+      'live.longest': '最长等待',
+      'live.agentsAvailable': '在线客服',
+      'live.sl': '服务水平（{s} 秒）',
+      'live.slPlain': '服务水平',
+      'live.slHint': '{s} 秒内接起的比例，统计最近 {window}',
+      'live.queues': '队列',
+      'live.agents': '客服',
+      'live.overrides': '生效中的临时调整',
+      'live.newOverride': '新建临时调整',
+      'live.windowHint': '统计最近 {window}',
+      'live.queuesTotal': '全部队列',
+      'live.queuesTotalHint': '此服务器暂不提供分队列数据。',
+      'live.noQueues': '暂无队列流量',
+      'live.noQueuesText': '有任务被路由到队列后，会显示在这里。',
+      'live.noAgents': '暂无客服登录',
+      'live.noAgentsText': '客服打开工作台后会显示在这里。',
+      'live.agentsHint': '{total} 人中 {available} 人在线',
+      'live.noOverrides': '没有生效中的临时调整',
+      'live.noOverridesText': '所有规则均按已发布版本路由。',
+      'live.overridesUnknown': '此服务器暂不提供临时调整数据。',
+      'live.error': '无法加载实时数据',
+      'live.errorText': '服务器未响应（{msg}），每隔几秒自动重试。',
+      'live.load': '负载',
+      'live.occupancy': '占用率',
+      'live.noSkills': '无技能',
+      'live.wrapEnds': '{s} 秒后结束',
+      'live.full': '已满',
+
+      'status.available': '在线',
+      'status.away': '离开',
+      'status.offline': '离线',
+      'status.wrap_up': '话后处理',
+      'status.busy': '忙碌',
+
+      'col.queue': '队列',
+      'col.waiting': '排队',
+      'col.offered': '分配中',
+      'col.longest': '最长等待',
+      'col.sl': '服务水平',
+      'col.answered': '已接起',
+      'col.abandonment': '放弃率',
+      'col.fallbacks': '兜底处理',
+      'col.tasks': '任务',
+      'col.p50': '等待 p50',
+      'col.p90': '等待 p90',
+      'col.abandoned': '放弃',
+      'col.task': '任务',
+      'col.from': '原路由到',
+      'col.to': '将路由到',
+
+      'ovr.title': '临时调整',
+      'ovr.sub': '在一段时间内把某条规则的流量转到别处 —— 促销、故障、团队缺勤 —— 无需发布新版本。到期自动结束。',
+      'ovr.new': '新建临时调整',
+      'ovr.rule': '规则',
+      'ovr.rulePick': '选择规则…',
+      'ovr.ruleHint': '当前：队列 {queue}{skills}',
+      'ovr.queue': '转到队列',
+      'ovr.skills': '所需技能',
+      'ovr.skillsPh': 'billing:2, tech',
+      'ovr.skillsHint': '格式 名称:等级，用逗号分隔。留空 = 任意客服。',
+      'ovr.duration': '持续时间',
+      'ovr.minutes': '分钟',
+      'ovr.reason': '原因',
+      'ovr.reasonPh': '限时促销 —— 账务组培训中',
+      'ovr.start': '开始调整',
+      'ovr.starting': '正在开始…',
+      'ovr.inForce': '生效中',
+      'ovr.count': '{n} 条生效中',
+      'ovr.endNow': '立即结束',
+      'ovr.ending': '正在结束…',
+      'ovr.confirmEnd': '立即结束此临时调整？',
+      'ovr.ended': '规则“{rule}”的临时调整已结束。',
+      'ovr.started': '规则“{rule}”的临时调整已生效，至 {time} 结束。',
+      'ovr.expiresIn': '{left}后结束',
+      'ovr.expiresAt': '至 {time}',
+      'ovr.by': '由 {who} 创建',
+      'ovr.sameRules': '技能不变',
+      'ovr.anyAgent': '任意客服',
+      'ovr.noRules': '临时调整针对当前生效规则集中的规则 —— 请先启用一个规则集。',
+      'ovr.unavailable': '此服务器暂不支持临时调整。',
+      'ovr.err.rule': '请选择规则。',
+      'ovr.err.target': '请填写队列或技能（或两者）。',
+      'ovr.err.minutes': '请输入 1 到 10080 分钟。',
+      'ovr.err.skills': '技能格式为 名称:等级，例如 billing:2。',
+      'ovr.err.failed': '未能开始临时调整：{msg}'
+    }
+  });
+
+  i18n.register({
+    'zh-CN': {
+      'rules.title': '路由规则',
+      'rules.sub': '规则自上而下依次匹配，第一条条件成立的规则决定任务的路由。保存会生成一个新版本，但不会立即启用。',
+      'rules.load': '载入版本',
+      'rules.loadActive': '当前生效版本（v{v}）',
+      'rules.loadTemplate': '从模板开始',
+      'rules.loadVersion': '版本 {v}',
+      'rules.loadHeader': '载入…',
+      'rules.format': '格式化',
+      'rules.validate': '校验',
+      'rules.validating': '校验中…',
+      'rules.save': '另存为新版本',
+      'rules.saving': '保存中…',
+      'rules.dryrun': '模拟回放',
+      'rules.activate': '启用',
+      'rules.activating': '启用中…',
+      'rules.unsaved': '有未保存的修改',
+      'rules.jsonLabel': '规则集（JSON）',
+      'rules.cheat': '参考：条件属性、分配策略、兜底方式',
+      'rules.cheatAttrs': '条件属性',
+      'rules.cheatOps': '运算符',
+      'rules.cheatStrategies': '分配策略',
+      'rules.cheatFallbacks': '队列兜底方式',
+      'rules.preview': '预览',
+      'rules.previewHint': '{rules} 条规则 · {queues} 个队列设置',
+      'rules.base.active': '正在编辑当前生效的版本 {v}',
+      'rules.base.version': '正在编辑版本 {v}（未启用）',
+      'rules.base.template': '基于模板的新规则集',
+      'rules.base.builtin': '尚未启用任何规则集 —— 可从模板开始',
+      'rules.base.saved': '版本 {v} 已保存 —— 尚未启用',
+      'rules.base.edited': ' · 已修改',
+      'rules.loading': '正在加载当前规则集…',
+      'rules.loadFailed': '无法加载规则集：{msg}',
+      'rules.unavailableVersion': '此服务器暂不支持载入指定版本。',
+      'rules.discard': '放弃未保存的修改？',
+      'rules.json.title': 'JSON 格式有误 —— 未发送任何内容。',
+      'rules.json.at': '第 {line} 行第 {col} 列：{msg}',
+      'rules.json.notObject': '文档必须是一个对象：{"rules": [...], "queues": {...}}。',
+      'rules.json.unexpected': '意外的 {tok}',
+      'rules.json.eof': '文本提前结束',
+      'rules.json.string': '字符串未闭合',
+      'rules.json.escape': '字符串中有无效的转义',
+      'rules.json.control': '字符串中不能换行',
+      'rules.json.number': '无效的数字',
+      'rules.json.trailing': '多余的逗号',
+      'rules.json.key': '键名需要用双引号括起来',
+      'rules.json.colon': '键名后应为“:”',
+      'rules.json.after': '文档之后还有多余内容',
+      'rules.problems': '{n} 个问题 —— 未保存任何内容',
+      'rules.problems1': '1 个问题 —— 未保存任何内容',
+      'rules.problemsValidate': '发现 {n} 个问题',
+      'rules.problemsValidate1': '发现 1 个问题',
+      'rules.problemsStale': '校验后有修改 —— 请重新校验。',
+      'rules.problemWhere': '规则 {n}',
+      'rules.problemDoc': '文档',
+      'rules.problemQueue': '队列 {q}',
+      'rules.valid': '校验通过：规则集有效。',
+      'rules.validLocal': 'JSON 格式正确。服务器端校验暂不可用 —— 保存时也会校验。',
+      'rules.saved': '已保存为版本 {v}，尚未启用。',
+      'rules.savedVersion': 'v{v}',
+      'rules.tryIt': '模拟回放 v{v}',
+      'rules.activateIt': '启用 v{v}',
+      'rules.needSave': '请先将修改另存为新版本 —— 模拟回放使用已保存的版本。',
+      'rules.needSaveActivate': '请先将修改另存为新版本，然后再启用。',
+      'rules.alreadyActive': '版本 {v} 已在生效中。',
+      'rules.nothingToActivate': '请先保存规则集，再启用新版本。',
+      'rules.confirmActivate': '启用版本 {v}？新任务将立即按它路由。',
+      'rules.confirmActivateWas': '版本 {prev} 将停止路由。',
+      'rules.confirmRollback': '回滚到版本 {v}？新任务将立即按它路由。',
+      'rules.activated': '版本 {v} 已启用。',
+      'rules.activatedWas': '版本 {v} 已启用（原为 {prev}）。',
+      'rules.activateFailed': '启用失败：{msg}',
+      'rules.saveFailed': '保存失败：{msg}',
+      'rules.validateFailed': '校验失败：{msg}',
+      'rules.empty': '暂无规则',
+      'rules.emptyText': '没有规则时，任务保留转人工时的技能要求。',
+      'rules.noQueues': '没有队列设置：队列始终开放，也不会兜底处理。',
+      'rules.queueSettings': '队列设置',
+      'hist.changes': '变更（{n}）',
+      'hist.none': '（未设置）',
+      'dry.unserved': '有 {n} 个任务在两个版本下都无法分配（没有客服具备所需技能）。',
+      'dry.unservedCmp': '无法分配：{n} 个（原为 {b} 个）。',
+
+      'card.when': '条件',
+      'card.queue': '队列',
+      'card.skills': '技能',
+      'card.overflow': '溢出',
+      'card.always': '始终',
+      'card.anyAgent': '任意客服',
+      'card.priority': 'P{n}',
+      'card.priorityTitle': '优先级 {n}',
+      'card.aging': '+{n}/分钟',
+      'card.agingTitle': '每等待一分钟优先级增加 {n}',
+      'card.sticky': '粘性 {n} 秒',
+      'card.after': '{s}后',
+      'card.relax': '技能',
+      'card.moveTo': '转到',
+      'card.unnamed': '（未命名）',
+      'card.hours': '营业时间',
+      'card.closed': '节假日',
+      'card.maxWait': '最长等待',
+      'card.fallback': '兜底方式',
+      'card.tz': 'UTC{off}',
+      'card.alwaysOpen': '全天开放',
+
+      'strategy.least_occupied': '最空闲优先',
+      'strategy.longest_idle': '空闲最久优先',
+      'strategy.best_skill': '技能最高优先',
+      'fallback.callback': '回电',
+      'fallback.ticket': '工单',
+      'fallback.bot_message': '机器人消息',
+      'fallback.none': '无',
+      'day.1': '周一', 'day.2': '周二', 'day.3': '周三', 'day.4': '周四', 'day.5': '周五', 'day.6': '周六', 'day.7': '周日', 'day.0': '周日',
+      'day.weekdays': '周一至周五',
+      'day.everyday': '每天',
+
+      'dry.title': '模拟回放报告',
+      'dry.sub': '用某个规则集版本重放历史流量，并与当时生效的规则对比。不会改变任何内容。',
+      'dry.version': '版本',
+      'dry.versionOpt': 'v{v}',
+      'dry.versionActive': 'v{v} · 生效中',
+      'dry.versionNew': 'v{v} · 刚保存',
+      'dry.noVersions': '暂无已保存的版本',
+      'dry.from': '开始',
+      'dry.to': '结束',
+      'dry.run': '开始回放',
+      'dry.running': '回放中…',
+      'dry.presets': '快速选择时间段',
+      'dry.quick': '快速选择：',
+      'dry.p1h': '最近 1 小时',
+      'dry.p24h': '最近 24 小时',
+      'dry.p7d': '最近 7 天',
+      'dry.p30d': '最近 30 天',
+      'dry.err.window': '“开始”必须早于“结束”。',
+      'dry.err.long': '时间段最长 31 天。',
+      'dry.err.version': '请选择要回放的版本。',
+      'dry.err.unknown': '不存在版本 {v}。',
+      'dry.err.failed': '模拟回放失败：{msg}',
+      'dry.unavailable': '此服务器暂不支持模拟回放',
+      'dry.unavailableText': '回放接口仍在部署中，请稍后再试。',
+      'dry.emptyTitle': '用真实流量试运行一个版本',
+      'dry.emptyText': '选择版本和时间段后开始回放，报告会与当时生效的规则进行对比。',
+      'dry.loading': '正在回放 {from} → {to}…',
+      'dry.reportTitle': '版本 {v}',
+      'dry.vs': '对比',
+      'dry.baseline': '版本 {v}',
+      'dry.baselineBuiltin': '内置路由',
+      'dry.tasks': '{n} 个任务',
+      'dry.agents': '{n} 位客服',
+      'dry.noTasks': '该时间段内没有任务',
+      'dry.noTasksText': '{from} 至 {to} 之间没有任务到达。扩大时间段以回放更多流量。',
+      'dry.was': '原为 {v}',
+      'dry.same': '无变化',
+      'dry.pp': '{n} 个百分点',
+      'dry.kpi.sl': '服务水平',
+      'dry.kpi.p50': '等待 p50',
+      'dry.kpi.p90': '等待 p90',
+      'dry.kpi.abandonment': '放弃率',
+      'dry.kpi.answered': '已接起',
+      'dry.kpi.fallbacks': '兜底处理',
+      'dry.kpi.unserved': '未服务',
+      'dry.chart': '排队数随时间变化',
+      'dry.chartHint': '时间段内每个时刻排队中的任务数',
+      'dry.chartEmpty': '此报告没有时间线数据。',
+      'dry.candidate': '候选 v{v}',
+      'dry.baselineKey': '基线',
+      'dry.queues': '分队列',
+      'dry.queuesHint': '候选 · 下方为基线',
+      'dry.agentsTitle': '客服占用率',
+      'dry.handled': '处理 {n} 个',
+      'dry.handledWas': '处理 {n} 个（原为 {b}）',
+      'dry.changed': '改变队列的任务',
+      'dry.changedCount': '{total} 个任务中的 {n} 个',
+      'dry.changedNone': '所有任务都留在原队列。',
+      'dry.changedSample': '前 {n} 个样本',
+      'dry.activate': '启用 v{v}',
+      'dry.isActive': 'v{v} 生效中',
+      'dry.rerun': '重新回放',
+      'dry.none': '—',
+
+      'hist.title': '版本与审计记录',
+      'hist.sub': '每个保存的版本都会保留。可随时启用新版本或回滚到旧版本。',
+      'hist.versions': '版本',
+      'hist.audit': '审计记录',
+      'hist.active': '生效中',
+      'hist.by': '由 {who}',
+      'hist.created': '{who} 于 {when} 保存',
+      'hist.rules': '{n} 条规则',
+      'hist.showDiff': '相对 v{v} 的变更',
+      'hist.firstVersion': '首个版本',
+      'hist.noDiff': '与上一版本规则相同。',
+      'hist.activate': '启用',
+      'hist.rollback': '回滚到 v{v}',
+      'hist.open': '在编辑器中打开',
+      'hist.dryrun': '模拟回放',
+      'hist.confirm': '确认',
+      'hist.cancel': '取消',
+      'hist.noVersions': '暂无版本',
+      'hist.noVersionsText': '在“路由规则”编辑器中保存规则集即可创建版本 1。',
+      'hist.noAudit': '暂无审计记录',
+      'hist.noAuditText': '保存、启用和临时调整都会记录在这里。',
+      'hist.versionsUnavailable': '此服务器暂不提供版本历史',
+      'hist.auditUnavailable': '此服务器暂不提供审计记录',
+      'hist.unavailableText': '该接口仍在部署中，请稍后再试。',
+      'hist.activeFallback': '当前生效：版本 {v}',
+      'hist.loading': '加载中…',
+      'hist.loadFailed': '无法加载：{msg}',
+      'hist.field': '字段',
+      'hist.before': '修改前',
+      'hist.after': '修改后',
+      'hist.moved': '从第 {from} 位移到第 {to} 位',
+      'op.added': '新增',
+      'op.removed': '删除',
+      'op.changed': '修改',
+      'op.moved': '移动',
+      'audit.routing.rules.created': '{who} 保存了版本 {v}',
+      'audit.routing.rules.activated': '{who} 启用了版本 {v}',
+      'audit.routing.rules.activatedWas': '{who} 启用了版本 {v}（原为 {prev}）',
+      'audit.routing.override.created': '{who} 对规则“{rule}”开始了临时调整',
+      'audit.routing.override.ended': '{who} 结束了规则“{rule}”的临时调整',
+      'audit.other': '{who}：{action} {subject}',
+      'audit.system': '系统',
+      'audit.reason': '原因：{r}',
+      'audit.target': '转到 {target}，持续 {m} 分钟',
+      'audit.targetUntil': '转到 {target}，至 {time}',
+
+      'common.refresh': '刷新',
+      'common.cancel': '取消',
+      'common.confirm': '确认',
+      'common.retry': '重试',
+      'common.close': '关闭',
+      'common.unavailable': '暂不可用',
+      'common.secs': '{n} 秒',
+      'common.mins': '{n} 分钟',
+      'common.minsSecs': '{m} 分 {s} 秒',
+      'common.hours': '{n} 小时',
+      'common.hoursMins': '{h} 小时 {m} 分',
+      'common.days': '{n} 天',
+      'common.justNow': '刚刚',
+      'common.ago': '{d}前',
+      'common.today': '今天',
+      'common.yesterday': '昨天',
+      'common.network': '无法连接服务器。',
+      'common.forbidden': '您没有执行此操作的权限。',
+      'common.sessionEnded': '会话已失效，请重新登录。'
+    }
+  });
+
+  /* ================================================================ state */
+  var S = {
+    session: null,
+    section: null,
+    live: { data: null, error: null, lastOk: 0, failures: 0, timer: null, inflight: false, sigs: {} },
+    active: null,            // GET /v1/routing/rules
+    activeState: 'idle',     // idle | loading | ok | error
+    versions: null,          // GET /v1/routing/rules/versions
+    versionsState: 'idle',   // idle | loading | ok | unavailable | error
+    versionsError: null,
+    audit: null,
+    auditState: 'idle',
+    auditError: null,
+    overrides: null,         // GET /v1/routing/overrides (or /v1/queues overrides)
+    overridesState: 'idle',  // idle | loading | ok | unavailable | error
+    knownVersions: {},       // every version number seen in this session
+    lastSaved: null,
+    editor: {
+      base: null,            // {kind: active|version|template|builtin|saved, version}
+      savedText: '',
+      problems: [],          // [{path, message}]
+      problemsKind: null,    // validate | save
+      problemsText: null,    // editor text the problems belong to
+      jsonError: null,
+      doc: null,
+      busy: null
+    },
+    dry: { state: 'idle', report: null, error: null, problems: null, window: null },
+    confirm: null            // {scope, ...}
+  };
+
+  var $ = function (id) { return document.getElementById(id); };
+  var loginView = $('login-view'), consoleView = $('console-view');
+  var loginForm = $('login-form'), loginUser = $('login-username'), loginPass = $('login-password');
+  var loginErr = $('login-error'), loginSubmit = $('login-submit');
+
+  /* -------------------------------------------------------------- helpers */
+  function isNum(v) { return typeof v === 'number' && isFinite(v); }
+  function num(v) { return isNum(v) ? v : null; }
+  function clamp(v, lo, hi) { return Math.max(lo, Math.min(hi, v)); }
+  function arr(v) { return Array.isArray(v) ? v : []; }
+  function obj(v) { return v && typeof v === 'object' && !Array.isArray(v) ? v : {}; }
+  function has(o, k) { return o != null && Object.prototype.hasOwnProperty.call(o, k); }
+  function sig(v) { try { return JSON.stringify(v); } catch (e) { return String(Math.random()); } }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+  function svgEl(tag, attrs) {
+    var n = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    Object.keys(attrs || {}).forEach(function (k) { if (attrs[k] != null) n.setAttribute(k, attrs[k]); });
+    return n;
+  }
+  function lbl(prefix, key) { var k = prefix + key; var s = t(k); return s === k ? String(key) : s; }
+
+  function fmtInt(n) {
+    if (!isNum(n)) return '—';
+    try { return new Intl.NumberFormat(i18n.lang).format(n); } catch (e) { return String(n); }
+  }
+  function fmtPct(r, digits) {
+    if (!isNum(r)) return '—';
+    var p = r * 100;
+    if (digits == null) digits = (p !== 0 && Math.abs(p) < 10 && Math.round(p) !== p) ? 1 : 0;
+    return p.toFixed(digits) + '%';
+  }
+  /** Seconds → "12 s", "4.5 s", "3 min 20 s", "2 h 5 min". */
+  function fmtSecs(s) {
+    if (!isNum(s)) return '—';
+    if (s < 10 && Math.round(s) !== s) return t('common.secs', { n: (Math.round(s * 10) / 10).toFixed(1) });
+    s = Math.round(s);
+    if (s < 60) return t('common.secs', { n: s });
+    if (s < 3600) { var m = Math.floor(s / 60), r = s % 60; return r ? t('common.minsSecs', { m: m, s: r }) : t('common.mins', { n: m }); }
+    if (s < 86400) { var h = Math.floor(s / 3600), mm = Math.round((s % 3600) / 60); return mm ? t('common.hoursMins', { h: h, m: mm }) : t('common.hours', { n: h }); }
+    return t('common.days', { n: Math.round(s / 86400) });
+  }
+  function fmtMs(ms) { return isNum(ms) ? fmtSecs(ms / 1000 >= 10 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10) : '—'; }
+  function fmtWindow(secs) {
+    if (!isNum(secs)) return '';
+    if (secs % 3600 === 0) return t('common.hours', { n: secs / 3600 });
+    return fmtSecs(secs);
+  }
+  function fmtDateTime(v, withYear) {
+    if (v == null || v === '') return '—';
+    var d = U.toDate(v);
+    try {
+      var o = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false };
+      if (withYear) o.year = 'numeric';
+      return new Intl.DateTimeFormat(i18n.lang, o).format(d);
+    } catch (e) { return d.toISOString().slice(0, 16).replace('T', ' '); }
+  }
+  function fmtWhen(v) {
+    if (v == null || v === '') return '—';
+    var d = U.toDate(v), now = new Date();
+    if (d.toDateString() === now.toDateString()) return t('common.today') + ' ' + U.formatTime(d);
+    return fmtDateTime(d);
+  }
+  function fmtAgo(v) {
+    var secs = Math.max(0, Math.round((Date.now() - U.toDate(v).getTime()) / 1000));
+    if (secs < 10) return t('common.justNow');
+    return t('common.ago', { d: fmtSecs(secs < 3600 ? secs : Math.round(secs / 60) * 60) });
+  }
+  function fmtLeft(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s >= 3600) s = Math.round(s / 60) * 60;
+    return fmtSecs(s);
+  }
+
+  function avatarNode(name, cls) {
+    return el('span', { class: 'avatar' + (cls ? ' ' + cls : ''), 'aria-hidden': 'true', style: { background: U.avatarColor(name) }, text: U.initials(name) });
+  }
+  function queueColor(name) { return U.avatarColor('q:' + name); }
+  function queueTag(name) {
+    return el('span', { class: 'queue-tag' }, [el('span', { class: 'q-swatch', style: { background: queueColor(name || '') } }), String(name || '—')]);
+  }
+  function skillChip(name, level, missing) {
+    var dots = null;
+    if (isNum(level)) {
+      dots = el('span', { class: 'skill-level', title: level + '/5', 'aria-label': level + '/5' });
+      for (var i = 1; i <= 5; i++) dots.appendChild(el('i', { class: i <= level ? 'on' : '' }));
+    }
+    return el('span', { class: 'skill-chip' + (missing ? ' is-missing' : ''), 'data-testid': 'skill-chip' }, [String(name), dots]);
+  }
+  function needChip(need) {
+    var n = obj(need);
+    return el('span', { class: 'skill-chip' }, [String(n.name || '?'), isNum(n.min_level) ? el('span', { class: 'muted', text: '≥' + n.min_level }) : null]);
+  }
+  function emptyState(kind, title, text, extra) {
+    var art = kind === 'unavailable'
+      ? '<svg viewBox="0 0 56 56" fill="none" aria-hidden="true"><rect x="8" y="12" width="40" height="32" rx="8" fill="#f1f3f8" stroke="#cfd4e0" stroke-width="1.5"/><path d="M20 28h16" stroke="#adb5bd" stroke-width="2.5" stroke-linecap="round"/><circle cx="42" cy="40" r="9" fill="#fff4e6" stroke="#ffc078" stroke-width="1.5"/><path d="M42 36v4.5M42 43.5v.2" stroke="#e67700" stroke-width="2" stroke-linecap="round"/></svg>'
+      : kind === 'error'
+        ? '<svg viewBox="0 0 56 56" fill="none" aria-hidden="true"><circle cx="28" cy="28" r="20" fill="#fff0f6" stroke="#fcc2d7" stroke-width="1.5"/><path d="M28 19v11M28 36v.5" stroke="#d6336c" stroke-width="3" stroke-linecap="round"/></svg>'
+        : '<svg viewBox="0 0 56 56" fill="none" aria-hidden="true"><rect x="9" y="14" width="38" height="28" rx="8" fill="#eef2ff"/><rect x="15" y="21" width="18" height="4" rx="2" fill="#bac8ff"/><rect x="15" y="29" width="26" height="4" rx="2" fill="#dbe4ff"/></svg>';
+    var node = el('div', { class: 'empty' + (kind === 'unavailable' ? ' is-unavailable' : ''), 'data-testid': kind === 'unavailable' ? 'unavailable' : (kind === 'error' ? 'error-state' : 'empty-state') });
+    node.innerHTML = art;
+    node.appendChild(el('strong', { text: title }));
+    if (text) node.appendChild(el('p', { text: text }));
+    if (extra) node.appendChild(extra);
+    return node;
+  }
+  function loadingRow(text) { return el('div', { class: 'loading-row', 'data-testid': 'loading' }, [el('span', { class: 'spinner' }), text || t('hist.loading')]); }
+
+  function toast(text, kind) {
+    var box = $('toasts');
+    var node = el('div', { class: 'toast' + (kind === 'error' ? ' is-error' : ''), role: kind === 'error' ? 'alert' : 'status', 'data-testid': 'toast' }, [
+      el('span', { text: text }),
+      el('button', { type: 'button', class: 'toast-close', 'aria-label': t('common.close'), text: '×', onclick: function () { node.remove(); } })
+    ]);
+    box.appendChild(node);
+    while (box.children.length > 4) box.removeChild(box.firstChild);
+    setTimeout(function () { node.remove(); }, kind === 'error' ? 7000 : 4500);
+  }
+
+  function setBusy(btn, busyKey) {
+    if (!btn) return;
+    var span = btn.querySelector('span[data-i18n]') || btn.querySelector('span');
+    if (busyKey) {
+      btn.disabled = true;
+      btn.setAttribute('aria-busy', 'true');
+      if (span) { span.setAttribute('data-prev', span.getAttribute('data-i18n') || ''); span.removeAttribute('data-i18n'); span.textContent = t(busyKey); }
+    } else {
+      btn.disabled = false;
+      btn.removeAttribute('aria-busy');
+      if (span && span.hasAttribute('data-prev')) { var k = span.getAttribute('data-prev'); span.setAttribute('data-i18n', k); span.textContent = t(k); span.removeAttribute('data-prev'); }
+    }
+  }
+
+  /* ------------------------------------------------------------------ API */
+  function api(method, url, body) {
+    return U.request(method, url, { token: S.session && S.session.token, body: body }).then(function (r) {
+      if (r.status === 401 && S.session) {
+        logout(t('login.err.expired'));
+        return new Promise(function () { /* never settles: the console is gone */ });
+      }
+      return r;
+    });
+  }
+  /** The server has no such route yet (404 "No route …" or 405). */
+  function missingRoute(r) {
+    if (!r) return false;
+    if (r.status === 405 || r.status === 501) return true;
+    if (r.status !== 404) return false;
+    var m = r.data && r.data.error && r.data.error.message;
+    return !m || /no route/i.test(m) || !!(r.data && r.data.raw);
+  }
+  function errMsg(r) {
+    if (!r) return t('common.network');
+    if (r.status === 403) return t('common.forbidden');
+    return (r.data && r.data.error && r.data.error.message) || ('HTTP ' + r.status);
+  }
+  /** A person for an actor / created_by value: the signed-in supervisor, a live agent, or as given. */
+  function who(id) {
+    if (id == null || id === '') return '—';
+    if (S.session && id === S.session.agent_id) return S.session.username || id;
+    var a = arr(S.live.data && S.live.data.agents).find(function (x) { return x && x.agent_id === id; });
+    if (a && a.name) return a.name;
+    id = String(id);
+    return /^agt_[0-9a-f]{12,}$/i.test(id) ? id.slice(0, 8) + '…' + id.slice(-4) : id;
+  }
+  /**
+   * The login answer may lack the supervisor's own agent id: a version this session saved was
+   * created by us, so its created_by is our id.
+   */
+  function learnMyId() {
+    if (!S.session || S.session.agent_id || !S.lastSaved || !S.versions) return;
+    var mine = arr(S.versions.versions).find(function (v) { return v && v.version === S.lastSaved; });
+    if (mine && mine.created_by) {
+      S.session.agent_id = mine.created_by;
+      saveSession(S.session);
+      renderAudit(); renderActiveInfo();
+    }
+  }
+  function noteVersion(v) { if (isNum(v) && v > 0) S.knownVersions[v] = true; }
+  function activeVersion() {
+    var live = S.live.data;
+    if (live && has(live, 'rules_version')) return live.rules_version || null;
+    if (S.active && isNum(S.active.version) && S.active.version > 0) return S.active.version;
+    if (S.versions && has(S.versions, 'active')) return S.versions.active || null;
+    return null;
+  }
+
+  /* ================================================================ login */
+  function loadSession() {
+    try { var s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'); return s && s.token ? s : null; }
+    catch (e) { return null; }
+  }
+  function saveSession(s) {
+    S.session = s;
+    try { if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); else sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* ignore */ }
+  }
+  function showLoginError(text) { loginErr.textContent = text; loginErr.hidden = false; }
+
+  loginForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    loginErr.hidden = true;
+    var username = loginUser.value.trim(), password = loginPass.value;
+    if (!username || !password) { showLoginError(t('login.err.missing')); (username ? loginPass : loginUser).focus(); return; }
+    setBusy(loginSubmit, 'login.signingIn');
+    U.request('POST', '/v1/auth/login', { body: { username: username, password: password } }).then(function (r) {
+      if (r.ok && r.data && r.data.token) {
+        if (r.data.role && r.data.role !== 'supervisor') { showLoginError(t('login.err.notSupervisor')); return; }
+        saveSession({ token: r.data.token, role: r.data.role || 'supervisor', agent_id: r.data.agent_id || null, username: username });
+        loginPass.value = '';
+        enterConsole();
+        return;
+      }
+      var code = U.errorCode(r);
+      if (r.status === 401 || code === 'invalid_credentials') showLoginError(t('login.err.invalid'));
+      else if (r.status === 429) showLoginError(r.retryAfter ? t('login.err.rate', { s: r.retryAfter }) : t('login.err.rateNoTime'));
+      else showLoginError(t('login.err.other', { msg: errMsg(r) }));
+      loginPass.select();
+      loginPass.focus();
+    }).catch(function () {
+      showLoginError(t('login.err.network'));
+    }).then(function () { setBusy(loginSubmit, null); });
+  });
+
+  document.querySelectorAll('[data-fill-user]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      loginUser.value = b.getAttribute('data-fill-user');
+      loginErr.hidden = true;
+      loginPass.focus();
+    });
+  });
+
+  function showLogin(message) {
+    consoleView.hidden = true;
+    loginView.hidden = false;
+    document.title = t('doc.title');
+    if (message) showLoginError(message); else loginErr.hidden = true;
+    setTimeout(function () { (loginUser.value ? loginPass : loginUser).focus(); }, 0);
+  }
+
+  function enterConsole() {
+    loginView.hidden = true;
+    consoleView.hidden = false;
+    renderMe();
+    renderLive();
+    renderActiveInfo();
+    startPolling();
+    loadActive();
+    route();
+  }
+
+  function logout(message) {
+    stopPolling();
+    saveSession(null);
+    S.live = { data: null, error: null, lastOk: 0, failures: 0, timer: null, inflight: false, sigs: {} };
+    S.active = null; S.activeState = 'idle';
+    S.versions = null; S.versionsState = 'idle';
+    S.audit = null; S.auditState = 'idle';
+    S.overrides = null; S.overridesState = 'idle'; S.overridesApi = null;
+    S.editor.base = null; S.editor.problems = []; S.editor.jsonError = null;
+    S.dry = { state: 'idle', report: null, error: null, problems: null, window: null };
+    S.section = null;
+    showLogin(message);
+  }
+  $('logout').addEventListener('click', function () { logout(); });
+
+  function renderMe() {
+    var name = (S.session && S.session.username) || '—';
+    var agents = S.live.data && arr(S.live.data.agents);
+    var me = agents && S.session && agents.find(function (a) { return a && a.agent_id === S.session.agent_id; });
+    if (me && me.name) name = me.name;
+    else if (/^[a-z]/.test(name)) name = name.charAt(0).toUpperCase() + name.slice(1);
+    $('me-name').textContent = name;
+    var av = $('me-avatar');
+    av.textContent = U.initials(name);
+    av.style.background = U.avatarColor(name);
+  }
+
+  /* ============================================================= sections */
+  var onEnter = {};
+  function route() {
+    var h = (location.hash || '').replace(/^#/, '').split('/');
+    var name = SECTIONS.indexOf(h[0]) !== -1 ? h[0] : 'live';
+    showSection(name, h.slice(1));
+  }
+  window.addEventListener('hashchange', function () { if (S.session) route(); });
+
+  function showSection(name, args) {
+    var changed = S.section !== name;
+    S.section = name;
+    document.querySelectorAll('[data-section]').forEach(function (s) { s.hidden = s.getAttribute('data-section') !== name; });
+    document.querySelectorAll('[data-nav]').forEach(function (a) {
+      if (a.getAttribute('data-nav') === name) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    });
+    updateTitle();
+    if (changed) $('content').scrollTop = 0;
+    if (onEnter[name]) onEnter[name](args || [], changed);
+  }
+  function go(name) {
+    if (location.hash === '#' + name) showSection(name);
+    else location.hash = '#' + name;
+  }
+  function updateTitle() {
+    var waiting = S.live.data && num(S.live.data.waiting);
+    var sec = S.section ? t('nav.' + S.section) + ' · ' : '';
+    document.title = (waiting ? '(' + waiting + ') ' : '') + sec + t('doc.title');
+  }
+
+  /** The topbar pill and the nav footer: which version routes right now. */
+  function renderActiveInfo() {
+    var v = activeVersion();
+    var pill = $('active-version');
+    pill.setAttribute('data-version', v ? String(v) : '0');
+    $('active-version-text').textContent = v ? t('nav.footVersion', { v: v }) : t('nav.footBuiltin');
+    var foot = clear($('nav-foot-text'));
+    if (v) {
+      foot.appendChild(el('strong', { text: t('nav.footVersion', { v: v }) }));
+      var a = S.active && S.active.version === v ? S.active : null;
+      if (a && (a.activated_at || a.activated_by)) {
+        foot.appendChild(el('br'));
+        foot.appendChild(document.createTextNode(t('nav.footActivated', { when: fmtWhen(a.activated_at), who: who(a.activated_by) })));
+      }
+    } else {
+      foot.textContent = t('nav.footBuiltin');
+    }
+  }
+  $('active-version').addEventListener('click', function () { go('history'); });
+
+  function setNavCount(id, n) {
+    var b = $(id);
+    if (n) { b.textContent = n > 99 ? '99+' : String(n); b.hidden = false; } else b.hidden = true;
+  }
+
+  /* ================================================================= live */
+  function startPolling() { stopPolling(); S.live.failures = 0; setLivePill('connecting'); pollNow(); }
+  function stopPolling() { clearTimeout(S.live.timer); S.live.timer = null; }
+  function schedulePoll(ms) { clearTimeout(S.live.timer); S.live.timer = setTimeout(pollNow, ms); }
+
+  function pollNow() {
+    if (!S.session) return;
+    if (document.hidden) { setLivePill('paused'); schedulePoll(POLL_MS); return; }
+    if (S.live.inflight) return;
+    S.live.inflight = true;
+    var session = S.session;
+    api('GET', '/v1/queues').then(function (r) {
+      if (session !== S.session) return;
+      if (r.ok && r.data) {
+        var prevVersion = activeVersion();
+        S.live.data = r.data; S.live.error = null; S.live.lastOk = Date.now(); S.live.failures = 0;
+        setLivePill('live');
+        renderLive();
+        if (has(r.data, 'rules_version')) {
+          noteVersion(r.data.rules_version);
+          if (prevVersion !== activeVersion()) onActiveChanged();
+        }
+      } else {
+        liveFailed(errMsg(r));
+      }
+    }).catch(function () {
+      if (session === S.session) liveFailed(t('common.network'));
+    }).then(function () {
+      S.live.inflight = false;
+      if (session === S.session) schedulePoll(S.live.failures ? Math.min(10000, POLL_MS * (1 + S.live.failures)) : POLL_MS);
+    });
+  }
+  function liveFailed(msg) {
+    S.live.failures++;
+    S.live.error = msg;
+    if (S.live.failures >= 2 || !S.live.data) setLivePill(S.live.data ? 'offline' : 'connecting');
+    renderLive();
+  }
+  function setLivePill(state) {
+    $('live-pill').setAttribute('data-state', state);
+    $('live-text').textContent = t('live.pill.' + state);
+  }
+  document.addEventListener('visibilitychange', function () { if (!document.hidden && S.session) pollNow(); });
+
+  function fmtClock(ms) {
+    var d = new Date(ms);
+    try { return new Intl.DateTimeFormat(i18n.lang, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(d); }
+    catch (e) { return d.toTimeString().slice(0, 8); }
+  }
+
+  function slOf(q) {
+    if (isNum(q.service_level)) return q.service_level;
+    if (isNum(q.answered) && q.answered > 0 && isNum(q.answered_within_sl)) return q.answered_within_sl / q.answered;
+    return null;
+  }
+  function slClass(v) { return !isNum(v) ? '' : v >= 0.8 ? '' : v >= 0.6 ? 'is-warn' : 'is-bad'; }
+  function slCell(v) {
+    if (!isNum(v)) return el('span', { class: 'dash', text: '—' });
+    var bar = el('span', { class: 'sl-bar ' + slClass(v) }, [el('span', { style: { width: clamp(v * 100, 0, 100) + '%' } })]);
+    return el('div', { class: 'sl' }, [bar, el('span', { class: 'sl-val', text: fmtPct(v, 0) })]);
+  }
+
+  function renderLive() {
+    var d = S.live.data;
+    var sub = $('live-sub');
+    if (!d) {
+      sub.textContent = S.live.error ? t('live.errorText', { msg: S.live.error }) : t('live.loading');
+      if (S.live.error) renderLiveError(); else renderLiveLoading();
+      return;
+    }
+    sub.textContent = S.live.error ? t('live.updatedStale', { time: fmtClock(S.live.lastOk) }) : t('live.updated', { time: fmtClock(S.live.lastOk) });
+    sub.classList.toggle('is-stale', !!S.live.error);
+    $('section-live').classList.toggle('is-stale', !!S.live.error);
+    var slSecs = num(d.service_level_secs);
+    var windowSecs = num(d.stats_window_secs);
+    var queues = Array.isArray(d.queues) ? d.queues.filter(Boolean) : null;
+    var agents = arr(d.agents).filter(Boolean);
+
+    // ---- stat tiles
+    $('stat-waiting').textContent = fmtInt(num(d.waiting) || 0);
+    $('stat-offered').textContent = fmtInt(num(d.offered) || 0);
+    $('stat-longest').textContent = fmtMs(num(d.longest_wait_ms) || 0);
+    var avail = agents.filter(function (a) { return a.status === 'available'; }).length;
+    var statAgents = $('stat-agents');
+    clear(statAgents).appendChild(document.createTextNode(String(avail)));
+    if (agents.length) statAgents.appendChild(el('small', { text: '/ ' + agents.length }));
+    var overall = isNum(d.service_level) ? d.service_level : null;
+    if (overall == null && queues) {
+      var ans = 0, within = 0, any = false;
+      queues.forEach(function (q) { if (isNum(q.answered) && isNum(q.answered_within_sl)) { ans += q.answered; within += q.answered_within_sl; any = true; } });
+      if (any && ans > 0) overall = within / ans;
+    }
+    $('stat-sl-label').textContent = slSecs != null ? t('live.sl', { s: slSecs }) : t('live.slPlain');
+    if (slSecs != null && windowSecs != null) $('stat-sl-label').title = t('live.slHint', { s: slSecs, window: fmtWindow(windowSecs) });
+    $('stat-sl').textContent = overall != null ? fmtPct(overall, 0) : '—';
+    var tile = function (id, cls) { var s = $(id).closest('.stat'); s.classList.remove('is-warn', 'is-bad', 'is-good'); if (cls) s.classList.add(cls); };
+    var longest = num(d.longest_wait_ms) || 0;
+    tile('stat-longest', slSecs != null && longest > slSecs * 1000 ? (longest > slSecs * 3000 ? 'is-bad' : 'is-warn') : null);
+    tile('stat-waiting', (num(d.waiting) || 0) > 0 && avail === 0 && agents.length ? 'is-warn' : null);
+    tile('stat-sl', overall == null ? null : overall >= 0.8 ? 'is-good' : overall >= 0.6 ? 'is-warn' : 'is-bad');
+    tile('stat-agents', agents.length && !avail ? 'is-warn' : null);
+    setNavCount('nav-count-live', num(d.waiting) || 0);
+    updateTitle();
+    renderActiveInfo();
+    renderMe();
+
+    // ---- queues
+    $('queues-hint').textContent = windowSecs != null ? t('live.windowHint', { window: fmtWindow(windowSecs) }) : '';
+    var qs = sig([queues, d.waiting, d.offered, d.longest_wait_ms, slSecs, i18n.lang]);
+    if (S.live.sigs.queues !== qs) { S.live.sigs.queues = qs; renderQueues(d, queues, slSecs); }
+
+    // ---- agents
+    $('agents-hint').textContent = agents.length ? t('live.agentsHint', { available: avail, total: agents.length }) : '';
+    var as = sig([agents, i18n.lang]);
+    if (S.live.sigs.agents !== as) { S.live.sigs.agents = as; renderAgents(agents); }
+
+    // ---- overrides
+    // The live answer lists overrides briefly; GET /v1/routing/overrides has reason, author and
+    // start: reload it whenever the set of ids in force changes.
+    if (S.overridesApi === false) {
+      if (Array.isArray(d.overrides) && sig(S.overrides) !== sig(d.overrides)) { S.overrides = d.overrides; S.overridesState = 'ok'; renderOverrideLists(); }
+    } else if (S.overridesApi == null) {
+      if (S.overridesState !== 'loading') loadOverrides();
+    } else if (Array.isArray(d.overrides) && S.overridesState !== 'loading') {
+      var ids = function (l) { return arr(l).map(function (o) { return o && o.id; }).sort().join(','); };
+      if (ids(d.overrides) !== ids(S.overrides)) loadOverrides();
+    }
+  }
+
+  function renderLiveLoading() {
+    var body = clear($('queues-body'));
+    for (var i = 0; i < 3; i++) {
+      var tr = el('tr', { class: 'skeleton-row' });
+      for (var c = 0; c < 8; c++) tr.appendChild(el('td', {}, [el('div', { class: 'skeleton', style: { height: '14px', width: c === 0 ? '90px' : '48px', marginLeft: c === 0 ? '0' : 'auto' } })]));
+      body.appendChild(tr);
+    }
+    clear($('agent-list')).appendChild(loadingRow(t('live.loading')));
+    clear($('live-overrides'));
+  }
+  function renderLiveError() {
+    var body = clear($('queues-body'));
+    body.appendChild(el('tr', {}, [el('td', { colspan: '8' }, [emptyState('error', t('live.error'), t('live.errorText', { msg: S.live.error }))])]));
+    clear($('agent-list'));
+    clear($('live-overrides'));
+    S.live.sigs = {};
+  }
+
+  function renderQueues(d, queues, slSecs) {
+    var body = clear($('queues-body'));
+    var rows = queues;
+    if (!rows) {
+      rows = [{ queue: null, waiting: d.waiting, offered: d.offered, longest_wait_ms: d.longest_wait_ms, _total: true }];
+    }
+    if (!rows.length) {
+      body.appendChild(el('tr', {}, [el('td', { colspan: '8' }, [emptyState('empty', t('live.noQueues'), t('live.noQueuesText'))])]));
+      return;
+    }
+    rows.slice().sort(function (a, b) {
+      return (num(b.waiting) || 0) - (num(a.waiting) || 0) || String(a.queue).localeCompare(String(b.queue));
+    }).forEach(function (q) {
+      var waiting = num(q.waiting) || 0, longest = num(q.longest_wait_ms);
+      var hot = slSecs != null && longest != null && longest > slSecs * 1000;
+      var wcls = waiting > 0 ? (hot ? 'waiting-hot' : 'waiting-warm') : '';
+      var abRate = isNum(q.abandonment_rate) ? q.abandonment_rate
+        : (isNum(q.abandoned) && isNum(q.answered) && q.abandoned + q.answered > 0 ? q.abandoned / (q.abandoned + q.answered) : null);
+      var nameCell = q._total
+        ? el('span', { class: 'q-name', title: t('live.queuesTotalHint') }, [t('live.queuesTotal'), el('span', { class: 'badge', text: '?' })])
+        : el('span', { class: 'q-name' }, [el('span', { class: 'q-swatch', style: { background: queueColor(q.queue) } }), String(q.queue || '—')]);
+      var abCell = el('td', { class: 'num' });
+      if (abRate != null) {
+        abCell.appendChild(el('span', { class: abRate >= 0.1 ? 'waiting-hot' : abRate >= 0.05 ? 'waiting-warm' : '', text: fmtPct(abRate) }));
+        if (isNum(q.abandoned)) abCell.appendChild(el('span', { class: 'count-note', title: t('col.abandoned'), text: fmtInt(q.abandoned) }));
+      } else abCell.appendChild(el('span', { class: 'dash', text: '—' }));
+      body.appendChild(el('tr', { 'data-testid': 'queue-row', 'data-queue': q.queue || '' }, [
+        el('td', {}, [nameCell]),
+        el('td', { class: 'num' }, [el('span', { class: wcls, text: fmtInt(waiting) })]),
+        el('td', { class: 'num', text: fmtInt(num(q.offered) || 0) }),
+        el('td', { class: 'num' }, [longest != null && longest > 0 ? el('span', { class: hot ? 'waiting-hot' : '', text: fmtMs(longest) }) : el('span', { class: 'dash', text: '—' })]),
+        el('td', {}, [slCell(slOf(q))]),
+        el('td', { class: 'num', text: isNum(q.answered) ? fmtInt(q.answered) : '—' }),
+        abCell,
+        el('td', { class: 'num', text: isNum(q.fallbacks) ? fmtInt(q.fallbacks) : '—' })
+      ]));
+    });
+  }
+
+  function agentSkills(a) {
+    var s = a.skills;
+    if (Array.isArray(s)) return s.map(function (x) { return typeof x === 'string' ? { name: x, level: null } : { name: x.name, level: num(x.level) }; });
+    return Object.keys(obj(s)).sort().map(function (k) { return { name: k, level: num(s[k]) }; });
+  }
+  var STATUS_ORDER = { available: 0, wrap_up: 1, away: 2, offline: 3 };
+  function renderAgents(agents) {
+    var list = clear($('agent-list'));
+    if (!agents.length) { list.appendChild(emptyState('empty', t('live.noAgents'), t('live.noAgentsText'))); return; }
+    agents.slice().sort(function (a, b) {
+      var sa = has(STATUS_ORDER, a.status) ? STATUS_ORDER[a.status] : 4, sb = has(STATUS_ORDER, b.status) ? STATUS_ORDER[b.status] : 4;
+      return sa - sb || (num(b.load) || 0) - (num(a.load) || 0) || String(a.name || a.agent_id).localeCompare(String(b.name || b.agent_id));
+    }).forEach(function (a) {
+      var name = a.name || a.agent_id || '?';
+      var status = String(a.status || 'offline');
+      var load = num(a.load) || 0, cap = num(a.capacity);
+      var pillText = lbl('status.', status);
+      if (status === 'wrap_up' && isNum(a.wrap_up_ends_in_ms)) pillText += ' · ' + t('live.wrapEnds', { s: Math.ceil(a.wrap_up_ends_in_ms / 1000) });
+      var pill = el('span', { class: 'pill pill-' + status.replace(/[^a-z_]/g, ''), 'data-testid': 'agent-status', 'data-status': status, text: pillText });
+      var bar = el('div', { class: 'load-bar' + (cap && load >= cap ? ' is-full' : ''), role: 'img', 'aria-label': load + '/' + (cap || '?') });
+      var segs = cap && cap <= 12 ? cap : 10;
+      var on = cap ? Math.round(clamp(load / cap, 0, 1) * segs) : 0;
+      for (var i = 0; i < segs; i++) bar.appendChild(el('i', { class: i < on ? 'on' : '' }));
+      var occ = num(a.occupancy);
+      var loadBox = el('div', { class: 'load' }, [
+        el('div', { class: 'load-top' }, [
+          el('span', {}, [t('live.load') + ' ', el('strong', { text: load + (cap != null ? '/' + cap : '') })]),
+          el('span', { title: t('live.occupancy') }, [occ != null ? t('live.occupancy') + ' ' : '', occ != null ? el('strong', { text: fmtPct(occ, 0) }) : (cap && load >= cap ? el('strong', { text: t('live.full') }) : '')])
+        ]),
+        bar
+      ]);
+      var skills = agentSkills(a);
+      var chips = el('div', { class: 'chips' }, skills.length ? skills.map(function (s) { return skillChip(s.name, s.level); }) : [el('span', { class: 'muted', text: t('live.noSkills') })]);
+      list.appendChild(el('li', { class: 'agent is-' + status, 'data-testid': 'agent-row', 'data-agent-id': a.agent_id || '' }, [
+        avatarNode(name),
+        el('div', { style: { minWidth: '0' } }, [el('div', { class: 'agent-name', text: name }), el('div', { class: 'agent-sub' }, [pill])]),
+        loadBox,
+        chips
+      ]));
+    });
+  }
+
+  /* ============================================================ overrides */
+  function loadOverrides() {
+    if (S.overridesState === 'loading') return;
+    var first = S.overrides == null;
+    S.overridesState = 'loading';
+    if (first) renderOverrideLists();
+    var live = S.live.data && Array.isArray(S.live.data.overrides) ? S.live.data.overrides : null;
+    api('GET', '/v1/routing/overrides').then(function (r) {
+      if (r.ok && r.data) { S.overrides = arr(r.data.overrides); S.overridesState = 'ok'; S.overridesApi = true; }
+      else if (missingRoute(r)) {
+        S.overridesApi = false;
+        if (live) { S.overrides = live; S.overridesState = 'ok'; } else S.overridesState = 'unavailable';
+      } else if (first && !live) { S.overridesState = 'error'; S.overridesError = errMsg(r); }
+      else { S.overrides = S.overrides || live; S.overridesState = 'ok'; }
+    }).catch(function () {
+      if (first && !live) { S.overridesState = 'error'; S.overridesError = t('common.network'); }
+      else { S.overrides = S.overrides || live; S.overridesState = 'ok'; }
+    }).then(renderOverrideLists);
+  }
+
+  function targetNodes(target) {
+    var tg = obj(target), out = [];
+    if (tg.queue) out.push(queueTag(tg.queue));
+    if (Array.isArray(tg.skills)) {
+      if (tg.skills.length) tg.skills.forEach(function (s) { out.push(needChip(s)); });
+      else out.push(el('span', { class: 'badge', text: t('ovr.anyAgent') }));
+    } else if (tg.queue) {
+      out.push(el('span', { class: 'badge', text: t('ovr.sameRules') }));
+    }
+    return out;
+  }
+
+  function overrideItem(o, scope) {
+    var expires = o.expires_at ? U.toDate(o.expires_at).getTime() : null;
+    var created = o.created_at ? U.toDate(o.created_at).getTime() : null;
+    var confirming = S.confirm && S.confirm.scope === 'ovr' && S.confirm.id === o.id;
+    var actions;
+    if (o._ending) {
+      actions = el('button', { type: 'button', class: 'btn btn-ghost btn-sm override-end', disabled: true }, [el('span', { class: 'spinner' }), t('ovr.ending')]);
+    } else if (confirming) {
+      actions = el('div', { class: 'override-end', style: { display: 'flex', gap: '6px', alignItems: 'center' } }, [
+        el('span', { class: 'muted', style: { fontSize: '12.5px' }, text: t('ovr.confirmEnd') }),
+        el('button', { type: 'button', class: 'btn btn-danger btn-sm', 'data-testid': 'override-end-confirm', text: t('ovr.endNow'), onclick: function () { endOverride(o); } }),
+        el('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('common.cancel'), onclick: function () { S.confirm = null; renderOverrideLists(); } })
+      ]);
+    } else {
+      actions = el('button', { type: 'button', class: 'btn btn-danger-ghost btn-sm override-end', 'data-testid': 'override-end', text: t('ovr.endNow'),
+        onclick: function () { S.confirm = { scope: 'ovr', id: o.id }; renderOverrideLists(); } });
+    }
+    var meta = el('div', { class: 'override-meta' });
+    if (expires) {
+      meta.appendChild(el('span', { 'data-expires': String(expires), text: t('ovr.expiresIn', { left: fmtLeft(expires - Date.now()) }) }));
+      meta.appendChild(el('span', { class: 'muted', text: t('ovr.expiresAt', { time: fmtWhen(o.expires_at) }) }));
+    }
+    if (o.created_by) meta.appendChild(el('span', { class: 'muted', text: t('ovr.by', { who: who(o.created_by) }) }));
+    var bar = null;
+    if (expires && created && expires > created) {
+      bar = el('div', { class: 'override-bar' }, [el('span', { 'data-bar-from': String(created), 'data-bar-to': String(expires),
+        style: { width: clamp((expires - Date.now()) / (expires - created), 0, 1) * 100 + '%' } })]);
+    }
+    return el('li', { class: 'override' + (o._ending ? ' is-ending' : ''), 'data-testid': 'override-item', 'data-override-id': o.id || '', 'data-scope': scope }, [
+      el('div', { class: 'override-top' }, [
+        el('span', { class: 'override-rule', text: o.rule || '—' }),
+        el('span', { class: 'override-arrow', 'aria-hidden': 'true', text: '→' }),
+        el('span', { class: 'override-target' }, targetNodes(o.target)),
+        actions
+      ]),
+      o.reason ? el('p', { class: 'override-reason', text: o.reason }) : null,
+      meta,
+      bar
+    ]);
+  }
+
+  function renderOverrideLists() {
+    var list = S.overrides ? S.overrides.filter(function (o) { return o && (!o.expires_at || U.toDate(o.expires_at).getTime() > Date.now() - 1000); }) : [];
+    setNavCount('nav-count-overrides', S.overrides ? list.length : 0);
+    $('ovr-count').textContent = S.overrides && list.length ? t('ovr.count', { n: list.length }) : '';
+    [['live-overrides', 'live'], ['ovr-list', 'page']].forEach(function (pair) {
+      var box = clear($(pair[0]));
+      if ((S.overridesState === 'loading' || S.overridesState === 'idle') && S.overrides == null) { box.appendChild(loadingRow()); return; }
+      if (S.overridesState === 'unavailable') { box.appendChild(emptyState('unavailable', t('common.unavailable'), pair[1] === 'live' ? t('live.overridesUnknown') : t('ovr.unavailable'))); return; }
+      if (S.overridesState === 'error') { box.appendChild(emptyState('error', t('hist.loadFailed', { msg: S.overridesError || '' }))); return; }
+      if (!list.length) {
+        var e = emptyState('empty', t('live.noOverrides'), t('live.noOverridesText'));
+        e.innerHTML = e.innerHTML.replace(/<svg[\s\S]*?<\/svg>/, '<svg viewBox="0 0 56 56" fill="none" aria-hidden="true"><circle cx="28" cy="28" r="19" fill="#ebfbee" stroke="#b2f2bb" stroke-width="1.5"/><path d="m20 28.5 5.5 5.5L36.5 23" stroke="#2f9e44" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>');
+        box.appendChild(e);
+        return;
+      }
+      list.slice().sort(function (a, b) { return String(a.expires_at).localeCompare(String(b.expires_at)); })
+        .forEach(function (o) { box.appendChild(overrideItem(o, pair[1])); });
+    });
+    renderOverrideForm();
+  }
+
+  function endOverride(o) {
+    S.confirm = null;
+    o._ending = true;
+    renderOverrideLists();
+    api('DELETE', '/v1/routing/overrides/' + encodeURIComponent(o.id)).then(function (r) {
+      if (r.ok || r.status === 404) {
+        if (r.ok) toast(t('ovr.ended', { rule: o.rule }));
+        S.overrides = arr(S.overrides).filter(function (x) { return x.id !== o.id; });
+        if (S.live.data && Array.isArray(S.live.data.overrides)) S.live.data.overrides = S.live.data.overrides.filter(function (x) { return x && x.id !== o.id; });
+        if (S.auditState === 'ok') loadAudit();
+      } else {
+        o._ending = false;
+        toast(missingRoute(r) ? t('ovr.unavailable') : errMsg(r), 'error');
+      }
+    }).catch(function () { o._ending = false; toast(t('common.network'), 'error'); })
+      .then(renderOverrideLists);
+  }
+
+  // countdowns tick once a second without re-rendering
+  setInterval(function () {
+    var now = Date.now(), expired = false;
+    document.querySelectorAll('[data-expires]').forEach(function (n) {
+      var left = Number(n.getAttribute('data-expires')) - now;
+      if (left <= 0) expired = true;
+      n.textContent = t('ovr.expiresIn', { left: fmtLeft(left) });
+    });
+    document.querySelectorAll('[data-bar-to]').forEach(function (n) {
+      var a = Number(n.getAttribute('data-bar-from')), b = Number(n.getAttribute('data-bar-to'));
+      n.style.width = clamp((b - now) / (b - a), 0, 1) * 100 + '%';
+    });
+    if (expired) renderOverrideLists();
+  }, 1000);
+
+  /* ------------------------------------------------------- override form */
+  var ovrForm = $('ovr-form');
+  function activeRules() { return S.active && Array.isArray(S.active.rules) ? S.active.rules.filter(function (r) { return r && r.name; }) : []; }
+  function knownQueues() {
+    var set = {};
+    activeRules().forEach(function (r) { if (r.queue) set[r.queue] = 1; arr(r.overflow).forEach(function (o) { if (o && o.queue) set[o.queue] = 1; }); });
+    Object.keys(obj(S.active && S.active.queues)).forEach(function (q) { set[q] = 1; });
+    arr(S.live.data && S.live.data.queues).forEach(function (q) { if (q && q.queue) set[q.queue] = 1; });
+    return Object.keys(set).sort();
+  }
+  function renderOverrideForm() {
+    var sel = $('ovr-rule'), keep = sel.value;
+    var rules = activeRules();
+    var s = sig([rules.map(function (r) { return r.name; }), i18n.lang]);
+    if (sel.getAttribute('data-sig') !== s) {
+      sel.setAttribute('data-sig', s);
+      clear(sel).appendChild(el('option', { value: '', text: t('ovr.rulePick') }));
+      rules.forEach(function (r) { sel.appendChild(el('option', { value: r.name, text: r.name + '  →  ' + (r.queue || '—') })); });
+      if (keep && rules.some(function (r) { return r.name === keep; })) sel.value = keep;
+    }
+    var dl = clear($('ovr-queues'));
+    knownQueues().forEach(function (q) { dl.appendChild(el('option', { value: q })); });
+    var disabled = $('ovr-disabled');
+    var reason = S.overridesState === 'unavailable' ? t('ovr.unavailable')
+      : (S.activeState === 'ok' && !rules.length ? t('ovr.noRules') : null);
+    disabled.hidden = !reason;
+    clear(disabled);
+    if (reason) disabled.appendChild(el('div', { class: 'notice notice-warn', text: reason }));
+    $('ovr-submit').disabled = !!reason || ovrForm.getAttribute('aria-busy') === 'true';
+    updateRuleHint();
+  }
+  function updateRuleHint() {
+    var r = activeRules().find(function (x) { return x.name === $('ovr-rule').value; });
+    var hint = $('ovr-rule-hint');
+    if (!r) { hint.textContent = ''; return; }
+    var skills = arr(r.skills).map(function (s) { return s.name + (isNum(s.min_level) ? '≥' + s.min_level : ''); }).join(', ');
+    hint.textContent = t('ovr.ruleHint', { queue: r.queue || '—', skills: skills ? ' · ' + skills : '' });
+  }
+  $('ovr-rule').addEventListener('change', updateRuleHint);
+  document.querySelectorAll('[data-minutes]').forEach(function (b) {
+    b.addEventListener('click', function () { $('ovr-minutes').value = b.getAttribute('data-minutes'); markMinutePreset(); });
+  });
+  function markMinutePreset() {
+    document.querySelectorAll('[data-minutes]').forEach(function (b) { b.classList.toggle('is-on', b.getAttribute('data-minutes') === $('ovr-minutes').value); });
+  }
+  $('ovr-minutes').addEventListener('input', markMinutePreset);
+
+  function clearFieldErrors(form) {
+    form.querySelectorAll('[data-field-error]').forEach(function (p) { p.hidden = true; p.textContent = ''; var f = p.closest('.field'); if (f) f.classList.remove('has-error'); });
+  }
+  function fieldError(form, key, msg) {
+    var p = form.querySelector('[data-field-error="' + key + '"]');
+    if (!p) return false;
+    p.textContent = p.textContent ? p.textContent + ' ' + msg : msg;
+    p.hidden = false;
+    var f = p.closest('.field'); if (f) f.classList.add('has-error');
+    return true;
+  }
+  function parseSkills(text) {
+    var out = [], bad = false;
+    String(text || '').split(/[,，;；\s]+/).filter(Boolean).forEach(function (part) {
+      var m = /^([A-Za-z0-9_.-]+)(?:[:=](\d+))?$/.exec(part.trim());
+      if (!m) { bad = true; return; }
+      out.push({ name: m[1], min_level: m[2] ? Number(m[2]) : 1 });
+    });
+    return bad ? null : out;
+  }
+
+  ovrForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    clearFieldErrors(ovrForm);
+    $('ovr-error').hidden = true;
+    var rule = $('ovr-rule').value, queue = $('ovr-queue').value.trim(), skillsText = $('ovr-skills').value.trim();
+    var minutes = Number($('ovr-minutes').value), reason = $('ovr-reason').value.trim();
+    var skills = parseSkills(skillsText), ok = true;
+    if (!rule) ok = fieldError(ovrForm, 'rule', t('ovr.err.rule')) && false;
+    if (skills === null) ok = fieldError(ovrForm, 'target.skills', t('ovr.err.skills')) && false;
+    if (!queue && !skillsText) ok = fieldError(ovrForm, 'target.queue', t('ovr.err.target')) && false;
+    if (!(minutes >= 1 && minutes <= 10080 && Math.round(minutes) === minutes)) ok = fieldError(ovrForm, 'minutes', t('ovr.err.minutes')) && false;
+    if (!ok) return;
+    var target = {};
+    if (queue) target.queue = queue;
+    if (skillsText) target.skills = skills;
+    var body = { rule: rule, target: target, minutes: minutes, reason: reason };
+    ovrForm.setAttribute('aria-busy', 'true');
+    setBusy($('ovr-submit'), 'ovr.starting');
+    api('POST', '/v1/routing/overrides', body).then(function (r) {
+      if (r.ok) {
+        toast(t('ovr.started', { rule: rule, time: fmtWhen(r.data && r.data.expires_at) }));
+        $('ovr-reason').value = '';
+        S.overrides = arr(S.overrides).concat([{ id: r.data && r.data.id, rule: rule, target: target, reason: reason,
+          created_by: S.session && S.session.username, created_at: new Date().toISOString(), expires_at: r.data && r.data.expires_at }]);
+        S.overridesState = 'ok';
+        renderOverrideLists();
+        loadOverrides();
+        if (S.auditState === 'ok') loadAudit();
+        return;
+      }
+      if (missingRoute(r)) { S.overridesState = 'unavailable'; renderOverrideLists(); return; }
+      var problems = arr(r.data && r.data.problems), rest = [];
+      problems.forEach(function (p) {
+        var key = String(p.path || '').replace(/\[\d+\].*$/, '').replace(/^target$/, 'target.queue');
+        if (!fieldError(ovrForm, key, p.message)) rest.push((p.path ? p.path + ': ' : '') + p.message);
+      });
+      if (!problems.length || rest.length) {
+        $('ovr-error').textContent = t('ovr.err.failed', { msg: rest.length ? rest.join(' · ') : errMsg(r) });
+        $('ovr-error').hidden = false;
+      }
+    }).catch(function () {
+      $('ovr-error').textContent = t('ovr.err.failed', { msg: t('common.network') });
+      $('ovr-error').hidden = false;
+    }).then(function () {
+      ovrForm.removeAttribute('aria-busy');
+      setBusy($('ovr-submit'), null);
+      renderOverrideForm();
+    });
+  });
+
+  onEnter.overrides = function () {
+    if (S.activeState === 'idle' || S.activeState === 'error') loadActive();
+    loadOverrides();
+    renderOverrideForm();
+    markMinutePreset();
+  };
+
+  /* ======================================================== JSON locator */
+  /**
+   * A small strict JSON reader that remembers where every path starts, so problems such as
+   * "rules[1].when" can be pointed at in the editor. Throws {code, pos, tok} on malformed text.
+   */
+  function locate(text) {
+    var i = 0, n = text.length, paths = {};
+    function fail(code, at, tok) { var e = new Error(code); e.code = code; e.pos = at == null ? i : at; e.tok = tok; throw e; }
+    function tokAt(p) {
+      if (p >= n) return '';
+      var m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(p, p + 24));
+      return m ? m[0] : text.charAt(p);
+    }
+    function ws() {
+      for (;;) {
+        while (i < n && /[ \t\n\r]/.test(text.charAt(i))) i++;
+        if (text.charAt(i) === '/' && (text.charAt(i + 1) === '/' || text.charAt(i + 1) === '*')) fail('unexpected', i, text.substr(i, 2));
+        return;
+      }
+    }
+    function str() {
+      var start = i; i++;
+      for (;;) {
+        if (i >= n) fail('string', start);
+        var c = text.charAt(i);
+        if (c === '"') { i++; return JSON.parse(text.slice(start, i)); }
+        if (c === '\\') {
+          var e = text.charAt(i + 1);
+          if (e === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(text.substr(i + 2, 4))) fail('escape', i); i += 6; continue; }
+          if ('"\\/bfnrt'.indexOf(e) === -1 || e === '') fail('escape', i);
+          i += 2; continue;
+        }
+        if (c.charCodeAt(0) < 0x20) fail('control', i);
+        i++;
+      }
+    }
+    function numb() {
+      var re = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+      re.lastIndex = i;
+      var m = re.exec(text);
+      if (!m || !m[0] || /[0-9A-Za-z.]/.test(text.charAt(i + m[0].length))) fail('number', i);
+      i += m[0].length;
+      return Number(m[0]);
+    }
+    function value(path) {
+      ws();
+      if (i >= n) fail('eof', i);
+      if (path && !has(paths, path)) paths[path] = i;
+      var c = text.charAt(i);
+      if (c === '{') return object(path);
+      if (c === '[') return array(path);
+      if (c === '"') return str();
+      if (c === '-' || (c >= '0' && c <= '9')) return numb();
+      var words = { 'true': true, 'false': false, 'null': null };
+      for (var w in words) if (text.substr(i, w.length) === w && !/[A-Za-z0-9_]/.test(text.charAt(i + w.length))) { i += w.length; return words[w]; }
+      fail('unexpected', i, tokAt(i));
+    }
+    function object(path) {
+      var out = {}; i++; ws();
+      if (text.charAt(i) === '}') { i++; return out; }
+      for (;;) {
+        ws();
+        if (i >= n) fail('eof', i);
+        if (text.charAt(i) !== '"') fail(text.charAt(i) === '}' ? 'trailing' : 'key', i, tokAt(i));
+        var keyAt = i, k = str();
+        ws();
+        if (text.charAt(i) !== ':') fail(i >= n ? 'eof' : 'colon', i, tokAt(i));
+        i++;
+        var p = path ? path + '.' + k : k;
+        paths[p] = keyAt;
+        out[k] = value(p);
+        ws();
+        if (text.charAt(i) === ',') { i++; continue; }
+        if (text.charAt(i) === '}') { i++; return out; }
+        fail(i >= n ? 'eof' : 'unexpected', i, tokAt(i));
+      }
+    }
+    function array(path) {
+      var out = []; i++; ws();
+      if (text.charAt(i) === ']') { i++; return out; }
+      for (;;) {
+        ws();
+        if (text.charAt(i) === ']') fail('trailing', i);
+        out.push(value(path + '[' + out.length + ']'));
+        ws();
+        if (text.charAt(i) === ',') { i++; continue; }
+        if (text.charAt(i) === ']') { i++; return out; }
+        fail(i >= n ? 'eof' : 'unexpected', i, tokAt(i));
+      }
+    }
+    var v = value('');
+    ws();
+    if (i < n) fail('after', i, tokAt(i));
+    return { value: v, paths: paths };
+  }
+  function lineCol(text, pos) {
+    var before = text.slice(0, pos), lines = before.split('\n');
+    return { line: lines.length, col: lines[lines.length - 1].length + 1 };
+  }
+  /** Offset of a problem path in the text, trimming the path until something is found. */
+  function pathOffset(paths, path) {
+    var p = String(path || '');
+    while (p) {
+      if (has(paths, p)) return paths[p];
+      var cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+      if (cut <= 0) break;
+      p = p.slice(0, cut);
+    }
+    return has(paths, p) ? paths[p] : null;
+  }
+
+  /* ================================================================ rules */
+  var editor = $('rules-json'), gutter = $('gutter');
+  var E = S.editor;
+  var previewTimer = null;
+
+  /** Keys in a reading order (known ones first, the rest after), null values dropped. */
+  function ordered(o, order) {
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return o;
+    var out = {};
+    order.concat(Object.keys(o).sort()).forEach(function (k) {
+      if (has(o, k) && !has(out, k) && o[k] !== null) out[k] = o[k];
+    });
+    return out;
+  }
+  var RULE_KEYS = ['name', 'when', 'queue', 'skills', 'priority', 'aging_per_minute', 'strategy', 'sticky_secs', 'overflow'];
+  var QUEUE_KEYS = ['hours', 'utc_offset_minutes', 'holidays', 'max_wait_secs', 'fallback'];
+  function orderSkills(list) { return Array.isArray(list) ? list.map(function (x) { return ordered(x, ['name', 'min_level']); }) : list; }
+  function docFromRuleSet(rs) {
+    var doc = { rules: arr(rs && rs.rules).map(function (r) {
+      r = ordered(r, RULE_KEYS);
+      if (!r || typeof r !== 'object') return r;
+      if (has(r, 'skills')) r.skills = orderSkills(r.skills);
+      if (Array.isArray(r.overflow)) r.overflow = r.overflow.map(function (o) {
+        o = ordered(o, ['after_secs', 'queue', 'skills']);
+        if (o && has(o, 'skills')) o.skills = orderSkills(o.skills);
+        return o;
+      });
+      return r;
+    }) };
+    var qs = obj(rs && rs.queues);
+    if (Object.keys(qs).length) {
+      doc.queues = {};
+      Object.keys(qs).forEach(function (q) { doc.queues[q] = ordered(qs[q], QUEUE_KEYS); });
+    }
+    return doc;
+  }
+  function pretty(doc) { return JSON.stringify(doc, null, 2); }
+  function isDirty() { return editor.value !== E.savedText; }
+
+  function setEditor(text, base) {
+    editor.value = text;
+    E.savedText = text;
+    E.base = base;
+    E.problems = []; E.problemsText = null; E.problemsKind = null; E.jsonError = null;
+    hideRulesStatus(); hideRulesConfirm();
+    editor.scrollTop = 0;
+    try { editor.setSelectionRange(0, 0); } catch (e) { /* not focused */ }
+    afterEdit(true);
+  }
+
+  function loadActive(force) {
+    if (S.activeState === 'loading' && !force) return Promise.resolve();
+    S.activeState = 'loading';
+    if (!E.base) renderRulesBase();
+    return api('GET', '/v1/routing/rules').then(function (r) {
+      if (r.ok && r.data) {
+        S.active = r.data; S.activeState = 'ok';
+        noteVersion(r.data.version);
+        // The active answer may lack the queue settings: the version itself has them.
+        if (isNum(r.data.version) && r.data.version > 0 && !has(r.data, 'queues')) {
+          return api('GET', '/v1/routing/rules/' + r.data.version).then(function (full) {
+            if (full.ok && full.data && S.active === r.data) S.active.queues = obj(full.data.queues);
+          }).catch(function () { /* keep the rules alone */ }).then(fillIfUntouched);
+        }
+        fillIfUntouched();
+      } else {
+        S.activeState = 'error'; S.activeError = errMsg(r);
+        if (!E.base) setEditor(pretty(TEMPLATE), { kind: 'template' });
+      }
+    }).catch(function () {
+      S.activeState = 'error'; S.activeError = t('common.network');
+      if (!E.base) setEditor(pretty(TEMPLATE), { kind: 'template' });
+    }).then(function () {
+      renderActiveInfo(); renderRulesBase(); renderLoadSelect(); renderOverrideForm();
+    });
+  }
+  function fillIfUntouched() {
+    if (!E.base || ((E.base.kind === 'active' || E.base.kind === 'builtin') && !isDirty())) fillFromActive();
+  }
+  function fillFromActive() {
+    var a = S.active;
+    if (a && isNum(a.version) && a.version > 0 && !a.builtin) setEditor(pretty(docFromRuleSet(a)), { kind: 'active', version: a.version });
+    else setEditor(pretty(TEMPLATE), { kind: 'builtin' });
+  }
+  function onActiveChanged() {
+    renderActiveInfo();
+    loadActive(true);
+    if (S.versionsState === 'ok') loadVersions();
+    if (S.section === 'history') loadAudit();
+    if (S.dry.report) renderDryReport();
+  }
+
+  function renderRulesBase() {
+    var box = clear($('editor-base'));
+    var b = E.base;
+    if (!b) { box.appendChild(el('span', { class: 'muted', text: S.activeState === 'error' ? t('rules.loadFailed', { msg: S.activeError }) : t('rules.loading') })); return; }
+    var active = activeVersion();
+    var text;
+    if (b.kind === 'builtin') text = t('rules.base.builtin');
+    else if (b.kind === 'template') text = t('rules.base.template');
+    else if (b.kind === 'saved') text = t('rules.base.saved', { v: b.version });
+    else if (b.version === active) text = t('rules.base.active', { v: b.version });
+    else text = t('rules.base.version', { v: b.version });
+    if (b.version && b.version === active && b.kind === 'saved') text = t('rules.base.active', { v: b.version });
+    var m = /^(.*?)(v?\d+)(.*)$/.exec(text);
+    if (b.version && m) { box.appendChild(document.createTextNode(m[1])); box.appendChild(el('strong', { 'data-testid': 'editor-version', text: m[2] })); box.appendChild(document.createTextNode(m[3])); }
+    else box.textContent = text;
+    if (b.version && b.version === active) box.appendChild(el('span', { class: 'badge badge-ok', style: { marginLeft: '8px' }, text: t('hist.active') }));
+    var dirty = isDirty();
+    $('dirty-dot').hidden = !dirty;
+    if (dirty) box.appendChild(el('span', { class: 'muted', text: t('rules.base.edited') }));
+    $('dirty-dot').title = t('rules.unsaved');
+  }
+
+  function renderLoadSelect() {
+    var sel = clear($('rules-load'));
+    sel.appendChild(el('option', { value: '', text: t('rules.loadHeader') }));
+    var a = S.active && S.active.version > 0 ? S.active.version : null;
+    if (a) sel.appendChild(el('option', { value: 'active', text: t('rules.loadActive', { v: a }) }));
+    sel.appendChild(el('option', { value: 'template', text: t('rules.loadTemplate') }));
+    versionNumbers().forEach(function (v) { if (v !== a) sel.appendChild(el('option', { value: 'v:' + v, text: t('rules.loadVersion', { v: v }) })); });
+    sel.value = '';
+  }
+  /** Known version numbers, newest first (from the versions list or what this session has seen). */
+  function versionNumbers() {
+    var set = {};
+    if (S.versions) arr(S.versions.versions).forEach(function (v) { if (v && isNum(v.version)) set[v.version] = 1; });
+    Object.keys(S.knownVersions).forEach(function (v) { set[v] = 1; });
+    var max = Math.max.apply(null, [0].concat(Object.keys(set).map(Number)));
+    if (!S.versions) for (var i = 1; i <= max; i++) set[i] = 1; // versions are numbered 1, 2, 3 …
+    return Object.keys(set).map(Number).sort(function (x, y) { return y - x; });
+  }
+
+  $('rules-load').addEventListener('change', function () {
+    var v = this.value;
+    this.value = '';
+    if (!v) return;
+    var doLoad = function () {
+      if (v === 'active') { if (S.active) fillFromActive(); }
+      else if (v === 'template') setEditor(pretty(TEMPLATE), { kind: 'template' });
+      else openVersion(Number(v.slice(2)));
+    };
+    if (isDirty()) showRulesConfirm(t('rules.discard'), null, t('common.confirm'), 'btn-danger', doLoad);
+    else doLoad();
+  });
+
+  function openVersion(v) {
+    if (S.active && S.active.version === v) { fillFromActive(); go('rules'); return; }
+    api('GET', '/v1/routing/rules/' + v).then(function (r) {
+      if (r.ok && r.data) { setEditor(pretty(docFromRuleSet(r.data)), { kind: 'version', version: v }); go('rules'); }
+      else if (missingRoute(r)) toast(t('rules.unavailableVersion'), 'error');
+      else toast(errMsg(r), 'error');
+    }).catch(function () { toast(t('common.network'), 'error'); });
+  }
+
+  /* ------------------------------------------------------- editor chrome */
+  var gutterSig = '';
+  function renderGutter() {
+    var lines = editor.value.split('\n').length;
+    var bad = {};
+    problemTargets().forEach(function (p) { if (p.line) bad[p.line] = true; });
+    if (E.jsonError) bad[E.jsonError.line] = true;
+    var focus = E.focusLine || 0;
+    var s = lines + '|' + Object.keys(bad).join(',') + '|' + focus;
+    if (s === gutterSig) return;
+    gutterSig = s;
+    var frag = document.createDocumentFragment();
+    for (var i = 1; i <= lines; i++) frag.appendChild(el('span', { class: 'ln' + (bad[i] ? ' is-problem' : '') + (i === focus ? ' is-focus' : ''), text: String(i) }));
+    clear(gutter).appendChild(frag);
+    gutter.scrollTop = editor.scrollTop;
+  }
+  editor.addEventListener('scroll', function () { gutter.scrollTop = editor.scrollTop; });
+  function updateCaret() {
+    var lc = lineCol(editor.value, editor.selectionStart);
+    $('editor-pos').textContent = lc.line + ':' + lc.col;
+  }
+  ['keyup', 'click', 'select'].forEach(function (ev) { editor.addEventListener(ev, updateCaret); });
+  editor.addEventListener('input', function () {
+    E.focusLine = 0;
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(function () { afterEdit(false); }, 220);
+    renderGutter(); updateCaret();
+    renderRulesBase();
+  });
+  editor.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Tab' && !ev.shiftKey && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+      ev.preventDefault();
+      var s = editor.selectionStart, e = editor.selectionEnd;
+      editor.setRangeText('  ', s, e, 'end');
+      editor.dispatchEvent(new Event('input'));
+    } else if ((ev.ctrlKey || ev.metaKey) && ev.key === 's') {
+      ev.preventDefault(); saveRules();
+    } else if ((ev.ctrlKey || ev.metaKey) && ev.key === 'Enter') {
+      ev.preventDefault(); validateRules();
+    }
+  });
+
+  /** Moves the caret to a problem path and flashes its line. */
+  function jumpTo(path) {
+    var parsed = safeLocate(editor.value);
+    var off = parsed && parsed.paths ? pathOffset(parsed.paths, path) : null;
+    if (off == null) return;
+    var lc = lineCol(editor.value, off);
+    editor.focus();
+    editor.setSelectionRange(off, off);
+    editor.scrollTop = Math.max(0, (lc.line - 4) * 20);
+    E.focusLine = lc.line;
+    renderGutter(); updateCaret();
+  }
+  function safeLocate(text) { try { return locate(text); } catch (e) { return null; } }
+
+  /* ------------------------------------------------------------- preview */
+  function parseProblemPath(path) {
+    var p = String(path || ''), m;
+    if ((m = /^rules\[(\d+)\](?:\.([A-Za-z_]+))?(?:\[(\d+)\])?(?:\.([A-Za-z_]+))?/.exec(p))) {
+      return { rule: Number(m[1]), field: m[2] || null, sub: m[3] != null ? Number(m[3]) : null, subField: m[4] || null };
+    }
+    if ((m = /^queues\.([^.[\]]+)(?:\.([A-Za-z_]+))?/.exec(p))) return { queue: m[1], field: m[2] || null };
+    return { doc: true };
+  }
+  function problemTargets() {
+    var paths = E.paths || {};
+    return E.problems.map(function (pr) {
+      var tg = parseProblemPath(pr.path);
+      tg.path = pr.path; tg.message = pr.message;
+      var off = pathOffset(paths, pr.path);
+      tg.line = off != null ? lineCol(editor.value, off).line : null;
+      return tg;
+    });
+  }
+  function problemsStale() { return E.problemsText != null && E.problemsText !== editor.value; }
+
+  function afterEdit(fresh) {
+    var text = editor.value;
+    E.jsonError = null;
+    try {
+      E.doc = JSON.parse(text);
+      var loc = safeLocate(text);
+      E.paths = loc ? loc.paths : {};
+    } catch (e) {
+      try { locate(text); E.jsonError = { line: 1, col: 1, msg: e.message }; }
+      catch (err) {
+        var lc = lineCol(text, err.pos || 0);
+        var msg = t('rules.json.' + err.code, { tok: err.tok ? '“' + err.tok + '”' : '' });
+        E.jsonError = { line: lc.line, col: lc.col, msg: msg, pos: err.pos };
+      }
+    }
+    if (fresh) gutterSig = '';
+    renderPreview(); renderProblems(); renderGutter(); updateCaret(); renderRulesBase();
+  }
+
+  function renderPreview() {
+    var errBox = $('preview-error');
+    clear(errBox);
+    var je = E.jsonError;
+    var doc = E.doc;
+    var notObject = !je && (!doc || typeof doc !== 'object' || Array.isArray(doc));
+    errBox.hidden = !je && !notObject;
+    if (je) {
+      errBox.appendChild(el('strong', { text: t('rules.json.title') }));
+      errBox.appendChild(el('button', { type: 'button', class: 'link-btn', style: { textAlign: 'left', color: 'inherit' }, text: t('rules.json.at', { line: je.line, col: je.col, msg: je.msg }),
+        onclick: function () { if (je.pos != null) { editor.focus(); editor.setSelectionRange(je.pos, je.pos); E.focusLine = je.line; editor.scrollTop = Math.max(0, (je.line - 4) * 20); renderGutter(); updateCaret(); } } }));
+    } else if (notObject) {
+      errBox.appendChild(el('strong', { text: t('rules.json.notObject') }));
+    }
+    $('preview').classList.toggle('is-stale', !!je);
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) doc = { rules: [] };
+
+    var targets = problemTargets();
+    var byRule = {}, byQueue = {}, docLevel = [];
+    var rules = Array.isArray(doc.rules) ? doc.rules : [];
+    var queues = obj(doc.queues);
+    targets.forEach(function (tg) {
+      if (tg.rule != null && tg.rule < rules.length) (byRule[tg.rule] = byRule[tg.rule] || []).push(tg);
+      else if (tg.queue != null && has(queues, tg.queue)) (byQueue[tg.queue] = byQueue[tg.queue] || []).push(tg);
+      else docLevel.push(tg);
+    });
+
+    $('preview-hint').textContent = t('rules.previewHint', { rules: rules.length, queues: Object.keys(queues).length });
+    var dp = clear($('doc-problems'));
+    dp.hidden = !docLevel.length;
+    docLevel.forEach(function (tg) { dp.appendChild(el('div', { class: 'notice notice-danger', 'data-testid': 'doc-problem' }, [problemRow(tg)])); });
+
+    var list = clear($('rule-cards'));
+    if (!rules.length) list.appendChild(emptyState('empty', t('rules.empty'), t('rules.emptyText')));
+    rules.forEach(function (r, idx) { list.appendChild(ruleCard(obj(r), idx, byRule[idx] || [])); });
+
+    var qbox = clear($('queue-cards'));
+    var qnames = Object.keys(queues);
+    if (qnames.length) qbox.appendChild(el('h2', { class: 'block-title', style: { margin: '8px 2px 0' }, text: t('rules.queueSettings') }));
+    else if (rules.length) qbox.appendChild(el('p', { class: 'card-hint', style: { padding: '0 4px' }, text: t('rules.noQueues') }));
+    qnames.forEach(function (q) { qbox.appendChild(queueCard(q, obj(queues[q]), byQueue[q] || [])); });
+  }
+
+  function problemRow(tg, compact) {
+    return el('div', { class: 'rule-problem', role: 'button', tabindex: '0', 'data-testid': 'card-problem', 'data-path': tg.path,
+      onclick: function () { jumpTo(tg.path); }, onkeydown: function (ev) { if (ev.key === 'Enter') jumpTo(tg.path); } }, [
+      el('code', { class: 'problem-path', text: tg.path }),
+      el('span', { class: 'problem-msg', text: tg.message })
+    ]);
+  }
+
+  function ruleCard(r, idx, probs) {
+    var bad = {};
+    probs.forEach(function (p) { bad[p.field || 'name'] = bad[p.field || 'name'] || []; bad[p.field || 'name'].push(p); });
+    var mark = function (field, node) {
+      if (bad[field] && bad[field].some(function (p) { return p.sub == null; })) node.classList.add('is-bad-field');
+      return node;
+    };
+    var badges = el('div', { class: 'rule-badges' });
+    if (isNum(r.priority) && r.priority) badges.appendChild(el('span', { class: 'badge badge-accent', title: t('card.priorityTitle', { n: r.priority }), text: t('card.priority', { n: r.priority }) }));
+    if (isNum(r.aging_per_minute) && r.aging_per_minute) badges.appendChild(el('span', { class: 'badge', title: t('card.agingTitle', { n: r.aging_per_minute }), text: t('card.aging', { n: r.aging_per_minute }) }));
+    if (r.strategy) badges.appendChild(mark('strategy', el('span', { class: 'badge', text: lbl('strategy.', r.strategy) })));
+    if (isNum(r.sticky_secs)) badges.appendChild(el('span', { class: 'badge', text: t('card.sticky', { n: r.sticky_secs }) }));
+
+    var when = r.when == null ? 'true' : String(r.when);
+    var always = /^\s*true\s*$/.test(when);
+    var body = el('dl', { class: 'rule-body' });
+    var row = function (label, field, content) {
+      var dd = el('dd', {}, content);
+      if (bad[field]) dd.classList.add('has-bad');
+      body.appendChild(el('dt', { text: label }));
+      body.appendChild(dd);
+    };
+    row(t('card.when'), 'when', [mark('when', el('code', { class: 'cond' + (always ? ' is-always' : ''), 'data-testid': 'rule-when', text: always ? t('card.always') : when }))]);
+    row(t('card.queue'), 'queue', [mark('queue', queueTag(r.queue))]);
+    var skills = arr(r.skills);
+    var skillNodes = skills.length ? skills.map(function (s, j) {
+      var chip = needChip(s);
+      if (probs.some(function (p) { return p.field === 'skills' && p.sub === j; })) chip.classList.add('is-missing');
+      return chip;
+    }) : [el('span', { class: 'muted', text: t('card.anyAgent') })];
+    row(t('card.skills'), 'skills', [mark('skills', el('div', { class: 'chips' }, skillNodes))]);
+    var overflow = arr(r.overflow);
+    if (overflow.length || bad.overflow) {
+      var ladder = el('ol', { class: 'ladder' });
+      overflow.forEach(function (o, k) {
+        o = obj(o);
+        var li = el('li', {}, [el('span', { class: 'after', text: t('card.after', { s: fmtSecs(num(o.after_secs)) }) })]);
+        if (o.queue) { li.appendChild(el('span', { class: 'muted', text: t('card.moveTo') })); li.appendChild(queueTag(o.queue)); }
+        var ss = arr(o.skills);
+        li.appendChild(el('span', { class: 'muted', text: t('card.relax') }));
+        if (ss.length) ss.forEach(function (s) { li.appendChild(needChip(s)); });
+        else li.appendChild(el('span', { class: 'badge', text: t('card.anyAgent') }));
+        if (probs.some(function (p) { return p.field === 'overflow' && p.sub === k; })) li.classList.add('is-bad-field');
+        ladder.appendChild(li);
+      });
+      row(t('card.overflow'), 'overflow', [mark('overflow', ladder)]);
+    }
+    var card = el('li', { class: 'rule-card' + (probs.length ? ' has-problems' : ''), 'data-testid': 'rule-card', 'data-index': String(idx), 'data-rule': r.name || '', id: 'rule-card-' + idx }, [
+      el('div', { class: 'rule-top' }, [
+        el('span', { class: 'rule-index', text: String(idx + 1) }),
+        mark('name', el('span', { class: 'rule-name', text: r.name || t('card.unnamed') })),
+        badges
+      ]),
+      body
+    ]);
+    if (probs.length) {
+      var pl = el('ul', { class: 'rule-problems', 'data-testid': 'rule-card-problems' });
+      probs.forEach(function (p) { pl.appendChild(el('li', {}, [problemRow(p)])); });
+      card.appendChild(pl);
+    }
+    return card;
+  }
+
+  function fmtOffset(mins) {
+    if (!isNum(mins) || !mins) return '';
+    var sign = mins < 0 ? '−' : '+', a = Math.abs(mins);
+    return sign + Math.floor(a / 60) + (a % 60 ? ':' + ('0' + (a % 60)).slice(-2) : '');
+  }
+  function fmtDays(days) {
+    var d = arr(days).slice().sort();
+    if (d.join(',') === '1,2,3,4,5') return t('day.weekdays');
+    if (d.join(',') === '1,2,3,4,5,6,7') return t('day.everyday');
+    return d.map(function (x) { return lbl('day.', x); }).join(' ');
+  }
+  function queueCard(name, q, probs) {
+    var facts = el('div', { class: 'queue-card-facts' });
+    var fact = function (label, value) { facts.appendChild(el('span', {}, [label + ' ', el('b', { text: value })])); };
+    var hours = arr(q.hours);
+    fact(t('card.hours'), hours.length ? hours.map(function (h) { h = obj(h); return fmtDays(h.days) + ' ' + (h.from || '?') + '–' + (h.to || '?'); }).join(', ') + ' ' + t('card.tz', { off: fmtOffset(q.utc_offset_minutes) }) : t('card.alwaysOpen'));
+    if (isNum(q.max_wait_secs)) fact(t('card.maxWait'), fmtSecs(q.max_wait_secs));
+    fact(t('card.fallback'), q.fallback ? lbl('fallback.', q.fallback) : t('fallback.none'));
+    if (arr(q.holidays).length) fact(t('card.closed'), arr(q.holidays).join(', '));
+    var card = el('div', { class: 'queue-card' + (probs.length ? ' has-problems' : ''), 'data-testid': 'queue-card', 'data-queue': name }, [
+      el('div', { class: 'queue-card-top' }, [queueTag(name)]), facts
+    ]);
+    if (probs.length) {
+      var pl = el('ul', { class: 'rule-problems' });
+      probs.forEach(function (p) { pl.appendChild(el('li', {}, [problemRow(p)])); });
+      card.appendChild(pl);
+    }
+    return card;
+  }
+
+  function renderProblems() {
+    var box = $('problems');
+    var n = E.problems.length;
+    box.hidden = !n;
+    setNavCount('nav-count-rules', n);
+    if (!n) return;
+    var kind = E.problemsKind === 'save' ? 'rules.problems' : 'rules.problemsValidate';
+    $('problems-title').textContent = n === 1 ? t(kind + '1') : t(kind, { n: n });
+    $('problems-note').textContent = problemsStale() ? t('rules.problemsStale') : '';
+    var list = clear($('problems-list'));
+    var doc = E.doc && typeof E.doc === 'object' ? E.doc : {};
+    problemTargets().forEach(function (tg) {
+      var where = tg.rule != null ? t('rules.problemWhere', { n: tg.rule + 1 }) + (arr(doc.rules)[tg.rule] && doc.rules[tg.rule].name ? ' · ' + doc.rules[tg.rule].name : '')
+        : tg.queue != null ? t('rules.problemQueue', { q: tg.queue }) : t('rules.problemDoc');
+      list.appendChild(el('li', { class: 'problem', tabindex: '0', 'data-testid': 'problem', 'data-path': tg.path,
+        onclick: function () { jumpTo(tg.path); var c = tg.rule != null && $('rule-card-' + tg.rule); if (c) { c.classList.remove('is-flash'); void c.offsetWidth; c.classList.add('is-flash'); c.scrollIntoView({ block: 'nearest', behavior: 'smooth' }); } },
+        onkeydown: function (ev) { if (ev.key === 'Enter') this.click(); } }, [
+        el('code', { class: 'problem-path', text: tg.path }),
+        el('span', { class: 'problem-msg', text: tg.message }),
+        el('span', { class: 'problem-where', text: where + (tg.line ? ' · L' + tg.line : '') })
+      ]));
+    });
+  }
+
+  /* ------------------------------------------------------ banner, confirm */
+  function showRulesStatus(kind, text, actions, testValue) {
+    var box = clear($('rules-status'));
+    box.className = 'status-banner is-' + kind;
+    box.setAttribute('data-kind', kind);
+    box.appendChild(el('span', { class: 'ico', 'aria-hidden': 'true' }, [el('span', { text: kind === 'ok' ? '✓' : kind === 'error' ? '!' : 'i' })]));
+    var txt = el('span', { 'data-testid': 'rules-status-text', text: text });
+    box.appendChild(txt);
+    if (testValue != null) box.appendChild(el('span', { class: 'ver ver-cand', 'data-testid': 'saved-version', 'data-version': String(testValue), text: t('rules.savedVersion', { v: testValue }) }));
+    if (actions && actions.length) box.appendChild(el('div', { class: 'banner-actions' }, actions));
+    box.hidden = false;
+    if (S.section === 'rules') box.scrollIntoView({ block: 'nearest' });
+  }
+  function hideRulesStatus() { $('rules-status').hidden = true; }
+  function showRulesConfirm(text, sub, okLabel, okClass, onOk) {
+    var bar = clear($('rules-confirm'));
+    bar.appendChild(el('div', {}, [el('strong', { text: text }), sub ? el('div', { style: { fontSize: '13px' }, text: sub }) : null]));
+    var ok = el('button', { type: 'button', class: 'btn btn-sm ' + (okClass || 'btn-primary'), 'data-testid': 'rules-confirm-ok', text: okLabel,
+      onclick: function () { hideRulesConfirm(); onOk(); } });
+    bar.appendChild(el('div', { class: 'confirm-actions' }, [
+      el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'rules-confirm-cancel', text: t('common.cancel'), onclick: hideRulesConfirm }),
+      ok
+    ]));
+    bar.hidden = false;
+    ok.focus();
+  }
+  function hideRulesConfirm() { $('rules-confirm').hidden = true; }
+
+  /* -------------------------------------------------------------- actions */
+  /** The editor's document, or null after reporting malformed JSON in place. */
+  function docForSend() {
+    afterEdit(false);
+    var je = E.jsonError;
+    if (je) {
+      showRulesStatus('error', t('rules.json.title') + ' ' + t('rules.json.at', { line: je.line, col: je.col, msg: je.msg }), [
+        el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'json-error-goto', text: 'L' + je.line,
+          onclick: function () { if (je.pos != null) { editor.focus(); editor.setSelectionRange(je.pos, je.pos); E.focusLine = je.line; renderGutter(); } } })
+      ]);
+      $('rules-status').setAttribute('data-testid', 'rules-status');
+      if (je.pos != null) { editor.focus({ preventScroll: true }); editor.setSelectionRange(je.pos, je.pos); E.focusLine = je.line; editor.scrollTop = Math.max(0, (je.line - 4) * 20); renderGutter(); }
+      $('rules-status').scrollIntoView({ block: 'nearest' });
+      return null;
+    }
+    if (!E.doc || typeof E.doc !== 'object' || Array.isArray(E.doc)) { showRulesStatus('error', t('rules.json.notObject')); return null; }
+    return E.doc;
+  }
+  function setProblems(problems, kind) {
+    E.problems = arr(problems).map(function (p) { return { path: String((p && p.path) || 'document'), message: String((p && p.message) || '') }; });
+    E.problemsKind = kind;
+    E.problemsText = editor.value;
+    gutterSig = '';
+    renderPreview(); renderProblems(); renderGutter();
+    if (E.problems.length) $('problems').scrollIntoView({ block: 'nearest' });
+  }
+  function rulesBusy(which) {
+    E.busy = which;
+    setBusy($('btn-validate'), which === 'validate' ? 'rules.validating' : null);
+    setBusy($('btn-save'), which === 'save' ? 'rules.saving' : null);
+    setBusy($('btn-activate'), which === 'activate' ? 'rules.activating' : null);
+    ['btn-validate', 'btn-save', 'btn-activate', 'btn-dryrun', 'btn-format'].forEach(function (id) { $(id).disabled = !!which; });
+  }
+
+  function validateRules() {
+    if (E.busy) return;
+    hideRulesConfirm();
+    var doc = docForSend();
+    if (!doc) return;
+    rulesBusy('validate');
+    api('POST', '/v1/routing/rules/validate', doc).then(function (r) {
+      if (r.ok) { setProblems([], null); showRulesStatus('ok', t('rules.valid')); }
+      else if (r.status === 422) { hideRulesStatus(); setProblems(r.data && r.data.problems && r.data.problems.length ? r.data.problems : [{ path: 'document', message: errMsg(r) }], 'validate'); }
+      else if (missingRoute(r)) { setProblems([], null); showRulesStatus('info', t('rules.validLocal')); }
+      else showRulesStatus('error', t('rules.validateFailed', { msg: errMsg(r) }));
+    }).catch(function () { showRulesStatus('error', t('rules.validateFailed', { msg: t('common.network') })); })
+      .then(function () { rulesBusy(null); });
+  }
+
+  function saveRules() {
+    if (E.busy) return;
+    hideRulesConfirm();
+    var doc = docForSend();
+    if (!doc) return;
+    rulesBusy('save');
+    var text = editor.value;
+    api('POST', '/v1/routing/rules', doc).then(function (r) {
+      if (r.ok && r.data && isNum(r.data.version)) {
+        var v = r.data.version;
+        noteVersion(v);
+        S.lastSaved = v;
+        E.savedText = text;
+        E.base = { kind: 'saved', version: v };
+        setProblems([], null);
+        showRulesStatus('ok', t('rules.saved', { v: v }), [
+          el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'saved-dryrun', text: t('rules.tryIt', { v: v }), onclick: function () { goDryRun(v, true); } }),
+          el('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-testid': 'saved-activate', text: t('rules.activateIt', { v: v }), onclick: function () { confirmActivateFromRules(v); } })
+        ], v);
+        renderRulesBase(); renderLoadSelect();
+        if (S.versionsState !== 'idle') loadVersions();
+        if (S.auditState === 'ok') loadAudit();
+      } else if (r.status === 422) {
+        hideRulesStatus();
+        setProblems(r.data && r.data.problems && r.data.problems.length ? r.data.problems : [{ path: 'document', message: errMsg(r) }], 'save');
+      } else {
+        showRulesStatus('error', t('rules.saveFailed', { msg: errMsg(r) }));
+      }
+    }).catch(function () { showRulesStatus('error', t('rules.saveFailed', { msg: t('common.network') })); })
+      .then(function () { rulesBusy(null); });
+  }
+
+  function needSaveBanner(key) {
+    showRulesStatus('warn', t(key), [el('button', { type: 'button', class: 'btn btn-primary btn-sm', text: t('rules.save'), onclick: saveRules })]);
+  }
+  function editorVersion() { return E.base && E.base.version && !isDirty() ? E.base.version : null; }
+
+  function dryRunFromEditor() {
+    hideRulesConfirm();
+    var v = editorVersion();
+    if (!v) { needSaveBanner('rules.needSave'); return; }
+    goDryRun(v, false);
+  }
+  function activateFromEditor() {
+    hideRulesConfirm();
+    if (isDirty() || !E.base || !E.base.version) { needSaveBanner(isDirty() && E.base && E.base.version ? 'rules.needSaveActivate' : 'rules.nothingToActivate'); return; }
+    confirmActivateFromRules(E.base.version);
+  }
+  function confirmActivateFromRules(v) {
+    var active = activeVersion();
+    if (v === active) { showRulesStatus('info', t('rules.alreadyActive', { v: v })); return; }
+    var rollback = active && v < active;
+    showRulesConfirm(t(rollback ? 'rules.confirmRollback' : 'rules.confirmActivate', { v: v }), active ? t('rules.confirmActivateWas', { prev: 'v' + active }) : null,
+      rollback ? t('hist.rollback', { v: v }) : t('rules.activateIt', { v: v }), 'btn-primary', function () {
+        rulesBusy('activate');
+        activateVersion(v).then(function (res) {
+          if (res.ok) showRulesStatus('ok', res.message);
+          else showRulesStatus('error', res.message);
+        }).then(function () { rulesBusy(null); });
+      });
+  }
+
+  /**
+   * POST …/activate. Resolves {ok, message}; on success the live figures, history and the
+   * editor's base are refreshed.
+   */
+  function activateVersion(v) {
+    return api('POST', '/v1/routing/rules/' + v + '/activate').then(function (r) {
+      if (r.ok) {
+        var prev = r.data && has(r.data, 'previous') ? r.data.previous : null;
+        if (S.live.data) S.live.data.rules_version = v;
+        noteVersion(v);
+        var msg = prev ? t('rules.activatedWas', { v: v, prev: 'v' + prev }) : t('rules.activated', { v: v });
+        toast(msg);
+        onActiveChanged();
+        loadVersions();
+        if (S.auditState !== 'idle') loadAudit();
+        pollNow();
+        return { ok: true, message: msg };
+      }
+      if (r.status === 404 && !missingRoute(r)) return { ok: false, message: t('dry.err.unknown', { v: v }) };
+      return { ok: false, message: t('rules.activateFailed', { msg: errMsg(r) }) };
+    }).catch(function () { return { ok: false, message: t('rules.activateFailed', { msg: t('common.network') }) }; });
+  }
+
+  $('btn-validate').addEventListener('click', validateRules);
+  $('btn-save').addEventListener('click', saveRules);
+  $('btn-dryrun').addEventListener('click', dryRunFromEditor);
+  $('btn-activate').addEventListener('click', activateFromEditor);
+  $('btn-format').addEventListener('click', function () {
+    afterEdit(false);
+    if (E.jsonError) { docForSend(); return; }
+    var text = pretty(E.doc);
+    if (text !== editor.value) { editor.value = text; editor.dispatchEvent(new Event('input')); afterEdit(false); }
+  });
+
+  function renderCheatSheet() {
+    var box = clear($('cheat-body'));
+    var dl = el('dl', { style: { margin: '0', display: 'grid', gap: '8px' } });
+    var row = function (title, items) {
+      dl.appendChild(el('div', {}, [el('dt', { text: title }), el('dd', {}, items.map(function (x) { return el('code', { title: x[1] || '', text: x[0] }); }))]));
+    };
+    row(t('rules.cheatAttrs'), ATTRIBUTES.map(function (a) { return [a]; }));
+    row(t('rules.cheatOps'), [['=='], ['!='], ['<'], ['>='], ['&&'], ['||'], ['!'], ["'vip' in tags"], ["intent in ['billing', 'refunds']"], ['true']]);
+    row(t('rules.cheatStrategies'), STRATEGIES.map(function (s) { return [s, lbl('strategy.', s)]; }));
+    row(t('rules.cheatFallbacks'), FALLBACKS.map(function (s) { return [s, lbl('fallback.', s)]; }));
+    box.appendChild(dl);
+  }
+
+  onEnter.rules = function () {
+    if (S.activeState === 'idle' || S.activeState === 'error') loadActive();
+    if (S.versionsState === 'idle') loadVersions();
+    renderRulesBase(); renderLoadSelect(); renderGutter();
+  };
+
+  /* ============================================================== dry-run */
+  var dryForm = $('dry-form');
+  var dryErr = el('p', { class: 'field-error', 'data-testid': 'dryrun-error', role: 'alert', hidden: true });
+  dryForm.appendChild(dryErr);
+
+  function toLocalInput(ms) {
+    var d = new Date(ms), p = function (n) { return ('0' + n).slice(-2); };
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+  }
+  function fromLocalInput(v) { if (!v) return null; var d = new Date(v); return isNaN(d.getTime()) ? null : d.getTime(); }
+  function setWindowHours(h) {
+    var to = Math.ceil((Date.now() + 60000) / 60000) * 60000; // the next full minute: covers "now"
+    $('dry-to').value = toLocalInput(to);
+    $('dry-from').value = toLocalInput(to - h * 3600000);
+    markPreset();
+  }
+  function markPreset() {
+    var from = fromLocalInput($('dry-from').value), to = fromLocalInput($('dry-to').value);
+    var hours = from != null && to != null ? Math.round((to - from) / 360000) / 10 : null;
+    var nearNow = to != null && Math.abs(to - Date.now()) < 5 * 60000;
+    dryForm.querySelectorAll('[data-preset]').forEach(function (b) { b.classList.toggle('is-on', nearNow && Number(b.getAttribute('data-preset')) === hours); });
+  }
+  dryForm.querySelectorAll('[data-preset]').forEach(function (b) {
+    b.addEventListener('click', function () { setWindowHours(Number(b.getAttribute('data-preset'))); });
+  });
+  ['dry-from', 'dry-to'].forEach(function (id) { $(id).addEventListener('change', markPreset); });
+  $('dry-version').addEventListener('change', function () { S.dry.version = Number(this.value) || null; });
+
+  function renderDryVersions() {
+    var sel = clear($('dry-version'));
+    var list = versionNumbers(), active = activeVersion();
+    if (!list.length) { sel.appendChild(el('option', { value: '', text: t('dry.noVersions') })); sel.disabled = true; return; }
+    sel.disabled = false;
+    list.forEach(function (v) {
+      var text = v === active ? t('dry.versionActive', { v: v }) : v === S.lastSaved ? t('dry.versionNew', { v: v }) : t('dry.versionOpt', { v: v });
+      sel.appendChild(el('option', { value: String(v), text: text }));
+    });
+    var want = S.dry.version || S.lastSaved || list[0];
+    if (list.indexOf(want) === -1) list.push(want) && sel.appendChild(el('option', { value: String(want), text: t('dry.versionOpt', { v: want }) }));
+    sel.value = String(want);
+    S.dry.version = want;
+  }
+
+  function goDryRun(v, autoRun) {
+    S.dry.version = v;
+    S.dry.autoRun = !!autoRun;
+    go('dryrun');
+  }
+
+  dryForm.addEventListener('submit', function (ev) { ev.preventDefault(); runDry(); });
+
+  function runDry() {
+    dryErr.hidden = true;
+    var v = Number($('dry-version').value);
+    var from = fromLocalInput($('dry-from').value), to = fromLocalInput($('dry-to').value);
+    var fail = function (msg) { dryErr.textContent = msg; dryErr.hidden = false; };
+    if (!v) return fail(t('dry.err.version'));
+    if (from == null || to == null || from >= to) return fail(t('dry.err.window'));
+    if (to - from > 31 * 86400000) return fail(t('dry.err.long'));
+    var body = { from: new Date(from).toISOString().replace(/\.\d{3}Z$/, 'Z'), to: new Date(to).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    S.dry.state = 'loading'; S.dry.window = body; S.dry.version = v;
+    markPreset();
+    setBusy($('dry-run'), 'dry.running');
+    renderDryReport();
+    var seq = S.dry.seq = (S.dry.seq || 0) + 1;
+    api('POST', '/v1/routing/rules/' + v + '/dry-run', body).then(function (r) {
+      if (seq !== S.dry.seq) return;
+      if (r.ok && r.data) { S.dry.state = 'ok'; S.dry.report = r.data; }
+      else if (missingRoute(r)) S.dry.state = 'unavailable';
+      else {
+        S.dry.state = S.dry.report ? 'ok' : 'idle';
+        var probs = arr(r.data && r.data.problems);
+        fail(r.status === 404 ? t('dry.err.unknown', { v: v })
+          : t('dry.err.failed', { msg: probs.length ? probs.map(function (p) { return (p.path ? p.path + ': ' : '') + p.message; }).join(' · ') : errMsg(r) }));
+      }
+    }).catch(function () {
+      if (seq !== S.dry.seq) return;
+      S.dry.state = S.dry.report ? 'ok' : 'idle';
+      fail(t('dry.err.failed', { msg: t('common.network') }));
+    }).then(function () {
+      if (seq !== S.dry.seq) return;
+      setBusy($('dry-run'), null);
+      renderDryReport();
+    });
+  }
+
+  onEnter.dryrun = function (args, changed) {
+    if (!$('dry-from').value || !$('dry-to').value) setWindowHours(24);
+    else if (S.dry.autoRun) setWindowHours(24);
+    if (S.versionsState === 'idle') loadVersions();
+    renderDryVersions();
+    markPreset();
+    renderDryReport();
+    if (S.dry.autoRun) { S.dry.autoRun = false; runDry(); }
+  };
+
+  /* --------------------------------------------------------------- report */
+  function agentName(id) {
+    var a = arr(S.live.data && S.live.data.agents).find(function (x) { return x && x.agent_id === id; });
+    return (a && a.name) || String(id || '?');
+  }
+  function deltaNode(kind, cand, base, better) {
+    if (!isNum(cand) || !isNum(base)) return null;
+    var diff = cand - base;
+    var eps = kind === 'pct' ? 0.0005 : kind === 'secs' ? 0.05 : 0;
+    if (Math.abs(diff) <= eps) return el('span', { class: 'delta', text: t('dry.same') });
+    var good = better === 'higher' ? diff > 0 : diff < 0;
+    var sign = diff > 0 ? '+' : '−', a = Math.abs(diff);
+    var text = kind === 'pct' ? sign + t('dry.pp', { n: (a * 100).toFixed(1) }) : kind === 'secs' ? sign + fmtSecs(a) : sign + fmtInt(a);
+    return el('span', { class: 'delta ' + (good ? 'is-good' : 'is-bad'), 'data-testid': 'delta', text: (diff > 0 ? '▲ ' : '▼ ') + text });
+  }
+  function fmtKind(kind, v) { return kind === 'pct' ? fmtPct(v, 1) : kind === 'secs' ? fmtSecs(v) : fmtInt(v); }
+  function kpiTile(id, label, kind, cand, base, better) {
+    var c = obj(cand), b = obj(base);
+    var cv = num(c[id]), bv = num(b[id]);
+    var d = deltaNode(kind, cv, bv, better);
+    var cls = d && /is-good/.test(d.className) ? ' is-good' : d && /is-bad/.test(d.className) ? ' is-bad' : '';
+    return el('div', { class: 'kpi' + cls, 'data-testid': 'kpi', 'data-kpi': id }, [
+      el('span', { class: 'kpi-label', text: label }),
+      el('span', { class: 'kpi-value', text: fmtKind(kind, cv) }),
+      el('div', { class: 'kpi-foot' }, [d, el('span', { text: t('dry.was', { v: fmtKind(kind, bv) }) })])
+    ]);
+  }
+  function cmpCell(kind, cv, bv, better) {
+    var cell = el('td', { class: 'num cmp' }, [fmtKind(kind, cv)]);
+    var d = isNum(cv) && isNum(bv) && cv !== bv ? ((better === 'higher' ? cv > bv : cv < bv) ? ' is-good' : ' is-bad') : '';
+    cell.appendChild(el('span', { class: 'base delta-inline' + d, text: fmtKind(kind, bv) }));
+    return cell;
+  }
+
+  function outcome(o) {
+    o = Object.assign({}, obj(o));
+    if (!isNum(o.abandonment) && isNum(o.abandonment_rate)) o.abandonment = o.abandonment_rate;
+    if (!isNum(o.service_level) && isNum(o.answered) && o.answered > 0 && isNum(o.answered_within_sl)) o.service_level = o.answered_within_sl / o.answered;
+    return o;
+  }
+  function renderDryReport() {
+    var box = clear($('dry-report'));
+    var st = S.dry.state;
+    if (st === 'unavailable') { box.appendChild(el('div', { class: 'card' }, [emptyState('unavailable', t('dry.unavailable'), t('dry.unavailableText'))])); return; }
+    if (st === 'loading') {
+      var w = S.dry.window;
+      box.appendChild(el('div', { class: 'card' }, [loadingRow(t('dry.loading', { from: fmtDateTime(w.from), to: fmtDateTime(w.to) }))]));
+      var sk = el('div', { class: 'kpis' });
+      for (var i = 0; i < 6; i++) sk.appendChild(el('div', { class: 'kpi skeleton', style: { height: '92px' } }));
+      box.appendChild(sk);
+      box.appendChild(el('div', { class: 'card skeleton', style: { height: '300px' } }));
+      return;
+    }
+    var rep = S.dry.report;
+    if (!rep) { box.appendChild(el('div', { class: 'card' }, [emptyState('empty', t('dry.emptyTitle'), t('dry.emptyText'))])); return; }
+
+    var v = rep.version, base = rep.baseline_version, active = activeVersion();
+    var cand = outcome(rep.candidate), bl = outcome(rep.baseline);
+    var report = el('div', { class: 'report', 'data-testid': 'dryrun-report', 'data-version': String(v) });
+
+    // ---- head
+    var actions = el('div', { class: 'report-actions' });
+    if (v === active) actions.appendChild(el('span', { class: 'badge badge-ok', 'data-testid': 'dry-active', text: t('dry.isActive', { v: v }) }));
+    else if (S.confirm && S.confirm.scope === 'dry' && S.confirm.v === v) {
+      actions.appendChild(el('span', { class: 'muted', style: { fontSize: '13px', alignSelf: 'center' }, text: t(active && v < active ? 'rules.confirmRollback' : 'rules.confirmActivate', { v: v }) }));
+      actions.appendChild(el('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('common.cancel'), onclick: function () { S.confirm = null; renderDryReport(); } }));
+      actions.appendChild(el('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-testid': 'dry-activate-confirm', text: t('common.confirm'),
+        onclick: function (ev) { S.confirm = null; ev.currentTarget.disabled = true; activateVersion(v).then(function (res) { if (!res.ok) toast(res.message, 'error'); renderDryReport(); }); } }));
+    } else {
+      actions.appendChild(el('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-testid': 'dry-activate', text: t('dry.activate', { v: v }),
+        onclick: function () { S.confirm = { scope: 'dry', v: v }; renderDryReport(); } }));
+    }
+    report.appendChild(el('div', { class: 'report-head' }, [
+      el('div', { class: 'report-title' }, [
+        el('span', { class: 'ver ver-cand', text: 'v' + v }),
+        el('span', { class: 'vs', text: t('dry.vs') }),
+        el('span', { class: 'ver ver-base', text: base ? 'v' + base : t('dry.baselineBuiltin') })
+      ]),
+      el('div', { class: 'report-meta' }, [
+        el('span', {}, [el('b', { text: fmtDateTime(rep.from) }), ' → ', el('b', { text: fmtDateTime(rep.to) })]),
+        el('span', { 'data-testid': 'dry-tasks', text: t('dry.tasks', { n: fmtInt(num(rep.tasks) || 0) }) }),
+        isNum(rep.agents) ? el('span', { text: t('dry.agents', { n: rep.agents }) }) : null
+      ]),
+      actions
+    ]));
+
+    var un = num(cand.unserved), ub = num(bl.unserved);
+    if ((un || ub) && num(rep.tasks)) {
+      report.appendChild(el('div', { class: 'notice notice-warn', 'data-testid': 'dry-unserved', text: un === ub ? t('dry.unserved', { n: un }) : t('dry.unservedCmp', { n: fmtInt(un || 0), b: fmtInt(ub || 0) }) }));
+    }
+    if (!num(rep.tasks)) {
+      report.appendChild(el('div', { class: 'card' }, [emptyState('empty', t('dry.noTasks'), t('dry.noTasksText', { from: fmtDateTime(rep.from), to: fmtDateTime(rep.to) }))]));
+    }
+
+    // ---- KPIs
+    report.appendChild(el('div', { class: 'kpis', 'data-testid': 'dry-kpis' }, [
+      kpiTile('service_level', t('dry.kpi.sl'), 'pct', cand, bl, 'higher'),
+      kpiTile('wait_p50_secs', t('dry.kpi.p50'), 'secs', cand, bl, 'lower'),
+      kpiTile('wait_p90_secs', t('dry.kpi.p90'), 'secs', cand, bl, 'lower'),
+      kpiTile('abandonment', t('dry.kpi.abandonment'), 'pct', cand, bl, 'lower'),
+      kpiTile('answered', t('dry.kpi.answered'), 'int', cand, bl, 'higher'),
+      kpiTile('fallbacks', t('dry.kpi.fallbacks'), 'int', cand, bl, 'lower')
+    ]));
+
+    // ---- chart
+    var chartBox = el('div', { class: 'chart', 'data-testid': 'dryrun-chart' });
+    report.appendChild(el('div', { class: 'card chart-card' }, [
+      el('div', { class: 'card-head' }, [
+        el('h2', { text: t('dry.chart') }),
+        el('span', { class: 'card-hint', style: { marginLeft: '0' }, text: t('dry.chartHint') }),
+        el('div', { class: 'chart-legend' }, [
+          el('span', { class: 'legend-key' }, [el('i', { class: 'is-cand' }), t('dry.candidate', { v: v })]),
+          el('span', { class: 'legend-key' }, [el('i', { class: 'is-base' }), t('dry.baselineKey') + (base ? ' v' + base : '')])
+        ])
+      ]),
+      chartBox
+    ]));
+
+    // ---- per queue + per agent
+    report.appendChild(el('div', { class: 'report-grid' }, [dryQueues(cand, bl), dryAgents(cand, bl)]));
+    report.appendChild(dryChanged(rep));
+    box.appendChild(report);
+    drawChart(chartBox, arr(rep.timeline), rep);
+  }
+
+  function dryQueues(cand, bl) {
+    var names = {}, cq = {}, bq = {};
+    arr(cand.queues).forEach(function (q) { if (q) { names[q.queue] = 1; cq[q.queue] = q; } });
+    arr(bl.queues).forEach(function (q) { if (q) { names[q.queue] = 1; bq[q.queue] = q; } });
+    var card = el('div', { class: 'card' }, [el('div', { class: 'card-head' }, [el('h2', { text: t('dry.queues') }), el('span', { class: 'card-hint', text: t('dry.queuesHint') })])]);
+    var keys = Object.keys(names).sort(function (a, b) { return (num(obj(cq[b]).tasks) || 0) - (num(obj(cq[a]).tasks) || 0) || a.localeCompare(b); });
+    if (!keys.length) { card.appendChild(emptyState('empty', t('live.noQueues'))); return card; }
+    var body = el('tbody');
+    keys.forEach(function (k) {
+      var c = obj(cq[k]), b = obj(bq[k]);
+      body.appendChild(el('tr', { 'data-testid': 'dry-queue-row', 'data-queue': k }, [
+        el('td', {}, [el('span', { class: 'q-name' }, [el('span', { class: 'q-swatch', style: { background: queueColor(k) } }), k])]),
+        cmpCell('int', num(c.tasks), num(b.tasks), 'none'),
+        cmpCell('int', num(c.answered), num(b.answered), 'higher'),
+        cmpCell('secs', num(c.wait_p50_secs), num(b.wait_p50_secs), 'lower'),
+        cmpCell('secs', num(c.wait_p90_secs), num(b.wait_p90_secs), 'lower'),
+        cmpCell('pct', num(c.service_level), num(b.service_level), 'higher'),
+        cmpCell('int', num(c.abandoned), num(b.abandoned), 'lower'),
+        cmpCell('int', num(c.fallbacks), num(b.fallbacks), 'lower')
+      ]));
+    });
+    var head = el('tr', {}, ['col.queue', 'col.tasks', 'col.answered', 'col.p50', 'col.p90', 'col.sl', 'col.abandoned', 'col.fallbacks'].map(function (k, i) {
+      return el('th', { class: i ? 'num' : '', text: t(k) });
+    }));
+    card.appendChild(el('div', { class: 'table-wrap' }, [el('table', { class: 'table', 'data-testid': 'dry-queues' }, [el('thead', {}, [head]), body])]));
+    return card;
+  }
+
+  function dryAgents(cand, bl) {
+    var card = el('div', { class: 'card' }, [el('div', { class: 'card-head' }, [el('h2', { text: t('dry.agentsTitle') }),
+      el('div', { class: 'chart-legend' }, [el('span', { class: 'legend-key' }, [el('i', { class: 'is-cand' }), 'v' + (S.dry.report && S.dry.report.version)]),
+        el('span', { class: 'legend-key' }, [el('i', { style: { background: '#adb5bd' } }), t('dry.baselineKey')])])])]);
+    var ids = {}, ca = {}, ba = {};
+    arr(cand.agents).forEach(function (a) { if (a) { ids[a.agent_id] = 1; ca[a.agent_id] = a; } });
+    arr(bl.agents).forEach(function (a) { if (a) { ids[a.agent_id] = 1; ba[a.agent_id] = a; } });
+    var keys = Object.keys(ids).sort(function (x, y) { return (num(obj(ca[y]).occupancy) || 0) - (num(obj(ca[x]).occupancy) || 0); });
+    if (!keys.length) { card.appendChild(emptyState('empty', t('live.noAgents'))); return card; }
+    var list = el('ul', { class: 'occ-list', 'data-testid': 'dry-agents' });
+    keys.forEach(function (id) {
+      var c = obj(ca[id]), b = obj(ba[id]), name = agentName(id);
+      var bar = function (cls, v) {
+        return el('div', { class: 'occ-bar' }, [el('div', { class: 'occ-track ' + cls }, [el('span', { style: { width: clamp((num(v) || 0) * 100, 0, 100) + '%' } })]), el('span', { class: 'pct', text: fmtPct(num(v), 0) })]);
+      };
+      var handled = isNum(b.handled) && b.handled !== c.handled ? t('dry.handledWas', { n: fmtInt(num(c.handled) || 0), b: fmtInt(b.handled) }) : t('dry.handled', { n: fmtInt(num(c.handled) || 0) });
+      list.appendChild(el('li', { class: 'occ-row', 'data-testid': 'dry-agent', 'data-agent-id': id }, [
+        avatarNode(name),
+        el('div', {}, [el('div', { class: 'occ-name' }, [el('span', { text: name }), el('span', { text: handled })]),
+          el('div', { class: 'occ-bars' }, [bar('is-cand', c.occupancy), bar('is-base', b.occupancy)])])
+      ]));
+    });
+    card.appendChild(list);
+    return card;
+  }
+
+  function dryChanged(rep) {
+    var n = num(rep.changed_queue_count) || 0, sample = arr(rep.changed_queue);
+    var card = el('div', { class: 'card', 'data-testid': 'dry-changed' }, [el('div', { class: 'card-head' }, [
+      el('h2', { text: t('dry.changed') }),
+      el('span', { class: 'badge ' + (n ? 'badge-warn' : 'badge-ok'), 'data-testid': 'changed-count', text: fmtInt(n) }),
+      el('span', { class: 'card-hint', text: n ? t('dry.changedCount', { n: fmtInt(n), total: fmtInt(num(rep.tasks) || 0) }) : '' })
+    ])]);
+    if (!n && !sample.length) { card.appendChild(el('p', { class: 'muted', style: { fontSize: '13.5px' }, text: t('dry.changedNone') })); return card; }
+    var flows = {};
+    sample.forEach(function (c) { var k = (c.from || '—') + '\u0000' + (c.to || '—'); flows[k] = (flows[k] || 0) + 1; });
+    var fbox = el('div', { class: 'flows' });
+    Object.keys(flows).sort(function (a, b) { return flows[b] - flows[a]; }).forEach(function (k) {
+      var p = k.split('\u0000');
+      fbox.appendChild(el('span', { class: 'flow' }, [queueTag(p[0]), el('span', { class: 'arrow', text: '→' }), queueTag(p[1]), el('b', { text: '×' + flows[k] })]));
+    });
+    card.appendChild(fbox);
+    if (sample.length) {
+      var body = el('tbody');
+      sample.forEach(function (c) {
+        body.appendChild(el('tr', { 'data-testid': 'changed-row' }, [el('td', {}, [el('span', { class: 'task-id', text: c.task_id || '—' })]), el('td', {}, [queueTag(c.from)]), el('td', {}, [queueTag(c.to)])]));
+      });
+      card.appendChild(el('p', { class: 'card-hint', style: { margin: '0 0 6px' }, text: t('dry.changedSample', { n: sample.length }) }));
+      card.appendChild(el('div', { class: 'table-wrap sample-list' }, [el('table', { class: 'table' }, [
+        el('thead', {}, [el('tr', {}, [el('th', { text: t('col.task') }), el('th', { text: t('col.from') }), el('th', { text: t('col.to') })])]), body])]));
+    }
+    return card;
+  }
+
+  /* ---------------------------------------------------------------- chart */
+  function niceMax(v) {
+    if (!(v > 0)) return 4;
+    var p = Math.pow(10, Math.floor(Math.log10(v))), m = v / p;
+    var step = m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10;
+    var max = step * p;
+    if (max < 4 && Math.round(v) === v) max = Math.max(4, Math.ceil(v));
+    return max;
+  }
+  function drawChart(box, points, rep) {
+    clear(box);
+    points = points.filter(function (p) { return p && isNum(p.at_secs); });
+    if (!points.length) { box.appendChild(emptyState('empty', t('dry.chartEmpty'))); return; }
+    var W = Math.max(320, box.clientWidth || 800), H = 280, L = 40, R = 14, T = 14, B = 30;
+    var fromMs = rep.from ? U.toDate(rep.from).getTime() : 0;
+    var span = Math.max(points[points.length - 1].at_secs, rep.from && rep.to ? (U.toDate(rep.to).getTime() - fromMs) / 1000 : 0, 1);
+    var maxY = niceMax(Math.max.apply(null, points.map(function (p) { return Math.max(num(p.candidate_waiting) || 0, num(p.baseline_waiting) || 0); })));
+    var x = function (s) { return L + (s / span) * (W - L - R); };
+    var y = function (v) { return T + (1 - (v || 0) / maxY) * (H - T - B); };
+    var svg = svgEl('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, role: 'img', 'data-testid': 'dryrun-chart-svg', 'aria-label': t('dry.chart') });
+    svg.style.height = H + 'px';
+    var defs = svgEl('defs');
+    var grad = svgEl('linearGradient', { id: 'cand-fill', x1: '0', y1: '0', x2: '0', y2: '1' });
+    grad.appendChild(svgEl('stop', { offset: '0%', 'stop-color': '#3b5bdb', 'stop-opacity': '0.22' }));
+    grad.appendChild(svgEl('stop', { offset: '100%', 'stop-color': '#3b5bdb', 'stop-opacity': '0.02' }));
+    defs.appendChild(grad); svg.appendChild(defs);
+
+    // grid + y axis
+    var grid = svgEl('g', { class: 'grid' }), axis = svgEl('g', { class: 'axis' });
+    var ySteps = 4;
+    for (var i = 0; i <= ySteps; i++) {
+      var val = maxY * i / ySteps, yy = y(val);
+      grid.appendChild(svgEl('line', { x1: L, x2: W - R, y1: yy, y2: yy }));
+      var tx = svgEl('text', { x: L - 8, y: yy + 4, 'text-anchor': 'end' });
+      tx.textContent = Math.round(val * 10) / 10;
+      axis.appendChild(tx);
+    }
+    // x axis: ticks on round local times
+    var steps = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+    var step = steps.find(function (s) { return span / s <= 7; }) || 604800;
+    var startMs = new Date(fromMs); startMs.setHours(0, 0, 0, 0);
+    var first = startMs.getTime() + Math.ceil((fromMs - startMs.getTime()) / (step * 1000)) * step * 1000;
+    var longWindow = span > 36 * 3600;
+    for (var tm = first; tm <= fromMs + span * 1000 + 1; tm += step * 1000) {
+      var xx = x((tm - fromMs) / 1000);
+      grid.appendChild(svgEl('line', { x1: xx, x2: xx, y1: T, y2: H - B, 'stroke-dasharray': '2 4' }));
+      var lab = svgEl('text', { x: xx, y: H - B + 18, 'text-anchor': 'middle' });
+      var d = new Date(tm);
+      lab.textContent = longWindow && d.getHours() === 0 && d.getMinutes() === 0
+        ? new Intl.DateTimeFormat(i18n.lang, { month: 'short', day: 'numeric' }).format(d)
+        : ('0' + d.getHours()).slice(-2) + ':' + ('0' + d.getMinutes()).slice(-2);
+      axis.appendChild(lab);
+    }
+    axis.appendChild(svgEl('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#cfd4e0' }));
+    svg.appendChild(grid); svg.appendChild(axis);
+
+    // series (steps: the count holds until the next sample)
+    var path = function (key) {
+      var dd = '';
+      points.forEach(function (p, k) {
+        var px = x(p.at_secs), py = y(num(p[key]));
+        if (!k) dd += 'M' + px.toFixed(1) + ' ' + py.toFixed(1);
+        else dd += 'H' + px.toFixed(1) + 'V' + py.toFixed(1);
+      });
+      return dd + 'H' + x(span).toFixed(1);
+    };
+    var candPath = path('candidate_waiting');
+    svg.appendChild(svgEl('path', { class: 'area-cand', d: candPath + 'V' + y(0).toFixed(1) + 'H' + x(points[0].at_secs).toFixed(1) + 'Z' }));
+    // the dashed baseline goes on top so it stays visible where both agree
+    svg.appendChild(svgEl('path', { class: 'line-cand', 'data-testid': 'chart-candidate', d: candPath }));
+    svg.appendChild(svgEl('path', { class: 'line-base', 'data-testid': 'chart-baseline', d: path('baseline_waiting') }));
+
+    // hover
+    var hover = svgEl('g', { visibility: 'hidden' });
+    var hl = svgEl('line', { class: 'hover-line', y1: T, y2: H - B });
+    var hc = svgEl('circle', { class: 'hover-dot', r: 4.5, fill: '#3b5bdb' });
+    var hb = svgEl('circle', { class: 'hover-dot', r: 4, fill: '#868e96' });
+    hover.appendChild(hl); hover.appendChild(hb); hover.appendChild(hc);
+    svg.appendChild(hover);
+    var tip = el('div', { class: 'chart-tip', hidden: true });
+    var overlay = svgEl('rect', { x: L, y: T, width: W - L - R, height: H - T - B, fill: 'transparent' });
+    svg.appendChild(overlay);
+    var move = function (ev) {
+      var rect = svg.getBoundingClientRect();
+      var sx = (ev.clientX - rect.left) * (W / rect.width);
+      var at = clamp((sx - L) / (W - L - R), 0, 1) * span;
+      var best = points[0];
+      points.forEach(function (p) { if (p.at_secs <= at) best = p; });
+      var px = x(best.at_secs);
+      hl.setAttribute('x1', px); hl.setAttribute('x2', px);
+      hc.setAttribute('cx', px); hc.setAttribute('cy', y(num(best.candidate_waiting)));
+      hb.setAttribute('cx', px); hb.setAttribute('cy', y(num(best.baseline_waiting)));
+      hover.setAttribute('visibility', 'visible');
+      clear(tip);
+      tip.appendChild(el('div', { class: 'tip-time', text: fmtDateTime(fromMs + best.at_secs * 1000) }));
+      tip.appendChild(el('div', { class: 'tip-row' }, [el('span', {}, [el('i', { style: { background: '#3b5bdb' } }), t('dry.candidate', { v: rep.version })]), el('b', { text: fmtInt(num(best.candidate_waiting) || 0) })]));
+      tip.appendChild(el('div', { class: 'tip-row' }, [el('span', {}, [el('i', { style: { background: '#868e96' } }), t('dry.baselineKey')]), el('b', { text: fmtInt(num(best.baseline_waiting) || 0) })]));
+      tip.hidden = false;
+      tip.style.left = (px * rect.width / W) + 'px';
+      tip.style.top = (Math.min(y(num(best.candidate_waiting)), y(num(best.baseline_waiting))) * rect.height / H - 10) + 'px';
+    };
+    overlay.addEventListener('mousemove', move);
+    overlay.addEventListener('mouseleave', function () { hover.setAttribute('visibility', 'hidden'); tip.hidden = true; });
+    box.classList.toggle('is-dense', points.length > 60);
+    box.appendChild(svg);
+    box.appendChild(tip);
+  }
+  var resizeTimer = null;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { if (S.section === 'dryrun' && S.dry.state === 'ok') renderDryReport(); }, 150);
+  });
+
+  /* ============================================================== history */
+  S.histOpen = {};
+  function loadVersions() {
+    if (S.versionsState === 'loading') return;
+    var first = S.versionsState === 'idle' || S.versionsState === 'error';
+    S.versionsState = first ? 'loading' : S.versionsState;
+    if (first && S.section === 'history') renderVersions();
+    api('GET', '/v1/routing/rules/versions').then(function (r) {
+      if (r.ok && r.data) {
+        S.versions = r.data; S.versionsState = 'ok';
+        arr(r.data.versions).forEach(function (v) { if (v) noteVersion(v.version); });
+        learnMyId();
+      } else if (missingRoute(r)) S.versionsState = 'unavailable';
+      else if (first) { S.versionsState = 'error'; S.versionsError = errMsg(r); }
+    }).catch(function () { if (first) { S.versionsState = 'error'; S.versionsError = t('common.network'); } })
+      .then(function () {
+        if (S.versionsState === 'loading') S.versionsState = 'error';
+        renderVersions(); renderLoadSelect();
+        if (S.section === 'dryrun') renderDryVersions();
+      });
+  }
+  function loadAudit() {
+    var first = S.auditState !== 'ok';
+    if (first) { S.auditState = 'loading'; renderAudit(); }
+    api('GET', '/v1/routing/history?limit=50').then(function (r) {
+      if (r.ok && r.data) { S.audit = arr(r.data.entries); S.auditState = 'ok'; }
+      else if (missingRoute(r)) S.auditState = 'unavailable';
+      else if (first) { S.auditState = 'error'; S.auditError = errMsg(r); }
+    }).catch(function () { if (first) { S.auditState = 'error'; S.auditError = t('common.network'); } })
+      .then(renderAudit);
+  }
+  $('hist-refresh').addEventListener('click', function () { loadVersions(); loadAudit(); loadActive(true); });
+  onEnter.history = function () { loadVersions(); loadAudit(); renderVersions(); renderAudit(); };
+
+  function jsonText(v) {
+    if (v === undefined) return '—';
+    var s = JSON.stringify(v);
+    if (s && s.length > 60) s = JSON.stringify(v, null, 2);
+    return s == null ? 'null' : s;
+  }
+  function skillsText(list) {
+    var a = arr(list);
+    return a.length ? a.map(function (x) { x = obj(x); return (x.name || '?') + (isNum(x.min_level) ? ' ≥' + x.min_level : ''); }).join(', ') : t('card.anyAgent');
+  }
+  /** A field value as a person reads it: skills, overflow steps, hours … else compact JSON. */
+  function humanValue(field, v) {
+    if (v === undefined || v === null) return t('hist.none');
+    if (field === 'skills' && Array.isArray(v)) return skillsText(v);
+    if (field === 'overflow' && Array.isArray(v)) {
+      if (!v.length) return '—';
+      return v.map(function (o) {
+        o = obj(o);
+        return t('card.after', { s: fmtSecs(num(o.after_secs)) }) + (o.queue ? ' → ' + o.queue : '') + ' · ' + t('card.relax') + ': ' + skillsText(o.skills);
+      }).join('\n');
+    }
+    if (field === 'strategy' && typeof v === 'string') return lbl('strategy.', v) + ' (' + v + ')';
+    if (field === 'fallback' && typeof v === 'string') return lbl('fallback.', v);
+    if (field === 'hours' && Array.isArray(v)) return v.length ? v.map(function (h) { h = obj(h); return fmtDays(h.days) + ' ' + (h.from || '?') + '–' + (h.to || '?'); }).join('\n') : t('card.alwaysOpen');
+    if ((field === 'max_wait_secs' || field === 'sticky_secs' || field === 'after_secs') && isNum(v)) return fmtSecs(v);
+    if (typeof v === 'string') return v;
+    if (typeof v !== 'object') return String(v);
+    return jsonText(v);
+  }
+  var FIELD_ORDER = ['name', 'when', 'queue', 'skills', 'priority', 'aging_per_minute', 'strategy', 'sticky_secs', 'overflow',
+    'hours', 'utc_offset_minutes', 'holidays', 'max_wait_secs', 'fallback'];
+  function orderedKeys(o) {
+    return Object.keys(o).sort(function (a, b) {
+      var ia = FIELD_ORDER.indexOf(a), ib = FIELD_ORDER.indexOf(b);
+      return (ia === -1 ? 99 : ia) - (ib === -1 ? 99 : ib) || a.localeCompare(b);
+    });
+  }
+  function describePath(path) {
+    var m = /^(rules|queues)\.(.+)$/.exec(String(path || ''));
+    return m ? [el('span', { class: 'muted', text: (m[1] === 'rules' ? t('ovr.rule') : t('card.queue')) + ' ' }), m[2]] : [String(path || '')];
+  }
+  function renderChange(c) {
+    c = obj(c);
+    var op = String(c.op || 'changed');
+    var fields = arr(c.fields);
+    var node = el('div', { class: 'change', 'data-testid': 'diff-change', 'data-op': op }, [
+      el('div', { class: 'change-head' }, [
+        el('span', { class: 'op op-' + op, text: lbl('op.', op) }),
+        el('span', { class: 'change-path' }, describePath(c.path)),
+        fields.length ? el('span', { class: 'change-fields', text: fields.join(', ') }) : null
+      ])
+    ]);
+    var before = c.before, after = c.after;
+    if ((op === 'added' || op === 'removed') && (op === 'added' ? after : before) && typeof (op === 'added' ? after : before) === 'object') {
+      var whole = obj(op === 'added' ? after : before);
+      var kv = el('div', { class: 'change-kv ' + (op === 'added' ? 'after' : 'before') });
+      orderedKeys(whole).forEach(function (k) {
+        if (k === 'name' || whole[k] === null || (Array.isArray(whole[k]) && !whole[k].length && k !== 'skills')) return;
+        if ((k === 'priority' || k === 'aging_per_minute' || k === 'utc_offset_minutes') && whole[k] === 0) return;
+        kv.appendChild(el('div', { class: 'fname', text: k }));
+        kv.appendChild(el('pre', { text: humanValue(k, whole[k]) }));
+      });
+      node.appendChild(kv);
+    } else if (op === 'added' || op === 'removed') {
+      node.appendChild(el('div', { class: 'change-one ' + (op === 'added' ? 'after' : 'before') }, [el('pre', { text: jsonText(op === 'added' ? after : before) })]));
+    } else if (op === 'moved' && (isNum(before) || isNum(after))) {
+      node.appendChild(el('div', { class: 'change-one', text: t('hist.moved', { from: isNum(before) ? before + 1 : '?', to: isNum(after) ? after + 1 : '?' }) }));
+    } else {
+      var grid = el('div', { class: 'change-body' }, [el('div', { class: 'fh', text: t('hist.field') }), el('div', { class: 'fh', text: t('hist.before') }), el('div', { class: 'fh', text: t('hist.after') })]);
+      var b = obj(before), a = obj(after);
+      var keys = fields.length ? fields : orderedKeys(Object.assign({}, b, a)).filter(function (k) { return sig(b[k]) !== sig(a[k]); });
+      if (!keys.length || (typeof before !== 'object' && typeof after !== 'object')) {
+        grid.appendChild(el('div', { class: 'fname', text: '·' }));
+        grid.appendChild(el('div', { class: 'before' }, [el('pre', { text: humanValue('', before) })]));
+        grid.appendChild(el('div', { class: 'after' }, [el('pre', { text: humanValue('', after) })]));
+      } else keys.forEach(function (k) {
+        grid.appendChild(el('div', { class: 'fname', text: k }));
+        grid.appendChild(el('div', { class: 'before' }, [el('pre', { text: humanValue(k, b[k]) })]));
+        grid.appendChild(el('div', { class: 'after' }, [el('pre', { text: humanValue(k, a[k]) })]));
+      });
+      node.appendChild(grid);
+    }
+    return node;
+  }
+
+  function versionActions(v, active) {
+    var box = el('div', { class: 'version-actions' });
+    if (v !== active) {
+      if (S.confirm && S.confirm.scope === 'hist' && S.confirm.v === v) {
+        box.appendChild(el('span', { class: 'muted', style: { fontSize: '13px', alignSelf: 'center' }, text: t(active && v < active ? 'rules.confirmRollback' : 'rules.confirmActivate', { v: v }) }));
+        box.appendChild(el('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('hist.cancel'), onclick: function () { S.confirm = null; renderVersions(); } }));
+        box.appendChild(el('button', { type: 'button', class: 'btn btn-primary btn-sm', 'data-testid': 'version-confirm', text: t('hist.confirm'),
+          onclick: function (ev) {
+            ev.currentTarget.disabled = true;
+            S.confirm = null;
+            activateVersion(v).then(function (res) { if (!res.ok) toast(res.message, 'error'); renderVersions(); });
+          } }));
+        return box;
+      }
+      box.appendChild(el('button', { type: 'button', class: 'btn btn-sm ' + (active && v < active ? 'btn-ghost' : 'btn-primary'), 'data-testid': 'version-activate',
+        text: active && v < active ? t('hist.rollback', { v: v }) : t('hist.activate'), onclick: function () { S.confirm = { scope: 'hist', v: v }; renderVersions(); } }));
+    }
+    box.appendChild(el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'version-dryrun', text: t('hist.dryrun'), onclick: function () { goDryRun(v, true); } }));
+    box.appendChild(el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'version-open', text: t('hist.open'), onclick: function () {
+      if (isDirty()) { go('rules'); showRulesConfirm(t('rules.discard'), null, t('common.confirm'), 'btn-danger', function () { openVersion(v); }); }
+      else openVersion(v);
+    } }));
+    return box;
+  }
+
+  function renderVersions() {
+    var box = clear($('versions'));
+    var active = activeVersion();
+    if (S.versionsState === 'loading' || S.versionsState === 'idle') { box.appendChild(loadingRow()); return; }
+    if (S.versionsState === 'error') { box.appendChild(el('div', { class: 'card' }, [emptyState('error', t('hist.loadFailed', { msg: S.versionsError || '' }))])); return; }
+    if (S.versionsState === 'unavailable') {
+      box.appendChild(el('div', { class: 'card' }, [emptyState('unavailable', t('hist.versionsUnavailable'), t('hist.unavailableText'))]));
+      var a = S.active && S.active.version > 0 ? S.active : null;
+      if (a) {
+        box.appendChild(el('div', { class: 'version is-active', style: { marginTop: '12px' }, 'data-testid': 'version-item', 'data-version': String(a.version), 'data-active': 'true' }, [
+          el('div', { class: 'version-top' }, [
+            el('span', { class: 'version-num', text: 'v' + a.version }),
+            el('span', { class: 'badge badge-active', 'data-testid': 'version-active', text: t('hist.active') }),
+            el('span', { class: 'version-meta', text: a.activated_by ? t('nav.footActivated', { when: fmtWhen(a.activated_at), who: who(a.activated_by) }) : '' })
+          ]),
+          el('div', { class: 'chips' }, arr(a.rules).map(function (r) { return el('span', { class: 'skill-chip', text: r && r.name || '?' }); }))
+        ]));
+      }
+      return;
+    }
+    var versions = arr(S.versions && S.versions.versions).filter(Boolean);
+    if (!versions.length) { box.appendChild(el('div', { class: 'card' }, [emptyState('empty', t('hist.noVersions'), t('hist.noVersionsText'))])); return; }
+    var list = el('div', { class: 'version-list' });
+    versions.forEach(function (v, idx) {
+      var isActive = v.version === active || (active == null && v.active);
+      var open = has(S.histOpen, v.version) ? S.histOpen[v.version] : idx === 0;
+      var names = arr(v.rule_names);
+      var diff = v.diff;
+      var toggle = null, diffBox = null;
+      if (Array.isArray(diff)) {
+        toggle = el('button', { type: 'button', class: 'diff-toggle', 'aria-expanded': String(open), 'data-testid': 'diff-toggle',
+          text: t('hist.showDiff', { v: v.version - 1 }) + ' (' + diff.length + ')',
+          onclick: function () { S.histOpen[v.version] = !open; renderVersions(); } });
+        if (open) {
+          diffBox = el('div', { class: 'diff', 'data-testid': 'version-diff' }, diff.length ? diff.map(renderChange) : [el('p', { class: 'muted', style: { fontSize: '13px' }, text: t('hist.noDiff') })]);
+        }
+      }
+      list.appendChild(el('div', { class: 'version' + (isActive ? ' is-active' : ''), 'data-testid': 'version-item', 'data-version': String(v.version), 'data-active': String(!!isActive) }, [
+        el('div', { class: 'version-top' }, [
+          el('span', { class: 'version-num', text: 'v' + v.version }),
+          isActive ? el('span', { class: 'badge badge-active', 'data-testid': 'version-active', text: t('hist.active') }) : null,
+          el('span', { class: 'version-meta' }, [t('hist.created', { when: fmtWhen(v.created_at), who: who(v.created_by) })]),
+          versionActions(v.version, active)
+        ]),
+        names.length ? el('div', { class: 'chips' }, [el('span', { class: 'muted', style: { fontSize: '12.5px', marginRight: '4px' }, text: t('hist.rules', { n: names.length }) })].concat(names.map(function (n) { return el('span', { class: 'skill-chip', text: n }); }))) : null,
+        diff === null || diff === undefined ? el('span', { class: 'muted', style: { fontSize: '12.5px' }, text: v.version === 1 || idx === versions.length - 1 ? t('hist.firstVersion') : '' }) : toggle,
+        diffBox
+      ]));
+    });
+    box.appendChild(list);
+  }
+
+  function auditText(e) {
+    var d = obj(e.detail), actor = e.actor ? who(e.actor) : t('audit.system');
+    var vm = /(\d+)\s*$/.exec(String(e.subject == null ? '' : e.subject));
+    var v = isNum(d.version) ? d.version : vm ? Number(vm[1]) : (e.subject || '?');
+    var rule = d.rule || e.subject || '?';
+    switch (e.action) {
+      case 'routing.rules.created': return t('audit.routing.rules.created', { who: actor, v: v });
+      case 'routing.rules.activated': return isNum(d.previous) ? t('audit.routing.rules.activatedWas', { who: actor, v: v, prev: d.previous }) : t('audit.routing.rules.activated', { who: actor, v: v });
+      case 'routing.override.created': return t('audit.routing.override.created', { who: actor, rule: rule });
+      case 'routing.override.ended': return t('audit.routing.override.ended', { who: actor, rule: rule });
+      default: return t('audit.other', { who: actor, action: e.action || '', subject: e.subject || '' });
+    }
+  }
+  var AUDIT_ICONS = {
+    created: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><path d="M12 5v14M5 12h14"/></svg>',
+    activated: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"><path d="M20 6 9 17l-5-5"/></svg>',
+    override: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"><path d="M4 12h12M12 6l6 6-6 6"/></svg>',
+    other: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><circle cx="12" cy="12" r="2"/></svg>'
+  };
+  function renderAudit() {
+    var box = clear($('audit'));
+    if (S.auditState === 'loading' || S.auditState === 'idle') { box.appendChild(loadingRow()); return; }
+    if (S.auditState === 'unavailable') { box.appendChild(el('div', { class: 'card' }, [emptyState('unavailable', t('hist.auditUnavailable'), t('hist.unavailableText'))])); return; }
+    if (S.auditState === 'error') { box.appendChild(el('div', { class: 'card' }, [emptyState('error', t('hist.loadFailed', { msg: S.auditError || '' }))])); return; }
+    var entries = arr(S.audit).filter(Boolean);
+    if (!entries.length) { box.appendChild(el('div', { class: 'card' }, [emptyState('empty', t('hist.noAudit'), t('hist.noAuditText'))])); return; }
+    var list = el('ol', { class: 'audit-list card', style: { padding: '10px 16px' } });
+    entries.forEach(function (e) {
+      var a = String(e.action || '');
+      var kind = /activated/.test(a) ? 'activated' : /created/.test(a) && /rules/.test(a) ? 'created' : /override/.test(a) ? 'override' : 'other';
+      var icon = el('span', { class: 'audit-icon is-' + kind, 'aria-hidden': 'true' });
+      icon.innerHTML = AUDIT_ICONS[kind];
+      var d = obj(e.detail), details = [];
+      if (d.target) {
+        var tg = obj(d.target);
+        var target = [tg.queue].concat(Array.isArray(tg.skills) ? [skillsText(tg.skills)] : []).filter(Boolean).join(' · ') || '—';
+        details.push(isNum(d.minutes) ? t('audit.target', { target: target, m: d.minutes })
+          : d.expires_at ? t('audit.targetUntil', { target: target, time: fmtWhen(d.expires_at) }) : target);
+      }
+      if (d.reason) details.push(t('audit.reason', { r: d.reason }));
+      var body = el('div', {}, [
+        el('div', { class: 'audit-text', text: auditText(e) }),
+        el('div', { class: 'audit-time', title: e.at || '', text: fmtWhen(e.at) + ' · ' + fmtAgo(e.at) }),
+        details.length ? el('div', { class: 'audit-detail', text: details.join(' · ') }) : null
+      ]);
+      if (Array.isArray(e.diff) && e.diff.length) {
+        var det = el('details', { class: 'audit-detail' }, [el('summary', { style: { cursor: 'pointer', color: 'var(--accent-700)', fontWeight: '650' }, text: t('hist.changes', { n: e.diff.length }) })]);
+        var dd = el('div', { class: 'diff', style: { marginTop: '6px' } }, e.diff.map(renderChange));
+        det.appendChild(dd);
+        body.appendChild(det);
+      }
+      list.appendChild(el('li', { class: 'audit', 'data-testid': 'audit-entry', 'data-action': a }, [icon, body]));
+    });
+    box.appendChild(list);
+  }
+
+  /* ============================================================= language */
+  i18n.onChange(function () {
+    updateTitle();
+    if (!loginSubmit.disabled) setBusy(loginSubmit, null);
+    loginErr.hidden = true;
+    renderCheatSheet();
+    if (consoleView.hidden) return;
+    setLivePill($('live-pill').getAttribute('data-state'));
+    S.live.sigs = {};
+    renderMe(); renderActiveInfo(); renderLive();
+    renderRulesBase(); renderLoadSelect(); renderPreview(); renderProblems();
+    if (!$('rules-status').hidden) hideRulesStatus();
+    renderOverrideLists();
+    renderDryVersions(); renderDryReport();
+    renderVersions(); renderAudit();
+  });
+  i18n.bindSwitches();
+  i18n.apply();
+  renderCheatSheet();
+
+  /* ================================================================= boot */
+  S.session = loadSession();
+  if (S.session) enterConsole(); else showLogin();
+
+  window.SwitchboardConsole = {
+    get state() {
+      return { section: S.section, activeVersion: activeVersion(), lastSaved: S.lastSaved, problems: E.problems.slice(),
+        jsonError: E.jsonError, live: S.live.data, versions: S.versionsState, audit: S.auditState, dry: S.dry.state };
+    }
+  };
+})();

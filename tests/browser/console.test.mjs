@@ -1,0 +1,454 @@
+// End-to-end browser test of the supervisor console against the real binary.
+//
+//   cd tests/browser && npm install && node --test
+//
+// Env:
+//   SWITCHBOARD_BIN   path of the server binary (default <repo>/target/debug/switchboard)
+//   CHROMIUM_PATH     browser executable (default /usr/bin/chromium)
+//
+// Screenshots land in <repo>/target/screenshots/ (console-*.png).
+//
+// Steps run in order; a step that depends on an earlier one is skipped when that one failed,
+// the others still run (so one missing endpoint doesn't hide the state of the rest).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const BIN = process.env.SWITCHBOARD_BIN || path.join(REPO, 'target', 'debug', 'switchboard');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SHOTS = path.join(REPO, 'target', 'screenshots');
+const STEP_TIMEOUT = 15_000;
+const HEALTH_TIMEOUT = 60_000;
+
+let server = null;
+let serverLog = '';
+let tmpDir = null;
+let baseUrl = null;
+let browser = null;
+const pageErrors = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForHealth(url, proc) {
+  const deadline = Date.now() + HEALTH_TIMEOUT;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`server exited early (code ${proc.exitCode}, signal ${proc.signalCode})\n${tail(serverLog)}`);
+    }
+    try {
+      const res = await fetch(url + '/healthz', { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(250);
+  }
+  throw new Error(`server not healthy after ${HEALTH_TIMEOUT / 1000}s (${last})\n${tail(serverLog)}`);
+}
+
+function tail(s, n = 4000) {
+  return s.length > n ? '…' + s.slice(-n) : s;
+}
+
+async function stopServer() {
+  if (!server) return;
+  const proc = server;
+  server = null;
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+  if (!done) {
+    proc.kill('SIGKILL');
+    await Promise.race([exited, sleep(2000)]);
+  }
+}
+
+before(async () => {
+  assert.ok(existsSync(BIN), `server binary not found at ${BIN} — build it first (cargo build) or set SWITCHBOARD_BIN`);
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} — apt-get install -y chromium, or set CHROMIUM_PATH`);
+  mkdirSync(SHOTS, { recursive: true });
+  for (const f of readdirSync(SHOTS)) if (f.startsWith('failure-console-')) rmSync(path.join(SHOTS, f), { force: true });
+  tmpDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-console-'));
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ['demo', '--port', String(port), '--database-url', `sqlite://${tmpDir}/demo.db`], {
+    cwd: REPO,
+    env: { ...process.env, SWITCHBOARD_ROUTING__OFFER_TIMEOUT_MS: '60000' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk) => { serverLog = tail(serverLog + chunk.toString(), 200_000); };
+  server.stdout.on('data', keep);
+  server.stderr.on('data', keep);
+  server.on('error', (e) => { serverLog += `\n[spawn error] ${e.message}`; });
+  await waitForHealth(baseUrl, server);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+      '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  try { if (browser) await browser.close(); } catch { /* ignore */ }
+  await stopServer();
+  if (tmpDir) { try { rmSync(tmpDir, { recursive: true, force: true }); } catch { /* ignore */ } }
+});
+
+// Also stop the server if the runner is interrupted.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => { if (server) server.kill('SIGKILL'); process.exit(130); });
+}
+
+async function newPage(name) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  page.on('pageerror', (e) => pageErrors.push(`[${name}] ${e.message}`));
+  return page;
+}
+
+/**
+ * Ordered steps. `needs` names earlier steps that must have passed, else the step is skipped;
+ * a failing step saves target/screenshots/failure-console-<step>.png.
+ */
+function stepper(t, pages) {
+  const passed = new Set();
+  let n = 0;
+  return async (name, opts, fn) => {
+    if (typeof opts === 'function') { fn = opts; opts = {}; }
+    const missing = (opts.needs || []).filter((s) => !passed.has(s));
+    const idx = ++n;
+    await t.test(name, { skip: missing.length ? `needs: ${missing.join(', ')}` : false }, async () => {
+      try {
+        await fn();
+        passed.add(name);
+      } catch (e) {
+        for (const [label, page] of Object.entries(pages())) {
+          if (page) await page.screenshot({ path: path.join(SHOTS, `failure-console-${idx}-${label}.png`), fullPage: true }).catch(() => {});
+        }
+        e.message += `\n--- server log (tail) ---\n${tail(serverLog, 2000)}`;
+        throw e;
+      }
+    });
+  };
+}
+
+async function assertText(locator, re) {
+  await locator.first().waitFor();
+  await waitUntil(async () => re.test((await locator.first().innerText()) || ''),
+    `text ${re} in ${locator}`).catch(async (e) => {
+    e.message += ` (got: ${JSON.stringify(await locator.first().innerText().catch(() => '?'))})`;
+    throw e;
+  });
+}
+
+async function waitUntil(fn, what, timeout = STEP_TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(150);
+  }
+}
+
+async function postJson(pathname, body, token) {
+  const res = await fetch(baseUrl + pathname, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, data: await res.json().catch(() => null) };
+}
+
+/**
+ * Some live traffic: the three demo agents connect (through a helper page's WebSockets) and go
+ * Available, accepting a few offers; a handful of web visitors ask for a human.
+ */
+async function seedTraffic(helper) {
+  await helper.goto(baseUrl + '/healthz');
+  await helper.evaluate(async (plan) => {
+    window.__agents = {};
+    for (const [user, p] of Object.entries(plan)) {
+      const r = await fetch('/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password: 'demo' }) });
+      const { token } = await r.json();
+      const ws = new WebSocket(`ws://${location.host}/v1/ws/agent?token=${encodeURIComponent(token)}`);
+      let taken = 0;
+      let wrapped = 0;
+      ws.onmessage = (ev) => {
+        const m = JSON.parse(ev.data);
+        if (m.type === 'hello') ws.send(JSON.stringify({ type: 'status', status: 'available' }));
+        if (m.type === 'offer' && taken < p.accept) { taken++; ws.send(JSON.stringify({ type: 'accept', task_id: m.task_id })); }
+        if (m.type === 'assigned' && wrapped < p.wrap) {
+          wrapped++;
+          setTimeout(() => ws.send(JSON.stringify({ type: 'wrap_up', conversation_id: m.conversation_id, resolution: 'resolved' })), 1500);
+        }
+      };
+      window.__agents[user] = ws;
+    }
+  }, { alice: { accept: 3, wrap: 1 }, bob: { accept: 1, wrap: 0 }, carol: { accept: 2, wrap: 1 } });
+  await sleep(800);
+  const asks = ['where is my invoice', 'how do I get a refund', 'my parcel is late', 'I need help with my account'];
+  for (let i = 0; i < 8; i++) {
+    const v = await postJson('/v1/visitors', { name: `Console Test ${i + 1}` });
+    assert.equal(v.status, 201, `visitor creation: ${JSON.stringify(v.data)}`);
+    await postJson('/v1/messages', { text: asks[i % asks.length], client_id: `ct${i}a` }, v.data.visitor_token);
+    await sleep(150);
+    await postJson('/v1/messages', { text: 'human', client_id: `ct${i}b` }, v.data.visitor_token);
+    await sleep(150);
+  }
+}
+
+// A rule set with two mistakes: an unknown attribute and a skill no agent has.
+const BAD_RULES = {
+  rules: [
+    { name: 'vip', when: "colour == 'red'", queue: 'vip', skills: [{ name: 'vip', min_level: 1 }], priority: 100 },
+    { name: 'billing', when: "intent == 'invoice' || intent == 'refund'", queue: 'billing', skills: [{ name: 'juggling', min_level: 2 }] },
+    { name: 'everyone', when: 'true', queue: 'general' },
+  ],
+};
+const GOOD_RULES = {
+  rules: [
+    { name: 'vip', when: "tier == 'vip' || 'vip' in tags", queue: 'vip', skills: [{ name: 'vip', min_level: 1 }], priority: 100 },
+    {
+      name: 'billing', when: "intent == 'invoice' || intent == 'refund'", queue: 'billing',
+      skills: [{ name: 'billing', min_level: 3 }], aging_per_minute: 2, strategy: 'best_skill',
+      overflow: [{ after_secs: 30, skills: [{ name: 'billing', min_level: 1 }] }, { after_secs: 300, queue: 'general', skills: [] }],
+    },
+    { name: 'everyone', when: 'true', queue: 'general' },
+  ],
+};
+
+test('supervisor console, end to end', { timeout: 300_000 }, async (t) => {
+  let con, helper, savedVersion = null;
+  const step = stepper(t, () => ({ console: con }));
+  // The console scrolls inside its content pane: grow the viewport to the content for a full shot.
+  const shot = async (name) => {
+    const h = await con.evaluate(() => {
+      document.querySelectorAll('[data-testid=toast]').forEach((n) => n.remove());
+      const c = document.getElementById('content');
+      return c ? c.scrollHeight + 60 : document.body.scrollHeight;
+    });
+    await con.setViewportSize({ width: 1440, height: Math.max(900, Math.min(h, 2600)) });
+    await sleep(250);
+    await con.screenshot({ path: path.join(SHOTS, name), animations: 'disabled' });
+    await con.setViewportSize({ width: 1440, height: 900 });
+  };
+  const nav = async (section) => {
+    await con.getByTestId(`nav-${section}`).click();
+    await con.getByTestId(`section-${section}`).waitFor({ state: 'visible' });
+  };
+  const setRules = async (doc) => {
+    const editor = con.getByTestId('rules-json');
+    await waitUntil(async () => (await editor.inputValue()).includes('"rules"'), 'the editor to be pre-filled');
+    await editor.fill(typeof doc === 'string' ? doc : JSON.stringify(doc, null, 2));
+  };
+
+  await step('sam logs in to the console', async () => {
+    con = await newPage('console');
+    await con.goto(baseUrl + '/console');
+    await con.getByTestId('login-form').waitFor();
+    await assertText(con.getByTestId('login-view'), /sam/);
+    await con.getByTestId('login-username').fill('sam');
+    await con.getByTestId('login-password').fill('demo');
+    await con.getByTestId('login-submit').click();
+    await con.getByTestId('console-view').waitFor({ state: 'visible' });
+    await assertText(con.getByTestId('me-name'), /Sam/i);
+  });
+
+  await step('the live view shows queues and agents, updating by itself', { needs: ['sam logs in to the console'] }, async () => {
+    await con.getByTestId('section-live').waitFor({ state: 'visible' });
+    await con.locator('[data-testid=live-indicator][data-state=live]').waitFor();
+    helper = await newPage('agents');
+    await seedTraffic(helper);
+    // no reload: the 2 s poll brings the agents and the queue in
+    await waitUntil(async () => (await con.getByTestId('agent-row').count()) >= 3, 'three agents in the live view');
+    await con.getByTestId('queue-row').first().waitFor();
+    await waitUntil(async () => Number((await con.getByTestId('stat-waiting').innerText()).trim()) >= 0, 'the waiting figure');
+    await assertText(con.getByTestId('agents-list'), /Alice[\s\S]*/);
+    await assertText(con.getByTestId('agents-list'), /billing/);
+    await sleep(1500);
+    await shot('console-live.png');
+  });
+
+  await step('malformed JSON is reported locally, before anything is sent', { needs: ['sam logs in to the console'] }, async () => {
+    await nav('rules');
+    const sent = [];
+    const onReq = (req) => { if (req.method() === 'POST' && /\/v1\/routing\/rules/.test(req.url())) sent.push(req.url()); };
+    con.on('request', onReq);
+    await setRules('{\n  "rules": [\n    {"name": "vip", "when": "true", "queue": "vip",}\n  ]\n}');
+    await con.getByTestId('rules-validate').click();
+    await assertText(con.getByTestId('rules-status'), /malformed[\s\S]*Line 3/i);
+    await assertText(con.getByTestId('json-error'), /Line 3, column \d+/);
+    await sleep(300);
+    con.off('request', onReq);
+    assert.deepEqual(sent, [], 'no request for malformed JSON');
+  });
+
+  await step('Save with mistakes shows the 422 problems in place', { needs: ['sam logs in to the console'] }, async () => {
+    await nav('rules');
+    await setRules(BAD_RULES);
+    const resp = con.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/routing/rules');
+    await con.getByTestId('rules-save').click();
+    assert.equal((await resp).status(), 422);
+    await assertText(con.getByTestId('problems-list'), /rules\[0\]\.when/);
+    await assertText(con.getByTestId('problems-list'), /colour/);
+    await assertText(con.getByTestId('problems-list'), /juggling/);
+    const card0 = con.locator('[data-testid=rule-card][data-index="0"]');
+    assert.match(await card0.getAttribute('class'), /has-problems/);
+    await assertText(card0.getByTestId('rule-card-problems'), /rules\[0\]\.when[\s\S]*colour/);
+    await assertText(con.locator('[data-testid=rule-card][data-index="1"]').getByTestId('rule-card-problems'), /juggling/);
+    assert.doesNotMatch(await con.locator('[data-testid=rule-card][data-index="2"]').getAttribute('class'), /has-problems/);
+  });
+
+  await step('Validate shows the problems in place (nothing stored)', { needs: ['sam logs in to the console'] }, async () => {
+    await nav('rules');
+    await setRules(BAD_RULES);
+    const resp = con.waitForResponse((r) => new URL(r.url()).pathname === '/v1/routing/rules/validate');
+    await con.getByTestId('rules-validate').click();
+    const status = (await resp).status();
+    assert.equal(status, 422, `POST /v1/routing/rules/validate answered ${status}`);
+    await assertText(con.getByTestId('problems-title'), /2 problems found/);
+    const list = con.getByTestId('problems-list');
+    await assertText(list, /rules\[0\]\.when/);
+    await assertText(list, /unknown attribute 'colour'/);
+    await assertText(list, /rules\[1\]\.skills\[0\]\.name/);
+    await assertText(list, /juggling/);
+    await assertText(con.locator('[data-testid=rule-card][data-index="0"]'), /rules\[0\]\.when/);
+    await shot('console-rules-errors.png');
+  });
+
+  await step('fixing the rules and saving shows the new version', { needs: ['sam logs in to the console'] }, async () => {
+    await nav('rules');
+    await setRules(GOOD_RULES);
+    const resp = con.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/routing/rules');
+    await con.getByTestId('rules-save').click();
+    const r = await resp;
+    assert.equal(r.status(), 201, `save answered ${r.status()}`);
+    savedVersion = (await r.json()).version;
+    assert.ok(Number.isInteger(savedVersion) && savedVersion > 0, `version ${savedVersion}`);
+    await con.locator(`[data-testid=saved-version][data-version="${savedVersion}"]`).waitFor();
+    await assertText(con.getByTestId('saved-version'), new RegExp(`v${savedVersion}\\b`));
+    await assertText(con.getByTestId('rules-status'), new RegExp(`version ${savedVersion}`));
+    assert.equal(await con.getByTestId('problems').isVisible(), false, 'problems cleared');
+  });
+
+  await step('a dry-run over the last 24 h renders the report and its chart', { needs: ['fixing the rules and saving shows the new version'] }, async () => {
+    await nav('rules');
+    await con.getByTestId('saved-dryrun').click();
+    await con.getByTestId('section-dryrun').waitFor({ state: 'visible' });
+    assert.equal(await con.getByTestId('dryrun-version').inputValue(), String(savedVersion));
+    const report = con.locator(`[data-testid=dryrun-report][data-version="${savedVersion}"]`);
+    await report.waitFor({ timeout: 30_000 }).catch(async (e) => {
+      const note = await con.getByTestId('dryrun-report-area').innerText().catch(() => '');
+      const err = await con.getByTestId('dryrun-error').innerText().catch(() => '');
+      e.message += ` (report area: ${JSON.stringify(note.slice(0, 200))}, error: ${JSON.stringify(err)})`;
+      throw e;
+    });
+    assert.equal(await report.getByTestId('kpi').count(), 6);
+    const svg = report.getByTestId('dryrun-chart-svg');
+    await svg.waitFor();
+    assert.ok(await svg.locator('[data-testid=chart-candidate]').count() === 1, 'candidate line drawn');
+    assert.ok(await svg.locator('[data-testid=chart-baseline]').count() === 1, 'baseline line drawn');
+    await report.getByTestId('dry-queues').waitFor();
+    await report.getByTestId('dry-changed').waitFor();
+    // a narrower window around the seeded traffic makes the chart readable
+    await con.evaluate(() => {
+      const p = (n) => String(n).padStart(2, '0');
+      const local = (ms) => { const d = new Date(ms); return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`; };
+      const now = Date.now();
+      document.querySelector('[data-testid=dryrun-from]').value = local(now - 5 * 60_000);
+      document.querySelector('[data-testid=dryrun-to]').value = local(now + 2 * 60_000);
+    });
+    const again = con.waitForResponse((r) => /\/dry-run$/.test(new URL(r.url()).pathname));
+    await con.getByTestId('dryrun-run').click();
+    assert.equal((await again).status(), 200);
+    await con.locator(`[data-testid=dryrun-report][data-version="${savedVersion}"] [data-testid=dryrun-chart-svg]`).waitFor();
+    await shot('console-dry-run.png');
+  });
+
+  await step('activating the new version shows it active in live and history', { needs: ['fixing the rules and saving shows the new version'] }, async () => {
+    await nav('rules');
+    await con.getByTestId('rules-activate').click();
+    await con.getByTestId('rules-confirm-ok').click();
+    await assertText(con.getByTestId('rules-status'), new RegExp(`Version ${savedVersion} is now active`));
+    await con.locator(`[data-testid=active-version][data-version="${savedVersion}"]`).waitFor();
+    await nav('live');
+    await assertText(con.getByTestId('nav-foot-text'), new RegExp(`Version ${savedVersion}`));
+    await nav('history');
+    await con.locator(`[data-testid=version-item][data-version="${savedVersion}"][data-active=true]`).waitFor();
+  });
+
+  await step('history lists the versions with their diff', { needs: ['activating the new version shows it active in live and history'] }, async () => {
+    await nav('history');
+    const item = con.locator(`[data-testid=versions-list] [data-testid=version-item][data-version="${savedVersion}"]`);
+    await item.getByTestId('version-active').waitFor();
+    assert.equal(await con.getByTestId('versions-list').getByTestId('unavailable').count(), 0, 'GET /v1/routing/rules/versions is available');
+    await shot('console-history.png');
+  });
+
+  await step('the audit trail records the save and the activation', { needs: ['activating the new version shows it active in live and history'] }, async () => {
+    await nav('history');
+    await con.locator('[data-testid=audit-entry][data-action="routing.rules.activated"]').first().waitFor();
+    await con.locator('[data-testid=audit-entry][data-action="routing.rules.created"]').first().waitFor();
+    await assertText(con.getByTestId('audit-list'), new RegExp(`sam activated version ${savedVersion}`));
+    await shot('console-history.png');
+  });
+
+  await step('an override can be started and ended', { needs: ['activating the new version shows it active in live and history'] }, async () => {
+    await nav('overrides');
+    await con.getByTestId('override-rule').selectOption('billing');
+    await con.getByTestId('override-queue').fill('general');
+    await con.getByTestId('override-minutes').fill('30');
+    await con.getByTestId('override-reason').fill('Billing team in training');
+    await con.getByTestId('override-submit').click();
+    const item = con.getByTestId('overrides-list').getByTestId('override-item').first();
+    await assertText(item, /billing[\s\S]*general/);
+    await nav('live');
+    await con.getByTestId('live-overrides').getByTestId('override-item').first().waitFor();
+    await con.getByTestId('live-overrides').getByTestId('override-end').first().click();
+    await con.getByTestId('live-overrides').getByTestId('override-end-confirm').click();
+    await waitUntil(async () => (await con.getByTestId('live-overrides').getByTestId('override-item').count()) === 0, 'the override to end');
+  });
+
+  await step('switching to Chinese translates the console', { needs: ['sam logs in to the console'] }, async () => {
+    await nav('live');
+    await con.getByTestId('lang-switch').click();
+    await waitUntil(async () => (await con.evaluate(() => document.documentElement.lang)) === 'zh-CN', 'html lang zh-CN');
+    await assertText(con.getByTestId('nav-live'), /实时/);
+    await assertText(con.getByTestId('nav-rules'), /路由规则/);
+    await assertText(con.getByTestId('section-live'), /实时运营/);
+    await assertText(con.getByTestId('live-indicator'), /实时|连接中|正在重连/);
+    await shot('console-live-zh.png');
+    await con.getByTestId('lang-switch').click();
+    await waitUntil(async () => (await con.evaluate(() => document.documentElement.lang)) === 'en', 'back to English');
+  });
+
+  await step('no uncaught page errors', async () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
