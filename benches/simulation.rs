@@ -126,7 +126,6 @@ fn day() -> SimInput {
         settings: SimSettings {
             wrap_up_ms: 10_000,
             sticky_agent_ms: 20_000,
-            tick_ms: 1_000,
             service_level_ms: 20_000,
             overflow_after_ms: 60_000,
             voice_capacity: 1,
@@ -134,6 +133,7 @@ fn day() -> SimInput {
             patience_ms: 300_000,
             default_handle_ms: 300_000,
             timeline_points: 200,
+            review_all_every_ms: None,
         },
     }
 }

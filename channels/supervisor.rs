@@ -75,6 +75,7 @@ async fn active_rules(
         Some(active) => json!({
             "version": active.rule_set.version,
             "rules": active.rule_set.document.get("rules").cloned().unwrap_or_else(|| json!([])),
+            "queues": active.rule_set.document.get("queues").cloned().unwrap_or_else(|| json!({})),
             "created_by": active.rule_set.created_by,
             "created_at": active.rule_set.created_at,
             "activated_by": active.activated_by,

@@ -214,6 +214,19 @@ impl Problem {
 pub struct CompiledRules {
     rules: Vec<CompiledRule>,
     queues: BTreeMap<String, CompiledQueue>,
+    /// Some condition reads `wait_secs`: any second of waiting may change a decision.
+    reads_wait: bool,
+    /// Some condition reads `hour` or `weekday`, or some queue has a calendar: the time of
+    /// day may change a decision.
+    reads_clock: bool,
+}
+
+/// When a decision may next change by itself (nothing else about the task changing): after
+/// the task has waited `wait_secs`, or at `at`, whichever comes first. None for both: never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Review {
+    pub wait_secs: Option<u64>,
+    pub at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -447,9 +460,25 @@ pub fn compile(
         }
     }
     if problems.is_empty() {
+        let reads = |names: &[&str]| {
+            compiled.iter().any(|rule| {
+                rule.condition
+                    .references()
+                    .variables()
+                    .iter()
+                    .any(|v| names.contains(v))
+            })
+        };
+        let reads_wait = reads(&["wait_secs"]);
+        let reads_clock = reads(&["hour", "weekday"])
+            || queues
+                .values()
+                .any(|q| !q.hours.is_empty() || !q.holidays.is_empty());
         Ok(CompiledRules {
             rules: compiled,
             queues,
+            reads_wait,
+            reads_clock,
         })
     } else {
         Err(problems)
@@ -618,6 +647,51 @@ impl CompiledRules {
             }
         }
         closed
+    }
+
+    /// The earliest moment at which `decision` (made with `facts`) can change without any new
+    /// event: the next overflow step, the next minute of aging, the maximum wait, the end of
+    /// the override in force, the next minute of the clock when conditions or calendars read
+    /// it, the next second when conditions read the wait. The simulation re-decides a task
+    /// then, instead of every tick.
+    pub fn next_review(
+        &self,
+        decision: &Decision,
+        facts: &TaskFacts,
+        overrides: &[Override],
+    ) -> Review {
+        let wait = facts.wait_secs;
+        let mut after: Vec<u64> = Vec::new();
+        if self.reads_wait {
+            after.push(wait + 1);
+        }
+        if let Some(rule) = self.rules.get(decision.rule_index) {
+            let rule = &rule.doc;
+            after.extend(
+                rule.overflow
+                    .iter()
+                    .map(|s| s.after_secs)
+                    .find(|a| *a > wait),
+            );
+            if rule.aging_per_minute != 0 {
+                after.push((wait / 60 + 1) * 60);
+            }
+        }
+        after.extend(decision.max_wait_secs.filter(|m| *m > wait));
+        let mut at: Vec<DateTime<Utc>> = overrides
+            .iter()
+            .filter(|o| Some(&o.id) == decision.override_id.as_ref() || o.rule == decision.rule)
+            .map(|o| o.expires_at)
+            .filter(|t| *t > facts.at)
+            .collect();
+        if self.reads_clock {
+            let minute = facts.at.timestamp().div_euclid(60) + 1;
+            at.extend(DateTime::from_timestamp(minute * 60, 0));
+        }
+        Review {
+            wait_secs: after.into_iter().min(),
+            at: at.into_iter().min(),
+        }
     }
 
     /// True when `name` is a rule of this set.

@@ -39,8 +39,6 @@ use crate::store::{PresenceEvent, Traffic};
 pub struct SimSettings {
     pub wrap_up_ms: Millis,
     pub sticky_agent_ms: Millis,
-    /// Re-evaluation interval while tasks wait (overflow, aging, maximum waits).
-    pub tick_ms: Millis,
     pub service_level_ms: Millis,
     /// Built-in routing (no rule set): skills dropped after this wait.
     pub overflow_after_ms: Millis,
@@ -52,6 +50,10 @@ pub struct SimSettings {
     pub default_handle_ms: Millis,
     /// Points of the waiting-tasks timeline.
     pub timeline_points: usize,
+    /// Cross-check mode: also re-decide *every* waiting task at this period, as the live
+    /// dispatcher does on each tick (slow; None in dry-runs, which re-decide a task only when
+    /// its decision can change — tests check both give the same report).
+    pub review_all_every_ms: Option<Millis>,
 }
 
 impl SimSettings {
@@ -60,7 +62,6 @@ impl SimSettings {
         Self {
             wrap_up_ms: settings.wrap_up_ms,
             sticky_agent_ms: settings.sticky_agent_ms,
-            tick_ms: settings.tick_ms.max(1),
             service_level_ms: settings.service_level_secs * 1000,
             overflow_after_ms: settings.overflow_after_ms,
             voice_capacity: settings.voice_capacity,
@@ -68,6 +69,7 @@ impl SimSettings {
             patience_ms,
             default_handle_ms: 300_000,
             timeline_points: 200,
+            review_all_every_ms: None,
         }
     }
 }
@@ -278,11 +280,17 @@ pub struct AgentReport {
 enum Event {
     // Declared in the order same-time events are handled: agents first, then the work.
     Presence(usize),
-    Finish { agent: usize, task: usize },
+    Finish {
+        agent: usize,
+        task: usize,
+    },
     WrapUpEnds,
     Arrival(usize),
     Abandon(usize),
-    Tick,
+    /// A waiting task's decision may change now (see [`CompiledRules::next_review`]).
+    Review(usize),
+    /// Cross-check mode: re-decide every waiting task.
+    ReviewAll,
 }
 
 struct AgentSim {
@@ -322,7 +330,11 @@ struct World<'a> {
     stats: QueueStats,
     events: BinaryHeap<Reverse<(Millis, Event, u64)>>,
     seq: u64,
-    tick_pending: bool,
+    /// When each task is next re-decided (a `Review` for another time is stale).
+    next_review: Vec<Option<Millis>>,
+    /// Tasks to re-decide after this instant's events.
+    due: Vec<usize>,
+    review_all_pending: bool,
 }
 
 /// Replays `input` with `rules` (None: the built-in routing) and the `overrides` given.
@@ -374,7 +386,9 @@ pub fn simulate(
         stats: QueueStats::default(),
         events: BinaryHeap::new(),
         seq: 0,
-        tick_pending: false,
+        next_review: vec![None; input.tasks.len()],
+        due: Vec::new(),
+        review_all_pending: false,
     };
     for (i, p) in input.presence.iter().enumerate() {
         world.schedule(p.at, Event::Presence(i));
@@ -453,6 +467,7 @@ impl World<'_> {
                         Some((agent.clone(), now + self.input.settings.sticky_agent_ms));
                 }
                 self.queue.insert(queued);
+                self.due.push(i);
             }
             Event::Finish { agent, task } => {
                 let wrap = self.input.settings.wrap_up_ms;
@@ -472,24 +487,45 @@ impl World<'_> {
                     self.leave(i, now, now - queued.enqueued_at, Left::Abandoned);
                 }
             }
-            Event::Tick => self.tick_pending = false,
+            Event::Review(i) => {
+                if self.next_review[i] == Some(now) {
+                    self.next_review[i] = None;
+                    self.due.push(i);
+                }
+            }
+            Event::ReviewAll => {
+                self.review_all_pending = false;
+                let all: Vec<usize> = self
+                    .queue
+                    .iter()
+                    .filter_map(|q| self.index.get(&q.id).copied())
+                    .collect();
+                self.due.extend(all);
+            }
         }
     }
 
-    /// After the events of one instant: re-target waiting tasks, send the due ones to their
-    /// fallback, offer (and, in the simulation, accept at once), and keep ticking while
-    /// anything waits.
+    /// After the events of one instant: re-decide the tasks that arrived or are due for a
+    /// review (sending those past their maximum wait to the fallback), then offer (and, in the
+    /// simulation, accept at once). The live dispatcher re-decides every waiting task on each
+    /// tick; deciding only when a decision can change gives the same decisions far faster.
     fn step(&mut self, now: Millis) {
-        let waiting: Vec<(usize, QueuedTask)> = self
-            .queue
-            .iter()
-            .filter_map(|q| self.index.get(&q.id).map(|&i| (i, q.clone())))
-            .collect();
-        for (i, queued) in waiting {
-            self.retarget(i, queued, now);
+        let mut due = std::mem::take(&mut self.due);
+        due.sort_unstable();
+        due.dedup();
+        for i in due {
+            if let Some(queued) = self.queue.get(&self.input.tasks[i].id).cloned() {
+                self.retarget(i, queued, now);
+            }
         }
         let states: Vec<&AgentState> = self.agents.iter().map(|a| &a.state).collect();
         let offers = routing::plan(&self.queue, states, now);
+        if let Some(period) = self.input.settings.review_all_every_ms {
+            if !self.queue.is_empty() && !self.review_all_pending {
+                self.review_all_pending = true;
+                self.schedule(now + period.max(1), Event::ReviewAll);
+            }
+        }
         for offer in offers {
             let (Some(&i), Some(&a)) = (
                 self.index.get(&offer.task_id),
@@ -509,9 +545,13 @@ impl World<'_> {
             self.schedule(now + handle, Event::Finish { agent: a, task: i });
             self.leave(i, now, now - queued.enqueued_at, Left::Answered);
         }
-        if !self.queue.is_empty() && !self.tick_pending {
-            self.tick_pending = true;
-            self.schedule(now + self.input.settings.tick_ms, Event::Tick);
+    }
+
+    /// Schedules task `i`'s next review at `at` (the earliest wins).
+    fn review_at(&mut self, i: usize, at: Millis) {
+        if self.next_review[i].is_none_or(|current| at < current) {
+            self.next_review[i] = Some(at);
+            self.schedule(at, Event::Review(i));
         }
     }
 
@@ -523,10 +563,16 @@ impl World<'_> {
             if self.first_queue[i].is_none() {
                 self.first_queue[i] = Some(DEFAULT_QUEUE.to_owned());
             }
-            if let Some(widened) =
-                routing::widen(&queued, now, self.input.settings.overflow_after_ms)
-            {
-                self.queue.insert(widened);
+            let overflow_after = self.input.settings.overflow_after_ms;
+            match routing::widen(&queued, now, overflow_after) {
+                Some(widened) => self.queue.insert(widened),
+                None if !queued.required_skills.is_empty() => {
+                    self.review_at(i, queued.enqueued_at + overflow_after);
+                }
+                None => {}
+            }
+            if let Some((_, until)) = queued.preferred.as_ref().filter(|(_, u)| *u > now) {
+                self.review_at(i, *until);
             }
             return;
         };
@@ -572,6 +618,23 @@ impl World<'_> {
             .as_ref()
             .filter(|_| sticky_ms > 0)
             .map(|agent| (agent.clone(), queued.enqueued_at + sticky_ms));
+        // Next review: when the decision can change by itself, or the reservation ends.
+        let review = rules.next_review(&decision, &facts, self.overrides);
+        let by_wait = review
+            .wait_secs
+            .map(|w| queued.enqueued_at + w.saturating_mul(1000));
+        let by_clock = review
+            .at
+            .map(|at| u64::try_from((at - self.input.start).num_milliseconds()).unwrap_or(0));
+        let reservation_ends = updated.preferred.as_ref().map(|(_, until)| *until);
+        if let Some(next) = [by_wait, by_clock, reservation_ends]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
+        {
+            self.review_at(i, next);
+        }
         if updated != queued {
             self.queue.insert(updated);
         }
@@ -767,7 +830,6 @@ mod tests {
         SimSettings {
             wrap_up_ms: 0,
             sticky_agent_ms: 0,
-            tick_ms: 1_000,
             service_level_ms: 20_000,
             overflow_after_ms: 60_000,
             voice_capacity: 1,
@@ -775,6 +837,7 @@ mod tests {
             patience_ms: 0,
             default_handle_ms: 60_000,
             timeline_points: 10,
+            review_all_every_ms: None,
         }
     }
 
@@ -982,10 +1045,44 @@ mod tests {
                     )
                 })
                 .collect();
-            let mut sim = input(tasks, roster, 3_600_000);
-            sim.settings.tick_ms = 5_000; // coarser re-evaluation keeps a case fast
-            sim
+            input(tasks, roster, 3_600_000)
         })
+    }
+
+    proptest! {
+        // Each case also runs the slow every-second mode.
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// Re-deciding a task only when its decision can change gives exactly the report of
+        /// re-deciding every waiting task every second, as the live dispatcher does (times are
+        /// whole seconds here, so the ticks land on the same instants).
+        #[test]
+        fn reviews_when_due_equal_reviews_every_second(sim in arb_input()) {
+            let mut sim = sim;
+            for t in &mut sim.tasks {
+                t.arrival -= t.arrival % 1000;
+                t.handle_ms -= t.handle_ms % 1000;
+                t.handle_ms = t.handle_ms.max(1000);
+                t.patience_ms = t.patience_ms.map(|p| p - p % 1000);
+            }
+            sim.tasks.sort_by_key(|t| t.arrival);
+            let compiled = rules(serde_json::json!({"rules": [
+                {"name": "billing", "when": "intent == 'billing'", "queue": "billing",
+                 "skills": [{"name": "billing", "min_level": 4}], "aging_per_minute": 3,
+                 "overflow": [{"after_secs": 30, "skills": [{"name": "billing", "min_level": 1}]},
+                              {"after_secs": 120, "skills": [], "queue": "general"}]},
+                {"name": "slow", "when": "wait_secs > 45 && intent == 'tech'", "queue": "general", "priority": 20},
+                {"name": "rest", "queue": "general", "overflow": [{"after_secs": 60, "skills": []}]}],
+                "queues": {"general": {"max_wait_secs": 200}}}));
+            let fast = simulate(&sim, Some(&compiled), &[]);
+            let mut exhaustive = sim.clone();
+            exhaustive.settings.review_all_every_ms = Some(1000);
+            let slow = simulate(&exhaustive, Some(&compiled), &[]);
+            prop_assert_eq!(&fast.overall, &slow.overall);
+            prop_assert_eq!(&fast.queues, &slow.queues);
+            prop_assert_eq!(&fast.agents, &slow.agents);
+            prop_assert_eq!(&fast.first_queue, &slow.first_queue);
+        }
     }
 
     proptest! {

@@ -58,7 +58,11 @@ fn domain_depends_on_nothing_else_in_the_crate_and_does_no_io() {
 #[test]
 fn routing_policy_is_pure() {
     assert_clean(
-        &[root().join("src/routing.rs"), root().join("src/rules.rs")],
+        &[
+            root().join("src/routing.rs"),
+            root().join("src/rules.rs"),
+            root().join("src/queue_stats.rs"),
+        ],
         &[
             "actix",
             "tokio",
@@ -71,6 +75,22 @@ fn routing_policy_is_pure() {
             "Instant::now",
             "SystemTime",
             "Utc::now",
+        ],
+    );
+}
+
+/// A dry-run must not depend on when it runs: the simulation reads no clock (it loads its
+/// input from the store, hence no purity beyond that).
+#[test]
+fn the_simulation_reads_no_clock() {
+    assert_clean(
+        &[root().join("src/simulate.rs")],
+        &[
+            "Instant::now",
+            "SystemTime",
+            "Utc::now",
+            "thread_rng",
+            "rand::",
         ],
     );
 }

@@ -75,6 +75,13 @@ async fn the_openapi_document_lists_every_public_path() {
         "/v1/queues",
         "/v1/routing/rules",
         "/v1/routing/rules/{version}/activate",
+        "/v1/routing/rules/validate",
+        "/v1/routing/rules/versions",
+        "/v1/routing/rules/{version}",
+        "/v1/routing/rules/{version}/dry-run",
+        "/v1/routing/history",
+        "/v1/routing/overrides",
+        "/v1/routing/overrides/{id}",
         "/v1/tasks/{id}/routing",
     ] {
         assert!(paths.contains_key(path), "OpenAPI lacks {path}");
@@ -84,7 +91,7 @@ async fn the_openapi_document_lists_every_public_path() {
 #[actix_web::test]
 async fn the_front_ends_are_served() {
     let app = spawn_app(&[]).await;
-    for path in ["/", "/desk"] {
+    for path in ["/", "/desk", "/console"] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         assert!(response.headers()["content-type"]
