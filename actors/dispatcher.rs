@@ -115,6 +115,8 @@ pub struct AgentFigure {
     /// Share of the chat capacity in use (a call counts as full).
     pub occupancy: f64,
     pub wrap_up_ends_in_ms: Option<u64>,
+    /// Offers rejected or let expire (they count against the agent).
+    pub missed_offers: u32,
     pub skills: BTreeMap<String, u8>,
 }
 
@@ -162,6 +164,9 @@ struct AgentEntry {
     connection_id: String,
     /// Conversations held, with their media.
     active: HashMap<ConversationId, Media>,
+    /// Offers rejected or let expire since this dispatcher became active: they count
+    /// against the agent (shown to supervisors).
+    missed_offers: u32,
 }
 
 struct OfferEntry {
@@ -544,6 +549,7 @@ impl Dispatcher {
                         name: name.clone(),
                         connection_id: connection_id.clone(),
                         active: HashMap::new(),
+                        missed_offers: 0,
                     });
                 if entry.state.status != AgentStatus::Available && status == AgentStatus::Available
                 {
@@ -657,6 +663,11 @@ impl Dispatcher {
             OfferEnd::Withdrawn => "revoked",
         };
         self.metrics.offers.with_label_values(&[outcome]).inc();
+        if why != OfferEnd::Withdrawn {
+            if let Some(entry) = self.agents.get_mut(&offer.agent_id) {
+                entry.missed_offers += 1;
+            }
+        }
         self.sync_load(&offer.agent_id);
         self.send(
             agent_route(&offer.agent_id),
@@ -1071,6 +1082,7 @@ impl Dispatcher {
                     capacity_by_media: state.capacity,
                     occupancy: occupancy.min(1.0),
                     wrap_up_ends_in_ms: wrapping.then(|| state.wrap_up_until - now),
+                    missed_offers: e.missed_offers,
                     skills: state.skills.clone(),
                 }
             })

@@ -32,6 +32,19 @@ async fn a_rejected_offer_goes_to_another_agent_and_is_assigned_once() {
     alice.next_of_type("offer_revoked").await;
     let second = carol.next_of_type("offer").await;
     assert_eq!(second["task_id"], offer["task_id"]);
+    // The reject counts against Alice, not Carol.
+    let (sam, _) = app.login("sam").await;
+    let (_, live) = app.get_json("/v1/queues", &sam).await;
+    let missed = |name: &str| {
+        live["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"].as_str().unwrap().to_lowercase().contains(name))
+            .map(|a| a["missed_offers"].clone())
+    };
+    assert_eq!(missed("alice"), Some(json!(1)), "{live}");
+    assert_eq!(missed("carol"), Some(json!(0)), "{live}");
 
     // A late accept by Alice is refused; Carol's wins.
     alice

@@ -6,178 +6,24 @@
 //   SWITCHBOARD_BIN   path of the server binary (default <repo>/target/debug/switchboard)
 //   CHROMIUM_PATH     browser executable (default /usr/bin/chromium)
 //
-// Screenshots land in <repo>/target/screenshots/ (console-*.png).
+// Screenshots land in <repo>/target/screenshots/ (console-*.png). Server, browser and step
+// runner: harness.mjs.
 //
 // Steps run in order; a step that depends on an earlier one is skipped when that one failed,
 // the others still run (so one missing endpoint doesn't hide the state of the rest).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { SHOTS, assertText, setupSuite, sleep, waitUntil } from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const BIN = process.env.SWITCHBOARD_BIN || path.join(REPO, 'target', 'debug', 'switchboard');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = path.join(REPO, 'target', 'screenshots');
-const STEP_TIMEOUT = 15_000;
-const HEALTH_TIMEOUT = 60_000;
-
-let server = null;
-let serverLog = '';
-let tmpDir = null;
-let baseUrl = null;
-let browser = null;
-const pageErrors = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForHealth(url, proc) {
-  const deadline = Date.now() + HEALTH_TIMEOUT;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`server exited early (code ${proc.exitCode}, signal ${proc.signalCode})\n${tail(serverLog)}`);
-    }
-    try {
-      const res = await fetch(url + '/healthz', { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = e.message;
-    }
-    await sleep(250);
-  }
-  throw new Error(`server not healthy after ${HEALTH_TIMEOUT / 1000}s (${last})\n${tail(serverLog)}`);
-}
-
-function tail(s, n = 4000) {
-  return s.length > n ? '…' + s.slice(-n) : s;
-}
-
-async function stopServer() {
-  if (!server) return;
-  const proc = server;
-  server = null;
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
-  if (!done) {
-    proc.kill('SIGKILL');
-    await Promise.race([exited, sleep(2000)]);
-  }
-}
-
-before(async () => {
-  assert.ok(existsSync(BIN), `server binary not found at ${BIN} — build it first (cargo build) or set SWITCHBOARD_BIN`);
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} — apt-get install -y chromium, or set CHROMIUM_PATH`);
-  mkdirSync(SHOTS, { recursive: true });
-  for (const f of readdirSync(SHOTS)) if (f.startsWith('failure-console-')) rmSync(path.join(SHOTS, f), { force: true });
-  tmpDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-console-'));
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['demo', '--port', String(port), '--database-url', `sqlite://${tmpDir}/demo.db`], {
-    cwd: REPO,
-    env: { ...process.env, SWITCHBOARD_ROUTING__OFFER_TIMEOUT_MS: '60000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (chunk) => { serverLog = tail(serverLog + chunk.toString(), 200_000); };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  server.on('error', (e) => { serverLog += `\n[spawn error] ${e.message}`; });
-  await waitForHealth(baseUrl, server);
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-      '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
+const suite = setupSuite({
+  tmpPrefix: 'switchboard-console-',
+  failurePrefix: 'failure-console-',
+  serverEnv: { SWITCHBOARD_ROUTING__OFFER_TIMEOUT_MS: '60000' },
 });
-
-after(async () => {
-  try { if (browser) await browser.close(); } catch { /* ignore */ }
-  await stopServer();
-  if (tmpDir) { try { rmSync(tmpDir, { recursive: true, force: true }); } catch { /* ignore */ } }
-});
-
-// Also stop the server if the runner is interrupted.
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => { if (server) server.kill('SIGKILL'); process.exit(130); });
-}
-
-async function newPage(name) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT);
-  page.on('pageerror', (e) => pageErrors.push(`[${name}] ${e.message}`));
-  return page;
-}
-
-/**
- * Ordered steps. `needs` names earlier steps that must have passed, else the step is skipped;
- * a failing step saves target/screenshots/failure-console-<step>.png.
- */
-function stepper(t, pages) {
-  const passed = new Set();
-  let n = 0;
-  return async (name, opts, fn) => {
-    if (typeof opts === 'function') { fn = opts; opts = {}; }
-    const missing = (opts.needs || []).filter((s) => !passed.has(s));
-    const idx = ++n;
-    await t.test(name, { skip: missing.length ? `needs: ${missing.join(', ')}` : false }, async () => {
-      try {
-        await fn();
-        passed.add(name);
-      } catch (e) {
-        for (const [label, page] of Object.entries(pages())) {
-          if (page) await page.screenshot({ path: path.join(SHOTS, `failure-console-${idx}-${label}.png`), fullPage: true }).catch(() => {});
-        }
-        e.message += `\n--- server log (tail) ---\n${tail(serverLog, 2000)}`;
-        throw e;
-      }
-    });
-  };
-}
-
-async function assertText(locator, re) {
-  await locator.first().waitFor();
-  await waitUntil(async () => re.test((await locator.first().innerText()) || ''),
-    `text ${re} in ${locator}`).catch(async (e) => {
-    e.message += ` (got: ${JSON.stringify(await locator.first().innerText().catch(() => '?'))})`;
-    throw e;
-  });
-}
-
-async function waitUntil(fn, what, timeout = STEP_TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await sleep(150);
-  }
-}
 
 async function postJson(pathname, body, token) {
-  const res = await fetch(baseUrl + pathname, {
+  const res = await fetch(suite.baseUrl + pathname, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
@@ -190,7 +36,7 @@ async function postJson(pathname, body, token) {
  * Available, accepting a few offers; a handful of web visitors ask for a human.
  */
 async function seedTraffic(helper) {
-  await helper.goto(baseUrl + '/healthz');
+  await helper.goto(suite.baseUrl + '/healthz');
   await helper.evaluate(async (plan) => {
     window.__agents = {};
     for (const [user, p] of Object.entries(plan)) {
@@ -245,7 +91,9 @@ const GOOD_RULES = {
 
 test('supervisor console, end to end', { timeout: 300_000 }, async (t) => {
   let con, helper, savedVersion = null;
-  const step = stepper(t, () => ({ console: con }));
+  // `needs` names earlier steps that must have passed, else the step is skipped;
+  // a failing step saves target/screenshots/failure-console-<step number>-console.png.
+  const step = suite.stepper(t, () => ({ console: con }), { numberShots: true, logTail: 2000 });
   // The console scrolls inside its content pane: grow the viewport to the content for a full shot.
   const shot = async (name) => {
     const h = await con.evaluate(() => {
@@ -269,8 +117,8 @@ test('supervisor console, end to end', { timeout: 300_000 }, async (t) => {
   };
 
   await step('sam logs in to the console', async () => {
-    con = await newPage('console');
-    await con.goto(baseUrl + '/console');
+    con = await suite.newPage('console');
+    await con.goto(suite.baseUrl + '/console');
     await con.getByTestId('login-form').waitFor();
     await assertText(con.getByTestId('login-view'), /sam/);
     await con.getByTestId('login-username').fill('sam');
@@ -283,7 +131,7 @@ test('supervisor console, end to end', { timeout: 300_000 }, async (t) => {
   await step('the live view shows queues and agents, updating by itself', { needs: ['sam logs in to the console'] }, async () => {
     await con.getByTestId('section-live').waitFor({ state: 'visible' });
     await con.locator('[data-testid=live-indicator][data-state=live]').waitFor();
-    helper = await newPage('agents');
+    helper = await suite.newPage('agents');
     await seedTraffic(helper);
     // no reload: the 2 s poll brings the agents and the queue in
     await waitUntil(async () => (await con.getByTestId('agent-row').count()) >= 3, 'three agents in the live view');
@@ -449,6 +297,6 @@ test('supervisor console, end to end', { timeout: 300_000 }, async (t) => {
   });
 
   await step('no uncaught page errors', async () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(suite.pageErrors, []);
   });
 });
