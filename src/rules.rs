@@ -336,9 +336,10 @@ impl Decision {
     }
 
     /// True when the task leaves for the fallback now: its queue is closed, or it waited
-    /// past the queue's maximum without an offer out (an offer out is let run).
+    /// past the queue's maximum. Never while an offer is out: the offer is let run (an agent
+    /// may be accepting it), and the task is judged again when it ends.
     pub fn sends_to_fallback(&self, wait_secs: u64, offered: bool) -> bool {
-        !self.open || (!offered && self.max_wait_secs.is_some_and(|max| wait_secs >= max))
+        !offered && (!self.open || self.max_wait_secs.is_some_and(|max| wait_secs >= max))
     }
 
     /// The sticky window in milliseconds: the rule's, else `default_ms`.
@@ -1127,6 +1128,67 @@ mod tests {
         assert_eq!((night.queue.as_str(), night.open), ("night", true));
         // A holiday closes a weekday.
         assert!(!at("2026-10-01T02:00:00Z").open);
+    }
+
+    #[test]
+    fn a_task_falls_back_past_its_maximum_wait_or_when_closed_but_never_during_an_offer() {
+        let rules = compile(&doc(), &skills()).expect("valid");
+        let mut d = rules.decide(&facts(), &[]).expect("match");
+        d.max_wait_secs = Some(60);
+        assert!(!d.sends_to_fallback(59, false));
+        assert!(d.sends_to_fallback(60, false));
+        assert!(!d.sends_to_fallback(600, true), "an offer out is let run");
+        d.max_wait_secs = None;
+        d.open = false;
+        assert!(d.sends_to_fallback(0, false));
+        assert!(!d.sends_to_fallback(0, true));
+    }
+
+    #[test]
+    fn the_next_review_is_the_next_moment_a_decision_can_change() {
+        let rules = compile(&doc(), &skills()).expect("valid");
+        let at = |wait_secs| TaskFacts {
+            wait_secs,
+            ..facts()
+        };
+        let review = |wait_secs| {
+            let f = at(wait_secs);
+            rules.next_review(&rules.decide(&f, &[]).expect("match"), &f, &[])
+        };
+        // Overflow steps at 30, 90, 300 s; aging every minute; nothing reads the clock.
+        assert_eq!(
+            review(10),
+            Review {
+                wait_secs: Some(30),
+                at: None
+            }
+        );
+        assert_eq!(review(45).wait_secs, Some(60));
+        assert_eq!(review(61).wait_secs, Some(90));
+        assert_eq!(review(400).wait_secs, Some(420));
+        // A condition on the wait: every second; on the hour: the next minute of the clock.
+        let mut by_wait = doc();
+        by_wait.rules[0].when = "wait_secs > 100".to_owned();
+        let rules = compile(&by_wait, &skills()).expect("valid");
+        let f = TaskFacts {
+            intent: None,
+            ..at(7)
+        };
+        let d = rules.decide(&f, &[]).expect("match");
+        assert_eq!(rules.next_review(&d, &f, &[]).wait_secs, Some(8));
+        let mut by_hour = doc();
+        by_hour.rules[0].when = "hour >= 22".to_owned();
+        let rules = compile(&by_hour, &skills()).expect("valid");
+        let f = TaskFacts {
+            intent: None,
+            at: "2026-11-24T02:00:30Z".parse().expect("t"),
+            ..at(0)
+        };
+        let d = rules.decide(&f, &[]).expect("match");
+        assert_eq!(
+            rules.next_review(&d, &f, &[]).at,
+            Some("2026-11-24T02:01:00Z".parse().expect("t"))
+        );
     }
 
     #[test]
