@@ -29,7 +29,7 @@ use crate::domain::{
     TaskId, TaskStatus, Tier,
 };
 use crate::rules::Fallback;
-use crate::store::{Store, StoreError, Turn, TurnOutcome};
+use crate::store::{QueueExit, Store, StoreError, Turn, TurnOutcome};
 use crate::telemetry::Metrics;
 use crate::views::{CustomerCard, MessageView};
 
@@ -835,7 +835,49 @@ impl SessionState {
             ));
         }
         publish_batch(deps, batch).await;
+        if conversation.status == ConversationStatus::Queued
+            && crate::bot::leaves_queue(&message.text)
+        {
+            self.leave_queue(deps, conversation).await?;
+        }
         Ok(accepted)
+    }
+
+    /// The waiting customer gave up: the task is cancelled (an abandonment) and the bot has the
+    /// conversation again, unless an agent was assigned meanwhile (then nothing changes).
+    async fn leave_queue(
+        &mut self,
+        deps: &SessionDeps,
+        mut conversation: Conversation,
+    ) -> Result<(), SessionError> {
+        let Some(task) = deps.store.open_task_for(&conversation.id).await? else {
+            return Ok(());
+        };
+        if task.status != TaskStatus::Waiting
+            || !deps
+                .store
+                .leave_queue(&task.id, QueueExit::Abandoned, Utc::now())
+                .await?
+        {
+            return Ok(());
+        }
+        conversation.status = ConversationStatus::Bot;
+        conversation.agent_id = None;
+        self.conversation = Some(conversation.clone());
+        let notice = system_text(
+            self.language,
+            "好的，已为您取消排队。还有其他问题可以随时问我，需要人工时再说“人工”即可。",
+            "All right, you have left the queue. Ask me anything, or say 'human' when you want an agent again.",
+        );
+        self.say(deps, &conversation, Sender::System, notice, None)
+            .await?;
+        publish(
+            deps,
+            &dispatch_route(),
+            &DispatchEvent::TaskCancelled { task_id: task.id },
+        )
+        .await;
+        Ok(())
     }
 
     /// The task of a hand-off decided in this turn (stored with the turn).

@@ -26,7 +26,7 @@ use crate::queue_stats::{Left, Outcome, QueueStats, QueueSummary};
 use crate::routing::{self, AgentState, Media, Millis, QueuedTask, Slots, TaskQueue};
 use crate::rules::{self, CompiledRules, Decision, Fallback, Override, RuleSetDoc, TaskFacts};
 use crate::settings::RoutingSettings;
-use crate::store::Store;
+use crate::store::{QueueExit, Store};
 use crate::telemetry::Metrics;
 use crate::views::CustomerCard;
 
@@ -68,6 +68,8 @@ pub enum DispatchEvent {
     RulesActivated { version: i64 },
     /// A supervisor created or ended a temporary override: reload the overrides in force.
     OverridesChanged,
+    /// The customer left the queue (the store has the task cancelled): an abandonment.
+    TaskCancelled { task_id: TaskId },
 }
 
 /// Live figures for `GET /v1/queues`.
@@ -379,7 +381,7 @@ impl Dispatcher {
             left: Left::Fallback,
         });
         self.metrics
-            .offers
+            .tasks_unanswered
             .with_label_values(&[fallback.as_str()])
             .inc();
         self.fallbacks.push(PendingFallback {
@@ -626,11 +628,41 @@ impl Dispatcher {
                 self.sync_load(&agent_id);
             }
             // Need the store: see `accept` and `load_rules`.
+            DispatchEvent::TaskCancelled { task_id } => self.abandon(&task_id),
             DispatchEvent::Accept { .. }
             | DispatchEvent::RulesActivated { .. }
             | DispatchEvent::OverridesChanged => {}
             DispatchEvent::Heartbeat => {}
         }
+    }
+
+    /// A customer gave up waiting: the task leaves routing, an offer out is revoked, and the
+    /// queue's figures count an abandonment.
+    fn abandon(&mut self, task_id: &TaskId) {
+        let now = self.now();
+        let (Some(queued), Some(info)) = (self.queue.remove(task_id), self.tasks.remove(task_id))
+        else {
+            return;
+        };
+        if let Some(offer) = self.offers.remove(task_id) {
+            self.sync_load(&offer.agent_id);
+            self.send(
+                agent_route(&offer.agent_id),
+                &AgentEvent::OfferRevoked {
+                    task_id: task_id.clone(),
+                },
+            );
+        }
+        self.stats.record(Outcome {
+            queue: info.queue().to_owned(),
+            at: now,
+            waited: now.saturating_sub(queued.enqueued_at),
+            left: Left::Abandoned,
+        });
+        self.metrics
+            .tasks_unanswered
+            .with_label_values(&["abandoned"])
+            .inc();
     }
 
     fn withdraw_offers_of(&mut self, agent_id: &AgentId) {
@@ -752,13 +784,12 @@ impl Dispatcher {
                     }
                 }
                 for fallback in fallbacks {
+                    let exit = QueueExit::Fallback {
+                        queue: &fallback.queue,
+                        fallback: fallback.fallback.as_str(),
+                    };
                     match store
-                        .expire_task(
-                            &fallback.task_id,
-                            &fallback.queue,
-                            fallback.fallback.as_str(),
-                            Utc::now(),
-                        )
+                        .leave_queue(&fallback.task_id, exit, Utc::now())
                         .await
                     {
                         Ok(true) => {

@@ -157,6 +157,32 @@ impl KeywordBot {
     }
 }
 
+/// True when a customer waiting for an agent says, in a message of its own, that they no
+/// longer want to wait ("cancel", "取消排队", …). Only whole short messages count: "I want to
+/// cancel my order" is a question for the agent, not a wish to leave the queue.
+pub fn leaves_queue(text: &str) -> bool {
+    const PHRASES: [&str; 14] = [
+        "cancel",
+        "never mind",
+        "nevermind",
+        "stop waiting",
+        "leave the queue",
+        "leave queue",
+        "forget it",
+        "取消",
+        "取消排队",
+        "退出排队",
+        "不等了",
+        "不用了",
+        "算了",
+        "不需要了",
+    ];
+    let lower = text.to_lowercase();
+    let folded = words(&lower).join(" ");
+    let folded = folded.trim_matches(|c: char| !c.is_alphanumeric());
+    PHRASES.contains(&folded)
+}
+
 fn words(lower: &str) -> Vec<&str> {
     lower
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
@@ -305,6 +331,29 @@ fn to_value(state: &KeywordState) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_short_message_of_its_own_leaves_the_queue() {
+        for yes in [
+            "cancel",
+            "Cancel!",
+            " never mind ",
+            "取消排队",
+            "算了。",
+            "不等了",
+        ] {
+            assert!(leaves_queue(yes), "{yes}");
+        }
+        for no in [
+            "I want to cancel my order",
+            "取消订单",
+            "cancel my subscription",
+            "hello",
+            "",
+        ] {
+            assert!(!leaves_queue(no), "{no}");
+        }
+    }
 
     fn turn<'a>(text: &'a str, state: &'a serde_json::Value) -> BotTurn<'a> {
         BotTurn {

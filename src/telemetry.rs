@@ -40,6 +40,9 @@ pub struct Metrics {
     pub waiting_tasks: IntGauge,
     /// Offers by outcome: made, accepted, rejected, expired, revoked.
     pub offers: IntCounterVec,
+    /// Tasks that left the queue without an agent: `abandoned` (the customer gave up), or
+    /// the fallback they went to (`callback`, `ticket`, `bot_message`).
+    pub tasks_unanswered: IntCounterVec,
     /// Seconds from task creation to agent acceptance.
     pub assignment_latency: Histogram,
     /// Requests refused by the per-customer rate limit.
@@ -77,6 +80,13 @@ impl Metrics {
         let waiting_tasks = IntGauge::new("waiting_tasks", "Tasks waiting for an agent.")?;
         let offers = IntCounterVec::new(
             Opts::new("offers_total", "Offers to agents, by outcome."),
+            &["outcome"],
+        )?;
+        let tasks_unanswered = IntCounterVec::new(
+            Opts::new(
+                "tasks_unanswered_total",
+                "Tasks that left the queue without an agent: abandoned, or to a fallback.",
+            ),
             &["outcome"],
         )?;
         let assignment_latency = Histogram::with_opts(
@@ -124,6 +134,10 @@ impl Metrics {
         registry.register(Box::new(connected_agents.clone()))?;
         registry.register(Box::new(waiting_tasks.clone()))?;
         registry.register(Box::new(offers.clone()))?;
+        registry.register(Box::new(tasks_unanswered.clone()))?;
+        for outcome in ["abandoned", "callback", "ticket", "bot_message"] {
+            tasks_unanswered.with_label_values(&[outcome]);
+        }
         registry.register(Box::new(assignment_latency.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
         for outcome in ["made", "accepted", "rejected", "expired", "revoked"] {
@@ -141,6 +155,7 @@ impl Metrics {
             connected_agents,
             waiting_tasks,
             offers,
+            tasks_unanswered,
             assignment_latency,
             rate_limited,
             deliveries,

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 use super::{
     format_time, override_subject, rule_set_subject, Activation, Inserted, OutboxItem,
-    OutboxStatus, PresenceEvent, Principal, Settlement, Store, StoreError, StoredOverride, Turn,
-    TurnOutcome,
+    OutboxStatus, PresenceEvent, Principal, QueueExit, Settlement, Store, StoreError,
+    StoredOverride, Turn, TurnOutcome,
 };
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
@@ -59,6 +59,9 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     tasks_finish_and_expire_once_and_record_how(store.as_ref())
         .await
         .context("finish and expire")?;
+    an_abandoned_task_is_cancelled_once_and_the_bot_takes_over(store.as_ref())
+        .await
+        .context("abandonment")?;
     last_agent_of_picks_the_latest_assignment(store.as_ref())
         .await
         .context("last agent")?;
@@ -1022,6 +1025,48 @@ async fn rule_sets_are_listed_oldest_first(store: &dyn Store) -> anyhow::Result<
     Ok(())
 }
 
+async fn an_abandoned_task_is_cancelled_once_and_the_bot_takes_over(
+    store: &dyn Store,
+) -> anyhow::Result<()> {
+    let (from, to) = past_window();
+    let (conversation, task) = seed_waiting_task(store, from + Duration::minutes(1)).await?;
+    let left_at = from + Duration::minutes(4);
+    ensure!(
+        store
+            .leave_queue(&task.id, QueueExit::Abandoned, left_at)
+            .await?,
+        "a waiting task is abandoned"
+    );
+    let stored = store.task(&task.id).await?.context("task")?;
+    ensure!(
+        stored.status == TaskStatus::Cancelled,
+        "{:?}",
+        stored.status
+    );
+    let back = store
+        .conversation(&conversation.id)
+        .await?
+        .context("conversation")?;
+    ensure!(back.status == ConversationStatus::Bot && back.agent_id.is_none());
+    ensure!(
+        !store
+            .leave_queue(&task.id, QueueExit::Abandoned, to)
+            .await?,
+        "once"
+    );
+    let traffic = store.traffic(from, to).await?;
+    let recorded = traffic
+        .tasks
+        .iter()
+        .find(|r| r.task.id == task.id)
+        .context("in the window")?;
+    ensure!(
+        recorded.finished_at == Some(left_at) && recorded.fallback.is_none(),
+        "{recorded:?}"
+    );
+    Ok(())
+}
+
 async fn tasks_finish_and_expire_once_and_record_how(store: &dyn Store) -> anyhow::Result<()> {
     let (from, to) = past_window();
     let agent = seed_agent(store, Role::Agent).await?;
@@ -1031,7 +1076,14 @@ async fn tasks_finish_and_expire_once_and_record_how(store: &dyn Store) -> anyho
     let expired_at = from + Duration::minutes(9);
     ensure!(
         store
-            .expire_task(&expiring.id, "billing", "callback", expired_at)
+            .leave_queue(
+                &expiring.id,
+                QueueExit::Fallback {
+                    queue: "billing",
+                    fallback: "callback"
+                },
+                expired_at
+            )
             .await?,
         "a waiting task expires"
     );
@@ -1058,7 +1110,14 @@ async fn tasks_finish_and_expire_once_and_record_how(store: &dyn Store) -> anyho
         .any(|t| t.id == expiring.id));
     ensure!(
         !store
-            .expire_task(&expiring.id, "other", "ticket", to)
+            .leave_queue(
+                &expiring.id,
+                QueueExit::Fallback {
+                    queue: "other",
+                    fallback: "ticket"
+                },
+                to
+            )
             .await?,
         "a task expires once"
     );
@@ -1079,7 +1138,14 @@ async fn tasks_finish_and_expire_once_and_record_how(store: &dyn Store) -> anyho
     );
     ensure!(
         !store
-            .expire_task(&TaskId::generate(), "billing", "ticket", to)
+            .leave_queue(
+                &TaskId::generate(),
+                QueueExit::Fallback {
+                    queue: "billing",
+                    fallback: "ticket"
+                },
+                to
+            )
             .await?
     );
 
@@ -1093,10 +1159,12 @@ async fn tasks_finish_and_expire_once_and_record_how(store: &dyn Store) -> anyho
     );
     ensure!(
         !store
-            .expire_task(
+            .leave_queue(
                 &assigned.id,
-                "billing",
-                "ticket",
+                QueueExit::Fallback {
+                    queue: "billing",
+                    fallback: "ticket"
+                },
                 from + Duration::minutes(4)
             )
             .await?,

@@ -214,6 +214,28 @@ pub struct StoredOverride {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+/// How a waiting task leaves the queue without an agent (see [`Store::leave_queue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueExit<'a> {
+    /// Past its queue's maximum wait, or its queue was closed: `expired`, with the fallback
+    /// (`callback`, `ticket`, `bot_message`).
+    Fallback { queue: &'a str, fallback: &'a str },
+    /// The customer gave up waiting: `cancelled` (an abandonment).
+    Abandoned,
+}
+
+impl QueueExit<'_> {
+    /// The task's final status, queue (None: unchanged) and fallback.
+    pub fn columns(&self) -> (TaskStatus, Option<&str>, Option<&str>) {
+        match self {
+            QueueExit::Fallback { queue, fallback } => {
+                (TaskStatus::Expired, Some(queue), Some(fallback))
+            }
+            QueueExit::Abandoned => (TaskStatus::Cancelled, None, None),
+        }
+    }
+}
+
 /// A task as recorded, with what routing needs to replay it (see [`Store::traffic`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedTask {
@@ -375,15 +397,14 @@ pub trait Store: Send + Sync + 'static {
         status: TaskStatus,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    /// Moves a *waiting* task to `expired` with the fallback it went to (`callback`,
-    /// `ticket`, `bot_message`), the queue it waited in and `finished_at = at`, and its
-    /// conversation back to the bot (`status = 'bot'`, no agent), in one transaction. False
-    /// (nothing changed) when the task is not waiting.
-    async fn expire_task(
+    /// A *waiting* task leaves the queue without an agent ([`QueueExit`]): to `expired` with
+    /// the fallback it went to and the queue it waited in, or to `cancelled` when the customer
+    /// gave up; `finished_at = at`; its conversation goes back to the bot (`status = 'bot'`, no
+    /// agent) unless closed; one transaction. False (nothing changed) when it is not waiting.
+    async fn leave_queue(
         &self,
         id: &TaskId,
-        queue: &str,
-        fallback: &str,
+        exit: QueueExit<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// The agent of this customer's most recently assigned task, if any.

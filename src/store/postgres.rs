@@ -16,8 +16,9 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{
     format_time, override_subject, rule_set_subject, Activation, ActiveRuleSet, AuditEntry,
-    Inserted, OutboxItem, OutboxStatus, PresenceEvent, Principal, RecordedTask, Settlement, Store,
-    StoreError, StoreResult, StoredOverride, StoredRuleSet, Traffic, Turn, TurnOutcome,
+    Inserted, OutboxItem, OutboxStatus, PresenceEvent, Principal, QueueExit, RecordedTask,
+    Settlement, Store, StoreError, StoreResult, StoredOverride, StoredRuleSet, Traffic, Turn,
+    TurnOutcome,
 };
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
@@ -872,19 +873,19 @@ impl Store for PostgresStore {
         .map(|changed| changed == 1)
     }
 
-    async fn expire_task(
+    async fn leave_queue(
         &self,
         id: &TaskId,
-        queue: &str,
-        fallback: &str,
+        exit: QueueExit<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
+        let (status, queue, fallback) = exit.columns();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
         let changed = tx
             .execute(
-                "UPDATE tasks SET status = 'expired', queue = $2, fallback = $3, finished_at = $4 WHERE id = $1 AND status = 'waiting'",
-                &[&id.as_str(), &queue, &fallback, &at],
+                "UPDATE tasks SET status = $2, queue = COALESCE($3, queue), fallback = $4, finished_at = $5 WHERE id = $1 AND status = 'waiting'",
+                &[&id.as_str(), &status.as_str(), &queue, &fallback, &at],
             )
             .await
             .map_err(db)?;

@@ -15,9 +15,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{
     format_time, override_subject, parse_time, rule_set_subject, Activation, ActiveRuleSet,
-    AuditEntry, Inserted, OutboxItem, OutboxStatus, PresenceEvent, Principal, RecordedTask,
-    Settlement, Store, StoreError, StoreResult, StoredOverride, StoredRuleSet, Traffic, Turn,
-    TurnOutcome,
+    AuditEntry, Inserted, OutboxItem, OutboxStatus, PresenceEvent, Principal, QueueExit,
+    RecordedTask, Settlement, Store, StoreError, StoreResult, StoredOverride, StoredRuleSet,
+    Traffic, Turn, TurnOutcome,
 };
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
@@ -1220,20 +1220,24 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn expire_task(
+    async fn leave_queue(
         &self,
         id: &TaskId,
-        queue: &str,
-        fallback: &str,
+        exit: QueueExit<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (id, queue, fallback) = (id.clone(), queue.to_owned(), fallback.to_owned());
+        let (status, queue, fallback) = exit.columns();
+        let (id, queue, fallback) = (
+            id.clone(),
+            queue.map(str::to_owned),
+            fallback.map(str::to_owned),
+        );
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
             let changed = tx
                 .execute(
-                    "UPDATE tasks SET status = 'expired', queue = ?2, fallback = ?3, finished_at = ?4 WHERE id = ?1 AND status = 'waiting'",
-                    params![id.as_str(), queue, fallback, format_time(&at)],
+                    "UPDATE tasks SET status = ?2, queue = COALESCE(?3, queue), fallback = ?4, finished_at = ?5 WHERE id = ?1 AND status = 'waiting'",
+                    params![id.as_str(), status.as_str(), queue, fallback, format_time(&at)],
                 )
                 .map_err(unavailable)?;
             if changed == 1 {

@@ -566,3 +566,51 @@ async fn activating_rules_while_tasks_are_routed_loses_and_doubles_nothing() {
     use switchboard::store::Store;
     assert!(store.waiting_tasks().await.unwrap().is_empty());
 }
+
+/// A waiting customer who says "cancel" leaves the queue: the bot has them again, the queue
+/// counts an abandonment, an offer out is revoked; "cancel my order" does not leave it.
+#[actix_web::test]
+async fn a_customer_who_gives_up_waiting_leaves_the_queue_as_an_abandonment() {
+    let app = spawn_app(&[("SWITCHBOARD_ROUTING__OFFER_TIMEOUT_MS", "60000")]).await;
+    let (sam, _) = app.login("sam").await;
+    let mut alice = app.available_agent("alice").await;
+    let visitor = app.visitor().await;
+    let mut customer = app.customer_ws(&visitor).await;
+    say(&mut customer, "human please", "a-1").await;
+    let offer = alice.next_of_type("offer").await;
+    // A question for the agent, not a wish to leave.
+    say(&mut customer, "I want to cancel my order", "a-2").await;
+    assert!(
+        !alice
+            .sees_within("offer_revoked", Duration::from_millis(500))
+            .await
+    );
+    say(&mut customer, "never mind", "a-3").await;
+    let told = customer.message_containing("left the queue").await;
+    assert_eq!(told["from"], "system");
+    let revoked = alice.next_of_type("offer_revoked").await;
+    assert_eq!(revoked["task_id"], offer["task_id"]);
+    let live = poll(&app, "/v1/queues", &sam, |b| {
+        b["queues"]
+            .as_array()
+            .is_some_and(|q| q.iter().any(|q| q["abandoned"] == 1))
+    })
+    .await;
+    assert_eq!(live["queues"][0]["abandonment_rate"], 1.0, "{live}");
+    assert_eq!(live["waiting"], 0);
+    assert!(app
+        .metrics()
+        .await
+        .contains("switchboard_tasks_unanswered_total{outcome=\"abandoned\"} 1"));
+    // Too late to accept; the bot answers again.
+    alice
+        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    assert!(
+        !alice
+            .sees_within("assigned", Duration::from_millis(500))
+            .await
+    );
+    let current = app.current(&visitor.token).await;
+    assert_eq!(current["status"], "bot", "{current}");
+}
