@@ -192,6 +192,8 @@ impl AgentSession {
             skills: self.agent.skills.clone(),
             languages: self.agent.languages.clone(),
             capacity: self.agent.capacity,
+            voice_capacity: self.agent.voice_capacity,
+            ticket_capacity: self.agent.ticket_capacity,
             active: self.conversations.keys().cloned().collect(),
         }
     }

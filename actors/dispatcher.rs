@@ -44,7 +44,13 @@ pub enum DispatchEvent {
         status: AgentStatus,
         skills: Vec<Skill>,
         languages: Vec<Language>,
+        /// Chats at once.
         capacity: u32,
+        /// Calls and tickets at once (None: the deployment's `routing.*_capacity`).
+        #[serde(default)]
+        voice_capacity: Option<u32>,
+        #[serde(default)]
+        ticket_capacity: Option<u32>,
         active: Vec<ConversationId>,
     },
     /// An agent's desk connection went away.
@@ -515,6 +521,8 @@ impl Dispatcher {
                 skills,
                 languages,
                 capacity,
+                voice_capacity,
+                ticket_capacity,
                 active,
             } => {
                 let now = self.now();
@@ -531,8 +539,8 @@ impl Dispatcher {
                 }
                 let capacity = Slots {
                     chat: capacity,
-                    voice: self.settings.voice_capacity,
-                    ticket: self.settings.ticket_capacity,
+                    voice: voice_capacity.unwrap_or(self.settings.voice_capacity),
+                    ticket: ticket_capacity.unwrap_or(self.settings.ticket_capacity),
                 };
                 let entry = self
                     .agents

@@ -117,6 +117,9 @@ async fn upsert(
             skills,
             languages: account.languages.to_vec(),
             capacity: account.capacity,
+            // The deployment's routing.voice_capacity / ticket_capacity.
+            voice_capacity: None,
+            ticket_capacity: None,
             password_hash,
         })
         .await?;

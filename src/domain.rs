@@ -617,6 +617,12 @@ pub struct Agent {
     pub languages: Vec<Language>,
     /// How many chat conversations the agent handles at once.
     pub capacity: u32,
+    /// Calls at once (a call excludes chats); None: the deployment's `routing.voice_capacity`.
+    #[serde(default)]
+    pub voice_capacity: Option<u32>,
+    /// Tickets at once; None: the deployment's `routing.ticket_capacity`.
+    #[serde(default)]
+    pub ticket_capacity: Option<u32>,
     /// Argon2 PHC string; never leaves the server.
     #[serde(skip_serializing)]
     pub password_hash: String,

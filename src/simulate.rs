@@ -184,8 +184,8 @@ impl SimInput {
                 languages: a.languages.clone(),
                 capacity: Slots {
                     chat: a.capacity,
-                    voice: settings.voice_capacity,
-                    ticket: settings.ticket_capacity,
+                    voice: a.voice_capacity.unwrap_or(settings.voice_capacity),
+                    ticket: a.ticket_capacity.unwrap_or(settings.ticket_capacity),
                 },
             })
             .collect();

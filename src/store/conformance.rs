@@ -304,6 +304,8 @@ fn sample_agent(username: &str) -> Agent {
         }],
         languages: vec![Language::Zh],
         capacity: 3,
+        voice_capacity: None,
+        ticket_capacity: Some(4),
         password_hash: "hash-1".to_owned(),
     }
 }
@@ -316,6 +318,8 @@ async fn agents_upsert_by_username(store: &dyn Store) -> anyhow::Result<()> {
     let changed = Agent {
         id: AgentId::generate(),
         capacity: 5,
+        voice_capacity: Some(1),
+        ticket_capacity: None,
         password_hash: String::new(),
         ..agent.clone()
     };
@@ -323,6 +327,12 @@ async fn agents_upsert_by_username(store: &dyn Store) -> anyhow::Result<()> {
     ensure!(id2 == agent.id, "upsert keeps the first id");
     let loaded = store.agent_by_username(&username).await?.context("agent")?;
     ensure!(loaded.capacity == 5 && loaded.password_hash == "hash-1");
+    ensure!(
+        loaded.voice_capacity == Some(1) && loaded.ticket_capacity.is_none(),
+        "media capacities round-trip: {:?} {:?}",
+        loaded.voice_capacity,
+        loaded.ticket_capacity
+    );
     ensure!(loaded.skills == agent.skills && loaded.languages == agent.languages);
     ensure!(store.agent(&agent.id).await?.is_some());
     ensure!(store.agent_by_username("nobody-here").await?.is_none());

@@ -33,6 +33,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sql/postgres/0003_routing_rules.sql")),
     (4, include_str!("sql/postgres/0004_task_routing.sql")),
     (5, include_str!("sql/postgres/0005_routing_ops.sql")),
+    (
+        6,
+        include_str!("sql/postgres/0006_agent_media_capacity.sql"),
+    ),
 ];
 
 /// Arbitrary constant identifying Switchboard's migration lock.
@@ -180,8 +184,7 @@ fn message_from(row: &Row) -> StoreResult<Message> {
     })
 }
 
-const AGENT_COLUMNS: &str =
-    "id, username, display_name, role, skills, languages, capacity, password_hash";
+const AGENT_COLUMNS: &str = "id, username, display_name, role, skills, languages, capacity, password_hash, voice_capacity, ticket_capacity";
 
 fn agent_from(row: &Row) -> StoreResult<Agent> {
     let skills: Vec<Skill> = from_json(&get::<String>(row, "skills")?)?;
@@ -194,6 +197,14 @@ fn agent_from(row: &Row) -> StoreResult<Agent> {
         skills,
         languages,
         capacity: u32::try_from(get::<i32>(row, "capacity")?).map_err(corrupt)?,
+        voice_capacity: get::<Option<i32>>(row, "voice_capacity")?
+            .map(u32::try_from)
+            .transpose()
+            .map_err(corrupt)?,
+        ticket_capacity: get::<Option<i32>>(row, "ticket_capacity")?
+            .map(u32::try_from)
+            .transpose()
+            .map_err(corrupt)?,
         password_hash: get(row, "password_hash")?,
     })
 }
@@ -723,11 +734,14 @@ impl Store for PostgresStore {
 
     async fn upsert_agent(&self, a: &Agent) -> StoreResult<AgentId> {
         let capacity = i32::try_from(a.capacity).map_err(corrupt)?;
+        let media = |c: Option<u32>| c.map(i32::try_from).transpose().map_err(corrupt);
+        let (voice, ticket) = (media(a.voice_capacity)?, media(a.ticket_capacity)?);
         let row = self
             .query_one_opt(
-                "INSERT INTO agents (id, username, display_name, role, skills, languages, capacity, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                "INSERT INTO agents (id, username, display_name, role, skills, languages, capacity, password_hash, voice_capacity, ticket_capacity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, skills = excluded.skills,
                    languages = excluded.languages, capacity = excluded.capacity,
+                   voice_capacity = excluded.voice_capacity, ticket_capacity = excluded.ticket_capacity,
                    password_hash = CASE WHEN excluded.password_hash = '' THEN agents.password_hash ELSE excluded.password_hash END
                  RETURNING id",
                 &[
@@ -739,6 +753,8 @@ impl Store for PostgresStore {
                     &json(&a.languages)?,
                     &capacity,
                     &a.password_hash,
+                    &voice,
+                    &ticket,
                 ],
                 |row| Ok(AgentId::from_trusted(get::<String>(row, "id")?)),
             )

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sql/sqlite/0003_routing_rules.sql")),
     (4, include_str!("sql/sqlite/0004_task_routing.sql")),
     (5, include_str!("sql/sqlite/0005_routing_ops.sql")),
+    (6, include_str!("sql/sqlite/0006_agent_media_capacity.sql")),
 ];
 
 /// SQLite-backed [`Store`].
@@ -262,10 +263,20 @@ fn message_from(row: MessageRow) -> StoreResult<Message> {
     })
 }
 
-const AGENT_COLUMNS: &str =
-    "id, username, display_name, role, skills, languages, capacity, password_hash";
+const AGENT_COLUMNS: &str = "id, username, display_name, role, skills, languages, capacity, password_hash, voice_capacity, ticket_capacity";
 
-type AgentRow = (String, String, String, String, String, String, u32, String);
+type AgentRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    u32,
+    String,
+    Option<u32>,
+    Option<u32>,
+);
 
 fn agent_row(r: &Row<'_>) -> rusqlite::Result<AgentRow> {
     Ok((
@@ -277,11 +288,24 @@ fn agent_row(r: &Row<'_>) -> rusqlite::Result<AgentRow> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
     ))
 }
 
 fn agent_from(row: AgentRow) -> StoreResult<Agent> {
-    let (id, username, display_name, role, skills, languages, capacity, password_hash) = row;
+    let (
+        id,
+        username,
+        display_name,
+        role,
+        skills,
+        languages,
+        capacity,
+        password_hash,
+        voice_capacity,
+        ticket_capacity,
+    ) = row;
     let skills: Vec<Skill> = from_json(&skills)?;
     let languages: Vec<Language> = from_json(&languages)?;
     Ok(Agent {
@@ -292,6 +316,8 @@ fn agent_from(row: AgentRow) -> StoreResult<Agent> {
         skills,
         languages,
         capacity,
+        voice_capacity,
+        ticket_capacity,
         password_hash,
     })
 }
@@ -1026,11 +1052,12 @@ impl Store for SqliteStore {
         let languages = json(&a.languages)?;
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO agents (id, username, display_name, role, skills, languages, capacity, password_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO agents (id, username, display_name, role, skills, languages, capacity, password_hash, voice_capacity, ticket_capacity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, skills = excluded.skills,
                    languages = excluded.languages, capacity = excluded.capacity,
+                   voice_capacity = excluded.voice_capacity, ticket_capacity = excluded.ticket_capacity,
                    password_hash = CASE WHEN excluded.password_hash = '' THEN agents.password_hash ELSE excluded.password_hash END",
-                params![a.id.as_str(), a.username, a.display_name, a.role.as_str(), skills, languages, a.capacity, a.password_hash],
+                params![a.id.as_str(), a.username, a.display_name, a.role.as_str(), skills, languages, a.capacity, a.password_hash, a.voice_capacity, a.ticket_capacity],
             )
             .map_err(unavailable)?;
             conn.query_row("SELECT id FROM agents WHERE username = ?1", [a.username.as_str()], |r| {
