@@ -156,38 +156,36 @@ impl TestApp {
     }
 
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
+        self.request_json(reqwest::Method::GET, path, token, None)
             .await
-            .expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post_json(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
+        self.request_json(reqwest::Method::POST, path, token, Some(body))
             .await
-            .expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn delete_json(&self, path: &str, token: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
+        self.request_json(reqwest::Method::DELETE, path, token, None)
             .await
-            .expect("request");
+    }
+
+    /// A bearer-authenticated request; the status and the JSON answer (null if none).
+    pub async fn request_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }

@@ -45,6 +45,44 @@ async fn poll(app: &TestApp, path: &str, token: &str, ready: impl Fn(&Value) -> 
     panic!("{path} never became ready: {last}");
 }
 
+/// The agent accepts `offer`, is assigned, and closes the conversation at once.
+async fn serve_and_close(agent: &mut Ws, offer: &Value) {
+    agent
+        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    let assigned = agent.next_of_type("assigned").await;
+    agent
+        .send(json!({"type": "wrap_up", "conversation_id": assigned["conversation_id"], "resolution": "resolved"}))
+        .await;
+    agent.next_of_type("wrapped_up").await;
+}
+
+/// A desk that accepts every offer and closes each conversation at once, until nothing
+/// happens for 3 s (at most a minute); returns the tasks it was assigned.
+async fn accept_and_close_everything(mut ws: Ws) -> Vec<String> {
+    let mut assigned = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        let Some(frame) = ws
+            .find_within(Duration::from_secs(3), |f| {
+                f["type"] == "offer" || f["type"] == "assigned"
+            })
+            .await
+        else {
+            break;
+        };
+        if frame["type"] == "offer" {
+            ws.send(json!({"type": "accept", "task_id": frame["task_id"]}))
+                .await;
+        } else {
+            assigned.push(frame["task_id"].as_str().unwrap().to_owned());
+            ws.send(json!({"type": "wrap_up", "conversation_id": frame["conversation_id"], "resolution": "resolved"}))
+                .await;
+        }
+    }
+    assigned
+}
+
 fn refunds_rules() -> Value {
     json!({"rules": [
         {"name": "refunds", "when": "intent == 'refund'", "queue": "refunds",
@@ -274,14 +312,7 @@ async fn wrap_up_holds_the_next_offer_and_shows_in_the_live_figures() {
     let mut customer = app.customer_ws(&visitor).await;
     say(&mut customer, "human please", "w-1").await;
     let offer = alice.next_of_type("offer").await;
-    alice
-        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
-        .await;
-    let assigned = alice.next_of_type("assigned").await;
-    alice
-        .send(json!({"type": "wrap_up", "conversation_id": assigned["conversation_id"], "resolution": "resolved"}))
-        .await;
-    alice.next_of_type("wrapped_up").await;
+    serve_and_close(&mut alice, &offer).await;
     let live = poll(&app, "/v1/queues", &sam, |b| {
         b["agents"][0]["status"] == "wrap_up"
     })
@@ -311,14 +342,7 @@ async fn a_returning_customer_is_offered_to_their_previous_agent_first() {
     let mut customer = app.customer_ws(&visitor).await;
     say(&mut customer, "human please", "s-1").await;
     let offer = alice.next_of_type("offer").await;
-    alice
-        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
-        .await;
-    let assigned = alice.next_of_type("assigned").await;
-    alice
-        .send(json!({"type": "wrap_up", "conversation_id": assigned["conversation_id"], "resolution": "resolved"}))
-        .await;
-    alice.next_of_type("wrapped_up").await;
+    serve_and_close(&mut alice, &offer).await;
     // Alice takes two more conversations (of three); Carol, idle and free, joins.
     let mut others = Vec::new();
     for n in 0..2 {
@@ -365,14 +389,7 @@ async fn a_dry_run_replays_recorded_traffic_through_the_api_and_the_cli() {
     for n in 0..3 {
         let (_, ws) = refund_customer(&app, &format!("d{n}")).await;
         let offer = alice.next_of_type("offer").await;
-        alice
-            .send(json!({"type": "accept", "task_id": offer["task_id"]}))
-            .await;
-        let assigned = alice.next_of_type("assigned").await;
-        alice
-            .send(json!({"type": "wrap_up", "conversation_id": assigned["conversation_id"], "resolution": "resolved"}))
-            .await;
-        alice.next_of_type("wrapped_up").await;
+        serve_and_close(&mut alice, &offer).await;
         customers.push(ws);
     }
     let to = Utc::now() + chrono::Duration::minutes(1);
@@ -471,52 +488,12 @@ async fn activating_rules_while_tasks_are_routed_loses_and_doubles_nothing() {
     let b = b["version"].as_i64().unwrap();
 
     // Two desks that accept every offer and close each conversation at once.
-    let desk = |username: &'static str| {
-        let port = app.port;
-        async move {
-            let token = {
-                let client = reqwest::Client::new();
-                let body: Value = client
-                    .post(format!("http://127.0.0.1:{port}/v1/auth/login"))
-                    .json(&json!({"username": username, "password": "demo"}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                body["token"].as_str().unwrap().to_owned()
-            };
-            let mut ws =
-                Ws::connect(&format!("ws://127.0.0.1:{port}/v1/ws/agent?token={token}")).await;
-            ws.next_of_type("hello").await;
-            ws.send(json!({"type": "status", "status": "available"}))
-                .await;
-            let mut assigned = Vec::new();
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            while tokio::time::Instant::now() < deadline {
-                let Some(frame) = ws
-                    .find_within(Duration::from_secs(3), |f| {
-                        f["type"] == "offer" || f["type"] == "assigned"
-                    })
-                    .await
-                else {
-                    break; // quiet for 3 s: the work is done
-                };
-                if frame["type"] == "offer" {
-                    ws.send(json!({"type": "accept", "task_id": frame["task_id"]}))
-                        .await;
-                } else {
-                    assigned.push(frame["task_id"].as_str().unwrap().to_owned());
-                    ws.send(json!({"type": "wrap_up", "conversation_id": frame["conversation_id"], "resolution": "resolved"}))
-                        .await;
-                }
-            }
-            assigned
-        }
-    };
-    let alice = actix_web::rt::spawn(desk("alice"));
-    let carol = actix_web::rt::spawn(desk("carol"));
+    let alice = actix_web::rt::spawn(accept_and_close_everything(
+        app.available_agent("alice").await,
+    ));
+    let carol = actix_web::rt::spawn(accept_and_close_everything(
+        app.available_agent("carol").await,
+    ));
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let customers = (0..24).map(|n| {
