@@ -1035,20 +1035,44 @@ impl SessionState {
             }
             SessionCommand::TaskFallback {
                 conversation_id,
+                task_id,
                 fallback,
                 ..
             } => {
-                if conversation.id != conversation_id
-                    || conversation.status != ConversationStatus::Queued
-                {
-                    return Ok(()); // answered meanwhile, or already told
+                // Keyed on the task, not on the session's view: the store already expired it
+                // and gave the conversation back to the bot (the session may have been
+                // passivated meanwhile, or have seen the bot status when the customer wrote).
+                let expired = deps
+                    .store
+                    .task(&task_id)
+                    .await?
+                    .is_some_and(|t| t.status == TaskStatus::Expired);
+                if !expired || conversation.id != conversation_id {
+                    return Ok(());
                 }
-                conversation.status = ConversationStatus::Bot;
-                conversation.agent_id = None;
+                // Told once, even if the command is delivered again.
+                let key = format!("fallback:{task_id}");
+                if deps
+                    .store
+                    .find_message(conversation.last_channel, &key)
+                    .await?
+                    .is_some()
+                {
+                    return Ok(());
+                }
+                if conversation.status == ConversationStatus::Queued {
+                    conversation.status = ConversationStatus::Bot;
+                    conversation.agent_id = None;
+                }
                 let (zh, en) = fallback_notice(fallback);
-                let notice = system_text(self.language, zh, en);
-                self.say(deps, &conversation, Sender::System, notice, None)
-                    .await?;
+                let mut notice = self.message_to_customer(
+                    &conversation,
+                    Sender::System,
+                    system_text(self.language, zh, en),
+                    None,
+                );
+                notice.external_id = Some(key);
+                self.deliver(deps, notice).await?;
             }
         }
         self.conversation = Some(conversation);
@@ -1173,6 +1197,11 @@ impl SessionState {
         agent_id: Option<AgentId>,
     ) -> Result<Message, SessionError> {
         let message = self.message_to_customer(conversation, from, text, agent_id);
+        self.deliver(deps, message).await
+    }
+
+    /// Stores a message said to the customer (with its provider deliveries), then sends it.
+    async fn deliver(&self, deps: &SessionDeps, message: Message) -> Result<Message, SessionError> {
         let outbox = deps.deliveries.deliveries(&message, Utc::now());
         deps.store
             .commit_turn(Turn {

@@ -158,6 +158,7 @@ struct PendingFallback {
     conversation_id: ConversationId,
     queue: String,
     fallback: Fallback,
+    waited: Millis,
 }
 
 /// The rule set in force, compiled.
@@ -291,9 +292,12 @@ impl Dispatcher {
             enqueued_at,
         );
         queued.media = Media::of(task.channel);
-        if let (Some(agent), true) = (&task.preferred_agent, self.settings.sticky_agent_ms > 0) {
-            queued.preferred = Some((agent.clone(), enqueued_at + self.settings.sticky_agent_ms));
-        }
+        queued.preferred = reservation(
+            &self.agents,
+            task.preferred_agent.as_ref(),
+            &queued,
+            self.settings.sticky_agent_ms,
+        );
         self.queue.insert(queued);
         let id = task.id.clone();
         self.tasks.insert(
@@ -345,12 +349,12 @@ impl Dispatcher {
                 leaving.push((id.clone(), decision.fallback));
             }
             let sticky_ms = decision.sticky_ms(self.settings.sticky_agent_ms);
-            let preferred = info
-                .task
-                .preferred_agent
-                .as_ref()
-                .filter(|_| sticky_ms > 0)
-                .map(|agent| (agent.clone(), queued.enqueued_at + sticky_ms));
+            let preferred = reservation(
+                &self.agents,
+                info.task.preferred_agent.as_ref(),
+                queued,
+                sticky_ms,
+            );
             let strategy = decision.strategy;
             info.decision = Some(decision);
             if queued.required_skills != skills
@@ -379,23 +383,15 @@ impl Dispatcher {
             return;
         };
         let queue = info.queue().to_owned();
-        tracing::info!(task = %id, %queue, fallback = fallback.as_str(), "Task left for its queue's fallback.");
-        self.stats.record(Outcome {
-            queue: queue.clone(),
-            at: now,
-            waited: now.saturating_sub(queued.enqueued_at),
-            left: Left::Fallback,
-        });
-        self.metrics
-            .tasks_unanswered
-            .with_label_values(&[fallback.as_str()])
-            .inc();
+        tracing::info!(task = %id, %queue, fallback = fallback.as_str(), "Task leaves for its queue's fallback.");
+        // Counted once the store has it (see `flush`).
         self.fallbacks.push(PendingFallback {
             task_id: id.clone(),
             customer_id: info.task.customer_id,
             conversation_id: info.task.conversation_id,
             queue,
             fallback,
+            waited: now.saturating_sub(queued.enqueued_at),
         });
     }
 
@@ -791,6 +787,7 @@ impl Dispatcher {
                         tracing::warn!(%error, agent = %agent, "Could not record a presence change.");
                     }
                 }
+                let mut confirmed = Vec::new();
                 for fallback in fallbacks {
                     let exit = QueueExit::Fallback {
                         queue: &fallback.queue,
@@ -804,8 +801,8 @@ impl Dispatcher {
                             let command = ShardMessage::Command {
                                 command: SessionCommand::TaskFallback {
                                     customer_id: fallback.customer_id.clone(),
-                                    conversation_id: fallback.conversation_id,
-                                    task_id: fallback.task_id,
+                                    conversation_id: fallback.conversation_id.clone(),
+                                    task_id: fallback.task_id.clone(),
                                     fallback: fallback.fallback,
                                 },
                             };
@@ -815,6 +812,7 @@ impl Dispatcher {
                                 }
                                 Err(error) => tracing::error!(%error, "Encoding a fallback failed."),
                             }
+                            confirmed.push(fallback);
                         }
                         Ok(false) => {}
                         Err(error) => {
@@ -832,8 +830,24 @@ impl Dispatcher {
                         tracing::warn!(%error, "Acknowledging a dispatch event failed.");
                     }
                 }
+                confirmed
             }
-            .into_actor(self),
+            .into_actor(self)
+            .map(|confirmed, act, _| {
+                let now = act.now();
+                for fallback in confirmed {
+                    act.stats.record(Outcome {
+                        queue: fallback.queue,
+                        at: now,
+                        waited: fallback.waited,
+                        left: Left::Fallback,
+                    });
+                    act.metrics
+                        .tasks_unanswered
+                        .with_label_values(&[fallback.fallback.as_str()])
+                        .inc();
+                }
+            }),
         );
     }
 
@@ -950,6 +964,23 @@ impl Dispatcher {
             tracing::info!(task = %task.id, "Task waited past the overflow time; any skill now.");
             self.queue.insert(task);
         }
+        // Reservations for a previous agent hold only while that agent can take the task.
+        for (id, info) in &self.tasks {
+            let Some(queued) = self.queue.get(id) else {
+                continue;
+            };
+            let preferred = reservation(
+                &self.agents,
+                info.task.preferred_agent.as_ref(),
+                queued,
+                self.settings.sticky_agent_ms,
+            );
+            if preferred != queued.preferred {
+                if let Some(queued) = self.queue.get_mut(id) {
+                    queued.preferred = preferred;
+                }
+            }
+        }
     }
 
     /// Picks up waiting tasks whose `TaskCreated` never arrived (e.g. a lost publish), and a
@@ -975,7 +1006,9 @@ impl Dispatcher {
         ctx.spawn(
             async move {
                 let mut missing = Vec::new();
+                let mut gone = known.clone();
                 for task in store.waiting_tasks().await? {
+                    gone.remove(&task.id);
                     if known.contains(&task.id) {
                         continue;
                     }
@@ -983,11 +1016,24 @@ impl Dispatcher {
                         missing.push((task, CustomerCard::from(&customer)));
                     }
                 }
-                anyhow::Ok(missing)
+                anyhow::Ok((missing, gone))
             }
             .into_actor(self)
             .map(|result, act, ctx| match result {
-                Ok(missing) if !missing.is_empty() => {
+                Ok((missing, gone)) => {
+                    // Known before the store was read and no longer waiting there: taken
+                    // elsewhere, cancelled or expired, and its notice was lost. An offered task
+                    // is left to its offer (an acceptance in flight must find it).
+                    for id in gone {
+                        if !act.offers.contains_key(&id) && act.tasks.contains_key(&id) {
+                            tracing::warn!(task = %id, "A task no longer waiting in the store left routing.");
+                            act.queue.remove(&id);
+                            act.tasks.remove(&id);
+                        }
+                    }
+                    if missing.is_empty() {
+                        return;
+                    }
                     tracing::warn!(
                         count = missing.len(),
                         "Reconciled waiting tasks from the store."
@@ -998,7 +1044,6 @@ impl Dispatcher {
                     act.replan(ctx);
                     act.flush(ctx, None);
                 }
-                Ok(_) => {}
                 Err(error) => tracing::warn!(error = ?error, "Reconciling with the store failed."),
             }),
         );
@@ -1150,6 +1195,23 @@ impl Dispatcher {
     }
 }
 
+/// The sticky reservation of a task for the customer's previous agent: for `sticky_ms` from
+/// the hand-off, and only while that agent is connected and available and has not declined
+/// the task (a reservation for someone who cannot take it would only make the customer wait).
+fn reservation(
+    agents: &HashMap<AgentId, AgentEntry>,
+    preferred: Option<&AgentId>,
+    queued: &QueuedTask,
+    sticky_ms: u64,
+) -> Option<(AgentId, Millis)> {
+    let agent = preferred.filter(|_| sticky_ms > 0)?;
+    let available = agents
+        .get(agent)
+        .is_some_and(|e| e.state.status == AgentStatus::Available);
+    (available && !queued.declined_by.contains_key(agent))
+        .then(|| (agent.clone(), queued.enqueued_at.saturating_add(sticky_ms)))
+}
+
 /// The rule set in force and the overrides in force.
 type RoutingInForce = (Option<crate::store::ActiveRuleSet>, Vec<Override>);
 
@@ -1250,6 +1312,8 @@ impl Actor for Dispatcher {
             act.ticks += 1;
             if act.ticks % RECONCILE_EVERY_TICKS == 0 {
                 act.reconcile(ctx);
+                let window = act.settings.stats_window_secs * 1000;
+                act.stats.forget_before(act.now().saturating_sub(window));
             }
             if act.rules.is_some() {
                 // Overflow steps and aging move with the wait.

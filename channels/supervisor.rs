@@ -289,6 +289,11 @@ async fn dry_run(
         .rule_set(version)
         .await?
         .ok_or_else(|| unknown_version(version))?;
+    // Stored versions were validated; one that no longer compiles (a newer build tightened a
+    // check) is reported like any invalid document.
+    if let Err(problems) = rules::compile_stored(&document_of(&candidate)) {
+        return Ok(invalid_rules(&problems));
+    }
     let settings = SimSettings::from_routing(
         &state.settings.routing,
         patience_secs.unwrap_or(300).saturating_mul(1000),

@@ -36,10 +36,15 @@ pub const ATTRIBUTES: [&str; 9] = [
     "tier",      // "standard", "vip"
     "tags",      // the customer's tags, a list of strings
     "wait_secs", // seconds the task has waited
-    "hour",      // hour of day 0–23, in the contact center's time zone
-    "weekday",   // 1 = Monday … 7 = Sunday
+    "hour",      // hour of day 0–23, UTC (queue calendars have their own UTC offset)
+    "weekday",   // 1 = Monday … 7 = Sunday, UTC
     "queue",     // the queue the task is in now ("" before routing)
 ];
+
+/// The longest wait a rule may speak of (overflow steps, maximum waits): seven days.
+pub const MAX_WAIT_SECS: u64 = 7 * 24 * 3600;
+/// The longest sticky window: an hour.
+pub const MAX_STICKY_SECS: u64 = 3600;
 
 /// Skill levels run from 1 (basic) to 5 (expert).
 pub const SKILL_LEVELS: std::ops::RangeInclusive<u8> = 1..=5;
@@ -219,6 +224,9 @@ pub struct CompiledRules {
     /// Some condition reads `hour` or `weekday`, or some queue has a calendar: the time of
     /// day may change a decision.
     reads_clock: bool,
+    /// Some condition reads `queue` (the task's queue so far): a new queue may change the
+    /// next decision.
+    reads_queue: bool,
 }
 
 /// When a decision may next change by itself (nothing else about the task changing): after
@@ -399,8 +407,20 @@ pub fn compile(
             known_skills,
             &mut problems,
         );
+        if rule.sticky_secs.is_some_and(|s| s > MAX_STICKY_SECS) {
+            problems.push(Problem::new(
+                format!("{at}.sticky_secs"),
+                format!("at most {MAX_STICKY_SECS} s (one hour)"),
+            ));
+        }
         let mut previous_after = 0;
         for (k, step) in rule.overflow.iter().enumerate() {
+            if step.after_secs > MAX_WAIT_SECS {
+                problems.push(Problem::new(
+                    format!("{at}.overflow[{k}].after_secs"),
+                    format!("at most {MAX_WAIT_SECS} s (seven days)"),
+                ));
+            }
             let step_at = format!("{at}.overflow[{k}]");
             if step.after_secs <= previous_after {
                 problems.push(Problem::new(
@@ -471,6 +491,7 @@ pub fn compile(
             })
         };
         let reads_wait = reads(&["wait_secs"]);
+        let reads_queue = reads(&["queue"]);
         let reads_clock = reads(&["hour", "weekday"])
             || queues
                 .values()
@@ -480,6 +501,7 @@ pub fn compile(
             queues,
             reads_wait,
             reads_clock,
+            reads_queue,
         })
     } else {
         Err(problems)
@@ -548,6 +570,12 @@ fn check_queue(name: &str, queue: &QueueDoc, problems: &mut Vec<Problem>) -> Opt
                 format!("'{day}' is not a date YYYY-MM-DD"),
             )),
         }
+    }
+    if queue.max_wait_secs.is_some_and(|m| m > MAX_WAIT_SECS) {
+        problems.push(Problem::new(
+            format!("{at}.max_wait_secs"),
+            format!("at most {MAX_WAIT_SECS} s (seven days)"),
+        ));
     }
     if queue.max_wait_secs == Some(0) {
         problems.push(Problem::new(
@@ -624,8 +652,10 @@ impl CompiledRules {
                 continue;
             }
             let mut decision = decision(index, &rule.doc, facts.wait_secs);
+            // The newest override in force wins (overrides come oldest first).
             if let Some(found) = overrides
                 .iter()
+                .rev()
                 .find(|o| o.rule == rule.doc.name && facts.at < o.expires_at)
             {
                 if let Some(queue) = &found.target.queue {
@@ -657,16 +687,24 @@ impl CompiledRules {
     /// then, instead of every tick.
     pub fn next_review(
         &self,
-        decision: &Decision,
+        decision: Option<&Decision>,
         facts: &TaskFacts,
         overrides: &[Override],
     ) -> Review {
         let wait = facts.wait_secs;
         let mut after: Vec<u64> = Vec::new();
-        if self.reads_wait {
+        let queue_moved = decision.is_some_and(|d| d.queue != facts.queue);
+        if self.reads_wait || (self.reads_queue && queue_moved) {
             after.push(wait + 1);
         }
-        if let Some(rule) = self.rules.get(decision.rule_index) {
+        // The rules tried before the chosen one (passed over for a closed queue, they may
+        // overflow to an open one) and the chosen one; every rule when none matched or all
+        // were closed.
+        let considered = match decision {
+            Some(d) if d.open => self.rules.get(..=d.rule_index).unwrap_or(&self.rules),
+            _ => &self.rules[..],
+        };
+        for rule in considered {
             let rule = &rule.doc;
             after.extend(
                 rule.overflow
@@ -674,14 +712,18 @@ impl CompiledRules {
                     .map(|s| s.after_secs)
                     .find(|a| *a > wait),
             );
-            if rule.aging_per_minute != 0 {
-                after.push((wait / 60 + 1) * 60);
-            }
         }
-        after.extend(decision.max_wait_secs.filter(|m| *m > wait));
+        if let Some(decision) = decision {
+            if let Some(rule) = self.rules.get(decision.rule_index) {
+                if rule.doc.aging_per_minute != 0 {
+                    after.push((wait / 60 + 1) * 60);
+                }
+            }
+            after.extend(decision.max_wait_secs.filter(|m| *m > wait));
+        }
         let mut at: Vec<DateTime<Utc>> = overrides
             .iter()
-            .filter(|o| Some(&o.id) == decision.override_id.as_ref() || o.rule == decision.rule)
+            .filter(|o| considered.iter().any(|r| r.doc.name == o.rule))
             .map(|o| o.expires_at)
             .filter(|t| *t > facts.at)
             .collect();
@@ -1153,7 +1195,7 @@ mod tests {
         };
         let review = |wait_secs| {
             let f = at(wait_secs);
-            rules.next_review(&rules.decide(&f, &[]).expect("match"), &f, &[])
+            rules.next_review(rules.decide(&f, &[]).as_ref(), &f, &[])
         };
         // Overflow steps at 30, 90, 300 s; aging every minute; nothing reads the clock.
         assert_eq!(
@@ -1175,7 +1217,7 @@ mod tests {
             ..at(7)
         };
         let d = rules.decide(&f, &[]).expect("match");
-        assert_eq!(rules.next_review(&d, &f, &[]).wait_secs, Some(8));
+        assert_eq!(rules.next_review(Some(&d), &f, &[]).wait_secs, Some(8));
         let mut by_hour = doc();
         by_hour.rules[0].when = "hour >= 22".to_owned();
         let rules = compile(&by_hour, &skills()).expect("valid");
@@ -1186,7 +1228,7 @@ mod tests {
         };
         let d = rules.decide(&f, &[]).expect("match");
         assert_eq!(
-            rules.next_review(&d, &f, &[]).at,
+            rules.next_review(Some(&d), &f, &[]).at,
             Some("2026-11-24T02:01:00Z".parse().expect("t"))
         );
     }
@@ -1254,6 +1296,48 @@ mod tests {
                 "{expected} missing from {problems:#?}"
             );
         }
+    }
+
+    #[test]
+    fn times_are_bounded_so_nothing_overflows() {
+        let bad: RuleSetDoc = serde_json::from_value(serde_json::json!({
+            "rules": [{"name": "all", "queue": "q", "sticky_secs": 3601,
+                       "overflow": [{"after_secs": 604_801}]}],
+            "queues": {"q": {"max_wait_secs": 604_801}}
+        }))
+        .expect("document");
+        let problems = compile(&bad, &skills()).expect_err("invalid");
+        let places: BTreeSet<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            places,
+            BTreeSet::from([
+                "rules[0].sticky_secs",
+                "rules[0].overflow[0].after_secs",
+                "queues.q.max_wait_secs"
+            ])
+        );
+    }
+
+    #[test]
+    fn the_newest_override_of_a_rule_wins() {
+        let rules = compile(&doc(), &skills()).expect("valid");
+        let until = facts().at + Duration::hours(1);
+        let to = |id: &str, queue: &str| Override {
+            id: id.to_owned(),
+            rule: "billing".to_owned(),
+            target: OverrideTarget {
+                queue: Some(queue.to_owned()),
+                skills: None,
+            },
+            expires_at: until,
+        };
+        let d = rules
+            .decide(&facts(), &[to("old", "general"), to("new", "vip")])
+            .expect("match");
+        assert_eq!(
+            (d.queue.as_str(), d.override_id.as_deref()),
+            ("vip", Some("new"))
+        );
     }
 
     #[test]

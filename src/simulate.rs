@@ -306,11 +306,13 @@ impl AgentSim {
     /// Accounts time up to `now` before anything about the agent changes.
     fn account(&mut self, now: Millis) {
         let elapsed = now.saturating_sub(self.since);
+        // Busy time counts while online only, so occupancy stays within 0..=1 even when an
+        // agent logs off with a conversation still open.
         if self.state.status != AgentStatus::Offline {
             self.online_ms += elapsed;
-        }
-        if !self.holding.is_empty() {
-            self.busy_ms += elapsed;
+            if !self.holding.is_empty() {
+                self.busy_ms += elapsed;
+            }
         }
         self.since = now;
     }
@@ -447,6 +449,14 @@ impl World<'_> {
                         agent.state.idle_since = now;
                     }
                     agent.state.status = p.status;
+                    // Reservations for this agent hold or lapse with their presence.
+                    let reserved: Vec<usize> = self
+                        .queue
+                        .iter()
+                        .filter_map(|q| self.index.get(&q.id).copied())
+                        .filter(|&t| self.input.tasks[t].preferred_agent.as_ref() == Some(&p.agent))
+                        .collect();
+                    self.due.extend(reserved);
                 }
             }
             Event::Arrival(i) => {
@@ -460,12 +470,8 @@ impl World<'_> {
                     now,
                 );
                 queued.media = t.media;
-                if let (Some(agent), true) =
-                    (&t.preferred_agent, self.input.settings.sticky_agent_ms > 0)
-                {
-                    queued.preferred =
-                        Some((agent.clone(), now + self.input.settings.sticky_agent_ms));
-                }
+                queued.preferred =
+                    self.reservation(i, &queued, self.input.settings.sticky_agent_ms);
                 self.queue.insert(queued);
                 self.due.push(i);
             }
@@ -547,6 +553,25 @@ impl World<'_> {
         }
     }
 
+    /// As the dispatcher: task `i` is reserved for the customer's previous agent for
+    /// `sticky_ms` from its arrival, only while that agent is available.
+    fn reservation(
+        &self,
+        i: usize,
+        queued: &QueuedTask,
+        sticky_ms: Millis,
+    ) -> Option<(AgentId, Millis)> {
+        let agent = self.input.tasks[i]
+            .preferred_agent
+            .as_ref()
+            .filter(|_| sticky_ms > 0)?;
+        let available = self
+            .agent_index
+            .get(agent)
+            .is_some_and(|&a| self.agents[a].state.status == AgentStatus::Available);
+        available.then(|| (agent.clone(), queued.enqueued_at.saturating_add(sticky_ms)))
+    }
+
     /// Schedules task `i`'s next review at `at` (the earliest wins).
     fn review_at(&mut self, i: usize, at: Millis) {
         if self.next_review[i].is_none_or(|current| at < current) {
@@ -564,15 +589,18 @@ impl World<'_> {
                 self.first_queue[i] = Some(DEFAULT_QUEUE.to_owned());
             }
             let overflow_after = self.input.settings.overflow_after_ms;
-            match routing::widen(&queued, now, overflow_after) {
-                Some(widened) => self.queue.insert(widened),
-                None if !queued.required_skills.is_empty() => {
-                    self.review_at(i, queued.enqueued_at + overflow_after);
+            let mut updated = routing::widen(&queued, now, overflow_after).unwrap_or_else(|| {
+                if !queued.required_skills.is_empty() {
+                    self.review_at(i, queued.enqueued_at.saturating_add(overflow_after));
                 }
-                None => {}
-            }
-            if let Some((_, until)) = queued.preferred.as_ref().filter(|(_, u)| *u > now) {
+                queued.clone()
+            });
+            updated.preferred = self.reservation(i, &queued, self.input.settings.sticky_agent_ms);
+            if let Some((_, until)) = updated.preferred.as_ref().filter(|(_, u)| *u > now) {
                 self.review_at(i, *until);
+            }
+            if updated != queued {
+                self.queue.insert(updated);
             }
             return;
         };
@@ -593,7 +621,25 @@ impl World<'_> {
                 .unwrap_or_default(),
             at,
         };
-        let Some(decision) = rules.decide(&facts, self.overrides) else {
+        let decision = rules.decide(&facts, self.overrides);
+        // Next review: when the decision can change by itself (also when no rule matched:
+        // a condition on the wait or the clock may hold later).
+        let review = rules.next_review(decision.as_ref(), &facts, self.overrides);
+        let by_wait = review
+            .wait_secs
+            .map(|w| queued.enqueued_at.saturating_add(w.saturating_mul(1000)));
+        let by_clock = review
+            .at
+            .map(|at| u64::try_from((at - self.input.start).num_milliseconds()).unwrap_or(0));
+        if let Some(next) = [by_wait, by_clock]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
+        {
+            self.review_at(i, next);
+        }
+        let Some(decision) = decision else {
             if self.first_queue[i].is_none() {
                 self.first_queue[i] = Some(DEFAULT_QUEUE.to_owned());
             }
@@ -609,31 +655,14 @@ impl World<'_> {
             return;
         }
         let sticky_ms = decision.sticky_ms(self.input.settings.sticky_agent_ms);
+        let preferred = self.reservation(i, &queued, sticky_ms);
         let mut updated = queued.clone();
         updated.required_skills = decision.required_skills(&t.skills);
         updated.priority = decision.priority_over(t.priority);
         updated.strategy = decision.strategy;
-        updated.preferred = t
-            .preferred_agent
-            .as_ref()
-            .filter(|_| sticky_ms > 0)
-            .map(|agent| (agent.clone(), queued.enqueued_at + sticky_ms));
-        // Next review: when the decision can change by itself, or the reservation ends.
-        let review = rules.next_review(&decision, &facts, self.overrides);
-        let by_wait = review
-            .wait_secs
-            .map(|w| queued.enqueued_at + w.saturating_mul(1000));
-        let by_clock = review
-            .at
-            .map(|at| u64::try_from((at - self.input.start).num_milliseconds()).unwrap_or(0));
-        let reservation_ends = updated.preferred.as_ref().map(|(_, until)| *until);
-        if let Some(next) = [by_wait, by_clock, reservation_ends]
-            .into_iter()
-            .flatten()
-            .filter(|t| *t > now)
-            .min()
-        {
-            self.review_at(i, next);
+        updated.preferred = preferred;
+        if let Some((_, until)) = updated.preferred.as_ref().filter(|(_, u)| *u > now) {
+            self.review_at(i, *until);
         }
         if updated != queued {
             self.queue.insert(updated);
@@ -1032,6 +1061,8 @@ mod tests {
                         }];
                     }
                     t.patience_ms = patience;
+                    t.preferred_agent =
+                        (i % 4 == 0).then(|| AgentId::from_trusted(format!("a{}", i % 3)));
                     t
                 })
                 .collect();
@@ -1074,14 +1105,26 @@ mod tests {
                 {"name": "slow", "when": "wait_secs > 45 && intent == 'tech'", "queue": "general", "priority": 20},
                 {"name": "rest", "queue": "general", "overflow": [{"after_secs": 60, "skills": []}]}],
                 "queues": {"general": {"max_wait_secs": 200}}}));
-            let fast = simulate(&sim, Some(&compiled), &[]);
+            // Calendars, a condition on the task's queue, a rule passed over while its queue
+            // is closed whose overflow step moves it to an open one.
+            let calendar = rules(serde_json::json!({"rules": [
+                {"name": "billing-desk", "when": "intent == 'billing' && queue != 'general'",
+                 "queue": "billing", "skills": [{"name": "billing", "min_level": 3}],
+                 "overflow": [{"after_secs": 90, "queue": "overflow"}]},
+                {"name": "rest", "when": "hour >= 2", "queue": "general", "sticky_secs": 20,
+                 "overflow": [{"after_secs": 40, "skills": []}]}],
+                "queues": {"billing": {"hours": [{"days": [1, 2, 3, 4, 5, 6, 7], "from": "02:10", "to": "02:40"}]},
+                           "overflow": {"max_wait_secs": 150, "fallback": "ticket"}}}));
             let mut exhaustive = sim.clone();
             exhaustive.settings.review_all_every_ms = Some(1000);
-            let slow = simulate(&exhaustive, Some(&compiled), &[]);
-            prop_assert_eq!(&fast.overall, &slow.overall);
-            prop_assert_eq!(&fast.queues, &slow.queues);
-            prop_assert_eq!(&fast.agents, &slow.agents);
-            prop_assert_eq!(&fast.first_queue, &slow.first_queue);
+            for rules in [&compiled, &calendar] {
+                let fast = simulate(&sim, Some(rules), &[]);
+                let slow = simulate(&exhaustive, Some(rules), &[]);
+                prop_assert_eq!(&fast.overall, &slow.overall);
+                prop_assert_eq!(&fast.queues, &slow.queues);
+                prop_assert_eq!(&fast.agents, &slow.agents);
+                prop_assert_eq!(&fast.first_queue, &slow.first_queue);
+            }
         }
     }
 

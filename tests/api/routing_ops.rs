@@ -591,3 +591,45 @@ async fn a_customer_who_gives_up_waiting_leaves_the_queue_as_an_abandonment() {
     let current = app.current(&visitor.token).await;
     assert_eq!(current["status"], "bot", "{current}");
 }
+
+/// The customer is told of the fallback even when their session was passivated while they
+/// waited (the notice is stored once, keyed on the task).
+#[actix_web::test]
+async fn the_fallback_notice_reaches_a_customer_whose_session_went_idle() {
+    let app = spawn_app(&[
+        ("SWITCHBOARD_ROUTING__TICK_MS", "200"),
+        ("SWITCHBOARD_SESSION__IDLE_TIMEOUT_MS", "300"),
+    ])
+    .await;
+    let (sam, _) = app.login("sam").await;
+    activate(
+        &app,
+        &sam,
+        json!({"rules": [{"name": "all", "queue": "general"}],
+               "queues": {"general": {"max_wait_secs": 2, "fallback": "callback"}}}),
+    )
+    .await;
+    let visitor = app.visitor().await;
+    let response = app
+        .post_message(&visitor.token, "human please", "idle-1")
+        .await;
+    assert_eq!(response.status(), 202);
+    // No socket, no activity: the session passivates long before the task falls back.
+    let mut notices = Vec::new();
+    for _ in 0..100 {
+        let current = app.current(&visitor.token).await;
+        notices = current["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["text"].as_str().unwrap_or_default().contains("call back"))
+            .cloned()
+            .collect();
+        if !notices.is_empty() && current["status"] == "bot" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(notices.len(), 1, "told exactly once");
+    assert_eq!(notices[0]["from"], "system");
+}
