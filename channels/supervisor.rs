@@ -43,6 +43,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The longest window a dry-run replays.
 const MAX_DRY_RUN_DAYS: i64 = 31;
+
+/// One dry-run at a time per node: a replay reads a window of traffic and takes CPU time,
+/// and supervisors' experiments must not slow the routing of live conversations.
+static DRY_RUNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 /// How long an override may last at most.
 const MAX_OVERRIDE_MINUTES: u64 = 7 * 24 * 60;
 
@@ -289,6 +293,12 @@ async fn dry_run(
         .rule_set(version)
         .await?
         .ok_or_else(|| unknown_version(version))?;
+    let Ok(_running) = DRY_RUNS.try_acquire() else {
+        return Err(ApiError::busy(
+            "A dry-run is already running on this node; try again in a few seconds.",
+            5,
+        ));
+    };
     // Stored versions were validated; one that no longer compiles (a newer build tightened a
     // check) is reported like any invalid document.
     if let Err(problems) = rules::compile_stored(&document_of(&candidate)) {

@@ -112,6 +112,14 @@ impl ApiError {
         }
     }
 
+    /// 429 with a `Retry-After`, for work the node does one at a time.
+    pub fn busy(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(ErrorKind::RateLimited, message)
+        }
+    }
+
     /// 401 for a missing, unknown or expired token.
     pub fn unauthenticated() -> Self {
         Self::new(
