@@ -94,6 +94,29 @@ pub struct QueueFigures {
     pub agents: Vec<AgentFigure>,
     /// Supervisors' overrides in force.
     pub overrides: Vec<Override>,
+    /// The first waiting tasks in service order (at most [`TASKS_SHOWN`]); why each was
+    /// routed where it was is at `GET /v1/tasks/{id}/routing`.
+    pub tasks: Vec<TaskFigure>,
+}
+
+/// How many waiting tasks [`QueueFigures`] lists.
+pub const TASKS_SHOWN: usize = 100;
+
+/// One waiting task in [`QueueFigures`].
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskFigure {
+    pub task_id: TaskId,
+    pub customer_name: String,
+    pub channel: String,
+    pub intent: Option<String>,
+    pub queue: String,
+    /// The rule that routes it (None: built-in routing).
+    pub rule: Option<String>,
+    pub priority: i32,
+    pub skills: Vec<String>,
+    pub waited_ms: u64,
+    pub offered_to: Option<AgentId>,
+    pub reserved_for: Option<AgentId>,
 }
 
 /// One queue in [`QueueFigures`]: what waits now, and how tasks left it in the window.
@@ -1172,6 +1195,31 @@ impl Dispatcher {
             })
             .collect();
         agents.sort_by(|a, b| a.name.cmp(&b.name));
+        let tasks = self
+            .queue
+            .iter()
+            .take(TASKS_SHOWN)
+            .filter_map(|queued| {
+                let info = self.tasks.get(&queued.id)?;
+                Some(TaskFigure {
+                    task_id: queued.id.clone(),
+                    customer_name: info.customer.name.clone(),
+                    channel: info.task.channel.as_str().to_owned(),
+                    intent: info.task.intent.clone(),
+                    queue: info.queue().to_owned(),
+                    rule: info.decision.as_ref().map(|d| d.rule.clone()),
+                    priority: queued.priority.0,
+                    skills: queued
+                        .required_skills
+                        .iter()
+                        .map(|s| format!("{}≥{}", s.name, s.min_level))
+                        .collect(),
+                    waited_ms: now.saturating_sub(queued.enqueued_at),
+                    offered_to: queued.offered_to.clone(),
+                    reserved_for: queued.reserved_for(now).cloned(),
+                })
+            })
+            .collect();
         QueueFigures {
             waiting: self.queue.len(),
             offered: self.offers.len(),
@@ -1191,6 +1239,7 @@ impl Dispatcher {
                 .filter(|o| o.expires_at > Utc::now())
                 .cloned()
                 .collect(),
+            tasks,
         }
     }
 }

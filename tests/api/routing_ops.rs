@@ -215,7 +215,7 @@ async fn an_override_retargets_its_rule_until_ended_and_everything_is_audited() 
     let offer = carol.next_of_type("offer").await;
     assert_eq!(offer["skills"], json!(["tech"]), "{offer}");
     assert!(!alice.sees_within("offer", Duration::from_millis(300)).await);
-    let (carol_token, _) = app.login("carol").await;
+    let (carol_token, carol_id) = app.login("carol").await;
     let path = format!("/v1/tasks/{}/routing", offer["task_id"].as_str().unwrap());
     let explained = poll(&app, &path, &carol_token, |b| !b["last_offer"].is_null()).await;
     assert_eq!(explained["last_offer"]["rule"]["override"], id.as_str());
@@ -223,6 +223,14 @@ async fn an_override_retargets_its_rule_until_ended_and_everything_is_audited() 
     let (_, live) = app.get_json("/v1/queues", &sam).await;
     assert_eq!(live["rules_version"].as_i64(), Some(version));
     assert_eq!(live["overrides"][0]["id"], id.as_str(), "{live}");
+    // The waiting task is listed with where it goes and who holds the offer.
+    let task = &live["tasks"][0];
+    assert_eq!(task["task_id"], offer["task_id"], "{live}");
+    assert_eq!(
+        (&task["queue"], &task["rule"], &task["offered_to"]),
+        (&json!("general"), &json!("refunds"), &json!(carol_id)),
+    );
+    assert_eq!(task["skills"], json!(["tech≥3"]));
 
     let (status, ended) = app
         .delete_json(&format!("/v1/routing/overrides/{id}"), &sam)
