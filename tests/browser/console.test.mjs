@@ -31,6 +31,28 @@ async function postJson(pathname, body, token) {
   return { status: res.status, data: await res.json().catch(() => null) };
 }
 
+async function getJson(pathname, token) {
+  const res = await fetch(suite.baseUrl + pathname, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, data: await res.json().catch(() => null) };
+}
+
+const reEscape = (s) => String(s).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** What the console should say (in English) for one exclusion of GET /v1/tasks/{id}/routing. */
+function expectedReason(x, nameOf) {
+  const left = '(\\d+(\\.\\d)? s|\\d+ min( \\d+ s)?)';
+  switch (x.reason) {
+    case 'skill': return new RegExp(`^Skill ${reEscape(x.name)}: needs ≥${x.required}, has ${x.has ? x.has : 'none'}$`);
+    case 'language': return new RegExp(`^Doesn't speak ${{ en: 'English', zh: 'Chinese' }[x.language]}$`);
+    case 'not_available': return new RegExp(`^Not available \\(${{ away: 'Away', offline: 'Offline' }[x.status]}\\)$`);
+    case 'wrapping_up': return new RegExp(`^Wrapping up \\(${left} left\\)$`);
+    case 'at_capacity': return new RegExp(`^(At capacity \\(${x.media} ${x.load[x.media]}/${x.capacity[x.media]}\\)|On a call — no chats meanwhile|Busy with chats — no calls meanwhile)$`);
+    case 'declined_recently': return /^Declined or missed this task a moment ago$/;
+    case 'reserved_for_previous_agent': return new RegExp(`^Reserved for ${reEscape(nameOf(x.agent_id))} \\(${left} left\\)$`);
+    default: return new RegExp(`^${reEscape(x.reason)}$`);
+  }
+}
+
 /**
  * Some live traffic: the three demo agents connect (through a helper page's WebSockets) and go
  * Available, accepting a few offers; a handful of web visitors ask for a human.
@@ -128,6 +150,17 @@ test('supervisor console, end to end', { timeout: 300_000 }, async (t) => {
     await assertText(con.getByTestId('me-name'), /Sam/i);
   });
 
+  await step('the waiting tasks card says no one is waiting before any traffic', { needs: ['sam logs in to the console'] }, async () => {
+    const sam = (await postJson('/v1/auth/login', { username: 'sam', password: 'demo' })).data.token;
+    const live = await getJson('/v1/queues', sam);
+    assert.equal(live.status, 200);
+    assert.ok(Array.isArray(live.data.tasks), `GET /v1/queues lists tasks: ${JSON.stringify(live.data).slice(0, 300)}`);
+    assert.equal(live.data.tasks.length, 0, 'nothing waits yet');
+    const card = con.getByTestId('tasks-card');
+    await assertText(card.getByTestId('empty-state'), /No one is waiting/);
+    assert.equal(await card.getByTestId('task-row').count(), 0);
+  });
+
   await step('the live view shows queues and agents, updating by itself', { needs: ['sam logs in to the console'] }, async () => {
     await con.getByTestId('section-live').waitFor({ state: 'visible' });
     await con.locator('[data-testid=live-indicator][data-state=live]').waitFor();
@@ -141,6 +174,116 @@ test('supervisor console, end to end', { timeout: 300_000 }, async (t) => {
     await assertText(con.getByTestId('agents-list'), /billing/);
     await sleep(1500);
     await shot('console-live.png');
+  });
+
+  await step('Why? explains a waiting task from GET /v1/tasks/{id}/routing', { needs: ['the live view shows queues and agents, updating by itself'] }, async () => {
+    await nav('live');
+    const sam = (await postJson('/v1/auth/login', { username: 'sam', password: 'demo' })).data.token;
+    // A waiting task whose offer is held (the agents accept only a few; offers last 60 s here)
+    // and whose explanation is recorded with at least one excluded agent.
+    let pick = null;
+    let extra = 0;
+    const started = Date.now();
+    await waitUntil(async () => {
+      const live = (await getJson('/v1/queues', sam)).data;
+      for (const tk of live.tasks || []) {
+        if (!tk.offered_to) continue;
+        const routing = (await getJson(`/v1/tasks/${tk.task_id}/routing`, sam)).data;
+        const lo = routing && routing.last_offer;
+        if (lo && lo.offered_to === tk.offered_to && lo.candidates.some((c) => c.excluded.length)) {
+          pick = { task: tk, agents: live.agents };
+          return true;
+        }
+      }
+      if (Date.now() - started > 6000 * (extra + 1) && extra < 3) {
+        // no held offer yet: one more customer for the agents
+        extra++;
+        const v = await postJson('/v1/visitors', { name: `Console Why ${extra}` });
+        await postJson('/v1/messages', { text: 'I need help with my account', client_id: `cw${extra}a` }, v.data.visitor_token);
+        await sleep(150);
+        await postJson('/v1/messages', { text: 'human', client_id: `cw${extra}b` }, v.data.visitor_token);
+      }
+      return false;
+    }, 'a waiting task with a held offer and a recorded explanation', 30_000);
+    const { task } = pick;
+    const nameOf = (id) => (pick.agents.find((a) => a.agent_id === id) || {}).name || id;
+
+    // the table lists it, with where it goes and who holds the offer
+    const row = con.locator(`[data-testid=task-row][data-task-id="${task.task_id}"]`);
+    await row.waitFor();
+    await assertText(row.getByTestId('task-customer'), new RegExp(reEscape(task.customer_name)));
+    await assertText(row.getByTestId('task-state'), new RegExp(`Offered to ${reEscape(nameOf(task.offered_to))}`));
+    if (task.rule) await assertText(row.getByTestId('task-rule'), new RegExp(reEscape(task.rule)));
+    assert.match(await row.innerText(), new RegExp(reEscape(task.queue)));
+
+    // Why? shows what the API answers for this task
+    const answer = con.waitForResponse((r) => new URL(r.url()).pathname === `/v1/tasks/${task.task_id}/routing`);
+    await row.getByTestId('task-why').click();
+    const resp = await answer;
+    assert.equal(resp.status(), 200);
+    const shown = await resp.json();
+    const lo = shown.last_offer;
+    assert.ok(lo, `the task has a recorded offer: ${JSON.stringify(shown)}`);
+    const drawer = con.locator(`[data-testid=why-drawer][data-state=ok][data-task-id="${task.task_id}"]`);
+    await drawer.waitFor();
+    await assertText(drawer.getByTestId('why-title'), new RegExp(reEscape(task.customer_name)));
+    if (lo.rule) {
+      await assertText(drawer.getByTestId('why-rule-name'), new RegExp(reEscape(lo.rule.name)));
+      if (lo.rule.overflow_step != null) await assertText(drawer.getByTestId('why-overflow'), new RegExp(`Step ${lo.rule.overflow_step + 1}`));
+    } else {
+      await assertText(drawer.getByTestId('why-rule-name'), /Built-in routing/);
+    }
+    await assertText(drawer.getByTestId('why-queue'), new RegExp(reEscape(lo.queue)));
+    for (const need of lo.target.skills) {
+      await assertText(drawer.getByTestId('why-skills'), new RegExp(`${reEscape(need.name)}\\s*≥${need.min_level}`));
+    }
+    await assertText(drawer.getByTestId('why-strategy'), { least_occupied: /Least occupied/, longest_idle: /Longest idle/, best_skill: /Best skill/ }[lo.target.strategy]);
+
+    // the chosen agent is highlighted, and the eligible ones keep the API's ranking
+    const chosenName = nameOf(lo.offered_to);
+    await assertText(drawer.getByTestId('why-offered-to'), new RegExp(`Offered to ${reEscape(chosenName)}`));
+    const chosen = drawer.locator('[data-testid=why-candidate][data-chosen=true]');
+    assert.equal(await chosen.count(), 1, 'one chosen agent');
+    assert.equal(await chosen.getAttribute('data-agent-id'), lo.offered_to);
+    await assertText(chosen, new RegExp(`${reEscape(chosenName)}[\\s\\S]*Got the offer`));
+    const eligible = lo.candidates.filter((c) => c.excluded.length === 0);
+    assert.equal(eligible[0].agent_id, lo.offered_to, 'the API ranks the chosen agent first');
+    const shownRanking = await drawer.getByTestId('why-candidate').evaluateAll((ns) => ns.map((n) => n.getAttribute('data-agent-id')));
+    assert.deepEqual(shownRanking, eligible.map((c) => c.agent_id));
+
+    // every excluded agent, with each reason in words
+    const excluded = lo.candidates.filter((c) => c.excluded.length > 0);
+    assert.ok(excluded.length > 0);
+    assert.equal(await drawer.getByTestId('why-excluded').count(), excluded.length);
+    for (const c of excluded) {
+      const item = drawer.locator(`[data-testid=why-excluded][data-agent-id="${c.agent_id}"]`);
+      await assertText(item, new RegExp(reEscape(nameOf(c.agent_id))));
+      const texts = await item.getByTestId('why-reason').allInnerTexts();
+      assert.equal(texts.length, c.excluded.length, `reasons of ${nameOf(c.agent_id)}: ${JSON.stringify(texts)}`);
+      c.excluded.forEach((x, i) => assert.match(texts[i].trim(), expectedReason(x, nameOf), `reason ${JSON.stringify(x)}`));
+    }
+
+    // screenshot with the drawer open, tall enough for all of it
+    await con.evaluate(() => document.querySelectorAll('[data-testid=toast]').forEach((n) => n.remove()));
+    const h = await con.evaluate(() => {
+      const d = document.querySelector('[data-testid=why-drawer]');
+      const b = document.querySelector('[data-testid=why-body]');
+      return d.querySelector('.why-head').offsetHeight + b.scrollHeight + 4;
+    });
+    await con.setViewportSize({ width: 1440, height: Math.max(900, Math.min(h, 2000)) });
+    await sleep(300);
+    await con.screenshot({ path: path.join(SHOTS, 'console-why.png'), animations: 'disabled' });
+    await con.setViewportSize({ width: 1440, height: 900 });
+
+    // Esc closes it and gives the focus back to the row's button
+    await con.keyboard.press('Escape');
+    await con.getByTestId('why-drawer').waitFor({ state: 'hidden' });
+    assert.equal(await con.evaluate(() => document.activeElement && document.activeElement.getAttribute('data-testid')), 'task-why');
+    // … and the close button too
+    await row.getByTestId('task-why').click();
+    await drawer.waitFor();
+    await con.getByTestId('why-close').click();
+    await con.getByTestId('why-drawer').waitFor({ state: 'hidden' });
   });
 
   await step('malformed JSON is reported locally, before anything is sent', { needs: ['sam logs in to the console'] }, async () => {

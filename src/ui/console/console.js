@@ -4,7 +4,8 @@
  * Plain JS, no dependencies beyond /ui/common/i18n.js (Switchboard.i18n, Switchboard.util).
  * Login (POST /v1/auth/login, token in sessionStorage) → five sections switched by the URL hash:
  *
- *   #live       GET /v1/queues every 2 s (queues, agents, overrides in force)
+ *   #live       GET /v1/queues every 2 s (queues, waiting tasks, agents, overrides in force);
+ *               "Why?" on a waiting task opens GET /v1/tasks/{id}/routing in a side drawer
  *   #rules      JSON editor + rule cards; validate / save / dry-run / activate (problems in place)
  *   #dryrun     POST /v1/routing/rules/{v}/dry-run → KPIs, SVG timeline, per queue / agent
  *   #history    GET /v1/routing/rules/versions + GET /v1/routing/history
@@ -810,6 +811,222 @@
     }
   });
 
+  /* -------------------------------------------- waiting tasks · Why? strings */
+  i18n.register({
+    en: {
+      'tasks.title': 'Waiting tasks',
+      'tasks.hint': 'In service order · “Why?” explains each routing decision',
+      'tasks.col.customer': 'Customer',
+      'tasks.col.channel': 'Channel',
+      'tasks.col.intent': 'Intent',
+      'tasks.col.queue': 'Queue',
+      'tasks.col.rule': 'Rule',
+      'tasks.col.priority': 'Priority',
+      'tasks.col.skills': 'Skills',
+      'tasks.col.waiting': 'Waiting',
+      'tasks.col.state': 'State',
+      'tasks.col.explain': 'Explain',
+      'tasks.empty': 'No one is waiting',
+      'tasks.emptyText': 'Customers who ask for a person appear here, in the order they will be served.',
+      'tasks.unavailable': 'This server does not list waiting tasks yet.',
+      'tasks.more': 'Showing the first {shown} of {total} waiting tasks.',
+      'tasks.state.offered': 'Offered to {name}',
+      'tasks.state.reserved': 'Reserved for {name}',
+      'tasks.state.waiting': 'Waiting',
+      'tasks.why': 'Why?',
+      'tasks.whyLabel': 'Why is the task of {name} routed this way?',
+      'tasks.builtin': 'built-in',
+      'tasks.builtinTitle': 'Built-in routing: no rule of the active set routes this task',
+      'tasks.anyAgent': 'any agent',
+      'channel.web': 'Web',
+      'channel.app': 'App',
+      'channel.wechat': 'WeChat',
+      'channel.sms': 'SMS',
+      'channel.ivr': 'Phone',
+      'media.chat': 'chat',
+      'media.voice': 'voice',
+      'media.ticket': 'ticket',
+      'mediaName.chat': 'Chat',
+      'mediaName.voice': 'Voice call',
+      'mediaName.ticket': 'Ticket',
+      'language.en': 'English',
+      'language.zh': 'Chinese',
+      'taskStatus.waiting': 'Waiting',
+      'taskStatus.offered': 'Offered',
+      'taskStatus.assigned': 'Assigned',
+      'taskStatus.closed': 'Closed',
+      'taskStatus.abandoned': 'Abandoned',
+
+      'why.kicker': 'Why this routing?',
+      'why.closeHint': 'Close (Esc)',
+      'why.loading': 'Loading the explanation…',
+      'why.offeredTo': 'Offered to {name}',
+      'why.lastOfferedTo': 'Last offered to {name}',
+      'why.assignedTo': 'Assigned to {name}',
+      'why.offerMeta': '{when} · {ago} · rules v{v}',
+      'why.offerMetaBuiltin': '{when} · {ago} · built-in routing',
+      'why.notOffered': 'Not offered yet — no eligible agent',
+      'why.notOfferedText': 'The task waits in its queue until an agent qualifies: someone becomes available, frees a slot, or an overflow step relaxes the target.',
+      'why.fromList': 'From the waiting list; the full target is recorded with the first offer.',
+      'why.notFound': 'This task is unknown',
+      'why.notFoundText': 'The server has no task with this id any more. Close this panel and pick another task.',
+      'why.unavailable': 'Routing explanations are not available on this server yet.',
+      'why.unavailableText': 'GET /v1/tasks/{id}/routing is missing on this server.',
+      'why.error': "Can't load the explanation",
+      'why.sec.rule': 'Rule & queue',
+      'why.sec.target': 'Target',
+      'why.sec.candidates': 'Eligible agents',
+      'why.sec.excluded': 'Excluded agents',
+      'why.rule': 'Rule',
+      'why.ruleIndex': 'rule {n}',
+      'why.builtin': 'Built-in routing',
+      'why.builtinText': 'No rule of the active set routed this task.',
+      'why.overflow': 'Overflow',
+      'why.overflowStep': 'Step {n}',
+      'why.overflowStepText': 'waited long enough for the rule’s overflow step {n}',
+      'why.overflowNone': 'Base target — no overflow step yet',
+      'why.override': 'Override',
+      'why.overrideOn': 'Supervisor override in force',
+      'why.queue': 'Queue',
+      'why.version': 'Rule set',
+      'why.versionN': 'Version {v}',
+      'why.skills': 'Skills',
+      'why.noSkills': 'Any agent',
+      'why.language': 'Language',
+      'why.priority': 'Priority',
+      'why.media': 'Media',
+      'why.strategy': 'Strategy',
+      'why.preferred': 'Preferred agent',
+      'why.strategyHint.least_occupied': 'Lowest load for the task’s media first, then whoever has been free the longest.',
+      'why.strategyHint.longest_idle': 'Whoever has been free the longest first, then the lowest load.',
+      'why.strategyHint.best_skill': 'Highest total level in the required skills first, then lowest load, then longest free.',
+      'why.chosen': 'Got the offer',
+      'why.loadOf': '{media} {load}/{cap}',
+      'why.skillScore': 'skill score {n}',
+      'why.skillScoreTitle': 'Sum of the agent’s levels in the required skills',
+      'why.noneEligible': 'No agent was eligible at that moment.',
+      'why.counts': '{eligible} eligible · {excluded} excluded',
+      'why.asOf': 'Figures and times left are as of the offer ({when}).',
+
+      'reason.not_available': 'Not available ({status})',
+      'reason.wrapping_up': 'Wrapping up ({left} left)',
+      'reason.at_capacity': 'At capacity ({media} {load}/{cap})',
+      'reason.on_call': 'On a call — no chats meanwhile',
+      'reason.in_chats': 'Busy with chats — no calls meanwhile',
+      'reason.language': "Doesn't speak {language}",
+      'reason.skill': 'Skill {name}: needs ≥{required}, has {has}',
+      'reason.skillNone': 'Skill {name}: needs ≥{required}, has none',
+      'reason.declined_recently': 'Declined or missed this task a moment ago',
+      'reason.reserved_for_previous_agent': 'Reserved for {name} ({left} left)'
+    },
+    'zh-CN': {
+      'tasks.title': '等待中的任务',
+      'tasks.hint': '按服务顺序排列 · 点击“为什么？”查看路由依据',
+      'tasks.col.customer': '客户',
+      'tasks.col.channel': '渠道',
+      'tasks.col.intent': '意图',
+      'tasks.col.queue': '队列',
+      'tasks.col.rule': '规则',
+      'tasks.col.priority': '优先级',
+      'tasks.col.skills': '技能',
+      'tasks.col.waiting': '已等待',
+      'tasks.col.state': '状态',
+      'tasks.col.explain': '说明',
+      'tasks.empty': '当前无人等待',
+      'tasks.emptyText': '请求人工服务的客户会按服务顺序显示在这里。',
+      'tasks.unavailable': '此服务器暂不提供等待任务列表。',
+      'tasks.more': '显示前 {shown} 个，共 {total} 个等待中的任务。',
+      'tasks.state.offered': '已推送给 {name}',
+      'tasks.state.reserved': '为 {name} 保留',
+      'tasks.state.waiting': '等待中',
+      'tasks.why': '为什么？',
+      'tasks.whyLabel': '{name} 的任务为什么这样路由？',
+      'tasks.builtin': '内置',
+      'tasks.builtinTitle': '内置路由：当前规则集中没有规则匹配此任务',
+      'tasks.anyAgent': '任意坐席',
+      'channel.web': '网页',
+      'channel.app': 'App',
+      'channel.wechat': '微信',
+      'channel.sms': '短信',
+      'channel.ivr': '电话',
+      'media.chat': '聊天',
+      'media.voice': '语音',
+      'media.ticket': '工单',
+      'mediaName.chat': '聊天',
+      'mediaName.voice': '语音通话',
+      'mediaName.ticket': '工单',
+      'language.en': '英语',
+      'language.zh': '中文',
+      'taskStatus.waiting': '等待中',
+      'taskStatus.offered': '推送中',
+      'taskStatus.assigned': '已分配',
+      'taskStatus.closed': '已关闭',
+      'taskStatus.abandoned': '已放弃',
+
+      'why.kicker': '为什么这样路由？',
+      'why.closeHint': '关闭（Esc）',
+      'why.loading': '正在加载路由说明…',
+      'why.offeredTo': '已推送给 {name}',
+      'why.lastOfferedTo': '上次推送给 {name}',
+      'why.assignedTo': '已分配给 {name}',
+      'why.offerMeta': '{when} · {ago} · 规则版本 {v}',
+      'why.offerMetaBuiltin': '{when} · {ago} · 内置路由',
+      'why.notOffered': '尚未推送——没有符合条件的坐席',
+      'why.notOfferedText': '任务会在队列中等待，直到有坐席符合条件：有人上线、空出接待名额，或溢出步骤放宽了目标。',
+      'why.fromList': '以下信息来自等待列表；完整的路由目标会在首次推送时记录。',
+      'why.notFound': '找不到此任务',
+      'why.notFoundText': '服务器上已没有这个任务。请关闭此面板并选择其他任务。',
+      'why.unavailable': '此服务器暂不提供路由说明。',
+      'why.unavailableText': '此服务器缺少 GET /v1/tasks/{id}/routing。',
+      'why.error': '无法加载路由说明',
+      'why.sec.rule': '规则与队列',
+      'why.sec.target': '路由目标',
+      'why.sec.candidates': '符合条件的坐席',
+      'why.sec.excluded': '被排除的坐席',
+      'why.rule': '规则',
+      'why.ruleIndex': '第 {n} 条',
+      'why.builtin': '内置路由',
+      'why.builtinText': '当前规则集中没有规则路由此任务。',
+      'why.overflow': '溢出',
+      'why.overflowStep': '第 {n} 步',
+      'why.overflowStepText': '等待时间已达到规则的第 {n} 个溢出步骤',
+      'why.overflowNone': '基础目标——尚未溢出',
+      'why.override': '临时调整',
+      'why.overrideOn': '主管的临时调整生效中',
+      'why.queue': '队列',
+      'why.version': '规则版本',
+      'why.versionN': '版本 {v}',
+      'why.skills': '技能',
+      'why.noSkills': '任意坐席',
+      'why.language': '语言',
+      'why.priority': '优先级',
+      'why.media': '媒体',
+      'why.strategy': '分配策略',
+      'why.preferred': '优先坐席',
+      'why.strategyHint.least_occupied': '优先选择该媒体负载最低的坐席，其次是空闲最久的。',
+      'why.strategyHint.longest_idle': '优先选择空闲最久的坐席，其次是负载最低的。',
+      'why.strategyHint.best_skill': '优先选择所需技能等级总和最高的坐席，其次负载最低，再次空闲最久。',
+      'why.chosen': '获得推送',
+      'why.loadOf': '{media} {load}/{cap}',
+      'why.skillScore': '技能分 {n}',
+      'why.skillScoreTitle': '坐席在所需技能上的等级之和',
+      'why.noneEligible': '当时没有符合条件的坐席。',
+      'why.counts': '{eligible} 人符合 · {excluded} 人被排除',
+      'why.asOf': '负载与剩余时间均为推送时（{when}）的数据。',
+
+      'reason.not_available': '不可接待（{status}）',
+      'reason.wrapping_up': '正在整理（剩 {left}）',
+      'reason.at_capacity': '已满（{media} {load}/{cap}）',
+      'reason.on_call': '通话中，暂不接聊天',
+      'reason.in_chats': '正在聊天，暂不接电话',
+      'reason.language': '不会{language}',
+      'reason.skill': '技能 {name}：需要 ≥{required}，当前 {has}',
+      'reason.skillNone': '技能 {name}：需要 ≥{required}，未掌握',
+      'reason.declined_recently': '刚刚拒绝或错过了此任务',
+      'reason.reserved_for_previous_agent': '为 {name} 保留（剩 {left}）'
+    }
+  });
+
   /* ================================================================ state */
   var S = {
     session: null,
@@ -1092,6 +1309,7 @@
 
   function logout(message) {
     stopPolling();
+    closeWhy(true);
     saveSession(null);
     S.live = { data: null, error: null, lastOk: 0, failures: 0, timer: null, inflight: false, sigs: {} };
     S.active = null; S.activeState = 'idle';
@@ -1129,6 +1347,7 @@
   function showSection(name, args) {
     var changed = S.section !== name;
     S.section = name;
+    if (name !== 'live') closeWhy(true);
     document.querySelectorAll('[data-section]').forEach(function (s) { s.hidden = s.getAttribute('data-section') !== name; });
     document.querySelectorAll('[data-nav]').forEach(function (a) {
       if (a.getAttribute('data-nav') === name) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
@@ -1283,6 +1502,9 @@
     var qs = sig([queues, d.waiting, d.offered, d.longest_wait_ms, slSecs, i18n.lang]);
     if (S.live.sigs.queues !== qs) { S.live.sigs.queues = qs; renderQueues(d, queues, slSecs); }
 
+    // ---- waiting tasks
+    renderTasks(d);
+
     // ---- agents
     $('agents-hint').textContent = agents.length ? t('live.agentsHint', { available: avail, total: agents.length }) : '';
     var as = sig([agents, i18n.lang]);
@@ -1310,12 +1532,14 @@
     }
     clear($('agent-list')).appendChild(loadingRow(t('live.loading')));
     clear($('live-overrides'));
+    renderTasksLoading();
   }
   function renderLiveError() {
     var body = clear($('queues-body'));
     body.appendChild(el('tr', {}, [el('td', { colspan: '8' }, [emptyState('error', t('live.error'), t('live.errorText', { msg: S.live.error }))])]));
     clear($('agent-list'));
     clear($('live-overrides'));
+    clear($('tasks-body')); $('tasks-count').hidden = true; $('tasks-more').hidden = true;
     S.live.sigs = {};
   }
 
@@ -1398,6 +1622,452 @@
         chips
       ]));
     });
+  }
+
+  /* ======================================================== waiting tasks */
+  /** "tech≥3" (or "tech>=3", "tech") → {name, min_level}. */
+  function parseNeed(s) {
+    var m = /^(.*?)\s*(?:≥|>=)\s*(\d+)\s*$/.exec(String(s));
+    return m ? { name: m[1], min_level: Number(m[2]) } : { name: String(s), min_level: null };
+  }
+  function agentName(id) { return id ? who(id) : '—'; }
+  function taskState(tk) {
+    if (tk.offered_to) return { kind: 'offered', agent: tk.offered_to };
+    if (tk.reserved_for) return { kind: 'reserved', agent: tk.reserved_for };
+    return { kind: 'waiting', agent: null };
+  }
+  function taskStatePill(tk) {
+    var st = taskState(tk);
+    var text = st.kind === 'waiting' ? t('tasks.state.waiting') : t('tasks.state.' + st.kind, { name: agentName(st.agent) });
+    var pill = el('span', { class: 'pill task-pill task-pill-' + st.kind, 'data-testid': 'task-state', 'data-state': st.kind, 'data-agent-id': st.agent || '' });
+    if (st.agent) pill.appendChild(avatarNode(agentName(st.agent), 'avatar-xs'));
+    pill.appendChild(el('span', { text: text }));
+    return pill;
+  }
+  function channelBadge(ch) {
+    return el('span', { class: 'chan chan-' + String(ch || '').replace(/[^a-z]/g, ''), text: lbl('channel.', ch || '—') });
+  }
+  function ruleChip(rule) {
+    return rule
+      ? el('code', { class: 'rule-chip', title: t('why.rule') + ' ' + rule, text: rule })
+      : el('span', { class: 'badge', title: t('tasks.builtinTitle'), text: t('tasks.builtin') });
+  }
+  function fmtWait(ms) { return fmtSecs(Math.max(0, Math.floor(ms / 1000))); }
+  function waitClass(ms) {
+    var sl = num(S.live.data && S.live.data.service_level_secs);
+    if (sl == null) return '';
+    return ms > sl * 3000 ? 'waiting-hot' : ms > sl * 1000 ? 'waiting-warm' : '';
+  }
+  function tickWaits() {
+    var now = Date.now();
+    document.querySelectorAll('[data-since]').forEach(function (n) {
+      var ms = now - Number(n.getAttribute('data-since'));
+      n.textContent = fmtWait(ms);
+      n.className = 'task-wait ' + waitClass(ms);
+    });
+  }
+  setInterval(tickWaits, 1000);
+
+  function renderTasksLoading() {
+    var body = clear($('tasks-body'));
+    $('tasks-count').hidden = true; $('tasks-more').hidden = true;
+    for (var i = 0; i < 2; i++) {
+      var tr = el('tr', { class: 'skeleton-row' });
+      for (var c = 0; c < 11; c++) tr.appendChild(el('td', {}, [el('div', { class: 'skeleton', style: { height: '14px', width: c === 1 ? '120px' : c === 0 ? '14px' : '54px' } })]));
+      body.appendChild(tr);
+    }
+  }
+
+  function renderTasks(d) {
+    var body = $('tasks-body');
+    if (!has(d, 'tasks')) {
+      if (S.live.sigs.tasks !== 'unavailable') {
+        S.live.sigs.tasks = 'unavailable';
+        clear(body).appendChild(el('tr', {}, [el('td', { colspan: '11' }, [emptyState('unavailable', t('common.unavailable'), t('tasks.unavailable'))])]));
+      }
+      return;
+    }
+    var tasks = arr(d.tasks).filter(function (x) { return x && x.task_id; });
+    var total = Math.max(num(d.waiting) || 0, tasks.length);
+    var cnt = $('tasks-count');
+    cnt.hidden = !total; cnt.textContent = fmtInt(total);
+    var more = $('tasks-more');
+    more.hidden = !(tasks.length && total > tasks.length);
+    more.textContent = t('tasks.more', { shown: fmtInt(tasks.length), total: fmtInt(total) });
+    // waited_ms grows with every poll: it is not part of the signature; the ticker moves it.
+    var names = {};
+    arr(d.agents).forEach(function (a) { if (a && a.agent_id) names[a.agent_id] = a.name; });
+    var s = sig([tasks.map(function (x) {
+      return [x.task_id, x.customer_name, x.channel, x.intent, x.queue, x.rule, x.priority, x.skills, x.offered_to, x.reserved_for];
+    }), names, i18n.lang]);
+    var now = Date.now();
+    if (S.live.sigs.tasks !== s) {
+      S.live.sigs.tasks = s;
+      clear(body);
+      if (!tasks.length) {
+        body.appendChild(el('tr', { class: 'is-empty' }, [el('td', { colspan: '11' }, [emptyState('empty', t('tasks.empty'), t('tasks.emptyText'))])]));
+      }
+      tasks.forEach(function (tk, idx) { body.appendChild(taskRow(tk, idx)); });
+    }
+    tasks.forEach(function (tk) {
+      var row = body.querySelector('tr[data-task-id="' + cssEscape(tk.task_id) + '"] [data-since]');
+      if (row && isNum(tk.waited_ms)) row.setAttribute('data-since', String(now - tk.waited_ms));
+      if (WHY.id === tk.task_id) whyRowChanged(tk);
+    });
+    if (WHY.id && !tasks.some(function (x) { return x.task_id === WHY.id; })) whyRowChanged(null);
+    tickWaits();
+  }
+  function cssEscape(s) { return window.CSS && CSS.escape ? CSS.escape(s) : String(s).replace(/["\\]/g, '\\$&'); }
+
+  function taskRow(tk, idx) {
+    var name = tk.customer_name || t('card.unnamed');
+    var skills = arr(tk.skills).map(parseNeed);
+    var since = Date.now() - (num(tk.waited_ms) || 0);
+    var why = el('button', {
+      type: 'button', class: 'btn btn-ghost btn-sm why-btn', 'data-testid': 'task-why', 'aria-haspopup': 'dialog',
+      'aria-label': t('tasks.whyLabel', { name: name }),
+      onclick: function () { openWhy(tk, why); }
+    }, [el('span', { text: t('tasks.why') })]);
+    var shortId = String(tk.task_id).length > 16 ? String(tk.task_id).slice(0, 8) + '…' + String(tk.task_id).slice(-5) : String(tk.task_id);
+    return el('tr', { class: 'task-row' + (WHY.id === tk.task_id ? ' is-open' : ''), 'data-testid': 'task-row', 'data-task-id': tk.task_id, 'data-state': taskState(tk).kind }, [
+      el('td', { class: 'num col-rank' }, [el('span', { class: 'rank', text: String(idx + 1) })]),
+      el('td', {}, [el('div', { class: 'cust' }, [
+        avatarNode(name, 'avatar-sm'),
+        el('div', { class: 'cust-text' }, [
+          el('span', { class: 'cust-name', 'data-testid': 'task-customer', text: name }),
+          el('span', { class: 'task-id', title: tk.task_id, text: shortId })
+        ])
+      ])]),
+      el('td', {}, [channelBadge(tk.channel)]),
+      el('td', {}, [tk.intent ? el('span', { class: 'intent', text: tk.intent }) : el('span', { class: 'dash', text: '—' })]),
+      el('td', {}, [queueTag(tk.queue)]),
+      el('td', { 'data-testid': 'task-rule' }, [ruleChip(tk.rule)]),
+      el('td', { class: 'num' }, [el('span', { class: 'prio' + ((num(tk.priority) || 0) > 0 ? ' is-raised' : ''), text: fmtInt(num(tk.priority) || 0) })]),
+      el('td', {}, [skills.length ? el('div', { class: 'chips' }, skills.map(needChip)) : el('span', { class: 'muted', text: t('tasks.anyAgent') })]),
+      el('td', { class: 'num' }, [el('span', { class: 'task-wait', 'data-testid': 'task-wait', 'data-since': String(since), text: fmtWait(Date.now() - since) })]),
+      el('td', {}, [taskStatePill(tk)]),
+      el('td', { class: 'col-action' }, [why])
+    ]);
+  }
+
+  /* ======================================================== Why? drawer */
+  // GET /v1/tasks/{id}/routing explains the last offer of a task: the rule (overflow step,
+  // override) and queue, the target, and every agent — eligible ones ranked by the strategy,
+  // excluded ones with each reason.
+  var WHY = { id: null, task: null, listed: false, state: 'idle', data: null, error: null, opener: null, seq: 0, autoFor: null, autoTries: 0, rowSig: null };
+  var whyDrawer = $('why-drawer'), whyBackdrop = $('why-backdrop');
+
+  function openWhy(tk, opener) {
+    var again = WHY.id === tk.task_id;
+    WHY.id = tk.task_id; WHY.task = Object.assign({}, tk); WHY.listed = true; WHY.opener = opener || null;
+    WHY.rowSig = sig(taskState(tk)); WHY.autoTries = 0;
+    if (!again) { WHY.data = null; WHY.state = 'loading'; WHY.error = null; }
+    whyDrawer.hidden = false; whyBackdrop.hidden = false;
+    document.body.classList.add('has-drawer');
+    markOpenRow();
+    renderWhy();
+    loadWhy(again);
+    setTimeout(function () { $('why-close').focus(); }, 0);
+  }
+  function closeWhy(noFocus) {
+    if (!WHY.id) return;
+    var id = WHY.id;
+    WHY.id = null; WHY.seq++; WHY.state = 'idle';
+    whyDrawer.hidden = true; whyBackdrop.hidden = true;
+    document.body.classList.remove('has-drawer');
+    markOpenRow();
+    if (noFocus || consoleView.hidden) return;
+    var back = WHY.opener && document.contains(WHY.opener) ? WHY.opener
+      : document.querySelector('tr[data-task-id="' + cssEscape(id) + '"] [data-testid=task-why]');
+    if (back) back.focus();
+  }
+  function markOpenRow() {
+    document.querySelectorAll('#tasks-body tr[data-task-id]').forEach(function (tr) {
+      var open = tr.getAttribute('data-task-id') === WHY.id;
+      tr.classList.toggle('is-open', open);
+      var b = tr.querySelector('[data-testid=task-why]');
+      if (b) b.setAttribute('aria-expanded', open ? 'true' : 'false');
+    });
+  }
+  function loadWhy(silent) {
+    var id = WHY.id, seq = ++WHY.seq;
+    if (!id) return;
+    if (!silent || WHY.state !== 'ok') { WHY.state = 'loading'; renderWhy(); } else whyDrawer.classList.add('is-refreshing');
+    api('GET', '/v1/tasks/' + encodeURIComponent(id) + '/routing').then(function (r) {
+      if (seq !== WHY.seq || WHY.id !== id) return;
+      if (r.ok && r.data) {
+        WHY.state = 'ok'; WHY.data = r.data; WHY.error = null;
+        WHY.autoFor = r.data.last_offer ? r.data.last_offer.offered_to || null : null;
+      } else if (missingRoute(r)) WHY.state = 'unavailable';
+      else if (r.status === 404) WHY.state = 'notfound';
+      else { WHY.state = 'error'; WHY.error = errMsg(r); }
+    }).catch(function () {
+      if (seq !== WHY.seq || WHY.id !== id) return;
+      WHY.state = 'error'; WHY.error = t('common.network');
+    }).then(function () {
+      if (seq !== WHY.seq || WHY.id !== id) return;
+      whyDrawer.classList.remove('is-refreshing');
+      renderWhy();
+    });
+  }
+  /** The open task's row changed (or left the list): follow it, re-asking the server when a new offer was made. */
+  function whyRowChanged(tk) {
+    if (tk) {
+      WHY.task = Object.assign({}, tk);
+      WHY.listed = true;
+    } else if (WHY.listed) {
+      WHY.listed = false;             // answered, abandoned or fallen back: ask for its status
+      if (WHY.state === 'ok') loadWhy(true);
+      return;
+    } else return;
+    var rs = sig(taskState(tk));
+    if (WHY.state === 'ok' && tk.offered_to && tk.offered_to !== WHY.autoFor && WHY.autoTries < 4) {
+      WHY.autoFor = tk.offered_to; WHY.autoTries++;
+      loadWhy(true);
+    } else if (rs !== WHY.rowSig && WHY.state === 'ok') {
+      renderWhy();
+    }
+    WHY.rowSig = rs;
+  }
+
+  $('why-close').addEventListener('click', function () { closeWhy(); });
+  $('why-refresh').addEventListener('click', function () { if (WHY.id) loadWhy(true); });
+  whyBackdrop.addEventListener('click', function () { closeWhy(); });
+  document.addEventListener('keydown', function (ev) {
+    if (!WHY.id) return;
+    if (ev.key === 'Escape' || ev.key === 'Esc') { ev.preventDefault(); closeWhy(); return; }
+    if (ev.key !== 'Tab') return;
+    // keep the focus inside the drawer while it is open
+    var f = Array.prototype.filter.call(whyDrawer.querySelectorAll('button, [href], [tabindex]:not([tabindex="-1"]), summary'), function (n) { return !n.disabled && n.offsetParent !== null; });
+    if (!f.length) return;
+    var first = f[0], last = f[f.length - 1];
+    if (!whyDrawer.contains(document.activeElement)) { ev.preventDefault(); first.focus(); }
+    else if (ev.shiftKey && document.activeElement === first) { ev.preventDefault(); last.focus(); }
+    else if (!ev.shiftKey && document.activeElement === last) { ev.preventDefault(); first.focus(); }
+  });
+
+  /* ------------------------------------------------------- explanations */
+  function fmtLeftUp(ms) { return fmtSecs(Math.max(0, Math.ceil((num(ms) || 0) / 1000))); }
+  var REASON_KIND = { not_available: 'status', wrapping_up: 'status', at_capacity: 'capacity', language: 'language', skill: 'skill', declined_recently: 'declined', reserved_for_previous_agent: 'reserved' };
+  /** One exclusion, readable ("Skill billing: needs ≥4, has 2"). */
+  function reasonText(x, media) {
+    x = obj(x);
+    switch (x.reason) {
+      case 'not_available': return t('reason.not_available', { status: lbl('status.', x.status || 'offline') });
+      case 'wrapping_up': return t('reason.wrapping_up', { left: fmtLeftUp(x.remaining_ms) });
+      case 'at_capacity': {
+        var m = x.media || media || 'chat', load = obj(x.load), cap = obj(x.capacity);
+        var l = num(load[m]) || 0, c = num(cap[m]) || 0;
+        if (l < c && m === 'chat' && (num(load.voice) || 0) > 0) return t('reason.on_call');
+        if (l < c && m === 'voice' && (num(load.chat) || 0) > 0) return t('reason.in_chats');
+        return t('reason.at_capacity', { media: lbl('media.', m), load: l, cap: c });
+      }
+      case 'language': return t('reason.language', { language: lbl('language.', x.language) });
+      case 'skill': return t(num(x.has) ? 'reason.skill' : 'reason.skillNone', { name: x.name, required: x.required, has: x.has });
+      case 'declined_recently': return t('reason.declined_recently');
+      case 'reserved_for_previous_agent': return t('reason.reserved_for_previous_agent', { name: agentName(x.agent_id), left: fmtLeftUp(x.remaining_ms) });
+      default: return String(x.reason || '?');
+    }
+  }
+
+  function whySection(title, testid, children, extra) {
+    return el('section', { class: 'why-sec', 'data-testid': testid }, [
+      el('h3', { class: 'why-sec-title' }, [el('span', { text: title }), extra || null])
+    ].concat(children));
+  }
+  function whyDl(rows) {
+    var dl = el('dl', { class: 'why-dl' });
+    rows.forEach(function (r) {
+      if (!r) return;
+      dl.appendChild(el('dt', { text: r[0] }));
+      dl.appendChild(el('dd', { 'data-testid': r[2] || null }, [].concat(r[1])));
+    });
+    return dl;
+  }
+  function personInline(id) {
+    var name = agentName(id);
+    return el('span', { class: 'person' }, [avatarNode(name, 'avatar-xs'), el('span', { text: name })]);
+  }
+
+  function renderWhy() {
+    if (!WHY.id) return;
+    var body = $('why-body'), keep = body.scrollTop;
+    clear(body);
+    whyDrawer.setAttribute('data-state', WHY.state);
+    whyDrawer.setAttribute('data-task-id', WHY.id);
+    var tk = obj(WHY.task);
+    $('why-title').textContent = tk.customer_name || t('card.unnamed');
+    var sub = clear($('why-sub'));
+    if (tk.channel) sub.appendChild(channelBadge(tk.channel));
+    if (tk.intent) sub.appendChild(el('span', { class: 'intent', text: tk.intent }));
+    sub.appendChild(el('span', { class: 'task-id', title: WHY.id, text: WHY.id }));
+    switch (WHY.state) {
+      case 'loading':
+        body.appendChild(loadingRow(t('why.loading')));
+        break;
+      case 'unavailable':
+        body.appendChild(el('div', { class: 'why-sec' }, [emptyState('unavailable', t('why.unavailable'), t('why.unavailableText'))]));
+        break;
+      case 'notfound':
+        body.appendChild(el('div', { class: 'why-sec', 'data-testid': 'why-notfound' }, [emptyState('error', t('why.notFound'), t('why.notFoundText'))]));
+        break;
+      case 'error':
+        body.appendChild(el('div', { class: 'why-sec', 'data-testid': 'why-error' }, [emptyState('error', t('why.error'), WHY.error || '',
+          el('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('common.retry'), onclick: function () { loadWhy(); } }))]));
+        break;
+      case 'ok':
+        renderWhyOk(body, obj(WHY.data), tk);
+        body.scrollTop = keep;
+        break;
+    }
+  }
+
+  function whyOutcome(d, lo, tk) {
+    var status = d.status ? el('span', { class: 'badge why-status', 'data-testid': 'why-status', text: lbl('taskStatus.', d.status) }) : null;
+    if (d.agent_id) {
+      return el('div', { class: 'why-outcome is-assigned', 'data-testid': 'why-outcome', 'data-kind': 'assigned' }, [
+        avatarNode(agentName(d.agent_id), 'avatar-md'),
+        el('div', { class: 'why-outcome-text' }, [
+          el('strong', { text: t('why.assignedTo', { name: agentName(d.agent_id) }) }),
+          el('span', { class: 'why-outcome-meta', text: d.assigned_at ? fmtWhen(d.assigned_at) + ' · ' + fmtAgo(d.assigned_at) : '' })
+        ]),
+        status
+      ]);
+    }
+    if (lo) {
+      var current = WHY.listed && tk.offered_to && tk.offered_to === lo.offered_to;
+      var metaKey = lo.rules_version ? 'why.offerMeta' : 'why.offerMetaBuiltin';
+      return el('div', { class: 'why-outcome is-offered', 'data-testid': 'why-outcome', 'data-kind': current ? 'offered' : 'last-offered' }, [
+        avatarNode(agentName(lo.offered_to), 'avatar-md'),
+        el('div', { class: 'why-outcome-text' }, [
+          el('strong', { 'data-testid': 'why-offered-to', text: t(current ? 'why.offeredTo' : 'why.lastOfferedTo', { name: agentName(lo.offered_to) }) }),
+          el('span', { class: 'why-outcome-meta', text: t(metaKey, { when: fmtWhen(lo.at), ago: fmtAgo(lo.at), v: lo.rules_version }) })
+        ]),
+        status
+      ]);
+    }
+    return el('div', { class: 'why-outcome is-waiting', 'data-testid': 'why-not-offered', 'data-kind': 'not-offered' }, [
+      el('span', { class: 'why-outcome-icon', 'aria-hidden': 'true', text: '!' }),
+      el('div', { class: 'why-outcome-text' }, [
+        el('strong', { text: t('why.notOffered') }),
+        el('span', { class: 'why-outcome-meta', text: t('why.notOfferedText') })
+      ]),
+      status
+    ]);
+  }
+
+  function renderWhyOk(body, d, tk) {
+    var lo = d.last_offer ? obj(d.last_offer) : null;
+    body.appendChild(whyOutcome(d, lo, tk));
+    if (!lo) {
+      // Nothing recorded yet: what the waiting list knows.
+      var skills = arr(tk.skills).map(parseNeed);
+      body.appendChild(whySection(t('why.sec.rule'), 'why-rule', [whyDl([
+        [t('why.rule'), tk.rule ? [el('code', { class: 'rule-chip', text: tk.rule })] : [el('strong', { text: t('why.builtin') }), el('span', { class: 'muted why-after', text: t('why.builtinText') })], 'why-rule-name'],
+        [t('why.queue'), queueTag(tk.queue), 'why-queue']
+      ])]));
+      body.appendChild(whySection(t('why.sec.target'), 'why-target', [whyDl([
+        [t('why.skills'), skills.length ? el('div', { class: 'chips' }, skills.map(needChip)) : el('span', { class: 'muted', text: t('why.noSkills') })],
+        isNum(tk.priority) ? [t('why.priority'), el('span', { class: 'tabular', text: fmtInt(tk.priority) })] : null,
+        tk.reserved_for ? [t('why.preferred'), personInline(tk.reserved_for)] : null
+      ]), el('p', { class: 'why-note', text: t('why.fromList') })]));
+      return;
+    }
+    var rule = lo.rule ? obj(lo.rule) : null;
+    var target = obj(lo.target);
+    var media = target.media || 'chat';
+
+    // ---- rule & queue
+    var ruleRows = [];
+    if (rule) {
+      ruleRows.push([t('why.rule'), [el('code', { class: 'rule-chip', text: String(rule.name || '?') }),
+        isNum(rule.index) ? el('span', { class: 'muted why-after', text: t('why.ruleIndex', { n: rule.index + 1 }) }) : null], 'why-rule-name']);
+      ruleRows.push([t('why.overflow'), isNum(rule.overflow_step)
+        ? [el('span', { class: 'badge badge-warn', text: t('why.overflowStep', { n: rule.overflow_step + 1 }) }), el('span', { class: 'muted why-after', text: t('why.overflowStepText', { n: rule.overflow_step + 1 }) })]
+        : [el('span', { class: 'muted', text: t('why.overflowNone') })], 'why-overflow']);
+      if (rule.override) {
+        var o = arr(S.overrides).concat(arr(S.live.data && S.live.data.overrides)).find(function (x) { return x && x.id === rule.override; });
+        ruleRows.push([t('why.override'), [el('span', { class: 'badge badge-warn', text: t('why.overrideOn') }),
+          o && o.reason ? el('span', { class: 'why-after override-reason', text: o.reason }) : el('span', { class: 'task-id why-after', text: rule.override })], 'why-override']);
+      }
+    } else {
+      ruleRows.push([t('why.rule'), [el('strong', { text: t('why.builtin') }), el('span', { class: 'muted why-after', text: t('why.builtinText') })], 'why-rule-name']);
+    }
+    ruleRows.push([t('why.queue'), queueTag(lo.queue || (rule && rule.queue) || tk.queue), 'why-queue']);
+    ruleRows.push([t('why.version'), el('span', { text: lo.rules_version ? t('why.versionN', { v: lo.rules_version }) : t('nav.footBuiltin') })]);
+    body.appendChild(whySection(t('why.sec.rule'), 'why-rule', [whyDl(ruleRows)]));
+
+    // ---- target
+    var needs = arr(target.skills).filter(Boolean);
+    var strategy = target.strategy || 'least_occupied';
+    body.appendChild(whySection(t('why.sec.target'), 'why-target', [whyDl([
+      [t('why.skills'), needs.length ? el('div', { class: 'chips' }, needs.map(needChip)) : el('span', { class: 'muted', text: t('why.noSkills') }), 'why-skills'],
+      target.language ? [t('why.language'), el('span', { text: lbl('language.', target.language) }), 'why-language'] : null,
+      isNum(target.priority) ? [t('why.priority'), el('span', { class: 'tabular', text: fmtInt(target.priority) })] : null,
+      [t('why.media'), el('span', { text: lbl('mediaName.', media) })],
+      [t('why.strategy'), [el('strong', { text: lbl('strategy.', strategy) }), el('span', { class: 'why-hint', text: lbl('why.strategyHint.', strategy) })], 'why-strategy'],
+      target.preferred_agent ? [t('why.preferred'), personInline(target.preferred_agent)] : null
+    ])]));
+
+    // ---- agents
+    var cands = arr(lo.candidates).filter(Boolean);
+    var eligible = cands.filter(function (c) { return !arr(c.excluded).length; });
+    var excluded = cands.filter(function (c) { return arr(c.excluded).length; });
+    var counts = el('span', { class: 'why-counts', text: t('why.counts', { eligible: eligible.length, excluded: excluded.length }) });
+    var ol = el('ol', { class: 'cands', 'data-testid': 'why-candidates-list' });
+    if (!eligible.length) ol.appendChild(el('li', { class: 'cand-none muted', text: t('why.noneEligible') }));
+    eligible.forEach(function (c, i) { ol.appendChild(candRow(c, i + 1, c.agent_id === lo.offered_to, media, strategy, needs.length > 0)); });
+    body.appendChild(whySection(t('why.sec.candidates'), 'why-candidates', [ol], counts));
+    if (excluded.length) {
+      var ul = el('ul', { class: 'cands is-excluded-list', 'data-testid': 'why-excluded-list' });
+      excluded.forEach(function (c) { ul.appendChild(excludedRow(c, media)); });
+      body.appendChild(whySection(t('why.sec.excluded'), 'why-excluded-section', [ul]));
+    }
+    body.appendChild(el('p', { class: 'why-note', text: t('why.asOf', { when: fmtClock(U.toDate(lo.at).getTime()) }) }));
+  }
+
+  function loadMeter(c, media, key) {
+    var load = num(obj(c.load)[media]) || 0, cap = num(obj(c.capacity)[media]) || 0;
+    var bar = el('span', { class: 'mini-bar' + (cap && load >= cap ? ' is-full' : ''), 'aria-hidden': 'true' });
+    var segs = cap && cap <= 8 ? cap : 5, on = cap ? Math.round(clamp(load / cap, 0, 1) * segs) : 0;
+    for (var i = 0; i < segs; i++) bar.appendChild(el('i', { class: i < on ? 'on' : '' }));
+    return el('span', { class: 'cand-metric' + (key ? ' is-key' : ''), 'data-testid': 'why-load' }, [bar, el('span', { text: t('why.loadOf', { media: lbl('media.', media), load: load, cap: cap }) })]);
+  }
+  function checkIcon() {
+    var svg = svgEl('svg', { viewBox: '0 0 24 24', width: '12', height: '12', fill: 'none', stroke: 'currentColor', 'stroke-width': '3', 'stroke-linecap': 'round', 'stroke-linejoin': 'round', 'aria-hidden': 'true' });
+    svg.appendChild(svgEl('path', { d: 'M20 6 9 17l-5-5' }));
+    return svg;
+  }
+  function candRow(c, rank, chosen, media, strategy, scored) {
+    var name = agentName(c.agent_id);
+    return el('li', { class: 'cand' + (chosen ? ' is-chosen' : ''), 'data-testid': 'why-candidate', 'data-agent-id': c.agent_id || '', 'data-chosen': chosen ? 'true' : 'false', 'data-rank': String(rank) }, [
+      el('span', { class: 'cand-rank', text: String(rank) }),
+      avatarNode(name, 'avatar-md'),
+      el('div', { class: 'cand-main' }, [
+        el('div', { class: 'cand-top' }, [
+          el('span', { class: 'cand-name', 'data-testid': 'why-candidate-name', text: name }),
+          chosen ? el('span', { class: 'badge badge-accent cand-chosen', 'data-testid': 'why-chosen' }, [checkIcon(), t('why.chosen')]) : null
+        ]),
+        el('div', { class: 'cand-metrics' }, [
+          loadMeter(c, media, strategy !== 'best_skill'),
+          isNum(c.skill_score) && scored ? el('span', { class: 'cand-metric' + (strategy === 'best_skill' ? ' is-key' : ''), title: t('why.skillScoreTitle'), 'data-testid': 'why-skill-score', text: t('why.skillScore', { n: c.skill_score }) }) : null
+        ])
+      ])
+    ]);
+  }
+  function excludedRow(c, media) {
+    var name = agentName(c.agent_id);
+    var reasons = el('ul', { class: 'reasons' }, arr(c.excluded).map(function (x) {
+      var kind = REASON_KIND[obj(x).reason] || 'other';
+      return el('li', { class: 'reason reason-' + kind, 'data-testid': 'why-reason', 'data-reason': obj(x).reason || '' }, [reasonText(x, media)]);
+    }));
+    return el('li', { class: 'cand is-excluded', 'data-testid': 'why-excluded', 'data-agent-id': c.agent_id || '' }, [
+      avatarNode(name, 'avatar-md'),
+      el('div', { class: 'cand-main' }, [
+        el('div', { class: 'cand-top' }, [el('span', { class: 'cand-name', text: name }), el('span', { class: 'cand-side' }, [loadMeter(c, media, false)])]),
+        reasons
+      ])
+    ]);
   }
 
   /* ============================================================ overrides */
@@ -3057,6 +3727,7 @@
     renderOverrideLists();
     renderDryVersions(); renderDryReport();
     renderVersions(); renderAudit();
+    if (WHY.id) renderWhy();
   });
   i18n.bindSwitches();
   i18n.apply();
