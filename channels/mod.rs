@@ -8,7 +8,11 @@
 //! - [`supervisor`]: supervisors' routing rules (versions, validation, activation).
 //! - [`webhook`]: the integrators' event webhook (signed Standard Webhooks), the first
 //!   outbound provider behind [`crate::actors::delivery`].
+//! - [`wechat`], [`sms`]: WeChat Official Account and Twilio-compatible SMS (issue 6, the
+//!   wire-format pieces so far).
 
+pub mod sms;
 pub mod supervisor;
 pub mod web;
 pub mod webhook;
+pub mod wechat;
