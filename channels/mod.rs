@@ -11,6 +11,7 @@
 //! - [`wechat`], [`sms`]: WeChat Official Account and Twilio-compatible SMS (issue 6, the
 //!   wire-format pieces so far).
 
+pub mod app;
 pub mod sms;
 pub mod supervisor;
 pub mod web;

@@ -69,6 +69,52 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
+/// Why a signed request is refused (the IVR channel's inbound webhooks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("webhook-id, webhook-timestamp and webhook-signature are required")]
+    Missing,
+    #[error("the webhook timestamp is outside the tolerance (a replay, or a clock far off)")]
+    Stale,
+    #[error("no webhook signature matches")]
+    BadSignature,
+}
+
+/// Verifies a Standard Webhooks request: the timestamp (Unix seconds) within
+/// `tolerance_secs` of `now`, and one of the space-separated `v1,…` signatures matching.
+/// Replays inside the tolerance are the caller's to refuse, by `id`.
+pub fn verify(
+    key: &[u8],
+    id: &str,
+    timestamp: &str,
+    signatures: &str,
+    body: &[u8],
+    now: i64,
+    tolerance_secs: i64,
+) -> Result<(), VerifyError> {
+    if id.trim().is_empty() || signatures.trim().is_empty() {
+        return Err(VerifyError::Missing);
+    }
+    let at: i64 = timestamp.trim().parse().map_err(|_| VerifyError::Missing)?;
+    if now.abs_diff(at) > tolerance_secs.unsigned_abs() {
+        return Err(VerifyError::Stale);
+    }
+    let expected = sign(key, id, at, body);
+    let matches = signatures.split_whitespace().any(|given| {
+        given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+                == 0
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(VerifyError::BadSignature)
+    }
+}
+
 /// Asks for one webhook delivery per stored message.
 pub struct WebhookEvents;
 
@@ -167,6 +213,45 @@ mod tests {
                 br#"{"test": 2432232314}"#
             ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn inbound_requests_verify_within_the_tolerance_only() {
+        let key = secret_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("valid secret");
+        let (id, at, body) = (
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "1614265330",
+            br#"{"test": 2432232314}"#.as_slice(),
+        );
+        let good = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+        assert_eq!(verify(&key, id, at, good, body, 1_614_265_330, 300), Ok(()));
+        // Key rotation: any of several signatures may match.
+        let rotated = format!("v1,AAAA {good}");
+        assert_eq!(
+            verify(&key, id, at, &rotated, body, 1_614_265_600, 300),
+            Ok(())
+        );
+        assert_eq!(
+            verify(&key, id, at, good, body, 1_614_265_631, 300),
+            Err(VerifyError::Stale),
+            "five minutes and a second later"
+        );
+        assert_eq!(
+            verify(&key, id, at, good, b"{\"test\": 1}", 1_614_265_330, 300),
+            Err(VerifyError::BadSignature)
+        );
+        assert_eq!(
+            verify(&key, "msg_other", at, good, body, 1_614_265_330, 300),
+            Err(VerifyError::BadSignature)
+        );
+        assert_eq!(
+            verify(&key, id, "soon", good, body, 0, 300),
+            Err(VerifyError::Missing)
+        );
+        assert_eq!(
+            verify(&key, "", at, good, body, 1_614_265_330, 300),
+            Err(VerifyError::Missing)
         );
     }
 
