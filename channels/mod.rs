@@ -12,6 +12,7 @@
 //!   wire-format pieces so far).
 
 pub mod app;
+pub mod parsers;
 pub mod sms;
 pub mod supervisor;
 pub mod web;
