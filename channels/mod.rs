@@ -18,3 +18,9 @@ pub mod supervisor;
 pub mod web;
 pub mod webhook;
 pub mod wechat;
+
+/// Equality of two secrets' encodings that takes as long whatever the first difference (for
+/// signatures), so a timing side channel tells nothing.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -100,14 +100,9 @@ pub fn verify(
         return Err(VerifyError::Stale);
     }
     let expected = sign(key, id, at, body);
-    let matches = signatures.split_whitespace().any(|given| {
-        given.len() == expected.len()
-            && given
-                .bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                == 0
-    });
+    let matches = signatures
+        .split_whitespace()
+        .any(|given| super::constant_time_eq(given.as_bytes(), expected.as_bytes()));
     if matches {
         Ok(())
     } else {

@@ -31,7 +31,7 @@ pub fn compute(auth_token: &str, url: &str, params: &[(String, String)]) -> Stri
 pub fn validate(auth_token: &str, url: &str, params: &[(String, String)], signature: &str) -> bool {
     url_variants(url)
         .iter()
-        .any(|candidate| constant_time_eq(&compute(auth_token, candidate, params), signature))
+        .any(|candidate| constant_time_eq_str(&compute(auth_token, candidate, params), signature))
 }
 
 /// True when `signature` signs this JSON request: the URL's `bodySHA256` is the body's
@@ -44,16 +44,8 @@ pub fn validate_body(auth_token: &str, url: &str, body: &[u8], signature: &str) 
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    constant_time_eq(&actual, &expected.to_ascii_lowercase())
+    constant_time_eq_str(&actual, &expected.to_ascii_lowercase())
         && validate(auth_token, url, &[], signature)
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// The URL with its port (the scheme's default added when absent) and without any port.
@@ -98,6 +90,10 @@ fn query_value(url: &str, name: &str) -> Option<String> {
         let (key, value) = pair.split_once('=')?;
         (key == name).then(|| value.to_owned())
     })
+}
+
+fn constant_time_eq_str(a: &str, b: &str) -> bool {
+    crate::channels::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 #[cfg(test)]

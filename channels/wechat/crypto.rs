@@ -56,15 +56,6 @@ fn sorted_sha1(parts: &mut [&str]) -> String {
         .collect()
 }
 
-/// Equality that takes as long whatever the first difference (for signatures).
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// The `signature` of URL verification and of plain-mode messages.
 pub fn signature(token: &str, timestamp: &str, nonce: &str) -> String {
     sorted_sha1(&mut [token, timestamp, nonce])
@@ -72,7 +63,7 @@ pub fn signature(token: &str, timestamp: &str, nonce: &str) -> String {
 
 /// True when `given` is the `signature` of these parameters.
 pub fn verify_signature(token: &str, timestamp: &str, nonce: &str, given: &str) -> bool {
-    constant_time_eq(
+    constant_time_eq_str(
         &signature(token, timestamp, nonce),
         &given.to_ascii_lowercase(),
     )
@@ -124,7 +115,7 @@ impl MessageCrypto {
         encrypt: &str,
         given: &str,
     ) -> bool {
-        constant_time_eq(
+        constant_time_eq_str(
             &self.msg_signature(timestamp, nonce, encrypt),
             &given.to_ascii_lowercase(),
         )
@@ -191,6 +182,10 @@ impl MessageCrypto {
 #[cfg(test)]
 pub(crate) mod tests_support {
     pub const SAMPLE_ENCRYPT: &str = super::tests::SAMPLE_ENCRYPT;
+}
+
+fn constant_time_eq_str(a: &str, b: &str) -> bool {
+    crate::channels::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 #[cfg(test)]
