@@ -6,11 +6,77 @@
 //! - [`xml`]: inbound messages and events, the safe-mode envelope and passive replies, with a
 //!   parser that refuses DTDs and entities.
 //!
-//! The endpoints of API.md (`GET`/`POST /v1/channels/wechat`), the 5-second passive-reply
+//! - `GET /v1/channels/wechat`: URL verification (`signature`, `timestamp`, `nonce`,
+//!   `echostr`), with a timestamp tolerance against replays.
+//!
+//! `POST /v1/channels/wechat` (messages, plain and safe mode), the 5-second passive-reply
 //! window and the customer-service message API follow.
 
 pub mod crypto;
 pub mod xml;
+
+use actix_web::{get, web, HttpResponse};
+use chrono::Utc;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use crate::error::{ApiError, ErrorKind};
+use crate::startup::AppState;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(verify_url);
+}
+
+/// WeChat's URL verification (服务器配置 → 验证): `signature` signs `timestamp` and `nonce`
+/// with the Token.
+#[derive(Debug, Deserialize)]
+struct Verification {
+    signature: String,
+    timestamp: String,
+    nonce: String,
+    echostr: String,
+}
+
+/// True when a signed request's timestamp (Unix seconds) is within the tolerance of `now`.
+fn fresh(timestamp: &str, now: i64, tolerance_secs: i64) -> bool {
+    timestamp
+        .trim()
+        .parse::<i64>()
+        .is_ok_and(|at| now.abs_diff(at) <= tolerance_secs.unsigned_abs())
+}
+
+/// `GET /v1/channels/wechat`: answers the `echostr` when the signature is the Token's, so
+/// WeChat accepts this server; 403 otherwise (nothing is stored either way).
+#[get("/v1/channels/wechat")]
+async fn verify_url(
+    state: web::Data<AppState>,
+    query: web::Query<Verification>,
+) -> Result<HttpResponse, ApiError> {
+    let settings = &state.settings.wechat;
+    let token = settings.token.expose_secret();
+    if token.is_empty() {
+        return Err(ApiError::new(
+            ErrorKind::NotReady,
+            "The WeChat channel is not configured on this server.",
+        ));
+    }
+    if !fresh(
+        &query.timestamp,
+        Utc::now().timestamp(),
+        settings.timestamp_tolerance_secs,
+    ) {
+        return Err(ApiError::forbidden(
+            "The timestamp is too far from now (a replay, or a clock far off).",
+        ));
+    }
+    if !crypto::verify_signature(token, &query.timestamp, &query.nonce, &query.signature) {
+        return Err(ApiError::forbidden("The WeChat signature does not match."));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(query.into_inner().echostr))
+}
 
 #[cfg(test)]
 mod tests {

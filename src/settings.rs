@@ -58,6 +58,24 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// The integrators' event webhook.
     pub webhook: WebhookSettings,
+    /// The WeChat Official Account channel.
+    pub wechat: WeChatSettings,
+}
+
+/// The WeChat Official Account: the values of its developer settings (服务器配置).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeChatSettings {
+    /// The Token configured in WeChat; empty turns the channel off (its endpoints answer 503).
+    pub token: Secret<String>,
+    /// The EncodingAESKey (43 characters) for safe mode.
+    pub encoding_aes_key: Secret<String>,
+    /// The account's AppID.
+    pub app_id: String,
+    /// The AppSecret, for the access token of the customer-service message API.
+    pub app_secret: Secret<String>,
+    /// Seconds a signed request's timestamp may be off (replays older than this are refused).
+    pub timestamp_tolerance_secs: i64,
 }
 
 /// Provider deliveries: every message to a provider is an outbox row first, then a message on

@@ -184,6 +184,7 @@ impl Application {
                 .configure(crate::ops::configure)
                 .configure(crate::channels::web::configure)
                 .configure(crate::channels::supervisor::configure)
+                .configure(crate::channels::wechat::configure)
                 .configure(crate::ui::configure)
                 .default_service(web::to(not_found))
         })

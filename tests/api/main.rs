@@ -16,3 +16,4 @@ mod routing;
 mod routing_ops;
 mod routing_rules;
 mod validation;
+mod wechat;

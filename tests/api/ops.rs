@@ -83,6 +83,7 @@ async fn the_openapi_document_lists_every_public_path() {
         "/v1/routing/overrides",
         "/v1/routing/overrides/{id}",
         "/v1/tasks/{id}/routing",
+        "/v1/channels/wechat",
     ] {
         assert!(paths.contains_key(path), "OpenAPI lacks {path}");
     }
