@@ -641,3 +641,61 @@ async fn the_fallback_notice_reaches_a_customer_whose_session_went_idle() {
     assert_eq!(notices.len(), 1, "told exactly once");
     assert_eq!(notices[0]["from"], "system");
 }
+
+/// Every supervisor endpoint answers bad input with a typed JSON error and changes nothing.
+#[actix_web::test]
+async fn supervisor_endpoints_refuse_bad_input_with_typed_errors() {
+    let app = spawn_app(&[]).await;
+    let (sam, _) = app.login("sam").await;
+    let (alice, _) = app.login("alice").await;
+    let version = activate(&app, &sam, refunds_rules()).await;
+    let dry_run = format!("/v1/routing/rules/{version}/dry-run");
+    let window = json!({"from": Utc::now() - chrono::Duration::hours(1), "to": Utc::now()});
+    let overriding = json!({"rule": "refunds", "target": {"queue": "general"}, "minutes": 5});
+    for (path, valid) in [
+        ("/v1/routing/overrides", overriding.to_string()),
+        (dry_run.as_str(), window.to_string()),
+        ("/v1/routing/rules/validate", refunds_rules().to_string()),
+    ] {
+        let send = |token: Option<&str>, body: String| {
+            let mut request = app
+                .client
+                .post(app.url(path))
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        let cases = [
+            (Some(sam.as_str()), "{,}".to_owned(), 400),
+            (None, valid.clone(), 401),
+            (Some(alice.as_str()), valid.clone(), 403),
+            (
+                Some(sam.as_str()),
+                format!("\"{}\"", "x".repeat(70_000)),
+                413,
+            ),
+        ];
+        for (token, body, expected) in cases {
+            let response = send(token, body).await.unwrap();
+            assert_eq!(response.status().as_u16(), expected, "{path}");
+            let error: Value = response.json().await.unwrap();
+            assert!(error["error"]["code"].is_string(), "{path}: {error}");
+        }
+    }
+    // Unknown fields are refused too, and nothing was created by any of it.
+    let (status, body) = app
+        .post_json(
+            "/v1/routing/overrides",
+            &sam,
+            json!({"rule": "refunds", "target": {"queue": "general"}, "minutes": 5, "colour": "red"}),
+        )
+        .await;
+    assert!((400..500).contains(&status), "{status} {body}");
+    let (_, listed) = app.get_json("/v1/routing/overrides", &sam).await;
+    assert_eq!(listed["overrides"], json!([]));
+    let (status, _) = app.delete_json("/v1/routing/overrides/ovr_x", &alice).await;
+    assert_eq!(status, 403);
+}
