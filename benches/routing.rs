@@ -270,6 +270,21 @@ fn routing(c: &mut Criterion) {
         p(0.99),
         p(1.0)
     );
+    // Baseline from the same run: the same decision without a rule set.
+    let mut plain: Vec<u128> = (0..500)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(plan(&q2, &a2, 0));
+            start.elapsed().as_nanos()
+        })
+        .collect();
+    plain.sort_unstable();
+    println!(
+        "fifty rules cost {:.2}× the decision without rules (p50 {:.1} µs vs {:.1} µs)",
+        p(0.5) / (plain[plain.len() / 2] as f64 / 1000.0),
+        p(0.5),
+        plain[plain.len() / 2] as f64 / 1000.0
+    );
     percentiles("many_classes_with_declines", &q3, &a3);
     percentiles("agent_frees_up", &q1, &a1);
     percentiles("task_arrives", &q2, &a2);
