@@ -318,6 +318,19 @@ impl Ws {
     }
 }
 
+/// Asserts a 422 `invalid_rules` answer lists a problem at each of `paths`.
+pub fn assert_problems_at(body: &Value, paths: &[&str]) {
+    let listed: Vec<&str> = body["problems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no problems listed: {body}"))
+        .iter()
+        .filter_map(|p| p["path"].as_str())
+        .collect();
+    for expected in paths {
+        assert!(listed.contains(expected), "{expected} missing: {body}");
+    }
+}
+
 /// Customer writes over the WebSocket and waits for the ack.
 pub async fn say(ws: &mut Ws, text: &str, client_id: &str) -> Value {
     ws.send(json!({"type": "message", "text": text, "client_id": client_id}))

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::helpers::{say, spawn_app, TestApp, Ws};
+use crate::helpers::{assert_problems_at, say, spawn_app, TestApp, Ws};
 
 /// Creates and activates a rule set; returns its version.
 async fn activate(app: &TestApp, sam: &str, rules: Value) -> i64 {
@@ -83,6 +83,12 @@ async fn accept_and_close_everything(mut ws: Ws) -> Vec<String> {
     assigned
 }
 
+/// Every task to one queue, `general`, with this maximum wait and fallback.
+fn one_queue_with_max_wait(secs: u64, fallback: &str) -> Value {
+    json!({"rules": [{"name": "all", "queue": "general"}],
+           "queues": {"general": {"max_wait_secs": secs, "fallback": fallback}}})
+}
+
 fn refunds_rules() -> Value {
     json!({"rules": [
         {"name": "refunds", "when": "intent == 'refund'", "queue": "refunds",
@@ -99,13 +105,7 @@ async fn versions_list_their_diffs_and_validation_stores_nothing() {
                      "queues": {"q": {"hours": [{"days": [9], "from": "09:00", "to": "18:00"}]}}});
     let (status, body) = app.post_json("/v1/routing/rules/validate", &sam, bad).await;
     assert_eq!(status, 422, "{body}");
-    let paths: Vec<&str> = body["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["path"].as_str().unwrap())
-        .collect();
-    assert!(paths.contains(&"rules[0].when") && paths.contains(&"queues.q.hours[0].days[0]"));
+    assert_problems_at(&body, &["rules[0].when", "queues.q.hours[0].days[0]"]);
     let (status, body) = app
         .post_json("/v1/routing/rules/validate", &sam, refunds_rules())
         .await;
@@ -178,20 +178,15 @@ async fn an_override_retargets_its_rule_until_ended_and_everything_is_audited() 
         )
         .await;
     assert_eq!(status, 422, "{body}");
-    let paths: Vec<&str> = body["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["path"].as_str().unwrap())
-        .collect();
-    for expected in [
-        "rule",
-        "target.skills[0].name",
-        "target.skills[0].min_level",
-        "minutes",
-    ] {
-        assert!(paths.contains(&expected), "{expected} missing: {body}");
-    }
+    assert_problems_at(
+        &body,
+        &[
+            "rule",
+            "target.skills[0].name",
+            "target.skills[0].min_level",
+            "minutes",
+        ],
+    );
 
     // "Refunds go to the tech team for an hour."
     let (status, created) = app
@@ -275,13 +270,7 @@ async fn an_override_retargets_its_rule_until_ended_and_everything_is_audited() 
 async fn a_task_past_its_queue_maximum_wait_goes_to_the_fallback_and_the_customer_is_told() {
     let app = spawn_app(&[("SWITCHBOARD_ROUTING__TICK_MS", "200")]).await;
     let (sam, _) = app.login("sam").await;
-    activate(
-        &app,
-        &sam,
-        json!({"rules": [{"name": "all", "queue": "general"}],
-               "queues": {"general": {"max_wait_secs": 1, "fallback": "ticket"}}}),
-    )
-    .await;
+    activate(&app, &sam, one_queue_with_max_wait(1, "ticket")).await;
     // Nobody is available.
     let visitor = app.visitor().await;
     let mut customer = app.customer_ws(&visitor).await;
@@ -610,13 +599,7 @@ async fn the_fallback_notice_reaches_a_customer_whose_session_went_idle() {
     ])
     .await;
     let (sam, _) = app.login("sam").await;
-    activate(
-        &app,
-        &sam,
-        json!({"rules": [{"name": "all", "queue": "general"}],
-               "queues": {"general": {"max_wait_secs": 2, "fallback": "callback"}}}),
-    )
-    .await;
+    activate(&app, &sam, one_queue_with_max_wait(2, "callback")).await;
     let visitor = app.visitor().await;
     let response = app
         .post_message(&visitor.token, "human please", "idle-1")

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{say, spawn_app};
+use crate::helpers::{assert_problems_at, say, spawn_app};
 
 /// Every task to the tech experts.
 fn tech_rules() -> Value {
@@ -51,20 +51,15 @@ async fn an_invalid_rule_set_is_refused_with_every_problem_and_nothing_is_stored
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "invalid_rules");
-    let paths: Vec<&str> = body["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["path"].as_str().unwrap())
-        .collect();
-    for expected in [
-        "rules[0].when",
-        "rules[1].when",
-        "rules[1].skills[0].name",
-        "rules[2].overflow[1].after_secs",
-    ] {
-        assert!(paths.contains(&expected), "{expected} missing: {body}");
-    }
+    assert_problems_at(
+        &body,
+        &[
+            "rules[0].when",
+            "rules[1].when",
+            "rules[1].skills[0].name",
+            "rules[2].overflow[1].after_secs",
+        ],
+    );
     // A document of the wrong shape (a misspelt field) is refused the same way.
     let (status, body) = app
         .post_json(
