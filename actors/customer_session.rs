@@ -67,6 +67,26 @@ pub struct Accepted {
     pub conversation_id: ConversationId,
     /// True when this was a repeat of an already stored message.
     pub duplicate: bool,
+    /// The bot's answer(s) stored with the message (also for a repeat), for channels that
+    /// answer in the webhook's response (WeChat passive replies, IVR instructions).
+    #[serde(default)]
+    pub replies: Vec<Reply>,
+    /// True when this message handed the conversation to the agents' queue.
+    #[serde(default)]
+    pub handoff: bool,
+}
+
+/// An answer stored in the same turn as a customer message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub message_id: MessageId,
+    pub text: String,
+}
+
+/// The external id of the `n`-th answer to the customer message with `external_id`: answers
+/// are found again when a provider repeats the message.
+pub fn reply_key(external_id: &str, n: usize) -> String {
+    format!("{external_id}#r{n}")
 }
 
 /// Why a session could not take a message.
@@ -707,7 +727,7 @@ impl SessionState {
                 .find_message(msg.channel, &msg.external_id)
                 .await?
             {
-                return Ok(duplicate(existing));
+                return Ok(repeat(deps, existing).await);
             }
         }
         let mut conversation = self.ensure_conversation(deps, msg.channel).await?;
@@ -752,7 +772,9 @@ impl SessionState {
                 state: &conversation.bot_state,
             });
             conversation.bot_state = reply.state;
-            replies.push(self.message_to_customer(&conversation, Sender::Bot, reply.text, None));
+            let mut answer = self.message_to_customer(&conversation, Sender::Bot, reply.text, None);
+            answer.external_id = Some(reply_key(&msg.external_id, replies.len()));
+            replies.push(answer);
             handoff = reply.handoff;
         }
         let task = match handoff {
@@ -784,7 +806,7 @@ impl SessionState {
             Ok(TurnOutcome::Committed) => {}
             Ok(TurnOutcome::Duplicate(existing)) => {
                 (self.language, self.language_known) = language_before;
-                return Ok(duplicate(existing));
+                return Ok(repeat(deps, existing).await);
             }
             Err(error) => {
                 (self.language, self.language_known) = language_before;
@@ -805,6 +827,14 @@ impl SessionState {
             message_id: message.id.clone(),
             conversation_id: message.conversation_id.clone(),
             duplicate: false,
+            replies: replies
+                .iter()
+                .map(|r| Reply {
+                    message_id: r.id.clone(),
+                    text: r.text.clone(),
+                })
+                .collect(),
+            handoff: task.is_some(),
         };
         if task.is_some() {
             conversation.status = ConversationStatus::Queued;
@@ -824,7 +854,7 @@ impl SessionState {
             }
         }
         batch.extend(replies.iter().map(|r| self.to_customer(r)));
-        batch.extend(outbox.iter().map(DeliveryEnvelope::announce));
+        let later = announce(&outbox, &mut batch, now);
         if let Some(task) = task {
             batch.push(event(
                 &dispatch_route(),
@@ -835,6 +865,7 @@ impl SessionState {
             ));
         }
         publish_batch(deps, batch).await;
+        publish_later(deps, later).await;
         if conversation.status == ConversationStatus::Queued
             && crate::bot::leaves_queue(&message.text)
         {
@@ -1217,8 +1248,9 @@ impl SessionState {
             .with_label_values(&[message.channel.as_str()])
             .inc();
         let mut batch = vec![self.to_customer(&message)];
-        batch.extend(outbox.iter().map(DeliveryEnvelope::announce));
+        let later = announce(&outbox, &mut batch, Utc::now());
         publish_batch(deps, batch).await;
+        publish_later(deps, later).await;
         Ok(message)
     }
 
@@ -1231,12 +1263,59 @@ impl SessionState {
     }
 }
 
-/// The answer to a repeated customer message.
-fn duplicate(existing: Message) -> Accepted {
+/// The answer to a repeated customer message: the first one, with the answers stored then.
+async fn repeat(deps: &SessionDeps, existing: Message) -> Accepted {
+    let mut replies = Vec::new();
+    if let Some(external_id) = &existing.external_id {
+        // A store failure here only costs the repeat its passive answer (it was sent, or is
+        // in the outbox).
+        if let Ok(Some(answer)) = deps
+            .store
+            .find_message(existing.channel, &reply_key(external_id, 0))
+            .await
+        {
+            replies.push(Reply {
+                message_id: answer.id,
+                text: answer.text,
+            });
+        }
+    }
     Accepted {
         message_id: existing.id,
         conversation_id: existing.conversation_id,
         duplicate: true,
+        replies,
+        handoff: false,
+    }
+}
+
+/// Adds the announcements of deliveries due now to `batch`; returns those due later (after a
+/// channel's passive-reply window), to publish with their delay.
+fn announce(
+    outbox: &[crate::store::OutboxItem],
+    batch: &mut Vec<(Route, Vec<u8>)>,
+    now: chrono::DateTime<Utc>,
+) -> Vec<(String, Vec<u8>, Duration)> {
+    let mut later = Vec::new();
+    for item in outbox {
+        let delay = (item.due_at - now).to_std().unwrap_or_default();
+        let (route, payload) = DeliveryEnvelope::announce(item);
+        match route {
+            Route::Queue(queue) if delay > Duration::from_millis(50) => {
+                later.push((queue, payload, delay));
+            }
+            route => batch.push((route, payload)),
+        }
+    }
+    later
+}
+
+/// Publishes delayed announcements (the outbox relay covers a failure).
+async fn publish_later(deps: &SessionDeps, later: Vec<(String, Vec<u8>, Duration)>) {
+    for (queue, payload, delay) in later {
+        if let Err(error) = deps.bus.publish_delayed(&queue, payload, delay).await {
+            tracing::warn!(%queue, %error, "Publishing a delayed delivery failed; the relay will.");
+        }
     }
 }
 

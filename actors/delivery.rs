@@ -98,13 +98,20 @@ pub enum DeliveryError {
     Permanent(String),
 }
 
+/// What a provider said when it took a delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Receipt {
+    /// The provider's id of the message (for its status callbacks), when it gives one.
+    pub provider_ref: Option<String>,
+}
+
 /// Sends one outbox row to a provider, in the provider's wire format.
 #[async_trait]
 pub trait Deliverer: Send + Sync + 'static {
     /// The outbound channel served (`webhook`, `wechat`, `sms`, `app_push`).
     fn channel(&self) -> &str;
     /// One attempt.
-    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError>;
+    async fn deliver(&self, item: &OutboxItem) -> Result<Receipt, DeliveryError>;
 }
 
 /// What happens after a failed attempt.
@@ -255,7 +262,12 @@ impl DeliveryService {
         let channel = item.channel.clone();
         let attempt = item.attempts + 1;
         let (settlement, retry_after) = match deliverer.deliver(&item).await {
-            Ok(()) => (Settlement::Delivered, None),
+            Ok(receipt) => (
+                Settlement::Delivered {
+                    provider_ref: receipt.provider_ref,
+                },
+                None,
+            ),
             Err(error) => match self.policy.after_failure(attempt, &error) {
                 NextStep::Retry(delay) => {
                     tracing::info!(id = %item.id, attempt, %error, ?delay, "Delivery failed; retrying later.");
@@ -288,7 +300,7 @@ impl DeliveryService {
                 self.count(
                     &channel,
                     match settlement {
-                        Settlement::Delivered => "delivered",
+                        Settlement::Delivered { .. } => "delivered",
                         Settlement::Retry { .. } => "retried",
                         Settlement::Park { .. } => "parked",
                     },

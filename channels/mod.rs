@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod parsers;
+pub mod provider;
 pub mod sms;
 pub mod supervisor;
 pub mod web;

@@ -196,16 +196,17 @@ struct SendMessage {
     client_id: String,
 }
 
-/// Validates a customer message from the web channel into an [`Inbound`].
+/// Validates a customer message from the web widget or the app into an [`Inbound`].
 fn web_inbound(
     customer: &CustomerId,
+    channel: Channel,
     text: &str,
     client_id: &str,
 ) -> Result<Inbound, crate::domain::ParseError> {
     let client_id = ClientId::parse(client_id)?;
     let text = MessageText::parse(text)?;
     Ok(Inbound {
-        channel: Channel::Web,
+        channel,
         // Client ids are chosen by clients: scope them to the customer.
         external_id: format!("{customer}/{}", client_id.as_str()),
         client_id: Some(client_id),
@@ -238,10 +239,14 @@ async fn post_message(
     who: Authenticated,
     body: web::Json<SendMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = who.customer()?;
-    let inbound = web_inbound(&customer, &body.text, &body.client_id)?;
+    let (customer, channel) = who.customer_on()?;
+    let inbound = web_inbound(&customer, channel, &body.text, &body.client_id)?;
     if let Err(wait) = check_rate(&state.limiter, &customer) {
-        state.metrics.rate_limited.with_label_values(&["web"]).inc();
+        state
+            .metrics
+            .rate_limited
+            .with_label_values(&[channel.as_str()])
+            .inc();
         return Err(ApiError::rate_limited(wait));
     }
     let accepted = state
@@ -295,6 +300,8 @@ const CUSTOMER_COMMANDS: [&str; 2] = ["message", "typing"];
 /// One customer WebSocket connection: customer frames in, the customer's events out.
 struct CustomerConnection {
     customer: CustomerId,
+    /// Web widget or app.
+    channel: Channel,
     sessions: SessionRouter,
     bus: Arc<dyn Bus>,
     limiter: Arc<CustomerLimiter>,
@@ -316,14 +323,17 @@ impl CustomerConnection {
         text: String,
         client_id: String,
     ) {
-        let inbound = match web_inbound(&self.customer, &text, &client_id) {
+        let inbound = match web_inbound(&self.customer, self.channel, &text, &client_id) {
             Ok(inbound) => inbound,
             Err(e) => {
                 return Self::send_json(ctx, &WsError::new("invalid_request", &e.to_string()))
             }
         };
         if let Err(wait) = check_rate(&self.limiter, &self.customer) {
-            self.metrics.rate_limited.with_label_values(&["web"]).inc();
+            self.metrics
+                .rate_limited
+                .with_label_values(&[self.channel.as_str()])
+                .inc();
             let mut error = WsError::new(
                 "rate_limited",
                 "Too many messages; please wait a moment. 发送太频繁，请稍候再试。",
@@ -444,9 +454,10 @@ async fn customer_ws(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let principal = auth::authenticate(&state, auth::bearer_token(&req)).await?;
-    let customer = Authenticated(principal).customer()?;
+    let (customer, channel) = Authenticated(principal).customer_on()?;
     let connection = CustomerConnection {
         customer,
+        channel,
         sessions: state.sessions.clone(),
         bus: Arc::clone(&state.bus),
         limiter: Arc::clone(&state.limiter),
@@ -624,10 +635,14 @@ mod tests {
     fn web_client_ids_are_scoped_to_the_customer() {
         let a = CustomerId::from_trusted("cus_a");
         let b = CustomerId::from_trusted("cus_b");
-        let ia = web_inbound(&a, "hi", "1").expect("valid");
-        let ib = web_inbound(&b, "hi", "1").expect("valid");
+        let ia = web_inbound(&a, Channel::Web, "hi", "1").expect("valid");
+        let ib = web_inbound(&b, Channel::Web, "hi", "1").expect("valid");
         assert_ne!(ia.external_id, ib.external_id);
-        assert!(web_inbound(&a, "  ", "1").is_err());
-        assert!(web_inbound(&a, "hi", "bad id").is_err());
+        assert_eq!(
+            web_inbound(&a, Channel::App, "hi", "1").map(|i| i.channel),
+            Ok(Channel::App)
+        );
+        assert!(web_inbound(&a, Channel::Web, "  ", "1").is_err());
+        assert!(web_inbound(&a, Channel::Web, "hi", "bad id").is_err());
     }
 }

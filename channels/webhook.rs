@@ -21,7 +21,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::actors::delivery::{Deliverer, DeliveryError, DeliveryPlan};
+use crate::actors::delivery::{Deliverer, DeliveryError, DeliveryPlan, Receipt};
 use crate::domain::Message;
 use crate::settings::WebhookSettings;
 use crate::store::OutboxItem;
@@ -166,7 +166,7 @@ impl Deliverer for WebhookDeliverer {
         CHANNEL
     }
 
-    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+    async fn deliver(&self, item: &OutboxItem) -> Result<Receipt, DeliveryError> {
         let body = serde_json::to_vec(&item.payload)
             .map_err(|e| DeliveryError::Permanent(format!("payload: {e}")))?;
         // A fresh timestamp and signature per attempt, the same id (Standard Webhooks).
@@ -185,7 +185,7 @@ impl Deliverer for WebhookDeliverer {
             .map_err(|e| DeliveryError::Transient(format!("request failed: {e}")))?;
         let status = response.status().as_u16();
         match status {
-            200..=299 => Ok(()),
+            200..=299 => Ok(Receipt::default()),
             s if is_transient(s) => Err(DeliveryError::Transient(format!("HTTP {s}"))),
             s => Err(DeliveryError::Permanent(format!("HTTP {s}"))),
         }

@@ -122,10 +122,24 @@ impl TokenCache {
     }
 }
 
-/// Resolves a token to its holder, or 401.
+/// Longest app token (JWT) accepted.
+const MAX_APP_TOKEN_LEN: usize = 4096;
+/// Clock leeway for app tokens' `exp`/`nbf`.
+const APP_TOKEN_LEEWAY_SECS: i64 = 30;
+
+/// True when a bearer token has the shape of a JWT (three base64url parts), i.e. is an app
+/// token rather than one of our opaque tokens.
+pub fn looks_like_jwt(token: &str) -> bool {
+    token.split('.').count() == 3
+}
+
+/// Resolves a token to its holder, or 401: an opaque token (visitor, staff) through the
+/// store, or an app token (HS256 JWT of the app backend) by its signature, finding or
+/// creating the app user's customer (see [`crate::identity::app_user`]).
 pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Principal, ApiError> {
     let token = token.ok_or_else(ApiError::unauthenticated)?;
-    if token.len() > 256 {
+    let app_token = looks_like_jwt(&token);
+    if token.len() > if app_token { MAX_APP_TOKEN_LEN } else { 256 } {
         return Err(ApiError::unauthenticated());
     }
     let hash = token_hash(&token);
@@ -134,13 +148,44 @@ pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Pri
     if let Some(principal) = state.tokens.get(&hash, checked) {
         return Ok(principal);
     }
-    let principal = state
-        .store
-        .token_principal(&hash, Utc::now())
-        .await?
-        .ok_or_else(ApiError::unauthenticated)?;
+    let principal = if app_token {
+        app_principal(state, &token).await?
+    } else {
+        state
+            .store
+            .token_principal(&hash, Utc::now())
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?
+    };
     state.tokens.put(hash, principal.clone(), checked);
     Ok(principal)
+}
+
+/// Verifies an app token and finds its customer.
+async fn app_principal(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    use secrecy::ExposeSecret;
+    let secret = state.settings.app.jwt_secret.expose_secret();
+    if secret.is_empty() {
+        return Err(ApiError::unauthenticated());
+    }
+    let claims = crate::channels::app::token::verify(
+        secret.as_bytes(),
+        token,
+        Utc::now().timestamp(),
+        APP_TOKEN_LEEWAY_SECS,
+    )
+    .map_err(|error| {
+        tracing::info!(%error, "App token refused.");
+        ApiError::unauthenticated()
+    })?;
+    let customer = crate::identity::app_user(
+        state.store.as_ref(),
+        &claims.sub,
+        claims.phone.as_deref(),
+        claims.name.as_deref(),
+    )
+    .await?;
+    Ok(Principal::AppUser(customer))
 }
 
 /// Extractor: the authenticated holder of the request's token.
@@ -149,8 +194,16 @@ pub struct Authenticated(pub Principal);
 impl Authenticated {
     /// The customer, or 403 for staff tokens.
     pub fn customer(self) -> Result<CustomerId, ApiError> {
+        self.customer_on().map(|(id, _)| id)
+    }
+
+    /// The customer and the channel their token speaks for (web visitor or app user), or
+    /// 403 for staff tokens.
+    pub fn customer_on(self) -> Result<(CustomerId, crate::domain::Channel), ApiError> {
+        use crate::domain::Channel;
         match self.0 {
-            Principal::Customer(id) => Ok(id),
+            Principal::Customer(id) => Ok((id, Channel::Web)),
+            Principal::AppUser(id) => Ok((id, Channel::App)),
             Principal::Staff { .. } => Err(ApiError::forbidden("This endpoint is for customers.")),
         }
     }
@@ -159,7 +212,7 @@ impl Authenticated {
     pub fn staff(self) -> Result<(AgentId, Role), ApiError> {
         match self.0 {
             Principal::Staff { agent_id, role } => Ok((agent_id, role)),
-            Principal::Customer(_) => Err(ApiError::forbidden(
+            Principal::Customer(_) | Principal::AppUser(_) => Err(ApiError::forbidden(
                 "This endpoint is for agents and supervisors.",
             )),
         }

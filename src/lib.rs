@@ -31,6 +31,7 @@ pub mod channels;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod identity;
 pub mod ops;
 pub mod queue_stats;
 pub mod routing;

@@ -60,6 +60,69 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     /// The WeChat Official Account channel.
     pub wechat: WeChatSettings,
+    /// The Twilio-compatible SMS channel.
+    pub sms: SmsSettings,
+    /// The phone IVR channel.
+    pub ivr: IvrSettings,
+    /// The mobile app channel.
+    pub app: AppSettings,
+    /// Cross-channel "one ID" behaviour.
+    pub identity: IdentitySettings,
+}
+
+/// Twilio-compatible SMS: inbound webhooks, status callbacks and the outbound REST API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    /// The auth token that signs inbound webhooks (`X-Twilio-Signature`) and, with the
+    /// account SID, authenticates outbound calls. Empty turns the channel off (503).
+    pub auth_token: Secret<String>,
+    /// The URL base the provider calls (`https://cc.example.com`), when behind a proxy the
+    /// signature covers this URL, not the one the server sees. Empty: the request's own URL.
+    pub public_url: String,
+    /// The account SID of the REST API.
+    pub account_sid: String,
+    /// The sending number (E.164) or messaging service.
+    pub from: String,
+    /// The provider's REST base URL (`https://api.twilio.com`); empty turns outbound SMS off.
+    pub api_base_url: String,
+    /// Per-request timeout of outbound calls.
+    pub timeout_ms: u64,
+}
+
+/// The phone IVR: events signed as Standard Webhooks, answered with instructions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IvrSettings {
+    /// `whsec_…` signing secret; empty turns the channel off (503).
+    pub secret: Secret<String>,
+    /// Seconds a signed event's timestamp may be off.
+    pub timestamp_tolerance_secs: i64,
+    /// ASR segments below this confidence are confirmed with the caller rather than acted on.
+    pub min_confidence: f64,
+}
+
+/// The mobile app: user tokens from the app backend, push notifications when offline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    /// HS256 secret shared with the app backend; empty turns app tokens off.
+    pub jwt_secret: Secret<String>,
+    /// Push-notification webhook (the app backend's); empty: no pushes.
+    pub push_url: String,
+    /// `whsec_…` secret signing the pushes (Standard Webhooks).
+    pub push_secret: Secret<String>,
+    /// Per-request timeout of pushes.
+    pub timeout_ms: u64,
+}
+
+/// Cross-channel behaviour of "one ID".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// Replies go to the channel the customer used last (`last`), or always to this channel
+    /// when it can reach them (`web`, `app`, `wechat`, `sms`).
+    pub reply_channel: String,
 }
 
 /// The WeChat Official Account: the values of its developer settings (服务器配置).
@@ -76,6 +139,16 @@ pub struct WeChatSettings {
     pub app_secret: Secret<String>,
     /// Seconds a signed request's timestamp may be off (replays older than this are refused).
     pub timestamp_tolerance_secs: i64,
+    /// The Official Account API base (`https://api.weixin.qq.com`); empty: no outbound.
+    pub api_base_url: String,
+    /// How long the webhook waits for the bot's answer to reply passively (WeChat gives up
+    /// after 5 s); later answers go through the customer-service message API.
+    pub passive_reply_ms: u64,
+    /// Template message used once the 48-hour window closed (empty: SMS, if the customer has
+    /// a phone, else the message is parked).
+    pub template_id: String,
+    /// Per-request timeout of API calls.
+    pub timeout_ms: u64,
 }
 
 /// Provider deliveries: every message to a provider is an outbox row first, then a message on

@@ -25,6 +25,9 @@ pub struct AppClaims {
     pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    /// The user's display name, if the app shares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// Why a token is refused.
@@ -158,6 +161,7 @@ mod tests {
             exp: 2_000,
             nbf: Some(1_000),
             iat: Some(1_000),
+            name: None,
         }
     }
 

@@ -700,13 +700,23 @@ async fn outbox_rows_are_claimed_once_and_relayed_when_stale(
     );
     ensure!(
         !store
-            .settle_outbox(&item.id, lease, &Settlement::Delivered, due)
+            .settle_outbox(
+                &item.id,
+                lease,
+                &Settlement::Delivered { provider_ref: None },
+                due
+            )
             .await?,
         "an old claim cannot settle"
     );
     ensure!(
         store
-            .settle_outbox(&item.id, lease2, &Settlement::Delivered, due)
+            .settle_outbox(
+                &item.id,
+                lease2,
+                &Settlement::Delivered { provider_ref: None },
+                due
+            )
             .await?
     );
     let done = store.outbox_item(&item.id).await?.context("delivered")?;

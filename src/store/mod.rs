@@ -20,8 +20,10 @@ use crate::domain::{
 /// Who a bearer token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    /// A customer (web visitor or app user).
+    /// A customer with a visitor token (web).
     Customer(CustomerId),
+    /// A customer with an app token (the app backend's signed JWT; never stored).
+    AppUser(CustomerId),
     /// An agent or supervisor account.
     Staff { agent_id: AgentId, role: Role },
 }
@@ -125,6 +127,12 @@ pub struct OutboxItem {
     /// The last provider error, for operators.
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The provider's id of the delivered message (Twilio `MessageSid`, WeChat `msgid`).
+    #[serde(default)]
+    pub provider_ref: Option<String>,
+    /// The last delivery status the provider reported (`queued`, `delivered`, `failed`...).
+    #[serde(default)]
+    pub provider_status: Option<String>,
 }
 
 impl OutboxItem {
@@ -139,15 +147,23 @@ impl OutboxItem {
             due_at: now,
             last_error: None,
             created_at: now,
+            provider_ref: None,
+            provider_status: None,
         }
+    }
+
+    /// The same delivery, first due at `due_at` (e.g. after WeChat's passive-reply window).
+    pub fn due_at(mut self, due_at: DateTime<Utc>) -> Self {
+        self.due_at = due_at;
+        self
     }
 }
 
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
-    /// The provider took it.
-    Delivered,
+    /// The provider took it (under its own id, when it gives one).
+    Delivered { provider_ref: Option<String> },
     /// Try again at `due_at`.
     Retry {
         error: String,
@@ -449,6 +465,64 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<OutboxItem>>;
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
+    /// Settles a pending delivery that was made another way (a WeChat passive reply) before
+    /// any worker claimed it. False when a worker holds it or it was settled already.
+    async fn take_outbox(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Records a provider's delivery status callback on the delivery it names. False when no
+    /// delivery of `channel` has that provider id.
+    async fn record_provider_status(
+        &self,
+        channel: &str,
+        provider_ref: &str,
+        status: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    // --- Provider channels: identities, opt-outs, webhook receipts, merges ---
+
+    /// The customer behind `(channel, external_id)`, creating `customer` with that identity
+    /// in one transaction when nobody has it yet. Concurrent first contacts of one identity
+    /// all get the same customer, and no customer is created without its identity.
+    async fn customer_for_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        customer: &Customer,
+    ) -> StoreResult<CustomerId>;
+    /// When the customer last wrote on `channel` (e.g. WeChat's 48-hour window).
+    async fn last_inbound_at(
+        &self,
+        customer: &CustomerId,
+        channel: Channel,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Records an opt-out (idempotent: the first keyword and time stay).
+    async fn opt_out(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        keyword: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Removes an opt-out (the address opted in again). True when there was one.
+    async fn opt_in(&self, channel: Channel, external_id: &str) -> StoreResult<bool>;
+    /// Whether `(channel, external_id)` opted out.
+    async fn opted_out(&self, channel: Channel, external_id: &str) -> StoreResult<bool>;
+    /// Stores the answer to a provider's webhook event once; returns the first stored
+    /// `(request_hash, response)` (this one's when it is the first).
+    async fn webhook_receipt(
+        &self,
+        channel: &str,
+        event_id: &str,
+        request_hash: &str,
+        response: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(String, String)>;
+    /// The stored answer to a provider's webhook event, if any.
+    async fn find_webhook_receipt(
+        &self,
+        channel: &str,
+        event_id: &str,
+    ) -> StoreResult<Option<(String, String)>>;
 
     /// Records the queue a task was routed to and why it was offered where it was
     /// (overwriting the previous explanation).

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("sql/postgres/0006_agent_media_capacity.sql"),
     ),
+    (7, include_str!("sql/postgres/0007_channels.sql")),
 ];
 
 /// Arbitrary constant identifying Switchboard's migration lock.
@@ -268,7 +269,7 @@ fn override_from(row: &Row) -> StoreResult<StoredOverride> {
 }
 
 const OUTBOX_COLUMNS: &str =
-    "id, channel, payload, status, attempts, due_at, last_error, created_at";
+    "id, channel, payload, status, attempts, due_at, last_error, created_at, provider_ref, provider_status";
 
 fn outbox_from(row: &Row) -> StoreResult<OutboxItem> {
     Ok(OutboxItem {
@@ -280,6 +281,8 @@ fn outbox_from(row: &Row) -> StoreResult<OutboxItem> {
         due_at: get(row, "due_at")?,
         last_error: get(row, "last_error")?,
         created_at: get(row, "created_at")?,
+        provider_ref: get(row, "provider_ref")?,
+        provider_status: get(row, "provider_status")?,
     })
 }
 
@@ -780,6 +783,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let (kind, subject, role) = match principal {
             Principal::Customer(id) => ("customer", id.as_str(), None),
+            Principal::AppUser(id) => ("app_user", id.as_str(), None),
             Principal::Staff { agent_id, role } => {
                 ("staff", agent_id.as_str(), Some(role.as_str()))
             }
@@ -812,6 +816,7 @@ impl Store for PostgresStore {
             .await?;
         row.map(|(kind, subject, role)| match (kind.as_str(), role) {
             ("customer", _) => Ok(Principal::Customer(CustomerId::from_trusted(subject))),
+            ("app_user", _) => Ok(Principal::AppUser(CustomerId::from_trusted(subject))),
             ("staff", Some(role)) => Ok(Principal::Staff {
                 agent_id: AgentId::from_trusted(subject),
                 role: Role::parse(&role).map_err(corrupt)?,
@@ -960,14 +965,18 @@ impl Store for PostgresStore {
         settlement: &Settlement,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (status, error, due_at, settled_at) = match settlement {
-            Settlement::Delivered => ("delivered", None, now, Some(now)),
-            Settlement::Retry { error, due_at } => ("pending", Some(error.as_str()), *due_at, None),
-            Settlement::Park { error } => ("parked", Some(error.as_str()), now, Some(now)),
+        let (status, error, due_at, settled_at, provider_ref) = match settlement {
+            Settlement::Delivered { provider_ref } => {
+                ("delivered", None, now, Some(now), provider_ref.as_deref())
+            }
+            Settlement::Retry { error, due_at } => {
+                ("pending", Some(error.as_str()), *due_at, None, None)
+            }
+            Settlement::Park { error } => ("parked", Some(error.as_str()), now, Some(now), None),
         };
         self.execute(
-            "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = COALESCE($3, last_error), due_at = $4, lease_until = NULL, settled_at = $5 WHERE id = $1 AND status = 'sending' AND lease_until = $6",
-            &[&id, &status, &error, &due_at, &settled_at, &lease_until],
+            "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = COALESCE($3, last_error), due_at = $4, lease_until = NULL, settled_at = $5, provider_ref = COALESCE($7, provider_ref) WHERE id = $1 AND status = 'sending' AND lease_until = $6",
+            &[&id, &status, &error, &due_at, &settled_at, &lease_until, &provider_ref],
         )
         .await
         .map(|changed| changed == 1)
@@ -985,6 +994,160 @@ impl Store for PostgresStore {
         );
         self.query_all(&sql, &[&stale_before, &now, &i64::from(limit)], outbox_from)
             .await
+    }
+
+    async fn take_outbox(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.execute(
+            "UPDATE outbox SET status = 'delivered', settled_at = $2, lease_until = NULL WHERE id = $1 AND status = 'pending' AND attempts = 0",
+            &[&id, &now],
+        )
+        .await
+        .map(|changed| changed == 1)
+    }
+
+    async fn record_provider_status(
+        &self,
+        channel: &str,
+        provider_ref: &str,
+        status: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        // Callbacks can arrive out of order: a later report never overwrites a newer one.
+        self.execute(
+            "UPDATE outbox SET provider_status = $3, provider_status_at = $4 WHERE channel = $1 AND provider_ref = $2 AND (provider_status_at IS NULL OR provider_status_at <= $4)",
+            &[&channel, &provider_ref, &status, &at],
+        )
+        .await?;
+        let known = self
+            .query_one_opt(
+                "SELECT 1 AS one FROM outbox WHERE channel = $1 AND provider_ref = $2",
+                &[&channel, &provider_ref],
+                |_| Ok(()),
+            )
+            .await?;
+        Ok(known.is_some())
+    }
+
+    async fn customer_for_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        c: &Customer,
+    ) -> StoreResult<CustomerId> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        // The customer row first (its id is new), then the identity; if another transaction
+        // took the identity meanwhile, roll back and use its customer.
+        tx.execute(
+            "INSERT INTO customers (id, display_name, tier, tags, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&c.id.as_str(), &c.display_name, &c.tier.as_str(), &json(&c.tags)?, &c.created_at],
+        )
+        .await
+        .map_err(db)?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO identities (channel, external_id, customer_id, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT (channel, external_id) DO NOTHING",
+                &[&channel.as_str(), &external_id, &c.id.as_str()],
+            )
+            .await
+            .map_err(db)?;
+        if inserted == 1 {
+            tx.commit().await.map_err(db)?;
+            return Ok(c.id.clone());
+        }
+        tx.rollback().await.map_err(db)?;
+        let row = client
+            .query_one(
+                "SELECT customer_id FROM identities WHERE channel = $1 AND external_id = $2",
+                &[&channel.as_str(), &external_id],
+            )
+            .await
+            .map_err(db)?;
+        Ok(CustomerId::from_trusted(get::<String>(
+            &row,
+            "customer_id",
+        )?))
+    }
+
+    async fn last_inbound_at(
+        &self,
+        customer: &CustomerId,
+        channel: Channel,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT MAX(sent_at) AS at FROM messages WHERE customer_id = $1 AND channel = $2 AND sender = 'customer'",
+                &[&customer.as_str(), &channel.as_str()],
+            )
+            .await
+            .map_err(db)?;
+        get(&row, "at")
+    }
+
+    async fn opt_out(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        keyword: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO opt_outs (channel, external_id, keyword, opted_out_at) VALUES ($1, $2, $3, $4) ON CONFLICT (channel, external_id) DO NOTHING",
+            &[&channel.as_str(), &external_id, &keyword, &at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn opt_in(&self, channel: Channel, external_id: &str) -> StoreResult<bool> {
+        self.execute(
+            "DELETE FROM opt_outs WHERE channel = $1 AND external_id = $2",
+            &[&channel.as_str(), &external_id],
+        )
+        .await
+        .map(|n| n > 0)
+    }
+
+    async fn opted_out(&self, channel: Channel, external_id: &str) -> StoreResult<bool> {
+        self.query_one_opt(
+            "SELECT 1 AS one FROM opt_outs WHERE channel = $1 AND external_id = $2",
+            &[&channel.as_str(), &external_id],
+            |_| Ok(()),
+        )
+        .await
+        .map(|found| found.is_some())
+    }
+
+    async fn webhook_receipt(
+        &self,
+        channel: &str,
+        event_id: &str,
+        request_hash: &str,
+        response: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(String, String)> {
+        self.execute(
+            "INSERT INTO webhook_receipts (channel, event_id, request_hash, response, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, event_id) DO NOTHING",
+            &[&channel, &event_id, &request_hash, &response, &at],
+        )
+        .await?;
+        self.find_webhook_receipt(channel, event_id)
+            .await?
+            .ok_or_else(|| StoreError::Conflict("webhook receipt vanished".to_owned()))
+    }
+
+    async fn find_webhook_receipt(
+        &self,
+        channel: &str,
+        event_id: &str,
+    ) -> StoreResult<Option<(String, String)>> {
+        self.query_one_opt(
+            "SELECT request_hash, response FROM webhook_receipts WHERE channel = $1 AND event_id = $2",
+            &[&channel, &event_id],
+            |row| Ok((get(row, "request_hash")?, get(row, "response")?)),
+        )
+        .await
     }
 
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>> {

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("sql/sqlite/0004_task_routing.sql")),
     (5, include_str!("sql/sqlite/0005_routing_ops.sql")),
     (6, include_str!("sql/sqlite/0006_agent_media_capacity.sql")),
+    (7, include_str!("sql/sqlite/0007_channels.sql")),
 ];
 
 /// SQLite-backed [`Store`].
@@ -569,7 +570,7 @@ impl OwnedTurn {
 }
 
 const OUTBOX_COLUMNS: &str =
-    "id, channel, payload, status, attempts, due_at, last_error, created_at";
+    "id, channel, payload, status, attempts, due_at, last_error, created_at, provider_ref, provider_status";
 
 type OutboxRow = (
     String,
@@ -580,6 +581,7 @@ type OutboxRow = (
     String,
     Option<String>,
     String,
+    (Option<String>, Option<String>),
 );
 
 fn outbox_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
@@ -592,11 +594,12 @@ fn outbox_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        (r.get(8)?, r.get(9)?),
     ))
 }
 
 fn outbox_from(row: OutboxRow) -> StoreResult<OutboxItem> {
-    let (id, channel, payload, status, attempts, due_at, last_error, created_at) = row;
+    let (id, channel, payload, status, attempts, due_at, last_error, created_at, provider) = row;
     Ok(OutboxItem {
         id,
         channel,
@@ -606,6 +609,8 @@ fn outbox_from(row: OutboxRow) -> StoreResult<OutboxItem> {
         due_at: parse_time(&due_at)?,
         last_error,
         created_at: parse_time(&created_at)?,
+        provider_ref: provider.0,
+        provider_status: provider.1,
     })
 }
 
@@ -1103,6 +1108,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (kind, subject, role) = match principal {
             Principal::Customer(id) => ("customer", id.as_str().to_owned(), None),
+            Principal::AppUser(id) => ("app_user", id.as_str().to_owned(), None),
             Principal::Staff { agent_id, role } => {
                 ("staff", agent_id.as_str().to_owned(), Some(role.as_str()))
             }
@@ -1136,6 +1142,7 @@ impl Store for SqliteStore {
                 .map_err(unavailable)?;
             row.map(|(kind, subject, role)| match (kind.as_str(), role) {
                 ("customer", _) => Ok(Principal::Customer(CustomerId::from_trusted(subject))),
+                ("app_user", _) => Ok(Principal::AppUser(CustomerId::from_trusted(subject))),
                 ("staff", Some(role)) => Ok(Principal::Staff {
                     agent_id: AgentId::from_trusted(subject),
                     role: Role::parse(&role).map_err(corrupt)?,
@@ -1349,19 +1356,29 @@ impl Store for SqliteStore {
         let settlement = settlement.clone();
         self.with_conn(move |conn| {
             let now = format_time(&now);
-            let (status, error, due_at, settled_at) = match &settlement {
-                Settlement::Delivered => ("delivered", None, now.clone(), Some(now.clone())),
+            let (status, error, due_at, settled_at, provider_ref) = match &settlement {
+                Settlement::Delivered { provider_ref } => (
+                    "delivered",
+                    None,
+                    now.clone(),
+                    Some(now.clone()),
+                    provider_ref.clone(),
+                ),
                 Settlement::Retry { error, due_at } => {
-                    ("pending", Some(error.clone()), format_time(due_at), None)
+                    ("pending", Some(error.clone()), format_time(due_at), None, None)
                 }
-                Settlement::Park { error } => {
-                    ("parked", Some(error.clone()), now.clone(), Some(now.clone()))
-                }
+                Settlement::Park { error } => (
+                    "parked",
+                    Some(error.clone()),
+                    now.clone(),
+                    Some(now.clone()),
+                    None,
+                ),
             };
             let changed = conn
                 .execute(
-                    "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = COALESCE(?3, last_error), due_at = ?4, lease_until = NULL, settled_at = ?5 WHERE id = ?1 AND status = 'sending' AND lease_until = ?6",
-                    params![id, status, error, due_at, settled_at, format_time(&lease_until)],
+                    "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = COALESCE(?3, last_error), due_at = ?4, lease_until = NULL, settled_at = ?5, provider_ref = COALESCE(?7, provider_ref) WHERE id = ?1 AND status = 'sending' AND lease_until = ?6",
+                    params![id, status, error, due_at, settled_at, format_time(&lease_until), provider_ref],
                 )
                 .map_err(unavailable)?;
             Ok(changed == 1)
@@ -1389,6 +1406,205 @@ impl Store for SqliteStore {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(unavailable)?;
             rows.into_iter().map(outbox_from).collect()
+        })
+        .await
+    }
+
+    async fn take_outbox(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.with_conn(move |conn| {
+            let now = format_time(&now);
+            conn.execute(
+                "UPDATE outbox SET status = 'delivered', settled_at = ?2, lease_until = NULL WHERE id = ?1 AND status = 'pending' AND attempts = 0",
+                params![id, now],
+            )
+            .map(|changed| changed == 1)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn record_provider_status(
+        &self,
+        channel: &str,
+        provider_ref: &str,
+        status: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (channel, provider_ref, status) = (
+            channel.to_owned(),
+            provider_ref.to_owned(),
+            status.to_owned(),
+        );
+        self.with_conn(move |conn| {
+            // Callbacks can arrive out of order: a later report never overwrites a newer one.
+            conn.execute(
+                "UPDATE outbox SET provider_status = ?3, provider_status_at = ?4 WHERE channel = ?1 AND provider_ref = ?2 AND (provider_status_at IS NULL OR provider_status_at <= ?4)",
+                params![channel, provider_ref, status, format_time(&at)],
+            )
+            .map_err(unavailable)?;
+            let known: Option<i64> = conn
+                .query_row(
+                    "SELECT 1 FROM outbox WHERE channel = ?1 AND provider_ref = ?2",
+                    params![channel, provider_ref],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            Ok(known.is_some())
+        })
+        .await
+    }
+
+    async fn customer_for_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        customer: &Customer,
+    ) -> StoreResult<CustomerId> {
+        let external_id = external_id.to_owned();
+        let c = customer.clone();
+        let tags = json(&c.tags)?;
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let owner: Option<String> = tx
+                .query_row(
+                    "SELECT customer_id FROM identities WHERE channel = ?1 AND external_id = ?2",
+                    params![channel.as_str(), external_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            if let Some(owner) = owner {
+                return Ok(CustomerId::from_trusted(owner));
+            }
+            let now = format_time(&Utc::now());
+            tx.execute(
+                "INSERT INTO customers (id, display_name, tier, tags, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![c.id.as_str(), c.display_name, c.tier.as_str(), tags, format_time(&c.created_at)],
+            )
+            .map_err(unavailable)?;
+            tx.execute(
+                "INSERT INTO identities (channel, external_id, customer_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![channel.as_str(), external_id, c.id.as_str(), now],
+            )
+            .map_err(unavailable)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(c.id)
+        })
+        .await
+    }
+
+    async fn last_inbound_at(
+        &self,
+        customer: &CustomerId,
+        channel: Channel,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let customer = customer.clone();
+        self.with_conn(move |conn| {
+            let at: Option<String> = conn
+                .query_row(
+                    "SELECT MAX(sent_at) FROM messages WHERE customer_id = ?1 AND channel = ?2 AND sender = 'customer'",
+                    params![customer.as_str(), channel.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            at.as_deref().map(parse_time).transpose()
+        })
+        .await
+    }
+
+    async fn opt_out(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        keyword: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (external_id, keyword) = (external_id.to_owned(), keyword.to_owned());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO opt_outs (channel, external_id, keyword, opted_out_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (channel, external_id) DO NOTHING",
+                params![channel.as_str(), external_id, keyword, format_time(&at)],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn opt_in(&self, channel: Channel, external_id: &str) -> StoreResult<bool> {
+        let external_id = external_id.to_owned();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "DELETE FROM opt_outs WHERE channel = ?1 AND external_id = ?2",
+                params![channel.as_str(), external_id],
+            )
+            .map(|n| n > 0)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn opted_out(&self, channel: Channel, external_id: &str) -> StoreResult<bool> {
+        let external_id = external_id.to_owned();
+        self.with_conn(move |conn| {
+            conn.query_row(
+                "SELECT 1 FROM opt_outs WHERE channel = ?1 AND external_id = ?2",
+                params![channel.as_str(), external_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn webhook_receipt(
+        &self,
+        channel: &str,
+        event_id: &str,
+        request_hash: &str,
+        response: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(String, String)> {
+        let (channel, event_id, request_hash, response) = (
+            channel.to_owned(),
+            event_id.to_owned(),
+            request_hash.to_owned(),
+            response.to_owned(),
+        );
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO webhook_receipts (channel, event_id, request_hash, response, received_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (channel, event_id) DO NOTHING",
+                params![channel, event_id, request_hash, response, format_time(&at)],
+            )
+            .map_err(unavailable)?;
+            conn.query_row(
+                "SELECT request_hash, response FROM webhook_receipts WHERE channel = ?1 AND event_id = ?2",
+                params![channel, event_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn find_webhook_receipt(
+        &self,
+        channel: &str,
+        event_id: &str,
+    ) -> StoreResult<Option<(String, String)>> {
+        let (channel, event_id) = (channel.to_owned(), event_id.to_owned());
+        self.with_conn(move |conn| {
+            conn.query_row(
+                "SELECT request_hash, response FROM webhook_receipts WHERE channel = ?1 AND event_id = ?2",
+                params![channel, event_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(unavailable)
         })
         .await
     }

@@ -1,0 +1,157 @@
+//! "One ID" (一号通): the identity graph `(channel, external_id) → customer`.
+//!
+//! Identities are linked only from verified facts, never from guesses:
+//! - a provider's own sender id: the WeChat openid of a signed webhook, the app user id (`sub`)
+//!   of an app token signed by the app backend, the caller or sender number of a signed IVR or
+//!   SMS webhook;
+//! - a phone number the app backend vouches for (the token's `phone` claim);
+//! - an agent's explicit merge (audited and reversible).
+//!
+//! A phone number is one fact reachable on two channels, so it is linked as both `(sms, phone)`
+//! and `(ivr, phone)`: whoever texted from a number is whoever calls from it.
+//!
+//! When two verified facts point at different customers (an app user's phone already belongs
+//! to another customer who is not that app user), nothing is merged automatically: the first
+//! identity wins, the conflict is logged, and an agent may merge the two.
+
+use chrono::Utc;
+
+use crate::domain::{Channel, Customer, CustomerId, Tier};
+use crate::store::{Store, StoreResult};
+
+/// The channels on which a phone number is an identity.
+pub const PHONE_CHANNELS: [Channel; 2] = [Channel::Sms, Channel::Ivr];
+
+/// A new customer known only by one identity (their first contact on a provider channel).
+pub fn new_customer(channel: Channel, display_name: String) -> Customer {
+    Customer {
+        id: CustomerId::generate(),
+        display_name,
+        tier: Tier::Standard,
+        tags: vec![channel.as_str().to_owned()],
+        created_at: Utc::now(),
+    }
+}
+
+/// A phone number as agents see it by default: country code and the last four digits
+/// (PIPL: a display name is no place for a full number).
+pub fn masked_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 7 {
+        return "****".to_owned();
+    }
+    let tail: String = digits[digits.len() - 4..].iter().collect();
+    let head: String = digits[..3].iter().collect();
+    format!("+{head}****{tail}")
+}
+
+/// The customer behind `(channel, external_id)`, created on first contact.
+pub async fn customer_for(
+    store: &dyn Store,
+    channel: Channel,
+    external_id: &str,
+    display_name: impl FnOnce() -> String,
+) -> StoreResult<CustomerId> {
+    if let Some(owner) = store.find_identity(channel, external_id).await? {
+        return Ok(owner);
+    }
+    let customer = new_customer(channel, display_name());
+    store
+        .customer_for_identity(channel, external_id, &customer)
+        .await
+}
+
+/// The customer behind a verified phone number (E.164), first seen on `channel` (SMS or
+/// IVR); the number is linked on both phone channels.
+pub async fn customer_for_phone(
+    store: &dyn Store,
+    channel: Channel,
+    phone: &str,
+) -> StoreResult<CustomerId> {
+    let customer = customer_for(store, channel, phone, || masked_phone(phone)).await?;
+    link_phone(store, &customer, phone).await?;
+    Ok(customer)
+}
+
+/// Links a verified phone number to `customer` on every phone channel where it is not
+/// linked yet. Returns false when the number already belongs to someone else (left as it is:
+/// an agent may merge).
+pub async fn link_phone(
+    store: &dyn Store,
+    customer: &CustomerId,
+    phone: &str,
+) -> StoreResult<bool> {
+    let mut all_ours = true;
+    for channel in PHONE_CHANNELS {
+        let owner = store.link_identity(channel, phone, customer).await?;
+        if owner != *customer {
+            tracing::warn!(%customer, %owner, "A verified phone number belongs to another customer; not merged automatically.");
+            all_ours = false;
+        }
+    }
+    Ok(all_ours)
+}
+
+/// The customer behind an app user (`sub` of a verified app token), with the phone number
+/// the app backend vouches for: a new app user whose number is known (they texted or called
+/// before) continues as that customer; otherwise a new customer gets both identities.
+pub async fn app_user(
+    store: &dyn Store,
+    sub: &str,
+    phone: Option<&str>,
+    display_name: Option<&str>,
+) -> StoreResult<CustomerId> {
+    let customer = match store.find_identity(Channel::App, sub).await? {
+        Some(owner) => owner,
+        None => {
+            let known = match phone {
+                Some(phone) => store.find_identity(Channel::Sms, phone).await?,
+                None => None,
+            };
+            match known {
+                // Concurrent first requests of one app user agree: the identity row decides.
+                Some(owner) => store.link_identity(Channel::App, sub, &owner).await?,
+                None => {
+                    let name = display_name
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty() && n.chars().count() <= 64)
+                        .map(str::to_owned)
+                        .or_else(|| phone.map(masked_phone))
+                        .unwrap_or_else(|| format!("App user {}", short(sub)));
+                    let customer = new_customer(Channel::App, name);
+                    store
+                        .customer_for_identity(Channel::App, sub, &customer)
+                        .await?
+                }
+            }
+        }
+    };
+    if let Some(phone) = phone {
+        link_phone(store, &customer, phone).await?;
+    }
+    Ok(customer)
+}
+
+/// The last characters of an id, for generated display names.
+pub fn short(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    chars[chars.len().saturating_sub(6)..].iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_are_masked_for_display() {
+        assert_eq!(masked_phone("+8613812345678"), "+861****5678");
+        assert_eq!(masked_phone("+14155550100"), "+141****0100");
+        assert_eq!(masked_phone("+12"), "****");
+    }
+
+    #[test]
+    fn short_ids_keep_their_tail() {
+        assert_eq!(short("oUser_1234567890"), "567890");
+        assert_eq!(short("abc"), "abc");
+    }
+}
