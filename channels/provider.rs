@@ -41,6 +41,19 @@ pub async fn submit(
         })
 }
 
+/// The error for a body that could not be read: 413 when over the limit, else 400.
+pub fn body_error(error: actix_web::Error) -> ApiError {
+    match error.as_error::<actix_web::error::PayloadError>() {
+        Some(actix_web::error::PayloadError::Overflow) => {
+            ApiError::new(ErrorKind::PayloadTooLarge, "The body is too large.")
+        }
+        _ => ApiError::new(
+            ErrorKind::MalformedBody,
+            format!("Could not read the body: {error}"),
+        ),
+    }
+}
+
 /// A request's fingerprint (SHA-256, hex): a provider's retry of an event carries the same
 /// body; a replayed id with another body is a forgery.
 pub fn request_hash(parts: &[&[u8]]) -> String {

@@ -1,31 +1,42 @@
-//! WeChat Official Account channel (issue 6, in progress): the provider's wire format.
+//! WeChat Official Account channel.
 //!
-//! Done so far, tested against WeChat's published samples:
 //! - [`crypto`]: the message security WeChat documents (URL-verification and message
-//!   signatures, safe-mode AES-256-CBC);
+//!   signatures, safe-mode AES-256-CBC), tested against WeChat's published samples;
 //! - [`xml`]: inbound messages and events, the safe-mode envelope and passive replies, with a
-//!   parser that refuses DTDs and entities.
+//!   parser that refuses DTDs and entities;
+//! - [`api`]: outbound messages (access token, customer-service and template messages, the
+//!   48-hour window) through the outbox.
 //!
+//! Endpoints:
 //! - `GET /v1/channels/wechat`: URL verification (`signature`, `timestamp`, `nonce`,
 //!   `echostr`), with a timestamp tolerance against replays.
-//!
-//! `POST /v1/channels/wechat` (messages, plain and safe mode), the 5-second passive-reply
-//! window and the customer-service message API follow.
+//! - `POST /v1/channels/wechat`: messages and events, plain mode (`signature`) or safe mode
+//!   (`encrypt_type=aes`, `msg_signature`). The message is stored first (deduplicated by
+//!   `MsgId`: WeChat retries three times); when the bot's answer is ready within
+//!   `wechat.passive_reply_ms` it is the passive reply, else the answer is `success` and the
+//!   answer goes out through the customer-service message API when its outbox row falls due.
 
+pub mod api;
 pub mod crypto;
 pub mod xml;
 
-use actix_web::{get, web, HttpResponse};
+use std::time::Instant;
+
+use actix_web::{get, post, web, HttpResponse};
 use chrono::Utc;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use crate::domain::Channel;
 use crate::error::{ApiError, ErrorKind};
 use crate::startup::AppState;
+use crate::store::OutboxStatus;
+
+use super::provider;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(verify_url);
+    cfg.service(verify_url).service(receive);
 }
 
 /// WeChat's URL verification (服务器配置 → 验证): `signature` signs `timestamp` and `nonce`
@@ -76,6 +87,223 @@ async fn verify_url(
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(query.into_inner().echostr))
+}
+
+/// The query of a message POST: plain mode signs `timestamp`+`nonce` (`signature`); safe mode
+/// adds `encrypt_type=aes` and signs the ciphertext too (`msg_signature`).
+#[derive(Debug, Deserialize)]
+struct Signed {
+    signature: Option<String>,
+    timestamp: String,
+    nonce: String,
+    #[serde(default)]
+    openid: Option<String>,
+    #[serde(default)]
+    encrypt_type: Option<String>,
+    #[serde(default)]
+    msg_signature: Option<String>,
+}
+
+/// What WeChat accepts as "received, nothing to reply".
+const SUCCESS: &str = "success";
+
+/// The greeting for a new follower.
+const WELCOME: &str = "您好，欢迎关注！直接发送您的问题即可咨询，回复“人工”转接人工客服。\nHello and welcome! Send us your question here; reply “human” to talk to an agent.";
+
+/// `POST /v1/channels/wechat`: a message or event from WeChat.
+#[post("/v1/channels/wechat")]
+async fn receive(
+    state: web::Data<AppState>,
+    query: web::Query<Signed>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    let settings = &state.settings.wechat;
+    let token = settings.token.expose_secret();
+    if token.is_empty() {
+        return Err(ApiError::new(
+            ErrorKind::NotReady,
+            "The WeChat channel is not configured on this server.",
+        ));
+    }
+    let body = body.map_err(provider::body_error)?;
+    if !fresh(
+        &query.timestamp,
+        Utc::now().timestamp(),
+        settings.timestamp_tolerance_secs,
+    ) {
+        return Err(ApiError::forbidden(
+            "The timestamp is too far from now (a replay, or a clock far off).",
+        ));
+    }
+    let body = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::new(ErrorKind::MalformedBody, "The body is not UTF-8."))?;
+    let safe = query.encrypt_type.as_deref() == Some("aes");
+    let (plain, crypto) = if safe {
+        let crypto = crypto::MessageCrypto::new(
+            token,
+            settings.encoding_aes_key.expose_secret(),
+            &settings.app_id,
+        )
+        .map_err(|_| {
+            ApiError::new(
+                ErrorKind::NotReady,
+                "Safe mode is not configured on this server (EncodingAESKey).",
+            )
+        })?;
+        let encrypt = xml::encrypted(body).map_err(malformed)?;
+        let given = query
+            .msg_signature
+            .as_deref()
+            .ok_or_else(ApiError::unauthenticated)?;
+        if !crypto.verify_msg_signature(&query.timestamp, &query.nonce, &encrypt, given) {
+            return Err(ApiError::forbidden(
+                "The WeChat msg_signature does not match.",
+            ));
+        }
+        let plain = crypto.decrypt(&encrypt).map_err(|e| match e {
+            crypto::CryptoError::WrongAppId => {
+                ApiError::forbidden("The message is for another account.")
+            }
+            other => ApiError::new(ErrorKind::MalformedBody, other.to_string()),
+        })?;
+        (plain, Some(crypto))
+    } else {
+        let given = query
+            .signature
+            .as_deref()
+            .ok_or_else(ApiError::unauthenticated)?;
+        if !crypto::verify_signature(token, &query.timestamp, &query.nonce, given) {
+            return Err(ApiError::forbidden("The WeChat signature does not match."));
+        }
+        (body.to_owned(), None)
+    };
+    let message = xml::inbound(&plain).map_err(malformed)?;
+    if query.openid.as_deref().is_some_and(|o| o != message.from) {
+        return Err(ApiError::forbidden(
+            "The openid of the query and the message differ.",
+        ));
+    }
+    let reply = answer(&state, &message).await?;
+    state
+        .metrics
+        .wechat_replies
+        .with_label_values(&[if reply.is_some() {
+            "passive"
+        } else {
+            "success"
+        }])
+        .inc();
+    let Some(text) = reply else {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(SUCCESS));
+    };
+    let now = Utc::now().timestamp();
+    let reply = xml::text_reply(&message.from, &message.to, now, &text);
+    let body = match crypto {
+        None => reply,
+        Some(crypto) => {
+            let encrypt = crypto.encrypt(&reply, &rand::random::<[u8; 16]>());
+            let timestamp = now.to_string();
+            let signature = crypto.msg_signature(&timestamp, &query.nonce, &encrypt);
+            xml::encrypted_reply(&encrypt, &signature, &timestamp, &query.nonce)
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/xml; charset=utf-8")
+        .body(body))
+}
+
+fn malformed(error: xml::XmlError) -> ApiError {
+    ApiError::new(
+        ErrorKind::MalformedBody,
+        format!("Not a WeChat message: {error}"),
+    )
+}
+
+/// What a customer's message or event says, as text for their conversation; None for events
+/// that are not messages.
+fn text_of(payload: &xml::Payload) -> Option<String> {
+    match payload {
+        xml::Payload::Text { content } => Some(content.clone()),
+        xml::Payload::Voice { recognition, .. } => Some(
+            recognition
+                .clone()
+                .unwrap_or_else(|| "[语音消息 voice message]".to_owned()),
+        ),
+        xml::Payload::Image { pic_url, .. } => Some(format!("[图片 image] {pic_url}")),
+        xml::Payload::Click { key } if !key.trim().is_empty() => Some(key.clone()),
+        _ => None,
+    }
+}
+
+/// Handles a verified message or event; returns the passive reply, if any.
+async fn answer(state: &AppState, message: &xml::Inbound) -> Result<Option<String>, ApiError> {
+    let openid = message.from.as_str();
+    if openid.is_empty() || openid.len() > 128 {
+        return Err(ApiError::invalid("FromUserName must be an openid."));
+    }
+    let customer = || {
+        crate::identity::customer_for(state.store.as_ref(), Channel::Wechat, openid, || {
+            format!("微信用户 {}", crate::identity::short(openid))
+        })
+    };
+    match &message.payload {
+        xml::Payload::Subscribe => {
+            customer().await?;
+            state.store.opt_in(Channel::Wechat, openid).await?;
+            return Ok(Some(WELCOME.to_owned()));
+        }
+        xml::Payload::Unsubscribe => {
+            state
+                .store
+                .opt_out(Channel::Wechat, openid, "unsubscribe", Utc::now())
+                .await?;
+            return Ok(None);
+        }
+        _ => {}
+    }
+    let Some(text) = text_of(&message.payload) else {
+        return Ok(None);
+    };
+    let started = Instant::now();
+    let customer = customer().await?;
+    let accepted = provider::submit(
+        state,
+        &customer,
+        Channel::Wechat,
+        message.dedup_key(),
+        &provider::clip(&text),
+    )
+    .await?;
+    let window = std::time::Duration::from_millis(state.settings.wechat.passive_reply_ms);
+    let Some(reply) = accepted.replies.first() else {
+        return Ok(None);
+    };
+    if started.elapsed() > window {
+        return Ok(None);
+    }
+    let row = format!("{}.{}", reply.message_id, api::CHANNEL);
+    Ok(passive_allowed(state, &row)
+        .await?
+        .then(|| reply.text.clone()))
+}
+
+/// Whether the answer may be the passive reply: its outbox row is taken now (no worker has
+/// it), or there is none (no outbound API configured), or it was a passive reply before
+/// (WeChat repeats a message whose reply it did not get).
+async fn passive_allowed(state: &AppState, row: &str) -> Result<bool, ApiError> {
+    if state.store.take_outbox(row, Utc::now()).await? {
+        return Ok(true);
+    }
+    Ok(match state.store.outbox_item(row).await? {
+        None => true,
+        Some(item) => {
+            item.status == OutboxStatus::Delivered
+                && item.attempts == 0
+                && item.provider_ref.is_none()
+        }
+    })
 }
 
 #[cfg(test)]

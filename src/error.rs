@@ -16,6 +16,8 @@ use crate::store::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     MalformedJson,
+    /// A body that is not well-formed XML or form data.
+    MalformedBody,
     UpgradeRequired,
     InvalidRequest,
     Unauthenticated,
@@ -36,6 +38,7 @@ impl ErrorKind {
     pub fn code(self) -> &'static str {
         match self {
             ErrorKind::MalformedJson => "malformed_json",
+            ErrorKind::MalformedBody => "malformed_body",
             ErrorKind::UpgradeRequired => "websocket_upgrade_required",
             ErrorKind::InvalidRequest => "invalid_request",
             ErrorKind::Unauthenticated => "unauthenticated",
@@ -54,7 +57,9 @@ impl ErrorKind {
 
     fn status(self) -> StatusCode {
         match self {
-            ErrorKind::MalformedJson | ErrorKind::UpgradeRequired => StatusCode::BAD_REQUEST,
+            ErrorKind::MalformedJson | ErrorKind::MalformedBody | ErrorKind::UpgradeRequired => {
+                StatusCode::BAD_REQUEST
+            }
             ErrorKind::InvalidRequest => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::Unauthenticated | ErrorKind::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,

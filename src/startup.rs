@@ -24,6 +24,10 @@ use crate::telemetry::Metrics;
 /// Per-customer message rate limiter.
 pub type CustomerLimiter = governor::DefaultKeyedRateLimiter<CustomerId>;
 
+/// How long after the passive-reply window a bot answer to WeChat waits before the API sends
+/// it: the webhook that got the answer in time takes the row within this margin.
+const PASSIVE_REPLY_GRACE: Duration = Duration::from_millis(1500);
+
 /// What every handler can reach.
 pub struct AppState {
     pub settings: Settings,
@@ -105,6 +109,23 @@ impl Application {
             deliverers.push(Arc::new(
                 crate::channels::webhook::WebhookDeliverer::new(&settings.webhook)
                     .context("configuring the event webhook")?,
+            ));
+        }
+        let wechat = &settings.wechat;
+        if !wechat.api_base_url.trim().is_empty()
+            && !secrecy::ExposeSecret::expose_secret(&wechat.app_secret).is_empty()
+        {
+            plans.push(Arc::new(crate::channels::wechat::api::WechatReplies {
+                passive_window: Duration::from_millis(wechat.passive_reply_ms)
+                    + PASSIVE_REPLY_GRACE,
+            }));
+            deliverers.push(Arc::new(
+                crate::channels::wechat::api::WechatDeliverer::new(
+                    wechat,
+                    Arc::clone(&store),
+                    Arc::clone(&bus),
+                )
+                .context("configuring the WeChat API")?,
             ));
         }
         DeliveryService::new(

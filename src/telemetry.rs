@@ -47,6 +47,9 @@ pub struct Metrics {
     pub assignment_latency: Histogram,
     /// Requests refused by the per-customer rate limit.
     pub rate_limited: IntCounterVec,
+    /// Answers to WeChat messages: `passive` (the reply in the webhook's response) or
+    /// `success` (acknowledged; any answer goes through the API).
+    pub wechat_replies: IntCounterVec,
     /// Provider delivery attempts by channel and outcome (delivered, retried, parked).
     pub deliveries: IntCounterVec,
     /// Outbox rows by status (pending, sending, parked), refreshed by the relay.
@@ -105,6 +108,13 @@ impl Metrics {
             ),
             &["channel"],
         )?;
+        let wechat_replies = IntCounterVec::new(
+            Opts::new(
+                "wechat_replies_total",
+                "Answers to WeChat webhooks: passive reply or plain success.",
+            ),
+            &["kind"],
+        )?;
         let deliveries = IntCounterVec::new(
             Opts::new(
                 "deliveries_total",
@@ -140,6 +150,10 @@ impl Metrics {
         }
         registry.register(Box::new(assignment_latency.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
+        registry.register(Box::new(wechat_replies.clone()))?;
+        for kind in ["passive", "success"] {
+            wechat_replies.with_label_values(&[kind]);
+        }
         for outcome in ["made", "accepted", "rejected", "expired", "revoked"] {
             offers.with_label_values(&[outcome]);
         }
@@ -158,6 +172,7 @@ impl Metrics {
             tasks_unanswered,
             assignment_latency,
             rate_limited,
+            wechat_replies,
             deliveries,
             outbox_rows,
             outbox_relayed,

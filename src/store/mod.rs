@@ -465,6 +465,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<OutboxItem>>;
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
+    /// Adds a delivery outside a customer turn (e.g. an SMS fallback for a WeChat message
+    /// whose window closed). False when a row with that id exists (nothing changes).
+    async fn enqueue_outbox(&self, item: &OutboxItem) -> StoreResult<bool>;
     /// Settles a pending delivery that was made another way (a WeChat passive reply) before
     /// any worker claimed it. False when a worker holds it or it was settled already.
     async fn take_outbox(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool>;

@@ -996,6 +996,15 @@ impl Store for PostgresStore {
             .await
     }
 
+    async fn enqueue_outbox(&self, item: &OutboxItem) -> StoreResult<bool> {
+        self.execute(
+            "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
+            &[&item.id, &item.channel, &json(&item.payload)?, &item.due_at, &item.created_at],
+        )
+        .await
+        .map(|n| n == 1)
+    }
+
     async fn take_outbox(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         self.execute(
             "UPDATE outbox SET status = 'delivered', settled_at = $2, lease_until = NULL WHERE id = $1 AND status = 'pending' AND attempts = 0",

@@ -1410,6 +1410,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn enqueue_outbox(&self, item: &OutboxItem) -> StoreResult<bool> {
+        let item = item.clone();
+        let payload = json(&item.payload)?;
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                params![item.id, item.channel, payload, format_time(&item.due_at), format_time(&item.created_at)],
+            )
+            .map(|n| n == 1)
+            .map_err(unavailable)
+        })
+        .await
+    }
+
     async fn take_outbox(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         let id = id.to_owned();
         self.with_conn(move |conn| {

@@ -17,3 +17,4 @@ mod routing_ops;
 mod routing_rules;
 mod validation;
 mod wechat;
+mod wechat_messages;
