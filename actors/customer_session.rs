@@ -782,6 +782,12 @@ impl SessionState {
                 let mut task = self.handoff_task(&conversation, handoff);
                 // Sticky routing: the agent who served this customer last is offered it first.
                 task.preferred_agent = deps.store.last_agent_of(&self.customer.id).await?;
+                if msg.channel == Channel::Ivr {
+                    // A call is taken live: the offer carries what the caller said so far.
+                    let mut said = deps.store.conversation_messages(&conversation.id).await?;
+                    said.push(message.clone());
+                    task.summary = call_summary(&task.summary, &said);
+                }
                 Some(task)
             }
             None => None,
@@ -1261,6 +1267,31 @@ impl SessionState {
             &CustomerEvent::Message(message.into()),
         )
     }
+}
+
+/// Lines of a call transcript shown in a voice task's offer.
+const CALL_SUMMARY_LINES: usize = 12;
+/// Longest voice task summary, in characters.
+const CALL_SUMMARY_CHARS: usize = 1_500;
+
+/// A voice task's summary: the bot's hand-off summary, then the last lines of the
+/// conversation (customer and bot turns, on any channel), newest last.
+fn call_summary(handoff_summary: &str, said: &[Message]) -> String {
+    let lines: Vec<String> = said
+        .iter()
+        .filter(|m| matches!(m.from, Sender::Customer | Sender::Bot))
+        .map(|m| {
+            let who = if m.from == Sender::Customer {
+                "客户 Caller"
+            } else {
+                "机器人 Bot"
+            };
+            format!("[{}] {who}: {}", m.channel, m.text)
+        })
+        .collect();
+    let tail = &lines[lines.len().saturating_sub(CALL_SUMMARY_LINES)..];
+    let summary = format!("{handoff_summary}\n{}", tail.join("\n"));
+    summary.chars().take(CALL_SUMMARY_CHARS).collect()
 }
 
 /// The answer to a repeated customer message: the first one, with the answers stored then.

@@ -302,6 +302,9 @@ struct CustomerConnection {
     customer: CustomerId,
     /// Web widget or app.
     channel: Channel,
+    /// This connection's id (app presence).
+    id: String,
+    store: Arc<dyn crate::store::Store>,
     sessions: SessionRouter,
     bus: Arc<dyn Bus>,
     limiter: Arc<CustomerLimiter>,
@@ -361,8 +364,35 @@ impl CustomerConnection {
     }
 }
 
+impl CustomerConnection {
+    fn touch_presence(&self) {
+        let (store, id, customer) = (
+            Arc::clone(&self.store),
+            self.id.clone(),
+            self.customer.clone(),
+        );
+        actix::spawn(async move {
+            if let Err(error) = store.touch_presence(&id, &customer, Utc::now()).await {
+                tracing::warn!(%error, "Could not record app presence; pushes may be sent.");
+            }
+        });
+    }
+}
+
 impl Actor for CustomerConnection {
     type Context = ws::WebsocketContext<Self>;
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        if self.channel == Channel::App {
+            let (store, id) = (Arc::clone(&self.store), self.id.clone());
+            actix::spawn(async move {
+                let stale = Utc::now() - chrono::Duration::days(1);
+                if let Err(error) = store.drop_presence(&id, stale).await {
+                    tracing::debug!(%error, "Could not drop app presence; it goes stale.");
+                }
+            });
+        }
+    }
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| {
@@ -372,6 +402,13 @@ impl Actor for CustomerConnection {
             }
             ctx.ping(b"");
         });
+        if self.channel == Channel::App {
+            // While the app is connected, its messages need no push notification.
+            self.touch_presence();
+            ctx.run_interval(crate::channels::app::PRESENCE_REFRESH, |act, _| {
+                act.touch_presence();
+            });
+        }
         let bus = Arc::clone(&self.bus);
         let pattern = format!("customer.{}", self.customer);
         // Subscribe before reading frames so no echo or answer is missed.
@@ -463,6 +500,8 @@ async fn customer_ws(
         limiter: Arc::clone(&state.limiter),
         metrics: Arc::clone(&state.metrics),
         heartbeat: Instant::now(),
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        store: Arc::clone(&state.store),
     };
     ws::WsResponseBuilder::new(connection, &req, stream)
         .frame_size(state.settings.http.body_limit_bytes)

@@ -181,7 +181,10 @@ async fn app_principal(state: &AppState, token: &str) -> Result<Principal, ApiEr
     let customer = crate::identity::app_user(
         state.store.as_ref(),
         &claims.sub,
-        claims.phone.as_deref(),
+        crate::identity::AppLinks {
+            phone: claims.phone.as_deref(),
+            wechat_openid: claims.wechat_openid.as_deref(),
+        },
         claims.name.as_deref(),
     )
     .await?;

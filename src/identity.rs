@@ -92,22 +92,36 @@ pub async fn link_phone(
     Ok(all_ours)
 }
 
-/// The customer behind an app user (`sub` of a verified app token), with the phone number
-/// the app backend vouches for: a new app user whose number is known (they texted or called
-/// before) continues as that customer; otherwise a new customer gets both identities.
+/// Verified facts an app token carries about its user, besides the app user id.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppLinks<'a> {
+    /// A phone number the app backend verified (E.164).
+    pub phone: Option<&'a str>,
+    /// The user's openid of the Official Account, when the app backend verified it (WeChat
+    /// login of the same account's open platform).
+    pub wechat_openid: Option<&'a str>,
+}
+
+/// The customer behind an app user (`sub` of a verified app token), with the facts the app
+/// backend vouches for: a new app user whose phone number or WeChat openid is known (they
+/// texted, called or wrote on WeChat before) continues as that customer; otherwise a new
+/// customer gets every identity. Facts already linked to someone else stay where they are.
 pub async fn app_user(
     store: &dyn Store,
     sub: &str,
-    phone: Option<&str>,
+    links: AppLinks<'_>,
     display_name: Option<&str>,
 ) -> StoreResult<CustomerId> {
     let customer = match store.find_identity(Channel::App, sub).await? {
         Some(owner) => owner,
         None => {
-            let known = match phone {
-                Some(phone) => store.find_identity(Channel::Sms, phone).await?,
-                None => None,
-            };
+            let mut known = None;
+            if let Some(phone) = links.phone {
+                known = store.find_identity(Channel::Sms, phone).await?;
+            }
+            if let (None, Some(openid)) = (&known, links.wechat_openid) {
+                known = store.find_identity(Channel::Wechat, openid).await?;
+            }
             match known {
                 // Concurrent first requests of one app user agree: the identity row decides.
                 Some(owner) => store.link_identity(Channel::App, sub, &owner).await?,
@@ -116,7 +130,7 @@ pub async fn app_user(
                         .map(str::trim)
                         .filter(|n| !n.is_empty() && n.chars().count() <= 64)
                         .map(str::to_owned)
-                        .or_else(|| phone.map(masked_phone))
+                        .or_else(|| links.phone.map(masked_phone))
                         .unwrap_or_else(|| format!("App user {}", short(sub)));
                     let customer = new_customer(Channel::App, name);
                     store
@@ -126,8 +140,16 @@ pub async fn app_user(
             }
         }
     };
-    if let Some(phone) = phone {
+    if let Some(phone) = links.phone {
         link_phone(store, &customer, phone).await?;
+    }
+    if let Some(openid) = links.wechat_openid {
+        let owner = store
+            .link_identity(Channel::Wechat, openid, &customer)
+            .await?;
+        if owner != customer {
+            tracing::warn!(%customer, %owner, "A verified openid belongs to another customer; not merged automatically.");
+        }
     }
     Ok(customer)
 }

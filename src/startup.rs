@@ -111,6 +111,13 @@ impl Application {
                     .context("configuring the event webhook")?,
             ));
         }
+        if !settings.app.push_url.trim().is_empty() {
+            plans.push(Arc::new(crate::channels::app::AppPushes));
+            deliverers.push(Arc::new(
+                crate::channels::app::AppPushDeliverer::new(&settings.app, Arc::clone(&store))
+                    .context("configuring app push notifications")?,
+            ));
+        }
         let wechat = &settings.wechat;
         if !wechat.api_base_url.trim().is_empty()
             && !secrecy::ExposeSecret::expose_secret(&wechat.app_secret).is_empty()

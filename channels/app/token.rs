@@ -28,6 +28,10 @@ pub struct AppClaims {
     /// The user's display name, if the app shares it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The user's openid of the Official Account, verified by the app backend (WeChat
+    /// login): links the app user to their WeChat conversations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wechat_openid: Option<String>,
 }
 
 /// Why a token is refused.
@@ -109,6 +113,11 @@ pub fn verify(
             return Err(TokenError::Claims);
         }
     }
+    if let Some(openid) = &claims.wechat_openid {
+        if openid.trim().is_empty() || openid.len() > 128 {
+            return Err(TokenError::Claims);
+        }
+    }
     if now > claims.exp.saturating_add(leeway_secs) {
         return Err(TokenError::Expired);
     }
@@ -162,6 +171,7 @@ mod tests {
             nbf: Some(1_000),
             iat: Some(1_000),
             name: None,
+            wechat_openid: None,
         }
     }
 

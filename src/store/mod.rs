@@ -465,6 +465,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<OutboxItem>>;
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
+    /// Records that an app connection of `customer` is open at `at` (refreshed while open).
+    async fn touch_presence(
+        &self,
+        connection: &str,
+        customer: &CustomerId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Forgets a closed app connection, and any row not refreshed since `stale_before`.
+    async fn drop_presence(&self, connection: &str, stale_before: DateTime<Utc>)
+        -> StoreResult<()>;
+    /// Whether `customer` has an app connection refreshed at or after `since`.
+    async fn present_since(&self, customer: &CustomerId, since: DateTime<Utc>)
+        -> StoreResult<bool>;
     /// Adds a delivery outside a customer turn (e.g. an SMS fallback for a WeChat message
     /// whose window closed). False when a row with that id exists (nothing changes).
     async fn enqueue_outbox(&self, item: &OutboxItem) -> StoreResult<bool>;

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("sql/postgres/0006_agent_media_capacity.sql"),
     ),
     (7, include_str!("sql/postgres/0007_channels.sql")),
+    (8, include_str!("sql/postgres/0008_app_presence.sql")),
 ];
 
 /// Arbitrary constant identifying Switchboard's migration lock.
@@ -994,6 +995,47 @@ impl Store for PostgresStore {
         );
         self.query_all(&sql, &[&stale_before, &now, &i64::from(limit)], outbox_from)
             .await
+    }
+
+    async fn touch_presence(
+        &self,
+        connection: &str,
+        customer: &CustomerId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO app_presence (connection_id, customer_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT (connection_id) DO UPDATE SET seen_at = EXCLUDED.seen_at",
+            &[&connection, &customer.as_str(), &at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn drop_presence(
+        &self,
+        connection: &str,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.execute(
+            "DELETE FROM app_presence WHERE connection_id = $1 OR seen_at < $2",
+            &[&connection, &stale_before],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn present_since(
+        &self,
+        customer: &CustomerId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.query_one_opt(
+            "SELECT 1 AS one FROM app_presence WHERE customer_id = $1 AND seen_at >= $2 LIMIT 1",
+            &[&customer.as_str(), &since],
+            |_| Ok(()),
+        )
+        .await
+        .map(|found| found.is_some())
     }
 
     async fn enqueue_outbox(&self, item: &OutboxItem) -> StoreResult<bool> {

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("sql/sqlite/0005_routing_ops.sql")),
     (6, include_str!("sql/sqlite/0006_agent_media_capacity.sql")),
     (7, include_str!("sql/sqlite/0007_channels.sql")),
+    (8, include_str!("sql/sqlite/0008_app_presence.sql")),
 ];
 
 /// SQLite-backed [`Store`].
@@ -1406,6 +1407,60 @@ impl Store for SqliteStore {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(unavailable)?;
             rows.into_iter().map(outbox_from).collect()
+        })
+        .await
+    }
+
+    async fn touch_presence(
+        &self,
+        connection: &str,
+        customer: &CustomerId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (connection, customer) = (connection.to_owned(), customer.clone());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO app_presence (connection_id, customer_id, seen_at) VALUES (?1, ?2, ?3) ON CONFLICT (connection_id) DO UPDATE SET seen_at = excluded.seen_at",
+                params![connection, customer.as_str(), format_time(&at)],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn drop_presence(
+        &self,
+        connection: &str,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let connection = connection.to_owned();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "DELETE FROM app_presence WHERE connection_id = ?1 OR seen_at < ?2",
+                params![connection, format_time(&stale_before)],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn present_since(
+        &self,
+        customer: &CustomerId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let customer = customer.clone();
+        self.with_conn(move |conn| {
+            conn.query_row(
+                "SELECT 1 FROM app_presence WHERE customer_id = ?1 AND seen_at >= ?2 LIMIT 1",
+                params![customer.as_str(), format_time(&since)],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(unavailable)
         })
         .await
     }

@@ -2,6 +2,7 @@
 //! WebSockets. One test binary (faster to link); one module per feature.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod app;
 mod auth;
 mod cluster;
 mod conformance;

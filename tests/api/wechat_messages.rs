@@ -15,7 +15,7 @@ use crate::helpers::{spawn_app, TestApp, WAIT};
 const TOKEN: &str = "switchboard-demo";
 const AES_KEY: &str = "qOsW1HsYIhsdWg1HFCTE2gau6yd1OgFqBsO33ZZkNQq";
 const APP_ID: &str = "wx5b1dem0a11ce0001";
-const ACCOUNT: &str = "gh_switchboard";
+pub const ACCOUNT: &str = "gh_switchboard";
 
 /// A plain-mode text message from `openid`.
 pub fn text_xml(openid: &str, msg_id: u64, content: &str) -> String {
