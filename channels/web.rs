@@ -39,6 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(lookup_customer)
         .service(get_customer)
         .service(customer_messages)
+        .service(merge_customers)
+        .service(undo_merge)
         .service(queues);
 }
 
@@ -620,6 +622,73 @@ async fn get_customer(
         })).collect::<Vec<_>>(),
         "open_conversation_id": open.map(|c| c.id),
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeRequest {
+    /// The customer merged into the one of the path (their identities and history move).
+    from_customer_id: String,
+}
+
+/// The JSON of a merge.
+fn merge_view(merge: &crate::store::CustomerMerge) -> serde_json::Value {
+    json!({
+        "merge_id": merge.id,
+        "customer_id": merge.into,
+        "from_customer_id": merge.from,
+        "moved": {
+            "identities": merge.moved.identities.iter().map(|(c, e)| json!({"channel": c, "external_id": e})).collect::<Vec<_>>(),
+            "conversations": merge.moved.conversations.len(),
+            "messages": merge.moved.messages.len(),
+        },
+        "merged_by": merge.merged_by,
+        "merged_at": merge.merged_at,
+        "undone_by": merge.undone_by,
+        "undone_at": merge.undone_at,
+    })
+}
+
+/// An agent's explicit merge of two customers ("one ID" from a verified conversation):
+/// audited, and reversible with `POST /v1/customers/merges/{merge_id}/undo`.
+#[post("/v1/customers/{id}/merge")]
+async fn merge_customers(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (staff, _) = who.staff()?;
+    let into = CustomerId::from_trusted(id.into_inner());
+    let from = CustomerId::from_trusted(body.into_inner().from_customer_id);
+    for customer in [&into, &from] {
+        if state.store.customer(customer).await?.is_none() {
+            return Err(ApiError::not_found(format!("No customer {customer}.")));
+        }
+    }
+    let merge_id = format!("mrg_{}", uuid::Uuid::now_v7().simple());
+    let merge = state
+        .store
+        .merge_customers(&merge_id, &into, &from, staff.as_str(), Utc::now())
+        .await?;
+    tracing::info!(%into, %from, by = %staff, merge = %merge.id, "Customers merged.");
+    Ok(HttpResponse::Created().json(merge_view(&merge)))
+}
+
+#[post("/v1/customers/merges/{merge_id}/undo")]
+async fn undo_merge(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    merge_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (staff, _) = who.staff()?;
+    let merge = state
+        .store
+        .undo_merge(&merge_id, staff.as_str(), Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such merge."))?;
+    tracing::info!(merge = %merge.id, by = %staff, "Customer merge undone.");
+    Ok(HttpResponse::Ok().json(merge_view(&merge)))
 }
 
 #[get("/v1/customers/{id}/messages")]

@@ -220,6 +220,7 @@ impl From<StoreError> for ApiError {
                     "The store is unavailable; please retry.",
                 )
             },
+            StoreError::Conflict(message) => ApiError::new(ErrorKind::Conflict, message),
             other => ApiError::internal(other),
         }
     }

@@ -173,6 +173,31 @@ pub enum Settlement {
     Park { error: String },
 }
 
+/// What an agent's merge of two customers moved from one to the other (to move it back).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MergeMoved {
+    /// `(channel, external_id)` of each identity.
+    pub identities: Vec<(String, String)>,
+    pub conversations: Vec<String>,
+    pub messages: Vec<String>,
+    pub tasks: Vec<String>,
+    /// Hashes of the customer tokens (web visitors) of the merged customer.
+    pub tokens: Vec<String>,
+}
+
+/// An agent's merge of customer `from` into customer `into` (audited, reversible).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CustomerMerge {
+    pub id: String,
+    pub into: CustomerId,
+    pub from: CustomerId,
+    pub moved: MergeMoved,
+    pub merged_by: String,
+    pub merged_at: DateTime<Utc>,
+    pub undone_by: Option<String>,
+    pub undone_at: Option<DateTime<Utc>>,
+}
+
 /// A stored rule-set version; versions are immutable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRuleSet {
@@ -465,6 +490,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<OutboxItem>>;
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
+    /// Merges customer `from` into `into` in one transaction: identities, conversations,
+    /// messages, tasks and visitor tokens move, the merge is recorded and audited. `Conflict`
+    /// when either customer is unknown, they are the same, or both have an open
+    /// conversation (one must be closed first).
+    async fn merge_customers(
+        &self,
+        id: &str,
+        into: &CustomerId,
+        from: &CustomerId,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<CustomerMerge>;
+    /// Moves back what a merge moved (audited). None for an unknown merge; `Conflict` when
+    /// it was undone already or the merged customer has opened a conversation meanwhile.
+    async fn undo_merge(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<CustomerMerge>>;
     /// Records that an app connection of `customer` is open at `at` (refreshed while open).
     async fn touch_presence(
         &self,

@@ -16,9 +16,9 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{
     format_time, override_subject, rule_set_subject, Activation, ActiveRuleSet, AuditEntry,
-    Inserted, OutboxItem, OutboxStatus, PresenceEvent, Principal, QueueExit, RecordedTask,
-    Settlement, Store, StoreError, StoreResult, StoredOverride, StoredRuleSet, Traffic, Turn,
-    TurnOutcome,
+    CustomerMerge, Inserted, MergeMoved, OutboxItem, OutboxStatus, PresenceEvent, Principal,
+    QueueExit, RecordedTask, Settlement, Store, StoreError, StoreResult, StoredOverride,
+    StoredRuleSet, Traffic, Turn, TurnOutcome,
 };
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
@@ -995,6 +995,196 @@ impl Store for PostgresStore {
         );
         self.query_all(&sql, &[&stale_before, &now, &i64::from(limit)], outbox_from)
             .await
+    }
+
+    async fn merge_customers(
+        &self,
+        id: &str,
+        into: &CustomerId,
+        from: &CustomerId,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<CustomerMerge> {
+        if into == from {
+            return Err(StoreError::Conflict(
+                "a customer cannot be merged into itself".to_owned(),
+            ));
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        // Both customers locked, in id order (no deadlock between opposite merges).
+        let locked = tx
+            .query(
+                "SELECT id FROM customers WHERE id IN ($1, $2) ORDER BY id FOR UPDATE",
+                &[&into.as_str(), &from.as_str()],
+            )
+            .await
+            .map_err(db)?;
+        if locked.len() != 2 {
+            return Err(StoreError::Conflict("unknown customer".to_owned()));
+        }
+        let open = tx
+            .query_one(
+                "SELECT COUNT(DISTINCT customer_id) AS n FROM conversations WHERE customer_id IN ($1, $2) AND status <> 'closed'",
+                &[&into.as_str(), &from.as_str()],
+            )
+            .await
+            .map_err(db)?;
+        if get::<i64>(&open, "n")? == 2 {
+            return Err(StoreError::Conflict(
+                "both customers have an open conversation; close one first".to_owned(),
+            ));
+        }
+        let mut moved = MergeMoved::default();
+        for row in tx
+            .query(
+                "UPDATE identities SET customer_id = $1 WHERE customer_id = $2 RETURNING channel, external_id",
+                &[&into.as_str(), &from.as_str()],
+            )
+            .await
+            .map_err(db)?
+        {
+            moved
+                .identities
+                .push((get(&row, "channel")?, get(&row, "external_id")?));
+        }
+        let ids = |sql: &'static str| {
+            let tx = &tx;
+            async move {
+                let rows = tx
+                    .query(sql, &[&into.as_str(), &from.as_str()])
+                    .await
+                    .map_err(db)?;
+                rows.iter()
+                    .map(|r| get::<String>(r, "id"))
+                    .collect::<StoreResult<Vec<_>>>()
+            }
+        };
+        moved.conversations =
+            ids("UPDATE conversations SET customer_id = $1 WHERE customer_id = $2 RETURNING id")
+                .await?;
+        moved.messages =
+            ids("UPDATE messages SET customer_id = $1 WHERE customer_id = $2 RETURNING id").await?;
+        moved.tasks =
+            ids("UPDATE tasks SET customer_id = $1 WHERE customer_id = $2 RETURNING id").await?;
+        moved.tokens = ids("UPDATE tokens SET subject = $1 WHERE kind = 'customer' AND subject = $2 RETURNING token_hash AS id").await?;
+        tx.execute(
+            "INSERT INTO customer_merges (id, into_customer, from_customer, moved, merged_by, merged_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&id, &into.as_str(), &from.as_str(), &json(&moved)?, &by, &at],
+        )
+        .await
+        .map_err(db)?;
+        audit(
+            &tx,
+            &at,
+            by,
+            "customer_merged",
+            &format!("customer_{into}"),
+            &serde_json::json!({"merge_id": id, "from": from, "into": into, "identities": moved.identities.len(), "conversations": moved.conversations.len(), "messages": moved.messages.len()}),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(CustomerMerge {
+            id: id.to_owned(),
+            into: into.clone(),
+            from: from.clone(),
+            moved,
+            merged_by: by.to_owned(),
+            merged_at: at,
+            undone_by: None,
+            undone_at: None,
+        })
+    }
+
+    async fn undo_merge(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<CustomerMerge>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let Some(row) = tx
+            .query_opt(
+                "SELECT into_customer, from_customer, moved, merged_by, merged_at, undone_at FROM customer_merges WHERE id = $1 FOR UPDATE",
+                &[&id],
+            )
+            .await
+            .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        if get::<Option<DateTime<Utc>>>(&row, "undone_at")?.is_some() {
+            return Err(StoreError::Conflict(
+                "this merge was undone already".to_owned(),
+            ));
+        }
+        let into: String = get(&row, "into_customer")?;
+        let from: String = get(&row, "from_customer")?;
+        let moved: MergeMoved = from_json(&get::<String>(&row, "moved")?)?;
+        for (channel, external_id) in &moved.identities {
+            tx.execute(
+                "UPDATE identities SET customer_id = $1 WHERE channel = $2 AND external_id = $3 AND customer_id = $4",
+                &[&from, channel, external_id, &into],
+            )
+            .await
+            .map_err(db)?;
+        }
+        for (sql, keys) in [
+            (
+                "UPDATE conversations SET customer_id = $1 WHERE id = ANY($2) AND customer_id = $3",
+                &moved.conversations,
+            ),
+            (
+                "UPDATE messages SET customer_id = $1 WHERE id = ANY($2) AND customer_id = $3",
+                &moved.messages,
+            ),
+            (
+                "UPDATE tasks SET customer_id = $1 WHERE id = ANY($2) AND customer_id = $3",
+                &moved.tasks,
+            ),
+            (
+                "UPDATE tokens SET subject = $1 WHERE token_hash = ANY($2) AND subject = $3",
+                &moved.tokens,
+            ),
+        ] {
+            tx.execute(sql, &[&from, keys, &into]).await.map_err(|e| {
+                if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+                    StoreError::Conflict(
+                        "the merged customer has an open conversation again; close it first"
+                            .to_owned(),
+                    )
+                } else {
+                    db(e)
+                }
+            })?;
+        }
+        tx.execute(
+            "UPDATE customer_merges SET undone_by = $2, undone_at = $3 WHERE id = $1",
+            &[&id, &by, &at],
+        )
+        .await
+        .map_err(db)?;
+        audit(
+            &tx,
+            &at,
+            by,
+            "customer_merge_undone",
+            &format!("customer_{into}"),
+            &serde_json::json!({"merge_id": id, "from": from, "into": into}),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Some(CustomerMerge {
+            id: id.to_owned(),
+            into: CustomerId::from_trusted(into),
+            from: CustomerId::from_trusted(from),
+            moved,
+            merged_by: get(&row, "merged_by")?,
+            merged_at: get(&row, "merged_at")?,
+            undone_by: Some(by.to_owned()),
+            undone_at: Some(at),
+        }))
     }
 
     async fn touch_presence(

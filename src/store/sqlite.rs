@@ -15,9 +15,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{
     format_time, override_subject, parse_time, rule_set_subject, Activation, ActiveRuleSet,
-    AuditEntry, Inserted, OutboxItem, OutboxStatus, PresenceEvent, Principal, QueueExit,
-    RecordedTask, Settlement, Store, StoreError, StoreResult, StoredOverride, StoredRuleSet,
-    Traffic, Turn, TurnOutcome,
+    AuditEntry, CustomerMerge, Inserted, MergeMoved, OutboxItem, OutboxStatus, PresenceEvent,
+    Principal, QueueExit, RecordedTask, Settlement, Store, StoreError, StoreResult, StoredOverride,
+    StoredRuleSet, Traffic, Turn, TurnOutcome,
 };
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
@@ -1407,6 +1407,191 @@ impl Store for SqliteStore {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(unavailable)?;
             rows.into_iter().map(outbox_from).collect()
+        })
+        .await
+    }
+
+    async fn merge_customers(
+        &self,
+        id: &str,
+        into: &CustomerId,
+        from: &CustomerId,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<CustomerMerge> {
+        let (id, into, from, by) = (id.to_owned(), into.clone(), from.clone(), by.to_owned());
+        self.with_conn(move |conn| {
+            if into == from {
+                return Err(StoreError::Conflict("a customer cannot be merged into itself".to_owned()));
+            }
+            let tx = conn.transaction().map_err(unavailable)?;
+            let known: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM customers WHERE id IN (?1, ?2)",
+                    params![into.as_str(), from.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            if known != 2 {
+                return Err(StoreError::Conflict("unknown customer".to_owned()));
+            }
+            let open: i64 = tx
+                .query_row(
+                    "SELECT COUNT(DISTINCT customer_id) FROM conversations WHERE customer_id IN (?1, ?2) AND status <> 'closed'",
+                    params![into.as_str(), from.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            if open == 2 {
+                return Err(StoreError::Conflict(
+                    "both customers have an open conversation; close one first".to_owned(),
+                ));
+            }
+            let ids = |sql: &str| -> StoreResult<Vec<String>> {
+                let mut stmt = tx.prepare(sql).map_err(unavailable)?;
+                let rows = stmt
+                    .query_map([from.as_str()], |r| r.get::<_, String>(0))
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unavailable);
+                rows
+            };
+            let moved = MergeMoved {
+                identities: {
+                    let mut stmt = tx
+                        .prepare("SELECT channel, external_id FROM identities WHERE customer_id = ?1")
+                        .map_err(unavailable)?;
+                    let rows = stmt
+                        .query_map([from.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .map_err(unavailable)?
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(unavailable)?;
+                    rows
+                },
+                conversations: ids("SELECT id FROM conversations WHERE customer_id = ?1")?,
+                messages: ids("SELECT id FROM messages WHERE customer_id = ?1")?,
+                tasks: ids("SELECT id FROM tasks WHERE customer_id = ?1")?,
+                tokens: ids("SELECT token_hash FROM tokens WHERE kind = 'customer' AND subject = ?1")?,
+            };
+            for sql in [
+                "UPDATE identities SET customer_id = ?1 WHERE customer_id = ?2",
+                "UPDATE conversations SET customer_id = ?1 WHERE customer_id = ?2",
+                "UPDATE messages SET customer_id = ?1 WHERE customer_id = ?2",
+                "UPDATE tasks SET customer_id = ?1 WHERE customer_id = ?2",
+                "UPDATE tokens SET subject = ?1 WHERE kind = 'customer' AND subject = ?2",
+            ] {
+                tx.execute(sql, params![into.as_str(), from.as_str()])
+                    .map_err(unavailable)?;
+            }
+            let at_text = format_time(&at);
+            tx.execute(
+                "INSERT INTO customer_merges (id, into_customer, from_customer, moved, merged_by, merged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, into.as_str(), from.as_str(), json(&moved)?, by, at_text],
+            )
+            .map_err(unavailable)?;
+            audit(
+                &tx,
+                &at_text,
+                &by,
+                "customer_merged",
+                &format!("customer_{into}"),
+                &serde_json::json!({"merge_id": id, "from": from, "into": into, "identities": moved.identities.len(), "conversations": moved.conversations.len(), "messages": moved.messages.len()}),
+            )?;
+            tx.commit().map_err(unavailable)?;
+            Ok(CustomerMerge {
+                id,
+                into,
+                from,
+                moved,
+                merged_by: by,
+                merged_at: at,
+                undone_by: None,
+                undone_at: None,
+            })
+        })
+        .await
+    }
+
+    async fn undo_merge(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<CustomerMerge>> {
+        let (id, by) = (id.to_owned(), by.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let row: Option<(String, String, String, String, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT into_customer, from_customer, moved, merged_by, merged_at, undone_at FROM customer_merges WHERE id = ?1",
+                    [id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            let Some((into, from, moved, merged_by, merged_at, undone_at)) = row else {
+                return Ok(None);
+            };
+            if undone_at.is_some() {
+                return Err(StoreError::Conflict("this merge was undone already".to_owned()));
+            }
+            let moved: MergeMoved = from_json(&moved)?;
+            let back = |sql: &str, key: &str| -> StoreResult<()> {
+                tx.execute(sql, params![from, key, into]).map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict(
+                            "the merged customer has an open conversation again; close it first".to_owned(),
+                        )
+                    } else {
+                        unavailable(e)
+                    }
+                })?;
+                Ok(())
+            };
+            for (channel, external_id) in &moved.identities {
+                tx.execute(
+                    "UPDATE identities SET customer_id = ?1 WHERE channel = ?2 AND external_id = ?3 AND customer_id = ?4",
+                    params![from, channel, external_id, into],
+                )
+                .map_err(unavailable)?;
+            }
+            for c in &moved.conversations {
+                back("UPDATE conversations SET customer_id = ?1 WHERE id = ?2 AND customer_id = ?3", c)?;
+            }
+            for m in &moved.messages {
+                back("UPDATE messages SET customer_id = ?1 WHERE id = ?2 AND customer_id = ?3", m)?;
+            }
+            for t in &moved.tasks {
+                back("UPDATE tasks SET customer_id = ?1 WHERE id = ?2 AND customer_id = ?3", t)?;
+            }
+            for t in &moved.tokens {
+                back("UPDATE tokens SET subject = ?1 WHERE token_hash = ?2 AND subject = ?3", t)?;
+            }
+            let at_text = format_time(&at);
+            tx.execute(
+                "UPDATE customer_merges SET undone_by = ?2, undone_at = ?3 WHERE id = ?1",
+                params![id, by, at_text],
+            )
+            .map_err(unavailable)?;
+            audit(
+                &tx,
+                &at_text,
+                &by,
+                "customer_merge_undone",
+                &format!("customer_{into}"),
+                &serde_json::json!({"merge_id": id, "from": from, "into": into}),
+            )?;
+            tx.commit().map_err(unavailable)?;
+            Ok(Some(CustomerMerge {
+                id,
+                into: CustomerId::from_trusted(into),
+                from: CustomerId::from_trusted(from),
+                moved,
+                merged_by,
+                merged_at: parse_time(&merged_at)?,
+                undone_by: Some(by),
+                undone_at: Some(at),
+            }))
         })
         .await
     }

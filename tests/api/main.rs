@@ -12,6 +12,7 @@ mod customers;
 mod delivery;
 mod helpers;
 mod loadgen;
+mod one_id;
 mod ops;
 mod routing;
 mod routing_ops;

@@ -1,0 +1,142 @@
+//! "One ID": an agent's explicit merge of two customers (audited, reversible), and what it
+//! changes for the customer's next message.
+
+use chrono::Utc;
+use serde_json::{json, Value};
+use switchboard::channels::app::token::{sign, AppClaims};
+
+use crate::helpers::spawn_app;
+use crate::wechat_messages::{post_plain, text_xml};
+
+fn app_token(sub: &str) -> String {
+    sign(
+        b"switchboard-demo-app-jwt-secret-2026",
+        &AppClaims {
+            sub: sub.to_owned(),
+            phone: None,
+            exp: Utc::now().timestamp() + 3_600,
+            nbf: None,
+            iat: None,
+            name: Some("林小姐".to_owned()),
+            wechat_openid: None,
+        },
+    )
+}
+
+#[actix_web::test]
+async fn an_agent_merges_two_customers_and_can_undo_it() {
+    let app = spawn_app(&[]).await;
+    let (agent, _) = app.login("alice").await;
+    // The same person, unknown to us as such: a WeChat follower and an app user.
+    post_plain(
+        &app,
+        &text_xml("oUser_merge_1", 8_000_000_001, "我的退款还没到账"),
+    )
+    .await;
+    let (_, found) = app
+        .get_json(
+            "/v1/customers/lookup?channel=wechat&external_id=oUser_merge_1",
+            &agent,
+        )
+        .await;
+    let wechat_customer = found["customer_id"].as_str().unwrap().to_owned();
+    let user = app_token("u-merge-1");
+    let response = app
+        .client
+        .get(app.url("/v1/conversations/current"))
+        .bearer_auth(&user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404, "no conversation in the app yet");
+    let (_, found) = app
+        .get_json(
+            "/v1/customers/lookup?channel=app&external_id=u-merge-1",
+            &agent,
+        )
+        .await;
+    let app_customer = found["customer_id"].as_str().unwrap().to_owned();
+    assert_ne!(app_customer, wechat_customer, "never linked by a guess");
+
+    // Refusals: customers cannot merge; a customer into itself; unknown customers.
+    let path = format!("/v1/customers/{app_customer}/merge");
+    let (status, _) = app
+        .post_json(&path, &user, json!({"from_customer_id": wechat_customer}))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = app
+        .post_json(&path, &agent, json!({"from_customer_id": app_customer}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    let (status, _) = app
+        .post_json(&path, &agent, json!({"from_customer_id": "cus_nobody"}))
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, merge) = app
+        .post_json(&path, &agent, json!({"from_customer_id": wechat_customer}))
+        .await;
+    assert_eq!(status, 201, "{merge}");
+    assert_eq!(merge["moved"]["identities"][0]["channel"], "wechat");
+    let (_, found) = app
+        .get_json(
+            "/v1/customers/lookup?channel=wechat&external_id=oUser_merge_1",
+            &agent,
+        )
+        .await;
+    assert_eq!(found["customer_id"], app_customer.as_str());
+    // The app user continues the WeChat conversation.
+    let accepted: Value = app
+        .post_message(&user, "我在App上继续", "c-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (_, history) = app
+        .get_json(&format!("/v1/customers/{app_customer}/messages"), &agent)
+        .await;
+    let history = history.as_array().unwrap().clone();
+    let customer_lines: Vec<(&str, &str)> = history
+        .iter()
+        .filter(|m| m["from"] == "customer")
+        .map(|m| (m["channel"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        customer_lines,
+        [("wechat", "我的退款还没到账"), ("app", "我在App上继续")]
+    );
+    assert!(history
+        .iter()
+        .all(|m| m["conversation_id"] == accepted["conversation_id"]));
+
+    // Undo: the WeChat identity and its history go back; a second undo is a conflict.
+    let merge_id = merge["merge_id"].as_str().unwrap();
+    let undo = format!("/v1/customers/merges/{merge_id}/undo");
+    let (status, undone) = app.post_json(&undo, &agent, json!({})).await;
+    assert_eq!(status, 200, "{undone}");
+    assert!(undone["undone_at"].is_string());
+    let (_, found) = app
+        .get_json(
+            "/v1/customers/lookup?channel=wechat&external_id=oUser_merge_1",
+            &agent,
+        )
+        .await;
+    assert_eq!(found["customer_id"], wechat_customer.as_str());
+    let (_, back) = app
+        .get_json(&format!("/v1/customers/{wechat_customer}/messages"), &agent)
+        .await;
+    assert!(back
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["text"] == "我的退款还没到账"));
+    let (status, _) = app.post_json(&undo, &agent, json!({})).await;
+    assert_eq!(status, 409);
+    let (status, _) = app
+        .post_json("/v1/customers/merges/mrg_unknown/undo", &agent, json!({}))
+        .await;
+    assert_eq!(status, 404);
+}
