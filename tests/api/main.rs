@@ -10,6 +10,7 @@ mod crash;
 mod customers;
 mod delivery;
 mod helpers;
+mod ivr;
 mod loadgen;
 mod ops;
 mod routing;
