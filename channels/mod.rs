@@ -10,8 +10,10 @@
 //!   outbound provider behind [`crate::actors::delivery`].
 //! - [`wechat`], [`sms`]: WeChat Official Account and Twilio-compatible SMS (issue 6, the
 //!   wire-format pieces so far).
+//! - [`ivr`]: the phone IVR's signed call events, answered with call instructions.
 
 pub mod app;
+pub mod ivr;
 pub mod parsers;
 pub mod provider;
 pub mod sms;

@@ -4,6 +4,7 @@
 //! Each entry point also checks what it can of its parser's contract (round trips, sizes).
 
 use super::app::token;
+use super::ivr;
 use super::sms::{segments, signature};
 use super::webhook;
 use super::wechat::{crypto, xml};
@@ -103,9 +104,11 @@ pub fn app_token(data: &[u8]) {
     let _ = token::is_e164(&text(data));
 }
 
-/// IVR webhooks: id `\n` timestamp `\n` signatures `\n` body, verified or refused.
+/// IVR webhooks: id `\n` timestamp `\n` signatures `\n` body, verified or refused; the body
+/// parses as an event or is refused, and a parsed event maps to instructions that serialize.
 pub fn ivr_webhook(data: &[u8]) {
     let [id, timestamp, signatures, body] = fields::<4>(data);
+    ivr_event(body.as_bytes());
     let Ok(key) = webhook::secret_key("whsec_Q+Y4HW9jMm/YeDWkA7QytT1wLnz/UBYZ") else {
         return;
     };
@@ -125,5 +128,44 @@ pub fn ivr_webhook(data: &[u8]) {
                 webhook::verify(&key, &id, &timestamp, &signed, body.as_bytes(), at, 300).is_ok()
             );
         }
+    }
+}
+
+/// An IVR event body: parsed or refused; what a parsed event asks for always has
+/// instructions that serialize and parse back.
+fn ivr_event(body: &[u8]) {
+    let Ok(event) = ivr::parse_event(body) else {
+        return;
+    };
+    let replies = match ivr::action(&event, 0.6) {
+        ivr::Action::Submit(text) => {
+            assert!(text.chars().count() <= crate::domain::MessageText::MAX_CHARS);
+            vec![text]
+        }
+        _ => Vec::new(),
+    };
+    let outcomes = [
+        ivr::Outcome::Ack,
+        ivr::Outcome::Greeted,
+        ivr::Outcome::AskAgain,
+        ivr::Outcome::Answered { replies },
+        ivr::Outcome::Transfer {
+            conversation_id: event.call_id.clone(),
+            customer_id: event.from.clone(),
+            transcript: Vec::new(),
+        },
+    ];
+    for outcome in outcomes {
+        let response = ivr::Response {
+            call_id: event.call_id.clone(),
+            instructions: ivr::instructions(event.language(), outcome),
+        };
+        let json = serde_json::to_string(&response).unwrap_or_default();
+        let back: Result<ivr::Response, _> = serde_json::from_str(&json);
+        assert_eq!(
+            back.ok().as_ref(),
+            Some(&response),
+            "instructions round-trip"
+        );
     }
 }

@@ -213,6 +213,7 @@ impl Application {
                 .configure(crate::channels::web::configure)
                 .configure(crate::channels::supervisor::configure)
                 .configure(crate::channels::wechat::configure)
+                .configure(crate::channels::ivr::configure)
                 .configure(crate::ui::configure)
                 .default_service(web::to(not_found))
         })

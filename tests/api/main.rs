@@ -11,6 +11,7 @@ mod crash;
 mod customers;
 mod delivery;
 mod helpers;
+mod ivr;
 mod loadgen;
 mod one_id;
 mod ops;
