@@ -15,5 +15,6 @@ mod ops;
 mod routing;
 mod routing_ops;
 mod routing_rules;
+mod sms;
 mod validation;
 mod wechat;
