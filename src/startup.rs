@@ -135,6 +135,18 @@ impl Application {
                 .context("configuring the WeChat API")?,
             ));
         }
+        if !settings.sms.api_base_url.trim().is_empty()
+            && !secrecy::ExposeSecret::expose_secret(&settings.sms.auth_token).is_empty()
+        {
+            plans.push(Arc::new(crate::channels::sms::outbound::SmsReplies));
+            deliverers.push(Arc::new(
+                crate::channels::sms::outbound::SmsDeliverer::new(
+                    &settings.sms,
+                    Arc::clone(&store),
+                )
+                .context("configuring outbound SMS")?,
+            ));
+        }
         DeliveryService::new(
             Arc::clone(&store),
             Arc::clone(&bus),
@@ -214,6 +226,7 @@ impl Application {
                 .configure(crate::channels::supervisor::configure)
                 .configure(crate::channels::wechat::configure)
                 .configure(crate::channels::ivr::configure)
+                .configure(crate::channels::sms::configure)
                 .configure(crate::ui::configure)
                 .default_service(web::to(not_found))
         })

@@ -18,6 +18,7 @@ mod ops;
 mod routing;
 mod routing_ops;
 mod routing_rules;
+mod sms;
 mod validation;
 mod wechat;
 mod wechat_messages;
