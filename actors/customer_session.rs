@@ -133,6 +133,8 @@ pub enum SessionCommand {
         agent_id: AgentId,
         resolution: Resolution,
     },
+    /// The customer hung up (phone IVR): a call still waiting for an agent is abandoned.
+    CallEnded { customer_id: CustomerId },
     /// The dispatcher sent the conversation's task to its queue's fallback (maximum wait
     /// reached or queue closed); the store already gave the conversation back to the bot.
     TaskFallback {
@@ -151,7 +153,8 @@ impl SessionCommand {
             | SessionCommand::AgentMessage { customer_id, .. }
             | SessionCommand::AgentTyping { customer_id, .. }
             | SessionCommand::WrapUp { customer_id, .. }
-            | SessionCommand::TaskFallback { customer_id, .. } => customer_id,
+            | SessionCommand::TaskFallback { customer_id, .. }
+            | SessionCommand::CallEnded { customer_id } => customer_id,
         }
     }
 }
@@ -509,6 +512,21 @@ impl SessionRouter {
             }
             Ok(Ok(ShardReply::Unavailable)) | Ok(Err(_)) | Err(_) => Err(SessionError::Busy),
         }
+    }
+
+    /// Sends a command to a customer's session, wherever it runs (through the shard queue).
+    pub async fn command(&self, command: SessionCommand) -> Result<(), SessionError> {
+        let route = super::session_route(command.customer_id());
+        publish_json(
+            self.deps.bus.as_ref(),
+            &route,
+            &ShardMessage::Command { command },
+        )
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "Could not route a session command.");
+            SessionError::Busy
+        })
     }
 
     /// Hands the shard owner's answer to the edge waiting for it, if it still waits.
@@ -1070,6 +1088,17 @@ impl SessionState {
                     .await?;
                 return Ok(());
             }
+            SessionCommand::CallEnded { .. } => {
+                // Only a call waiting in the queue is abandoned; a chat continues.
+                let waiting_call = deps
+                    .store
+                    .open_task_for(&conversation.id)
+                    .await?
+                    .is_some_and(|t| t.status == TaskStatus::Waiting && t.channel == Channel::Ivr);
+                if conversation.status == ConversationStatus::Queued && waiting_call {
+                    return self.leave_queue(deps, conversation).await;
+                }
+            }
             SessionCommand::TaskFallback {
                 conversation_id,
                 task_id,
@@ -1196,7 +1225,9 @@ impl SessionState {
                 )
                 .await;
             }
-            SessionCommand::AgentTyping { .. } | SessionCommand::TaskFallback { .. } => {}
+            SessionCommand::AgentTyping { .. }
+            | SessionCommand::TaskFallback { .. }
+            | SessionCommand::CallEnded { .. } => {}
         }
         Ok(())
     }

@@ -15,7 +15,8 @@
 //!   spoken, or the call is transferred to the voice queue when the message handed off.
 //! - `{"type":"dtmf","call_id","from","digits","language"?}`: keys pressed. `0` asks for an
 //!   agent (the text "人工" / "agent"); other digits are the customer's message as they are.
-//! - `{"type":"call.ended","call_id","from","reason"?}`: acknowledged.
+//! - `{"type":"call.ended","call_id","from","reason"?}`: acknowledged; a call still waiting
+//!   for an agent leaves the queue (an abandonment in the queue figures).
 //!
 //! Every event carries the call and the caller, so nothing about a call is kept here. The
 //! optional `language` (`zh`, `en`) chooses the language of our own prompts; without it a
@@ -309,8 +310,10 @@ impl Event {
 pub enum Action {
     /// A new call: find or create the caller, greet them.
     Greet,
-    /// Nothing to do (a partial transcript, the end of the call).
+    /// Nothing to do (a partial transcript).
     Ack,
+    /// The caller hung up: a call still waiting for an agent is abandoned.
+    HangUp,
     /// Speech we are not sure of: ask again, store nothing.
     AskAgain,
     /// The customer's message, to store and answer.
@@ -322,7 +325,7 @@ pub enum Action {
 pub fn action(event: &Event, min_confidence: f64) -> Action {
     match &event.kind {
         EventKind::CallStarted { .. } => Action::Greet,
-        EventKind::CallEnded { .. } => Action::Ack,
+        EventKind::CallEnded { .. } => Action::HangUp,
         EventKind::Transcript {
             is_final: false, ..
         } => Action::Ack,
@@ -506,19 +509,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(events);
 }
 
-/// Reading the raw body failed: too large (413) or broken (400), as typed JSON.
-fn payload_error(error: actix_web::Error) -> ApiError {
-    match error.as_error::<actix_web::error::PayloadError>() {
-        Some(actix_web::error::PayloadError::Overflow) => {
-            ApiError::new(ErrorKind::PayloadTooLarge, "The body is too large.")
-        }
-        _ => ApiError::new(
-            ErrorKind::MalformedJson,
-            format!("Could not read the body: {error}"),
-        ),
-    }
-}
-
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -545,7 +535,7 @@ async fn events(
             "The IVR channel is misconfigured on this server.",
         )
     })?;
-    let body = body.map_err(payload_error)?;
+    let body = body.map_err(crate::channels::provider::body_error)?;
     let (Some(id), Some(timestamp), Some(signatures)) = (
         header(&req, "webhook-id"),
         header(&req, "webhook-timestamp"),
@@ -625,6 +615,24 @@ fn answer_receipt(
 async fn handle(state: &AppState, event: &Event, webhook_id: &str) -> Result<Outcome, ApiError> {
     let text = match action(event, state.settings.ivr.min_confidence) {
         Action::Ack => return Ok(Outcome::Ack),
+        Action::HangUp => {
+            let known = state.store.find_identity(Channel::Ivr, &event.from).await?;
+            if let Some(customer_id) = known {
+                state
+                    .sessions
+                    .command(crate::actors::customer_session::SessionCommand::CallEnded {
+                        customer_id,
+                    })
+                    .await
+                    .map_err(|_| {
+                        ApiError::new(
+                            ErrorKind::NotReady,
+                            "The hang-up could not be recorded; retry.",
+                        )
+                    })?;
+            }
+            return Ok(Outcome::Ack);
+        }
         Action::AskAgain => return Ok(Outcome::AskAgain),
         Action::Greet => {
             crate::identity::customer_for_phone(state.store.as_ref(), Channel::Ivr, &event.from)
@@ -638,8 +646,9 @@ async fn handle(state: &AppState, event: &Event, webhook_id: &str) -> Result<Out
             .await?;
     let external_id = format!("{}:{webhook_id}", event.call_id);
     let accepted = provider::submit(state, &customer, Channel::Ivr, external_id, &text).await?;
-    // A repeat does not hand off again; a conversation still waiting for an agent does.
-    let waiting = accepted.duplicate
+    // A conversation waiting for an agent (handed off earlier in the call, on another
+    // channel, or by the first copy of a repeated event) takes the call to the queue too.
+    let waiting = !accepted.handoff
         && state
             .store
             .conversation(&accepted.conversation_id)

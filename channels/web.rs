@@ -126,7 +126,7 @@ async fn create_visitor(
     state: web::Data<AppState>,
     body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.map_err(payload_error)?;
+    let body = body.map_err(crate::channels::provider::body_error)?;
     // The body is optional: nothing, `{}` or `{"name": "..."}`.
     let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorRequest::default()
@@ -553,18 +553,6 @@ fn handshake_error(error: actix_web::Error) -> actix_web::Error {
 }
 
 /// Reading a raw body failed: too large (413) or broken (400), as typed JSON.
-fn payload_error(error: actix_web::Error) -> ApiError {
-    match error.as_error::<actix_web::error::PayloadError>() {
-        Some(actix_web::error::PayloadError::Overflow) => {
-            ApiError::new(ErrorKind::PayloadTooLarge, "The body is too large.")
-        }
-        _ => ApiError::new(
-            ErrorKind::MalformedJson,
-            format!("Could not read the body: {error}"),
-        ),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Customers, seen by agents and supervisors
 

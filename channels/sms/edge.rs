@@ -259,19 +259,6 @@ fn is_form(req: &HttpRequest) -> bool {
         })
 }
 
-/// Reading the raw body failed: too large (413) or broken (400), as typed JSON.
-fn payload_error(error: actix_web::Error) -> ApiError {
-    match error.as_error::<actix_web::error::PayloadError>() {
-        Some(actix_web::error::PayloadError::Overflow) => {
-            ApiError::new(ErrorKind::PayloadTooLarge, "The body is too large.")
-        }
-        _ => ApiError::new(
-            ErrorKind::MalformedJson,
-            format!("Could not read the body: {error}"),
-        ),
-    }
-}
-
 /// The parameters of a request the provider signed, or why it is refused (see the module).
 fn verified_form(
     state: &AppState,
@@ -292,7 +279,7 @@ fn verified_form(
             "Send the body as Content-Type: application/x-www-form-urlencoded.",
         ));
     }
-    let body = body.map_err(payload_error)?;
+    let body = body.map_err(crate::channels::provider::body_error)?;
     let given = req
         .headers()
         .get("x-twilio-signature")
@@ -306,7 +293,7 @@ fn verified_form(
             )
         })?;
     let params =
-        parse_form(&body).map_err(|e| ApiError::new(ErrorKind::MalformedJson, e.to_string()))?;
+        parse_form(&body).map_err(|e| ApiError::new(ErrorKind::MalformedBody, e.to_string()))?;
     let url = {
         let info = req.connection_info();
         let path = req

@@ -179,15 +179,18 @@ async fn a_wechat_conversation_continues_in_the_app_with_the_whole_history() {
     );
 }
 
+/// One push: webhook-id, webhook-timestamp, webhook-signature, body.
+type Push = (String, String, String, Vec<u8>);
+
 /// A fake app backend receiving push notifications.
 struct PushReceiver {
     url: String,
-    pushes: Arc<Mutex<Vec<(String, String, String, Vec<u8>)>>>,
+    pushes: Arc<Mutex<Vec<Push>>>,
 }
 
 impl PushReceiver {
     async fn start() -> Self {
-        let pushes: Arc<Mutex<Vec<(String, String, String, Vec<u8>)>>> = Arc::default();
+        let pushes: Arc<Mutex<Vec<Push>>> = Arc::default();
         let log = Arc::clone(&pushes);
         let server = HttpServer::new(move || {
             let log = Arc::clone(&log);

@@ -37,17 +37,17 @@ async fn post_signed(app: &TestApp, id: &str, body: &[u8]) -> (u16, String) {
 }
 
 /// A signed event answered 200; its JSON answer.
-async fn event(app: &TestApp, id: &str, body: Value) -> Value {
+pub async fn event(app: &TestApp, id: &str, body: Value) -> Value {
     let (status, text) = post_signed(app, id, body.to_string().as_bytes()).await;
     assert_eq!(status, 200, "{text}");
     serde_json::from_str(&text).unwrap()
 }
 
-fn started(call_id: &str) -> Value {
+pub fn started(call_id: &str) -> Value {
     json!({"type": "call.started", "call_id": call_id, "from": CALLER, "to": "95555"})
 }
 
-fn transcript(call_id: &str, text: &str, confidence: f64) -> Value {
+pub fn transcript(call_id: &str, text: &str, confidence: f64) -> Value {
     json!({"type": "transcript", "call_id": call_id, "from": CALLER, "text": text,
         "confidence": confidence, "final": true})
 }

@@ -140,3 +140,156 @@ async fn an_agent_merges_two_customers_and_can_undo_it() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// The acceptance path of "one ID": a customer asks on WeChat, continues in the app (whose
+/// token vouches for their phone and openid), then calls; asking for an agent on the phone
+/// transfers the call, and the agent who takes the voice task sees the whole history, each
+/// line with its channel, and the offer already carries the call transcript.
+#[actix_web::test]
+async fn wechat_then_app_then_a_call_reach_one_agent_with_the_whole_history() {
+    use crate::ivr::{event, started, transcript};
+    let app = spawn_app(&[]).await;
+    let mut agent = app.available_agent("bob").await;
+    post_plain(
+        &app,
+        &text_xml("oUser_journey_1", 9_000_000_001, "我的订单怎么还没发货"),
+    )
+    .await;
+    let user = sign(
+        b"switchboard-demo-app-jwt-secret-2026",
+        &AppClaims {
+            sub: "u-journey-1".to_owned(),
+            phone: Some("+8613800138000".to_owned()),
+            exp: Utc::now().timestamp() + 3_600,
+            nbf: None,
+            iat: None,
+            name: None,
+            wechat_openid: Some("oUser_journey_1".to_owned()),
+        },
+    );
+    let in_app: Value = app
+        .post_message(&user, "订单号是 A10086", "c-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    event(&app, "msg_call_1", started("call-journey-1")).await;
+    event(
+        &app,
+        "msg_call_2",
+        transcript("call-journey-1", "我还是想找人工处理", 0.93),
+    )
+    .await;
+    let answer = event(
+        &app,
+        "msg_call_3",
+        transcript("call-journey-1", "转人工", 0.95),
+    )
+    .await;
+    let kinds: Vec<&str> = answer["instructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"transfer"), "{answer:#}");
+
+    let offer = agent.next_of_type("offer").await;
+    assert_eq!(
+        offer["conversation_id"], in_app["conversation_id"],
+        "one conversation"
+    );
+    let summary = offer["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("我还是想找人工处理"),
+        "the offer carries the transcript: {summary}"
+    );
+    agent
+        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    let assigned = agent.next_of_type("assigned").await;
+    let lines: Vec<(String, String)> = assigned["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] == "customer")
+        .map(|m| {
+            (
+                m["channel"].as_str().unwrap().to_owned(),
+                m["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("wechat", "我的订单怎么还没发货"),
+        ("app", "订单号是 A10086"),
+        ("ivr", "我还是想找人工处理"),
+        ("ivr", "转人工"),
+    ];
+    assert_eq!(
+        lines,
+        expected.map(|(c, t)| (c.to_owned(), t.to_owned())),
+        "{assigned:#}"
+    );
+}
+
+#[actix_web::test]
+async fn a_caller_who_hangs_up_while_waiting_leaves_the_queue() {
+    use crate::ivr::{event, started, transcript};
+    let app = spawn_app(&[]).await;
+    event(&app, "msg_hang_1", started("call-hang-1")).await;
+    event(
+        &app,
+        "msg_hang_2",
+        transcript("call-hang-1", "转人工", 0.95),
+    )
+    .await;
+    let (staff, _) = app.login("sam").await;
+    let waiting = |queues: &Value| {
+        queues["queues"]
+            .as_array()
+            .map(|qs| {
+                qs.iter()
+                    .map(|q| q["waiting"].as_u64().unwrap_or(0))
+                    .sum::<u64>()
+            })
+            .unwrap_or(0)
+    };
+    let started_at = std::time::Instant::now();
+    loop {
+        let (_, queues) = app.get_json("/v1/queues", &staff).await;
+        if waiting(&queues) == 1 {
+            break;
+        }
+        assert!(
+            started_at.elapsed() < crate::helpers::WAIT,
+            "the call never queued: {queues:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    event(
+        &app,
+        "msg_hang_3",
+        json!({"type": "call.ended", "call_id": "call-hang-1", "from": "+8613800138000"}),
+    )
+    .await;
+    let started_at = std::time::Instant::now();
+    loop {
+        let (_, queues) = app.get_json("/v1/queues", &staff).await;
+        if waiting(&queues) == 0 {
+            let abandoned: u64 = queues["queues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| q["abandoned"].as_u64().unwrap_or(0))
+                .sum();
+            assert_eq!(abandoned, 1, "{queues:#}");
+            break;
+        }
+        assert!(
+            started_at.elapsed() < crate::helpers::WAIT,
+            "the call stayed queued: {queues:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

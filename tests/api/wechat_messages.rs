@@ -236,6 +236,8 @@ struct ApiCall {
     path: String,
     access_token: String,
     body: Value,
+    /// The fake refused the call's access token (40001).
+    refused: bool,
 }
 
 /// A fake Official Account API: `GET /cgi-bin/token` hands out `TOKEN_1`, `TOKEN_2`, …;
@@ -285,12 +287,14 @@ impl FakeWechat {
                             let calls = calls.lock().unwrap();
                             token == "TOKEN_1" && !calls.iter().any(|c| c.access_token == "TOKEN_1")
                         };
+                        let refused = refused_once || !token.starts_with("TOKEN_");
                         calls.lock().unwrap().push(ApiCall {
                             path: path.clone(),
                             access_token: token.clone(),
                             body: body.into_inner(),
+                            refused,
                         });
-                        if refused_once || !token.starts_with("TOKEN_") {
+                        if refused {
                             return HttpResponse::Ok().json(json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}));
                         }
                         if path == "/cgi-bin/message/custom/send" && custom_errcode != 0 {
@@ -320,9 +324,11 @@ impl FakeWechat {
     async fn wait_for(&self, path: &str, needle: &str) -> ApiCall {
         let started = Instant::now();
         loop {
-            if let Some(call) = self.calls().into_iter().find(|c| {
-                c.path == path && c.access_token != "TOKEN_1" && c.body.to_string().contains(needle)
-            }) {
+            if let Some(call) = self
+                .calls()
+                .into_iter()
+                .find(|c| c.path == path && !c.refused && c.body.to_string().contains(needle))
+            {
                 return call;
             }
             assert!(
@@ -376,7 +382,8 @@ async fn agent_replies_reach_wechat_through_the_customer_service_api_renewing_a_
         call.body["text"]["content"],
         "您好，我是客服小王，请问有什么可以帮您？"
     );
-    // TOKEN_1 was refused with 40001: a new token was fetched and the call repeated.
+    // TOKEN_1 was refused with 40001 (once): a new token was fetched and the call repeated.
+    assert_eq!(api.calls().iter().filter(|c| c.refused).count(), 1);
     assert!(*api.tokens_issued.lock().unwrap() >= 2);
     // Let the passive window of the hand-off notice pass: it must not go out a second time.
     tokio::time::sleep(Duration::from_millis(6_000)).await;
@@ -386,7 +393,7 @@ async fn agent_replies_reach_wechat_through_the_customer_service_api_renewing_a_
             .iter()
             .filter(|c| {
                 c.path == "/cgi-bin/message/custom/send"
-                    && c.access_token != "TOKEN_1"
+                    && !c.refused
                     && c.body.to_string().contains(needle)
             })
             .count()
