@@ -41,6 +41,9 @@ pub struct SessionDeps {
     pub metrics: Arc<Metrics>,
     /// Which provider deliveries each stored message needs (outbox rows).
     pub deliveries: Arc<dyn DeliveryPlan>,
+    /// Where messages to customers go: None = the channel they used last; Some(c) = `c`
+    /// whenever the customer has an identity there (`identity.reply_channel`).
+    pub reply_channel: Option<Channel>,
     /// Idle time before passivation.
     pub idle_timeout: Duration,
     /// How long an edge waits for the shard owner to store a message before answering 503
@@ -659,6 +662,8 @@ struct SessionState {
     language: Language,
     /// True once the language was seen in a customer message of this conversation.
     language_known: bool,
+    /// The configured reply channel, when this customer can be reached there.
+    reply_to: Option<Channel>,
 }
 
 impl SessionState {
@@ -674,7 +679,9 @@ impl SessionState {
             conversation: None,
             language: Language::Zh,
             language_known: false,
+            reply_to: None,
         };
+        state.refresh_reply_channel(deps).await?;
         if let Some(c) = &conversation {
             for m in deps.store.conversation_messages(&c.id).await? {
                 if m.from == Sender::Customer {
@@ -684,6 +691,23 @@ impl SessionState {
         }
         state.conversation = conversation;
         Ok(state)
+    }
+
+    /// Looks up whether the configured reply channel reaches this customer.
+    async fn refresh_reply_channel(&mut self, deps: &SessionDeps) -> Result<(), SessionError> {
+        if let Some(preferred) = deps.reply_channel {
+            let identities = deps.store.identities(&self.customer.id).await?;
+            self.reply_to = identities
+                .iter()
+                .any(|i| i.channel == preferred)
+                .then_some(preferred);
+        }
+        Ok(())
+    }
+
+    /// The channel messages to the customer go to in `conversation`.
+    fn reply_channel(&self, conversation: &Conversation) -> Channel {
+        self.reply_to.unwrap_or(conversation.last_channel)
     }
 
     /// Updates the conversation language from a customer message. Short Latin-only messages
@@ -749,6 +773,10 @@ impl SessionState {
             }
         }
         let mut conversation = self.ensure_conversation(deps, msg.channel).await?;
+        if self.reply_to.is_none() {
+            // A new identity may have been linked since (an app token with a phone number).
+            self.refresh_reply_channel(deps).await?;
+        }
         if conversation.status == ConversationStatus::Queued {
             // The dispatcher assigns task and conversation in one transaction; pick that up
             // here even if its notification has not reached this session (yet).
@@ -1120,7 +1148,7 @@ impl SessionState {
                 let key = format!("fallback:{task_id}");
                 if deps
                     .store
-                    .find_message(conversation.last_channel, &key)
+                    .find_message(self.reply_channel(&conversation), &key)
                     .await?
                     .is_some()
                 {
@@ -1244,7 +1272,7 @@ impl SessionState {
             id: MessageId::generate(),
             conversation_id: conversation.id.clone(),
             customer_id: self.customer.id.clone(),
-            channel: conversation.last_channel,
+            channel: self.reply_channel(conversation),
             from,
             text,
             client_id: None,

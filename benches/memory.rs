@@ -71,6 +71,7 @@ fn main() {
                 bot: Arc::new(KeywordBot::demo().expect("faq")),
                 metrics: Arc::clone(&metrics),
                 deliveries: Arc::new(NoDeliveries),
+                reply_channel: None,
                 idle_timeout: IDLE,
                 reply_timeout: Duration::from_secs(30),
             },

@@ -70,6 +70,7 @@ impl Pipeline {
                 bot: Arc::new(KeywordBot::demo().expect("faq")),
                 metrics: Arc::new(Metrics::new().expect("metrics")),
                 deliveries: Arc::new(NoDeliveries),
+                reply_channel: None,
                 idle_timeout: Duration::from_secs(600),
                 reply_timeout: Duration::from_secs(30),
             },

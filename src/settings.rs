@@ -125,6 +125,13 @@ pub struct IdentitySettings {
     pub reply_channel: String,
 }
 
+impl IdentitySettings {
+    /// The fixed reply channel, or None for "the channel used last".
+    pub fn reply_to(&self) -> Option<crate::domain::Channel> {
+        crate::domain::Channel::parse(&self.reply_channel).ok()
+    }
+}
+
 /// The WeChat Official Account: the values of its developer settings (服务器配置).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -450,6 +457,82 @@ impl Settings {
     }
 
     /// Checks cross-field rules; every problem is reported at once.
+    /// The provider channels: URLs, secrets, and timeouts shorter than the delivery lease.
+    fn validate_channels(&self, problems: &mut Vec<String>) {
+        let lease = self.delivery.lease_ms;
+        let url_ok = |url: &str| url.starts_with("http://") || url.starts_with("https://");
+        let mut outbound = Vec::new();
+        let w = &self.wechat;
+        if !w.token.expose_secret().is_empty() && !w.api_base_url.trim().is_empty() {
+            if w.app_secret.expose_secret().is_empty() {
+                problems.push("wechat.app_secret is required for outbound messages (or empty wechat.api_base_url)".to_owned());
+            }
+            outbound.push(("wechat", w.api_base_url.trim(), w.timeout_ms));
+        }
+        if !w.encoding_aes_key.expose_secret().is_empty()
+            && w.encoding_aes_key.expose_secret().len() != 43
+        {
+            problems
+                .push("wechat.encoding_aes_key must be the 43 characters WeChat shows".to_owned());
+        }
+        if w.passive_reply_ms >= 5_000 {
+            problems.push(
+                "wechat.passive_reply_ms must be under 5000 (WeChat stops waiting at 5 s)"
+                    .to_owned(),
+            );
+        }
+        let sms = &self.sms;
+        if !sms.auth_token.expose_secret().is_empty() {
+            let public = sms.public_url.trim();
+            if !public.is_empty() && !url_ok(public) {
+                problems.push("sms.public_url must start with http:// or https://".to_owned());
+            }
+            if !sms.api_base_url.trim().is_empty() {
+                outbound.push(("sms", sms.api_base_url.trim(), sms.timeout_ms));
+            }
+        }
+        if !self.ivr.secret.expose_secret().is_empty()
+            && crate::channels::webhook::secret_key(self.ivr.secret.expose_secret()).is_err()
+        {
+            problems.push(
+                "ivr.secret must be whsec_ followed by base64 (Standard Webhooks)".to_owned(),
+            );
+        }
+        if !(0.0..=1.0).contains(&self.ivr.min_confidence) {
+            problems.push("ivr.min_confidence must be between 0 and 1".to_owned());
+        }
+        let app = &self.app;
+        if !app.jwt_secret.expose_secret().is_empty() && app.jwt_secret.expose_secret().len() < 32 {
+            problems.push("app.jwt_secret must be at least 32 bytes (HS256)".to_owned());
+        }
+        if !app.push_url.trim().is_empty() {
+            if crate::channels::webhook::secret_key(app.push_secret.expose_secret()).is_err() {
+                problems.push(
+                    "app.push_secret must be whsec_ followed by base64 (Standard Webhooks)"
+                        .to_owned(),
+                );
+            }
+            outbound.push(("app", app.push_url.trim(), app.timeout_ms));
+        }
+        for (name, url, timeout) in outbound {
+            if !url_ok(url) {
+                problems.push(format!(
+                    "{name}: the provider URL must start with http:// or https://"
+                ));
+            }
+            if timeout >= lease {
+                problems.push(format!("{name}.timeout_ms must be shorter than delivery.lease_ms (or a slow attempt could be sent again by another node)"));
+            }
+        }
+        let reply = self.identity.reply_channel.as_str();
+        if reply != "last" && crate::domain::Channel::parse(reply).is_err() {
+            problems.push(
+                "identity.reply_channel must be \"last\" or a channel (web, app, wechat, sms)"
+                    .to_owned(),
+            );
+        }
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
         if self.http.body_limit_bytes < 1024 {
@@ -533,6 +616,7 @@ impl Settings {
                 );
             }
         }
+        self.validate_channels(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {

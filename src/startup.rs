@@ -161,6 +161,7 @@ impl Application {
                 bot,
                 metrics: Arc::clone(&metrics),
                 deliveries: Arc::new(Plans(plans)),
+                reply_channel: settings.identity.reply_to(),
                 idle_timeout: settings.session.idle_timeout(),
                 reply_timeout: settings.session.reply_timeout(),
             },

@@ -293,3 +293,44 @@ async fn a_caller_who_hangs_up_while_waiting_leaves_the_queue() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[actix_web::test]
+async fn a_configured_reply_channel_wins_when_it_reaches_the_customer() {
+    let app = spawn_app(&[("SWITCHBOARD_IDENTITY__REPLY_CHANNEL", "app")]).await;
+    // Only on WeChat: answers go back to WeChat (the app does not reach them).
+    post_plain(&app, &text_xml("oUser_reply_1", 9_100_000_001, "你好")).await;
+    let (staff, _) = app.login("sam").await;
+    let (_, found) = app
+        .get_json(
+            "/v1/customers/lookup?channel=wechat&external_id=oUser_reply_1",
+            &staff,
+        )
+        .await;
+    let customer = found["customer_id"].as_str().unwrap().to_owned();
+    let user = sign(
+        b"switchboard-demo-app-jwt-secret-2026",
+        &AppClaims {
+            sub: "u-reply-1".to_owned(),
+            phone: None,
+            exp: Utc::now().timestamp() + 3_600,
+            nbf: None,
+            iat: None,
+            name: None,
+            wechat_openid: Some("oUser_reply_1".to_owned()),
+        },
+    );
+    app.current(&user).await;
+    // Now linked to an app user: the answer to the next WeChat message goes to the app.
+    post_plain(&app, &text_xml("oUser_reply_1", 9_100_000_002, "还在吗")).await;
+    let (_, history) = app
+        .get_json(&format!("/v1/customers/{customer}/messages"), &staff)
+        .await;
+    let bots: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] == "bot")
+        .map(|m| m["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(bots, ["wechat", "app"], "{history:#}");
+}

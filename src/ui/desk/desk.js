@@ -130,7 +130,55 @@
       'err.conflict': 'Someone else already took that conversation.',
       'err.not_owner': 'This conversation is not assigned to you.',
       'err.conversation_closed': 'This conversation is already closed.',
-      'err.not_ready': 'The server is not ready yet — please try again.'
+      'err.not_ready': 'The server is not ready yet — please try again.',
+
+      'channel.web': 'Web',
+      'channel.app': 'App',
+      'channel.wechat': 'WeChat',
+      'channel.sms': 'SMS',
+      'channel.ivr': 'Phone',
+      'channel.via': 'Sent via {channel}',
+      'channel.switch': 'Customer continued on {to} (from {from})',
+      'channel.switchTitle': 'The customer switched from {from} to {to}',
+
+      'ctx.identities': 'Linked identities',
+      'ctx.identitiesLoading': 'Loading identities…',
+      'ctx.identitiesFailed': "Couldn't load identities.",
+      'ctx.identitiesNone': 'No linked identities yet.',
+      'ctx.identityTitle': '{channel} · {id} · linked {when}',
+      'ctx.reload': 'Try again',
+      'ctx.lastMerge': 'Linked {name}.',
+
+      'link.open': 'Link another customer',
+      'link.title': 'Link another customer',
+      'link.lead': 'Bring another record of the same person into {name}: their identities and history move here. You can undo it.',
+      'link.channel': 'Channel',
+      'link.externalId': 'ID on that channel',
+      'link.placeholder.web': 'Visitor ID',
+      'link.placeholder.app': 'App user ID',
+      'link.placeholder.wechat': 'WeChat OpenID, e.g. oAbc123…',
+      'link.placeholder.sms': 'Phone number, e.g. +8613800138000',
+      'link.placeholder.ivr': 'Caller number, e.g. +8613800138000',
+      'link.find': 'Find',
+      'link.finding': 'Searching…',
+      'link.found': 'Customer found',
+      'link.notFound': 'No customer has that {channel} ID.',
+      'link.sameCustomer': 'That ID already belongs to this customer.',
+      'link.openConv': 'Has an open conversation',
+      'link.confirm': 'Link to {name}',
+      'link.confirmShort': 'Link',
+      'link.linking': 'Linking…',
+      'link.cancel': 'Cancel',
+      'link.close': 'Close',
+      'link.done': 'Done',
+      'link.success': '{from} is now part of {into}.',
+      'link.moved': 'Moved {identities} identities, {conversations} conversations and {messages} messages.',
+      'link.undo': 'Undo',
+      'link.undoing': 'Undoing…',
+      'link.undone': 'Link undone — {from} is a separate customer again.',
+      'link.err.missing': 'Enter the ID to look up.',
+      'link.err.generic': 'That did not work: {msg}',
+      'link.err.network': "Can't reach the server. Try again."
     },
     'zh-CN': {
       'desk.docTitle': 'Switchboard 客服工作台',
@@ -246,7 +294,55 @@
       'err.conflict': '该对话已被其他客服接入。',
       'err.not_owner': '该对话未分配给您。',
       'err.conversation_closed': '该对话已经结束。',
-      'err.not_ready': '服务器尚未就绪，请稍后重试。'
+      'err.not_ready': '服务器尚未就绪，请稍后重试。',
+
+      'channel.web': '网页',
+      'channel.app': 'App',
+      'channel.wechat': '微信',
+      'channel.sms': '短信',
+      'channel.ivr': '电话',
+      'channel.via': '来自{channel}',
+      'channel.switch': '客户从{from}转到 {to} 继续',
+      'channel.switchTitle': '客户从{from}切换到了{to}',
+
+      'ctx.identities': '已关联身份',
+      'ctx.identitiesLoading': '正在加载身份…',
+      'ctx.identitiesFailed': '身份加载失败。',
+      'ctx.identitiesNone': '暂无关联身份。',
+      'ctx.identityTitle': '{channel} · {id} · 关联于 {when}',
+      'ctx.reload': '重试',
+      'ctx.lastMerge': '已关联 {name}。',
+
+      'link.open': '关联客户',
+      'link.title': '关联客户',
+      'link.lead': '把同一个人的另一条客户记录并入 {name}：其身份和历史记录会移到这里，之后可以撤销。',
+      'link.channel': '渠道',
+      'link.externalId': '该渠道上的 ID',
+      'link.placeholder.web': '访客 ID',
+      'link.placeholder.app': 'App 用户 ID',
+      'link.placeholder.wechat': '微信 OpenID，例如 oAbc123…',
+      'link.placeholder.sms': '手机号，例如 +8613800138000',
+      'link.placeholder.ivr': '来电号码，例如 +8613800138000',
+      'link.find': '查找',
+      'link.finding': '查找中…',
+      'link.found': '找到客户',
+      'link.notFound': '没有客户使用这个{channel} ID。',
+      'link.sameCustomer': '这个 ID 已属于当前客户。',
+      'link.openConv': '有进行中的对话',
+      'link.confirm': '关联到 {name}',
+      'link.confirmShort': '关联',
+      'link.linking': '正在关联…',
+      'link.cancel': '取消',
+      'link.close': '关闭',
+      'link.done': '完成',
+      'link.success': '{from} 已并入 {into}。',
+      'link.moved': '已移动 {identities} 个身份、{conversations} 个对话、{messages} 条消息。',
+      'link.undo': '撤销',
+      'link.undoing': '正在撤销…',
+      'link.undone': '已撤销关联，{from} 恢复为独立客户。',
+      'link.err.missing': '请输入要查找的 ID。',
+      'link.err.generic': '操作失败：{msg}',
+      'link.err.network': '无法连接服务器，请重试。'
     }
   });
 
@@ -312,6 +408,66 @@
     document.title = (n > 0 ? '(' + n + ') ' : '') + t('desk.docTitle');
   }
 
+  /* ------------------------------------------------------------- channels */
+  var CHANNELS = ['web', 'app', 'wechat', 'sms', 'ivr'];
+  var CHANNEL_ICONS = {
+    web: '<circle cx="12" cy="12" r="9"/><path d="M3 12h18M12 3c2.5 2.6 3.8 5.6 3.8 9s-1.3 6.4-3.8 9M12 3C9.5 5.6 8.2 8.6 8.2 12s1.3 6.4 3.8 9"/>',
+    app: '<rect x="6.5" y="2.5" width="11" height="19" rx="2.5"/><path d="M10.5 18h3"/>',
+    wechat: '<path d="M10 4.5c-4 0-7 2.6-7 5.8 0 1.8 1 3.4 2.6 4.5L5 17.2l2.9-1.5c.7.2 1.4.3 2.1.3"/><path d="M15.6 9.6c3 0 5.4 2 5.4 4.5 0 1.4-.7 2.6-1.9 3.4l.4 2.1-2.3-1.2c-.5.1-1 .2-1.6.2-3 0-5.4-2-5.4-4.5s2.4-4.5 5.4-4.5z"/>',
+    sms: '<path d="M5 4.5h14a1.5 1.5 0 0 1 1.5 1.5v9a1.5 1.5 0 0 1-1.5 1.5H10l-5 4v-4.1A1.5 1.5 0 0 1 3.5 15V6A1.5 1.5 0 0 1 5 4.5z"/><path d="M8 9h8M8 12h5"/>',
+    ivr: '<path d="M6.6 3.5h2.6l1.6 4.2-2 1.3a10.5 10.5 0 0 0 6.2 6.2l1.3-2 4.2 1.6v2.6a2 2 0 0 1-2.2 2A15.5 15.5 0 0 1 4.6 5.7a2 2 0 0 1 2-2.2z"/>'
+  };
+  function knownChannel(ch) { return CHANNELS.indexOf(ch) !== -1 ? ch : null; }
+  function channelLabel(ch) {
+    if (!ch) return t('ctx.none');
+    var k = 'channel.' + ch, s = t(k);
+    return s === k ? String(ch) : s;
+  }
+  /** Chinese typography: a thin space between CJK and Latin/digits ("从微信转到 App 继续"). */
+  function cjkSpace(s) {
+    return String(s).replace(/([\u3400-\u9fff])([A-Za-z0-9])/g, '$1 $2').replace(/([A-Za-z0-9])([\u3400-\u9fff])/g, '$1 $2');
+  }
+  function channelIcon(ch) {
+    var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('fill', 'none');
+    svg.setAttribute('stroke', 'currentColor');
+    svg.setAttribute('stroke-width', '2');
+    svg.setAttribute('stroke-linecap', 'round');
+    svg.setAttribute('stroke-linejoin', 'round');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('class', 'chan-icon');
+    svg.innerHTML = CHANNEL_ICONS[knownChannel(ch) || 'web'];
+    return svg;
+  }
+  /** A small, colour-coded channel pill: icon + localized label. */
+  function channelBadge(ch, opts) {
+    opts = opts || {};
+    var label = channelLabel(ch);
+    var title = t('channel.via', { channel: label });
+    return el('span', {
+      class: 'chan chan-' + (knownChannel(ch) || 'other') + (opts.cls ? ' ' + opts.cls : ''),
+      'data-testid': opts.testid || 'channel-badge', 'data-channel': ch || '',
+      title: opts.title || title, 'aria-label': opts.title || title
+    }, [channelIcon(ch), el('span', { class: 'chan-label', 'aria-hidden': 'true', text: label })]);
+  }
+  function setChannel(node, ch, testid) {
+    node.textContent = '';
+    node.appendChild(ch ? channelBadge(ch, { testid: testid, title: channelLabel(ch) }) : document.createTextNode(t('ctx.none')));
+  }
+
+  /** Masks an external id for display: phones keep their last 4 digits, others a short prefix. */
+  function maskId(channel, id) {
+    id = String(id || '');
+    var digits = id.replace(/\D/g, '');
+    var phoneish = /^\+?[\d\s().-]{7,}$/.test(id);
+    if (channel === 'sms' || channel === 'ivr' || phoneish) {
+      return digits.length > 4 ? '•••• ' + digits.slice(-4) : id;
+    }
+    if (channel === 'wechat') return id.length > 6 ? id.slice(0, 6) + '…' : id;
+    return id.length > 12 ? id.slice(0, 10) + '…' : id;
+  }
+
   /* ================================================================ login */
   function loadSession() {
     try { var s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'); return s && s.token ? s : null; }
@@ -370,7 +526,8 @@
 
   function resetDeskState() {
     offers.forEach(function (o) { clearInterval(o.timer); clearTimeout(o.expireTimer); });
-    offers.clear(); offerInfo.clear(); convs.clear();
+    offers.clear(); offerInfo.clear(); convs.clear(); custInfo.clear(); lastMerge = null;
+    if (linkDlg && linkDlg.open) linkDlg.close();
     selectedId = null; requestedStatus = null;
     me = { id: null, name: '', status: 'offline', skills: [] };
     offerList.textContent = ''; convList.textContent = ''; closedList.textContent = '';
@@ -737,7 +894,14 @@
     conv.messages.push(m);
     var visible = selectedId === conv.id && !document.hidden;
     if (!visible && m.from === 'customer') conv.unread++;
-    if (selectedId === conv.id) appendNode(conv, m);
+    if (selectedId === conv.id) {
+      appendNode(conv, m);
+      if (m.from === 'customer' && m.channel) {
+        setChannel($('conv-channel'), channelOf(conv), 'conversation-channel');
+        setChannel($('cust-channel'), channelOf(conv), 'customer-channel-badge');
+      }
+    }
+    noteChannel(conv, m);
     renderConvList();
   }
 
@@ -858,7 +1022,7 @@
       else if (m.from === 'bot') { who = t('desk.bot'); av = el('span', { class: 'avatar', 'aria-hidden': 'true' }); av.innerHTML = BOT_SVG; }
       else { who = t('desk.you'); av = avatarNode(me.name || 'Me'); }
       var meta = el('div', { class: 't-meta' }, [time]);
-      if (m.channel) meta.appendChild(el('span', { class: 'badge', 'data-testid': 'channel-badge', text: m.channel }));
+      if (m.channel && m.from === 'customer') meta.appendChild(channelBadge(m.channel));
       if (m.pending) meta.appendChild(el('span', { text: '· ' + t('desk.sending') }));
       if (m.failed) {
         meta.appendChild(el('span', { text: '· ' + t('desk.notSent') }));
@@ -879,9 +1043,31 @@
     return node;
   }
 
+  /** Where the customer changed channel: customer message index -> the channel they left. */
+  function channelSwitches(msgs) {
+    var out = {}, last = null;
+    msgs.forEach(function (m, i) {
+      if (m.from !== 'customer' || !m.channel) return;
+      if (last && last !== m.channel) out[i] = last;
+      last = m.channel;
+    });
+    return out;
+  }
+
+  function switchNode(from, to) {
+    var fromL = channelLabel(from), toL = channelLabel(to);
+    var text = t('channel.switch', { from: fromL, to: toL });
+    if (i18n.lang === 'zh-CN') text = cjkSpace(text);
+    return el('li', {
+      class: 't-switch', 'data-testid': 'channel-switch', 'data-from-channel': from, 'data-to-channel': to,
+      title: t('channel.switchTitle', { from: fromL, to: toL })
+    }, [el('span', { class: 't-switch-pill chan-' + (knownChannel(to) || 'other') }, [channelIcon(to), el('span', { text: text })])]);
+  }
+
   function regroup(conv) {
-    transcript.querySelectorAll('.t-day').forEach(function (n) { n.remove(); });
+    transcript.querySelectorAll('.t-day, .t-switch').forEach(function (n) { n.remove(); });
     var prev = null, msgs = conv.messages;
+    var switches = channelSwitches(msgs);
     var side = function (m) { return m.from === 'customer' ? 'l' : (m.from === 'system' ? 's' : 'r' + m.from); };
     msgs.forEach(function (m, i) {
       if (!m.node) return;
@@ -889,8 +1075,15 @@
         transcript.insertBefore(el('li', { class: 't-day', 'aria-hidden': 'true', text: U.formatDay(m.sent_at) }), m.node);
         prev = null;
       }
+      if (switches[i]) {
+        transcript.insertBefore(switchNode(switches[i], m.channel), m.node);
+        prev = null;
+      }
       var next = msgs[i + 1];
-      var same = function (a, b) { return a && b && side(a) === side(b) && a.from !== 'system' && U.dayKey(a.sent_at) === U.dayKey(b.sent_at); };
+      var same = function (a, b) {
+        return a && b && side(a) === side(b) && a.from !== 'system' && U.dayKey(a.sent_at) === U.dayKey(b.sent_at) &&
+          !(b === next && switches[i + 1]);
+      };
       m.node.classList.toggle('group-start', !same(prev, m));
       m.node.classList.toggle('group-end', !same(m, next));
       var author = m.node.querySelector('.t-author');
@@ -942,7 +1135,7 @@
     $('conv-name').textContent = name;
     var av = $('conv-avatar');
     av.textContent = U.initials(name); av.style.background = U.avatarColor(name);
-    $('conv-channel').textContent = channelOf(conv);
+    setChannel($('conv-channel'), channelOf(conv), 'conversation-channel');
     renderHeaderState(conv);
     if (conv.closed) {
       closedBanner.hidden = false;
@@ -977,7 +1170,7 @@
     tier.textContent = tierLabel(c.tier);
     tier.className = 'badge' + (c.tier ? ' tier-' + String(c.tier).toLowerCase() : '');
     $('cust-id').textContent = c.id || t('ctx.none');
-    $('cust-channel').textContent = channelOf(conv);
+    setChannel($('cust-channel'), channelOf(conv), 'customer-channel-badge');
     $('cust-intent').textContent = (info && info.intent) || t('ctx.none');
     $('cust-skills').textContent = info && info.skills && info.skills.length ? info.skills.join(', ') : t('ctx.none');
     $('cust-priority').textContent = info && info.priority != null ? String(info.priority) : t('ctx.none');
@@ -987,7 +1180,327 @@
     if (!list.length) tags.appendChild(el('span', { class: 'muted', text: t('ctx.noTags') }));
     list.forEach(function (tag) { tags.appendChild(el('span', { class: 'tag', text: tag })); });
     $('cust-summary').textContent = (info && info.summary) || t('offer.noSummary');
+    renderIdentities();
+    loadCustomer(c.id);
   }
+
+  /* ------------------------------------------------- identities ("one ID") */
+  var custInfo = new Map();     // customer_id -> {status: 'loading'|'ok'|'error', data, seq}
+  var lastMerge = null;         // {merge_id, into, from, from_name, undone}
+  var custSeq = 0;
+
+  function contextCustomerId() {
+    var conv = selectedId && convs.get(selectedId);
+    return (conv && conv.customer && conv.customer.id) || null;
+  }
+
+  function api(method, url, body) {
+    return U.request(method, url, { token: session && session.token, body: body });
+  }
+  function apiMessage(r) {
+    return (r && r.data && r.data.error && r.data.error.message) || ('HTTP ' + (r && r.status));
+  }
+
+  /** GET /v1/customers/{id}, cached; `force` reloads (after a merge, or a new channel). */
+  function loadCustomer(id, force) {
+    if (!id || !session) return;
+    var have = custInfo.get(id);
+    if (have && !force && have.status !== 'error') return;
+    var seq = ++custSeq;
+    custInfo.set(id, { status: have && have.data ? 'ok' : 'loading', data: have && have.data, seq: seq, refreshing: true });
+    if (contextCustomerId() === id) renderIdentities();
+    api('GET', '/v1/customers/' + encodeURIComponent(id)).then(function (r) {
+      var cur = custInfo.get(id);
+      if (!cur || cur.seq !== seq) return;
+      custInfo.set(id, r.ok && r.data ? { status: 'ok', data: r.data, seq: seq } : { status: 'error', data: cur.data, seq: seq });
+    }).catch(function () {
+      var cur = custInfo.get(id);
+      if (cur && cur.seq === seq) custInfo.set(id, { status: 'error', data: cur.data, seq: seq });
+    }).then(function () {
+      if (contextCustomerId() === id) renderIdentities();
+    });
+  }
+
+  function identityChip(idn, opts) {
+    opts = opts || {};
+    var label = channelLabel(idn.channel);
+    var masked = maskId(idn.channel, idn.external_id);
+    var title = idn.linked_at
+      ? t('ctx.identityTitle', { channel: label, id: masked, when: U.formatDay(idn.linked_at) + ' ' + U.formatTime(idn.linked_at) })
+      : label + ' · ' + masked;
+    return el('li', {
+      class: 'id-chip chan-' + (knownChannel(idn.channel) || 'other') + (opts.fresh ? ' is-fresh' : ''),
+      'data-testid': opts.testid || 'identity-chip', 'data-channel': idn.channel || '', title: title
+    }, [
+      channelIcon(idn.channel),
+      el('span', { class: 'id-chip-label', text: label }),
+      el('code', { class: 'id-chip-id', text: masked })
+    ]);
+  }
+
+  function renderIdentities() {
+    var box = $('cust-identities'), note = $('merge-note');
+    if (!box) return;
+    var id = contextCustomerId();
+    var info = id && custInfo.get(id);
+    box.textContent = '';
+    box.setAttribute('aria-busy', info && (info.status === 'loading' || info.refreshing) ? 'true' : 'false');
+    if (!id) {
+      box.appendChild(el('li', { class: 'muted id-empty', text: t('ctx.identitiesNone') }));
+    } else if (!info || (info.status === 'loading' && !info.data)) {
+      box.appendChild(el('li', { class: 'id-chip is-skeleton', 'aria-hidden': 'true' }, [el('span', { text: '\u00a0' })]));
+      box.appendChild(el('li', { class: 'id-chip is-skeleton is-short', 'aria-hidden': 'true' }, [el('span', { text: '\u00a0' })]));
+      box.appendChild(el('li', { class: 'sr-only', text: t('ctx.identitiesLoading') }));
+    } else if (info.status === 'error' && !info.data) {
+      box.appendChild(el('li', { class: 'id-error' }, [
+        el('span', { text: t('ctx.identitiesFailed') + ' ' }),
+        el('button', { type: 'button', class: 'btn-link', text: t('ctx.reload'), onclick: function () { loadCustomer(id, true); } })
+      ]));
+    } else {
+      var list = (info.data && info.data.identities) || [];
+      if (!list.length) box.appendChild(el('li', { class: 'muted id-empty', text: t('ctx.identitiesNone') }));
+      var fresh = lastMerge && !lastMerge.undone && lastMerge.into === id ? lastMerge.moved : [];
+      list.forEach(function (idn) {
+        var isFresh = fresh.some(function (f) { return f.channel === idn.channel && f.external_id === idn.external_id; });
+        box.appendChild(identityChip(idn, { fresh: isFresh }));
+      });
+    }
+    // The last link made here can be undone from the panel too.
+    note.textContent = '';
+    var show = lastMerge && !lastMerge.undone && lastMerge.into === id;
+    note.hidden = !show;
+    if (show) {
+      note.appendChild(el('span', { class: 'merge-note-text', text: t('ctx.lastMerge', { name: lastMerge.from_name }) }));
+      note.appendChild(el('button', {
+        type: 'button', class: 'btn btn-ghost btn-xs', 'data-testid': 'merge-undo-inline',
+        disabled: lastMerge.busy ? true : null,
+        text: lastMerge.busy ? t('link.undoing') : t('link.undo'), onclick: function () { undoMerge(); }
+      }));
+    }
+  }
+
+  /** A customer message on a channel we have not seen for them: their identities changed. */
+  function noteChannel(conv, m) {
+    if (!conv.customer || !conv.customer.id || m.from !== 'customer' || !m.channel) return;
+    var info = custInfo.get(conv.customer.id);
+    if (!info || !info.data) return;
+    var known = (info.data.identities || []).some(function (i) { return i.channel === m.channel; });
+    if (!known) loadCustomer(conv.customer.id, true);
+  }
+
+  /* ------------------------------------------------------- link dialog */
+  var linkDlg = $('link-dialog'), linkChannel = $('link-channel'), linkExternal = $('link-external-id');
+  var linkFind = $('link-find'), linkResult = $('link-result'), linkError = $('link-error');
+  var linkSuccess = $('link-success'), linkSearch = $('link-search'), linkConfirm = $('link-confirm'), linkCancel = $('link-cancel');
+  // phase: search | finding | found | merging | merged | undoing | undone
+  var link = { phase: 'search', into: null, intoName: '', candidate: null, query: null, error: null, merge: null };
+
+  function linkReset() {
+    var conv = selectedId && convs.get(selectedId);
+    link = { phase: 'search', into: contextCustomerId(), intoName: customerName(conv && conv.customer), candidate: null, query: null, error: null, merge: null };
+    linkExternal.value = '';
+  }
+
+  function openLinkDialog() {
+    if (!contextCustomerId()) return;
+    linkReset();
+    var ch = channelOf(convs.get(selectedId));
+    // Suggest a channel the customer is not on yet.
+    var info = custInfo.get(link.into), have = ((info && info.data && info.data.identities) || []).map(function (i) { return i.channel; });
+    var suggest = CHANNELS.filter(function (c) { return have.indexOf(c) === -1; })[0] || ch || 'wechat';
+    linkChannel.value = suggest;
+    renderLinkDialog();
+    if (typeof linkDlg.showModal === 'function') linkDlg.showModal(); else linkDlg.setAttribute('open', '');
+    linkExternal.focus();
+  }
+
+  function closeLinkDialog() {
+    if (linkDlg.open) { if (typeof linkDlg.close === 'function') linkDlg.close(); else linkDlg.removeAttribute('open'); }
+    $('link-open').focus();
+  }
+
+  function candidateCard(c) {
+    var name = c.name || c.id;
+    var rows = el('ul', { class: 'id-chips id-chips-sm', 'aria-label': t('ctx.identities') });
+    (c.identities || []).forEach(function (idn) { rows.appendChild(identityChip(idn, { testid: 'link-candidate-identity' })); });
+    var badges = el('div', { class: 'cand-badges' });
+    if (c.tier) badges.appendChild(el('span', { class: 'badge tier-' + String(c.tier).toLowerCase(), text: tierLabel(c.tier) }));
+    if (c.open_conversation_id) badges.appendChild(el('span', { class: 'badge badge-warn', text: t('link.openConv') }));
+    return el('div', { class: 'cand' }, [
+      el('p', { class: 'cand-kicker', text: t('link.found') }),
+      el('div', { class: 'cand-head' }, [
+        avatarNode(name),
+        el('div', { class: 'cand-who' }, [
+          el('p', { class: 'cand-name', 'data-testid': 'link-candidate-name', text: name }),
+          el('code', { class: 'cand-id', text: c.id })
+        ]),
+        badges
+      ]),
+      rows
+    ]);
+  }
+
+  function renderLinkDialog() {
+    var p = link.phase;
+    $('link-lead').textContent = t('link.lead', { name: link.intoName });
+    linkExternal.placeholder = t('link.placeholder.' + linkChannel.value);
+    var searching = p === 'search' || p === 'finding' || p === 'found';
+    linkSearch.hidden = !searching;
+    linkChannel.disabled = linkExternal.disabled = p === 'finding';
+    linkFind.disabled = p === 'finding';
+    linkFind.textContent = p === 'finding' ? t('link.finding') : t('link.find');
+
+    linkResult.textContent = '';
+    linkResult.hidden = !(link.candidate && (p === 'found' || p === 'merging'));
+    if (!linkResult.hidden) linkResult.appendChild(candidateCard(link.candidate));
+
+    linkError.hidden = !link.error;
+    linkError.textContent = link.error || '';
+
+    linkSuccess.textContent = '';
+    linkSuccess.hidden = !(p === 'merged' || p === 'undoing' || p === 'undone');
+    if (!linkSuccess.hidden) {
+      var m = link.merge, fromName = (link.candidate && link.candidate.name) || m.from_customer_id;
+      var undone = p === 'undone';
+      var moved = m.moved || {};
+      linkSuccess.className = 'link-success' + (undone ? ' is-undone' : '');
+      linkSuccess.appendChild(el('span', { class: 'link-success-icon', 'aria-hidden': 'true', text: undone ? '↺' : '✓' }));
+      var body = el('div', { class: 'link-success-body' }, [
+        el('p', { class: 'link-success-title', 'data-testid': 'link-success-text',
+          text: undone ? t('link.undone', { from: fromName }) : t('link.success', { from: fromName, into: link.intoName }) })
+      ]);
+      if (!undone) {
+        body.appendChild(el('p', { class: 'link-success-sub', text: t('link.moved', {
+          identities: (moved.identities || []).length, conversations: moved.conversations || 0, messages: moved.messages || 0 }) }));
+        var chips = el('ul', { class: 'id-chips id-chips-sm' });
+        (moved.identities || []).forEach(function (idn) { chips.appendChild(identityChip(idn, { testid: 'link-moved-identity', fresh: true })); });
+        body.appendChild(chips);
+      }
+      linkSuccess.appendChild(body);
+      if (!undone) {
+        linkSuccess.appendChild(el('button', {
+          type: 'button', class: 'btn btn-ghost btn-sm link-undo', 'data-testid': 'link-undo', disabled: p === 'undoing' ? true : null,
+          text: p === 'undoing' ? t('link.undoing') : t('link.undo'), onclick: function () { undoMerge(); }
+        }));
+      }
+    }
+
+    var done = p === 'merged' || p === 'undoing' || p === 'undone';
+    linkConfirm.hidden = done;
+    linkConfirm.disabled = p !== 'found' || !link.candidate || link.candidate.id === link.into;
+    linkConfirm.textContent = p === 'merging' ? t('link.linking')
+      : link.candidate && p === 'found' ? t('link.confirm', { name: link.intoName }) : t('link.confirmShort');
+    linkCancel.textContent = done ? t('link.done') : t('link.cancel');
+    linkCancel.classList.toggle('btn-primary', done);
+    linkCancel.classList.toggle('btn-ghost', !done);
+  }
+
+  function findCandidate() {
+    var channel = linkChannel.value, ext = linkExternal.value.trim();
+    link.error = null; link.candidate = null;
+    if (!ext) { link.phase = 'search'; link.error = t('link.err.missing'); renderLinkDialog(); linkExternal.focus(); return; }
+    link.phase = 'finding'; link.query = channel + '\u0000' + ext;
+    renderLinkDialog();
+    var q = link.query;
+    api('GET', '/v1/customers/lookup?channel=' + encodeURIComponent(channel) + '&external_id=' + encodeURIComponent(ext)).then(function (r) {
+      if (link.query !== q) return null;
+      if (r.status === 404) throw { user: t('link.notFound', { channel: channelLabel(channel) }) };
+      if (!r.ok || !r.data || !r.data.customer_id) throw { user: t('link.err.generic', { msg: apiMessage(r) }) };
+      return api('GET', '/v1/customers/' + encodeURIComponent(r.data.customer_id)).then(function (c) {
+        if (!c.ok || !c.data) throw { user: t('link.err.generic', { msg: apiMessage(c) }) };
+        return c.data;
+      });
+    }).then(function (cust) {
+      if (!cust || link.query !== q) return;
+      link.candidate = cust;
+      link.phase = 'found';
+      if (cust.id === link.into) link.error = t('link.sameCustomer');
+      renderLinkDialog();
+      if (!linkConfirm.disabled) linkConfirm.focus();
+    }).catch(function (e) {
+      if (link.query !== q) return;
+      link.phase = 'search';
+      link.error = (e && e.user) || t('link.err.network');
+      renderLinkDialog();
+      linkExternal.focus();
+    });
+  }
+
+  function confirmMerge() {
+    if (link.phase !== 'found' || !link.candidate || link.candidate.id === link.into) return;
+    var into = link.into, from = link.candidate;
+    link.phase = 'merging'; link.error = null;
+    renderLinkDialog();
+    api('POST', '/v1/customers/' + encodeURIComponent(into) + '/merge', { from_customer_id: from.id }).then(function (r) {
+      if (!r.ok || !r.data) {
+        link.phase = 'found';
+        link.error = r.status === 409 || r.status === 404 ? apiMessage(r) : t('link.err.generic', { msg: apiMessage(r) });
+        renderLinkDialog();
+        return;
+      }
+      link.merge = r.data;
+      link.phase = 'merged';
+      lastMerge = { merge_id: r.data.merge_id, into: into, from: from.id, from_name: from.name || from.id,
+        moved: (r.data.moved && r.data.moved.identities) || [], undone: false };
+      custInfo.delete(from.id);
+      renderLinkDialog();
+      loadCustomer(into, true);
+      var undo = linkSuccess.querySelector('[data-testid=link-undo]');
+      if (undo) undo.focus();
+    }).catch(function () {
+      link.phase = 'found'; link.error = t('link.err.network');
+      renderLinkDialog();
+    });
+  }
+
+  function undoMerge() {
+    if (!lastMerge || lastMerge.undone || lastMerge.busy) return;
+    var mg = lastMerge;
+    var inDialog = linkDlg.open && link.merge && link.merge.merge_id === mg.merge_id;
+    mg.busy = true;
+    if (inDialog) { link.phase = 'undoing'; link.error = null; renderLinkDialog(); }
+    renderIdentities();
+    api('POST', '/v1/customers/merges/' + encodeURIComponent(mg.merge_id) + '/undo', {}).then(function (r) {
+      mg.busy = false;
+      if (r.ok || r.status === 409) {
+        // 409: already undone (elsewhere) — either way it is not linked any more.
+        mg.undone = true;
+        if (inDialog) link.phase = 'undone';
+        if (!linkDlg.open) toast(t('link.undone', { from: mg.from_name }));
+        if (r.status === 409 && inDialog) link.error = apiMessage(r);
+      } else {
+        if (inDialog) { link.phase = 'merged'; link.error = t('link.err.generic', { msg: apiMessage(r) }); }
+        else toast(t('link.err.generic', { msg: apiMessage(r) }), 'error');
+      }
+    }).catch(function () {
+      mg.busy = false;
+      if (inDialog) { link.phase = 'merged'; link.error = t('link.err.network'); }
+      else toast(t('link.err.network'), 'error');
+    }).then(function () {
+      if (inDialog) renderLinkDialog();
+      custInfo.delete(mg.from);
+      loadCustomer(mg.into, true);
+      renderIdentities();
+    });
+  }
+
+  $('link-open').addEventListener('click', openLinkDialog);
+  linkFind.addEventListener('click', findCandidate);
+  linkChannel.addEventListener('change', function () {
+    link.candidate = null; link.error = null; if (link.phase === 'found') link.phase = 'search';
+    renderLinkDialog();
+  });
+  linkExternal.addEventListener('input', function () {
+    if (link.phase === 'found' || link.error) { link.candidate = null; link.error = null; link.phase = 'search'; renderLinkDialog(); }
+  });
+  linkExternal.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Enter' && !ev.isComposing && ev.keyCode !== 229) { ev.preventDefault(); findCandidate(); }
+  });
+  $('link-form').addEventListener('submit', function (ev) { ev.preventDefault(); confirmMerge(); });
+  linkCancel.addEventListener('click', closeLinkDialog);
+  $('link-x').addEventListener('click', closeLinkDialog);
+  linkDlg.addEventListener('click', function (ev) { if (ev.target === linkDlg && link.phase !== 'merging') closeLinkDialog(); });
+  linkDlg.addEventListener('cancel', function (ev) { if (link.phase === 'merging' || link.phase === 'undoing') ev.preventDefault(); });
 
   /* ---------------------------------------------------------------- reply */
   function updateReplyState() { replySend.disabled = !replyInput.value.trim() || replyInput.disabled; }
@@ -1062,6 +1575,7 @@
       renderMe(); renderStatus();
       offers.forEach(function (o) { clearInterval(o.timer); if (o.node) o.node.remove(); o.node = null; });
       renderOffers(); renderConvList(); renderSelection();
+      if (linkDlg.open) renderLinkDialog();
     }
   });
   i18n.bindSwitches();
