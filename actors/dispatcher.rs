@@ -20,7 +20,8 @@ use super::customer_session::{SessionCommand, ShardMessage};
 use super::{agent_route, dispatch_route, session_route, AGENTS_BROADCAST, DISPATCH_QUEUE};
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
-    AgentId, AgentStatus, ConversationId, CustomerId, Language, Skill, Task, TaskId,
+    AgentId, AgentStatus, Channel, ConversationId, CustomerId, Language, Priority, Skill, Task,
+    TaskId,
 };
 use crate::queue_stats::{Left, Outcome, QueueStats, QueueSummary};
 use crate::routing::{self, AgentState, Media, Millis, QueuedTask, Slots, TaskQueue};
@@ -356,6 +357,7 @@ impl Dispatcher {
             };
             let skills = decision.required_skills(&info.task.required_skills);
             let priority = decision.priority_over(info.task.priority);
+            let priority = Priority(priority.0.saturating_add(window_bonus(&info.task, now)));
             if info
                 .decision
                 .as_ref()
@@ -976,6 +978,24 @@ impl Dispatcher {
 
     /// Overflow: tasks that waited past `routing.overflow_after_ms` drop their skill
     /// requirement (the language stays), so nobody waits forever for an absent specialist.
+    /// Without rules: tasks whose reply window is closing move up (see [`window_bonus`]).
+    fn raise_closing_windows(&mut self) {
+        let now = Utc::now();
+        for (id, info) in &self.tasks {
+            let priority = Priority(
+                info.task
+                    .priority
+                    .0
+                    .saturating_add(window_bonus(&info.task, now)),
+            );
+            if let Some(queued) = self.queue.get(id).filter(|q| q.priority != priority) {
+                let mut updated = queued.clone();
+                updated.priority = priority;
+                self.queue.insert(updated);
+            }
+        }
+    }
+
     fn widen_long_waits(&mut self) {
         let now = self.now();
         let due: Vec<QueuedTask> = self
@@ -1370,6 +1390,7 @@ impl Actor for Dispatcher {
                 act.retarget(&ids);
             } else {
                 act.widen_long_waits();
+                act.raise_closing_windows();
             }
             act.replan(ctx);
             if !act.outbox.is_empty() || !act.fallbacks.is_empty() || !act.presence.is_empty() {
@@ -1377,6 +1398,17 @@ impl Actor for Dispatcher {
             }
         });
     }
+}
+
+/// Extra priority of a task whose channel stops letting us answer: WeChat lets an account
+/// write only within 48 hours of the customer's last message, so a WeChat task moves up as
+/// that window (counted from the hand-off, the latest message we know of) closes.
+fn window_bonus(task: &Task, now: chrono::DateTime<Utc>) -> i32 {
+    if task.channel != Channel::Wechat {
+        return 0;
+    }
+    let closes = task.created_at + chrono::Duration::hours(48);
+    routing::reply_window_bonus((closes - now).num_milliseconds())
 }
 
 impl Supervised for Dispatcher {

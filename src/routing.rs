@@ -604,8 +604,33 @@ pub fn widen(task: &QueuedTask, now: Millis, after: Millis) -> Option<QueuedTask
     })
 }
 
+/// Extra priority for a task whose reply window (a channel's limit on answering, e.g.
+/// WeChat's 48 hours) closes in `remaining_ms`: +30 in its last six hours, +60 in its last
+/// hour. Nothing once it has closed (the channel's fallback takes over then).
+pub fn reply_window_bonus(remaining_ms: i64) -> i32 {
+    const HOUR: i64 = 3_600_000;
+    match remaining_ms {
+        r if r <= 0 => 0,
+        r if r <= HOUR => 60,
+        r if r <= 6 * HOUR => 30,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tasks_move_up_as_their_reply_window_closes() {
+        let hour = 3_600_000;
+        assert_eq!(reply_window_bonus(40 * hour), 0);
+        assert_eq!(reply_window_bonus(6 * hour), 30);
+        assert_eq!(reply_window_bonus(2 * hour), 30);
+        assert_eq!(reply_window_bonus(hour), 60);
+        assert_eq!(reply_window_bonus(1), 60);
+        assert_eq!(reply_window_bonus(0), 0, "closed: the fallback takes over");
+        assert_eq!(reply_window_bonus(-hour), 0);
+    }
+
     use proptest::prelude::*;
     use proptest::strategy::Strategy as Generator;
 

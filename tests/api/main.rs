@@ -15,6 +15,7 @@ mod ivr;
 mod loadgen;
 mod one_id;
 mod ops;
+mod restart;
 mod routing;
 mod routing_ops;
 mod routing_rules;

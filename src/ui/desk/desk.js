@@ -172,7 +172,11 @@
       'link.close': 'Close',
       'link.done': 'Done',
       'link.success': '{from} is now part of {into}.',
-      'link.moved': 'Moved {identities} identities, {conversations} conversations and {messages} messages.',
+      'link.moved': 'Moved {what}.',
+      'link.and': ' and ',
+      'link.n.identity': '{n} identity', 'link.n.identities': '{n} identities',
+      'link.n.conversation': '{n} conversation', 'link.n.conversations': '{n} conversations',
+      'link.n.message': '{n} message', 'link.n.messages': '{n} messages',
       'link.undo': 'Undo',
       'link.undoing': 'Undoing…',
       'link.undone': 'Link undone — {from} is a separate customer again.',
@@ -302,7 +306,7 @@
       'channel.sms': '短信',
       'channel.ivr': '电话',
       'channel.via': '来自{channel}',
-      'channel.switch': '客户从{from}转到 {to} 继续',
+      'channel.switch': '客户从{from}转到{to}继续',
       'channel.switchTitle': '客户从{from}切换到了{to}',
 
       'ctx.identities': '已关联身份',
@@ -336,7 +340,11 @@
       'link.close': '关闭',
       'link.done': '完成',
       'link.success': '{from} 已并入 {into}。',
-      'link.moved': '已移动 {identities} 个身份、{conversations} 个对话、{messages} 条消息。',
+      'link.moved': '已移动{what}。',
+      'link.and': '、',
+      'link.n.identity': ' {n} 个身份', 'link.n.identities': ' {n} 个身份',
+      'link.n.conversation': ' {n} 个对话', 'link.n.conversations': ' {n} 个对话',
+      'link.n.message': ' {n} 条消息', 'link.n.messages': ' {n} 条消息',
       'link.undo': '撤销',
       'link.undoing': '正在撤销…',
       'link.undone': '已撤销关联，{from} 恢复为独立客户。',
@@ -1364,14 +1372,17 @@
       var undone = p === 'undone';
       var moved = m.moved || {};
       linkSuccess.className = 'link-success' + (undone ? ' is-undone' : '');
-      linkSuccess.appendChild(el('span', { class: 'link-success-icon', 'aria-hidden': 'true', text: undone ? '↺' : '✓' }));
+      var icon = el('span', { class: 'link-success-icon', 'aria-hidden': 'true' });
+      icon.innerHTML = undone
+        ? '<svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round" stroke-linejoin="round"><path d="M4 10h11a5 5 0 0 1 0 10h-3"/><path d="M8 6 4 10l4 4"/></svg>'
+        : '<svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"><path d="M20 6 9 17l-5-5"/></svg>';
+      linkSuccess.appendChild(icon);
       var body = el('div', { class: 'link-success-body' }, [
         el('p', { class: 'link-success-title', 'data-testid': 'link-success-text',
           text: undone ? t('link.undone', { from: fromName }) : t('link.success', { from: fromName, into: link.intoName }) })
       ]);
       if (!undone) {
-        body.appendChild(el('p', { class: 'link-success-sub', text: t('link.moved', {
-          identities: (moved.identities || []).length, conversations: moved.conversations || 0, messages: moved.messages || 0 }) }));
+        body.appendChild(el('p', { class: 'link-success-sub', text: movedText(moved) }));
         var chips = el('ul', { class: 'id-chips id-chips-sm' });
         (moved.identities || []).forEach(function (idn) { chips.appendChild(identityChip(idn, { testid: 'link-moved-identity', fresh: true })); });
         body.appendChild(chips);
@@ -1393,6 +1404,18 @@
     linkCancel.textContent = done ? t('link.done') : t('link.cancel');
     linkCancel.classList.toggle('btn-primary', done);
     linkCancel.classList.toggle('btn-ghost', !done);
+  }
+
+  /** "Moved 1 identity and 3 messages." — zero counts left out. */
+  function movedText(moved) {
+    var parts = [];
+    [['identity', (moved.identities || []).length], ['conversation', moved.conversations || 0], ['message', moved.messages || 0]]
+      .forEach(function (p) { if (p[1] > 0) parts.push(t('link.n.' + p[0] + (p[1] === 1 ? '' : 's'), { n: p[1] })); });
+    if (!parts.length) return '';
+    var and = t('link.and');
+    var what = parts.length === 1 ? parts[0]
+      : (and === '、' ? parts.join(and) : parts.slice(0, -1).join(', ') + and + parts[parts.length - 1]);
+    return t('link.moved', { what: what });
   }
 
   function findCandidate() {
