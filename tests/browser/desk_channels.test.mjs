@@ -179,7 +179,7 @@ test('agent desk: one customer across WeChat and the app, identities and linking
     await desk.getByTestId('link-find').click();
     await desk.getByTestId('link-candidate-name').waitFor();
     await desk.getByTestId('link-confirm').click();
-    await assertText(desk.getByTestId('link-error'), /\S/);
+    await assertText(desk.getByTestId('link-error'), /无法关联：\S/);
     assert.equal(await desk.getByTestId('link-success').isVisible(), false);
     await shot('desk-link-error.png');
     assert.equal(await chips().count(), 2, 'nothing was linked');

@@ -181,6 +181,7 @@
       'link.undoing': 'Undoing…',
       'link.undone': 'Link undone — {from} is a separate customer again.',
       'link.err.missing': 'Enter the ID to look up.',
+      'link.err.conflict': "Can't link: {msg}",
       'link.err.generic': 'That did not work: {msg}',
       'link.err.network': "Can't reach the server. Try again."
     },
@@ -349,6 +350,7 @@
       'link.undoing': '正在撤销…',
       'link.undone': '已撤销关联，{from} 恢复为独立客户。',
       'link.err.missing': '请输入要查找的 ID。',
+      'link.err.conflict': '无法关联：{msg}',
       'link.err.generic': '操作失败：{msg}',
       'link.err.network': '无法连接服务器，请重试。'
     }
@@ -456,7 +458,7 @@
     return el('span', {
       class: 'chan chan-' + (knownChannel(ch) || 'other') + (opts.cls ? ' ' + opts.cls : ''),
       'data-testid': opts.testid || 'channel-badge', 'data-channel': ch || '',
-      title: opts.title || title, 'aria-label': opts.title || title
+      role: 'img', title: opts.title || title, 'aria-label': opts.title || title
     }, [channelIcon(ch), el('span', { class: 'chan-label', 'aria-hidden': 'true', text: label })]);
   }
   function setChannel(node, ch, testid) {
@@ -1301,6 +1303,7 @@
   var linkFind = $('link-find'), linkResult = $('link-result'), linkError = $('link-error');
   var linkSuccess = $('link-success'), linkSearch = $('link-search'), linkConfirm = $('link-confirm'), linkCancel = $('link-cancel');
   // phase: search | finding | found | merging | merged | undoing | undone
+  var lastLinkChannel = 'wechat';
   var link = { phase: 'search', into: null, intoName: '', candidate: null, query: null, error: null, merge: null };
 
   function linkReset() {
@@ -1312,11 +1315,8 @@
   function openLinkDialog() {
     if (!contextCustomerId()) return;
     linkReset();
-    var ch = channelOf(convs.get(selectedId));
-    // Suggest a channel the customer is not on yet.
-    var info = custInfo.get(link.into), have = ((info && info.data && info.data.identities) || []).map(function (i) { return i.channel; });
-    var suggest = CHANNELS.filter(function (c) { return have.indexOf(c) === -1; })[0] || ch || 'wechat';
-    linkChannel.value = suggest;
+    // The channel the agent used last time (most links are WeChat followers).
+    linkChannel.value = lastLinkChannel;
     renderLinkDialog();
     if (typeof linkDlg.showModal === 'function') linkDlg.showModal(); else linkDlg.setAttribute('open', '');
     linkExternal.focus();
@@ -1457,7 +1457,7 @@
     api('POST', '/v1/customers/' + encodeURIComponent(into) + '/merge', { from_customer_id: from.id }).then(function (r) {
       if (!r.ok || !r.data) {
         link.phase = 'found';
-        link.error = r.status === 409 || r.status === 404 ? apiMessage(r) : t('link.err.generic', { msg: apiMessage(r) });
+        link.error = r.status === 409 || r.status === 404 ? t('link.err.conflict', { msg: apiMessage(r) }) : t('link.err.generic', { msg: apiMessage(r) });
         renderLinkDialog();
         return;
       }
@@ -1510,6 +1510,7 @@
   $('link-open').addEventListener('click', openLinkDialog);
   linkFind.addEventListener('click', findCandidate);
   linkChannel.addEventListener('change', function () {
+    lastLinkChannel = linkChannel.value;
     link.candidate = null; link.error = null; if (link.phase === 'found') link.phase = 'search';
     renderLinkDialog();
   });
