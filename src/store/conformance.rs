@@ -74,6 +74,265 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     traffic_is_the_window_with_initial_presence(store.as_ref())
         .await
         .context("traffic")?;
+    first_contacts_of_one_identity_make_one_customer(Arc::clone(&store))
+        .await
+        .context("identity first contact")?;
+    provider_receipts_statuses_and_opt_outs(store.as_ref())
+        .await
+        .context("provider bookkeeping")?;
+    merges_move_everything_and_undo_moves_it_back(store.as_ref())
+        .await
+        .context("merges")?;
+    app_presence_is_fresh_until_dropped(store.as_ref())
+        .await
+        .context("app presence")?;
+    Ok(())
+}
+
+/// Concurrent first messages of one new identity (a provider retrying) all resolve to one
+/// customer, and no customer row is left without its identity.
+async fn first_contacts_of_one_identity_make_one_customer(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let openid = format!("o_conf_{}", uuid::Uuid::new_v4().simple());
+    let attempts: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, openid) = (Arc::clone(&store), openid.clone());
+            tokio::spawn(async move {
+                let candidate = Customer {
+                    id: CustomerId::generate(),
+                    display_name: "WeChat user".to_owned(),
+                    tier: Tier::Standard,
+                    tags: vec!["wechat".to_owned()],
+                    created_at: Utc::now(),
+                };
+                let owner = store
+                    .customer_for_identity(Channel::Wechat, &openid, &candidate)
+                    .await?;
+                let kept = store.customer(&candidate.id).await?.is_some();
+                Ok::<_, StoreError>((owner, candidate.id, kept))
+            })
+        })
+        .collect();
+    let mut owners = std::collections::BTreeSet::new();
+    for attempt in attempts {
+        let (owner, candidate, kept) = attempt.await??;
+        ensure!(
+            kept == (owner == candidate),
+            "a candidate customer row is kept exactly when it won the identity"
+        );
+        owners.insert(owner);
+    }
+    ensure!(
+        owners.len() == 1,
+        "one customer for one identity: {owners:?}"
+    );
+    let owner = owners.into_iter().next().context("owner")?;
+    ensure!(store.find_identity(Channel::Wechat, &openid).await? == Some(owner));
+    Ok(())
+}
+
+async fn provider_receipts_statuses_and_opt_outs(store: &dyn Store) -> anyhow::Result<()> {
+    // Receipts: the first answer is kept.
+    let event = format!("evt_{}", uuid::Uuid::new_v4().simple());
+    let first = store
+        .webhook_receipt("ivr", &event, "hash-a", "{\"n\":1}", Utc::now())
+        .await?;
+    let second = store
+        .webhook_receipt("ivr", &event, "hash-b", "{\"n\":2}", Utc::now())
+        .await?;
+    ensure!(first == ("hash-a".to_owned(), "{\"n\":1}".to_owned()) && second == first);
+    ensure!(store.find_webhook_receipt("ivr", &event).await? == Some(first));
+    ensure!(store.find_webhook_receipt("sms", &event).await?.is_none());
+
+    // Opt-outs: idempotent, until an opt-in.
+    let phone = format!("+8613{:09}", rand::random::<u32>() % 1_000_000_000);
+    ensure!(!store.opted_out(Channel::Sms, &phone).await?);
+    store
+        .opt_out(Channel::Sms, &phone, "STOP", Utc::now())
+        .await?;
+    store
+        .opt_out(Channel::Sms, &phone, "退订", Utc::now())
+        .await?;
+    ensure!(store.opted_out(Channel::Sms, &phone).await?);
+    ensure!(!store.opted_out(Channel::Ivr, &phone).await?, "per channel");
+    ensure!(store.opt_in(Channel::Sms, &phone).await?);
+    ensure!(!store.opt_in(Channel::Sms, &phone).await?);
+    ensure!(!store.opted_out(Channel::Sms, &phone).await?);
+
+    // A delivery taken by a passive reply is settled and never claimed; one delivered by a
+    // worker records the provider's id and its status callbacks (never an older one).
+    let now = Utc::now();
+    let passive = OutboxItem::new(
+        format!("p_{}", uuid::Uuid::new_v4().simple()),
+        "wechat",
+        serde_json::json!({}),
+        now,
+    );
+    ensure!(store.enqueue_outbox(&passive).await?);
+    ensure!(!store.enqueue_outbox(&passive).await?, "enqueued once");
+    ensure!(store.take_outbox(&passive.id, now).await?);
+    ensure!(!store.take_outbox(&passive.id, now).await?, "taken once");
+    let lease = now + Duration::seconds(30);
+    ensure!(store
+        .claim_outbox(&passive.id, now, now, lease)
+        .await?
+        .is_none());
+    let sent = OutboxItem::new(
+        format!("s_{}", uuid::Uuid::new_v4().simple()),
+        "sms",
+        serde_json::json!({}),
+        now,
+    );
+    ensure!(store.enqueue_outbox(&sent).await?);
+    ensure!(store
+        .claim_outbox(&sent.id, now, now, lease)
+        .await?
+        .is_some());
+    ensure!(
+        !store.take_outbox(&sent.id, now).await?,
+        "a claimed row is the worker's"
+    );
+    let sid = format!("SM{}", uuid::Uuid::new_v4().simple());
+    ensure!(
+        store
+            .settle_outbox(
+                &sent.id,
+                lease,
+                &Settlement::Delivered {
+                    provider_ref: Some(sid.clone())
+                },
+                now
+            )
+            .await?
+    );
+    ensure!(
+        store
+            .record_provider_status("sms", &sid, "delivered", now + Duration::seconds(5))
+            .await?
+    );
+    ensure!(
+        store
+            .record_provider_status("sms", &sid, "sent", now + Duration::seconds(2))
+            .await?
+    );
+    ensure!(
+        !store
+            .record_provider_status("sms", "SMunknown", "delivered", now)
+            .await?
+    );
+    let row = store.outbox_item(&sent.id).await?.context("row")?;
+    ensure!(row.provider_ref.as_deref() == Some(sid.as_str()));
+    ensure!(
+        row.provider_status.as_deref() == Some("delivered"),
+        "a late older status does not overwrite: {:?}",
+        row.provider_status
+    );
+    Ok(())
+}
+
+async fn merges_move_everything_and_undo_moves_it_back(store: &dyn Store) -> anyhow::Result<()> {
+    let (into, open) = seed_conversation(store).await?;
+    let (from, other) = seed_conversation(store).await?;
+    let openid = format!("o_merge_{}", uuid::Uuid::new_v4().simple());
+    store
+        .link_identity(Channel::Wechat, &openid, &from.id)
+        .await?;
+    let message = customer_message(
+        &other,
+        Some(&format!("m_{}", uuid::Uuid::new_v4().simple())),
+        "hi",
+    );
+    store.insert_message(&message).await?;
+    let at = micros(Utc::now());
+    let both_open = store
+        .merge_customers("mrg_c1", &into.id, &from.id, "agent_1", at)
+        .await;
+    ensure!(
+        matches!(both_open, Err(StoreError::Conflict(_))),
+        "both open: {both_open:?}"
+    );
+    ensure!(matches!(
+        store
+            .merge_customers("mrg_c0", &into.id, &into.id, "agent_1", at)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut closed = open.clone();
+    closed.status = ConversationStatus::Closed;
+    closed.closed_at = Some(at);
+    store.update_conversation(&closed).await?;
+    let merge_id = format!("mrg_{}", uuid::Uuid::new_v4().simple());
+    let merge = store
+        .merge_customers(&merge_id, &into.id, &from.id, "agent_1", at)
+        .await?;
+    ensure!(merge.moved.identities == vec![("wechat".to_owned(), openid.clone())]);
+    ensure!(merge.moved.conversations == vec![other.id.to_string()]);
+    ensure!(store.find_identity(Channel::Wechat, &openid).await? == Some(into.id.clone()));
+    ensure!(store.open_conversation(&into.id).await?.map(|c| c.id) == Some(other.id.clone()));
+    ensure!(store
+        .customer_messages(&into.id)
+        .await?
+        .iter()
+        .any(|m| m.id == message.id));
+    ensure!(store.customer_messages(&from.id).await?.is_empty());
+    let log = store.audit_log("customer_", 10).await?;
+    ensure!(log
+        .iter()
+        .any(|e| e.action == "customer_merged" && e.detail["merge_id"] == merge_id.as_str()));
+
+    let undone = store
+        .undo_merge(&merge_id, "agent_2", at)
+        .await?
+        .context("known merge")?;
+    ensure!(undone.undone_by.as_deref() == Some("agent_2"));
+    ensure!(store.find_identity(Channel::Wechat, &openid).await? == Some(from.id.clone()));
+    ensure!(store.open_conversation(&from.id).await?.map(|c| c.id) == Some(other.id.clone()));
+    ensure!(store
+        .customer_messages(&from.id)
+        .await?
+        .iter()
+        .any(|m| m.id == message.id));
+    ensure!(matches!(
+        store.undo_merge(&merge_id, "agent_2", at).await,
+        Err(StoreError::Conflict(_))
+    ));
+    ensure!(store
+        .undo_merge("mrg_unknown", "agent_2", at)
+        .await?
+        .is_none());
+    Ok(())
+}
+
+async fn app_presence_is_fresh_until_dropped(store: &dyn Store) -> anyhow::Result<()> {
+    let (customer, _) = seed_conversation(store).await?;
+    let now = Utc::now();
+    let connection = format!("conn_{}", uuid::Uuid::new_v4().simple());
+    ensure!(
+        !store
+            .present_since(&customer.id, now - Duration::seconds(45))
+            .await?
+    );
+    store.touch_presence(&connection, &customer.id, now).await?;
+    ensure!(
+        store
+            .present_since(&customer.id, now - Duration::seconds(45))
+            .await?
+    );
+    ensure!(
+        !store
+            .present_since(&customer.id, now + Duration::seconds(1))
+            .await?,
+        "stale later"
+    );
+    store
+        .drop_presence(&connection, now - Duration::days(1))
+        .await?;
+    ensure!(
+        !store
+            .present_since(&customer.id, now - Duration::seconds(45))
+            .await?
+    );
     Ok(())
 }
 
