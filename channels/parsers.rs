@@ -5,7 +5,7 @@
 
 use super::app::token;
 use super::ivr;
-use super::sms::{segments, signature};
+use super::sms::{edge, segments, signature};
 use super::webhook;
 use super::wechat::{crypto, xml};
 
@@ -13,13 +13,14 @@ use super::wechat::{crypto, xml};
 pub type Entry = fn(&[u8]);
 
 /// The fuzz targets, by name (the folders of `fuzz/corpus/`).
-pub const TARGETS: [(&str, Entry); 6] = [
+pub const TARGETS: [(&str, Entry); 7] = [
     ("wechat_xml", wechat_xml),
     ("wechat_crypto", wechat_crypto),
     ("sms_signature", sms_signature),
     ("sms_segments", sms_segments),
     ("app_token", app_token),
     ("ivr_webhook", ivr_webhook),
+    ("sms_form", sms_form),
 ];
 
 fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -168,4 +169,23 @@ fn ivr_event(body: &[u8]) {
             "instructions round-trip"
         );
     }
+}
+
+/// Twilio's inbound forms: any body parses or is refused; a parsed one re-encodes to the same
+/// pairs, and the inbound message and status callback readers take it or refuse it.
+pub fn sms_form(data: &[u8]) {
+    let Ok(pairs) = edge::parse_form(data) else {
+        return;
+    };
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish();
+    assert_eq!(
+        edge::parse_form(encoded.as_bytes()).ok().as_ref(),
+        Some(&pairs),
+        "a parsed form survives re-encoding"
+    );
+    let _ = edge::inbound_sms(&pairs);
+    let _ = edge::status_callback_of(&pairs);
+    let _ = edge::signed_url("http://127.0.0.1:8080", "http", "127.0.0.1", &text(data));
 }
