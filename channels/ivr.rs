@@ -372,6 +372,9 @@ pub enum Outcome {
         conversation_id: String,
         customer_id: String,
         transcript: Vec<TranscriptLine>,
+        /// The agent who already owns the conversation (the call goes to them), else the
+        /// voice queue.
+        agent_id: Option<String>,
     },
 }
 
@@ -399,7 +402,12 @@ pub enum Instruction {
 /// Where a transferred call goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransferTarget {
-    pub queue: String,
+    /// The queue the call waits in for the agent the dispatcher picks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// The agent who owns the conversation already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
 }
 
 /// The task the transferred call belongs to.
@@ -481,15 +489,25 @@ pub fn instructions(language: Language, outcome: Outcome) -> Vec<Instruction> {
             conversation_id,
             customer_id,
             transcript,
+            agent_id,
         } => vec![
-            say(
-                language,
-                "正在为您转接人工客服，请稍候。",
-                "Connecting you to an agent, please hold.",
-            ),
+            if agent_id.is_some() {
+                say(
+                    language,
+                    "正在为您接通正在处理您问题的客服，请稍候。",
+                    "Connecting you to the agent handling your case, please hold.",
+                )
+            } else {
+                say(
+                    language,
+                    "正在为您转接人工客服，请稍候。",
+                    "Connecting you to an agent, please hold.",
+                )
+            },
             Instruction::Transfer {
                 target: TransferTarget {
-                    queue: VOICE_QUEUE.to_owned(),
+                    queue: agent_id.is_none().then(|| VOICE_QUEUE.to_owned()),
+                    agent_id,
                 },
                 task: TransferTask {
                     conversation_id,
@@ -647,14 +665,17 @@ async fn handle(state: &AppState, event: &Event, webhook_id: &str) -> Result<Out
     let external_id = format!("{}:{webhook_id}", event.call_id);
     let accepted = provider::submit(state, &customer, Channel::Ivr, external_id, &text).await?;
     // A conversation waiting for an agent (handed off earlier in the call, on another
-    // channel, or by the first copy of a repeated event) takes the call to the queue too.
+    // channel, or by the first copy of a repeated event) takes the call to the queue too; one
+    // an agent owns already takes it to that agent.
+    let conversation = state.store.conversation(&accepted.conversation_id).await?;
     let waiting = !accepted.handoff
-        && state
-            .store
-            .conversation(&accepted.conversation_id)
-            .await?
+        && conversation
+            .as_ref()
             .is_some_and(|c| c.status == ConversationStatus::Queued);
-    if !(accepted.handoff || waiting) {
+    let owner = conversation
+        .filter(|c| !accepted.handoff && c.status == ConversationStatus::Assigned)
+        .and_then(|c| c.agent_id);
+    if !(accepted.handoff || waiting || owner.is_some()) {
         return Ok(Outcome::Answered {
             replies: accepted.replies.into_iter().map(|r| r.text).collect(),
         });
@@ -674,6 +695,7 @@ async fn handle(state: &AppState, event: &Event, webhook_id: &str) -> Result<Out
         conversation_id: accepted.conversation_id.to_string(),
         customer_id: customer.to_string(),
         transcript,
+        agent_id: owner.map(|a| a.to_string()),
     })
 }
 
@@ -851,6 +873,7 @@ mod tests {
                     from: "customer".into(),
                     text: "agent".into(),
                 }],
+                agent_id: None,
             },
         );
         assert_eq!(

@@ -154,6 +154,13 @@ fn ivr_event(body: &[u8]) {
             conversation_id: event.call_id.clone(),
             customer_id: event.from.clone(),
             transcript: Vec::new(),
+            agent_id: None,
+        },
+        ivr::Outcome::Transfer {
+            conversation_id: event.call_id.clone(),
+            customer_id: event.from.clone(),
+            transcript: Vec::new(),
+            agent_id: Some(event.call_id.clone()),
         },
     ];
     for outcome in outcomes {

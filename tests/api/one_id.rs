@@ -334,3 +334,49 @@ async fn a_configured_reply_channel_wins_when_it_reaches_the_customer() {
         .collect();
     assert_eq!(bots, ["wechat", "app"], "{history:#}");
 }
+
+#[actix_web::test]
+async fn a_customer_who_calls_while_an_agent_owns_their_chat_is_put_through_to_that_agent() {
+    use crate::ivr::{event, started, transcript};
+    let app = spawn_app(&[]).await;
+    let mut agent = app.available_agent("alice").await;
+    // The customer's app (verified phone) asked for a human; alice took it.
+    let user = sign(
+        b"switchboard-demo-app-jwt-secret-2026",
+        &AppClaims {
+            sub: "u-owner-1".to_owned(),
+            phone: Some("+8613800138000".to_owned()),
+            exp: Utc::now().timestamp() + 3_600,
+            nbf: None,
+            iat: None,
+            name: None,
+            wechat_openid: None,
+        },
+    );
+    app.post_message(&user, "转人工", "c-1").await;
+    let offer = agent.next_of_type("offer").await;
+    agent
+        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    agent.next_of_type("assigned").await;
+    // Then they call: what they say reaches alice, and the call is put through to her.
+    event(&app, "msg_owner_1", started("call-owner-1")).await;
+    let answer = event(
+        &app,
+        "msg_owner_2",
+        transcript("call-owner-1", "我刚才在App上说的那个问题", 0.9),
+    )
+    .await;
+    let transfer = answer["instructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "transfer")
+        .cloned()
+        .unwrap_or_else(|| panic!("a transfer: {answer:#}"));
+    let (_, me) = app.login("alice").await;
+    assert_eq!(transfer["target"]["agent_id"], me.as_str(), "{transfer:#}");
+    assert!(transfer["target"].get("queue").is_none());
+    let spoken = agent.message_containing("我刚才在App上说的那个问题").await;
+    assert_eq!(spoken["channel"], "ivr");
+}
