@@ -201,7 +201,8 @@ impl DeliveryService {
 
     async fn run_worker(self, deliverer: Arc<dyn Deliverer>) {
         let queue = outbound_queue(deliverer.channel());
-        let per_second = NonZeroU32::new(self.settings.rate_per_second).unwrap_or(NonZeroU32::MIN);
+        let per_second =
+            NonZeroU32::new(self.settings.rate_for(deliverer.channel())).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::direct(Quota::per_second(per_second)));
         loop {
             match self.bus.consume(&queue).await {

@@ -172,6 +172,9 @@ pub struct DeliverySettings {
     pub retry_max_ms: u64,
     /// Deliveries per second per provider and node (governor), to respect provider quotas.
     pub rate_per_second: u32,
+    /// Per-provider overrides of `rate_per_second` (`sms`, `wechat`, `app_push`, `webhook`).
+    #[serde(default)]
+    pub channel_rates: std::collections::BTreeMap<String, u32>,
     /// Deliveries in flight per provider and node.
     pub concurrency: usize,
     /// How long a worker may hold a delivery before another node may take it over.
@@ -184,6 +187,14 @@ pub struct DeliverySettings {
 }
 
 impl DeliverySettings {
+    /// Deliveries per second to the provider of `channel` (per node).
+    pub fn rate_for(&self, channel: &str) -> u32 {
+        self.channel_rates
+            .get(channel)
+            .copied()
+            .unwrap_or(self.rate_per_second)
+    }
+
     /// The lease as a `Duration`.
     pub fn lease(&self) -> Duration {
         Duration::from_millis(self.lease_ms)
@@ -582,6 +593,9 @@ impl Settings {
             problems.push("bus.amqp_url must start with amqp:// or amqps://".to_owned());
         }
         let d = &self.delivery;
+        if let Some((channel, _)) = d.channel_rates.iter().find(|(_, rate)| **rate == 0) {
+            problems.push(format!("delivery.channel_rates.{channel} must be positive"));
+        }
         if d.max_attempts == 0 || d.rate_per_second == 0 || d.concurrency == 0 {
             problems.push(
                 "delivery.max_attempts, rate_per_second and concurrency must be positive"
@@ -698,6 +712,49 @@ mod tests {
         let text = format!("{err:#}");
         assert!(text.contains("offer_timeout_ms"), "{text}");
         assert!(text.contains("database.url"), "{text}");
+    }
+
+    #[test]
+    fn providers_have_their_own_rates_and_channel_settings_are_checked() {
+        let s = Settings::load_from(
+            &dir(),
+            Mode::Demo,
+            env(&[("SWITCHBOARD_DELIVERY__CHANNEL_RATES__SMS", "1")]),
+        )
+        .expect("loads");
+        assert_eq!(s.delivery.rate_for("sms"), 1);
+        assert_eq!(s.delivery.rate_for("wechat"), 50);
+        assert_eq!(s.delivery.rate_for("webhook"), s.delivery.rate_per_second);
+        assert_eq!(
+            s.identity.reply_to(),
+            None,
+            "demo replies to the channel used last"
+        );
+
+        let err = Settings::load_from(
+            &dir(),
+            Mode::Demo,
+            env(&[
+                ("SWITCHBOARD_IVR__SECRET", "not-a-whsec"),
+                ("SWITCHBOARD_WECHAT__PASSIVE_REPLY_MS", "5000"),
+                ("SWITCHBOARD_APP__JWT_SECRET", "short"),
+                ("SWITCHBOARD_SMS__PUBLIC_URL", "cc.example.com"),
+                ("SWITCHBOARD_IDENTITY__REPLY_CHANNEL", "fax"),
+                ("SWITCHBOARD_DELIVERY__CHANNEL_RATES__WECHAT", "0"),
+            ]),
+        )
+        .expect_err("invalid");
+        let text = format!("{err:#}");
+        for key in [
+            "ivr.secret",
+            "wechat.passive_reply_ms",
+            "app.jwt_secret",
+            "sms.public_url",
+            "identity.reply_channel",
+            "delivery.channel_rates.wechat",
+        ] {
+            assert!(text.contains(key), "{key}: {text}");
+        }
     }
 
     #[test]
