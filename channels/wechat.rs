@@ -243,10 +243,16 @@ async fn answer(state: &AppState, message: &xml::Inbound) -> Result<Option<Strin
     if openid.is_empty() || openid.len() > 128 {
         return Err(ApiError::invalid("FromUserName must be an openid."));
     }
-    let customer = || {
-        crate::identity::customer_for(state.store.as_ref(), Channel::Wechat, openid, || {
-            format!("微信用户 {}", crate::identity::short(openid))
-        })
+    let customer = || async {
+        let (customer, created) =
+            crate::identity::first_contact(state.store.as_ref(), Channel::Wechat, openid, || {
+                format!("微信用户 {}", crate::identity::short(openid))
+            })
+            .await?;
+        if created {
+            link_unionid(state, openid, &customer);
+        }
+        Ok::<_, crate::store::StoreError>(customer)
     };
     match &message.payload {
         xml::Payload::Subscribe => {
@@ -287,6 +293,35 @@ async fn answer(state: &AppState, message: &xml::Inbound) -> Result<Option<Strin
     Ok(passive_allowed(state, &row)
         .await?
         .then(|| reply.text.clone()))
+}
+
+/// Links a new follower's UnionID (asked from the API in the background: the webhook must
+/// answer within 5 s), so the app's WeChat login finds the same customer.
+fn link_unionid(state: &AppState, openid: &str, customer: &crate::domain::CustomerId) {
+    let Some(api) = state.wechat_api.clone() else {
+        return;
+    };
+    let (store, openid, customer) = (
+        std::sync::Arc::clone(&state.store),
+        openid.to_owned(),
+        customer.clone(),
+    );
+    actix_web::rt::spawn(async move {
+        match api.unionid(&openid).await {
+            Ok(Some(unionid)) => {
+                let id = crate::identity::unionid_identity(&unionid);
+                match store.link_identity(Channel::Wechat, &id, &customer).await {
+                    Ok(owner) if owner != customer => {
+                        tracing::warn!(%customer, %owner, "A UnionID belongs to another customer; not merged automatically.")
+                    }
+                    Ok(_) => tracing::debug!(%customer, "UnionID linked."),
+                    Err(error) => tracing::warn!(%error, "Could not link a UnionID."),
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::info!(%error, "No UnionID for a new follower."),
+        }
+    });
 }
 
 /// Whether the answer may be the passive reply: its outbox row is taken now (no worker has

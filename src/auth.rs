@@ -184,6 +184,7 @@ async fn app_principal(state: &AppState, token: &str) -> Result<Principal, ApiEr
         crate::identity::AppLinks {
             phone: claims.phone.as_deref(),
             wechat_openid: claims.wechat_openid.as_deref(),
+            wechat_unionid: claims.wechat_unionid.as_deref(),
         },
         claims.name.as_deref(),
     )

@@ -52,13 +52,27 @@ pub async fn customer_for(
     external_id: &str,
     display_name: impl FnOnce() -> String,
 ) -> StoreResult<CustomerId> {
+    first_contact(store, channel, external_id, display_name)
+        .await
+        .map(|(customer, _)| customer)
+}
+
+/// Like [`customer_for`], and whether this call created the customer (a first contact).
+pub async fn first_contact(
+    store: &dyn Store,
+    channel: Channel,
+    external_id: &str,
+    display_name: impl FnOnce() -> String,
+) -> StoreResult<(CustomerId, bool)> {
     if let Some(owner) = store.find_identity(channel, external_id).await? {
-        return Ok(owner);
+        return Ok((owner, false));
     }
     let customer = new_customer(channel, display_name());
-    store
+    let owner = store
         .customer_for_identity(channel, external_id, &customer)
-        .await
+        .await?;
+    let created = owner == customer.id;
+    Ok((owner, created))
 }
 
 /// The customer behind a verified phone number (E.164), first seen on `channel` (SMS or
@@ -100,6 +114,9 @@ pub struct AppLinks<'a> {
     /// The user's openid of the Official Account, when the app backend verified it (WeChat
     /// login of the same account's open platform).
     pub wechat_openid: Option<&'a str>,
+    /// The user's WeChat UnionID, when the app backend verified it (WeChat login): the
+    /// same id the Official Account API reports for its followers.
+    pub wechat_unionid: Option<&'a str>,
 }
 
 /// The customer behind an app user (`sub` of a verified app token), with the facts the app
@@ -121,6 +138,11 @@ pub async fn app_user(
             }
             if let (None, Some(openid)) = (&known, links.wechat_openid) {
                 known = store.find_identity(Channel::Wechat, openid).await?;
+            }
+            if let (None, Some(unionid)) = (&known, links.wechat_unionid) {
+                known = store
+                    .find_identity(Channel::Wechat, &unionid_identity(unionid))
+                    .await?;
             }
             match known {
                 // Concurrent first requests of one app user agree: the identity row decides.
@@ -152,6 +174,12 @@ pub async fn app_user(
         }
     }
     Ok(customer)
+}
+
+/// The identity a WeChat UnionID is kept as (`wechat`, `union:{unionid}`): WeChat's one id of a
+/// user across the official accounts and apps of one open-platform account.
+pub fn unionid_identity(unionid: &str) -> String {
+    format!("union:{unionid}")
 }
 
 /// The last characters of an id, for generated display names.

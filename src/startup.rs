@@ -39,6 +39,8 @@ pub struct AppState {
     pub limiter: Arc<CustomerLimiter>,
     /// Tokens verified recently (see [`crate::auth::TokenCache`]).
     pub tokens: crate::auth::TokenCache,
+    /// The WeChat Official Account API, when outbound WeChat is configured.
+    pub wechat_api: Option<Arc<crate::channels::wechat::api::WechatApi>>,
 }
 
 /// A built node, bound to its port, not yet running.
@@ -118,6 +120,7 @@ impl Application {
                     .context("configuring app push notifications")?,
             ));
         }
+        let mut wechat_api = None;
         let wechat = &settings.wechat;
         if !wechat.api_base_url.trim().is_empty()
             && !secrecy::ExposeSecret::expose_secret(&wechat.app_secret).is_empty()
@@ -126,14 +129,19 @@ impl Application {
                 passive_window: Duration::from_millis(wechat.passive_reply_ms)
                     + PASSIVE_REPLY_GRACE,
             }));
+            let api = Arc::new(
+                crate::channels::wechat::api::WechatApi::new(wechat)
+                    .context("configuring the WeChat API")?,
+            );
             deliverers.push(Arc::new(
                 crate::channels::wechat::api::WechatDeliverer::new(
                     wechat,
+                    Arc::clone(&api),
                     Arc::clone(&store),
                     Arc::clone(&bus),
-                )
-                .context("configuring the WeChat API")?,
+                )?,
             ));
+            wechat_api = Some(api);
         }
         if !settings.sms.api_base_url.trim().is_empty()
             && !secrecy::ExposeSecret::expose_secret(&settings.sms.auth_token).is_empty()
@@ -203,6 +211,7 @@ impl Application {
             dispatcher,
             limiter,
             tokens: crate::auth::TokenCache::default(),
+            wechat_api,
         });
 
         let server = HttpServer::new(move || {

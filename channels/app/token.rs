@@ -32,6 +32,9 @@ pub struct AppClaims {
     /// login): links the app user to their WeChat conversations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechat_openid: Option<String>,
+    /// The user's WeChat UnionID, verified by the app backend (WeChat login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wechat_unionid: Option<String>,
 }
 
 /// Why a token is refused.
@@ -113,8 +116,11 @@ pub fn verify(
             return Err(TokenError::Claims);
         }
     }
-    if let Some(openid) = &claims.wechat_openid {
-        if openid.trim().is_empty() || openid.len() > 128 {
+    for id in [&claims.wechat_openid, &claims.wechat_unionid]
+        .into_iter()
+        .flatten()
+    {
+        if id.trim().is_empty() || id.len() > 128 {
             return Err(TokenError::Claims);
         }
     }
@@ -172,6 +178,7 @@ mod tests {
             iat: Some(1_000),
             name: None,
             wechat_openid: None,
+            wechat_unionid: None,
         }
     }
 

@@ -88,6 +88,8 @@ struct ApiAnswer {
     expires_in: Option<u64>,
     #[serde(default)]
     msgid: Option<Value>,
+    #[serde(default)]
+    unionid: Option<String>,
 }
 
 /// Why an API call failed.
@@ -212,6 +214,41 @@ impl WechatApi {
         }
     }
 
+    /// The user's UnionID (`/cgi-bin/user/info`), when the account is bound to an open
+    /// platform; None otherwise.
+    pub async fn unionid(&self, openid: &str) -> Result<Option<String>, DeliveryError> {
+        let mut renew = false;
+        loop {
+            let token = self.access_token(renew).await?;
+            let response = self
+                .client
+                .get(format!("{}/cgi-bin/user/info", self.base_url))
+                .query(&[
+                    ("access_token", token.as_str()),
+                    ("openid", openid),
+                    ("lang", "zh_CN"),
+                ])
+                .send()
+                .await
+                .map_err(|e| DeliveryError::Transient(format!("user/info: {e}")))?;
+            let answer = read(response).await?;
+            match answer.errcode {
+                0 => {
+                    return Ok(answer
+                        .unionid
+                        .filter(|u| !u.trim().is_empty() && u.len() <= 128))
+                }
+                code if TOKEN_ERRORS.contains(&code) && !renew => renew = true,
+                code => {
+                    return Err(DeliveryError::Permanent(format!(
+                        "user/info: {code} {}",
+                        answer.errmsg
+                    )))
+                }
+            }
+        }
+    }
+
     /// A customer-service text message (inside the 48-hour window).
     async fn custom_text(&self, openid: &str, text: &str) -> Result<ApiAnswer, ApiFailure> {
         self.call(
@@ -259,21 +296,23 @@ async fn read(response: reqwest::Response) -> Result<ApiAnswer, DeliveryError> {
 
 /// Delivers outbox rows of channel `wechat`.
 pub struct WechatDeliverer {
-    api: WechatApi,
+    api: Arc<WechatApi>,
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     template_id: String,
 }
 
 impl WechatDeliverer {
-    /// A deliverer for the account of `settings`.
+    /// A deliverer for the account of `settings`, sharing the node's API client (and its
+    /// access token).
     pub fn new(
         settings: &WeChatSettings,
+        api: Arc<WechatApi>,
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            api: WechatApi::new(settings)?,
+            api,
             store,
             bus,
             template_id: settings.template_id.trim().to_owned(),

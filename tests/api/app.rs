@@ -26,6 +26,7 @@ fn claims(sub: &str) -> AppClaims {
         iat: Some(Utc::now().timestamp()),
         name: None,
         wechat_openid: None,
+        wechat_unionid: None,
     }
 }
 
@@ -141,6 +142,7 @@ async fn a_wechat_conversation_continues_in_the_app_with_the_whole_history() {
     assert_eq!(status, 200);
     let user = token(&AppClaims {
         wechat_openid: Some("oUser_continue_1".to_owned()),
+        wechat_unionid: None,
         ..claims("u-3001")
     });
     let mut ws = Ws::connect(&app.ws_url("/v1/ws/customer", &user)).await;

@@ -19,6 +19,7 @@ fn app_token(sub: &str) -> String {
             iat: None,
             name: Some("林小姐".to_owned()),
             wechat_openid: None,
+            wechat_unionid: None,
         },
     )
 }
@@ -165,6 +166,7 @@ async fn wechat_then_app_then_a_call_reach_one_agent_with_the_whole_history() {
             iat: None,
             name: None,
             wechat_openid: Some("oUser_journey_1".to_owned()),
+            wechat_unionid: None,
         },
     );
     let in_app: Value = app
@@ -317,6 +319,7 @@ async fn a_configured_reply_channel_wins_when_it_reaches_the_customer() {
             iat: None,
             name: None,
             wechat_openid: Some("oUser_reply_1".to_owned()),
+            wechat_unionid: None,
         },
     );
     app.current(&user).await;
@@ -351,6 +354,7 @@ async fn a_customer_who_calls_while_an_agent_owns_their_chat_is_put_through_to_t
             iat: None,
             name: None,
             wechat_openid: None,
+            wechat_unionid: None,
         },
     );
     app.post_message(&user, "转人工", "c-1").await;

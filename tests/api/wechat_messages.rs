@@ -275,6 +275,22 @@ impl FakeWechat {
                         }
                     }),
                 )
+                .route(
+                    "/cgi-bin/user/info",
+                    web::get().to(|query: web::Query<Vec<(String, String)>>| async move {
+                        let openid = query
+                            .iter()
+                            .find(|(k, _)| k == "openid")
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default();
+                        HttpResponse::Ok().json(json!({
+                            "subscribe": 1,
+                            "openid": openid,
+                            "language": "zh_CN",
+                            "unionid": format!("o6_union_{openid}"),
+                        }))
+                    }),
+                )
                 .default_service(web::post().to(move |req: HttpRequest, body: web::Json<Value>| {
                     let calls = Arc::clone(&calls);
                     async move {
@@ -428,4 +444,45 @@ async fn after_the_48_hour_window_answers_become_template_messages() {
         .await;
     assert_eq!(call.body["touser"], "oUser_window_1");
     assert_eq!(call.body["template_id"], "tmpl_reply_1");
+}
+
+#[actix_web::test]
+async fn a_new_followers_unionid_links_them_to_the_app_users_wechat_login() {
+    use switchboard::channels::app::token::{sign, AppClaims};
+    let api = FakeWechat::start(0).await;
+    let app = spawn_with(&api_env(&api)).await;
+    post_plain(&app, &text_xml("oUser_union_1", 6_000_000_601, "你好")).await;
+    let token = staff(&app).await;
+    let customer = customer_of(&app, &token, "oUser_union_1").await.unwrap();
+    let started = Instant::now();
+    loop {
+        let (status, found) = app
+            .get_json(
+                "/v1/customers/lookup?channel=wechat&external_id=union:o6_union_oUser_union_1",
+                &token,
+            )
+            .await;
+        if status == 200 {
+            assert_eq!(found["customer_id"], customer.as_str());
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "the UnionID was never linked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The app backend's WeChat login vouches for the same UnionID: the same customer.
+    let user = sign(
+        b"switchboard-demo-app-jwt-secret-2026",
+        &AppClaims {
+            sub: "u-union-1".to_owned(),
+            phone: None,
+            exp: Utc::now().timestamp() + 3_600,
+            nbf: None,
+            iat: None,
+            name: None,
+            wechat_openid: None,
+            wechat_unionid: Some("o6_union_oUser_union_1".to_owned()),
+        },
+    );
+    let current = app.current(&user).await;
+    assert_eq!(current["customer_id"], customer.as_str());
 }
