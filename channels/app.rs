@@ -122,27 +122,6 @@ impl Deliverer for AppPushDeliverer {
             "message": item.payload["message"],
         }))
         .map_err(|e| DeliveryError::Permanent(format!("payload: {e}")))?;
-        let timestamp = Utc::now().timestamp();
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &item.id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header(
-                "webhook-signature",
-                super::webhook::sign(&self.key, &item.id, timestamp, &body),
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| DeliveryError::Transient(format!("request failed: {e}")))?;
-        match response.status().as_u16() {
-            200..=299 => Ok(Receipt::default()),
-            s if super::webhook::is_transient(s) => {
-                Err(DeliveryError::Transient(format!("HTTP {s}")))
-            }
-            s => Err(DeliveryError::Permanent(format!("HTTP {s}"))),
-        }
+        super::webhook::post_signed(&self.client, &self.url, &self.key, &item.id, body).await
     }
 }

@@ -169,26 +169,36 @@ impl Deliverer for WebhookDeliverer {
     async fn deliver(&self, item: &OutboxItem) -> Result<Receipt, DeliveryError> {
         let body = serde_json::to_vec(&item.payload)
             .map_err(|e| DeliveryError::Permanent(format!("payload: {e}")))?;
-        // A fresh timestamp and signature per attempt, the same id (Standard Webhooks).
-        let timestamp = Utc::now().timestamp();
-        let signature = sign(&self.key, &item.id, timestamp, &body);
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &item.id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| DeliveryError::Transient(format!("request failed: {e}")))?;
-        let status = response.status().as_u16();
-        match status {
-            200..=299 => Ok(Receipt::default()),
-            s if is_transient(s) => Err(DeliveryError::Transient(format!("HTTP {s}"))),
-            s => Err(DeliveryError::Permanent(format!("HTTP {s}"))),
-        }
+        post_signed(&self.client, &self.url, &self.key, &item.id, body).await
+    }
+}
+
+/// POSTs a JSON `body` signed as Standard Webhooks (a fresh timestamp and signature per
+/// attempt, the same `webhook-id`), and classifies the answer: 2xx taken; timeouts, 408, 425,
+/// 429 and 5xx worth another attempt; other statuses permanent.
+pub async fn post_signed(
+    client: &reqwest::Client,
+    url: &str,
+    key: &[u8],
+    id: &str,
+    body: Vec<u8>,
+) -> Result<Receipt, DeliveryError> {
+    let timestamp = Utc::now().timestamp();
+    let signature = sign(key, id, timestamp, &body);
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| DeliveryError::Transient(format!("request failed: {e}")))?;
+    match response.status().as_u16() {
+        200..=299 => Ok(Receipt::default()),
+        s if is_transient(s) => Err(DeliveryError::Transient(format!("HTTP {s}"))),
+        s => Err(DeliveryError::Permanent(format!("HTTP {s}"))),
     }
 }
 

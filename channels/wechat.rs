@@ -49,6 +49,29 @@ struct Verification {
     echostr: String,
 }
 
+/// The configured Token, once the request's timestamp is within the tolerance: 503 while the
+/// channel is not configured, 403 for a stale timestamp (a replay, or a clock far off).
+fn checked_token<'a>(state: &'a AppState, timestamp: &str) -> Result<&'a str, ApiError> {
+    let settings = &state.settings.wechat;
+    let token = settings.token.expose_secret();
+    if token.is_empty() {
+        return Err(ApiError::new(
+            ErrorKind::NotReady,
+            "The WeChat channel is not configured on this server.",
+        ));
+    }
+    if !fresh(
+        timestamp,
+        Utc::now().timestamp(),
+        settings.timestamp_tolerance_secs,
+    ) {
+        return Err(ApiError::forbidden(
+            "The timestamp is too far from now (a replay, or a clock far off).",
+        ));
+    }
+    Ok(token)
+}
+
 /// True when a signed request's timestamp (Unix seconds) is within the tolerance of `now`.
 fn fresh(timestamp: &str, now: i64, tolerance_secs: i64) -> bool {
     timestamp
@@ -64,23 +87,7 @@ async fn verify_url(
     state: web::Data<AppState>,
     query: web::Query<Verification>,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = &state.settings.wechat;
-    let token = settings.token.expose_secret();
-    if token.is_empty() {
-        return Err(ApiError::new(
-            ErrorKind::NotReady,
-            "The WeChat channel is not configured on this server.",
-        ));
-    }
-    if !fresh(
-        &query.timestamp,
-        Utc::now().timestamp(),
-        settings.timestamp_tolerance_secs,
-    ) {
-        return Err(ApiError::forbidden(
-            "The timestamp is too far from now (a replay, or a clock far off).",
-        ));
-    }
+    let token = checked_token(&state, &query.timestamp)?;
     if !crypto::verify_signature(token, &query.timestamp, &query.nonce, &query.signature) {
         return Err(ApiError::forbidden("The WeChat signature does not match."));
     }
@@ -118,23 +125,8 @@ async fn receive(
     body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     let settings = &state.settings.wechat;
-    let token = settings.token.expose_secret();
-    if token.is_empty() {
-        return Err(ApiError::new(
-            ErrorKind::NotReady,
-            "The WeChat channel is not configured on this server.",
-        ));
-    }
+    let token = checked_token(&state, &query.timestamp)?;
     let body = body.map_err(provider::body_error)?;
-    if !fresh(
-        &query.timestamp,
-        Utc::now().timestamp(),
-        settings.timestamp_tolerance_secs,
-    ) {
-        return Err(ApiError::forbidden(
-            "The timestamp is too far from now (a replay, or a clock far off).",
-        ));
-    }
     let body = std::str::from_utf8(&body)
         .map_err(|_| ApiError::new(ErrorKind::MalformedBody, "The body is not UTF-8."))?;
     let safe = query.encrypt_type.as_deref() == Some("aes");

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
 use switchboard::channels::app::token::{sign, AppClaims};
@@ -35,14 +35,7 @@ fn token(claims: &AppClaims) -> String {
 }
 
 async fn lookup(app: &TestApp, staff: &str, channel: &str, id: &str) -> Option<String> {
-    let id = id.replace('+', "%2B");
-    let (status, body) = app
-        .get_json(
-            &format!("/v1/customers/lookup?channel={channel}&external_id={id}"),
-            staff,
-        )
-        .await;
-    (status == 200).then(|| body["customer_id"].as_str().unwrap().to_owned())
+    app.lookup(staff, channel, id).await
 }
 
 #[actix_web::test]
@@ -194,7 +187,7 @@ impl PushReceiver {
     async fn start() -> Self {
         let pushes: Arc<Mutex<Vec<Push>>> = Arc::default();
         let log = Arc::clone(&pushes);
-        let server = HttpServer::new(move || {
+        let port = crate::helpers::serve_fake!(move || {
             let log = Arc::clone(&log);
             App::new().route(
                 "/push",
@@ -218,12 +211,7 @@ impl PushReceiver {
                     }
                 }),
             )
-        })
-        .workers(1)
-        .bind(("127.0.0.1", 0))
-        .expect("bind");
-        let port = server.addrs()[0].port();
-        actix_web::rt::spawn(server.run());
+        });
         Self {
             url: format!("http://127.0.0.1:{port}/push"),
             pushes,

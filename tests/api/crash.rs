@@ -2,61 +2,24 @@
 //! file: every acknowledged message is there exactly once and the customer continues in the
 //! same conversation.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
-/// Kills the server if the test fails half-way.
-struct Server(Child);
+use crate::helpers::{start_process, Process};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start(db: &std::path::Path) -> (Server, String) {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args([
-            "demo",
-            "--port",
-            &port.to_string(),
-            "--database-url",
-            &format!("sqlite://{}", db.display()),
-        ])
-        .env("SWITCHBOARD_CONFIG_DIR", crate::helpers::config_dir())
-        .env("RUST_LOG", "warn")
-        // This test is about durability, not flood control.
-        .env("SWITCHBOARD_LIMITS__CUSTOMER_REFILL_MS", "1")
-        .env("SWITCHBOARD_LIMITS__CUSTOMER_BURST", "100000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let server = Server(child);
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status() == 200 {
-                return (server, base);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server did not become healthy");
+/// A server on `db` (flood control relaxed: this test is about durability).
+async fn start(db: &std::path::Path) -> (Process, String) {
+    start_process(
+        db,
+        &[
+            ("SWITCHBOARD_LIMITS__CUSTOMER_REFILL_MS", "1"),
+            ("SWITCHBOARD_LIMITS__CUSTOMER_BURST", "100000"),
+        ],
+    )
+    .await
 }
 
 async fn send(client: &reqwest::Client, base: &str, token: &str, i: usize) -> Result<Value, ()> {

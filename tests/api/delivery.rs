@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
 use switchboard::channels::webhook::{secret_key, sign};
@@ -47,7 +47,7 @@ impl Receiver {
     async fn start(script: Script) -> Self {
         let log: Arc<Mutex<Vec<Received>>> = Arc::default();
         let state = (Arc::clone(&log), script);
-        let server = HttpServer::new(move || {
+        let port = crate::helpers::serve_fake!(move || {
             let (log, script) = state.clone();
             App::new().route(
                 "/hook",
@@ -78,12 +78,7 @@ impl Receiver {
                     }
                 }),
             )
-        })
-        .workers(1)
-        .bind(("127.0.0.1", 0))
-        .expect("bind");
-        let port = server.addrs()[0].port();
-        actix_web::rt::spawn(server.run());
+        });
         Self {
             url: format!("http://127.0.0.1:{port}/hook"),
             log,

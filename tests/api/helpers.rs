@@ -155,6 +155,27 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// The customer behind `(channel, external_id)` (staff `token`), if any.
+    pub async fn lookup(&self, token: &str, channel: &str, external_id: &str) -> Option<String> {
+        let encoded: String = form_urlencoded::byte_serialize(external_id.as_bytes()).collect();
+        let (status, body) = self
+            .get_json(
+                &format!("/v1/customers/lookup?channel={channel}&external_id={encoded}"),
+                token,
+            )
+            .await;
+        (status == 200).then(|| body["customer_id"].as_str().expect("id").to_owned())
+    }
+
+    /// Every message of a customer across channels, oldest first (staff `token`).
+    pub async fn customer_messages(&self, token: &str, customer: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get_json(&format!("/v1/customers/{customer}/messages"), token)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body.as_array().expect("array").clone()
+    }
+
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
         self.request_json(reqwest::Method::GET, path, token, None)
             .await
@@ -356,4 +377,69 @@ pub async fn fresh_postgres_database() -> String {
         .expect("create database");
     let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
     format!("{prefix}/{name}")
+}
+
+/// Serves a fake provider on 127.0.0.1 (a free port, one worker) until the test ends; takes an
+/// `HttpServer` app factory and evaluates to the port.
+#[allow(unused_macros)] // tests/failover.rs shares these helpers without fakes
+macro_rules! serve_fake {
+    ($factory:expr) => {{
+        let server = actix_web::HttpServer::new($factory)
+            .workers(1)
+            .bind(("127.0.0.1", 0))
+            .expect("bind");
+        let port = server.addrs()[0].port();
+        actix_web::rt::spawn(server.run());
+        port
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use serve_fake;
+
+/// A server process (the real binary) killed when dropped, so a failing test leaves none.
+pub struct Process(pub std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `switchboard demo` as a process on a free port with the SQLite file `db` and the
+/// extra `SWITCHBOARD_*` variables `env`; returns once `/healthz` answers.
+pub async fn start_process(db: &std::path::Path, env: &[(&str, &str)]) -> (Process, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command
+        .args([
+            "demo",
+            "--port",
+            &port.to_string(),
+            "--database-url",
+            &format!("sqlite://{}", db.display()),
+        ])
+        .env("SWITCHBOARD_CONFIG_DIR", config_dir())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let server = Process(command.spawn().expect("server starts"));
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            if r.status() == 200 {
+                return (server, base);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not become healthy");
 }

@@ -54,22 +54,13 @@ pub fn transcript(call_id: &str, text: &str, confidence: f64) -> Value {
 
 /// The caller's customer id, looked up by staff.
 async fn caller(app: &TestApp, staff: &str, channel: &str) -> String {
-    let (status, found) = app
-        .get_json(
-            &format!("/v1/customers/lookup?channel={channel}&external_id=%2B8613800138000"),
-            staff,
-        )
-        .await;
-    assert_eq!(status, 200, "{found}");
-    found["customer_id"].as_str().unwrap().to_owned()
+    app.lookup(staff, channel, CALLER)
+        .await
+        .expect("the caller is a customer")
 }
 
 async fn messages(app: &TestApp, staff: &str, customer: &str) -> Vec<Value> {
-    let (status, messages) = app
-        .get_json(&format!("/v1/customers/{customer}/messages"), staff)
-        .await;
-    assert_eq!(status, 200, "{messages}");
-    messages.as_array().unwrap().clone()
+    app.customer_messages(staff, customer).await
 }
 
 fn types(answer: &Value) -> Vec<&str> {

@@ -2,28 +2,18 @@
 //! the server is killed (SIGKILL) is delivered exactly once by the next server on the same
 //! data file, once the provider is back.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpResponse};
 use serde_json::json;
 use switchboard::channels::sms::signature;
 
-use crate::helpers::WAIT;
+use crate::helpers::{start_process, Process, WAIT};
 
 const TOKEN: &str = "demo-sms-token";
 const PUBLIC_URL: &str = "http://127.0.0.1:8080";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A fake Twilio REST API: 503 while `down`, else 201 with a new sid. Records the bodies of
 /// the requests it accepted.
@@ -44,7 +34,7 @@ impl FakeTwilio {
             Arc::clone(&refused),
             Arc::clone(&accepted),
         );
-        let server = HttpServer::new(move || {
+        let port = crate::helpers::serve_fake!(move || {
             let (down, refused, accepted) = state.clone();
             App::new().route(
                 "/2010-04-01/Accounts/{sid}/Messages.json",
@@ -68,12 +58,7 @@ impl FakeTwilio {
                     }
                 }),
             )
-        })
-        .workers(1)
-        .bind(("127.0.0.1", 0))
-        .expect("bind");
-        let port = server.addrs()[0].port();
-        actix_web::rt::spawn(server.run());
+        });
         Self {
             base_url: format!("http://127.0.0.1:{port}"),
             down,
@@ -83,48 +68,23 @@ impl FakeTwilio {
     }
 }
 
-async fn start(db: &std::path::Path, provider: &str) -> (Server, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args([
-            "demo",
-            "--port",
-            &port.to_string(),
-            "--database-url",
-            &format!("sqlite://{}", db.display()),
-        ])
-        .env("SWITCHBOARD_CONFIG_DIR", crate::helpers::config_dir())
-        .env("RUST_LOG", "warn")
-        .env("SWITCHBOARD_SMS__API_BASE_URL", provider)
-        .env("SWITCHBOARD_SMS__TIMEOUT_MS", "500")
-        .env("SWITCHBOARD_WEBHOOK__TIMEOUT_MS", "500")
-        .env("SWITCHBOARD_WECHAT__TIMEOUT_MS", "500")
-        .env("SWITCHBOARD_DELIVERY__MAX_ATTEMPTS", "1000")
-        .env("SWITCHBOARD_DELIVERY__RETRY_BASE_MS", "100")
-        .env("SWITCHBOARD_DELIVERY__RETRY_MAX_MS", "300")
-        .env("SWITCHBOARD_DELIVERY__LEASE_MS", "1000")
-        .env("SWITCHBOARD_DELIVERY__REPLAY_AFTER_MS", "2000")
-        .env("SWITCHBOARD_DELIVERY__RELAY_INTERVAL_MS", "200")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let server = Server(child);
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status() == 200 {
-                return (server, base);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server did not become healthy");
+async fn start(db: &std::path::Path, provider: &str) -> (Process, String) {
+    start_process(
+        db,
+        &[
+            ("SWITCHBOARD_SMS__API_BASE_URL", provider),
+            ("SWITCHBOARD_SMS__TIMEOUT_MS", "500"),
+            ("SWITCHBOARD_WEBHOOK__TIMEOUT_MS", "500"),
+            ("SWITCHBOARD_WECHAT__TIMEOUT_MS", "500"),
+            ("SWITCHBOARD_DELIVERY__MAX_ATTEMPTS", "1000"),
+            ("SWITCHBOARD_DELIVERY__RETRY_BASE_MS", "100"),
+            ("SWITCHBOARD_DELIVERY__RETRY_MAX_MS", "300"),
+            ("SWITCHBOARD_DELIVERY__LEASE_MS", "1000"),
+            ("SWITCHBOARD_DELIVERY__REPLAY_AFTER_MS", "2000"),
+            ("SWITCHBOARD_DELIVERY__RELAY_INTERVAL_MS", "200"),
+        ],
+    )
+    .await
 }
 
 #[actix_web::test]

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde_json::Value;
 use switchboard::channels::sms::signature;
@@ -52,7 +52,7 @@ impl Twilio {
     async fn start(script: Script) -> Self {
         let log: Arc<Mutex<Vec<Sent>>> = Arc::default();
         let state = (Arc::clone(&log), script);
-        let server = HttpServer::new(move || {
+        let port = crate::helpers::serve_fake!(move || {
             let (log, script) = state.clone();
             App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
                 let (log, script) = (Arc::clone(&log), Arc::clone(&script));
@@ -83,12 +83,7 @@ impl Twilio {
                         .body(body)
                 }
             }))
-        })
-        .workers(1)
-        .bind(("127.0.0.1", 0))
-        .expect("bind");
-        let port = server.addrs()[0].port();
-        actix_web::rt::spawn(server.run());
+        });
         Self {
             base: format!("http://127.0.0.1:{port}"),
             log,
@@ -244,22 +239,11 @@ async fn settled(app: &TestApp, id: &str, status: &str) -> Row {
 
 /// The customer of a phone number on `channel` (staff lookup), if any.
 async fn lookup(app: &TestApp, staff: &str, channel: &str, phone: &str) -> Option<String> {
-    let encoded: String = form_urlencoded::byte_serialize(phone.as_bytes()).collect();
-    let (status, body) = app
-        .get_json(
-            &format!("/v1/customers/lookup?channel={channel}&external_id={encoded}"),
-            staff,
-        )
-        .await;
-    (status == 200).then(|| body["customer_id"].as_str().unwrap().to_owned())
+    app.lookup(staff, channel, phone).await
 }
 
 async fn messages(app: &TestApp, staff: &str, customer: &str) -> Vec<Value> {
-    let (status, body) = app
-        .get_json(&format!("/v1/customers/{customer}/messages"), staff)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body.as_array().unwrap().clone()
+    app.customer_messages(staff, customer).await
 }
 
 #[actix_web::test]

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
 use switchboard::channels::wechat::{crypto, xml};
@@ -61,25 +61,11 @@ async fn staff(app: &TestApp) -> String {
 }
 
 async fn customer_of(app: &TestApp, token: &str, openid: &str) -> Option<String> {
-    let (status, body) = app
-        .get_json(
-            &format!("/v1/customers/lookup?channel=wechat&external_id={openid}"),
-            token,
-        )
-        .await;
-    (status == 200).then(|| body["customer_id"].as_str().unwrap().to_owned())
+    app.lookup(token, "wechat", openid).await
 }
 
 async fn messages(app: &TestApp, token: &str, customer: &str) -> Vec<Value> {
-    let (status, body) = app
-        .get_json(&format!("/v1/customers/{customer}/messages"), token)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["messages"]
-        .as_array()
-        .or_else(|| body.as_array())
-        .cloned()
-        .unwrap_or_default()
+    app.customer_messages(token, customer).await
 }
 
 #[actix_web::test]
@@ -254,7 +240,7 @@ impl FakeWechat {
         let tokens_issued: Arc<Mutex<u32>> = Arc::default();
         let calls: Arc<Mutex<Vec<ApiCall>>> = Arc::default();
         let state = (Arc::clone(&tokens_issued), Arc::clone(&calls));
-        let server = HttpServer::new(move || {
+        let port = crate::helpers::serve_fake!(move || {
             let (issued, calls) = state.clone();
             App::new()
                 .route(
@@ -319,12 +305,7 @@ impl FakeWechat {
                         HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok", "msgid": 200_228_332}))
                     }
                 }))
-        })
-        .workers(1)
-        .bind(("127.0.0.1", 0))
-        .expect("bind");
-        let port = server.addrs()[0].port();
-        actix_web::rt::spawn(server.run());
+        });
         Self {
             base_url: format!("http://127.0.0.1:{port}"),
             tokens_issued,
