@@ -32,6 +32,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod identity;
+pub mod kb;
 pub mod ops;
 pub mod queue_stats;
 pub mod routing;

@@ -63,6 +63,24 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Train the knowledge-base matcher on a labelled data set (each intent one entry) and
+    /// measure it: prints accuracy, macro-F1, in-scope accuracy, out-of-scope recall, query
+    /// latency and training time as JSON. Lines are {"text", "intent"}; intent "oos" marks
+    /// out-of-scope examples (scripts/kb_data.py converts the shared data sets).
+    KbEval {
+        #[arg(long)]
+        train: PathBuf,
+        #[arg(long)]
+        test: PathBuf,
+        /// Tunes the confidence threshold.
+        #[arg(long)]
+        dev: Option<PathBuf>,
+        #[arg(long, default_value_t = 12)]
+        epochs: usize,
+        /// Initial SGD step.
+        #[arg(long, default_value_t = 1.0)]
+        learning_rate: f32,
+    },
     /// Load and validate the configuration, print a summary, and exit (systemd ExecStartPre).
     CheckConfig {
         /// Which mode's files to check.
@@ -109,6 +127,26 @@ fn main() -> anyhow::Result<()> {
                 settings.database.url = Secret::new(url);
             }
             simulate(&settings, &rules, from, to, patience_secs)
+        }
+        Command::KbEval {
+            train,
+            test,
+            dev,
+            epochs,
+            learning_rate,
+        } => {
+            use switchboard::kb::eval;
+            let train = eval::read_jsonl(&train)?;
+            let test = eval::read_jsonl(&test)?;
+            let dev = dev.map(|d| eval::read_jsonl(&d)).transpose()?;
+            let options = switchboard::kb::matcher::TrainOptions {
+                epochs,
+                learning_rate,
+                ..Default::default()
+            };
+            let report = eval::evaluate(&train, &test, dev.as_deref(), options);
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
         }
         Command::CheckConfig { mode } => {
             let settings = Settings::load(&dir, parse_mode(&mode)?)?;

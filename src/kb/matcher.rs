@@ -1,0 +1,282 @@
+//! The question matcher: TF-IDF over [`super::features`], then a multinomial logistic
+//! regression (softmax) trained by SGD on the entries' question variants.
+//!
+//! Its probability for the best entry is the confidence; an answer below the configured
+//! threshold (or the explicit out-of-scope class, when the training data has examples of it)
+//! is "I don't know". Pure and deterministic: training with the same examples and options
+//! gives the same model.
+
+use std::collections::HashMap;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use super::features::features;
+
+/// The label of out-of-scope examples in training and evaluation data.
+pub const OUT_OF_SCOPE: &str = "oos";
+
+/// Training settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainOptions {
+    /// Passes over the examples.
+    pub epochs: usize,
+    /// Initial SGD step; it decays with the inverse of the epoch.
+    pub learning_rate: f32,
+    /// L2 penalty per step.
+    pub l2: f32,
+    /// Features seen in fewer examples than this are dropped.
+    pub min_count: u32,
+    /// Shuffling seed.
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 12,
+            learning_rate: 1.0,
+            l2: 1e-6,
+            min_count: 1,
+            seed: 7,
+        }
+    }
+}
+
+/// A sparse, L2-normalised TF-IDF vector.
+type Sparse = Vec<(u32, f32)>;
+
+/// A trained matcher.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    index: HashMap<String, u32>,
+    idf: Vec<f32>,
+    labels: Vec<String>,
+    /// `weights[feature * classes + class]`.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// One candidate answer: the label and its probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub label: String,
+    pub confidence: f32,
+}
+
+impl Matcher {
+    /// Trains on `(text, label)` examples.
+    pub fn train(examples: &[(String, String)], options: TrainOptions) -> Self {
+        // Vocabulary and document frequencies.
+        let featurised: Vec<Vec<String>> = examples.iter().map(|(t, _)| features(t)).collect();
+        let mut df: HashMap<&str, u32> = HashMap::new();
+        for fs in &featurised {
+            let mut seen: Vec<&str> = fs.iter().map(String::as_str).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for f in seen {
+                *df.entry(f).or_default() += 1;
+            }
+        }
+        let mut kept: Vec<(&str, u32)> = df
+            .into_iter()
+            .filter(|(_, n)| *n >= options.min_count)
+            .collect();
+        kept.sort_unstable();
+        let docs = examples.len().max(1) as f32;
+        let mut index = HashMap::with_capacity(kept.len());
+        let mut idf = Vec::with_capacity(kept.len());
+        for (i, (feature, n)) in kept.iter().enumerate() {
+            index.insert((*feature).to_owned(), i as u32);
+            idf.push(((1.0 + docs) / (1.0 + *n as f32)).ln() + 1.0);
+        }
+        let mut labels: Vec<String> = examples.iter().map(|(_, l)| l.clone()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let label_index: HashMap<&str, usize> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i))
+            .collect();
+        let classes = labels.len();
+        let mut model = Self {
+            index,
+            idf,
+            labels: labels.clone(),
+            weights: vec![0.0; kept.len() * classes],
+            bias: vec![0.0; classes],
+        };
+        let data: Vec<(Sparse, usize)> = featurised
+            .iter()
+            .zip(examples)
+            .map(|(fs, (_, label))| (model.vectorise(fs), label_index[label.as_str()]))
+            .collect();
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
+        let mut probs = vec![0.0f32; classes];
+        for epoch in 0..options.epochs {
+            order.shuffle(&mut rng);
+            let step = options.learning_rate / (1.0 + epoch as f32);
+            for &i in &order {
+                let (x, y) = &data[i];
+                model.probabilities_into(x, &mut probs);
+                for (c, p) in probs.iter_mut().enumerate() {
+                    *p -= if c == *y { 1.0 } else { 0.0 };
+                }
+                for &(f, v) in x {
+                    let row = &mut model.weights[f as usize * classes..(f as usize + 1) * classes];
+                    for (w, g) in row.iter_mut().zip(&probs) {
+                        *w -= step * (g * v + options.l2 * *w);
+                    }
+                }
+                for (b, g) in model.bias.iter_mut().zip(&probs) {
+                    *b -= step * g * 0.1;
+                }
+            }
+        }
+        model
+    }
+
+    /// The TF-IDF vector of a text's features (unknown features ignored).
+    fn vectorise(&self, features: &[String]) -> Sparse {
+        let mut counts: HashMap<u32, f32> = HashMap::new();
+        for f in features {
+            if let Some(&i) = self.index.get(f) {
+                *counts.entry(i).or_default() += 1.0;
+            }
+        }
+        let mut v: Sparse = counts
+            .into_iter()
+            .map(|(i, tf)| (i, (1.0 + tf.ln()) * self.idf[i as usize]))
+            .collect();
+        v.sort_unstable_by_key(|(i, _)| *i);
+        let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for (_, x) in &mut v {
+                *x /= norm;
+            }
+        }
+        v
+    }
+
+    fn probabilities_into(&self, x: &Sparse, out: &mut [f32]) {
+        let classes = self.labels.len();
+        out.copy_from_slice(&self.bias);
+        for &(f, v) in x {
+            let row = &self.weights[f as usize * classes..(f as usize + 1) * classes];
+            for (o, w) in out.iter_mut().zip(row) {
+                *o += w * v;
+            }
+        }
+        let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for o in out.iter_mut() {
+            *o = (*o - max).exp();
+            sum += *o;
+        }
+        for o in out.iter_mut() {
+            *o /= sum;
+        }
+    }
+
+    /// The `k` most likely labels for `text`, most likely first.
+    pub fn top(&self, text: &str, k: usize) -> Vec<Candidate> {
+        if self.labels.is_empty() {
+            return Vec::new();
+        }
+        let x = self.vectorise(&features(text));
+        let mut probs = vec![0.0; self.labels.len()];
+        self.probabilities_into(&x, &mut probs);
+        let mut ranked: Vec<(usize, f32)> = probs.into_iter().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+            .into_iter()
+            .take(k)
+            .map(|(i, p)| Candidate {
+                label: self.labels[i].clone(),
+                confidence: p,
+            })
+            .collect()
+    }
+
+    /// The labels the model knows.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Features in the vocabulary.
+    pub fn vocabulary_size(&self) -> usize {
+        self.idf.len()
+    }
+}
+
+/// What a matcher decides for a text at a confidence threshold: a label, or out of scope.
+pub fn decide(top: &[Candidate], threshold: f32) -> Option<&Candidate> {
+    top.first()
+        .filter(|c| c.label != OUT_OF_SCOPE && c.confidence >= threshold)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examples() -> Vec<(String, String)> {
+        [
+            ("how do I get a refund", "refund"),
+            ("I want my money back", "refund"),
+            ("refund my order please", "refund"),
+            ("我想退款", "refund"),
+            ("怎么申请退款", "refund"),
+            ("where is my parcel", "logistics"),
+            ("when will my package arrive", "logistics"),
+            ("track my delivery", "logistics"),
+            ("快递到哪了", "logistics"),
+            ("我的包裹什么时候到", "logistics"),
+            ("I need an invoice", "invoice"),
+            ("can you send me a receipt", "invoice"),
+            ("我要开发票", "invoice"),
+            ("发票怎么开", "invoice"),
+            ("what's the weather tomorrow", OUT_OF_SCOPE),
+            ("tell me a joke", OUT_OF_SCOPE),
+        ]
+        .iter()
+        .map(|(t, l)| ((*t).to_owned(), (*l).to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn questions_match_their_entry_in_both_languages() {
+        let m = Matcher::train(&examples(), TrainOptions::default());
+        for (text, want) in [
+            ("how can I get refunded", "refund"),
+            ("退款流程是什么", "refund"),
+            ("where's my package", "logistics"),
+            ("我的快递怎么还没到", "logistics"),
+            ("please send an invoice", "invoice"),
+        ] {
+            let top = m.top(text, 3);
+            assert_eq!(top[0].label, want, "{text}: {top:?}");
+            assert!(top[0].confidence > top[1].confidence);
+        }
+    }
+
+    #[test]
+    fn training_is_deterministic_and_probabilities_sum_to_one() {
+        let a = Matcher::train(&examples(), TrainOptions::default());
+        let b = Matcher::train(&examples(), TrainOptions::default());
+        assert_eq!(a.top("refund please", 4), b.top("refund please", 4));
+        let all = a.top("refund please", a.labels().len());
+        let sum: f32 = all.iter().map(|c| c.confidence).sum();
+        assert!((sum - 1.0).abs() < 1e-4, "{sum}");
+    }
+
+    #[test]
+    fn low_confidence_and_the_out_of_scope_class_are_not_answers() {
+        let m = Matcher::train(&examples(), TrainOptions::default());
+        assert!(decide(&m.top("tell me a joke please", 3), 0.0).is_none());
+        let top = m.top("refund", 3);
+        assert!(decide(&top, 0.0).is_some());
+        assert!(decide(&top, 1.01).is_none());
+        assert!(decide(&[], 0.0).is_none());
+    }
+}

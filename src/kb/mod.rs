@@ -1,0 +1,8 @@
+//! The knowledge base's question matching (issue 7, first part): features for Chinese and
+//! English ([`features`]), a trained matcher with a calibrated confidence and an explicit
+//! out-of-scope answer ([`matcher`]), and its evaluation on labelled data sets ([`eval`],
+//! `switchboard kb-eval`).
+
+pub mod eval;
+pub mod features;
+pub mod matcher;
