@@ -80,6 +80,9 @@ enum Command {
         /// Initial SGD step.
         #[arg(long, default_value_t = 1.0)]
         learning_rate: f32,
+        /// Keep the last SGD weights instead of averaging the later epochs.
+        #[arg(long)]
+        no_average: bool,
     },
     /// Load and validate the configuration, print a summary, and exit (systemd ExecStartPre).
     CheckConfig {
@@ -134,6 +137,7 @@ fn main() -> anyhow::Result<()> {
             dev,
             epochs,
             learning_rate,
+            no_average,
         } => {
             use switchboard::kb::eval;
             let train = eval::read_jsonl(&train)?;
@@ -142,6 +146,7 @@ fn main() -> anyhow::Result<()> {
             let options = switchboard::kb::matcher::TrainOptions {
                 epochs,
                 learning_rate,
+                average: !no_average,
                 ..Default::default()
             };
             let report = eval::evaluate(&train, &test, dev.as_deref(), options);

@@ -73,8 +73,8 @@ fn clinc150_and_cic_stay_at_their_measured_quality() {
         train_s,
         train_set.len(),
     );
-    assert!(tuned.oos_recall.unwrap() >= 0.88, "{tuned:?}");
-    assert!(tuned.in_scope_accuracy >= 0.84, "{tuned:?}");
+    assert!(tuned.oos_recall.unwrap() >= 0.85, "{tuned:?}");
+    assert!(tuned.in_scope_accuracy >= 0.86, "{tuned:?}");
 
     let report = evaluate(
         &cic(&dir, "train"),

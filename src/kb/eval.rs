@@ -2,8 +2,7 @@
 //! and measures it on another, as JSON. Each line of the files is
 //! `{"text": ..., "intent": ...}`; intent [`OUT_OF_SCOPE`] marks out-of-scope examples.
 //!
-//! With a dev set, the confidence threshold is tuned there: the threshold that maximises
-//! in-scope accuracy + out-of-scope recall (with out-of-scope examples), else accuracy.
+//! With a dev set, the confidence threshold is tuned there (see [`tune`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -104,13 +103,18 @@ pub fn score(gold: &[String], predicted: &[String]) -> (f64, f64, f64, Option<f6
     )
 }
 
-/// Picks the threshold on `dev`.
+/// Out-of-scope questions the bot must refuse at least, when tuning on data that has them.
+pub const TARGET_OOS_RECALL: f64 = 0.85;
+
+/// Picks the confidence threshold on `dev`: with out-of-scope examples, the one that answers
+/// the most in-scope questions correctly while refusing at least [`TARGET_OOS_RECALL`] of
+/// the out-of-scope ones (the most refusing one if none does); without, the most accurate.
 pub fn tune(matcher: &Matcher, dev: &[Example]) -> f32 {
     let tops: Vec<_> = dev.iter().map(|e| matcher.top(&e.text, 1)).collect();
     let gold: Vec<String> = dev.iter().map(|e| e.intent.clone()).collect();
     let has_oos = gold.iter().any(|g| g == OUT_OF_SCOPE);
     let mut best = (f64::NEG_INFINITY, 0.0f32);
-    for step in 0..=95 {
+    for step in 0..=99 {
         let threshold = step as f32 / 100.0;
         let predicted: Vec<String> = tops
             .iter()
@@ -119,10 +123,10 @@ pub fn tune(matcher: &Matcher, dev: &[Example]) -> f32 {
             })
             .collect();
         let (accuracy, _, in_scope, oos) = score(&gold, &predicted);
-        let objective = if has_oos {
-            in_scope + oos.unwrap_or(0.0)
-        } else {
-            accuracy
+        let objective = match (has_oos, oos) {
+            (true, Some(recall)) if recall >= TARGET_OOS_RECALL => 1.0 + in_scope,
+            (true, Some(recall)) => recall,
+            _ => accuracy,
         };
         if objective > best.0 {
             best = (objective, threshold);

@@ -29,6 +29,8 @@ pub struct TrainOptions {
     pub min_count: u32,
     /// Shuffling seed.
     pub seed: u64,
+    /// Average the weights of the later epochs (see [`Matcher::train`]).
+    pub average: bool,
 }
 
 impl Default for TrainOptions {
@@ -39,6 +41,7 @@ impl Default for TrainOptions {
             l2: 1e-6,
             min_count: 1,
             seed: 7,
+            average: true,
         }
     }
 }
@@ -114,6 +117,13 @@ impl Matcher {
         let mut order: Vec<usize> = (0..data.len()).collect();
         let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
         let mut probs = vec![0.0f32; classes];
+        // The weights are averaged over the snapshots at the end of the later epochs: the
+        // last steps of SGD jitter around the optimum, their average sits closer to it.
+        let mut averaged = (
+            vec![0.0f32; model.weights.len()],
+            vec![0.0f32; classes],
+            0u32,
+        );
         for epoch in 0..options.epochs {
             order.shuffle(&mut rng);
             let step = options.learning_rate / (1.0 + epoch as f32);
@@ -133,6 +143,20 @@ impl Matcher {
                     *b -= step * g * 0.1;
                 }
             }
+            if options.average && epoch * 2 >= options.epochs {
+                for (a, w) in averaged.0.iter_mut().zip(&model.weights) {
+                    *a += w;
+                }
+                for (a, b) in averaged.1.iter_mut().zip(&model.bias) {
+                    *a += b;
+                }
+                averaged.2 += 1;
+            }
+        }
+        if averaged.2 > 0 {
+            let n = averaged.2 as f32;
+            model.weights = averaged.0.into_iter().map(|w| w / n).collect();
+            model.bias = averaged.1.into_iter().map(|b| b / n).collect();
         }
         model
     }
