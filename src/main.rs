@@ -83,6 +83,9 @@ enum Command {
         /// Keep the last SGD weights instead of averaging the later epochs.
         #[arg(long)]
         no_average: bool,
+        /// Weigh every example alike, whatever the size of its entry.
+        #[arg(long)]
+        no_balance: bool,
     },
     /// Load and validate the configuration, print a summary, and exit (systemd ExecStartPre).
     CheckConfig {
@@ -138,6 +141,7 @@ fn main() -> anyhow::Result<()> {
             epochs,
             learning_rate,
             no_average,
+            no_balance,
         } => {
             use switchboard::kb::eval;
             let train = eval::read_jsonl(&train)?;
@@ -147,6 +151,7 @@ fn main() -> anyhow::Result<()> {
                 epochs,
                 learning_rate,
                 average: !no_average,
+                balance: !no_balance,
                 ..Default::default()
             };
             let report = eval::evaluate(&train, &test, dev.as_deref(), options);

@@ -82,5 +82,5 @@ fn clinc150_and_cic_stay_at_their_measured_quality() {
         None,
         TrainOptions::default(),
     );
-    assert!(report.macro_f1 >= 0.47, "{report:?}");
+    assert!(report.macro_f1 >= 0.50, "{report:?}");
 }

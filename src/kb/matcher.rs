@@ -31,6 +31,8 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Average the weights of the later epochs (see [`Matcher::train`]).
     pub average: bool,
+    /// Weigh entries by the inverse square root of their number of examples.
+    pub balance: bool,
 }
 
 impl Default for TrainOptions {
@@ -42,6 +44,7 @@ impl Default for TrainOptions {
             min_count: 1,
             seed: 7,
             average: true,
+            balance: true,
         }
     }
 }
@@ -114,6 +117,23 @@ impl Matcher {
             .zip(examples)
             .map(|(fs, (_, label))| (model.vectorise(fs), label_index[label.as_str()]))
             .collect();
+        // Rare entries weigh more (the square root of the inverse frequency), so frequent ones
+        // do not crowd them out: each entry matters, however many variants it has.
+        let mut counts = vec![0usize; classes];
+        for (_, y) in &data {
+            counts[*y] += 1;
+        }
+        let mean = data.len() as f32 / classes.max(1) as f32;
+        let class_weight: Vec<f32> = counts
+            .iter()
+            .map(|&n| {
+                if options.balance {
+                    (mean / n.max(1) as f32).sqrt()
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         let mut order: Vec<usize> = (0..data.len()).collect();
         let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
         let mut probs = vec![0.0f32; classes];
@@ -130,8 +150,9 @@ impl Matcher {
             for &i in &order {
                 let (x, y) = &data[i];
                 model.probabilities_into(x, &mut probs);
+                let weight = class_weight[*y];
                 for (c, p) in probs.iter_mut().enumerate() {
-                    *p -= if c == *y { 1.0 } else { 0.0 };
+                    *p = weight * (*p - if c == *y { 1.0 } else { 0.0 });
                 }
                 for &(f, v) in x {
                     let row = &mut model.weights[f as usize * classes..(f as usize + 1) * classes];
