@@ -68,6 +68,12 @@ pub struct FaqEntry {
     pub skill: Option<String>,
     pub keywords_zh: Vec<String>,
     pub keywords_en: Vec<String>,
+    /// Ways customers ask this question: the semantic matcher learns from them (and from
+    /// the keywords).
+    #[serde(default)]
+    pub questions_zh: Vec<String>,
+    #[serde(default)]
+    pub questions_en: Vec<String>,
     pub answer_zh: String,
     pub answer_en: String,
 }
@@ -76,7 +82,15 @@ pub struct FaqEntry {
 #[serde(deny_unknown_fields)]
 struct FaqFile {
     faq: Vec<FaqEntry>,
+    /// Questions that are not for this knowledge base: the matcher's out-of-scope class.
+    #[serde(default)]
+    out_of_scope: Vec<String>,
 }
+
+/// Least confidence for an answer found by meaning rather than by keyword. On the demo
+/// knowledge base, questions of an entry score 0.5–0.6 and unrelated text 0.2–0.3 (six
+/// classes share the probability); `switchboard kb-eval --dev` tunes it for larger ones.
+const SEMANTIC_THRESHOLD: f32 = 0.45;
 
 /// What the keyword bot remembers per conversation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,6 +122,8 @@ const THANKS_EN: [&str; 3] = ["thanks", "thank you", "thx"];
 #[derive(Debug, Clone)]
 pub struct KeywordBot {
     entries: Vec<FaqEntry>,
+    /// Trained on the entries' questions and keywords, with an out-of-scope class.
+    matcher: crate::kb::matcher::Matcher,
 }
 
 /// The demo FAQ shipped with the binary.
@@ -124,7 +140,39 @@ impl KeywordBot {
                 entry.id
             );
         }
-        Ok(Self { entries: file.faq })
+        let mut examples: Vec<(String, String)> = Vec::new();
+        for entry in &file.faq {
+            for text in entry
+                .questions_zh
+                .iter()
+                .chain(&entry.questions_en)
+                .chain(&entry.keywords_zh)
+                .chain(&entry.keywords_en)
+            {
+                examples.push((text.clone(), entry.id.clone()));
+            }
+        }
+        for text in &file.out_of_scope {
+            examples.push((text.clone(), crate::kb::matcher::OUT_OF_SCOPE.to_owned()));
+        }
+        // A small knowledge base has few examples per entry: more passes sharpen the model.
+        let options = crate::kb::matcher::TrainOptions {
+            epochs: 40,
+            ..Default::default()
+        };
+        let matcher = crate::kb::matcher::Matcher::train(&examples, options);
+        Ok(Self {
+            entries: file.faq,
+            matcher,
+        })
+    }
+
+    /// The entry a question means, when no keyword names one: the matcher's best entry, if
+    /// confident enough and not out of scope.
+    fn meant_entry(&self, text: &str) -> Option<&FaqEntry> {
+        let top = self.matcher.top(text, 1);
+        let best = crate::kb::matcher::decide(&top, SEMANTIC_THRESHOLD)?;
+        self.entries.iter().find(|e| e.id == best.label)
     }
 
     /// The demo knowledge base.
@@ -228,7 +276,13 @@ impl Bot for KeywordBot {
             };
             return self.handoff(state, lang, reason, &quoted);
         }
-        if let Some(entry) = self.best_entry(turn.text) {
+        let entry = self.best_entry(turn.text).or_else(|| {
+            // Greetings and thanks are not questions for the knowledge base.
+            let small_talk = mentions(turn.text, &THANKS_ZH, &THANKS_EN)
+                || mentions(turn.text, &GREETING_ZH, &GREETING_EN);
+            (!small_talk).then(|| self.meant_entry(turn.text)).flatten()
+        });
+        if let Some(entry) = entry {
             state.misses = 0;
             state.last_intent = Some(entry.intent.clone());
             state.last_skill = entry.skill.clone();
@@ -439,6 +493,19 @@ mod tests {
         let reply = bot().respond(&turn("this agentic thing", &empty));
         assert!(reply.handoff.is_none());
         assert!(reply.text.starts_with("Sorry"));
+    }
+
+    #[test]
+    fn questions_without_a_keyword_are_matched_by_meaning() {
+        let empty = serde_json::json!({});
+        let b = bot();
+        let reply = b.respond(&turn("钱什么时候能回到我卡里", &empty));
+        assert_eq!(reply.intent.as_deref(), Some("refund"), "{}", reply.text);
+        let reply = b.respond(&turn("how long until my stuff shows up", &empty));
+        assert_eq!(reply.intent.as_deref(), Some("logistics"), "{}", reply.text);
+        // Out of scope: not forced onto an entry.
+        let reply = b.respond(&turn("what's the weather like in Paris", &empty));
+        assert_eq!(reply.intent, None, "{}", reply.text);
     }
 
     #[test]
