@@ -2,7 +2,7 @@
  * Switchboard — shared front-end helpers (no dependencies).
  *
  *   Switchboard.i18n   tiny translation layer (zh-CN / en) + language switch
- *   Switchboard.util   formatting, ids, avatars, HTTP helper
+ *   Switchboard.util   formatting, ids, avatars, HTTP helpers, toasts
  *
  * Markup hooks understood by i18n.apply():
  *   data-i18n="key"                 -> textContent
@@ -211,8 +211,32 @@
     });
   }
 
+  /* Errors come back as JSON {"error": {"code", "message"}}; these two read them. */
   function errorCode(resp) {
     return resp && resp.data && resp.data.error && resp.data.error.code || null;
+  }
+
+  /** The server's error message, else "HTTP <status>". */
+  function errorMessage(resp) {
+    return (resp && resp.data && resp.data.error && resp.data.error.message) || ('HTTP ' + (resp && resp.status));
+  }
+
+  /**
+   * The signed-in API helper: api = apiClient(getToken, onExpired) gives api(method, url, body),
+   * which sends getToken() as the bearer token and resolves like request(). With `onExpired`, a
+   * 401 while still signed in (getToken() set) calls onExpired() instead, and the promise never
+   * settles: the page has gone back to its login card.
+   */
+  function apiClient(getToken, onExpired) {
+    return function (method, url, body) {
+      return request(method, url, { token: getToken(), body: body }).then(function (r) {
+        if (r.status === 401 && onExpired && getToken()) {
+          onExpired();
+          return new Promise(function () { /* never settles */ });
+        }
+        return r;
+      });
+    };
   }
 
   function wsUrl(path, token) {
@@ -225,6 +249,18 @@
     return Math.round(base * (0.7 + Math.random() * 0.6));
   }
 
+  /** A toast in #toasts (at most 4; errors stay 7 s, the rest 4.5 s). kind: 'error' or none. */
+  function toast(text, kind) {
+    var box = global.document.getElementById('toasts');
+    var node = el('div', { class: 'toast' + (kind === 'error' ? ' is-error' : ''), role: kind === 'error' ? 'alert' : 'status', 'data-testid': 'toast' }, [
+      el('span', { text: text }),
+      el('button', { type: 'button', class: 'toast-close', 'aria-label': t('common.close'), text: '×', onclick: function () { node.remove(); } })
+    ]);
+    box.appendChild(node);
+    while (box.children.length > 4) box.removeChild(box.firstChild);
+    setTimeout(function () { node.remove(); }, kind === 'error' ? 7000 : 4500);
+  }
+
   /** Auto-grow a textarea up to its CSS max-height. */
   function autosize(ta) {
     ta.style.height = 'auto';
@@ -232,8 +268,8 @@
   }
 
   register({
-    en: { 'common.today': 'Today', 'common.yesterday': 'Yesterday' },
-    'zh-CN': { 'common.today': '今天', 'common.yesterday': '昨天' }
+    en: { 'common.today': 'Today', 'common.yesterday': 'Yesterday', 'common.close': 'Close' },
+    'zh-CN': { 'common.today': '今天', 'common.yesterday': '昨天', 'common.close': '关闭' }
   });
 
   global.Switchboard = global.Switchboard || {};
@@ -241,6 +277,7 @@
   global.Switchboard.util = {
     uuid: uuid, toDate: toDate, formatTime: formatTime, formatDay: formatDay, dayKey: dayKey,
     initials: initials, avatarColor: avatarColor, el: el, request: request, errorCode: errorCode,
+    errorMessage: errorMessage, apiClient: apiClient, toast: toast,
     wsUrl: wsUrl, backoff: backoff, autosize: autosize
   };
 })(window);

@@ -1,7 +1,8 @@
 /*
  * Switchboard — supervisor console.
  *
- * Plain JS, no dependencies beyond /ui/common/i18n.js (Switchboard.i18n, Switchboard.util).
+ * Plain JS, no dependencies beyond /ui/common/i18n.js (Switchboard.i18n, Switchboard.util) and
+ * /ui/common/login.js (the login card, shared with the desk).
  * Login (POST /v1/auth/login, token in sessionStorage) → five sections switched by the URL hash:
  *
  *   #live       GET /v1/queues every 2 s (queues, waiting tasks, agents, overrides in force);
@@ -59,23 +60,9 @@
       'login.sub': 'Supervisor Console',
       'login.title': 'Sign in to the console',
       'login.lead': 'Watch your queues live, tune routing rules and try them on real traffic before they go live.',
-      'login.username': 'Username',
-      'login.password': 'Password',
-      'login.submit': 'Sign in',
-      'login.signingIn': 'Signing in…',
       'login.demoTitle': 'Demo account',
-      'login.demoSupervisor': 'Supervisor:',
-      'login.demoPassword': 'Password:',
       'login.agentsHint': 'Agents work in the',
       'login.deskLink': 'agent desk',
-      'login.foot': 'Switchboard · open-source omnichannel contact center',
-      'login.err.invalid': 'Incorrect username or password.',
-      'login.err.missing': 'Please enter your username and password.',
-      'login.err.rate': 'Too many attempts. Please wait {s} s and try again.',
-      'login.err.rateNoTime': 'Too many attempts. Please wait a moment and try again.',
-      'login.err.network': "Can't reach the server. Check your connection and try again.",
-      'login.err.other': 'Sign-in failed: {msg}',
-      'login.err.expired': 'Your session has ended. Please sign in again.',
       'login.err.notSupervisor': 'The console is for supervisors. Agents can use the agent desk.',
 
       'live.pill.connecting': 'Connecting…',
@@ -445,23 +432,9 @@
       'login.sub': '主管控制台',
       'login.title': '登录控制台',
       'login.lead': '实时查看队列，调整路由规则，并在上线前用真实流量试运行。',
-      'login.username': '用户名',
-      'login.password': '密码',
-      'login.submit': '登录',
-      'login.signingIn': '正在登录…',
       'login.demoTitle': '演示账号',
-      'login.demoSupervisor': '主管：',
-      'login.demoPassword': '密码：',
       'login.agentsHint': '客服请使用',
       'login.deskLink': '客服工作台',
-      'login.foot': 'Switchboard · 开源全渠道联络中心',
-      'login.err.invalid': '用户名或密码错误。',
-      'login.err.missing': '请输入用户名和密码。',
-      'login.err.rate': '尝试次数过多，请 {s} 秒后再试。',
-      'login.err.rateNoTime': '尝试次数过多，请稍后再试。',
-      'login.err.network': '无法连接服务器，请检查网络后重试。',
-      'login.err.other': '登录失败：{msg}',
-      'login.err.expired': '会话已失效，请重新登录。',
       'login.err.notSupervisor': '控制台仅供主管使用，客服请使用客服工作台。',
 
       'live.pill.connecting': '连接中…',
@@ -1059,9 +1032,7 @@
   };
 
   var $ = function (id) { return document.getElementById(id); };
-  var loginView = $('login-view'), consoleView = $('console-view');
-  var loginForm = $('login-form'), loginUser = $('login-username'), loginPass = $('login-password');
-  var loginErr = $('login-error'), loginSubmit = $('login-submit');
+  var consoleView = $('console-view');
 
   /* -------------------------------------------------------------- helpers */
   function isNum(v) { return typeof v === 'number' && isFinite(v); }
@@ -1165,16 +1136,7 @@
   }
   function loadingRow(text) { return el('div', { class: 'loading-row', 'data-testid': 'loading' }, [el('span', { class: 'spinner' }), text || t('hist.loading')]); }
 
-  function toast(text, kind) {
-    var box = $('toasts');
-    var node = el('div', { class: 'toast' + (kind === 'error' ? ' is-error' : ''), role: kind === 'error' ? 'alert' : 'status', 'data-testid': 'toast' }, [
-      el('span', { text: text }),
-      el('button', { type: 'button', class: 'toast-close', 'aria-label': t('common.close'), text: '×', onclick: function () { node.remove(); } })
-    ]);
-    box.appendChild(node);
-    while (box.children.length > 4) box.removeChild(box.firstChild);
-    setTimeout(function () { node.remove(); }, kind === 'error' ? 7000 : 4500);
-  }
+  var toast = U.toast;
 
   function setBusy(btn, busyKey) {
     if (!btn) return;
@@ -1191,15 +1153,9 @@
   }
 
   /* ------------------------------------------------------------------ API */
-  function api(method, url, body) {
-    return U.request(method, url, { token: S.session && S.session.token, body: body }).then(function (r) {
-      if (r.status === 401 && S.session) {
-        logout(t('login.err.expired'));
-        return new Promise(function () { /* never settles: the console is gone */ });
-      }
-      return r;
-    });
-  }
+  // A 401 while signed in ends the session: back to the login card (the call never settles).
+  var api = U.apiClient(function () { return S.session && S.session.token; },
+    function () { logout(t('login.err.expired')); });
   /** The server has no such route yet (404 "No route …" or 405). */
   function missingRoute(r) {
     if (!r) return false;
@@ -1211,7 +1167,7 @@
   function errMsg(r) {
     if (!r) return t('common.network');
     if (r.status === 403) return t('common.forbidden');
-    return (r.data && r.data.error && r.data.error.message) || ('HTTP ' + r.status);
+    return U.errorMessage(r);
   }
   /** A person for an actor / created_by value: the signed-in supervisor, a live agent, or as given. */
   function who(id) {
@@ -1231,7 +1187,7 @@
     var mine = arr(S.versions.versions).find(function (v) { return v && v.version === S.lastSaved; });
     if (mine && mine.created_by) {
       S.session.agent_id = mine.created_by;
-      saveSession(S.session);
+      login.store(S.session);
       renderAudit(); renderActiveInfo();
     }
   }
@@ -1245,60 +1201,23 @@
   }
 
   /* ================================================================ login */
-  function loadSession() {
-    try { var s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'); return s && s.token ? s : null; }
-    catch (e) { return null; }
-  }
-  function saveSession(s) {
-    S.session = s;
-    try { if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); else sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* ignore */ }
-  }
-  function showLoginError(text) { loginErr.textContent = text; loginErr.hidden = false; }
-
-  loginForm.addEventListener('submit', function (ev) {
-    ev.preventDefault();
-    loginErr.hidden = true;
-    var username = loginUser.value.trim(), password = loginPass.value;
-    if (!username || !password) { showLoginError(t('login.err.missing')); (username ? loginPass : loginUser).focus(); return; }
-    setBusy(loginSubmit, 'login.signingIn');
-    U.request('POST', '/v1/auth/login', { body: { username: username, password: password } }).then(function (r) {
-      if (r.ok && r.data && r.data.token) {
-        if (r.data.role && r.data.role !== 'supervisor') { showLoginError(t('login.err.notSupervisor')); return; }
-        saveSession({ token: r.data.token, role: r.data.role || 'supervisor', agent_id: r.data.agent_id || null, username: username });
-        loginPass.value = '';
-        enterConsole();
-        return;
-      }
-      var code = U.errorCode(r);
-      if (r.status === 401 || code === 'invalid_credentials') showLoginError(t('login.err.invalid'));
-      else if (r.status === 429) showLoginError(r.retryAfter ? t('login.err.rate', { s: r.retryAfter }) : t('login.err.rateNoTime'));
-      else showLoginError(t('login.err.other', { msg: errMsg(r) }));
-      loginPass.select();
-      loginPass.focus();
-    }).catch(function () {
-      showLoginError(t('login.err.network'));
-    }).then(function () { setBusy(loginSubmit, null); });
-  });
-
-  document.querySelectorAll('[data-fill-user]').forEach(function (b) {
-    b.addEventListener('click', function () {
-      loginUser.value = b.getAttribute('data-fill-user');
-      loginErr.hidden = true;
-      loginPass.focus();
-    });
+  // The card itself is /ui/common/login.js; only supervisors are let in.
+  var login = SB.login.mount({
+    view: $('login-view'),
+    app: consoleView,
+    storageKey: SESSION_KEY,
+    role: 'supervisor',
+    wrongRole: 'login.err.notSupervisor',
+    onSignIn: function (s) { S.session = s; enterConsole(); }
   });
 
   function showLogin(message) {
-    consoleView.hidden = true;
-    loginView.hidden = false;
     document.title = t('doc.title');
-    if (message) showLoginError(message); else loginErr.hidden = true;
-    setTimeout(function () { (loginUser.value ? loginPass : loginUser).focus(); }, 0);
+    login.show(message);
   }
 
   function enterConsole() {
-    loginView.hidden = true;
-    consoleView.hidden = false;
+    login.hide();
     renderMe();
     renderLive();
     renderActiveInfo();
@@ -1310,7 +1229,8 @@
   function logout(message) {
     stopPolling();
     closeWhy(true);
-    saveSession(null);
+    S.session = null;
+    login.store(null);
     S.live = { data: null, error: null, lastOk: 0, failures: 0, timer: null, inflight: false, sigs: {} };
     S.active = null; S.activeState = 'idle';
     S.versions = null; S.versionsState = 'idle';
@@ -3715,8 +3635,6 @@
   /* ============================================================= language */
   i18n.onChange(function () {
     updateTitle();
-    if (!loginSubmit.disabled) setBusy(loginSubmit, null);
-    loginErr.hidden = true;
     renderCheatSheet();
     if (consoleView.hidden) return;
     setLivePill($('live-pill').getAttribute('data-state'));
@@ -3734,7 +3652,7 @@
   renderCheatSheet();
 
   /* ================================================================= boot */
-  S.session = loadSession();
+  S.session = login.saved();
   if (S.session) enterConsole(); else showLogin();
 
   window.SwitchboardConsole = {

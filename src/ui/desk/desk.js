@@ -1,7 +1,7 @@
 /*
  * Switchboard — agent desk.
  *
- * Login (POST /v1/auth/login, token in sessionStorage) → WebSocket
+ * Login (/ui/common/login.js: POST /v1/auth/login, token in sessionStorage) → WebSocket
  * /v1/ws/agent. The server greets with "hello" (restores open
  * conversations), then pushes offers, assignments, messages and wrap-ups.
  */
@@ -21,22 +21,8 @@
       'login.sub': 'Agent Desk',
       'login.title': 'Sign in to your desk',
       'login.lead': 'Pick up conversations from every channel in one place.',
-      'login.username': 'Username',
-      'login.password': 'Password',
-      'login.submit': 'Sign in',
-      'login.signingIn': 'Signing in…',
       'login.demoTitle': 'Demo accounts',
       'login.demoAgents': 'Agents:',
-      'login.demoSupervisor': 'Supervisor:',
-      'login.demoPassword': 'Password:',
-      'login.foot': 'Switchboard · open-source omnichannel contact center',
-      'login.err.invalid': 'Incorrect username or password.',
-      'login.err.missing': 'Please enter your username and password.',
-      'login.err.rate': 'Too many attempts. Please wait {s} s and try again.',
-      'login.err.rateNoTime': 'Too many attempts. Please wait a moment and try again.',
-      'login.err.network': "Can't reach the server. Check your connection and try again.",
-      'login.err.other': 'Sign-in failed: {msg}',
-      'login.err.expired': 'Your session has ended. Please sign in again.',
 
       'desk.inbox': 'Inbox',
       'desk.myStatus': 'My status',
@@ -190,22 +176,8 @@
       'login.sub': '客服工作台',
       'login.title': '登录工作台',
       'login.lead': '在一个地方处理来自所有渠道的对话。',
-      'login.username': '用户名',
-      'login.password': '密码',
-      'login.submit': '登录',
-      'login.signingIn': '正在登录…',
       'login.demoTitle': '演示账号',
       'login.demoAgents': '客服：',
-      'login.demoSupervisor': '主管：',
-      'login.demoPassword': '密码：',
-      'login.foot': 'Switchboard · 开源全渠道联络中心',
-      'login.err.invalid': '用户名或密码错误。',
-      'login.err.missing': '请输入用户名和密码。',
-      'login.err.rate': '尝试次数过多，请 {s} 秒后再试。',
-      'login.err.rateNoTime': '尝试次数过多，请稍后再试。',
-      'login.err.network': '无法连接服务器，请检查网络后重试。',
-      'login.err.other': '登录失败：{msg}',
-      'login.err.expired': '会话已失效，请重新登录。',
 
       'desk.inbox': '收件箱',
       'desk.myStatus': '我的状态',
@@ -358,9 +330,7 @@
 
   /* ------------------------------------------------------------- elements */
   var $ = function (id) { return document.getElementById(id); };
-  var loginView = $('login-view'), deskView = $('desk-view');
-  var loginForm = $('login-form'), loginUser = $('login-username'), loginPass = $('login-password');
-  var loginErr = $('login-error'), loginSubmit = $('login-submit');
+  var deskView = $('desk-view');
   var connEl = $('conn'), connText = $('conn-text'), reclaimBtn = $('reclaim');
   var statusToggle = $('status-toggle'), statusHint = $('status-hint');
   var offersBox = $('offers'), offerList = $('offer-list'), offersCount = $('offers-count');
@@ -385,16 +355,7 @@
   var lastTypingSent = 0;
 
   /* -------------------------------------------------------------- helpers */
-  function toast(text, kind) {
-    var box = $('toasts');
-    var node = el('div', { class: 'toast' + (kind === 'error' ? ' is-error' : ''), role: kind === 'error' ? 'alert' : 'status', 'data-testid': 'toast' }, [
-      el('span', { text: text }),
-      el('button', { type: 'button', class: 'toast-close', 'aria-label': '×', text: '×', onclick: function () { node.remove(); } })
-    ]);
-    box.appendChild(node);
-    while (box.children.length > 4) box.removeChild(box.firstChild);
-    setTimeout(function () { node.remove(); }, kind === 'error' ? 7000 : 4500);
-  }
+  var toast = U.toast;
 
   function tierLabel(tier) {
     if (!tier) return t('ctx.none');
@@ -479,59 +440,17 @@
   }
 
   /* ================================================================ login */
-  function loadSession() {
-    try { var s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'); return s && s.token ? s : null; }
-    catch (e) { return null; }
-  }
-  function saveSession(s) {
-    session = s;
-    try { if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); else sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* ignore */ }
-  }
-
-  function showLoginError(text) { loginErr.textContent = text; loginErr.hidden = false; }
-
-  loginForm.addEventListener('submit', function (ev) {
-    ev.preventDefault();
-    loginErr.hidden = true;
-    var username = loginUser.value.trim(), password = loginPass.value;
-    if (!username || !password) { showLoginError(t('login.err.missing')); (username ? loginPass : loginUser).focus(); return; }
-    loginSubmit.disabled = true;
-    loginSubmit.firstElementChild.textContent = t('login.signingIn');
-    U.request('POST', '/v1/auth/login', { body: { username: username, password: password } }).then(function (r) {
-      if (r.ok && r.data && r.data.token) {
-        saveSession({ token: r.data.token, role: r.data.role || 'agent', agent_id: r.data.agent_id || null, username: username });
-        loginPass.value = '';
-        enterDesk();
-        return;
-      }
-      var code = U.errorCode(r);
-      if (r.status === 401 || code === 'invalid_credentials') showLoginError(t('login.err.invalid'));
-      else if (r.status === 429) showLoginError(r.retryAfter ? t('login.err.rate', { s: r.retryAfter }) : t('login.err.rateNoTime'));
-      else showLoginError(t('login.err.other', { msg: (r.data && r.data.error && r.data.error.message) || ('HTTP ' + r.status) }));
-      loginPass.select();
-      loginPass.focus();
-    }).catch(function () {
-      showLoginError(t('login.err.network'));
-    }).then(function () {
-      loginSubmit.disabled = false;
-      loginSubmit.firstElementChild.textContent = t('login.submit');
-    });
-  });
-
-  document.querySelectorAll('[data-fill-user]').forEach(function (b) {
-    b.addEventListener('click', function () {
-      loginUser.value = b.getAttribute('data-fill-user');
-      loginErr.hidden = true;
-      loginPass.focus();
-    });
+  // The card itself is /ui/common/login.js; any role may sign in here.
+  var login = SB.login.mount({
+    view: $('login-view'),
+    app: deskView,
+    storageKey: SESSION_KEY,
+    onSignIn: function (s) { session = s; enterDesk(); }
   });
 
   function showLogin(message) {
-    deskView.hidden = true;
-    loginView.hidden = false;
     document.title = t('desk.docTitle');
-    if (message) showLoginError(message); else loginErr.hidden = true;
-    setTimeout(function () { (loginUser.value ? loginPass : loginUser).focus(); }, 0);
+    login.show(message);
   }
 
   function resetDeskState() {
@@ -544,8 +463,7 @@
   }
 
   function enterDesk() {
-    loginView.hidden = true;
-    deskView.hidden = false;
+    login.hide();
     resetDeskState();
     me.name = session.username || '';
     renderMe(); renderStatus(); renderOffers(); renderConvList(); renderSelection();
@@ -561,7 +479,8 @@
       try { ws.close(1000, 'logout'); } catch (e) { /* ignore */ }
     }
     ws = null; connected = false;
-    saveSession(null);
+    session = null;
+    login.store(null);
     resetDeskState();
     showLogin(message);
   }
@@ -1204,12 +1123,8 @@
     return (conv && conv.customer && conv.customer.id) || null;
   }
 
-  function api(method, url, body) {
-    return U.request(method, url, { token: session && session.token, body: body });
-  }
-  function apiMessage(r) {
-    return (r && r.data && r.data.error && r.data.error.message) || ('HTTP ' + (r && r.status));
-  }
+  var api = U.apiClient(function () { return session && session.token; });
+  var apiMessage = U.errorMessage;
 
   /** GET /v1/customers/{id}, cached; `force` reloads (after a merge, or a new channel). */
   function loadCustomer(id, force) {
@@ -1592,8 +1507,6 @@
   /* ------------------------------------------------------------- language */
   i18n.onChange(function () {
     updateTitle();
-    loginSubmit.firstElementChild.textContent = loginSubmit.disabled ? t('login.signingIn') : t('login.submit');
-    loginErr.hidden = true;
     if (!deskView.hidden) {
       setConn(connEl.getAttribute('data-state'));
       renderMe(); renderStatus();
@@ -1606,7 +1519,7 @@
   i18n.apply();
 
   /* ----------------------------------------------------------------- boot */
-  session = loadSession();
+  session = login.saved();
   if (session) enterDesk(); else showLogin();
 
   window.SwitchboardDesk = {
