@@ -76,6 +76,11 @@ pub struct FaqEntry {
     pub questions_en: Vec<String>,
     pub answer_zh: String,
     pub answer_en: String,
+    /// A short name of the topic, offered when the bot is unsure ("did you mean …?").
+    #[serde(default)]
+    pub title_zh: Option<String>,
+    #[serde(default)]
+    pub title_en: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,6 +91,9 @@ struct FaqFile {
     #[serde(default)]
     out_of_scope: Vec<String>,
 }
+
+/// Least confidence for an entry to be offered as "did you mean …?" when the bot is unsure.
+const SUGGESTION_FLOOR: f32 = 0.3;
 
 /// Least confidence for an answer found by meaning rather than by keyword. On the demo
 /// knowledge base, questions of an entry score 0.5–0.6 and unrelated text 0.2–0.3 (six
@@ -165,6 +173,24 @@ impl KeywordBot {
             entries: file.faq,
             matcher,
         })
+    }
+
+    /// Up to three entries the question may mean (each at least [`SUGGESTION_FLOOR`]), when
+    /// none is confident enough to answer; their titles in `lang`.
+    fn suggestions(&self, text: &str, lang: Language) -> Vec<String> {
+        self.matcher
+            .top(text, 4)
+            .into_iter()
+            .filter(|c| {
+                c.confidence >= SUGGESTION_FLOOR && c.label != crate::kb::matcher::OUT_OF_SCOPE
+            })
+            .filter_map(|c| self.entries.iter().find(|e| e.id == c.label))
+            .filter_map(|e| match lang {
+                Language::Zh => e.title_zh.clone(),
+                Language::En => e.title_en.clone(),
+            })
+            .take(3)
+            .collect()
     }
 
     /// The entry a question means, when no keyword names one: the matcher's best entry, if
@@ -321,6 +347,25 @@ impl Bot for KeywordBot {
         state.misses += 1;
         if state.misses >= 2 {
             return self.handoff(state, lang, HandoffReason::NotUnderstood, &quoted);
+        }
+        let suggestions = self.suggestions(turn.text, lang);
+        if !suggestions.is_empty() {
+            let text = match lang {
+                Language::Zh => format!(
+                    "我不太确定您的意思，您是想了解：{}？请再说具体一些，或输入“人工”转接客服。",
+                    suggestions.join("、")
+                ),
+                Language::En => format!(
+                    "I'm not sure I understood. Did you mean: {}? Tell me a bit more, or type 'human' for an agent.",
+                    suggestions.join(", ")
+                ),
+            };
+            return BotReply {
+                text,
+                intent: None,
+                handoff: None,
+                state: to_value(&state),
+            };
         }
         BotReply {
             text: pick(
@@ -506,6 +551,27 @@ mod tests {
         // Out of scope: not forced onto an entry.
         let reply = b.respond(&turn("what's the weather like in Paris", &empty));
         assert_eq!(reply.intent, None, "{}", reply.text);
+    }
+
+    #[test]
+    fn unsure_questions_get_did_you_mean_and_count_as_misses() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let question = "我的订单";
+        let top = b.matcher.top(question, 1);
+        assert!(
+            (SUGGESTION_FLOOR..SEMANTIC_THRESHOLD).contains(&top[0].confidence),
+            "the example must be an unsure one: {top:?}"
+        );
+        let unsure = b.respond(&turn(question, &empty));
+        assert!(unsure.text.contains("您是想了解"), "{}", unsure.text);
+        assert!(unsure.handoff.is_none());
+        let again = b.respond(&turn(question, &unsure.state));
+        assert_eq!(
+            again.handoff.map(|h| h.reason),
+            Some(HandoffReason::NotUnderstood),
+            "two unsure turns in a row hand off"
+        );
     }
 
     #[test]
