@@ -654,6 +654,15 @@ async fn merge_customers(
             return Err(ApiError::not_found(format!("No customer {customer}.")));
         }
     }
+    // A repeated request (the first one succeeded) finds nothing left to move.
+    if state.store.identities(&from).await?.is_empty()
+        && state.store.customer_messages(&from).await?.is_empty()
+    {
+        return Err(ApiError::new(
+            ErrorKind::Conflict,
+            format!("Customer {from} has nothing left to merge (merged already?)."),
+        ));
+    }
     let merge_id = format!("mrg_{}", uuid::Uuid::now_v7().simple());
     let merge = state
         .store

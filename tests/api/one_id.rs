@@ -113,6 +113,66 @@ async fn an_agent_merges_two_customers_and_can_undo_it() {
         .iter()
         .all(|m| m["conversation_id"] == accepted["conversation_id"]));
 
+    // The same request again: nothing left to move, refused, nothing changes.
+    let (status, again) = app
+        .post_json(&path, &agent, json!({"from_customer_id": wechat_customer}))
+        .await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{again}"
+    );
+    // Malformed, invalid, oversized and unauthenticated requests: typed errors.
+    let url = app.url(&path);
+    let send = |body: String, token: Option<&str>| {
+        let mut request = app
+            .client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (
+                status,
+                body["error"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        }
+    };
+    assert_eq!(
+        send("{not json".into(), Some(&agent)).await,
+        (400, "malformed_json".to_owned())
+    );
+    assert_eq!(send("{}".into(), Some(&agent)).await.0, 422);
+    let huge = format!("{{\"from_customer_id\": \"{}\"}}", "x".repeat(2_000_000));
+    assert_eq!(send(huge, Some(&agent)).await.0, 413);
+    assert_eq!(
+        send(
+            json!({"from_customer_id": wechat_customer}).to_string(),
+            None
+        )
+        .await,
+        (401, "unauthenticated".to_owned())
+    );
+    let (_, found) = app
+        .get_json(
+            "/v1/customers/lookup?channel=wechat&external_id=oUser_merge_1",
+            &agent,
+        )
+        .await;
+    assert_eq!(
+        found["customer_id"],
+        app_customer.as_str(),
+        "refusals changed nothing"
+    );
+
     // Undo: the WeChat identity and its history go back; a second undo is a conflict.
     let merge_id = merge["merge_id"].as_str().unwrap();
     let undo = format!("/v1/customers/merges/{merge_id}/undo");
