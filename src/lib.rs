@@ -31,6 +31,7 @@ pub mod channels;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod flows;
 pub mod identity;
 pub mod kb;
 pub mod ops;

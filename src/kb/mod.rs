@@ -3,6 +3,8 @@
 //! out-of-scope answer ([`matcher`]), and its evaluation on labelled data sets ([`eval`],
 //! `switchboard kb-eval`).
 
+pub mod entry;
 pub mod eval;
 pub mod features;
+pub mod io;
 pub mod matcher;

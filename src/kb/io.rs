@@ -1,0 +1,1 @@
+//! Knowledge-base import/export (placeholder).
