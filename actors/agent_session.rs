@@ -18,7 +18,8 @@ use super::dispatcher::DispatchEvent;
 use super::{agent_route, dispatch_route, session_route};
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
-    Agent, AgentStatus, ConversationId, CustomerId, MessageText, Resolution, TaskId,
+    Agent, AgentStatus, ConversationId, CustomerId, HandoffContext, MessageId, MessageText,
+    Resolution, TaskId,
 };
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -43,6 +44,9 @@ pub enum AgentEvent {
         intent: Option<String>,
         summary: String,
         expires_in_ms: u64,
+        /// The bot's hand-off context (intent, confidence, slots, transcript, tier, tags).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<Box<HandoffContext>>,
     },
     /// The offer is gone (expired, rejected, taken by someone else).
     OfferRevoked { task_id: TaskId },
@@ -52,14 +56,24 @@ pub enum AgentEvent {
         conversation_id: ConversationId,
         customer: CustomerCard,
         history: Vec<MessageView>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<Box<HandoffContext>>,
     },
     /// A message in one of the agent's conversations.
     Message(MessageView),
+    /// Suggestions for the customer message `message_id` (knowledge base, past conversations).
+    Assist {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        suggestions: Vec<crate::assist::Suggestion>,
+    },
     /// A conversation was closed.
     WrappedUp {
         conversation_id: ConversationId,
         resolution: Resolution,
     },
+    /// The agent gave a conversation back to the bot; it leaves the desk (still open).
+    GivenBack { conversation_id: ConversationId },
     /// A newer desk of this agent connected; older ones close.
     Replaced { connection_id: String },
     /// Something the agent asked for could not be done.
@@ -94,6 +108,9 @@ enum AgentCommand {
     Message {
         conversation_id: ConversationId,
         text: String,
+        /// The assist suggestion the text came from, if the agent used one.
+        #[serde(default)]
+        suggestion_id: Option<String>,
     },
     Typing {
         conversation_id: ConversationId,
@@ -102,9 +119,20 @@ enum AgentCommand {
         conversation_id: ConversationId,
         resolution: Resolution,
     },
+    GiveBack {
+        conversation_id: ConversationId,
+    },
 }
 
-const COMMAND_TYPES: [&str; 6] = ["status", "accept", "reject", "message", "typing", "wrap_up"];
+const COMMAND_TYPES: [&str; 7] = [
+    "status",
+    "accept",
+    "reject",
+    "message",
+    "typing",
+    "wrap_up",
+    "give_back",
+];
 
 /// Conversation the desk restores on connect.
 #[derive(Debug, Serialize)]
@@ -113,6 +141,8 @@ struct OpenConversation {
     task_id: Option<TaskId>,
     customer: CustomerCard,
     history: Vec<MessageView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<Box<HandoffContext>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -227,6 +257,7 @@ impl AgentSession {
             AgentCommand::Message {
                 conversation_id,
                 text,
+                suggestion_id,
             } => {
                 let text = match MessageText::parse(&text) {
                     Ok(text) => text,
@@ -251,11 +282,30 @@ impl AgentSession {
                         command: SessionCommand::AgentMessage {
                             customer_id,
                             conversation_id,
-                            agent_id,
+                            agent_id: agent_id.clone(),
                             text,
                         },
                     },
                 );
+                if let Some(suggestion) = suggestion_id {
+                    // Whether assist helped is a statistic: a failure is logged, never the
+                    // agent's problem.
+                    let store = Arc::clone(&self.store);
+                    actix::spawn(async move {
+                        match store
+                            .use_assist(&suggestion, &agent_id, chrono::Utc::now())
+                            .await
+                        {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                tracing::debug!(%suggestion, "Assist suggestion unknown or used already.")
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, %suggestion, "Could not record an assist suggestion's use.")
+                            }
+                        }
+                    });
+                }
             }
             AgentCommand::Typing { conversation_id } => {
                 if let Some(customer_id) = self.conversations.get(&conversation_id).cloned() {
@@ -297,6 +347,25 @@ impl AgentSession {
                     },
                 );
             }
+            AgentCommand::GiveBack { conversation_id } => {
+                let Some(customer_id) = self.conversations.get(&conversation_id).cloned() else {
+                    return Self::send_json(
+                        ctx,
+                        &WsError::new("not_owner", "This conversation is not assigned to you."),
+                    );
+                };
+                self.publish(
+                    ctx,
+                    session_route(&customer_id),
+                    ShardMessage::Command {
+                        command: SessionCommand::GiveBack {
+                            customer_id,
+                            conversation_id,
+                            agent_id,
+                        },
+                    },
+                );
+            }
         }
     }
 
@@ -317,11 +386,16 @@ impl AgentSession {
                     };
                     let history = store.conversation_messages(&conversation.id).await?;
                     let task = store.open_task_for(&conversation.id).await?;
+                    let (task_id, context) = match task {
+                        Some(t) => (Some(t.id), t.context),
+                        None => (None, None),
+                    };
                     open.push(OpenConversation {
                         conversation_id: conversation.id,
-                        task_id: task.map(|t| t.id),
+                        task_id,
                         customer: CustomerCard::from(&customer),
                         history: history.iter().map(MessageView::from).collect(),
+                        context,
                     });
                 }
                 anyhow::Ok((deliveries, broadcast, open))
@@ -481,7 +555,8 @@ impl StreamHandler<Delivery> for AgentSession {
             }
             AgentEvent::WrappedUp {
                 conversation_id, ..
-            } => {
+            }
+            | AgentEvent::GivenBack { conversation_id } => {
                 self.conversations.remove(conversation_id);
             }
             _ => {}

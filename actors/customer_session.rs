@@ -25,8 +25,8 @@ use crate::bot::{Bot, BotTurn, Handoff};
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
     AgentId, Channel, ClientId, Conversation, ConversationId, ConversationStatus, Customer,
-    CustomerId, Language, Message, MessageId, MessageText, Priority, Resolution, Sender, Task,
-    TaskId, TaskStatus, Tier,
+    CustomerId, HandoffContext, Language, Message, MessageId, MessageText, Priority, Resolution,
+    Sender, Task, TaskId, TaskStatus, Tier, TranscriptLine,
 };
 use crate::rules::Fallback;
 use crate::store::{QueueExit, Store, StoreError, Turn, TurnOutcome};
@@ -38,6 +38,8 @@ pub struct SessionDeps {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
     pub bot: Arc<dyn Bot>,
+    /// Resolved conversations, for agent assist.
+    pub assist: Arc<crate::assist::Assistant>,
     pub metrics: Arc<Metrics>,
     /// Which provider deliveries each stored message needs (outbox rows).
     pub deliveries: Arc<dyn DeliveryPlan>,
@@ -136,6 +138,12 @@ pub enum SessionCommand {
         agent_id: AgentId,
         resolution: Resolution,
     },
+    /// An agent gave the conversation back to the bot (it stays open).
+    GiveBack {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        agent_id: AgentId,
+    },
     /// The customer hung up (phone IVR): a call still waiting for an agent is abandoned.
     CallEnded { customer_id: CustomerId },
     /// The dispatcher sent the conversation's task to its queue's fallback (maximum wait
@@ -156,6 +164,7 @@ impl SessionCommand {
             | SessionCommand::AgentMessage { customer_id, .. }
             | SessionCommand::AgentTyping { customer_id, .. }
             | SessionCommand::WrapUp { customer_id, .. }
+            | SessionCommand::GiveBack { customer_id, .. }
             | SessionCommand::TaskFallback { customer_id, .. }
             | SessionCommand::CallEnded { customer_id } => customer_id,
         }
@@ -825,13 +834,16 @@ impl SessionState {
         }
         let task = match handoff {
             Some(handoff) => {
+                let mut said = deps.store.conversation_messages(&conversation.id).await?;
+                said.push(message.clone());
+                said.extend(replies.iter().cloned());
+                let context = handoff_context(&handoff, &self.customer, &said);
                 let mut task = self.handoff_task(&conversation, handoff);
+                task.context = Some(Box::new(context));
                 // Sticky routing: the agent who served this customer last is offered it first.
                 task.preferred_agent = deps.store.last_agent_of(&self.customer.id).await?;
                 if msg.channel == Channel::Ivr {
                     // A call is taken live: the offer carries what the caller said so far.
-                    let mut said = deps.store.conversation_messages(&conversation.id).await?;
-                    said.push(message.clone());
                     task.summary = call_summary(&task.summary, &said);
                 }
                 Some(task)
@@ -918,12 +930,79 @@ impl SessionState {
         }
         publish_batch(deps, batch).await;
         publish_later(deps, later).await;
+        if conversation.status == ConversationStatus::Assigned {
+            if let Some(agent) = &conversation.agent_id {
+                self.assist(deps, &conversation, &message, agent).await;
+            }
+        }
         if conversation.status == ConversationStatus::Queued
             && crate::bot::leaves_queue(&message.text)
         {
             self.leave_queue(deps, conversation).await?;
         }
         Ok(accepted)
+    }
+
+    /// Agent assist: the best knowledge-base answers and similar resolved conversations for a
+    /// customer message, recorded (to learn which get used) and pushed to the agent's desk.
+    /// Best effort: the message is stored already, and a desk without suggestions still works.
+    async fn assist(
+        &self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        message: &Message,
+        agent: &AgentId,
+    ) {
+        let kb = deps.bot.kb_candidates(
+            &message.text,
+            self.language,
+            self.reply_channel(conversation),
+            crate::assist::PER_KIND,
+        );
+        let similar = deps.assist.index().similar(
+            &message.text,
+            crate::assist::PER_KIND,
+            crate::assist::MIN_SIMILARITY,
+            Some(&conversation.id),
+        );
+        let suggestions =
+            crate::assist::suggestions(&kb, &similar, || uuid::Uuid::now_v7().to_string());
+        if suggestions.is_empty() {
+            return;
+        }
+        let now = Utc::now();
+        let records: Vec<crate::store::AssistRecord> = suggestions
+            .iter()
+            .enumerate()
+            .map(|(rank, s)| crate::store::AssistRecord {
+                id: s.id.clone(),
+                conversation_id: conversation.id.clone(),
+                message_id: message.id.clone(),
+                agent_id: agent.clone(),
+                kind: s.kind.clone(),
+                reference: s.reference.clone(),
+                rank: u32::try_from(rank).unwrap_or(u32::MAX),
+                score: s.score,
+                shown_at: now,
+                used_at: None,
+            })
+            .collect();
+        if let Err(error) = deps.store.record_assist(&records).await {
+            tracing::warn!(%error, conversation = %conversation.id, "Could not record assist suggestions.");
+        }
+        deps.metrics
+            .assist_suggestions
+            .inc_by(u64::try_from(suggestions.len()).unwrap_or(0));
+        publish(
+            deps,
+            &agent_route(agent),
+            &AgentEvent::Assist {
+                conversation_id: conversation.id.clone(),
+                message_id: message.id.clone(),
+                suggestions,
+            },
+        )
+        .await;
     }
 
     /// The waiting customer gave up: the task is cancelled (an abandonment) and the bot has the
@@ -987,6 +1066,7 @@ impl SessionState {
             created_at: Utc::now(),
             assigned_at: None,
             preferred_agent: None,
+            context: None,
         }
     }
 
@@ -1032,6 +1112,7 @@ impl SessionState {
                 self.say(deps, &conversation, Sender::System, notice, None)
                     .await?;
                 let history = deps.store.conversation_messages(&conversation.id).await?;
+                let context = deps.store.task(&task_id).await?.and_then(|t| t.context);
                 publish(
                     deps,
                     &agent_route(&agent_id),
@@ -1040,6 +1121,7 @@ impl SessionState {
                         conversation_id: conversation.id.clone(),
                         customer: CustomerCard::from(&self.customer),
                         history: history.iter().map(MessageView::from).collect(),
+                        context,
                     },
                 )
                 .await;
@@ -1116,6 +1198,25 @@ impl SessionState {
                     .await?;
                 return Ok(());
             }
+            SessionCommand::GiveBack {
+                conversation_id,
+                agent_id,
+                ..
+            } => {
+                if !owned_by(&conversation, &conversation_id, &agent_id) {
+                    publish(
+                        deps,
+                        &agent_route(&agent_id),
+                        &AgentEvent::error(
+                            "not_owner",
+                            "This conversation is not assigned to you.",
+                        ),
+                    )
+                    .await;
+                    return Ok(());
+                }
+                return self.give_back(deps, conversation, &agent_id).await;
+            }
             SessionCommand::CallEnded { .. } => {
                 // Only a call waiting in the queue is abandoned; a chat continues.
                 let waiting_call = deps
@@ -1191,6 +1292,9 @@ impl SessionState {
         conversation.closed_at = Some(Utc::now());
         conversation.resolution = Some(resolution);
         deps.store.update_conversation(conversation).await?;
+        if resolution == Resolution::Resolved {
+            deps.assist.mark_stale();
+        }
         if let Some(task) = deps.store.open_task_for(&conversation.id).await? {
             deps.store
                 .finish_task(&task.id, TaskStatus::Completed, Utc::now())
@@ -1203,6 +1307,51 @@ impl SessionState {
             &AgentEvent::WrappedUp {
                 conversation_id: conversation.id.clone(),
                 resolution,
+            },
+        )
+        .await;
+        publish(
+            deps,
+            &dispatch_route(),
+            &DispatchEvent::ConversationClosed {
+                agent_id: agent_id.clone(),
+                conversation_id: conversation.id.clone(),
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    /// The agent hands the conversation back to the bot: it stays open, the bot starts afresh
+    /// (no half-done flow, no missed turns), the agent's capacity is free again.
+    async fn give_back(
+        &mut self,
+        deps: &SessionDeps,
+        mut conversation: Conversation,
+        agent_id: &AgentId,
+    ) -> Result<(), SessionError> {
+        conversation.status = ConversationStatus::Bot;
+        conversation.agent_id = None;
+        conversation.bot_state = serde_json::json!({});
+        deps.store.update_conversation(&conversation).await?;
+        if let Some(task) = deps.store.open_task_for(&conversation.id).await? {
+            deps.store
+                .finish_task(&task.id, TaskStatus::Completed, Utc::now())
+                .await?;
+        }
+        self.conversation = Some(conversation.clone());
+        let notice = system_text(
+            self.language,
+            "客服已将会话转回智能助手，您可以继续提问；需要人工时再说“人工”即可。",
+            "The agent handed you back to the virtual assistant. Ask me anything, or say 'human' to reach an agent again.",
+        );
+        self.say(deps, &conversation, Sender::System, notice, None)
+            .await?;
+        publish(
+            deps,
+            &agent_route(agent_id),
+            &AgentEvent::GivenBack {
+                conversation_id: conversation.id.clone(),
             },
         )
         .await;
@@ -1242,7 +1391,8 @@ impl SessionState {
                 .await;
             }
             SessionCommand::AgentMessage { agent_id, .. }
-            | SessionCommand::WrapUp { agent_id, .. } => {
+            | SessionCommand::WrapUp { agent_id, .. }
+            | SessionCommand::GiveBack { agent_id, .. } => {
                 publish(
                     deps,
                     &agent_route(&agent_id),
@@ -1332,6 +1482,39 @@ impl SessionState {
 const CALL_SUMMARY_LINES: usize = 12;
 /// Longest voice task summary, in characters.
 const CALL_SUMMARY_CHARS: usize = 1_500;
+
+/// Lines of the conversation a hand-off context carries (the newest).
+const CONTEXT_LINES: usize = 20;
+
+/// The agent's context card for a hand-off: why, what the bot understood and collected, who
+/// the customer is, and the last lines of the conversation (customer, bot and system).
+fn handoff_context(handoff: &Handoff, customer: &Customer, said: &[Message]) -> HandoffContext {
+    let lines: Vec<&Message> = said
+        .iter()
+        .filter(|m| matches!(m.from, Sender::Customer | Sender::Bot | Sender::System))
+        .collect();
+    let skip = lines.len().saturating_sub(CONTEXT_LINES);
+    HandoffContext {
+        reason: handoff.reason.as_str().to_owned(),
+        intent: handoff.intent.clone(),
+        confidence: handoff.confidence,
+        flow: handoff.flow.clone(),
+        slots: handoff.slots.clone(),
+        summary: handoff.summary.clone(),
+        transcript: lines
+            .into_iter()
+            .skip(skip)
+            .map(|m| TranscriptLine {
+                from: m.from,
+                channel: m.channel,
+                text: m.text.clone(),
+                sent_at: m.sent_at,
+            })
+            .collect(),
+        tier: customer.tier,
+        tags: customer.tags.clone(),
+    }
+}
 
 /// A voice task's summary: the bot's hand-off summary, then the last lines of the
 /// conversation (customer and bot turns, on any channel), newest last.

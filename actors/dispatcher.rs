@@ -775,6 +775,7 @@ impl Dispatcher {
                     intent: info.task.intent.clone(),
                     summary: info.task.summary.clone(),
                     expires_in_ms: self.settings.offer_timeout_ms,
+                    context: info.task.context.clone(),
                 };
                 self.send(agent_route(&decision.agent_id), &offer);
             }

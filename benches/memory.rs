@@ -69,6 +69,7 @@ fn main() {
                 store: store.clone(),
                 bus: Arc::new(MemoryBus::new()),
                 bot: Arc::new(KeywordBot::demo().expect("faq")),
+                assist: Default::default(),
                 metrics: Arc::clone(&metrics),
                 deliveries: Arc::new(NoDeliveries),
                 reply_channel: None,

@@ -68,6 +68,7 @@ impl Pipeline {
                 store,
                 bus: Arc::new(MemoryBus::new()),
                 bot: Arc::new(KeywordBot::demo().expect("faq")),
+                assist: Default::default(),
                 metrics: Arc::new(Metrics::new().expect("metrics")),
                 deliveries: Arc::new(NoDeliveries),
                 reply_channel: None,

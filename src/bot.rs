@@ -29,6 +29,23 @@ pub enum HandoffReason {
     NotUnderstood,
     /// A complaint or strong negative words.
     Complaint,
+    /// A VIP customer the bot could not help at once.
+    Vip,
+    /// A flow's action (a look-up that failed, a case only a person can decide).
+    Flow,
+}
+
+impl HandoffReason {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffReason::Requested => "requested",
+            HandoffReason::NotUnderstood => "not_understood",
+            HandoffReason::Complaint => "complaint",
+            HandoffReason::Vip => "vip",
+            HandoffReason::Flow => "flow",
+        }
+    }
 }
 
 /// A request to route the conversation to an agent.
@@ -40,6 +57,11 @@ pub struct Handoff {
     pub urgent: bool,
     /// One line for the agent's offer card.
     pub summary: String,
+    /// The matcher's confidence in `intent`, when a match decided it.
+    pub confidence: Option<f32>,
+    /// The flow the customer was in and what it collected.
+    pub flow: Option<String>,
+    pub slots: std::collections::BTreeMap<String, String>,
 }
 
 /// The bot's answer to one turn.
@@ -55,6 +77,18 @@ pub struct BotReply {
 pub trait Bot: Send + Sync + 'static {
     /// Answers one customer turn.
     fn respond(&self, turn: &BotTurn<'_>) -> BotReply;
+
+    /// Up to `k` knowledge-base answers for `text`, best first, rendered for `channel` (agent
+    /// assist). A bot without a knowledge base has none.
+    fn kb_candidates(
+        &self,
+        _text: &str,
+        _language: Language,
+        _channel: crate::domain::Channel,
+        _k: usize,
+    ) -> Vec<crate::assist::KbCandidate> {
+        Vec::new()
+    }
 }
 
 /// One FAQ entry of the keyword bot.
@@ -395,6 +429,8 @@ impl KeywordBot {
                 format!("Bot did not understand twice; last: “{quoted}”")
             }
             HandoffReason::Complaint => format!("Complaint: “{quoted}”"),
+            HandoffReason::Vip => format!("VIP customer the bot could not help: “{quoted}”"),
+            HandoffReason::Flow => format!("Flow handed over: “{quoted}”"),
         };
         let handoff = Handoff {
             reason,
@@ -409,6 +445,9 @@ impl KeywordBot {
                 .collect(),
             urgent: state.urgent,
             summary,
+            confidence: None,
+            flow: None,
+            slots: Default::default(),
         };
         BotReply {
             text: pick(

@@ -574,6 +574,43 @@ pub struct Task {
     /// ("sticky" routing); set at hand-off.
     #[serde(default)]
     pub preferred_agent: Option<AgentId>,
+    /// What the bot knew when it handed over (the agent's context card); `None` for tasks
+    /// created before schema v9 or by other means.
+    #[serde(default)]
+    pub context: Option<Box<HandoffContext>>,
+}
+
+/// Everything an agent needs so the customer never repeats themselves: why the bot handed
+/// over, what it understood, what it collected, and what was said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoffContext {
+    /// Why: `requested`, `not_understood`, `complaint`, `vip`, `flow`.
+    pub reason: String,
+    pub intent: Option<String>,
+    /// The matcher's confidence in `intent` (0–1), when a match decided it.
+    pub confidence: Option<f32>,
+    /// The flow the customer was in, if any, and the slots it filled.
+    #[serde(default)]
+    pub flow: Option<String>,
+    #[serde(default)]
+    pub slots: std::collections::BTreeMap<String, String>,
+    /// One or two sentences.
+    pub summary: String,
+    /// The conversation with the bot so far, oldest first (the last lines only).
+    #[serde(default)]
+    pub transcript: Vec<TranscriptLine>,
+    pub tier: Tier,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// One line of a hand-off transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    pub from: Sender,
+    pub channel: Channel,
+    pub text: String,
+    pub sent_at: DateTime<Utc>,
 }
 
 /// What an account may do.

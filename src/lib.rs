@@ -23,6 +23,7 @@
 
 #[path = "../actors/mod.rs"]
 pub mod actors;
+pub mod assist;
 pub mod auth;
 pub mod bot;
 pub mod bus;

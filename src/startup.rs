@@ -24,6 +24,11 @@ use crate::telemetry::Metrics;
 /// Per-customer message rate limiter.
 pub type CustomerLimiter = governor::DefaultKeyedRateLimiter<CustomerId>;
 
+/// How often the agent-assist index of resolved conversations is rebuilt.
+const ASSIST_REFRESH: Duration = Duration::from_secs(60);
+/// How often the assist refresher looks whether a rebuild is due.
+const ASSIST_TICK: Duration = Duration::from_secs(2);
+
 /// How long after the passive-reply window a bot answer to WeChat waits before the API sends
 /// it: the webhook that got the answer in time takes the row within this margin.
 const PASSIVE_REPLY_GRACE: Duration = Duration::from_millis(1500);
@@ -162,11 +167,35 @@ impl Application {
             settings.delivery.clone(),
         )
         .start(deliverers);
+        let assist = Arc::new(crate::assist::Assistant::default());
+        actix_web::rt::spawn({
+            let (assist, store) = (Arc::clone(&assist), Arc::clone(&store));
+            async move {
+                // Rebuilt soon after a conversation is resolved here, and every minute for
+                // those resolved on other nodes.
+                let mut every = tokio::time::interval(ASSIST_TICK);
+                let mut last = tokio::time::Instant::now();
+                loop {
+                    every.tick().await;
+                    if !assist.take_stale()
+                        && last.elapsed() < ASSIST_REFRESH
+                        && !assist.index().is_empty()
+                    {
+                        continue;
+                    }
+                    last = tokio::time::Instant::now();
+                    if let Err(error) = assist.refresh(store.as_ref()).await {
+                        tracing::warn!(%error, "Could not refresh the agent-assist index.");
+                    }
+                }
+            }
+        });
         let sessions = SessionRouter::new(
             SessionDeps {
                 store: Arc::clone(&store),
                 bus: Arc::clone(&bus),
                 bot,
+                assist,
                 metrics: Arc::clone(&metrics),
                 deliveries: Arc::new(Plans(plans)),
                 reply_channel: settings.identity.reply_to(),

@@ -50,6 +50,10 @@ pub struct Metrics {
     /// Answers to WeChat messages: `passive` (the reply in the webhook's response) or
     /// `success` (acknowledged; any answer goes through the API).
     pub wechat_replies: IntCounterVec,
+    /// Agent-assist suggestions pushed to desks.
+    pub assist_suggestions: IntCounter,
+    /// Flow actions run by sessions, by kind (http, ticket) and outcome (ok, status, failed).
+    pub flow_actions: IntCounterVec,
     /// Provider delivery attempts by channel and outcome (delivered, retried, parked).
     pub deliveries: IntCounterVec,
     /// Outbox rows by status (pending, sending, parked), refreshed by the relay.
@@ -115,6 +119,17 @@ impl Metrics {
             ),
             &["kind"],
         )?;
+        let assist_suggestions = IntCounter::new(
+            "assist_suggestions_total",
+            "Agent-assist suggestions pushed to desks.",
+        )?;
+        let flow_actions = IntCounterVec::new(
+            Opts::new(
+                "flow_actions_total",
+                "Flow actions (order look-ups, tickets) by kind and outcome.",
+            ),
+            &["kind", "outcome"],
+        )?;
         let deliveries = IntCounterVec::new(
             Opts::new(
                 "deliveries_total",
@@ -151,6 +166,8 @@ impl Metrics {
         registry.register(Box::new(assignment_latency.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
         registry.register(Box::new(wechat_replies.clone()))?;
+        registry.register(Box::new(assist_suggestions.clone()))?;
+        registry.register(Box::new(flow_actions.clone()))?;
         for kind in ["passive", "success"] {
             wechat_replies.with_label_values(&[kind]);
         }
@@ -173,6 +190,8 @@ impl Metrics {
             assignment_latency,
             rate_limited,
             wechat_replies,
+            assist_suggestions,
+            flow_actions,
             deliveries,
             outbox_rows,
             outbox_relayed,

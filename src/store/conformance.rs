@@ -13,9 +13,10 @@ use super::{
     OutboxStatus, PresenceEvent, Principal, QueueExit, Settlement, Store, StoreError,
     StoredOverride, Turn, TurnOutcome,
 };
+use super::{kb_subject, AssistRecord, StoredKbEntry, Ticket};
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
-    Customer, CustomerId, Language, Message, MessageId, Priority, Role, Sender, Skill,
+    Customer, CustomerId, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
     SkillRequirement, Task, TaskId, TaskStatus, Tier,
 };
 
@@ -86,6 +87,15 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     app_presence_is_fresh_until_dropped(store.as_ref())
         .await
         .context("app presence")?;
+    kb_entries_are_saved_replaced_and_audited(store.as_ref())
+        .await
+        .context("kb entries")?;
+    tickets_open_once_per_source(store.as_ref())
+        .await
+        .context("tickets")?;
+    assist_records_uses_and_resolved_samples(store.as_ref())
+        .await
+        .context("assist")?;
     Ok(())
 }
 
@@ -649,6 +659,7 @@ async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Resul
         created_at: Utc::now(),
         assigned_at: None,
         preferred_agent: None,
+        context: None,
     };
     ensure!(!store.insert_task(&task).await?.is_duplicate());
     let twin = Task {
@@ -816,6 +827,7 @@ async fn turns_are_all_or_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
         created_at: Utc::now(),
         assigned_at: None,
         preferred_agent: None,
+        context: None,
     };
     let handoff_turn = |inbound| Turn {
         inbound: Some(inbound),
@@ -1210,6 +1222,7 @@ async fn rule_sets_are_versioned_activated_and_audited(store: &dyn Store) -> any
         created_at: Utc::now(),
         assigned_at: None,
         preferred_agent: None,
+        context: None,
     };
     store.insert_task(&task).await?;
     ensure!(store.task_routing(&task.id).await?.is_none(), "none yet");
@@ -1265,6 +1278,7 @@ fn waiting_task(conversation: &Conversation, created_at: DateTime<Utc>) -> Task 
         created_at: micros(created_at),
         assigned_at: None,
         preferred_agent: None,
+        context: None,
     }
 }
 
@@ -1600,6 +1614,7 @@ async fn preferred_agent_round_trips(store: &dyn Store) -> anyhow::Result<()> {
     let twin = Task {
         id: TaskId::generate(),
         preferred_agent: None,
+        context: None,
         ..task.clone()
     };
     match store.insert_task(&twin).await? {
@@ -1907,5 +1922,168 @@ async fn traffic_is_the_window_with_initial_presence(store: &dyn Store) -> anyho
                 .any(|e| e.agent_id == b.id && e.status == AgentStatus::Away),
         "a later window opens with the last known states: {later:?}"
     );
+    Ok(())
+}
+
+/// Knowledge-base entries: saved, replaced, deleted; every change moves the revision and is
+/// audited; `replace_all` leaves exactly the given entries.
+async fn kb_entries_are_saved_replaced_and_audited(store: &dyn Store) -> anyhow::Result<()> {
+    let at = Utc::now();
+    let entry = |id: &str, status: &str| StoredKbEntry {
+        id: id.to_owned(),
+        document: serde_json::json!({ "id": id, "answer": { "zh": "答案" } }),
+        status: status.to_owned(),
+        updated_at: at,
+        updated_by: "sam".to_owned(),
+    };
+    let before = store.kb_revision().await?;
+    let r1 = store
+        .save_kb_entries(
+            &[entry("kb-a", "published"), entry("kb-b", "draft")],
+            false,
+            "sam",
+            at,
+        )
+        .await?;
+    ensure!(r1 > before, "saving moves the revision");
+    let listed: Vec<String> = store
+        .kb_entries()
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    ensure!(listed.contains(&"kb-a".to_owned()) && listed.contains(&"kb-b".to_owned()));
+    let b = store.kb_entry("kb-b").await?.context("kb-b stored")?;
+    ensure!(b.status == "draft" && b.document["answer"]["zh"] == "答案" && b.updated_by == "sam");
+
+    let mut changed = entry("kb-b", "published");
+    changed.document = serde_json::json!({ "id": "kb-b", "answer": { "en": "new" } });
+    let r2 = store.save_kb_entries(&[changed], false, "sam", at).await?;
+    ensure!(r2 > r1);
+    let b = store.kb_entry("kb-b").await?.context("kb-b still stored")?;
+    ensure!(b.status == "published" && b.document["answer"]["en"] == "new");
+
+    let r3 = store
+        .save_kb_entries(&[entry("kb-c", "published")], true, "sam", at)
+        .await?;
+    ensure!(r3 > r2);
+    let listed: Vec<String> = store
+        .kb_entries()
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    ensure!(
+        listed == ["kb-c"],
+        "replace_all leaves only the new set: {listed:?}"
+    );
+    let audit = store.audit_log(&kb_subject("kb-a"), 10).await?;
+    ensure!(
+        audit.iter().any(|a| a.action == "kb.entry.deleted"),
+        "a replaced entry's removal is audited: {audit:?}"
+    );
+
+    ensure!(store
+        .delete_kb_entry("kb-missing", "sam", at)
+        .await?
+        .is_none());
+    let r4 = store.delete_kb_entry("kb-c", "sam", at).await?;
+    ensure!(r4.is_some_and(|r| r > r3) && store.kb_revision().await? == r4.unwrap_or(0));
+    ensure!(store.kb_entry("kb-c").await?.is_none());
+    Ok(())
+}
+
+/// A ticket is opened once per source key; the customer's tickets list it.
+async fn tickets_open_once_per_source(store: &dyn Store) -> anyhow::Result<()> {
+    let (customer, conversation) = seed_conversation(store).await?;
+    let ticket = |id: &str| Ticket {
+        id: id.to_owned(),
+        customer_id: customer.id.clone(),
+        conversation_id: Some(conversation.id.clone()),
+        kind: "refund".to_owned(),
+        subject: "退款申请 SB20261125001".to_owned(),
+        fields: [("order_no".to_owned(), "SB20261125001".to_owned())].into(),
+        status: "open".to_owned(),
+        source_key: format!("{}:refund", conversation.id),
+        created_at: Utc::now(),
+    };
+    let first = format!("T-{}", uuid::Uuid::new_v4().simple());
+    ensure!(matches!(
+        store.open_ticket(&ticket(&first)).await?,
+        Inserted::New(_)
+    ));
+    match store.open_ticket(&ticket("T-second")).await? {
+        Inserted::Duplicate(existing) => ensure!(existing.id == first, "the first ticket wins"),
+        Inserted::New(_) => anyhow::bail!("a second ticket for one source"),
+    }
+    let listed = store.customer_tickets(&customer.id).await?;
+    ensure!(listed.len() == 1 && listed[0].fields["order_no"] == "SB20261125001");
+    Ok(())
+}
+
+/// Assist suggestions are recorded; a use counts once and only for the agent shown it.
+/// Resolved conversations come back as samples with both sides' words.
+async fn assist_records_uses_and_resolved_samples(store: &dyn Store) -> anyhow::Result<()> {
+    let agent = seed_agent(store, Role::Agent).await?;
+    let other = seed_agent(store, Role::Agent).await?;
+    let (_, mut conversation) = seed_conversation(store).await?;
+    let question = customer_message(&conversation, None, "发票抬头写错了");
+    ensure!(matches!(
+        store.insert_message(&question).await?,
+        Inserted::New(_)
+    ));
+    let mut answer = customer_message(&conversation, None, "可以在订单详情里重开发票");
+    answer.from = Sender::Agent;
+    answer.agent_id = Some(agent.id.clone());
+    ensure!(matches!(
+        store.insert_message(&answer).await?,
+        Inserted::New(_)
+    ));
+    let record = |rank: u32| AssistRecord {
+        id: format!("s-{}", uuid::Uuid::new_v4().simple()),
+        conversation_id: conversation.id.clone(),
+        message_id: question.id.clone(),
+        agent_id: agent.id.clone(),
+        kind: "kb".to_owned(),
+        reference: "invoice".to_owned(),
+        rank,
+        score: 0.75,
+        shown_at: Utc::now(),
+        used_at: None,
+    };
+    let shown = vec![record(0), record(1)];
+    store.record_assist(&shown).await?;
+    store.record_assist(&shown).await?; // a repeat records nothing twice
+    ensure!(
+        !store
+            .use_assist(&shown[0].id, &other.id, Utc::now())
+            .await?
+    );
+    ensure!(
+        store
+            .use_assist(&shown[0].id, &agent.id, Utc::now())
+            .await?
+    );
+    ensure!(
+        !store
+            .use_assist(&shown[0].id, &agent.id, Utc::now())
+            .await?
+    );
+    let records = store.assist_records(&conversation.id).await?;
+    ensure!(records.len() == 2, "{records:?}");
+    ensure!(records[0].used_at.is_some() && records[1].used_at.is_none());
+    ensure!((records[0].score - 0.75).abs() < 1e-6 && records[0].rank == 0);
+
+    conversation.status = ConversationStatus::Closed;
+    conversation.closed_at = Some(Utc::now());
+    conversation.resolution = Some(Resolution::Resolved);
+    store.update_conversation(&conversation).await?;
+    let samples = store.resolved_samples(50).await?;
+    let sample = samples
+        .iter()
+        .find(|s| s.conversation_id == conversation.id)
+        .context("the resolved conversation is a sample")?;
+    ensure!(sample.customer_text == "发票抬头写错了");
+    ensure!(sample.agent_text == "可以在订单详情里重开发票");
     Ok(())
 }

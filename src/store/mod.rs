@@ -11,6 +11,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, Customer, CustomerId,
@@ -196,6 +197,87 @@ pub struct CustomerMerge {
     pub merged_at: DateTime<Utc>,
     pub undone_by: Option<String>,
     pub undone_at: Option<DateTime<Utc>>,
+}
+
+/// A knowledge-base entry as stored: its JSON document (see `crate::kb::entry::KbEntry`; the
+/// store does not interpret it beyond the id and status).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredKbEntry {
+    pub id: String,
+    pub document: serde_json::Value,
+    pub status: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// A ticket (work order) opened by a flow. `source_key` identifies what opened it, so a retried
+/// turn opens no second ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: String,
+    pub customer_id: CustomerId,
+    pub conversation_id: Option<ConversationId>,
+    pub kind: String,
+    pub subject: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+    pub status: String,
+    #[serde(skip)]
+    pub source_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One agent-assist suggestion shown on a desk; `used_at` once the agent used it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssistRecord {
+    pub id: String,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+    pub agent_id: AgentId,
+    /// `kb` or `conversation`.
+    pub kind: String,
+    /// The KB entry id or the past conversation's id.
+    pub reference: String,
+    pub rank: u32,
+    pub score: f32,
+    pub shown_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A resolved conversation, as agent assist compares it with a new one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedSample {
+    pub conversation_id: ConversationId,
+    /// What the customer wrote, in order, one message per line.
+    pub customer_text: String,
+    /// What the agents wrote, in order, one message per line.
+    pub agent_text: String,
+    pub closed_at: DateTime<Utc>,
+}
+
+/// A resolved conversation's sample for agent assist, from its messages.
+pub fn resolved_sample(
+    conversation_id: ConversationId,
+    said: &[Message],
+    closed_at: DateTime<Utc>,
+) -> ResolvedSample {
+    let lines = |who: crate::domain::Sender| {
+        said.iter()
+            .filter(|m| m.from == who)
+            .map(|m| m.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    ResolvedSample {
+        conversation_id,
+        customer_text: lines(crate::domain::Sender::Customer),
+        agent_text: lines(crate::domain::Sender::Agent),
+        closed_at,
+    }
+}
+
+/// The audit subject of a knowledge-base entry.
+pub fn kb_subject(id: &str) -> String {
+    format!("kb_entries/{id}")
 }
 
 /// A stored rule-set version; versions are immutable.
@@ -640,6 +722,46 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The recorded traffic of `[from, to)` (see [`Traffic`]).
     async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic>;
+
+    /// Every knowledge-base entry (any status), by id.
+    async fn kb_entries(&self) -> StoreResult<Vec<StoredKbEntry>>;
+    /// One knowledge-base entry.
+    async fn kb_entry(&self, id: &str) -> StoreResult<Option<StoredKbEntry>>;
+    /// Inserts or replaces `entries` (and with `replace_all`, deletes every other entry), bumps
+    /// the revision and audits each change (`kb.entry.saved` / `kb.entry.deleted`, subject
+    /// [`kb_subject`]), all in one transaction. Returns the new revision.
+    async fn save_kb_entries(
+        &self,
+        entries: &[StoredKbEntry],
+        replace_all: bool,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    /// Deletes an entry, bumps the revision and audits it; `None` when there is no such entry.
+    async fn delete_kb_entry(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>>;
+    /// The knowledge base's revision: it moves with every change.
+    async fn kb_revision(&self) -> StoreResult<i64>;
+
+    /// Opens a ticket; a ticket with the same `source_key` is returned as a duplicate.
+    async fn open_ticket(&self, ticket: &Ticket) -> StoreResult<Inserted<Ticket>>;
+    /// A customer's tickets, oldest first.
+    async fn customer_tickets(&self, customer: &CustomerId) -> StoreResult<Vec<Ticket>>;
+
+    /// Records suggestions shown to an agent.
+    async fn record_assist(&self, shown: &[AssistRecord]) -> StoreResult<()>;
+    /// Marks a suggestion as used by `agent` (first use only). False when unknown, another
+    /// agent's, or already used.
+    async fn use_assist(&self, id: &str, agent: &AgentId, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// The suggestions shown in a conversation, oldest first.
+    async fn assist_records(&self, conversation: &ConversationId)
+        -> StoreResult<Vec<AssistRecord>>;
+    /// Up to `limit` conversations closed as resolved, newest first, with what was said.
+    async fn resolved_samples(&self, limit: u32) -> StoreResult<Vec<ResolvedSample>>;
 }
 
 /// The audit subject of an override.

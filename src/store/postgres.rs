@@ -20,6 +20,7 @@ use super::{
     QueueExit, RecordedTask, Settlement, Store, StoreError, StoreResult, StoredOverride,
     StoredRuleSet, Traffic, Turn, TurnOutcome,
 };
+use super::{kb_subject, resolved_sample, AssistRecord, ResolvedSample, StoredKbEntry, Ticket};
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
     Customer, CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role,
@@ -39,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (7, include_str!("sql/postgres/0007_channels.sql")),
     (8, include_str!("sql/postgres/0008_app_presence.sql")),
+    (9, include_str!("sql/postgres/0009_bot.sql")),
 ];
 
 /// Arbitrary constant identifying Switchboard's migration lock.
@@ -211,7 +213,7 @@ fn agent_from(row: &Row) -> StoreResult<Agent> {
     })
 }
 
-const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent";
+const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent, context";
 
 fn task_from(row: &Row) -> StoreResult<Task> {
     let required_skills: Vec<SkillRequirement> =
@@ -231,6 +233,10 @@ fn task_from(row: &Row) -> StoreResult<Task> {
         created_at: get(row, "created_at")?,
         assigned_at: get(row, "assigned_at")?,
         preferred_agent: get::<Option<String>>(row, "preferred_agent")?.map(AgentId::from_trusted),
+        context: get::<Option<String>>(row, "context")?
+            .as_deref()
+            .map(from_json)
+            .transpose()?,
     })
 }
 
@@ -314,7 +320,67 @@ async fn audit(
     Ok(())
 }
 
-const INSERT_TASK: &str = "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING";
+const KB_COLUMNS: &str = "id, document, status, updated_at, updated_by";
+
+fn kb_from(row: &Row) -> StoreResult<StoredKbEntry> {
+    Ok(StoredKbEntry {
+        id: get(row, "id")?,
+        document: from_json(&get::<String>(row, "document")?)?,
+        status: get(row, "status")?,
+        updated_at: get(row, "updated_at")?,
+        updated_by: get(row, "updated_by")?,
+    })
+}
+
+/// Moves the knowledge base's revision on, inside the caller's transaction.
+async fn bump_kb_revision(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<i64> {
+    let row = tx
+        .query_one(
+            "UPDATE kb_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+            &[],
+        )
+        .await
+        .map_err(db)?;
+    get(&row, "revision")
+}
+
+const TICKET_COLUMNS: &str =
+    "id, customer_id, conversation_id, kind, subject, fields, status, source_key, created_at";
+
+fn ticket_from(row: &Row) -> StoreResult<Ticket> {
+    Ok(Ticket {
+        id: get(row, "id")?,
+        customer_id: CustomerId::from_trusted(get::<String>(row, "customer_id")?),
+        conversation_id: get::<Option<String>>(row, "conversation_id")?
+            .map(ConversationId::from_trusted),
+        kind: get(row, "kind")?,
+        subject: get(row, "subject")?,
+        fields: from_json(&get::<String>(row, "fields")?)?,
+        status: get(row, "status")?,
+        source_key: get(row, "source_key")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+const ASSIST_COLUMNS: &str =
+    "id, conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at";
+
+fn assist_from(row: &Row) -> StoreResult<AssistRecord> {
+    Ok(AssistRecord {
+        id: get(row, "id")?,
+        conversation_id: ConversationId::from_trusted(get::<String>(row, "conversation_id")?),
+        message_id: MessageId::from_trusted(get::<String>(row, "message_id")?),
+        agent_id: AgentId::from_trusted(get::<String>(row, "agent_id")?),
+        kind: get(row, "kind")?,
+        reference: get(row, "reference")?,
+        rank: u32::try_from(get::<i32>(row, "rank")?).unwrap_or(0),
+        score: get(row, "score")?,
+        shown_at: get(row, "shown_at")?,
+        used_at: get(row, "used_at")?,
+    })
+}
+
+const INSERT_TASK: &str = "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent, context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING";
 
 /// Inserts one task with [`INSERT_TASK`]; 0 rows means the conversation has an open task.
 async fn insert_task_row(
@@ -322,6 +388,7 @@ async fn insert_task_row(
     t: &Task,
 ) -> StoreResult<u64> {
     let stmt = client.prepare_cached(INSERT_TASK).await.map_err(db)?;
+    let context = t.context.as_ref().map(json).transpose()?;
     client
         .execute(
             &stmt,
@@ -340,6 +407,7 @@ async fn insert_task_row(
                 &t.created_at,
                 &t.assigned_at,
                 &t.preferred_agent.as_ref().map(AgentId::as_str),
+                &context,
             ],
         )
         .await
@@ -1716,5 +1784,219 @@ impl Store for PostgresStore {
             presence,
             agents,
         })
+    }
+
+    async fn kb_entries(&self) -> StoreResult<Vec<StoredKbEntry>> {
+        let sql = format!("SELECT {KB_COLUMNS} FROM kb_entries ORDER BY id");
+        self.query_all(&sql, &[], kb_from).await
+    }
+
+    async fn kb_entry(&self, id: &str) -> StoreResult<Option<StoredKbEntry>> {
+        let sql = format!("SELECT {KB_COLUMNS} FROM kb_entries WHERE id = $1");
+        self.query_one_opt(&sql, &[&id], kb_from).await
+    }
+
+    async fn save_kb_entries(
+        &self,
+        entries: &[StoredKbEntry],
+        replace_all: bool,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        // One writer at a time: concurrent imports serialize on the revision row.
+        tx.execute(
+            "SELECT revision FROM kb_revision WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(db)?;
+        if replace_all {
+            let keep: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+            let removed = tx
+                .query(
+                    "DELETE FROM kb_entries WHERE NOT (id = ANY($1)) RETURNING id",
+                    &[&keep],
+                )
+                .await
+                .map_err(db)?;
+            for row in removed {
+                let id: String = get(&row, "id")?;
+                audit(
+                    &tx,
+                    &at,
+                    by,
+                    "kb.entry.deleted",
+                    &kb_subject(&id),
+                    &serde_json::json!({}),
+                )
+                .await?;
+            }
+        }
+        for e in entries {
+            tx.execute(
+                "INSERT INTO kb_entries (id, document, status, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (id) DO UPDATE SET document = excluded.document, status = excluded.status, \
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                &[&e.id, &e.document.to_string(), &e.status, &at, &by],
+            )
+            .await
+            .map_err(db)?;
+            audit(
+                &tx,
+                &at,
+                by,
+                "kb.entry.saved",
+                &kb_subject(&e.id),
+                &serde_json::json!({ "status": e.status }),
+            )
+            .await?;
+        }
+        let revision = bump_kb_revision(&tx).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(revision)
+    }
+
+    async fn delete_kb_entry(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let deleted = tx
+            .execute("DELETE FROM kb_entries WHERE id = $1", &[&id])
+            .await
+            .map_err(db)?;
+        if deleted == 0 {
+            return Ok(None);
+        }
+        audit(
+            &tx,
+            &at,
+            by,
+            "kb.entry.deleted",
+            &kb_subject(id),
+            &serde_json::json!({}),
+        )
+        .await?;
+        let revision = bump_kb_revision(&tx).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Some(revision))
+    }
+
+    async fn kb_revision(&self) -> StoreResult<i64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT revision FROM kb_revision WHERE id = 1", &[])
+            .await
+            .map_err(db)?;
+        get(&row, "revision")
+    }
+
+    async fn open_ticket(&self, ticket: &Ticket) -> StoreResult<Inserted<Ticket>> {
+        let client = self.client().await?;
+        let t = ticket;
+        let inserted = client
+            .execute(
+                "INSERT INTO tickets (id, customer_id, conversation_id, kind, subject, fields, status, source_key, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source_key) DO NOTHING",
+                &[
+                    &t.id,
+                    &t.customer_id.as_str(),
+                    &t.conversation_id.as_ref().map(ConversationId::as_str),
+                    &t.kind,
+                    &t.subject,
+                    &json(&t.fields)?,
+                    &t.status,
+                    &t.source_key,
+                    &t.created_at,
+                ],
+            )
+            .await
+            .map_err(db)?;
+        if inserted == 1 {
+            return Ok(Inserted::New(t.clone()));
+        }
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE source_key = $1");
+        let row = client.query_one(&sql, &[&t.source_key]).await.map_err(db)?;
+        Ok(Inserted::Duplicate(ticket_from(&row)?))
+    }
+
+    async fn customer_tickets(&self, customer: &CustomerId) -> StoreResult<Vec<Ticket>> {
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE customer_id = $1 ORDER BY created_at, id"
+        );
+        self.query_all(&sql, &[&customer.as_str()], ticket_from)
+            .await
+    }
+
+    async fn record_assist(&self, shown: &[AssistRecord]) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        for s in shown {
+            let rank = i32::try_from(s.rank).unwrap_or(i32::MAX);
+            tx.execute(
+                "INSERT INTO assist_suggestions (id, conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &s.id,
+                    &s.conversation_id.as_str(),
+                    &s.message_id.as_str(),
+                    &s.agent_id.as_str(),
+                    &s.kind,
+                    &s.reference,
+                    &rank,
+                    &s.score,
+                    &s.shown_at,
+                    &s.used_at,
+                ],
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn use_assist(&self, id: &str, agent: &AgentId, at: DateTime<Utc>) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE assist_suggestions SET used_at = $3 WHERE id = $1 AND agent_id = $2 AND used_at IS NULL",
+                &[&id, &agent.as_str(), &at],
+            )
+            .await
+            .map_err(db)?;
+        Ok(changed == 1)
+    }
+
+    async fn assist_records(
+        &self,
+        conversation: &ConversationId,
+    ) -> StoreResult<Vec<AssistRecord>> {
+        let sql = format!(
+            "SELECT {ASSIST_COLUMNS} FROM assist_suggestions WHERE conversation_id = $1 ORDER BY shown_at, rank, id"
+        );
+        self.query_all(&sql, &[&conversation.as_str()], assist_from)
+            .await
+    }
+
+    async fn resolved_samples(&self, limit: u32) -> StoreResult<Vec<ResolvedSample>> {
+        let closed = self
+            .query_all(
+                "SELECT id, closed_at FROM conversations WHERE resolution = 'resolved' AND closed_at IS NOT NULL ORDER BY closed_at DESC, id LIMIT $1",
+                &[&i64::from(limit)],
+                |row| Ok((get::<String>(row, "id")?, get::<DateTime<Utc>>(row, "closed_at")?)),
+            )
+            .await?;
+        let mut samples = Vec::with_capacity(closed.len());
+        for (id, closed_at) in closed {
+            let id = ConversationId::from_trusted(id);
+            let said = self.conversation_messages(&id).await?;
+            samples.push(resolved_sample(id, &said, closed_at));
+        }
+        Ok(samples)
     }
 }

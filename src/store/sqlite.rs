@@ -19,6 +19,7 @@ use super::{
     Principal, QueueExit, RecordedTask, Settlement, Store, StoreError, StoreResult, StoredOverride,
     StoredRuleSet, Traffic, Turn, TurnOutcome,
 };
+use super::{kb_subject, resolved_sample, AssistRecord, ResolvedSample, StoredKbEntry, Ticket};
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
     Customer, CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role,
@@ -35,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("sql/sqlite/0006_agent_media_capacity.sql")),
     (7, include_str!("sql/sqlite/0007_channels.sql")),
     (8, include_str!("sql/sqlite/0008_app_presence.sql")),
+    (9, include_str!("sql/sqlite/0009_bot.sql")),
 ];
 
 /// SQLite-backed [`Store`].
@@ -324,7 +326,7 @@ fn agent_from(row: AgentRow) -> StoreResult<Agent> {
     })
 }
 
-const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent";
+const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent, context";
 
 type TaskRow = (
     String,
@@ -339,6 +341,7 @@ type TaskRow = (
     String,
     Option<String>,
     String,
+    Option<String>,
     Option<String>,
     Option<String>,
 );
@@ -359,6 +362,7 @@ fn task_row(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
         r.get(11)?,
         r.get(12)?,
         r.get(13)?,
+        r.get(14)?,
     ))
 }
 
@@ -378,8 +382,10 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
         created_at,
         assigned_at,
         preferred_agent,
+        context,
     ) = row;
     let required_skills: Vec<SkillRequirement> = from_json(&skills)?;
+    let context = context.as_deref().map(from_json).transpose()?;
     Ok(Task {
         id: TaskId::from_trusted(id),
         conversation_id: ConversationId::from_trusted(conv),
@@ -395,6 +401,7 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
         created_at: parse_time(&created_at)?,
         assigned_at: opt_time(assigned_at)?,
         preferred_agent: preferred_agent.map(AgentId::from_trusted),
+        context,
     })
 }
 
@@ -432,9 +439,10 @@ fn insert_message_row(conn: &Connection, m: &Message) -> rusqlite::Result<usize>
 /// caller's to interpret).
 fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqlite::Result<usize>> {
     let skills = json(&t.required_skills)?;
+    let context = t.context.as_ref().map(json).transpose()?;
     Ok(conn
         .prepare_cached(
-            "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )
         .and_then(|mut stmt| {
             stmt.execute(params![
@@ -452,6 +460,7 @@ fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqlite::Result<
                 format_time(&t.created_at),
                 t.assigned_at.as_ref().map(format_time),
                 t.preferred_agent.as_ref().map(AgentId::as_str),
+                context,
             ])
         }))
 }
@@ -718,11 +727,11 @@ type RecordedTaskRow = (
 fn recorded_task_row(r: &Row<'_>) -> rusqlite::Result<RecordedTaskRow> {
     Ok((
         task_row(r)?,
-        r.get(14)?,
         r.get(15)?,
         r.get(16)?,
         r.get(17)?,
         r.get(18)?,
+        r.get(19)?,
     ))
 }
 
@@ -739,6 +748,127 @@ fn recorded_task_from(row: RecordedTaskRow) -> StoreResult<RecordedTask> {
 }
 
 /// Runs `sql` (one row per result) with `params` and decodes every row.
+const KB_COLUMNS: &str = "id, document, status, updated_at, updated_by";
+
+type KbRow = (String, String, String, String, String);
+
+fn kb_row(r: &Row<'_>) -> rusqlite::Result<KbRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn kb_from(row: KbRow) -> StoreResult<StoredKbEntry> {
+    let (id, document, status, updated_at, updated_by) = row;
+    Ok(StoredKbEntry {
+        id,
+        document: from_json(&document)?,
+        status,
+        updated_at: parse_time(&updated_at)?,
+        updated_by,
+    })
+}
+
+/// Moves the knowledge base's revision on, inside the caller's transaction.
+fn bump_kb_revision(tx: &rusqlite::Transaction<'_>) -> StoreResult<i64> {
+    tx.query_row(
+        "UPDATE kb_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(unavailable)
+}
+
+const TICKET_COLUMNS: &str =
+    "id, customer_id, conversation_id, kind, subject, fields, status, source_key, created_at";
+
+type TicketRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn ticket_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+fn ticket_from(row: TicketRow) -> StoreResult<Ticket> {
+    let (id, customer, conversation, kind, subject, fields, status, source_key, created_at) = row;
+    Ok(Ticket {
+        id,
+        customer_id: CustomerId::from_trusted(customer),
+        conversation_id: conversation.map(ConversationId::from_trusted),
+        kind,
+        subject,
+        fields: from_json(&fields)?,
+        status,
+        source_key,
+        created_at: parse_time(&created_at)?,
+    })
+}
+
+const ASSIST_COLUMNS: &str =
+    "id, conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at";
+
+type AssistRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    u32,
+    f64,
+    String,
+    Option<String>,
+);
+
+fn assist_row(r: &Row<'_>) -> rusqlite::Result<AssistRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+fn assist_from(row: AssistRow) -> StoreResult<AssistRecord> {
+    let (id, conversation, message, agent, kind, reference, rank, score, shown_at, used_at) = row;
+    Ok(AssistRecord {
+        id,
+        conversation_id: ConversationId::from_trusted(conversation),
+        message_id: MessageId::from_trusted(message),
+        agent_id: AgentId::from_trusted(agent),
+        kind,
+        reference,
+        rank,
+        #[allow(clippy::cast_possible_truncation)]
+        score: score as f32,
+        shown_at: parse_time(&shown_at)?,
+        used_at: opt_time(used_at)?,
+    })
+}
+
 fn query_rows<R, T>(
     conn: &Connection,
     sql: &str,
@@ -2260,6 +2390,264 @@ impl Store for SqliteStore {
                 presence,
                 agents,
             })
+        })
+        .await
+    }
+
+    async fn kb_entries(&self) -> StoreResult<Vec<StoredKbEntry>> {
+        self.with_conn(|conn| {
+            query_rows(
+                conn,
+                &format!("SELECT {KB_COLUMNS} FROM kb_entries ORDER BY id"),
+                [],
+                kb_row,
+                kb_from,
+            )
+        })
+        .await
+    }
+
+    async fn kb_entry(&self, id: &str) -> StoreResult<Option<StoredKbEntry>> {
+        let id = id.to_owned();
+        self.with_conn(move |conn| {
+            conn.query_row(
+                &format!("SELECT {KB_COLUMNS} FROM kb_entries WHERE id = ?1"),
+                [id],
+                kb_row,
+            )
+            .optional()
+            .map_err(unavailable)?
+            .map(kb_from)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn save_kb_entries(
+        &self,
+        entries: &[StoredKbEntry],
+        replace_all: bool,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let (entries, by) = (entries.to_vec(), by.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let at = format_time(&at);
+            if replace_all {
+                let keep: std::collections::BTreeSet<&str> =
+                    entries.iter().map(|e| e.id.as_str()).collect();
+                let existing: Vec<String> = {
+                    let mut stmt = tx
+                        .prepare("SELECT id FROM kb_entries")
+                        .map_err(unavailable)?;
+                    let ids = stmt
+                        .query_map([], |r| r.get(0))
+                        .map_err(unavailable)?
+                        .collect::<Result<Vec<String>, _>>()
+                        .map_err(unavailable)?;
+                    ids
+                };
+                for id in existing.iter().filter(|id| !keep.contains(id.as_str())) {
+                    tx.execute("DELETE FROM kb_entries WHERE id = ?1", [id])
+                        .map_err(unavailable)?;
+                    audit(&tx, &at, &by, "kb.entry.deleted", &kb_subject(id), &serde_json::json!({}))?;
+                }
+            }
+            for e in &entries {
+                tx.execute(
+                    "INSERT INTO kb_entries (id, document, status, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (id) DO UPDATE SET document = excluded.document, status = excluded.status, \
+                     updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                    params![e.id, e.document.to_string(), e.status, at, by],
+                )
+                .map_err(unavailable)?;
+                audit(
+                    &tx,
+                    &at,
+                    &by,
+                    "kb.entry.saved",
+                    &kb_subject(&e.id),
+                    &serde_json::json!({ "status": e.status }),
+                )?;
+            }
+            let revision = bump_kb_revision(&tx)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(revision)
+        })
+        .await
+    }
+
+    async fn delete_kb_entry(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>> {
+        let (id, by) = (id.to_owned(), by.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let deleted = tx
+                .execute("DELETE FROM kb_entries WHERE id = ?1", [&id])
+                .map_err(unavailable)?;
+            if deleted == 0 {
+                return Ok(None);
+            }
+            audit(
+                &tx,
+                &format_time(&at),
+                &by,
+                "kb.entry.deleted",
+                &kb_subject(&id),
+                &serde_json::json!({}),
+            )?;
+            let revision = bump_kb_revision(&tx)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(Some(revision))
+        })
+        .await
+    }
+
+    async fn kb_revision(&self) -> StoreResult<i64> {
+        self.with_conn(|conn| {
+            conn.query_row("SELECT revision FROM kb_revision WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn open_ticket(&self, ticket: &Ticket) -> StoreResult<Inserted<Ticket>> {
+        let t = ticket.clone();
+        self.with_conn(move |conn| {
+            let inserted = conn
+                .execute(
+                    "INSERT INTO tickets (id, customer_id, conversation_id, kind, subject, fields, status, source_key, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (source_key) DO NOTHING",
+                    params![
+                        t.id,
+                        t.customer_id.as_str(),
+                        t.conversation_id.as_ref().map(ConversationId::as_str),
+                        t.kind,
+                        t.subject,
+                        json(&t.fields)?,
+                        t.status,
+                        t.source_key,
+                        format_time(&t.created_at),
+                    ],
+                )
+                .map_err(unavailable)?;
+            if inserted == 1 {
+                return Ok(Inserted::New(t));
+            }
+            let existing = conn
+                .query_row(
+                    &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE source_key = ?1"),
+                    [&t.source_key],
+                    ticket_row,
+                )
+                .map_err(unavailable)?;
+            Ok(Inserted::Duplicate(ticket_from(existing)?))
+        })
+        .await
+    }
+
+    async fn customer_tickets(&self, customer: &CustomerId) -> StoreResult<Vec<Ticket>> {
+        let customer = customer.as_str().to_owned();
+        self.with_conn(move |conn| {
+            query_rows(
+                conn,
+                &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE customer_id = ?1 ORDER BY created_at, id"),
+                [customer],
+                ticket_row,
+                ticket_from,
+            )
+        })
+        .await
+    }
+
+    async fn record_assist(&self, shown: &[AssistRecord]) -> StoreResult<()> {
+        let shown = shown.to_vec();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            for s in &shown {
+                tx.execute(
+                    "INSERT INTO assist_suggestions (id, conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+                    params![
+                        s.id,
+                        s.conversation_id.as_str(),
+                        s.message_id.as_str(),
+                        s.agent_id.as_str(),
+                        s.kind,
+                        s.reference,
+                        s.rank,
+                        f64::from(s.score),
+                        format_time(&s.shown_at),
+                        s.used_at.as_ref().map(format_time),
+                    ],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn use_assist(&self, id: &str, agent: &AgentId, at: DateTime<Utc>) -> StoreResult<bool> {
+        let (id, agent) = (id.to_owned(), agent.as_str().to_owned());
+        self.with_conn(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE assist_suggestions SET used_at = ?3 WHERE id = ?1 AND agent_id = ?2 AND used_at IS NULL",
+                    params![id, agent, format_time(&at)],
+                )
+                .map_err(unavailable)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn assist_records(
+        &self,
+        conversation: &ConversationId,
+    ) -> StoreResult<Vec<AssistRecord>> {
+        let conversation = conversation.as_str().to_owned();
+        self.with_conn(move |conn| {
+            query_rows(
+                conn,
+                &format!("SELECT {ASSIST_COLUMNS} FROM assist_suggestions WHERE conversation_id = ?1 ORDER BY shown_at, rank, id"),
+                [conversation],
+                assist_row,
+                assist_from,
+            )
+        })
+        .await
+    }
+
+    async fn resolved_samples(&self, limit: u32) -> StoreResult<Vec<ResolvedSample>> {
+        self.with_conn(move |conn| {
+            let closed: Vec<(String, String)> = {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT id, closed_at FROM conversations WHERE resolution = 'resolved' AND closed_at IS NOT NULL ORDER BY closed_at DESC, id LIMIT ?1",
+                    )
+                    .map_err(unavailable)?;
+                let rows = stmt
+                    .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unavailable)?;
+                rows
+            };
+            closed
+                .into_iter()
+                .map(|(id, closed_at)| {
+                    let said = query_messages(conn, "conversation_id", &id)?;
+                    Ok(resolved_sample(ConversationId::from_trusted(id), &said, parse_time(&closed_at)?))
+                })
+                .collect()
         })
         .await
     }
