@@ -70,11 +70,14 @@ pub fn advance(flow: &Flow, state: FlowState, input: Input<'_>, lang: Language) 
     }
 }
 
-/// True when `text` answers the awaited slot. The bot asks this before advancing: a text
-/// that does not answer (and is not a cancel word) but is a confident FAQ question is a
-/// digression, answered from the knowledge base and followed by [`resume_prompt`].
+/// True when `text` answers the awaited slot (a cancel word never does, even for a `text`
+/// slot). The bot asks this before advancing: a text that does not answer and is not a
+/// cancel word ([`is_cancel`]) but is a confident FAQ question is a digression, answered
+/// from the knowledge base and followed by [`resume_prompt`]; anything else goes to
+/// [`advance`].
 pub fn accepts(flow: &Flow, state: &FlowState, text: &str) -> bool {
-    awaited_slot(flow, state).is_some_and(|slot| slot.validator.accept(text).is_some())
+    !is_cancel(text)
+        && awaited_slot(flow, state).is_some_and(|slot| slot.validator.accept(text).is_some())
 }
 
 /// The awaited slot's question again after a digression: "回到刚才的问题：…" / "Back to

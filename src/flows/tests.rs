@@ -420,6 +420,7 @@ fn accepts_tells_answers_from_digressions() {
     let state = step.state.expect("running");
     assert!(accepts(f, &state, "上海市浦东新区世纪大道100号"));
     assert!(!accepts(f, &state, "退款"));
+    assert!(!accepts(f, &state, "never mind"));
 
     // Nothing is accepted while an action is awaited.
     let awaiting = start(
