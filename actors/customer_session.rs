@@ -21,7 +21,7 @@ use super::agent_session::AgentEvent;
 use super::delivery::{DeliveryEnvelope, DeliveryPlan};
 use super::dispatcher::DispatchEvent;
 use super::{agent_route, customer_route, dispatch_route};
-use crate::bot::{Bot, BotTurn, Handoff};
+use crate::bot::{Bot, BotReply, BotTurn, Handoff};
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
     AgentId, Channel, ClientId, Conversation, ConversationId, ConversationStatus, Customer,
@@ -40,6 +40,8 @@ pub struct SessionDeps {
     pub bot: Arc<dyn Bot>,
     /// Resolved conversations, for agent assist.
     pub assist: Arc<crate::assist::Assistant>,
+    /// Performs the bot's flow actions (order look-ups, tickets).
+    pub actions: Arc<dyn crate::flow_actions::ActionRunner>,
     pub metrics: Arc<Metrics>,
     /// Which provider deliveries each stored message needs (outbox rows).
     pub deliveries: Arc<dyn DeliveryPlan>,
@@ -820,16 +822,37 @@ impl SessionState {
         let mut replies = Vec::new();
         let mut handoff = None;
         if conversation.status == ConversationStatus::Bot {
-            let reply = deps.bot.respond(&BotTurn {
+            let turn = BotTurn {
                 text: &message.text,
                 language: self.language,
                 tier: self.customer.tier,
+                channel: self.reply_channel(&conversation),
                 state: &conversation.bot_state,
-            });
+            };
+            let reply = deps.bot.respond(&turn);
+            let reply = if reply.action.is_some() {
+                // Actions have effects outside: a provider's retry of a stored message must
+                // not repeat them, so it is answered from the store first.
+                if let Some(existing) = deps
+                    .store
+                    .find_message(msg.channel, &msg.external_id)
+                    .await?
+                {
+                    (self.language, self.language_known) = language_before;
+                    return Ok(repeat(deps, existing).await);
+                }
+                self.run_actions(deps, &conversation, &msg, &turn, reply)
+                    .await
+            } else {
+                reply
+            };
             conversation.bot_state = reply.state;
-            let mut answer = self.message_to_customer(&conversation, Sender::Bot, reply.text, None);
-            answer.external_id = Some(reply_key(&msg.external_id, replies.len()));
-            replies.push(answer);
+            if !reply.text.trim().is_empty() {
+                let mut answer =
+                    self.message_to_customer(&conversation, Sender::Bot, reply.text, None);
+                answer.external_id = Some(reply_key(&msg.external_id, replies.len()));
+                replies.push(answer);
+            }
             handoff = reply.handoff;
         }
         let task = match handoff {
@@ -941,6 +964,51 @@ impl SessionState {
             self.leave_queue(deps, conversation).await?;
         }
         Ok(accepted)
+    }
+
+    /// Runs the actions a bot reply asks for, one after the other, handing each outcome back
+    /// to the bot; the texts said along the way are kept, in order.
+    async fn run_actions(
+        &self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        msg: &Inbound,
+        turn: &BotTurn<'_>,
+        mut reply: BotReply,
+    ) -> BotReply {
+        let mut said: Vec<String> = Vec::new();
+        let mut n = 0;
+        while let Some(action) = reply.action.take() {
+            n += 1;
+            if !reply.text.is_empty() {
+                said.push(std::mem::take(&mut reply.text));
+            }
+            let outcome = if n > crate::bot::MAX_ACTIONS_PER_TURN {
+                crate::flows::ActionOutcome::Failed {
+                    reason: "too many actions in one turn".to_owned(),
+                }
+            } else {
+                let context = crate::flow_actions::ActionContext {
+                    key: format!("{}:{}:{n}", msg.channel.as_str(), msg.external_id),
+                    customer_id: self.customer.id.clone(),
+                    conversation_id: conversation.id.clone(),
+                };
+                deps.actions.run(&action, &context).await
+            };
+            let state = reply.state;
+            reply = deps.bot.resume(
+                &BotTurn {
+                    state: &state,
+                    ..turn.clone()
+                },
+                outcome,
+            );
+        }
+        if !reply.text.is_empty() {
+            said.push(std::mem::take(&mut reply.text));
+        }
+        reply.text = said.join("\n");
+        reply
     }
 
     /// Agent assist: the best knowledge-base answers and similar resolved conversations for a

@@ -23,7 +23,7 @@ use chrono::Utc;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use switchboard::actors::customer_session::{Inbound, SessionDeps, SessionRouter};
 use switchboard::actors::delivery::NoDeliveries;
-use switchboard::bot::KeywordBot;
+use switchboard::bot::KbBot;
 use switchboard::bus::memory::MemoryBus;
 use switchboard::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Tier};
 use switchboard::store::{sqlite::SqliteStore, Store};
@@ -68,8 +68,9 @@ fn main() {
             SessionDeps {
                 store: store.clone(),
                 bus: Arc::new(MemoryBus::new()),
-                bot: Arc::new(KeywordBot::demo().expect("faq")),
+                bot: Arc::new(KbBot::demo().expect("demo knowledge base")),
                 assist: Default::default(),
+                actions: Arc::new(switchboard::flow_actions::NoActions),
                 metrics: Arc::clone(&metrics),
                 deliveries: Arc::new(NoDeliveries),
                 reply_channel: None,

@@ -20,7 +20,7 @@ use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use switchboard::actors::customer_session::{Inbound, SessionDeps, SessionRouter};
 use switchboard::actors::delivery::NoDeliveries;
-use switchboard::bot::KeywordBot;
+use switchboard::bot::KbBot;
 use switchboard::bus::memory::MemoryBus;
 use switchboard::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Tier};
 use switchboard::store::{sqlite::SqliteStore, Store};
@@ -67,8 +67,9 @@ impl Pipeline {
             SessionDeps {
                 store,
                 bus: Arc::new(MemoryBus::new()),
-                bot: Arc::new(KeywordBot::demo().expect("faq")),
+                bot: Arc::new(KbBot::demo().expect("demo knowledge base")),
                 assist: Default::default(),
+                actions: Arc::new(switchboard::flow_actions::NoActions),
                 metrics: Arc::new(Metrics::new().expect("metrics")),
                 deliveries: Arc::new(NoDeliveries),
                 reply_channel: None,

@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod ivr;
+pub mod kb;
 pub mod parsers;
 pub mod provider;
 pub mod sms;

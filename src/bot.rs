@@ -1,13 +1,26 @@
-//! The bot seam and the first bot.
+//! The bot: knowledge-base answers, multi-turn flows, and hand-off with context (issue 7).
 //!
 //! [`Bot`] is what the customer session calls for every customer turn while no agent owns the
-//! conversation; the full knowledge-base bot replaces [`KeywordBot`] behind the same trait.
-//! A bot is a pure function of (text, language, its own state): it returns an answer, the new
-//! state, and optionally a hand-off. No I/O, no clock.
+//! conversation. A bot is a pure function of (text, language, channel, its own state): it
+//! returns an answer, the new state, and optionally a hand-off or an action for the session
+//! to perform (an order look-up, a ticket), whose outcome it then gets back through
+//! [`Bot::resume`]. No I/O, no clock.
+//!
+//! [`KbBot`] answers from the knowledge base ([`crate::kb`]: keywords first, then the trained
+//! matcher with its out-of-scope class and confidence, "did you mean …?" when unsure) and runs
+//! the declarative flows of [`crate::flows`], answering FAQ questions asked in the middle of
+//! a flow (digressions) and resuming the flow after them. [`SharedBot`] holds the bot in force
+//! and swaps it when supervisors change the knowledge base (hot reload).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Language, SkillRequirement, Tier};
+use crate::domain::{Channel, Language, SkillRequirement, Tier};
+use crate::flows::{self, ActionOutcome, ActionRequest, FlowSet, FlowState, Input, Step, StepKind};
+use crate::kb::entry::{KbDocument, KbEntry};
+use crate::kb::matcher::{self, Matcher, TrainOptions, OUT_OF_SCOPE};
 
 /// One customer turn as the bot sees it.
 #[derive(Debug, Clone)]
@@ -15,6 +28,8 @@ pub struct BotTurn<'a> {
     pub text: &'a str,
     pub language: Language,
     pub tier: Tier,
+    /// The channel the answer goes to (answers may be rendered shorter for SMS).
+    pub channel: Channel,
     /// The state the bot returned last time in this conversation (`{}` at first).
     pub state: &'a serde_json::Value,
 }
@@ -25,7 +40,7 @@ pub struct BotTurn<'a> {
 pub enum HandoffReason {
     /// The customer asked for a person.
     Requested,
-    /// The bot did not understand twice in a row.
+    /// The bot did not understand twice in a row (or a flow's question three times).
     NotUnderstood,
     /// A complaint or strong negative words.
     Complaint,
@@ -61,7 +76,7 @@ pub struct Handoff {
     pub confidence: Option<f32>,
     /// The flow the customer was in and what it collected.
     pub flow: Option<String>,
-    pub slots: std::collections::BTreeMap<String, String>,
+    pub slots: BTreeMap<String, String>,
 }
 
 /// The bot's answer to one turn.
@@ -69,7 +84,12 @@ pub struct Handoff {
 pub struct BotReply {
     pub text: String,
     pub intent: Option<String>,
+    /// The matcher's confidence in `intent` (1.0 for a keyword match).
+    pub confidence: Option<f32>,
     pub handoff: Option<Handoff>,
+    /// An action for the session to perform before answering; its outcome goes to
+    /// [`Bot::resume`] with this reply's state.
+    pub action: Option<ActionRequest>,
     pub state: serde_json::Value,
 }
 
@@ -78,134 +98,212 @@ pub trait Bot: Send + Sync + 'static {
     /// Answers one customer turn.
     fn respond(&self, turn: &BotTurn<'_>) -> BotReply;
 
+    /// Continues after the action the last reply asked for (`turn.state` is that reply's
+    /// state; `turn.text` is the customer's message that led to it).
+    fn resume(&self, turn: &BotTurn<'_>, _outcome: ActionOutcome) -> BotReply {
+        BotReply {
+            text: String::new(),
+            intent: None,
+            confidence: None,
+            handoff: None,
+            action: None,
+            state: turn.state.clone(),
+        }
+    }
+
     /// Up to `k` knowledge-base answers for `text`, best first, rendered for `channel` (agent
     /// assist). A bot without a knowledge base has none.
     fn kb_candidates(
         &self,
         _text: &str,
         _language: Language,
-        _channel: crate::domain::Channel,
+        _channel: Channel,
         _k: usize,
     ) -> Vec<crate::assist::KbCandidate> {
         Vec::new()
     }
 }
 
-/// One FAQ entry of the keyword bot.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaqEntry {
-    pub id: String,
-    pub intent: String,
-    /// Skill an agent needs for this topic, if any.
-    #[serde(default)]
-    pub skill: Option<String>,
-    pub keywords_zh: Vec<String>,
-    pub keywords_en: Vec<String>,
-    /// Ways customers ask this question: the semantic matcher learns from them (and from
-    /// the keywords).
-    #[serde(default)]
-    pub questions_zh: Vec<String>,
-    #[serde(default)]
-    pub questions_en: Vec<String>,
-    pub answer_zh: String,
-    pub answer_en: String,
-    /// A short name of the topic, offered when the bot is unsure ("did you mean …?").
-    #[serde(default)]
-    pub title_zh: Option<String>,
-    #[serde(default)]
-    pub title_en: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FaqFile {
-    faq: Vec<FaqEntry>,
-    /// Questions that are not for this knowledge base: the matcher's out-of-scope class.
-    #[serde(default)]
-    out_of_scope: Vec<String>,
-}
-
 /// Least confidence for an entry to be offered as "did you mean …?" when the bot is unsure.
 const SUGGESTION_FLOOR: f32 = 0.3;
 
 /// Least confidence for an answer found by meaning rather than by keyword. On the demo
-/// knowledge base, questions of an entry score 0.5–0.6 and unrelated text 0.2–0.3 (six
-/// classes share the probability); `switchboard kb-eval --dev` tunes it for larger ones.
-const SEMANTIC_THRESHOLD: f32 = 0.45;
+/// knowledge base, paraphrases of an entry's questions score well above it and unrelated text
+/// below it (the out-of-scope class takes the probability); `switchboard kb-eval --dev` tunes
+/// the threshold for larger knowledge bases.
+pub const SEMANTIC_THRESHOLD: f32 = 0.45;
 
-/// What the keyword bot remembers per conversation.
+/// The most actions one customer turn may run (a flow's look-up, then its ticket, …).
+pub const MAX_ACTIONS_PER_TURN: usize = 4;
+
+/// What the bot remembers per conversation (inside the conversation's `bot_state`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct KeywordState {
+struct BotState {
     /// Consecutive turns not understood.
     #[serde(default)]
     misses: u32,
-    /// The last FAQ intent the customer asked about (carried into a hand-off).
+    /// The last intent the customer asked about (carried into a hand-off).
     #[serde(default)]
     last_intent: Option<String>,
     #[serde(default)]
     last_skill: Option<String>,
+    #[serde(default)]
+    last_confidence: Option<f32>,
     /// A complaint was voiced in this conversation.
     #[serde(default)]
     urgent: bool,
+    /// The flow in progress, if any.
+    #[serde(default)]
+    flow: Option<FlowState>,
 }
 
 const HANDOFF_ZH: [&str; 3] = ["转人工", "人工", "真人"];
 const HANDOFF_EN: [&str; 5] = ["human", "agent", "person", "representative", "operator"];
-const COMPLAINT_ZH: [&str; 4] = ["投诉", "紧急", "太差", "骗子"];
-const COMPLAINT_EN: [&str; 5] = ["complaint", "complain", "urgent", "terrible", "scam"];
+const COMPLAINT_ZH: [&str; 6] = ["投诉", "紧急", "太差", "骗子", "垃圾", "气死"];
+const COMPLAINT_EN: [&str; 6] = [
+    "complaint",
+    "complain",
+    "urgent",
+    "terrible",
+    "scam",
+    "furious",
+];
 const GREETING_ZH: [&str; 4] = ["你好", "您好", "在吗", "哈喽"];
 const GREETING_EN: [&str; 5] = ["hi", "hello", "hey", "good morning", "good evening"];
 const THANKS_ZH: [&str; 2] = ["谢谢", "感谢"];
 const THANKS_EN: [&str; 3] = ["thanks", "thank you", "thx"];
 
-/// The first bot: FAQ keywords in zh-CN and en, greetings, hand-off on request, on complaint,
-/// or after two turns it did not understand.
-#[derive(Debug, Clone)]
-pub struct KeywordBot {
-    entries: Vec<FaqEntry>,
+/// The knowledge-base bot: FAQ keywords and trained matching in zh-CN and en, flows, greetings,
+/// hand-off on request, on complaint, for VIPs, or after two turns it did not understand.
+#[derive(Debug)]
+pub struct KbBot {
+    /// Published entries only.
+    entries: Vec<KbEntry>,
     /// Trained on the entries' questions and keywords, with an out-of-scope class.
-    matcher: crate::kb::matcher::Matcher,
+    matcher: Matcher,
+    flows: FlowSet,
 }
 
-/// The demo FAQ shipped with the binary.
-pub const DEMO_FAQ: &str = include_str!("../config/demo/faq.toml");
+/// The demo knowledge base shipped with the binary (seeded by `demo` and `serve --demo-data`).
+pub const DEMO_KB: &str = include_str!("../config/demo/kb.json");
 
-impl KeywordBot {
-    /// Loads entries from TOML text (`[[faq]]` tables).
-    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
-        let file: FaqFile = toml::from_str(text)?;
-        for entry in &file.faq {
-            anyhow::ensure!(
-                !entry.keywords_zh.is_empty() || !entry.keywords_en.is_empty(),
-                "FAQ entry {} has no keywords",
-                entry.id
-            );
-        }
+/// A knowledge-base entry the customer's text names or means.
+#[derive(Debug, Clone, Copy)]
+struct Match<'a> {
+    entry: &'a KbEntry,
+    confidence: f32,
+}
+
+impl KbBot {
+    /// Trains the matcher on the published entries of `doc` (their questions and keywords),
+    /// with the document's and the built-in out-of-scope questions as the out-of-scope class.
+    pub fn new(doc: &KbDocument, flows: FlowSet) -> Self {
+        let entries: Vec<KbEntry> = doc
+            .entries
+            .iter()
+            .filter(|e| e.is_live())
+            .cloned()
+            .collect();
         let mut examples: Vec<(String, String)> = Vec::new();
-        for entry in &file.faq {
-            for text in entry
-                .questions_zh
-                .iter()
-                .chain(&entry.questions_en)
-                .chain(&entry.keywords_zh)
-                .chain(&entry.keywords_en)
-            {
-                examples.push((text.clone(), entry.id.clone()));
+        for entry in &entries {
+            for text in entry.training_examples() {
+                examples.push((text.to_owned(), entry.id.clone()));
             }
         }
-        for text in &file.out_of_scope {
-            examples.push((text.clone(), crate::kb::matcher::OUT_OF_SCOPE.to_owned()));
+        for text in doc
+            .out_of_scope
+            .iter()
+            .cloned()
+            .chain(crate::kb::entry::builtin_out_of_scope())
+        {
+            examples.push((text, OUT_OF_SCOPE.to_owned()));
         }
-        // A small knowledge base has few examples per entry: more passes sharpen the model.
-        let options = crate::kb::matcher::TrainOptions {
+        // A knowledge base has few examples per entry: more passes sharpen the model.
+        let options = TrainOptions {
             epochs: 40,
             ..Default::default()
         };
-        let matcher = crate::kb::matcher::Matcher::train(&examples, options);
-        Ok(Self {
-            entries: file.faq,
+        let matcher = Matcher::train(&examples, options);
+        Self {
+            entries,
             matcher,
+            flows,
+        }
+    }
+
+    /// The demo knowledge base and flows.
+    pub fn demo() -> anyhow::Result<Self> {
+        let doc = crate::kb::io::from_json(DEMO_KB)
+            .map_err(|p| anyhow::anyhow!("the demo knowledge base is invalid: {p:?}"))?;
+        let flows =
+            FlowSet::demo().map_err(|p| anyhow::anyhow!("the demo flows are invalid: {p:?}"))?;
+        Ok(Self::new(&doc, flows))
+    }
+
+    /// How many entries answer customers.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the knowledge base has no published entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn entry(&self, id: &str) -> Option<&KbEntry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// The entry whose keywords cover the most of the text, counted in characters, so the
+    /// specific entry wins over the general one ("退款到账" over "退款"); ties: the first entry.
+    fn keyword_entry(&self, text: &str) -> Option<&KbEntry> {
+        let lower = text.to_lowercase();
+        let words = words(&lower);
+        self.entries
+            .iter()
+            .map(|e| {
+                let zh: usize = e
+                    .keywords
+                    .zh
+                    .iter()
+                    .map(|k| k.to_lowercase())
+                    .filter(|k| !k.is_empty() && lower.contains(k.as_str()))
+                    .map(|k| k.chars().count())
+                    .sum();
+                let en: usize = e
+                    .keywords
+                    .en
+                    .iter()
+                    .map(|k| k.to_lowercase())
+                    .filter(|k| contains_phrase(&words, k))
+                    .map(|k| k.chars().count())
+                    .sum();
+                (zh + en, e)
+            })
+            .filter(|(score, _)| *score > 0)
+            // max_by_key keeps the last maximum; reverse so the first entry wins ties.
+            .rev()
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, e)| e)
+    }
+
+    /// The entry the text means (the matcher, confident enough and not out of scope), else
+    /// the one it names (keywords). Meaning comes first: a general keyword ("退款") inside a
+    /// specific question ("退款多久能到账") must not pick the general entry; keywords catch
+    /// what the matcher is unsure of (a bare "refund").
+    fn matched(&self, text: &str) -> Option<Match<'_>> {
+        let top = self.matcher.top(text, 1);
+        if let Some(best) = matcher::decide(&top, SEMANTIC_THRESHOLD) {
+            if let Some(entry) = self.entry(&best.label) {
+                return Some(Match {
+                    entry,
+                    confidence: best.confidence,
+                });
+            }
+        }
+        self.keyword_entry(text).map(|entry| Match {
+            entry,
+            confidence: 1.0,
         })
     }
 
@@ -215,53 +313,11 @@ impl KeywordBot {
         self.matcher
             .top(text, 4)
             .into_iter()
-            .filter(|c| {
-                c.confidence >= SUGGESTION_FLOOR && c.label != crate::kb::matcher::OUT_OF_SCOPE
-            })
-            .filter_map(|c| self.entries.iter().find(|e| e.id == c.label))
-            .filter_map(|e| match lang {
-                Language::Zh => e.title_zh.clone(),
-                Language::En => e.title_en.clone(),
-            })
+            .filter(|c| c.confidence >= SUGGESTION_FLOOR && c.label != OUT_OF_SCOPE)
+            .filter_map(|c| self.entry(&c.label))
+            .filter_map(|e| e.title_in(lang).map(str::to_owned))
             .take(3)
             .collect()
-    }
-
-    /// The entry a question means, when no keyword names one: the matcher's best entry, if
-    /// confident enough and not out of scope.
-    fn meant_entry(&self, text: &str) -> Option<&FaqEntry> {
-        let top = self.matcher.top(text, 1);
-        let best = crate::kb::matcher::decide(&top, SEMANTIC_THRESHOLD)?;
-        self.entries.iter().find(|e| e.id == best.label)
-    }
-
-    /// The demo knowledge base.
-    pub fn demo() -> anyhow::Result<Self> {
-        Self::from_toml(DEMO_FAQ)
-    }
-
-    fn best_entry(&self, text: &str) -> Option<&FaqEntry> {
-        let lower = text.to_lowercase();
-        let words = words(&lower);
-        self.entries
-            .iter()
-            .map(|e| {
-                let score = e
-                    .keywords_zh
-                    .iter()
-                    .filter(|k| lower.contains(k.as_str()))
-                    .count()
-                    + e.keywords_en
-                        .iter()
-                        .filter(|k| contains_phrase(&words, k))
-                        .count();
-                (score, e)
-            })
-            .filter(|(score, _)| *score > 0)
-            // max_by_key keeps the last maximum; reverse so the first entry wins ties.
-            .rev()
-            .max_by_key(|(score, _)| *score)
-            .map(|(_, e)| e)
     }
 }
 
@@ -318,10 +374,9 @@ fn pick(language: Language, zh: &str, en: &str) -> String {
     }
 }
 
-impl Bot for KeywordBot {
+impl Bot for KbBot {
     fn respond(&self, turn: &BotTurn<'_>) -> BotReply {
-        let mut state: KeywordState =
-            serde_json::from_value(turn.state.clone()).unwrap_or_default();
+        let mut state: BotState = serde_json::from_value(turn.state.clone()).unwrap_or_default();
         let lang = turn.language;
         let quoted: String = turn.text.chars().take(120).collect();
 
@@ -336,49 +391,73 @@ impl Bot for KeywordBot {
             };
             return self.handoff(state, lang, reason, &quoted);
         }
-        let entry = self.best_entry(turn.text).or_else(|| {
-            // Greetings and thanks are not questions for the knowledge base.
-            let small_talk = mentions(turn.text, &THANKS_ZH, &THANKS_EN)
-                || mentions(turn.text, &GREETING_ZH, &GREETING_EN);
-            (!small_talk).then(|| self.meant_entry(turn.text)).flatten()
-        });
-        if let Some(entry) = entry {
+        if let Some(flow_state) = state.flow.take() {
+            if let Some(flow) = self.flows.get(flow_state.flow_id()) {
+                return self.in_flow(state, flow, flow_state, turn);
+            }
+            // The flow was removed since: the customer's message is a fresh question.
+        }
+        let small_talk = mentions(turn.text, &THANKS_ZH, &THANKS_EN)
+            || mentions(turn.text, &GREETING_ZH, &GREETING_EN);
+        // Greetings and thanks are not questions for the matcher; a keyword still counts
+        // ("hi, I need an invoice").
+        let found = if small_talk {
+            self.keyword_entry(turn.text).map(|entry| Match {
+                entry,
+                confidence: 1.0,
+            })
+        } else {
+            self.matched(turn.text)
+        };
+        let intent = found.map(|m| m.entry.intent().to_owned());
+        if let Some(flow) = self.flows.triggered_by(intent.as_deref(), turn.text) {
             state.misses = 0;
-            state.last_intent = Some(entry.intent.clone());
-            state.last_skill = entry.skill.clone();
+            state.last_intent = Some(intent.unwrap_or_else(|| flow.id().to_owned()));
+            state.last_confidence = found.map(|m| m.confidence);
+            let step = flows::start(flow, turn.text, lang);
+            return self.step_reply(state, flow.id(), step, lang, &quoted);
+        }
+        if let Some(found) = found {
+            state.misses = 0;
+            state.last_intent = Some(found.entry.intent().to_owned());
+            state.last_skill = found.entry.skill.clone();
+            state.last_confidence = Some(found.confidence);
             return BotReply {
-                text: pick(lang, &entry.answer_zh, &entry.answer_en),
-                intent: Some(entry.intent.clone()),
+                text: found.entry.render(lang, turn.channel),
+                intent: Some(found.entry.intent().to_owned()),
+                confidence: Some(found.confidence),
                 handoff: None,
+                action: None,
                 state: to_value(&state),
             };
         }
         if mentions(turn.text, &THANKS_ZH, &THANKS_EN) {
             state.misses = 0;
-            return BotReply {
-                text: pick(
+            return plain(
+                &state,
+                pick(
                     lang,
                     "不客气！还有其他可以帮您的吗？",
                     "You're welcome! Anything else I can help with?",
                 ),
-                intent: None,
-                handoff: None,
-                state: to_value(&state),
-            };
+            );
         }
         if mentions(turn.text, &GREETING_ZH, &GREETING_EN) {
-            return BotReply {
-                text: pick(
+            return plain(
+                &state,
+                pick(
                     lang,
-                    "您好！我是智能助手，可以解答退款、物流、发票、账号等问题；需要人工服务请输入“人工”。",
-                    "Hi! I'm the virtual assistant. Ask me about refunds, delivery, invoices or your account — or type 'human' to reach an agent.",
+                    "您好！我是智能助手，可以解答退款、物流、发票、账号等问题，也能帮您查订单、申请退款、修改收货地址；需要人工服务请输入“人工”。",
+                    "Hi! I'm the virtual assistant. Ask me about refunds, delivery, invoices or your account; I can also check an order, request a refund or change a delivery address. Type 'human' to reach an agent.",
                 ),
-                intent: None,
-                handoff: None,
-                state: to_value(&state),
-            };
+            );
         }
         state.misses += 1;
+        if turn.tier == Tier::Vip {
+            // VIPs are not asked to rephrase: the first turn the bot cannot answer goes to a
+            // person.
+            return self.handoff(state, lang, HandoffReason::Vip, &quoted);
+        }
         if state.misses >= 2 {
             return self.handoff(state, lang, HandoffReason::NotUnderstood, &quoted);
         }
@@ -394,43 +473,163 @@ impl Bot for KeywordBot {
                     suggestions.join(", ")
                 ),
             };
-            return BotReply {
-                text,
-                intent: None,
-                handoff: None,
-                state: to_value(&state),
-            };
+            return plain(&state, text);
         }
-        BotReply {
-            text: pick(
+        plain(
+            &state,
+            pick(
                 lang,
                 "抱歉，我没太明白。可以换个说法吗？比如“怎么退款”“快递到哪了”，或输入“人工”转接客服。",
                 "Sorry, I didn't quite get that. Could you rephrase — e.g. 'how do I get a refund' or 'where is my parcel'? Or type 'human' for an agent.",
             ),
-            intent: None,
-            handoff: None,
-            state: to_value(&state),
+        )
+    }
+
+    fn resume(&self, turn: &BotTurn<'_>, outcome: ActionOutcome) -> BotReply {
+        let mut state: BotState = serde_json::from_value(turn.state.clone()).unwrap_or_default();
+        let quoted: String = turn.text.chars().take(120).collect();
+        let Some(flow_state) = state.flow.take() else {
+            return plain(&state, String::new());
+        };
+        let Some(flow) = self.flows.get(flow_state.flow_id()) else {
+            return plain(&state, String::new());
+        };
+        let step = flows::advance(flow, flow_state, Input::Outcome(outcome), turn.language);
+        self.step_reply(state, flow.id(), step, turn.language, &quoted)
+    }
+
+    fn kb_candidates(
+        &self,
+        text: &str,
+        language: Language,
+        channel: Channel,
+        k: usize,
+    ) -> Vec<crate::assist::KbCandidate> {
+        let mut out: Vec<crate::assist::KbCandidate> = Vec::new();
+        let keyword = self.keyword_entry(text);
+        for (entry, confidence) in keyword.map(|e| (e, 1.0)).into_iter().chain(
+            self.matcher
+                .top(text, k + 1)
+                .into_iter()
+                .filter_map(|c| Some((self.entry(&c.label)?, c.confidence))),
+        ) {
+            if out.len() == k || out.iter().any(|c| c.entry_id == entry.id) {
+                continue;
+            }
+            out.push(crate::assist::KbCandidate {
+                entry_id: entry.id.clone(),
+                title: entry.title_in(language).unwrap_or(&entry.id).to_owned(),
+                text: entry.render(language, channel),
+                confidence,
+            });
         }
+        out
     }
 }
 
-impl KeywordBot {
+impl KbBot {
+    /// A customer turn while a flow waits for an answer: a cancel word or an answer moves the
+    /// flow on; a confident FAQ question is answered and the flow's question asked again
+    /// (digression); anything else is the flow's to re-ask (or give up on).
+    fn in_flow(
+        &self,
+        mut state: BotState,
+        flow: &flows::Flow,
+        flow_state: FlowState,
+        turn: &BotTurn<'_>,
+    ) -> BotReply {
+        let lang = turn.language;
+        let quoted: String = turn.text.chars().take(120).collect();
+        if !flows::is_cancel(turn.text) && !flows::accepts(flow, &flow_state, turn.text) {
+            if let Some(found) = self.matched(turn.text) {
+                let resume = flows::resume_prompt(flow, &flow_state, lang);
+                state.flow = Some(flow_state);
+                return BotReply {
+                    text: format!("{}\n\n{resume}", found.entry.render(lang, turn.channel)),
+                    intent: Some(found.entry.intent().to_owned()),
+                    confidence: Some(found.confidence),
+                    handoff: None,
+                    action: None,
+                    state: to_value(&state),
+                };
+            }
+        }
+        let step = flows::advance(flow, flow_state, Input::Text(turn.text), lang);
+        self.step_reply(state, flow.id(), step, lang, &quoted)
+    }
+
+    /// A flow step as the bot's reply: what it says, the action it asks for, its hand-off.
+    fn step_reply(
+        &self,
+        mut state: BotState,
+        flow_id: &str,
+        step: Step,
+        lang: Language,
+        quoted: &str,
+    ) -> BotReply {
+        state.flow = step.state;
+        let mut text = step.say.join("\n");
+        let handoff = step.handoff.map(|h| {
+            let reason = if step.outcome == StepKind::GaveUp {
+                HandoffReason::NotUnderstood
+            } else {
+                HandoffReason::Flow
+            };
+            Handoff {
+                reason,
+                intent: state
+                    .last_intent
+                    .clone()
+                    .or_else(|| Some(flow_id.to_owned())),
+                required_skills: h.skills,
+                urgent: h.urgent || state.urgent,
+                summary: if h.summary.is_empty() {
+                    format!("Flow {flow_id}: “{quoted}”")
+                } else {
+                    h.summary
+                },
+                confidence: state.last_confidence,
+                flow: Some(flow_id.to_owned()),
+                slots: h.slots,
+            }
+        });
+        if handoff.is_some() {
+            state.misses = 0;
+            if text.is_empty() {
+                text = handoff_text(lang);
+            }
+        }
+        BotReply {
+            text,
+            intent: state.last_intent.clone(),
+            confidence: state.last_confidence,
+            handoff,
+            action: step.action,
+            state: to_value(&state),
+        }
+    }
+
     fn handoff(
         &self,
-        mut state: KeywordState,
+        mut state: BotState,
         lang: Language,
         reason: HandoffReason,
         quoted: &str,
     ) -> BotReply {
         state.misses = 0;
+        // A hand-off in the middle of a flow carries what the flow collected.
+        let (flow, slots) = match state.flow.take() {
+            Some(f) => (Some(f.flow_id().to_owned()), f.slots().clone()),
+            None => (None, BTreeMap::new()),
+        };
         let summary = match reason {
             HandoffReason::Requested => format!("Asked for an agent: “{quoted}”"),
             HandoffReason::NotUnderstood => {
                 format!("Bot did not understand twice; last: “{quoted}”")
             }
             HandoffReason::Complaint => format!("Complaint: “{quoted}”"),
-            HandoffReason::Vip => format!("VIP customer the bot could not help: “{quoted}”"),
-            HandoffReason::Flow => format!("Flow handed over: “{quoted}”"),
+            HandoffReason::Vip => format!("VIP customer the bot could not answer: “{quoted}”"),
+            HandoffReason::Flow => format!("Handed over by a flow: “{quoted}”"),
         };
         let handoff = Handoff {
             reason,
@@ -445,25 +644,110 @@ impl KeywordBot {
                 .collect(),
             urgent: state.urgent,
             summary,
-            confidence: None,
-            flow: None,
-            slots: Default::default(),
+            confidence: state.last_confidence,
+            flow,
+            slots,
         };
         BotReply {
-            text: pick(
-                lang,
-                "好的，正在为您转接人工客服，请稍候。您之前的对话记录会同步给客服，无需重复说明。",
-                "Sure — I'm connecting you to an agent now. They will see our conversation, so you won't need to repeat anything.",
-            ),
+            text: handoff_text(lang),
             intent: state.last_intent.clone(),
+            confidence: state.last_confidence,
             handoff: Some(handoff),
+            action: None,
             state: to_value(&state),
         }
     }
 }
 
-fn to_value(state: &KeywordState) -> serde_json::Value {
+fn handoff_text(lang: Language) -> String {
+    pick(
+        lang,
+        "好的，正在为您转接人工客服，请稍候。您之前的对话记录会同步给客服，无需重复说明。",
+        "Sure — I'm connecting you to an agent now. They will see our conversation, so you won't need to repeat anything.",
+    )
+}
+
+/// A reply that only says something.
+fn plain(state: &BotState, text: String) -> BotReply {
+    BotReply {
+        text,
+        intent: None,
+        confidence: None,
+        handoff: None,
+        action: None,
+        state: to_value(state),
+    }
+}
+
+fn to_value(state: &BotState) -> serde_json::Value {
     serde_json::to_value(state).unwrap_or_else(|_| serde_json::json!({}))
+}
+
+/// The bot in force on this node. Sessions hold this; a knowledge-base change trains a new
+/// [`KbBot`] off the session path and swaps it in ([`SharedBot::replace`]): turns in progress
+/// finish with the bot they started with.
+pub struct SharedBot {
+    current: RwLock<Arc<KbBot>>,
+    /// The knowledge-base revision the bot in force was trained on.
+    revision: std::sync::atomic::AtomicI64,
+}
+
+impl SharedBot {
+    /// Starts with `bot`, trained on `revision`.
+    pub fn new(bot: KbBot, revision: i64) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(bot)),
+            revision: std::sync::atomic::AtomicI64::new(revision),
+        }
+    }
+
+    /// The bot in force.
+    pub fn current(&self) -> Arc<KbBot> {
+        match self.current.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The revision the bot in force was trained on.
+    pub fn revision(&self) -> i64 {
+        self.revision.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Puts `bot` (trained on `revision`) in force, unless a newer revision already is.
+    pub fn replace(&self, bot: KbBot, revision: i64) -> bool {
+        let mut guard = match self.current.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if revision < self.revision() {
+            return false;
+        }
+        *guard = Arc::new(bot);
+        self.revision
+            .store(revision, std::sync::atomic::Ordering::Release);
+        true
+    }
+}
+
+impl Bot for SharedBot {
+    fn respond(&self, turn: &BotTurn<'_>) -> BotReply {
+        self.current().respond(turn)
+    }
+
+    fn resume(&self, turn: &BotTurn<'_>, outcome: ActionOutcome) -> BotReply {
+        self.current().resume(turn, outcome)
+    }
+
+    fn kb_candidates(
+        &self,
+        text: &str,
+        language: Language,
+        channel: Channel,
+        k: usize,
+    ) -> Vec<crate::assist::KbCandidate> {
+        self.current().kb_candidates(text, language, channel, k)
+    }
 }
 
 #[cfg(test)]
@@ -498,12 +782,13 @@ mod tests {
             text,
             language: Language::detect(text),
             tier: Tier::Standard,
+            channel: Channel::Web,
             state,
         }
     }
 
-    fn bot() -> KeywordBot {
-        KeywordBot::demo().expect("demo FAQ parses")
+    fn bot() -> KbBot {
+        KbBot::demo().expect("demo knowledge base and flows load")
     }
 
     #[test]
@@ -583,34 +868,13 @@ mod tests {
     fn questions_without_a_keyword_are_matched_by_meaning() {
         let empty = serde_json::json!({});
         let b = bot();
-        let reply = b.respond(&turn("钱什么时候能回到我卡里", &empty));
+        let reply = b.respond(&turn("退回的钱多久能到", &empty));
         assert_eq!(reply.intent.as_deref(), Some("refund"), "{}", reply.text);
-        let reply = b.respond(&turn("how long until my stuff shows up", &empty));
+        let reply = b.respond(&turn("my parcel hasn't moved for days", &empty));
         assert_eq!(reply.intent.as_deref(), Some("logistics"), "{}", reply.text);
         // Out of scope: not forced onto an entry.
         let reply = b.respond(&turn("what's the weather like in Paris", &empty));
         assert_eq!(reply.intent, None, "{}", reply.text);
-    }
-
-    #[test]
-    fn unsure_questions_get_did_you_mean_and_count_as_misses() {
-        let b = bot();
-        let empty = serde_json::json!({});
-        let question = "我的订单";
-        let top = b.matcher.top(question, 1);
-        assert!(
-            (SUGGESTION_FLOOR..SEMANTIC_THRESHOLD).contains(&top[0].confidence),
-            "the example must be an unsure one: {top:?}"
-        );
-        let unsure = b.respond(&turn(question, &empty));
-        assert!(unsure.text.contains("您是想了解"), "{}", unsure.text);
-        assert!(unsure.handoff.is_none());
-        let again = b.respond(&turn(question, &unsure.state));
-        assert_eq!(
-            again.handoff.map(|h| h.reason),
-            Some(HandoffReason::NotUnderstood),
-            "two unsure turns in a row hand off"
-        );
     }
 
     #[test]
@@ -621,5 +885,297 @@ mod tests {
             .text
             .starts_with("您好"));
         assert!(bot().respond(&turn("hello", &empty)).text.starts_with("Hi"));
+    }
+
+    fn vip_turn<'a>(text: &'a str, state: &'a serde_json::Value) -> BotTurn<'a> {
+        BotTurn {
+            tier: Tier::Vip,
+            ..turn(text, state)
+        }
+    }
+
+    fn order_found(status: &str) -> ActionOutcome {
+        ActionOutcome::Done {
+            status: 200,
+            fields: [
+                ("order_no".to_owned(), "SB20261125001".to_owned()),
+                ("status".to_owned(), status.to_owned()),
+                ("eta".to_owned(), "2026-11-27".to_owned()),
+            ]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn unsure_questions_get_did_you_mean_and_count_as_misses() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        // Find an unsure question among a few vague ones (the exact scores depend on the
+        // knowledge base); at least one must be unsure, or the feature is dead.
+        let question = [
+            "钱和发票",
+            "账号和快递",
+            "money and parcel",
+            "invoice or refund",
+            "我买的东西有问题",
+            "钱的事",
+            "东西还没有",
+            "收到的东西不对劲",
+            "账单问题",
+            "my purchase",
+            "money stuff",
+            "about my order",
+            "something with my account",
+        ]
+        .into_iter()
+        .find(|q| {
+            let top = b.matcher.top(q, 1);
+            b.keyword_entry(q).is_none()
+                && top[0].label != OUT_OF_SCOPE
+                && (SUGGESTION_FLOOR..SEMANTIC_THRESHOLD).contains(&top[0].confidence)
+        })
+        .expect("one of the vague questions is unsure");
+        let unsure = b.respond(&turn(question, &empty));
+        assert!(
+            unsure.text.contains("您是想了解") || unsure.text.contains("Did you mean"),
+            "{}",
+            unsure.text
+        );
+        assert!(unsure.handoff.is_none());
+        let again = b.respond(&turn(question, &unsure.state));
+        assert_eq!(
+            again.handoff.map(|h| h.reason),
+            Some(HandoffReason::NotUnderstood),
+            "two unsure turns in a row hand off"
+        );
+    }
+
+    #[test]
+    fn a_vip_is_handed_over_at_the_first_turn_the_bot_cannot_answer() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let answered = b.respond(&vip_turn("怎么退款", &empty));
+        assert!(
+            answered.handoff.is_none(),
+            "a VIP's FAQ question is answered"
+        );
+        let reply = b.respond(&vip_turn("qwerty zxcv", &answered.state));
+        let handoff = reply.handoff.expect("hand-off");
+        assert_eq!(handoff.reason, HandoffReason::Vip);
+        assert_eq!(
+            handoff.intent.as_deref(),
+            Some("refund"),
+            "the last topic goes along"
+        );
+    }
+
+    #[test]
+    fn sms_gets_the_short_answer() {
+        let empty = serde_json::json!({});
+        let web = bot().respond(&turn("怎么退款", &empty));
+        let sms = bot().respond(&BotTurn {
+            channel: Channel::Sms,
+            ..turn("怎么退款", &empty)
+        });
+        assert_eq!(web.intent, sms.intent);
+        assert!(
+            sms.text.chars().count() < web.text.chars().count(),
+            "{}",
+            sms.text
+        );
+    }
+
+    #[test]
+    fn order_status_flow_asks_for_the_number_looks_it_up_and_answers() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let asked = b.respond(&turn("帮我查订单", &empty));
+        assert!(asked.text.contains("订单号"), "{}", asked.text);
+        assert!(asked.action.is_none() && asked.handoff.is_none());
+        let looked_up = b.respond(&turn("sb20261125001", &asked.state));
+        let Some(ActionRequest::Http { service, path, .. }) = &looked_up.action else {
+            panic!("an order look-up: {looked_up:?}");
+        };
+        assert_eq!(service, "orders");
+        assert!(path.ends_with("/orders/SB20261125001"), "{path}");
+        let done = b.resume(
+            &turn("sb20261125001", &looked_up.state),
+            order_found("已发货"),
+        );
+        assert!(
+            done.text.contains("已发货") && done.text.contains("SB20261125001"),
+            "{}",
+            done.text
+        );
+        assert!(done.action.is_none() && done.handoff.is_none());
+        // The flow is over: the next message is a fresh question.
+        let next = b.respond(&turn("怎么开发票", &done.state));
+        assert_eq!(next.intent.as_deref(), Some("invoice"), "{}", next.text);
+    }
+
+    #[test]
+    fn the_order_number_in_the_first_message_is_not_asked_again() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let reply = b.respond(&turn("Where is my order SB20261125001?", &empty));
+        assert!(
+            matches!(&reply.action, Some(ActionRequest::Http { path, .. }) if path.ends_with("SB20261125001")),
+            "{reply:?}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_order_number_is_asked_again_then_handed_over() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let mut reply = b.respond(&turn("查订单", &empty));
+        let mut handed = None;
+        for _ in 0..5 {
+            reply = b.respond(&turn("12345", &reply.state));
+            assert!(reply.action.is_none());
+            if let Some(h) = reply.handoff.clone() {
+                handed = Some(h);
+                break;
+            }
+            assert!(
+                reply.text.contains("订单号") || reply.text.contains("order number"),
+                "re-asked: {}",
+                reply.text
+            );
+        }
+        let handoff = handed.expect("gives up after the retries");
+        assert_eq!(handoff.reason, HandoffReason::NotUnderstood);
+        assert_eq!(handoff.flow.as_deref(), Some("order_status"));
+    }
+
+    #[test]
+    fn a_faq_question_inside_a_flow_is_answered_and_the_flow_resumes() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let asked = b.respond(&turn("查订单", &empty));
+        let digression = b.respond(&turn("怎么开发票？", &asked.state));
+        assert_eq!(
+            digression.intent.as_deref(),
+            Some("invoice"),
+            "{}",
+            digression.text
+        );
+        assert!(
+            digression.text.contains("回到刚才的问题"),
+            "{}",
+            digression.text
+        );
+        assert!(digression.action.is_none());
+        let resumed = b.respond(&turn("SB20261125001", &digression.state));
+        assert!(resumed.action.is_some(), "the flow goes on: {resumed:?}");
+    }
+
+    #[test]
+    fn cancel_leaves_the_flow() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let asked = b.respond(&turn("change my address", &empty));
+        let cancelled = b.respond(&turn("never mind", &asked.state));
+        assert!(cancelled.action.is_none() && cancelled.handoff.is_none());
+        assert!(
+            cancelled.text.to_lowercase().contains("cancel"),
+            "{}",
+            cancelled.text
+        );
+        let after = b.respond(&turn("SB20261125001", &cancelled.state));
+        assert!(
+            after.action.is_none(),
+            "no flow is waiting any more: {after:?}"
+        );
+    }
+
+    #[test]
+    fn a_failed_look_up_hands_over_with_the_slots() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let looking = b.respond(&turn("查订单 SB20261125001", &empty));
+        assert!(looking.action.is_some());
+        let failed = b.resume(
+            &turn("查订单 SB20261125001", &looking.state),
+            ActionOutcome::Failed {
+                reason: "connection refused".to_owned(),
+            },
+        );
+        let handoff = failed.handoff.expect("hand-off");
+        assert_eq!(handoff.reason, HandoffReason::Flow);
+        assert_eq!(
+            handoff.slots.get("order_no").map(String::as_str),
+            Some("SB20261125001")
+        );
+        assert!(handoff.required_skills.iter().any(|s| s.name == "orders"));
+        assert!(!failed.text.is_empty());
+    }
+
+    #[test]
+    fn asking_for_a_person_inside_a_flow_carries_the_collected_slots() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let asked = b.respond(&turn("我要退款", &empty));
+        let reason = b.respond(&turn("SB20261125001", &asked.state));
+        let human = b.respond(&turn("转人工", &reason.state));
+        let handoff = human.handoff.expect("hand-off");
+        assert_eq!(handoff.flow.as_deref(), Some("refund_request"));
+        assert_eq!(
+            handoff.slots.get("order_no").map(String::as_str),
+            Some("SB20261125001")
+        );
+    }
+
+    #[test]
+    fn assist_candidates_are_ranked_entries_rendered_for_the_channel() {
+        let b = bot();
+        let c = b.kb_candidates("发票抬头开错了能改吗", Language::Zh, Channel::Web, 3);
+        assert!(!c.is_empty() && c.len() <= 3);
+        assert!(c.iter().any(|c| c.entry_id.contains("invoice")), "{c:?}");
+        let ids: std::collections::BTreeSet<&str> = c.iter().map(|c| c.entry_id.as_str()).collect();
+        assert_eq!(ids.len(), c.len(), "no entry twice");
+    }
+
+    #[test]
+    fn a_shared_bot_swaps_in_a_newer_knowledge_base_only() {
+        let shared = SharedBot::new(bot(), 3);
+        let empty = serde_json::json!({});
+        assert_eq!(
+            shared.respond(&turn("怎么退款", &empty)).intent.as_deref(),
+            Some("refund")
+        );
+        let only_hours = crate::kb::io::from_json(
+            r#"{"entries":[{"id":"hours","questions":{"zh":["你们几点上班"]},"keywords":{"zh":["营业时间"]},"answer":{"zh":"每天 9:00–21:00。"}}]}"#,
+        )
+        .expect("valid");
+        assert!(
+            !shared.replace(KbBot::new(&only_hours, FlowSet::default()), 2),
+            "older revision"
+        );
+        assert!(shared.replace(KbBot::new(&only_hours, FlowSet::default()), 4));
+        assert_eq!(shared.revision(), 4);
+        let reply = shared.respond(&turn("营业时间是几点", &empty));
+        assert_eq!(reply.intent.as_deref(), Some("hours"), "{}", reply.text);
+    }
+
+    #[test]
+    fn the_bot_answers_the_demo_entries_own_questions_with_those_entries() {
+        let b = bot();
+        let doc = crate::kb::io::from_json(DEMO_KB).expect("demo knowledge base");
+        let (mut right, mut total, mut wrong) = (0, 0, Vec::new());
+        for entry in &doc.entries {
+            for q in entry.questions.iter() {
+                total += 1;
+                match b.matched(q) {
+                    Some(m) if m.entry.id == entry.id => right += 1,
+                    other => wrong.push(format!("{q} → {:?}", other.map(|m| &m.entry.id))),
+                }
+            }
+        }
+        // General keywords (a bare "退款") must not steal the specific entries' questions.
+        assert!(
+            right as f64 >= 0.95 * total as f64,
+            "{right}/{total} right; wrong: {wrong:#?}"
+        );
     }
 }

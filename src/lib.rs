@@ -32,6 +32,7 @@ pub mod channels;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod flow_actions;
 pub mod flows;
 pub mod identity;
 pub mod kb;

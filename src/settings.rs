@@ -68,6 +68,42 @@ pub struct Settings {
     pub app: AppSettings,
     /// Cross-channel "one ID" behaviour.
     pub identity: IdentitySettings,
+    /// The bot: flows, the services their actions call, knowledge-base reloads.
+    pub bot: BotSettings,
+}
+
+/// The bot's flows and the services their actions call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotSettings {
+    /// Flow definitions (TOML, see config/demo/flows.toml); empty = the built-in demo flows.
+    pub flows_file: String,
+    /// Base URLs of the services flow actions call, by name (`orders = "https://…"`).
+    #[serde(default)]
+    pub services: std::collections::BTreeMap<String, String>,
+    /// Timeout of one flow action's HTTP call; the customer waits for it, so keep it short.
+    pub action_timeout_ms: u64,
+    /// How often a node checks the store for a changed knowledge base.
+    pub kb_poll_ms: u64,
+}
+
+impl BotSettings {
+    /// The flows in force: `flows_file`, or the built-in demo flows.
+    pub fn flows(&self) -> anyhow::Result<crate::flows::FlowSet> {
+        let text = if self.flows_file.trim().is_empty() {
+            crate::flows::DEMO_FLOWS.to_owned()
+        } else {
+            std::fs::read_to_string(&self.flows_file)
+                .with_context(|| format!("reading bot.flows_file {}", self.flows_file))?
+        };
+        crate::flows::FlowSet::from_toml(&text).map_err(|problems| {
+            let list: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.message))
+                .collect();
+            anyhow::anyhow!("the flows are invalid:\n  {}", list.join("\n  "))
+        })
+    }
 }
 
 /// Twilio-compatible SMS: inbound webhooks, status callbacks and the outbound REST API.
@@ -586,6 +622,20 @@ impl Settings {
             );
         }
         if let Err(e) = self.database.kind() {
+            problems.push(e.to_string());
+        }
+        if !(100..=10_000).contains(&self.bot.action_timeout_ms) {
+            problems.push("bot.action_timeout_ms must be between 100 and 10000".to_owned());
+        }
+        if self.bot.kb_poll_ms < 100 {
+            problems.push("bot.kb_poll_ms must be at least 100".to_owned());
+        }
+        for (name, url) in &self.bot.services {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                problems.push(format!("bot.services.{name} must be an http(s) URL"));
+            }
+        }
+        if let Err(e) = self.bot.flows() {
             problems.push(e.to_string());
         }
         let amqp = self.bus.amqp_url.expose_secret().trim();

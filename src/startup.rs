@@ -13,10 +13,12 @@ use governor::{Quota, RateLimiter};
 use crate::actors::customer_session::{SessionDeps, SessionRouter};
 use crate::actors::delivery::{Deliverer, DeliveryPlan, DeliveryService, Plans};
 use crate::actors::dispatcher::Dispatcher;
-use crate::bot::KeywordBot;
+use crate::bot::SharedBot;
 use crate::bus::{memory::MemoryBus, rabbitmq::RabbitBus, Bus};
 use crate::domain::CustomerId;
 use crate::error::{self, ApiError, ErrorKind};
+use crate::flow_actions::FlowActions;
+use crate::kb::service::KbReloader;
 use crate::settings::{Settings, StoreKind};
 use crate::store::{postgres::PostgresStore, sqlite::SqliteStore, Store};
 use crate::telemetry::Metrics;
@@ -46,6 +48,10 @@ pub struct AppState {
     pub tokens: crate::auth::TokenCache,
     /// The WeChat Official Account API, when outbound WeChat is configured.
     pub wechat_api: Option<Arc<crate::channels::wechat::api::WechatApi>>,
+    /// The bot in force (knowledge base and flows).
+    pub bot: Arc<SharedBot>,
+    /// Reloads the bot when the knowledge base changes.
+    pub kb: Arc<KbReloader>,
 }
 
 /// A built node, bound to its port, not yet running.
@@ -97,7 +103,48 @@ impl Application {
                 .context("seeding demo data")?;
         }
         let metrics = Arc::new(Metrics::new()?);
-        let bot = Arc::new(KeywordBot::demo().context("loading the demo FAQ")?);
+        // Bound early: the demo's order system is served by this node, at this port.
+        let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))
+            .with_context(|| format!("binding {}:{}", settings.http.host, settings.http.port))?;
+        let port = listener.local_addr()?.port();
+
+        // The bot: flows from config, the knowledge base from the store (the demo's seeded
+        // at first start), retrained and swapped when it changes.
+        let flows = settings.bot.flows()?;
+        if settings.demo.seed {
+            let demo = crate::kb::io::from_json(crate::bot::DEMO_KB)
+                .map_err(|p| anyhow::anyhow!("the demo knowledge base is invalid: {p:?}"))?;
+            crate::kb::service::seed(store.as_ref(), &demo, "demo")
+                .await
+                .context("seeding the demo knowledge base")?;
+        }
+        let (kb_bot, kb_revision) = crate::kb::service::train(store.as_ref(), flows.clone())
+            .await
+            .context("loading the knowledge base")?;
+        let shared_bot = Arc::new(SharedBot::new(kb_bot, kb_revision));
+        let kb = KbReloader::start(
+            Arc::clone(&shared_bot),
+            Arc::clone(&store),
+            flows,
+            Duration::from_millis(settings.bot.kb_poll_ms),
+        );
+        let bot: Arc<dyn crate::bot::Bot> = Arc::clone(&shared_bot) as Arc<dyn crate::bot::Bot>;
+        let mut services = settings.bot.services.clone();
+        if settings.demo.seed && !services.contains_key("orders") {
+            services.insert(
+                "orders".to_owned(),
+                format!("http://127.0.0.1:{port}{}", crate::demo::orders::BASE_PATH),
+            );
+        }
+        let actions = Arc::new(
+            FlowActions::new(
+                services,
+                Duration::from_millis(settings.bot.action_timeout_ms),
+                Arc::clone(&store),
+                Arc::clone(&metrics),
+            )
+            .context("configuring flow actions")?,
+        );
 
         let dispatcher = {
             let (store, bus, metrics, routing) = (
@@ -196,6 +243,7 @@ impl Application {
                 bus: Arc::clone(&bus),
                 bot,
                 assist,
+                actions,
                 metrics: Arc::clone(&metrics),
                 deliveries: Arc::new(Plans(plans)),
                 reply_channel: settings.identity.reply_to(),
@@ -226,9 +274,7 @@ impl Application {
             }
         });
 
-        let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))
-            .with_context(|| format!("binding {}:{}", settings.http.host, settings.http.port))?;
-        let port = listener.local_addr()?.port();
+        let demo_orders = settings.demo.seed;
         let body_limit = settings.http.body_limit_bytes;
         let shutdown = settings.http.shutdown_timeout_secs;
         let state = web::Data::new(AppState {
@@ -241,6 +287,8 @@ impl Application {
             limiter,
             tokens: crate::auth::TokenCache::default(),
             wechat_api,
+            bot: shared_bot,
+            kb,
         });
 
         let server = HttpServer::new(move || {
@@ -266,6 +314,12 @@ impl Application {
                 .configure(crate::channels::wechat::configure)
                 .configure(crate::channels::ivr::configure)
                 .configure(crate::channels::sms::configure)
+                .configure(crate::channels::kb::configure)
+                .configure(|cfg| {
+                    if demo_orders {
+                        crate::demo::orders::configure(cfg);
+                    }
+                })
                 .configure(crate::ui::configure)
                 .default_service(web::to(not_found))
         })

@@ -8,3 +8,4 @@ pub mod eval;
 pub mod features;
 pub mod io;
 pub mod matcher;
+pub mod service;

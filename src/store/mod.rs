@@ -746,6 +746,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<i64>>;
     /// The knowledge base's revision: it moves with every change.
     async fn kb_revision(&self) -> StoreResult<i64>;
+    /// The knowledge base's own out-of-scope questions.
+    async fn kb_out_of_scope(&self) -> StoreResult<Vec<String>>;
+    /// Replaces the out-of-scope questions, bumps the revision and audits it
+    /// (`kb.out_of_scope.saved`). Returns the new revision.
+    async fn set_kb_out_of_scope(
+        &self,
+        questions: &[String],
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64>;
 
     /// Opens a ticket; a ticket with the same `source_key` is returned as a duplicate.
     async fn open_ticket(&self, ticket: &Ticket) -> StoreResult<Inserted<Ticket>>;

@@ -1896,6 +1896,43 @@ impl Store for PostgresStore {
         get(&row, "revision")
     }
 
+    async fn kb_out_of_scope(&self) -> StoreResult<Vec<String>> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT out_of_scope FROM kb_revision WHERE id = 1", &[])
+            .await
+            .map_err(db)?;
+        from_json(&get::<String>(&row, "out_of_scope")?)
+    }
+
+    async fn set_kb_out_of_scope(
+        &self,
+        questions: &[String],
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        tx.execute(
+            "UPDATE kb_revision SET out_of_scope = $1 WHERE id = 1",
+            &[&json(&questions)?],
+        )
+        .await
+        .map_err(db)?;
+        audit(
+            &tx,
+            &at,
+            by,
+            "kb.out_of_scope.saved",
+            &kb_subject("out_of_scope"),
+            &serde_json::json!({}),
+        )
+        .await?;
+        let revision = bump_kb_revision(&tx).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(revision)
+    }
+
     async fn open_ticket(&self, ticket: &Ticket) -> StoreResult<Inserted<Ticket>> {
         let client = self.client().await?;
         let t = ticket;

@@ -2518,6 +2518,49 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn kb_out_of_scope(&self) -> StoreResult<Vec<String>> {
+        self.with_conn(|conn| {
+            let text: String = conn
+                .query_row(
+                    "SELECT out_of_scope FROM kb_revision WHERE id = 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            from_json(&text)
+        })
+        .await
+    }
+
+    async fn set_kb_out_of_scope(
+        &self,
+        questions: &[String],
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let (questions, by) = (json(&questions)?, by.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            tx.execute(
+                "UPDATE kb_revision SET out_of_scope = ?1 WHERE id = 1",
+                [&questions],
+            )
+            .map_err(unavailable)?;
+            audit(
+                &tx,
+                &format_time(&at),
+                &by,
+                "kb.out_of_scope.saved",
+                &kb_subject("out_of_scope"),
+                &serde_json::json!({}),
+            )?;
+            let revision = bump_kb_revision(&tx)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(revision)
+        })
+        .await
+    }
+
     async fn open_ticket(&self, ticket: &Ticket) -> StoreResult<Inserted<Ticket>> {
         let t = ticket.clone();
         self.with_conn(move |conn| {

@@ -14,9 +14,12 @@ CREATE TABLE kb_entries (
     updated_by  TEXT NOT NULL
 );
 
--- One row: bumped by every change of kb_entries, so every node reloads its bot when it moves.
+-- One row: bumped by every change of kb_entries, so every node reloads its bot when it moves;
+-- with the questions the knowledge base is not for (JSON array: the matcher's out-of-scope
+-- examples besides the built-in ones).
 CREATE TABLE kb_revision (
-    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    out_of_scope  TEXT NOT NULL DEFAULT '[]',
     revision  INTEGER NOT NULL
 );
 INSERT INTO kb_revision (id, revision) VALUES (1, 0);

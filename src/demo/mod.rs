@@ -2,6 +2,8 @@
 //! `demo`), and on request `demo.load_agents` extra agents `load-agent-1` … `load-agent-N`
 //! for the load generator. Seeding is idempotent, so every node of a cluster may do it.
 
+pub mod orders;
+
 use crate::auth::hash_password;
 use crate::domain::{Agent, AgentId, Language, Role, Skill};
 use crate::settings::DemoSettings;
@@ -165,7 +167,7 @@ pub async fn seed(store: &dyn Store, settings: &DemoSettings) -> anyhow::Result<
 }
 
 /// The demo routing rule set (also a sample for `switchboard simulate --rules`).
-pub const DEMO_ROUTING_RULES: &str = include_str!("../config/demo/routing_rules.json");
+pub const DEMO_ROUTING_RULES: &str = include_str!("../../config/demo/routing_rules.json");
 
 /// Stores and activates the demo rule set, unless a rule set was ever stored (a supervisor's
 /// work is never replaced). Nodes seeding at once may each store a version; one is active.

@@ -1,0 +1,424 @@
+//! The knowledge-base API (issue 7): supervisors edit entries, import and export the whole
+//! knowledge base as JSON or CSV; agents and supervisors read it and try questions against the
+//! bot in force. Every change is validated (422 lists every problem), stored and audited in
+//! one transaction, and hot-reloaded: this node retrains at once, the others at their next
+//! poll (`bot.kb_poll_ms`).
+
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Authenticated;
+use crate::domain::{AgentId, Channel, Language, Role};
+use crate::error::{ApiError, ErrorKind};
+use crate::kb::entry::{KbDocument, KbEntry};
+use crate::kb::io;
+use crate::kb::service::{entries_of, stored_entry};
+use crate::rules::Problem;
+use crate::startup::AppState;
+use crate::store::StoredKbEntry;
+
+/// Registers the routes (fixed paths before `{id}` ones).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/kb/import")
+            .app_data(web::PayloadConfig::new(io::MAX_IMPORT_BYTES))
+            .route(web::post().to(import)),
+    )
+    .service(export)
+    .service(try_match)
+    .service(list)
+    .service(create)
+    .service(get_entry)
+    .service(put_entry)
+    .service(delete_entry)
+    .service(customer_tickets);
+}
+
+/// The supervisor making the call, or 403.
+fn supervisor(who: Authenticated) -> Result<AgentId, ApiError> {
+    match who.staff()? {
+        (agent_id, Role::Supervisor) => Ok(agent_id),
+        _ => Err(ApiError::forbidden(
+            "Only supervisors change the knowledge base.",
+        )),
+    }
+}
+
+/// 422 listing every problem with its place.
+fn invalid(problems: &[Problem]) -> HttpResponse {
+    HttpResponse::UnprocessableEntity().json(json!({
+        "error": {
+            "code": "invalid_kb",
+            "message": format!("The knowledge base has {} problem(s); nothing was stored.", problems.len()),
+        },
+        "problems": problems,
+    }))
+}
+
+/// An entry as the API shows it: the document plus who changed it last, and when.
+fn entry_view(stored: &StoredKbEntry) -> serde_json::Value {
+    let mut view = stored.document.clone();
+    if let Some(object) = view.as_object_mut() {
+        object.insert("updated_at".to_owned(), json!(stored.updated_at));
+        object.insert("updated_by".to_owned(), json!(stored.updated_by));
+    }
+    view
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    tag: Option<String>,
+}
+
+/// `GET /v1/kb/entries[?status=published|draft|archived][&tag=…]`
+#[get("/v1/kb/entries")]
+async fn list(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let revision = state.store.kb_revision().await?;
+    let entries: Vec<serde_json::Value> = state
+        .store
+        .kb_entries()
+        .await?
+        .iter()
+        .filter(|e| query.status.as_deref().is_none_or(|s| e.status == s))
+        .filter(|e| {
+            query.tag.as_deref().is_none_or(|t| {
+                e.document["tags"]
+                    .as_array()
+                    .is_some_and(|tags| tags.iter().any(|x| x == t))
+            })
+        })
+        .map(entry_view)
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "revision": revision,
+        "bot_revision": state.bot.revision(),
+        "entries": entries,
+    })))
+}
+
+#[get("/v1/kb/entries/{id}")]
+async fn get_entry(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let stored = state
+        .store
+        .kb_entry(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such knowledge-base entry."))?;
+    Ok(HttpResponse::Ok().json(entry_view(&stored)))
+}
+
+/// Parses and validates one entry.
+fn parsed(body: serde_json::Value) -> Result<KbEntry, Vec<Problem>> {
+    let entry: KbEntry = serde_json::from_value(body).map_err(|e| {
+        vec![Problem::new(
+            "entry",
+            format!("not a knowledge-base entry: {e}"),
+        )]
+    })?;
+    let problems = entry.validate();
+    if problems.is_empty() {
+        Ok(entry)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Stores entries, then retrains this node's bot.
+async fn save(
+    state: &AppState,
+    entries: &[KbEntry],
+    replace_all: bool,
+    by: &AgentId,
+) -> Result<i64, ApiError> {
+    let now = Utc::now();
+    let stored: Vec<StoredKbEntry> = entries
+        .iter()
+        .map(|e| stored_entry(e, by.as_str(), now))
+        .collect::<anyhow::Result<_>>()
+        .map_err(ApiError::internal)?;
+    let revision = state
+        .store
+        .save_kb_entries(&stored, replace_all, by.as_str(), now)
+        .await?;
+    state.kb.nudge();
+    Ok(revision)
+}
+
+/// `POST /v1/kb/entries`: a new entry (409 if the id exists).
+#[post("/v1/kb/entries")]
+async fn create(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let by = supervisor(who)?;
+    let entry = match parsed(body.into_inner()) {
+        Ok(entry) => entry,
+        Err(problems) => return Ok(invalid(&problems)),
+    };
+    if state.store.kb_entry(&entry.id).await?.is_some() {
+        return Err(ApiError::new(
+            ErrorKind::Conflict,
+            format!(
+                "An entry '{}' exists; change it with PUT /v1/kb/entries/{}.",
+                entry.id, entry.id
+            ),
+        ));
+    }
+    let revision = save(&state, std::slice::from_ref(&entry), false, &by).await?;
+    Ok(HttpResponse::Created().json(json!({ "id": entry.id, "revision": revision })))
+}
+
+/// `PUT /v1/kb/entries/{id}`: creates or replaces the entry (the body's id must match).
+#[put("/v1/kb/entries/{id}")]
+async fn put_entry(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let by = supervisor(who)?;
+    let mut body = body.into_inner();
+    if let Some(object) = body.as_object_mut() {
+        // The path names the entry; a body without an id takes it.
+        object
+            .entry("id".to_owned())
+            .or_insert_with(|| json!(id.as_str()));
+    }
+    let entry = match parsed(body) {
+        Ok(entry) if entry.id != *id => {
+            return Ok(invalid(&[Problem::new(
+                "id",
+                format!("the body's id '{}' is not the path's '{}'", entry.id, id),
+            )]))
+        }
+        Ok(entry) => entry,
+        Err(problems) => return Ok(invalid(&problems)),
+    };
+    let existed = state.store.kb_entry(&entry.id).await?.is_some();
+    let revision = save(&state, std::slice::from_ref(&entry), false, &by).await?;
+    let body = json!({ "id": entry.id, "revision": revision });
+    Ok(if existed {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::Created().json(body)
+    })
+}
+
+#[delete("/v1/kb/entries/{id}")]
+async fn delete_entry(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let by = supervisor(who)?;
+    let revision = state
+        .store
+        .delete_kb_entry(&id, by.as_str(), Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such knowledge-base entry."))?;
+    state.kb.nudge();
+    Ok(HttpResponse::Ok().json(json!({ "id": id.as_str(), "revision": revision })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    /// `merge` (default): add and replace the given entries; `replace`: the given entries
+    /// become the whole knowledge base.
+    mode: Option<String>,
+}
+
+/// `POST /v1/kb/import[?mode=merge|replace]` with a JSON document (`{"entries": […],
+/// "out_of_scope": […]}` or a bare array) or CSV (`text/csv`, see [`crate::kb::io`]).
+async fn import(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    query: web::Query<ImportQuery>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    let by = supervisor(who)?;
+    let replace_all = match query.mode.as_deref() {
+        None | Some("merge") => false,
+        Some("replace") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "mode must be merge or replace, not '{other}'"
+            )))
+        }
+    };
+    let essence = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let csv = match essence.as_str() {
+        "application/json" => false,
+        "text/csv" => true,
+        _ => {
+            return Err(ApiError::new(
+                ErrorKind::UnsupportedMediaType,
+                "Send the knowledge base as application/json or text/csv.",
+            ))
+        }
+    };
+    let body = body.map_err(crate::channels::provider::body_error)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::new(ErrorKind::MalformedBody, "The body is not UTF-8."))?;
+    let doc = if csv {
+        io::from_csv(text).map(|entries| KbDocument {
+            out_of_scope: Vec::new(),
+            entries,
+        })
+    } else {
+        io::from_json(text)
+    };
+    let doc = match doc {
+        Ok(doc) => doc,
+        Err(problems) => return Ok(invalid(&problems)),
+    };
+    let revision = save(&state, &doc.entries, replace_all, &by).await?;
+    let revision = if doc.out_of_scope.is_empty() {
+        revision
+    } else {
+        state
+            .store
+            .set_kb_out_of_scope(&doc.out_of_scope, by.as_str(), Utc::now())
+            .await?
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "revision": revision,
+        "imported": doc.entries.len(),
+        "mode": if replace_all { "replace" } else { "merge" },
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+/// `GET /v1/kb/export[?format=json|csv]`: the whole knowledge base, as a download that
+/// `POST /v1/kb/import` takes back.
+#[get("/v1/kb/export")]
+async fn export(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let entries = entries_of(state.store.kb_entries().await?);
+    let (body, content_type, file) = match query.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let doc = KbDocument {
+                out_of_scope: state.store.kb_out_of_scope().await?,
+                entries,
+            };
+            (io::to_json(&doc), "application/json", "knowledge-base.json")
+        }
+        "csv" => (
+            io::to_csv(&entries),
+            "text/csv; charset=utf-8",
+            "knowledge-base.csv",
+        ),
+        other => {
+            return Err(ApiError::invalid(format!(
+                "format must be json or csv, not '{other}'"
+            )))
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(file.to_owned())],
+        })
+        .body(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatchRequest {
+    text: String,
+    language: Option<Language>,
+    channel: Option<Channel>,
+}
+
+/// `POST /v1/kb/match` `{"text", "language"?, "channel"?}`: what the bot in force would
+/// answer, and its best entries with their confidence (supervisors try their changes here).
+#[post("/v1/kb/match")]
+async fn try_match(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    body: web::Json<MatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let text = body.text.trim();
+    if text.is_empty() || text.chars().count() > crate::domain::MessageText::MAX_CHARS {
+        return Err(ApiError::invalid(format!(
+            "text must have 1 to {} characters",
+            crate::domain::MessageText::MAX_CHARS
+        )));
+    }
+    let language = body.language.unwrap_or_else(|| Language::detect(text));
+    let channel = body.channel.unwrap_or(Channel::Web);
+    let bot = state.bot.current();
+    let reply = crate::bot::Bot::respond(
+        bot.as_ref(),
+        &crate::bot::BotTurn {
+            text,
+            language,
+            tier: crate::domain::Tier::Standard,
+            channel,
+            state: &json!({}),
+        },
+    );
+    let candidates: Vec<serde_json::Value> =
+        crate::bot::Bot::kb_candidates(bot.as_ref(), text, language, channel, 3)
+            .into_iter()
+            .map(|c| json!({ "id": c.entry_id, "title": c.title, "confidence": c.confidence }))
+            .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "revision": state.bot.revision(),
+        "answer": reply.text,
+        "intent": reply.intent,
+        "confidence": reply.confidence,
+        "handoff": reply.handoff.is_some(),
+        "flow": reply.action.is_some() || reply.state.get("flow").is_some_and(|f| !f.is_null()),
+        "candidates": candidates,
+    })))
+}
+
+/// `GET /v1/customers/{id}/tickets`: the tickets flows opened for a customer.
+#[get("/v1/customers/{id}/tickets")]
+async fn customer_tickets(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let id = crate::domain::CustomerId::from_trusted(id.into_inner());
+    if state.store.customer(&id).await?.is_none() {
+        return Err(ApiError::not_found("No such customer."));
+    }
+    let tickets = state.store.customer_tickets(&id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "tickets": tickets })))
+}

@@ -1,0 +1,147 @@
+//! The knowledge base in force on a node: loaded from the store, trained off the session path,
+//! swapped into the [`SharedBot`] when it changes (hot reload, no restart).
+//!
+//! Every change through the API bumps the store's knowledge-base revision. The node that made
+//! the change retrains at once ([`KbReloader::nudge`]); every other node sees the new revision
+//! at its next poll (`bot.kb_poll_ms`) and retrains too. Training takes well under a second on
+//! a knowledge base of a few hundred entries (benches/kb.rs: 2.4 s on 15k examples).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::Notify;
+
+use super::entry::{KbDocument, KbEntry};
+use crate::bot::{KbBot, SharedBot};
+use crate::flows::FlowSet;
+use crate::store::{Store, StoredKbEntry};
+
+/// Parses stored entries; a document that no longer parses (written by a newer version, or
+/// edited by hand) is skipped with a warning rather than taking the bot down.
+pub fn entries_of(stored: Vec<StoredKbEntry>) -> Vec<KbEntry> {
+    stored
+        .into_iter()
+        .filter_map(|s| match serde_json::from_value::<KbEntry>(s.document) {
+            Ok(entry) => Some(entry),
+            Err(error) => {
+                tracing::warn!(id = %s.id, %error, "Skipping a stored knowledge-base entry that does not parse.");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The stored knowledge base and its revision.
+pub async fn load(store: &dyn Store) -> anyhow::Result<(KbDocument, i64)> {
+    // The revision first: a change racing this load is picked up by the next poll.
+    let revision = store.kb_revision().await?;
+    let entries = entries_of(store.kb_entries().await?);
+    let out_of_scope = store.kb_out_of_scope().await?;
+    Ok((
+        KbDocument {
+            out_of_scope,
+            entries,
+        },
+        revision,
+    ))
+}
+
+/// Loads the stored knowledge base and trains a bot on it (on a blocking thread).
+pub async fn train(store: &dyn Store, flows: FlowSet) -> anyhow::Result<(KbBot, i64)> {
+    let (doc, revision) = load(store).await?;
+    let bot = tokio::task::spawn_blocking(move || KbBot::new(&doc, flows))
+        .await
+        .context("training the knowledge-base bot")?;
+    Ok((bot, revision))
+}
+
+/// Stores `doc` as the whole knowledge base (the demo's, at first start), unless the store
+/// already has entries. Idempotent: every node may call it.
+pub async fn seed(store: &dyn Store, doc: &KbDocument, by: &str) -> anyhow::Result<bool> {
+    if !store.kb_entries().await?.is_empty() {
+        return Ok(false);
+    }
+    let now = chrono::Utc::now();
+    let stored: Vec<StoredKbEntry> = doc
+        .entries
+        .iter()
+        .map(|e| stored_entry(e, by, now))
+        .collect::<anyhow::Result<_>>()?;
+    store.save_kb_entries(&stored, false, by, now).await?;
+    if !doc.out_of_scope.is_empty() && store.kb_out_of_scope().await?.is_empty() {
+        store
+            .set_kb_out_of_scope(&doc.out_of_scope, by, now)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// An entry as the store keeps it.
+pub fn stored_entry(
+    entry: &KbEntry,
+    by: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<StoredKbEntry> {
+    Ok(StoredKbEntry {
+        id: entry.id.clone(),
+        document: serde_json::to_value(entry)?,
+        status: entry.status.as_str().to_owned(),
+        updated_at: at,
+        updated_by: by.to_owned(),
+    })
+}
+
+/// Keeps a node's [`SharedBot`] on the store's newest knowledge-base revision.
+pub struct KbReloader {
+    nudge: Notify,
+}
+
+impl KbReloader {
+    /// Starts the reload loop: every `poll`, or at once when nudged, a changed revision is
+    /// loaded, trained and swapped in.
+    pub fn start(
+        shared: Arc<SharedBot>,
+        store: Arc<dyn Store>,
+        flows: FlowSet,
+        poll: Duration,
+    ) -> Arc<Self> {
+        let reloader = Arc::new(Self {
+            nudge: Notify::new(),
+        });
+        let me = Arc::clone(&reloader);
+        actix_web::rt::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(poll) => {}
+                    () = me.nudge.notified() => {}
+                }
+                match store.kb_revision().await {
+                    Ok(revision) if revision == shared.revision() => continue,
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "Could not read the knowledge-base revision.");
+                        continue;
+                    }
+                }
+                match train(store.as_ref(), flows.clone()).await {
+                    Ok((bot, revision)) => {
+                        let entries = bot.len();
+                        if shared.replace(bot, revision) {
+                            tracing::info!(revision, entries, "Knowledge base reloaded.");
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "Could not reload the knowledge base; the previous one stays in force.");
+                    }
+                }
+            }
+        });
+        reloader
+    }
+
+    /// Reloads at once (after a change made on this node).
+    pub fn nudge(&self) {
+        self.nudge.notify_one();
+    }
+}
