@@ -722,10 +722,12 @@ impl SessionState {
     }
 
     /// Updates the conversation language from a customer message. Short Latin-only messages
-    /// ("human", "ok", "agent") do not switch a conversation held in Chinese.
+    /// ("human", "ok", "agent") and codes ("SB20261125001", a phone number) do not switch a
+    /// conversation held in Chinese: English needs some words.
     fn observe_language(&mut self, text: &str) {
         let detected = Language::detect(text);
-        let decisive = detected == Language::Zh || text.chars().count() >= 12;
+        let letters = text.chars().filter(char::is_ascii_alphabetic).count();
+        let decisive = detected == Language::Zh || letters >= 10;
         if !self.language_known || decisive {
             self.language = detected;
             self.language_known = true;

@@ -19,7 +19,7 @@ pub const PER_KIND: usize = 3;
 /// Least cosine similarity for a past conversation to be suggested.
 pub const MIN_SIMILARITY: f32 = 0.2;
 /// Least matcher confidence for a knowledge-base entry to be suggested.
-pub const MIN_KB_CONFIDENCE: f32 = 0.05;
+pub const MIN_KB_CONFIDENCE: f32 = 0.15;
 /// Longest suggested text (characters); longer agent answers are cut at a line end.
 const MAX_TEXT_CHARS: usize = 600;
 

@@ -96,9 +96,18 @@ fn the_simulation_reads_no_clock() {
 }
 
 #[test]
-fn bot_is_pure() {
+fn bot_flows_and_knowledge_base_matching_are_pure() {
+    let mut files = vec![
+        root().join("src/bot.rs"),
+        root().join("src/flows.rs"),
+        root().join("src/kb/entry.rs"),
+        root().join("src/kb/io.rs"),
+        root().join("src/kb/features.rs"),
+        root().join("src/kb/matcher.rs"),
+    ];
+    files.extend(rust_files(&root().join("src/flows")));
     assert_clean(
-        &[root().join("src/bot.rs")],
+        &files,
         &[
             "actix",
             "tokio",
