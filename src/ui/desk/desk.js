@@ -169,7 +169,53 @@
       'link.err.missing': 'Enter the ID to look up.',
       'link.err.conflict': "Can't link: {msg}",
       'link.err.generic': 'That did not work: {msg}',
-      'link.err.network': "Can't reach the server. Try again."
+      'link.err.network': "Can't reach the server. Try again.",
+
+      'desk.giveBack': 'Give back to bot',
+      'desk.givingBack': 'Giving back…',
+      'giveback.title': 'Give back to the bot?',
+      'giveback.lead': "The bot takes over the conversation with {name} again. It stays open for the customer, but leaves your desk.",
+      'giveback.cancel': 'Cancel',
+      'giveback.confirm': 'Give back',
+      'toast.givenBack': 'The conversation with {name} went back to the bot.',
+
+      'hf.title': 'Hand-off from the bot',
+      'hf.reason.requested': 'Asked for an agent',
+      'hf.reason.not_understood': 'Bot did not understand',
+      'hf.reason.complaint': 'Complaint',
+      'hf.reason.vip': 'VIP customer',
+      'hf.reason.flow': 'Flow hand-off',
+      'hf.reasonTitle': 'Why the bot handed over',
+      'hf.intent': 'Intent',
+      'hf.confidence': 'confidence {p}',
+      'hf.flow': 'Flow',
+      'hf.slots': 'Collected by the bot',
+      'hf.showTranscript': 'Show bot conversation',
+      'hf.hideTranscript': 'Hide bot conversation',
+      'hf.customer': 'Customer',
+      'hf.more': '+{n} more',
+      'slot.order_no': 'Order no.',
+      'slot.address': 'Address',
+      'slot.phone': 'Phone',
+      'slot.reason': 'Reason',
+      'slot.confirm': 'Confirmation',
+      'hf.yes': 'yes',
+      'hf.no': 'no',
+      'slot.email': 'Email',
+      'slot.name': 'Name',
+
+      'assist.title': 'Suggestions',
+      'assist.kb': 'Knowledge base',
+      'assist.conversation': 'Similar conversations',
+      'assist.insert': 'Insert',
+      'assist.inserted': 'Inserted',
+      'assist.insertTitle': 'Put this text into the reply box',
+      'assist.for': 'For “{text}”',
+      'assist.score': 'Match {p}',
+      'assist.empty': 'When the customer writes, answers from the knowledge base and from similar past conversations show up here.',
+      'assist.closed': 'No suggestions for a closed conversation.',
+      'assist.using': 'From suggestion: {title}',
+      'assist.drop': 'Forget the suggestion'
     },
     'zh-CN': {
       'desk.docTitle': 'Switchboard 客服工作台',
@@ -324,7 +370,53 @@
       'link.err.missing': '请输入要查找的 ID。',
       'link.err.conflict': '无法关联：{msg}',
       'link.err.generic': '操作失败：{msg}',
-      'link.err.network': '无法连接服务器，请重试。'
+      'link.err.network': '无法连接服务器，请重试。',
+
+      'desk.giveBack': '转回机器人',
+      'desk.givingBack': '正在转回…',
+      'giveback.title': '转回机器人？',
+      'giveback.lead': '与 {name} 的对话将交还给机器人继续处理。对话不会结束，但会离开您的工作台。',
+      'giveback.cancel': '取消',
+      'giveback.confirm': '转回机器人',
+      'toast.givenBack': '与 {name} 的对话已转回机器人。',
+
+      'hf.title': '机器人转接信息',
+      'hf.reason.requested': '客户要求转人工',
+      'hf.reason.not_understood': '机器人未能理解',
+      'hf.reason.complaint': '投诉',
+      'hf.reason.vip': 'VIP 客户',
+      'hf.reason.flow': '流程转人工',
+      'hf.reasonTitle': '机器人转人工的原因',
+      'hf.intent': '意图',
+      'hf.confidence': '置信度 {p}',
+      'hf.flow': '流程',
+      'hf.slots': '机器人已收集',
+      'hf.showTranscript': '查看机器人对话',
+      'hf.hideTranscript': '收起机器人对话',
+      'hf.customer': '客户',
+      'hf.more': '另有 {n} 项',
+      'slot.order_no': '订单号',
+      'slot.address': '地址',
+      'slot.phone': '手机号',
+      'slot.reason': '原因',
+      'slot.confirm': '确认',
+      'hf.yes': '是',
+      'hf.no': '否',
+      'slot.email': '邮箱',
+      'slot.name': '姓名',
+
+      'assist.title': '智能建议',
+      'assist.kb': '知识库',
+      'assist.conversation': '相似会话',
+      'assist.insert': '插入',
+      'assist.inserted': '已插入',
+      'assist.insertTitle': '把这段文字放进回复框',
+      'assist.for': '针对“{text}”',
+      'assist.score': '匹配度 {p}',
+      'assist.empty': '客户发来消息后，这里会显示知识库答案和相似的历史会话。',
+      'assist.closed': '对话已结束，不再提供建议。',
+      'assist.using': '来自建议：{title}',
+      'assist.drop': '不再关联此建议'
     }
   });
 
@@ -341,6 +433,8 @@
   var replyForm = $('reply-form'), replyInput = $('reply-input'), replySend = $('reply-send');
   var wrapForm = $('wrapup-form'), wrapSelect = $('wrapup-select'), wrapBtn = $('wrapup-button');
   var closedBanner = $('closed-banner');
+  var giveBtn = $('giveback-button'), handoffEl = $('handoff'), assistEl = $('assist'), assistBody = $('assist-body');
+  var replyHint = $('reply-hint'), replySugg = $('reply-sugg');
   var BOT_SVG = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><rect x="5" y="8" width="14" height="11" rx="3"/><path d="M12 4v4M9 13h.01M15 13h.01"/></svg>';
 
   /* ---------------------------------------------------------------- state */
@@ -351,6 +445,8 @@
   var offerInfo = new Map();    // task_id -> offer payload (kept for context card)
   var convs = new Map();        // conversation_id -> conversation
   var selectedId = null;
+  var assists = new Map();      // conversation_id -> latest assist event {message_id, suggestions}
+  var pendingSugg = null;       // {conversation_id, id, title}: the suggestion inserted into the reply box
   var ws = null, connected = false, manualClose = false, replaced = false, attempts = 0, failsWithoutHello = 0, reconnectTimer = null;
   var lastTypingSent = 0;
 
@@ -455,7 +551,9 @@
 
   function resetDeskState() {
     offers.forEach(function (o) { clearInterval(o.timer); clearTimeout(o.expireTimer); });
-    offers.clear(); offerInfo.clear(); convs.clear(); custInfo.clear(); lastMerge = null;
+    offers.clear(); offerInfo.clear(); convs.clear(); custInfo.clear(); assists.clear(); lastMerge = null;
+    pendingSugg = null;
+    if (gbDlg && gbDlg.open) gbDlg.close();
     if (linkDlg && linkDlg.open) linkDlg.close();
     selectedId = null; requestedStatus = null;
     me = { id: null, name: '', status: 'offline', skills: [] };
@@ -543,6 +641,8 @@
       case 'assigned': onAssigned(msg); break;
       case 'message': onMessage(msg); break;
       case 'wrapped_up': onWrappedUp(msg); break;
+      case 'assist': onAssist(msg); break;
+      case 'given_back': onGivenBack(msg); break;
       case 'error': onError(msg); break;
       default: break;
     }
@@ -563,6 +663,7 @@
       var conv = existing || newConv(c.conversation_id);
       conv.task_id = c.task_id || conv.task_id;
       conv.customer = c.customer || conv.customer;
+      conv.context = c.context || conv.context;
       conv.closed = false;
       mergeHistory(conv, c.history || []);
       convs.set(conv.id, conv);
@@ -691,7 +792,7 @@
       var pcls = prio >= 100 ? ' prio-high' : prio >= 50 ? ' badge-warn' : '';
       badges.appendChild(el('span', { class: 'badge prio' + pcls, title: t('offer.priorityTitle', { n: prio }), text: t('offer.priority', { n: prio }) }));
     }
-    if (d.intent) badges.appendChild(el('span', { class: 'badge badge-accent', text: d.intent }));
+    if (d.intent && !d.context) badges.appendChild(el('span', { class: 'badge badge-accent', text: d.intent }));
     (d.skills || []).forEach(function (s) { badges.appendChild(el('span', { class: 'badge', text: s })); });
 
     var timeEl = el('span', { class: 'offer-time', 'data-testid': 'offer-countdown', 'aria-label': t('offer.expiresIn', { s: fmtSecs(o.deadline - Date.now()) }) , text: fmtSecs(o.deadline - Date.now()) });
@@ -718,7 +819,8 @@
         el('div', { class: 'offer-who' }, [el('div', { class: 'offer-name', text: name }), badges]),
         timeEl
       ]),
-      el('p', { class: 'offer-summary', text: d.summary || t('offer.noSummary') }),
+      d.context ? offerContext(d.context) : null,
+      el('p', { class: 'offer-summary' + (d.context ? ' is-short' : ''), text: d.summary || (d.context && d.context.summary) || t('offer.noSummary') }),
       el('div', { class: 'offer-actions' }, [accept, reject]),
       el('div', { class: 'offer-bar', 'aria-hidden': 'true' }, [bar])
     ]);
@@ -759,7 +861,7 @@
 
   /* -------------------------------------------------------- conversations */
   function newConv(id) {
-    return { id: id, task_id: null, customer: null, messages: [], byId: new Set(), unread: 0, closed: false, resolution: null, wrapping: false };
+    return { id: id, task_id: null, customer: null, context: null, messages: [], byId: new Set(), unread: 0, closed: false, resolution: null, wrapping: false, givingBack: false, ctxOpen: false };
   }
 
   function normalize(m) {
@@ -785,7 +887,8 @@
     var conv = convs.get(id) || newConv(id);
     conv.task_id = msg.task_id || conv.task_id;
     conv.customer = msg.customer || conv.customer;
-    conv.closed = false; conv.resolution = null; conv.wrapping = false;
+    conv.context = msg.context || conv.context || (msg.task_id && offerInfo.get(msg.task_id) && offerInfo.get(msg.task_id).context) || null;
+    conv.closed = false; conv.resolution = null; conv.wrapping = false; conv.givingBack = false;
     mergeHistory(conv, msg.history || []);
     convs.set(id, conv);
     selectedId = id;
@@ -869,7 +972,9 @@
     // An accept that failed: drop the stale card.
     offers.forEach(function (o) { if (o.accepting && (!msg.task_id || msg.task_id === o.task_id)) removeOffer(o.task_id); });
     renderOffers();
-    convs.forEach(function (c) { if (c.wrapping) { c.wrapping = false; if (selectedId === c.id) renderHeaderState(c); } });
+    convs.forEach(function (c) {
+      if (c.wrapping || c.givingBack) { c.wrapping = false; c.givingBack = false; if (selectedId === c.id) renderHeaderState(c); }
+    });
   }
 
   function lastMessage(conv) {
@@ -1043,7 +1148,10 @@
     state.textContent = conv.closed ? t('desk.closedAs', { res: resLabel(conv.resolution || 'resolved') }) : t('desk.active');
     state.className = 'conv-state badge ' + (conv.closed ? '' : 'badge-ok');
     wrapForm.hidden = conv.closed;
-    wrapBtn.disabled = conv.wrapping;
+    wrapBtn.disabled = conv.wrapping || conv.givingBack;
+    giveBtn.hidden = conv.closed;
+    giveBtn.disabled = conv.wrapping || conv.givingBack;
+    giveBtn.lastElementChild.textContent = conv.givingBack ? t('desk.givingBack') : t('desk.giveBack');
     wrapBtn.lastElementChild.textContent = conv.wrapping ? t('desk.wrappingUp') : t('desk.wrapUp');
   }
 
@@ -1056,6 +1164,7 @@
       centerEmptyText.textContent = anyActive ? t('desk.emptyPick') :
         me.status === 'available' ? t('desk.emptyAvailable') : me.status === 'away' ? t('desk.emptyAway') : t('desk.emptyOffline');
       renderContext(null);
+      renderHandoff(null); renderAssist(null); renderReplySugg();
       return;
     }
     centerEmpty.hidden = true;
@@ -1079,8 +1188,11 @@
     transcript.textContent = '';
     conv.messages.forEach(function (m) { transcript.appendChild(msgNode(m)); });
     regroup(conv);
+    renderHandoff(conv);
     toBottom(true);
     renderContext(conv);
+    renderAssist(conv);
+    renderReplySugg();
   }
 
   function renderContext(conv) {
@@ -1091,6 +1203,7 @@
     var c = conv.customer || {};
     var info = (conv.task_id && offerInfo.get(conv.task_id)) || null;
     if (!info) offerInfo.forEach(function (o) { if (o.conversation_id === conv.id) info = o; });
+    var ctx = conv.context || (info && info.context) || null;
     var name = customerName(c);
     var av = $('cust-avatar');
     av.textContent = U.initials(name); av.style.background = U.avatarColor(name);
@@ -1100,17 +1213,275 @@
     tier.className = 'badge' + (c.tier ? ' tier-' + String(c.tier).toLowerCase() : '');
     $('cust-id').textContent = c.id || t('ctx.none');
     setChannel($('cust-channel'), channelOf(conv), 'customer-channel-badge');
-    $('cust-intent').textContent = (info && info.intent) || t('ctx.none');
+    $('cust-intent').textContent = (ctx && ctx.intent) || (info && info.intent) || t('ctx.none');
     $('cust-skills').textContent = info && info.skills && info.skills.length ? info.skills.join(', ') : t('ctx.none');
     $('cust-priority').textContent = info && info.priority != null ? String(info.priority) : t('ctx.none');
     var tags = $('cust-tags');
     tags.textContent = '';
-    var list = c.tags || [];
+    var list = (c.tags && c.tags.length ? c.tags : (ctx && ctx.tags)) || [];
     if (!list.length) tags.appendChild(el('span', { class: 'muted', text: t('ctx.noTags') }));
     list.forEach(function (tag) { tags.appendChild(el('span', { class: 'tag', text: tag })); });
-    $('cust-summary').textContent = (info && info.summary) || t('offer.noSummary');
+    $('cust-summary').textContent = (info && info.summary) || (ctx && ctx.summary) || t('offer.noSummary');
     renderIdentities();
     loadCustomer(c.id);
+  }
+
+  /* ------------------------------------------------- hand-off context */
+  var REASONS = ['requested', 'not_understood', 'complaint', 'vip', 'flow'];
+
+  function pct(x) {
+    var n = Number(x);
+    return x == null || isNaN(n) ? null : Math.round(Math.max(0, Math.min(1, n)) * 100) + '%';
+  }
+  function reasonBadge(reason, testid) {
+    var known = REASONS.indexOf(reason) !== -1;
+    var k = 'hf.reason.' + reason;
+    return el('span', {
+      class: 'reason reason-' + (known ? reason : 'other'), 'data-testid': testid, 'data-reason': reason || '',
+      title: t('hf.reasonTitle')
+    }, [el('span', { class: 'reason-dot', 'aria-hidden': 'true' }), known ? t(k) : String(reason || '—')]);
+  }
+  function slotLabel(name) { var k = 'slot.' + name, s = t(k); return s === k ? String(name) : s; }
+  /** Slots in a stable, useful order: the order the bot asked for them is not on the wire, so known keys first. */
+  function slotEntries(ctx) {
+    var slots = (ctx && ctx.slots) || {};
+    var order = ['order_no', 'phone', 'address', 'reason', 'name', 'email'];
+    return Object.keys(slots).sort(function (a, b) {
+      var ia = order.indexOf(a), ib = order.indexOf(b);
+      return (ia === -1 ? 99 : ia) - (ib === -1 ? 99 : ib) || (a < b ? -1 : a > b ? 1 : 0);
+    }).map(function (k) { return [k, String(slots[k])]; });
+  }
+  function slotChip(k, v, testid) {
+    var shown = /^(yes|no)$/i.test(v) ? t('hf.' + v.toLowerCase()) : v;
+    return el('li', { class: 'slot', 'data-testid': testid, 'data-slot': k, 'data-value': v, title: k + ' = ' + v }, [
+      el('span', { class: 'slot-k', text: slotLabel(k) }),
+      el('span', { class: 'slot-v', text: shown })
+    ]);
+  }
+  function intentChip(ctx, testid) {
+    if (!ctx.intent || ctx.intent === ctx.flow) return null; // the flow chip says it already
+    var p = pct(ctx.confidence);
+    return el('span', { class: 'hf-chip', 'data-testid': testid, title: t('hf.intent') + (p ? ' · ' + t('hf.confidence', { p: p }) : '') }, [
+      el('span', { class: 'hf-chip-k', text: t('hf.intent') }),
+      el('span', { class: 'hf-chip-v', text: ctx.intent }),
+      p ? el('span', { class: 'hf-conf', 'data-testid': testid + '-confidence', text: p }) : null
+    ]);
+  }
+  function flowChip(ctx, testid) {
+    if (!ctx.flow) return null;
+    var p = ctx.intent === ctx.flow ? pct(ctx.confidence) : null;
+    return el('span', { class: 'hf-chip hf-chip-flow', 'data-testid': testid, title: t('hf.flow') + ': ' + ctx.flow + (p ? ' · ' + t('hf.confidence', { p: p }) : '') }, [
+      el('span', { class: 'hf-chip-k', text: t('hf.flow') }),
+      el('code', { class: 'hf-chip-v', text: ctx.flow }),
+      p ? el('span', { class: 'hf-conf', 'data-testid': testid + '-confidence', text: p }) : null
+    ]);
+  }
+
+  /** The compact version on an offer card: reason, intent, flow and the first slots. */
+  function offerContext(ctx) {
+    var head = el('div', { class: 'offer-ctx-head' }, [reasonBadge(ctx.reason, 'offer-context-reason'), intentChip(ctx, 'offer-context-intent'), flowChip(ctx, 'offer-context-flow')]);
+    var slots = slotEntries(ctx), shown = slots.slice(0, 2);
+    var list = null;
+    if (slots.length) {
+      list = el('ul', { class: 'slots slots-sm', 'data-testid': 'offer-context-slots', 'aria-label': t('hf.slots') });
+      shown.forEach(function (kv) { list.appendChild(slotChip(kv[0], kv[1], 'offer-context-slot')); });
+      if (slots.length > shown.length) list.appendChild(el('li', { class: 'slot slot-more', text: t('hf.more', { n: slots.length - shown.length }) }));
+    }
+    return el('div', { class: 'offer-ctx', 'data-testid': 'offer-context' }, [head, list]);
+  }
+
+  function hfWho(line, conv) {
+    if (line.from === 'customer') return customerName(conv && conv.customer) || t('hf.customer');
+    if (line.from === 'bot') return t('desk.bot');
+    if (line.from === 'agent') return t('desk.role.agent');
+    return t('desk.system');
+  }
+
+  /** The card at the top of the conversation: what the bot knew when it handed over. */
+  function renderHandoff(conv) {
+    var ctx = conv && conv.context;
+    handoffEl.textContent = '';
+    handoffEl.hidden = !ctx;
+    if (!ctx) return;
+    var reason = REASONS.indexOf(ctx.reason) !== -1 ? ctx.reason : 'other';
+    handoffEl.className = 'handoff handoff-' + reason;
+    var tier = ctx.tier ? el('span', { class: 'badge tier-' + String(ctx.tier).toLowerCase(), 'data-testid': 'context-tier', text: tierLabel(ctx.tier) }) : null;
+    var tags = (ctx.tags || []).map(function (tag) { return el('span', { class: 'tag tag-sm', 'data-testid': 'context-tag', text: tag }); });
+    var head = el('div', { class: 'hf-head' }, [
+      el('h3', { class: 'sr-only', id: 'handoff-title', text: t('hf.title') }),
+      reasonBadge(ctx.reason, 'context-reason'),
+      intentChip(ctx, 'context-intent'),
+      flowChip(ctx, 'context-flow'),
+      el('span', { class: 'hf-spacer' }),
+      tier
+    ].concat(tags));
+    handoffEl.appendChild(head);
+
+    var slots = slotEntries(ctx);
+    if (slots.length) {
+      var list = el('ul', { class: 'slots', 'data-testid': 'context-slots', 'aria-label': t('hf.slots') });
+      slots.forEach(function (kv) { list.appendChild(slotChip(kv[0], kv[1], 'context-slot')); });
+      handoffEl.appendChild(list);
+    }
+    if (ctx.summary) handoffEl.appendChild(el('p', { class: 'hf-summary', 'data-testid': 'context-summary', title: ctx.summary, text: ctx.summary }));
+
+    var lines = ctx.transcript || [];
+    if (lines.length) {
+      var ol = el('ol', { class: 'hf-lines' });
+      lines.forEach(function (ln) {
+        var from = ln.from === 'customer' || ln.from === 'bot' ? ln.from : 'system';
+        ol.appendChild(el('li', { class: 'hf-line hf-from-' + from, 'data-testid': 'context-line', 'data-from': ln.from || '' }, [
+          el('div', { class: 'hf-line-meta' }, [
+            el('span', { class: 'hf-who', text: hfWho(ln, conv) }),
+            ln.channel ? channelBadge(ln.channel, { testid: 'context-line-channel' }) : null,
+            ln.sent_at ? el('time', { datetime: U.toDate(ln.sent_at).toISOString(), text: U.formatTime(ln.sent_at) }) : null
+          ]),
+          el('p', { class: 'hf-line-text', text: ln.text })
+        ]));
+      });
+      var label = el('span', { class: 'hf-toggle-label', text: conv.ctxOpen ? t('hf.hideTranscript') : t('hf.showTranscript') });
+      var det = el('details', { class: 'hf-transcript', 'data-testid': 'context-transcript', open: conv.ctxOpen ? true : null }, [
+        el('summary', { 'data-testid': 'context-transcript-toggle' }, [label, el('span', { class: 'count-pill', text: String(lines.length) })]),
+        ol
+      ]);
+      det.addEventListener('toggle', function () {
+        conv.ctxOpen = det.open;
+        label.textContent = det.open ? t('hf.hideTranscript') : t('hf.showTranscript');
+        if (det.open) ol.scrollTop = ol.scrollHeight;
+      });
+      handoffEl.appendChild(det);
+    }
+  }
+
+  /* ---------------------------------------------------------------- assist */
+  function onAssist(msg) {
+    if (!msg.conversation_id) return;
+    assists.set(msg.conversation_id, { message_id: msg.message_id || null, suggestions: Array.isArray(msg.suggestions) ? msg.suggestions : [] });
+    if (selectedId === msg.conversation_id) renderAssist(convs.get(selectedId));
+  }
+
+  function scoreClass(score) { return score >= 0.75 ? 'is-high' : score >= 0.5 ? 'is-mid' : 'is-low'; }
+
+  function suggestionNode(conv, sg) {
+    var p = pct(sg.score);
+    var used = pendingSugg && pendingSugg.id === sg.id;
+    var insert = el('button', {
+      type: 'button', class: 'btn btn-xs ' + (used ? 'btn-ghost is-used' : 'btn-soft'), 'data-testid': 'assist-insert',
+      title: t('assist.insertTitle'), disabled: conv.closed ? true : null,
+      onclick: function () { insertSuggestion(conv, sg); }
+    }, [used ? t('assist.inserted') : t('assist.insert')]);
+    return el('li', { class: 'sugg sugg-' + (sg.kind === 'conversation' ? 'conversation' : 'kb') + (used ? ' is-used' : ''),
+      'data-testid': 'assist-suggestion', 'data-kind': sg.kind || '', 'data-suggestion-id': sg.id || '', 'data-reference': sg.reference || '' }, [
+      el('div', { class: 'sugg-head' }, [
+        el('span', { class: 'sugg-title', 'data-testid': 'assist-title', title: sg.title || '', text: sg.kind === 'conversation' ? '“' + (sg.title || '') + '”' : (sg.title || '') }),
+        p ? el('span', { class: 'sugg-score ' + scoreClass(Number(sg.score)), 'data-testid': 'assist-score', title: t('assist.score', { p: p }), text: p }) : null
+      ]),
+      el('p', { class: 'sugg-text', 'data-testid': 'assist-text', title: sg.text || '', text: sg.text || '' }),
+      el('div', { class: 'sugg-foot' }, [insert])
+    ]);
+  }
+
+  function renderAssist(conv) {
+    assistEl.hidden = !conv;
+    assistBody.textContent = '';
+    if (!conv) return;
+    var a = assists.get(conv.id);
+    var list = (a && a.suggestions) || [];
+    if (conv.closed) { assistBody.appendChild(el('p', { class: 'assist-empty', 'data-testid': 'assist-empty', text: t('assist.closed') })); return; }
+    if (!list.length) {
+      assistBody.appendChild(el('p', { class: 'assist-empty', 'data-testid': 'assist-empty', text: t('assist.empty') }));
+      return;
+    }
+    var asked = a.message_id && conv.messages.find(function (m) { return m.id === a.message_id; });
+    if (asked) assistBody.appendChild(el('p', { class: 'assist-for', 'data-testid': 'assist-for', title: asked.text, text: t('assist.for', { text: asked.text }) }));
+    [['kb', 'assist.kb'], ['conversation', 'assist.conversation']].forEach(function (g) {
+      var items = list.filter(function (sg) { return (sg.kind === 'conversation' ? 'conversation' : 'kb') === g[0]; });
+      if (!items.length) return;
+      var ul = el('ul', { class: 'sugg-list' });
+      items.forEach(function (sg) { ul.appendChild(suggestionNode(conv, sg)); });
+      assistBody.appendChild(el('div', { class: 'assist-group', 'data-testid': 'assist-group-' + g[0] }, [
+        el('h3', { class: 'assist-group-title' }, [t(g[1]), el('span', { class: 'count-pill', text: String(items.length) })]),
+        ul
+      ]));
+    });
+  }
+
+  function insertSuggestion(conv, sg) {
+    if (!conv || conv.closed || selectedId !== conv.id) return;
+    var cur = replyInput.value.replace(/\s+$/, '');
+    replyInput.value = cur.trim() ? cur + '\n' + (sg.text || '') : (sg.text || '');
+    pendingSugg = { conversation_id: conv.id, id: sg.id, title: sg.title || '' };
+    U.autosize(replyInput);
+    updateReplyState();
+    replyInput.focus();
+    replyInput.setSelectionRange(replyInput.value.length, replyInput.value.length);
+    renderReplySugg();
+    renderAssist(conv);
+  }
+
+  /** "From suggestion: …" under the reply box while an inserted suggestion goes with the next send. */
+  function renderReplySugg() {
+    var on = !!(pendingSugg && pendingSugg.conversation_id === selectedId);
+    replySugg.hidden = !on;
+    replyHint.hidden = on;
+    replySugg.textContent = '';
+    if (!on) return;
+    replySugg.appendChild(el('span', { class: 'reply-sugg-text', title: pendingSugg.title, text: t('assist.using', { title: pendingSugg.title }) }));
+    replySugg.appendChild(el('button', {
+      type: 'button', class: 'reply-sugg-x', 'aria-label': t('assist.drop'), title: t('assist.drop'),
+      onclick: function () { pendingSugg = null; renderReplySugg(); renderAssist(convs.get(selectedId)); replyInput.focus(); }
+    }, ['×']));
+  }
+
+  /* ------------------------------------------------------------- give back */
+  var gbDlg = $('giveback-dialog');
+
+  function renderGiveBackDialog() {
+    var conv = convs.get(gbDlg.dataset.conversationId || selectedId);
+    $('giveback-lead').textContent = t('giveback.lead', { name: customerName(conv && conv.customer) });
+  }
+
+  function openGiveBack() {
+    var conv = selectedId && convs.get(selectedId);
+    if (!conv || conv.closed || conv.givingBack) return;
+    gbDlg.dataset.conversationId = conv.id;
+    renderGiveBackDialog();
+    if (typeof gbDlg.showModal === 'function') gbDlg.showModal(); else gbDlg.setAttribute('open', '');
+    $('giveback-cancel').focus();
+  }
+  function closeGiveBack() {
+    if (gbDlg.open) { if (typeof gbDlg.close === 'function') gbDlg.close(); else gbDlg.removeAttribute('open'); }
+  }
+
+  giveBtn.addEventListener('click', openGiveBack);
+  $('giveback-cancel').addEventListener('click', function () { closeGiveBack(); giveBtn.focus(); });
+  gbDlg.addEventListener('click', function (ev) { if (ev.target === gbDlg) closeGiveBack(); });
+  $('giveback-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var conv = convs.get(gbDlg.dataset.conversationId);
+    closeGiveBack();
+    if (!conv || conv.closed || conv.givingBack) return;
+    if (!send({ type: 'give_back', conversation_id: conv.id })) return;
+    conv.givingBack = true;
+    if (selectedId === conv.id) renderHeaderState(conv);
+  });
+
+  /** The conversation went back to the bot: it leaves the desk entirely (it is still open for the customer). */
+  function onGivenBack(msg) {
+    var conv = convs.get(msg.conversation_id);
+    assists.delete(msg.conversation_id);
+    if (pendingSugg && pendingSugg.conversation_id === msg.conversation_id) pendingSugg = null;
+    if (!conv) return;
+    convs.delete(conv.id);
+    if (gbDlg.open && gbDlg.dataset.conversationId === conv.id) closeGiveBack();
+    toast(t('toast.givenBack', { name: customerName(conv.customer) }));
+    if (selectedId === conv.id) {
+      var next = Array.from(convs.values()).find(function (c) { return !c.closed; });
+      selectedId = next ? next.id : null;
+      replyInput.value = '';
+      U.autosize(replyInput);
+    }
+    renderConvList(); renderSelection();
   }
 
   /* ------------------------------------------------- identities ("one ID") */
@@ -1446,7 +1817,9 @@
 
   function sendPending(conv, m) {
     clearTimeout(m.timer);
-    if (!send({ type: 'message', conversation_id: conv.id, text: m.text })) { m.pending = false; m.failed = true; return false; }
+    var frame = { type: 'message', conversation_id: conv.id, text: m.text };
+    if (m.suggestion_id) frame.suggestion_id = m.suggestion_id;
+    if (!send(frame)) { m.pending = false; m.failed = true; return false; }
     m.timer = setTimeout(function () {
       if (m.pending) { m.pending = false; m.failed = true; if (selectedId === conv.id) refreshNode(m); }
     }, PENDING_TIMEOUT_MS);
@@ -1467,6 +1840,12 @@
     if (!conv || conv.closed || !text.trim()) return;
     var m = { id: null, conversation_id: conv.id, from: 'agent', channel: null, text: text, sent_at: new Date().toISOString(), pending: true };
     if (!ws || ws.readyState !== WebSocket.OPEN) { toast(t('toast.notConnected'), 'error'); return; }
+    // The suggestion the text came from (even if edited since) goes with it, once.
+    if (pendingSugg && pendingSugg.conversation_id === conv.id) m.suggestion_id = pendingSugg.id;
+    var hadSugg = !!pendingSugg;
+    pendingSugg = null;
+    renderReplySugg();
+    if (hadSugg) renderAssist(conv);
     conv.messages.push(m);
     sendPending(conv, m);
     appendNode(conv, m);
@@ -1483,6 +1862,7 @@
   replyInput.addEventListener('input', function () {
     U.autosize(replyInput);
     updateReplyState();
+    if (pendingSugg && !replyInput.value.trim()) { pendingSugg = null; renderReplySugg(); renderAssist(convs.get(selectedId)); }
     var now = Date.now();
     if (selectedId && replyInput.value.trim() && ws && ws.readyState === WebSocket.OPEN && now - lastTypingSent > TYPING_SEND_EVERY_MS) {
       lastTypingSent = now;
@@ -1513,6 +1893,7 @@
       offers.forEach(function (o) { clearInterval(o.timer); if (o.node) o.node.remove(); o.node = null; });
       renderOffers(); renderConvList(); renderSelection();
       if (linkDlg.open) renderLinkDialog();
+      if (gbDlg.open) renderGiveBackDialog();
     }
   });
   i18n.bindSwitches();
