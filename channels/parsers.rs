@@ -13,7 +13,7 @@ use super::wechat::{crypto, xml};
 pub type Entry = fn(&[u8]);
 
 /// The fuzz targets, by name (the folders of `fuzz/corpus/`).
-pub const TARGETS: [(&str, Entry); 7] = [
+pub const TARGETS: [(&str, Entry); 9] = [
     ("wechat_xml", wechat_xml),
     ("wechat_crypto", wechat_crypto),
     ("sms_signature", sms_signature),
@@ -21,6 +21,8 @@ pub const TARGETS: [(&str, Entry); 7] = [
     ("app_token", app_token),
     ("ivr_webhook", ivr_webhook),
     ("sms_form", sms_form),
+    ("kb_csv", kb_csv),
+    ("flows_toml", flows_toml),
 ];
 
 fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -195,4 +197,35 @@ pub fn sms_form(data: &[u8]) {
     let _ = edge::inbound_sms(&pairs);
     let _ = edge::status_callback_of(&pairs);
     let _ = edge::signed_url("http://127.0.0.1:8080", "http", "127.0.0.1", &text(data));
+}
+
+/// Knowledge-base CSV import (a supervisor's upload): any text fails with problems or gives
+/// entries that export and import back unchanged.
+pub fn kb_csv(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(entries) = crate::kb::io::from_csv(text) {
+        let again = crate::kb::io::from_csv(&crate::kb::io::to_csv(&entries));
+        assert_eq!(again, Ok(entries), "CSV round trip");
+    }
+}
+
+/// Flow definitions (an operator's file): any text loads or is refused with problems; a loaded
+/// flow can be started and advanced with that same text.
+pub fn flows_toml(data: &[u8]) {
+    use crate::domain::Language;
+    use crate::flows::{advance, start, FlowSet, Input};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(set) = FlowSet::from_toml(text) else {
+        return;
+    };
+    for flow in set.iter() {
+        let step = start(flow, text, Language::Zh);
+        if let Some(state) = step.state {
+            advance(flow, state, Input::Text(text), Language::En);
+        }
+    }
 }
