@@ -1178,4 +1178,25 @@ mod tests {
             "{right}/{total} right; wrong: {wrong:#?}"
         );
     }
+
+    #[test]
+    fn only_published_entries_answer() {
+        let doc = crate::kb::io::from_json(
+            r#"{"entries":[
+                {"id":"hours","questions":{"zh":["你们几点上班"]},"keywords":{"zh":["营业时间"]},"answer":{"zh":"每天 9:00–21:00。"},"status":"draft"},
+                {"id":"gifts","questions":{"zh":["可以包装成礼物吗"]},"keywords":{"zh":["礼品包装"]},"answer":{"zh":"下单时勾选礼品包装即可。"},"status":"archived"},
+                {"id":"invoice","questions":{"zh":["怎么开发票"]},"keywords":{"zh":["发票"]},"answer":{"zh":"在订单详情里申请发票。"}}
+            ]}"#,
+        )
+        .expect("valid");
+        let b = KbBot::new(&doc, FlowSet::default());
+        assert_eq!(b.len(), 1);
+        let empty = serde_json::json!({});
+        assert_eq!(b.respond(&turn("营业时间是几点", &empty)).intent, None);
+        assert_eq!(b.respond(&turn("能礼品包装吗", &empty)).intent, None);
+        assert_eq!(
+            b.respond(&turn("我要开发票", &empty)).intent.as_deref(),
+            Some("invoice")
+        );
+    }
 }

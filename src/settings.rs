@@ -627,6 +627,16 @@ impl Settings {
         if !(100..=10_000).contains(&self.bot.action_timeout_ms) {
             problems.push("bot.action_timeout_ms must be between 100 and 10000".to_owned());
         }
+        let turn_actions_ms = self
+            .bot
+            .action_timeout_ms
+            .saturating_mul(crate::bot::MAX_ACTIONS_PER_TURN as u64);
+        if turn_actions_ms >= self.session.reply_timeout_ms {
+            problems.push(format!(
+                "bot.action_timeout_ms × {} (the actions one turn may run) must be shorter than session.reply_timeout_ms",
+                crate::bot::MAX_ACTIONS_PER_TURN
+            ));
+        }
         if self.bot.kb_poll_ms < 100 {
             problems.push("bot.kb_poll_ms must be at least 100".to_owned());
         }
@@ -762,6 +772,40 @@ mod tests {
         let text = format!("{err:#}");
         assert!(text.contains("offer_timeout_ms"), "{text}");
         assert!(text.contains("database.url"), "{text}");
+    }
+
+    #[test]
+    fn bot_settings_are_checked() {
+        let err = Settings::load_from(
+            &dir(),
+            Mode::Demo,
+            env(&[
+                ("SWITCHBOARD_BOT__ACTION_TIMEOUT_MS", "5000"),
+                ("SWITCHBOARD_BOT__SERVICES__ORDERS", "ftp://orders"),
+                ("SWITCHBOARD_BOT__FLOWS_FILE", "/nonexistent/flows.toml"),
+            ]),
+        )
+        .expect_err("invalid");
+        let text = format!("{err:#}");
+        assert!(text.contains("reply_timeout_ms"), "{text}");
+        assert!(text.contains("bot.services.orders"), "{text}");
+        assert!(text.contains("bot.flows_file"), "{text}");
+        let ok = Settings::load_from(
+            &dir(),
+            Mode::Demo,
+            env(&[(
+                "SWITCHBOARD_BOT__SERVICES__ORDERS",
+                "https://orders.example",
+            )]),
+        )
+        .expect("valid");
+        assert_eq!(ok.bot.services["orders"], "https://orders.example");
+        assert!(ok
+            .bot
+            .flows()
+            .expect("demo flows")
+            .get("order_status")
+            .is_some());
     }
 
     #[test]
