@@ -1569,6 +1569,7 @@ fn handoff_context(handoff: &Handoff, customer: &Customer, said: &[Message]) -> 
         intent: handoff.intent.clone(),
         confidence: handoff.confidence,
         flow: handoff.flow.clone(),
+        flow_title: handoff.flow_title.clone(),
         slots: handoff.slots.clone(),
         summary: handoff.summary.clone(),
         transcript: lines

@@ -74,8 +74,9 @@ pub struct Handoff {
     pub summary: String,
     /// The matcher's confidence in `intent`, when a match decided it.
     pub confidence: Option<f32>,
-    /// The flow the customer was in and what it collected.
+    /// The flow the customer was in (its id and title by language) and what it collected.
     pub flow: Option<String>,
+    pub flow_title: BTreeMap<String, String>,
     pub slots: BTreeMap<String, String>,
 }
 
@@ -590,6 +591,7 @@ impl KbBot {
                 },
                 confidence: state.last_confidence,
                 flow: Some(flow_id.to_owned()),
+                flow_title: self.flow_title(flow_id),
                 slots: h.slots,
             }
         });
@@ -645,6 +647,10 @@ impl KbBot {
             urgent: state.urgent,
             summary,
             confidence: state.last_confidence,
+            flow_title: flow
+                .as_deref()
+                .map(|f| self.flow_title(f))
+                .unwrap_or_default(),
             flow,
             slots,
         };
@@ -656,6 +662,22 @@ impl KbBot {
             action: None,
             state: to_value(&state),
         }
+    }
+}
+
+impl KbBot {
+    /// A flow's title in both languages (empty for an unknown flow).
+    fn flow_title(&self, flow_id: &str) -> BTreeMap<String, String> {
+        self.flows
+            .get(flow_id)
+            .map(|f| {
+                [
+                    ("zh".to_owned(), f.title(Language::Zh)),
+                    ("en".to_owned(), f.title(Language::En)),
+                ]
+                .into()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -1120,6 +1142,7 @@ mod tests {
         let human = b.respond(&turn("转人工", &reason.state));
         let handoff = human.handoff.expect("hand-off");
         assert_eq!(handoff.flow.as_deref(), Some("refund_request"));
+        assert!(!handoff.flow_title["zh"].is_empty() && !handoff.flow_title["en"].is_empty());
         assert_eq!(
             handoff.slots.get("order_no").map(String::as_str),
             Some("SB20261125001")

@@ -592,6 +592,9 @@ pub struct HandoffContext {
     /// The flow the customer was in, if any, and the slots it filled.
     #[serde(default)]
     pub flow: Option<String>,
+    /// The flow's title by language (`zh`, `en`), for the desk.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub flow_title: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub slots: std::collections::BTreeMap<String, String>,
     /// One or two sentences.

@@ -121,7 +121,7 @@ test('agent desk: hand-off context, assist suggestions and giving back to the bo
     const reason = offer().getByTestId('offer-context-reason');
     assert.equal(await reason.getAttribute('data-reason'), 'flow');
     await assertText(reason, /流程转人工/);
-    await assertText(offer().getByTestId('offer-context-flow'), /change_address/);
+    await assertText(offer().getByTestId('offer-context-flow'), /修改收货地址/);
     await assertText(offer().locator('[data-testid=offer-context-slot][data-slot=order_no]'), new RegExp(`订单号\\s*${ORDER_NO}`));
     await shot('desk-assist-offer.png');
   });

@@ -1267,12 +1267,18 @@
       p ? el('span', { class: 'hf-conf', 'data-testid': testid + '-confidence', text: p }) : null
     ]);
   }
+  /** The flow's title in the desk's language when the server sent one, else its id. */
+  function flowName(ctx) {
+    var titles = ctx.flow_title || {};
+    return (i18n.lang === 'zh-CN' ? titles.zh || titles.en : titles.en || titles.zh) || ctx.flow;
+  }
+
   function flowChip(ctx, testid) {
     if (!ctx.flow) return null;
     var p = ctx.intent === ctx.flow ? pct(ctx.confidence) : null;
     return el('span', { class: 'hf-chip hf-chip-flow', 'data-testid': testid, title: t('hf.flow') + ': ' + ctx.flow + (p ? ' · ' + t('hf.confidence', { p: p }) : '') }, [
       el('span', { class: 'hf-chip-k', text: t('hf.flow') }),
-      el('code', { class: 'hf-chip-v', text: ctx.flow }),
+      el('code', { class: 'hf-chip-v', text: flowName(ctx) }),
       p ? el('span', { class: 'hf-conf', 'data-testid': testid + '-confidence', text: p }) : null
     ]);
   }
