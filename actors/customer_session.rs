@@ -1203,15 +1203,7 @@ impl SessionState {
                 ..
             } => {
                 if !owned_by(&conversation, &conversation_id, &agent_id) {
-                    publish(
-                        deps,
-                        &agent_route(&agent_id),
-                        &AgentEvent::error(
-                            "not_owner",
-                            "This conversation is not assigned to you.",
-                        ),
-                    )
-                    .await;
+                    not_owner(deps, &agent_id).await;
                     return Ok(());
                 }
                 let message = self
@@ -1253,15 +1245,7 @@ impl SessionState {
                 ..
             } => {
                 if !owned_by(&conversation, &conversation_id, &agent_id) {
-                    publish(
-                        deps,
-                        &agent_route(&agent_id),
-                        &AgentEvent::error(
-                            "not_owner",
-                            "This conversation is not assigned to you.",
-                        ),
-                    )
-                    .await;
+                    not_owner(deps, &agent_id).await;
                     return Ok(());
                 }
                 self.close(deps, &mut conversation, &agent_id, resolution)
@@ -1274,15 +1258,7 @@ impl SessionState {
                 ..
             } => {
                 if !owned_by(&conversation, &conversation_id, &agent_id) {
-                    publish(
-                        deps,
-                        &agent_route(&agent_id),
-                        &AgentEvent::error(
-                            "not_owner",
-                            "This conversation is not assigned to you.",
-                        ),
-                    )
-                    .await;
+                    not_owner(deps, &agent_id).await;
                     return Ok(());
                 }
                 return self.give_back(deps, conversation, &agent_id).await;
@@ -1552,6 +1528,16 @@ impl SessionState {
 const CALL_SUMMARY_LINES: usize = 12;
 /// Longest voice task summary, in characters.
 const CALL_SUMMARY_CHARS: usize = 1_500;
+
+/// Tells an agent that the conversation of their command is not theirs (any more).
+async fn not_owner(deps: &SessionDeps, agent_id: &AgentId) {
+    publish(
+        deps,
+        &agent_route(agent_id),
+        &AgentEvent::error("not_owner", "This conversation is not assigned to you."),
+    )
+    .await;
+}
 
 /// Lines of the conversation a hand-off context carries (the newest).
 const CONTEXT_LINES: usize = 20;
