@@ -980,6 +980,8 @@ impl SessionState {
     ) -> BotReply {
         let mut said: Vec<String> = Vec::new();
         let mut n = 0;
+        // The edge waits `reply_timeout` for the whole turn: no action starts after half of it.
+        let started = Instant::now();
         while let Some(action) = reply.action.take() {
             n += 1;
             if !reply.text.is_empty() {
@@ -988,6 +990,10 @@ impl SessionState {
             let outcome = if n > crate::bot::MAX_ACTIONS_PER_TURN {
                 crate::flows::ActionOutcome::Failed {
                     reason: "too many actions in one turn".to_owned(),
+                }
+            } else if started.elapsed() > deps.reply_timeout / 2 {
+                crate::flows::ActionOutcome::Failed {
+                    reason: "no time left in this turn".to_owned(),
                 }
             } else {
                 let context = crate::flow_actions::ActionContext {

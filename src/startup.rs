@@ -139,7 +139,7 @@ impl Application {
         let actions = Arc::new(
             FlowActions::new(
                 services,
-                Duration::from_millis(settings.bot.action_timeout_ms),
+                settings.action_timeout(),
                 Arc::clone(&store),
                 Arc::clone(&metrics),
             )
