@@ -1353,21 +1353,13 @@ impl SessionState {
                 .await?;
         }
         self.conversation = None;
-        publish(
+        let_agent_go(
             deps,
-            &agent_route(agent_id),
-            &AgentEvent::WrappedUp {
+            agent_id,
+            &conversation.id,
+            AgentEvent::WrappedUp {
                 conversation_id: conversation.id.clone(),
                 resolution,
-            },
-        )
-        .await;
-        publish(
-            deps,
-            &dispatch_route(),
-            &DispatchEvent::ConversationClosed {
-                agent_id: agent_id.clone(),
-                conversation_id: conversation.id.clone(),
             },
         )
         .await;
@@ -1399,19 +1391,11 @@ impl SessionState {
         );
         self.say(deps, &conversation, Sender::System, notice, None)
             .await?;
-        publish(
+        let_agent_go(
             deps,
-            &agent_route(agent_id),
-            &AgentEvent::GivenBack {
-                conversation_id: conversation.id.clone(),
-            },
-        )
-        .await;
-        publish(
-            deps,
-            &dispatch_route(),
-            &DispatchEvent::ConversationClosed {
-                agent_id: agent_id.clone(),
+            agent_id,
+            &conversation.id,
+            AgentEvent::GivenBack {
                 conversation_id: conversation.id.clone(),
             },
         )
@@ -1534,6 +1518,26 @@ impl SessionState {
 const CALL_SUMMARY_LINES: usize = 12;
 /// Longest voice task summary, in characters.
 const CALL_SUMMARY_CHARS: usize = 1_500;
+
+/// The conversation left `agent_id` (closed or given back): the desk is told with `event`, and
+/// the dispatcher frees the agent's capacity.
+async fn let_agent_go(
+    deps: &SessionDeps,
+    agent_id: &AgentId,
+    conversation_id: &ConversationId,
+    event: AgentEvent,
+) {
+    publish(deps, &agent_route(agent_id), &event).await;
+    publish(
+        deps,
+        &dispatch_route(),
+        &DispatchEvent::ConversationClosed {
+            agent_id: agent_id.clone(),
+            conversation_id: conversation_id.clone(),
+        },
+    )
+    .await;
+}
 
 /// Tells an agent that the conversation of their command is not theirs (any more).
 async fn not_owner(deps: &SessionDeps, agent_id: &AgentId) {
