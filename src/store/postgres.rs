@@ -2028,12 +2028,25 @@ impl Store for PostgresStore {
                 |row| Ok((get::<String>(row, "id")?, get::<DateTime<Utc>>(row, "closed_at")?)),
             )
             .await?;
-        let mut samples = Vec::with_capacity(closed.len());
-        for (id, closed_at) in closed {
-            let id = ConversationId::from_trusted(id);
-            let said = self.conversation_messages(&id).await?;
-            samples.push(resolved_sample(id, &said, closed_at));
+        // Every message of those conversations in one query, not one query each.
+        let ids: Vec<&str> = closed.iter().map(|(id, _)| id.as_str()).collect();
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ANY($1) ORDER BY seq"
+        );
+        let mut by_conversation: std::collections::HashMap<String, Vec<Message>> =
+            std::collections::HashMap::new();
+        for message in self.query_all(&sql, &[&ids], message_from).await? {
+            by_conversation
+                .entry(message.conversation_id.as_str().to_owned())
+                .or_default()
+                .push(message);
         }
-        Ok(samples)
+        Ok(closed
+            .into_iter()
+            .map(|(id, closed_at)| {
+                let said = by_conversation.remove(&id).unwrap_or_default();
+                resolved_sample(ConversationId::from_trusted(id), &said, closed_at)
+            })
+            .collect())
     }
 }

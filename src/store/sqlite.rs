@@ -2684,10 +2684,22 @@ impl Store for SqliteStore {
                     .map_err(unavailable)?;
                 rows
             };
+            // Every message of those conversations in one query, not one query each.
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE resolution = 'resolved' AND closed_at IS NOT NULL ORDER BY closed_at DESC, id LIMIT ?1) ORDER BY seq"
+            );
+            let mut by_conversation: std::collections::HashMap<String, Vec<Message>> =
+                std::collections::HashMap::new();
+            for message in query_rows(conn, &sql, [limit], message_row, message_from)? {
+                by_conversation
+                    .entry(message.conversation_id.as_str().to_owned())
+                    .or_default()
+                    .push(message);
+            }
             closed
                 .into_iter()
                 .map(|(id, closed_at)| {
-                    let said = query_messages(conn, "conversation_id", &id)?;
+                    let said = by_conversation.remove(&id).unwrap_or_default();
                     Ok(resolved_sample(ConversationId::from_trusted(id), &said, parse_time(&closed_at)?))
                 })
                 .collect()
