@@ -580,3 +580,107 @@ async fn a_resolved_conversation_is_suggested_for_a_similar_one() {
     assert_eq!(suggestion["text"], answer);
     alice.close().await;
 }
+
+#[actix_web::test]
+async fn knowledge_base_endpoints_refuse_bad_input_with_typed_errors_and_store_nothing() {
+    let app = spawn_app(&[NO_FLOOD_LIMIT]).await;
+    let (sam, _) = app.login("sam").await;
+    let (_, before) = app.get_json("/v1/kb/entries", &sam).await;
+    let raw =
+        |method: reqwest::Method, path: &'static str, content_type: &'static str, body: String| {
+            let (app, sam) = (&app, sam.clone());
+            async move {
+                let response = app
+                    .client
+                    .request(method, app.url(path))
+                    .bearer_auth(&sam)
+                    .header("content-type", content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                (
+                    status,
+                    response.json::<Value>().await.unwrap_or(Value::Null),
+                )
+            }
+        };
+    let code = |body: &Value| {
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Malformed JSON, a wrong content type, an oversized body, unknown fields.
+    let (status, body) = raw(
+        reqwest::Method::POST,
+        "/v1/kb/entries",
+        "application/json",
+        "{\"id\":".to_owned(),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "malformed_json"),
+        "{body}"
+    );
+    let (status, body) = raw(
+        reqwest::Method::POST,
+        "/v1/kb/entries",
+        "text/plain",
+        "id=x".to_owned(),
+    )
+    .await;
+    assert_eq!(status, 415, "{body}");
+    let huge = warranty(&"长".repeat(100_000)).to_string();
+    let (status, body) = raw(
+        reqwest::Method::PUT,
+        "/v1/kb/entries/warranty",
+        "application/json",
+        huge,
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (413, "payload_too_large"),
+        "{body}"
+    );
+    let mut unknown = warranty("x");
+    unknown["colour"] = json!("blue");
+    let (status, body) = app.post_json("/v1/kb/entries", &sam, unknown).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (422, "invalid_kb"),
+        "{body}"
+    );
+    // The path and the body must name the same entry.
+    let (status, body) = app
+        .request_json(
+            reqwest::Method::PUT,
+            "/v1/kb/entries/other",
+            &sam,
+            Some(warranty("x")),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_problems_at(&body, &["id"]);
+    // Trying a question: empty or malformed is refused.
+    let (status, _) = app
+        .post_json("/v1/kb/match", &sam, json!({"text": "  "}))
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = app
+        .post_json("/v1/kb/match", &sam, json!({"question": "hi"}))
+        .await;
+    assert_eq!(status, 422);
+    let (status, tried) = app
+        .post_json("/v1/kb/match", &sam, json!({"text": "怎么退款"}))
+        .await;
+    assert_eq!(status, 200, "{tried}");
+    assert_eq!(tried["intent"], "refund");
+    // Nothing of that was stored.
+    let (_, after) = app.get_json("/v1/kb/entries", &sam).await;
+    assert_eq!(after["entries"], before["entries"]);
+    assert_eq!(after["revision"], before["revision"]);
+}
