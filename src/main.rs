@@ -77,9 +77,9 @@ enum Command {
         dev: Option<PathBuf>,
         #[arg(long, default_value_t = 12)]
         epochs: usize,
-        /// Initial SGD step.
-        #[arg(long, default_value_t = 1.0)]
-        learning_rate: f32,
+        /// Initial SGD step; without it the step is chosen by cross-validation on TRAIN.
+        #[arg(long)]
+        learning_rate: Option<f32>,
         /// Keep the last SGD weights instead of averaging the later epochs.
         #[arg(long)]
         no_average: bool,
@@ -147,12 +147,14 @@ fn main() -> anyhow::Result<()> {
             let train = eval::read_jsonl(&train)?;
             let test = eval::read_jsonl(&test)?;
             let dev = dev.map(|d| eval::read_jsonl(&d)).transpose()?;
+            let defaults = switchboard::kb::matcher::TrainOptions::default();
             let options = switchboard::kb::matcher::TrainOptions {
                 epochs,
-                learning_rate,
+                learning_rate: learning_rate.unwrap_or(defaults.learning_rate),
+                select_step: learning_rate.is_none(),
                 average: !no_average,
                 balance: !no_balance,
-                ..Default::default()
+                ..defaults
             };
             let report = eval::evaluate(&train, &test, dev.as_deref(), options);
             println!("{}", serde_json::to_string(&report)?);

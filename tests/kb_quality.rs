@@ -62,6 +62,10 @@ fn clinc150_and_cic_stay_at_their_measured_quality() {
     let (train_set, val) = clinc(&dir);
     assert!(train_set.iter().any(|e| e.intent == OUT_OF_SCOPE));
     let (matcher, train_s) = train(&train_set, TrainOptions::default());
+    // Clean variants, many per entry: cross-validation picks a step that fits them closely.
+    let selection = matcher.selection();
+    assert_eq!(selection.cross_validated.len(), 5, "{selection:?}");
+    assert!(selection.learning_rate > 1.0, "{selection:?}");
     // Untuned (threshold 0): how often the best entry is the right one.
     let raw = measure(&matcher, &val, 0.0, train_s, train_set.len());
     assert!(raw.in_scope_accuracy >= 0.90, "{raw:?}");
@@ -74,7 +78,7 @@ fn clinc150_and_cic_stay_at_their_measured_quality() {
         train_set.len(),
     );
     assert!(tuned.oos_recall.unwrap() >= 0.85, "{tuned:?}");
-    assert!(tuned.in_scope_accuracy >= 0.86, "{tuned:?}");
+    assert!(tuned.in_scope_accuracy >= 0.875, "{tuned:?}");
 
     let report = evaluate(
         &cic(&dir, "train"),
@@ -82,5 +86,7 @@ fn clinc150_and_cic_stay_at_their_measured_quality() {
         None,
         TrainOptions::default(),
     );
+    // Noisy labels: cross-validation keeps the step small (early stopping).
+    assert!(report.learning_rate <= 1.0, "{report:?}");
     assert!(report.macro_f1 >= 0.50, "{report:?}");
 }

@@ -48,6 +48,11 @@ pub struct Report {
     pub test_examples: usize,
     pub labels: usize,
     pub vocabulary: usize,
+    /// The SGD step the matcher was trained with.
+    pub learning_rate: f32,
+    /// Each candidate step's cross-validated accuracy on the training set, when the step
+    /// was chosen that way.
+    pub cross_validated: Vec<(f32, f64)>,
 }
 
 /// The prediction of one text at `threshold`: a label or [`OUT_OF_SCOPE`].
@@ -197,6 +202,8 @@ pub fn measure(
         test_examples: test.len(),
         labels: matcher.labels().len(),
         vocabulary: matcher.vocabulary_size(),
+        learning_rate: matcher.selection().learning_rate,
+        cross_validated: matcher.selection().cross_validated.clone(),
     }
 }
 

@@ -33,7 +33,22 @@ pub struct TrainOptions {
     pub average: bool,
     /// Weigh entries by the inverse square root of their number of examples.
     pub balance: bool,
+    /// Choose the step size among [`STEP_CANDIDATES`] by cross-validation on the examples
+    /// (when there are at least [`MIN_EXAMPLES_TO_SELECT`]); otherwise `learning_rate`.
+    pub select_step: bool,
 }
+
+/// The step sizes cross-validation chooses from. With a fixed number of averaged SGD passes
+/// the step is the strength of regularisation: a small one stops early (robust to noisy
+/// labels), a large one fits the examples closely (many clean variants per entry).
+pub const STEP_CANDIDATES: [f32; 5] = [0.5, 1.0, 2.0, 4.0, 8.0];
+
+/// Folds of the cross-validation that chooses the step.
+pub const FOLDS: usize = 3;
+
+/// Below this many examples a knowledge base keeps the configured step: too few held-out
+/// questions per entry to tell the candidates apart.
+pub const MIN_EXAMPLES_TO_SELECT: usize = 600;
 
 impl Default for TrainOptions {
     fn default() -> Self {
@@ -45,6 +60,7 @@ impl Default for TrainOptions {
             seed: 7,
             average: true,
             balance: true,
+            select_step: true,
         }
     }
 }
@@ -61,6 +77,16 @@ pub struct Matcher {
     /// `weights[feature * classes + class]`.
     weights: Vec<f32>,
     bias: Vec<f32>,
+    /// How the step was chosen.
+    selection: Selection,
+}
+
+/// The step size a matcher was trained with, and the cross-validated accuracy of each
+/// candidate when it was chosen (empty when it was configured).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Selection {
+    pub learning_rate: f32,
+    pub cross_validated: Vec<(f32, f64)>,
 }
 
 /// One candidate answer: the label and its probability.
@@ -73,10 +99,33 @@ pub struct Candidate {
 impl Matcher {
     /// Trains on `(text, label)` examples.
     pub fn train(examples: &[(String, String)], options: TrainOptions) -> Self {
-        // Vocabulary and document frequencies.
         let featurised: Vec<Vec<String>> = examples.iter().map(|(t, _)| features(t)).collect();
+        let labels: Vec<&str> = examples.iter().map(|(_, l)| l.as_str()).collect();
+        let selection = if options.select_step && examples.len() >= MIN_EXAMPLES_TO_SELECT {
+            select_step(&featurised, &labels, options)
+        } else {
+            Selection {
+                learning_rate: options.learning_rate,
+                cross_validated: Vec::new(),
+            }
+        };
+        let mut model = Self::fit(
+            &featurised,
+            &labels,
+            TrainOptions {
+                learning_rate: selection.learning_rate,
+                ..options
+            },
+        );
+        model.selection = selection;
+        model
+    }
+
+    /// Trains on featurised examples with `options` as they are.
+    fn fit(featurised: &[Vec<String>], example_labels: &[&str], options: TrainOptions) -> Self {
+        // Vocabulary and document frequencies.
         let mut df: HashMap<&str, u32> = HashMap::new();
-        for fs in &featurised {
+        for fs in featurised {
             let mut seen: Vec<&str> = fs.iter().map(String::as_str).collect();
             seen.sort_unstable();
             seen.dedup();
@@ -89,14 +138,14 @@ impl Matcher {
             .filter(|(_, n)| *n >= options.min_count)
             .collect();
         kept.sort_unstable();
-        let docs = examples.len().max(1) as f32;
+        let docs = featurised.len().max(1) as f32;
         let mut index = HashMap::with_capacity(kept.len());
         let mut idf = Vec::with_capacity(kept.len());
         for (i, (feature, n)) in kept.iter().enumerate() {
             index.insert((*feature).to_owned(), i as u32);
             idf.push(((1.0 + docs) / (1.0 + *n as f32)).ln() + 1.0);
         }
-        let mut labels: Vec<String> = examples.iter().map(|(_, l)| l.clone()).collect();
+        let mut labels: Vec<String> = example_labels.iter().map(|l| (*l).to_owned()).collect();
         labels.sort_unstable();
         labels.dedup();
         let label_index: HashMap<&str, usize> = labels
@@ -111,11 +160,12 @@ impl Matcher {
             labels: labels.clone(),
             weights: vec![0.0; kept.len() * classes],
             bias: vec![0.0; classes],
+            selection: Selection::default(),
         };
         let data: Vec<(Sparse, usize)> = featurised
             .iter()
-            .zip(examples)
-            .map(|(fs, (_, label))| (model.vectorise(fs), label_index[label.as_str()]))
+            .zip(example_labels)
+            .map(|(fs, label)| (model.vectorise(fs), label_index[label]))
             .collect();
         // Rare entries weigh more (the square root of the inverse frequency), so frequent ones
         // do not crowd them out: each entry matters, however many variants it has.
@@ -229,7 +279,14 @@ impl Matcher {
         if self.labels.is_empty() {
             return Vec::new();
         }
-        let x = self.vectorise(&features(text));
+        self.top_featurised(&features(text), k)
+    }
+
+    fn top_featurised(&self, features: &[String], k: usize) -> Vec<Candidate> {
+        if self.labels.is_empty() {
+            return Vec::new();
+        }
+        let x = self.vectorise(features);
         let mut probs = vec![0.0; self.labels.len()];
         self.probabilities_into(&x, &mut probs);
         let mut ranked: Vec<(usize, f32)> = probs.into_iter().enumerate().collect();
@@ -252,6 +309,95 @@ impl Matcher {
     /// Features in the vocabulary.
     pub fn vocabulary_size(&self) -> usize {
         self.idf.len()
+    }
+
+    /// How the step size was chosen.
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+}
+
+/// Chooses the step among [`STEP_CANDIDATES`] by [`FOLDS`]-fold cross-validation: each
+/// entry's examples are dealt round-robin to the folds, every candidate is trained on all
+/// folds but one and scored by its accuracy on the one left out, and the most accurate
+/// candidate wins (the smaller step on a tie). The fits run on the machine's cores.
+fn select_step(featurised: &[Vec<String>], labels: &[&str], options: TrainOptions) -> Selection {
+    let mut dealt: HashMap<&str, usize> = HashMap::new();
+    let fold_of: Vec<usize> = labels
+        .iter()
+        .map(|l| {
+            let n = dealt.entry(l).or_default();
+            *n += 1;
+            (*n - 1) % FOLDS
+        })
+        .collect();
+    let jobs: Vec<(usize, usize)> = (0..STEP_CANDIDATES.len())
+        .flat_map(|c| (0..FOLDS).map(move |f| (c, f)))
+        .collect();
+    let correct: Vec<std::sync::atomic::AtomicUsize> = (0..STEP_CANDIDATES.len())
+        .map(|_| std::sync::atomic::AtomicUsize::new(0))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 4);
+    let run = |(candidate, fold): (usize, usize)| {
+        let (mut train_x, mut train_y) = (Vec::new(), Vec::new());
+        for ((x, y), f) in featurised.iter().zip(labels).zip(&fold_of) {
+            if *f != fold {
+                train_x.push(x.clone());
+                train_y.push(*y);
+            }
+        }
+        let model = Matcher::fit(
+            &train_x,
+            &train_y,
+            TrainOptions {
+                learning_rate: STEP_CANDIDATES[candidate],
+                ..options
+            },
+        );
+        let hits = featurised
+            .iter()
+            .zip(labels)
+            .zip(&fold_of)
+            .filter(|((x, y), f)| {
+                **f == fold
+                    && model
+                        .top_featurised(x, 1)
+                        .first()
+                        .is_some_and(|c| c.label == **y)
+            })
+            .count();
+        correct[candidate].fetch_add(hits, std::sync::atomic::Ordering::Relaxed);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&job) = jobs.get(i) else { break };
+                run(job);
+            });
+        }
+    });
+    let total = featurised.len().max(1) as f64;
+    let cross_validated: Vec<(f32, f64)> = STEP_CANDIDATES
+        .iter()
+        .zip(&correct)
+        .map(|(step, hits)| {
+            let accuracy = hits.load(std::sync::atomic::Ordering::Relaxed) as f64 / total;
+            (*step, (accuracy * 10_000.0).round() / 10_000.0)
+        })
+        .collect();
+    let mut best = cross_validated[0];
+    for candidate in &cross_validated[1..] {
+        if candidate.1 > best.1 {
+            best = *candidate;
+        }
+    }
+    Selection {
+        learning_rate: best.0,
+        cross_validated,
     }
 }
 
@@ -313,6 +459,82 @@ mod tests {
         let all = a.top("refund please", a.labels().len());
         let sum: f32 = all.iter().map(|c| c.confidence).sum();
         assert!((sum - 1.0).abs() < 1e-4, "{sum}");
+    }
+
+    /// 30 entries of 25 variants each: an entry's own word among shared filler words, with
+    /// one label in ten swapped for another entry's (noise).
+    fn many_examples() -> Vec<(String, String)> {
+        use rand::Rng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let filler: Vec<String> = (0..60).map(|i| format!("filler{i}")).collect();
+        let mut out = Vec::new();
+        for class in 0..30 {
+            for _ in 0..25 {
+                let mut words = vec![format!("topic{class}")];
+                for _ in 0..3 {
+                    words.push(filler[rng.gen_range(0..filler.len())].clone());
+                }
+                words.shuffle(&mut rng);
+                let label = if rng.gen_range(0..10) == 0 {
+                    rng.gen_range(0..30)
+                } else {
+                    class
+                };
+                out.push((words.join(" "), format!("entry{label}")));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn cross_validation_scores_every_step_and_keeps_the_most_accurate() {
+        let examples = many_examples();
+        assert!(examples.len() >= MIN_EXAMPLES_TO_SELECT);
+        let m = Matcher::train(&examples, TrainOptions::default());
+        let selection = m.selection();
+        assert_eq!(
+            selection
+                .cross_validated
+                .iter()
+                .map(|c| c.0)
+                .collect::<Vec<_>>(),
+            STEP_CANDIDATES.to_vec()
+        );
+        let best = selection
+            .cross_validated
+            .iter()
+            .map(|c| c.1)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let first_best = selection
+            .cross_validated
+            .iter()
+            .find(|c| c.1 == best)
+            .map(|c| c.0);
+        assert_eq!(Some(selection.learning_rate), first_best, "{selection:?}");
+        // The noise caps held-out accuracy; the entry words make it far better than chance.
+        assert!(best > 0.5 && best < 1.0, "{selection:?}");
+        // Deterministic, whatever order the folds ran in.
+        let again = Matcher::train(&examples, TrainOptions::default());
+        assert_eq!(again.selection(), selection);
+        assert_eq!(again.top("topic3 filler1", 2), m.top("topic3 filler1", 2));
+        assert_eq!(m.top("topic3 filler1", 1)[0].label, "entry3");
+    }
+
+    #[test]
+    fn small_knowledge_bases_and_a_fixed_step_skip_cross_validation() {
+        let small = Matcher::train(&examples(), TrainOptions::default());
+        assert!(small.selection().cross_validated.is_empty());
+        assert_eq!(small.selection().learning_rate, 1.0);
+        let fixed = Matcher::train(
+            &many_examples(),
+            TrainOptions {
+                learning_rate: 3.0,
+                select_step: false,
+                ..TrainOptions::default()
+            },
+        );
+        assert!(fixed.selection().cross_validated.is_empty());
+        assert_eq!(fixed.selection().learning_rate, 3.0);
     }
 
     #[test]
