@@ -1568,6 +1568,11 @@ fn handoff_context(handoff: &Handoff, customer: &Customer, said: &[Message]) -> 
         flow_title: handoff.flow_title.clone(),
         slots: handoff.slots.clone(),
         summary: handoff.summary.clone(),
+        summaries: [("en", &handoff.summary), ("zh", &handoff.summary_zh)]
+            .into_iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(lang, s)| (lang.to_owned(), s.clone()))
+            .collect(),
         transcript: lines
             .into_iter()
             .skip(skip)

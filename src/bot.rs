@@ -70,8 +70,10 @@ pub struct Handoff {
     pub intent: Option<String>,
     pub required_skills: Vec<SkillRequirement>,
     pub urgent: bool,
-    /// One line for the agent's offer card.
+    /// One line for the agent's offer card, in English.
     pub summary: String,
+    /// The same line in Simplified Chinese.
+    pub summary_zh: String,
     /// The matcher's confidence in `intent`, when a match decided it.
     pub confidence: Option<f32>,
     /// The flow the customer was in (its id and title by language) and what it collected.
@@ -589,6 +591,11 @@ impl KbBot {
                 } else {
                     h.summary
                 },
+                summary_zh: if h.summary_zh.is_empty() {
+                    format!("流程 {flow_id}：“{quoted}”")
+                } else {
+                    h.summary_zh
+                },
                 confidence: state.last_confidence,
                 flow: Some(flow_id.to_owned()),
                 flow_title: self.flow_title(flow_id),
@@ -624,15 +631,7 @@ impl KbBot {
             Some(f) => (Some(f.flow_id().to_owned()), f.slots().clone()),
             None => (None, BTreeMap::new()),
         };
-        let summary = match reason {
-            HandoffReason::Requested => format!("Asked for an agent: “{quoted}”"),
-            HandoffReason::NotUnderstood => {
-                format!("Bot did not understand twice; last: “{quoted}”")
-            }
-            HandoffReason::Complaint => format!("Complaint: “{quoted}”"),
-            HandoffReason::Vip => format!("VIP customer the bot could not answer: “{quoted}”"),
-            HandoffReason::Flow => format!("Handed over by a flow: “{quoted}”"),
-        };
+        let (summary, summary_zh) = handoff_summary(reason, quoted);
         let handoff = Handoff {
             reason,
             intent: state.last_intent.clone(),
@@ -646,6 +645,7 @@ impl KbBot {
                 .collect(),
             urgent: state.urgent,
             summary,
+            summary_zh,
             confidence: state.last_confidence,
             flow_title: flow
                 .as_deref()
@@ -772,6 +772,32 @@ impl Bot for SharedBot {
     }
 }
 
+/// The agent's one-line summary of a hand-off, in English and in Simplified Chinese.
+fn handoff_summary(reason: HandoffReason, quoted: &str) -> (String, String) {
+    match reason {
+        HandoffReason::Requested => (
+            format!("Asked for an agent: “{quoted}”"),
+            format!("客户要求转人工：“{quoted}”"),
+        ),
+        HandoffReason::NotUnderstood => (
+            format!("Bot did not understand twice; last: “{quoted}”"),
+            format!("机器人连续两次未能理解，最后一句：“{quoted}”"),
+        ),
+        HandoffReason::Complaint => (
+            format!("Complaint: “{quoted}”"),
+            format!("投诉：“{quoted}”"),
+        ),
+        HandoffReason::Vip => (
+            format!("VIP customer the bot could not answer: “{quoted}”"),
+            format!("VIP 客户，机器人未能解答：“{quoted}”"),
+        ),
+        HandoffReason::Flow => (
+            format!("Handed over by a flow: “{quoted}”"),
+            format!("由流程转人工：“{quoted}”"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -840,9 +866,17 @@ mod tests {
         assert_eq!(handoff.reason, HandoffReason::Requested);
         assert_eq!(handoff.intent.as_deref(), Some("invoice"));
         assert_eq!(handoff.required_skills[0].name, "billing");
+        assert!(
+            handoff.summary.contains("let me talk to a human"),
+            "{handoff:?}"
+        );
         let zh = b.respond(&turn("转人工", &empty));
-        assert!(zh.handoff.is_some());
         assert!(zh.text.contains("人工客服"));
+        // The agent's summary is in both languages, quoting the customer.
+        let zh = zh.handoff.expect("hand-off");
+        assert!(zh.summary.starts_with("Asked for an agent"), "{zh:?}");
+        assert!(zh.summary_zh.starts_with("客户要求转人工"), "{zh:?}");
+        assert!(zh.summary_zh.contains("“转人工”"), "{zh:?}");
     }
 
     #[test]

@@ -597,8 +597,11 @@ pub struct HandoffContext {
     pub flow_title: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub slots: std::collections::BTreeMap<String, String>,
-    /// One or two sentences.
+    /// One or two sentences, in English.
     pub summary: String,
+    /// The summary by language (`zh`, `en`), for the desk.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub summaries: std::collections::BTreeMap<String, String>,
     /// The conversation with the bot so far, oldest first (the last lines only).
     #[serde(default)]
     pub transcript: Vec<TranscriptLine>,

@@ -377,8 +377,10 @@ pub enum ActionRequest {
 pub struct FlowHandoff {
     pub skills: Vec<SkillRequirement>,
     pub urgent: bool,
-    /// One line for the agent's offer card (English, like the bot's summaries).
+    /// One line for the agent's offer card, in English.
     pub summary: String,
+    /// The same line in Simplified Chinese.
+    pub summary_zh: String,
     /// The answers collected so far, for the agent.
     pub slots: BTreeMap<String, String>,
 }

@@ -210,8 +210,18 @@ fn run_action(flow: &Flow, state: FlowState, lang: Language, mut say: Vec<String
                 None => default_handoff_message(lang),
             });
             let summary = match &handoff.summary {
-                Some(t) => t.render(&state.slots, &state.vars, plain),
-                None => summary(flow, &state, "handed over by the flow"),
+                Some(t) => {
+                    let text = t.render(&state.slots, &state.vars, plain);
+                    Summary {
+                        en: text.clone(),
+                        zh: text,
+                    }
+                }
+                None => summary(
+                    flow,
+                    &state,
+                    &Why::new("handed over by the flow", "由流程转人工"),
+                ),
             };
             return Step {
                 say,
@@ -248,7 +258,10 @@ fn outcome_of(flow: &Flow, mut state: FlowState, outcome: ActionOutcome, lang: L
                 state.next_action += 1;
                 run_action(flow, state, lang, Vec::new())
             } else if let Some(exit) = http.on_status.get(&status) {
-                let what = format!("{} {} answered {status}", http.method, http.service);
+                let what = Why::new(
+                    format!("{} {} answered {status}", http.method, http.service),
+                    format!("{} {} 返回 {status}", http.method, http.service),
+                );
                 ended(flow, exit, state, lang, &what, StepKind::StatusHandled)
             } else {
                 let reason = format!("{} {} answered {status}", http.method, http.service);
@@ -299,10 +312,17 @@ fn gave_up(flow: &Flow, slot: &Slot, state: FlowState, lang: Language) -> Step {
             skills: Vec::new(),
             urgent: false,
         });
-    let why = format!(
-        "gave up asking for {} after {} invalid answers",
-        slot.name,
-        state.retries + 1
+    let why = Why::new(
+        format!(
+            "gave up asking for {} after {} invalid answers",
+            slot.name,
+            state.retries + 1
+        ),
+        format!(
+            "询问 {} 时连续 {} 次回答无效，已放弃",
+            slot.name,
+            state.retries + 1
+        ),
     );
     let summary = summary(flow, &state, &why);
     Step {
@@ -323,7 +343,16 @@ fn failed(
     exit: Option<&Exit>,
     reason: &str,
 ) -> Step {
-    let why: String = format!("failed: {reason}").chars().take(200).collect();
+    let why = Why::new(
+        format!("failed: {reason}")
+            .chars()
+            .take(200)
+            .collect::<String>(),
+        format!("操作失败：{reason}")
+            .chars()
+            .take(200)
+            .collect::<String>(),
+    );
     match exit {
         Some(exit) => ended(flow, exit, state, lang, &why, StepKind::Failed),
         None => {
@@ -355,7 +384,7 @@ fn ended(
     exit: &Exit,
     state: FlowState,
     lang: Language,
-    why: &str,
+    why: &Why,
     outcome: StepKind,
 ) -> Step {
     let say = exit.message.render(lang, &state.slots, &state.vars);
@@ -372,17 +401,40 @@ fn ended(
     }
 }
 
-fn flow_handoff(spec: &HandoffSpec, summary: String, state: &FlowState) -> FlowHandoff {
+fn flow_handoff(spec: &HandoffSpec, summary: Summary, state: &FlowState) -> FlowHandoff {
     FlowHandoff {
         skills: spec.skills.clone(),
         urgent: spec.urgent,
-        summary,
+        summary: summary.en,
+        summary_zh: summary.zh,
         slots: state.slots.clone(),
     }
 }
 
-/// "Flow order_status (Order status): <why>; order_no=SB…, phone=+86…" for the agent.
-fn summary(flow: &Flow, state: &FlowState, why: &str) -> String {
+/// Why a flow handed over, in both languages.
+struct Why {
+    en: String,
+    zh: String,
+}
+
+impl Why {
+    fn new(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        Self {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+}
+
+/// A hand-off summary in both languages.
+struct Summary {
+    en: String,
+    zh: String,
+}
+
+/// "Flow order_status (Order status): <why>; order_no=SB…, phone=+86…" for the agent, and
+/// "流程 order_status（查询订单）：<why>；order_no=SB…" in Chinese.
+fn summary(flow: &Flow, state: &FlowState, why: &Why) -> Summary {
     let filled: Vec<String> = flow
         .slots
         .iter()
@@ -395,16 +447,25 @@ fn summary(flow: &Flow, state: &FlowState, why: &str) -> String {
             Some(format!("{}={short}", s.name))
         })
         .collect();
-    let filled = if filled.is_empty() {
-        "no answers yet".to_owned()
+    let (filled_en, filled_zh) = if filled.is_empty() {
+        ("no answers yet".to_owned(), "尚未收集到信息".to_owned())
     } else {
-        filled.join(", ")
+        (filled.join(", "), filled.join("，"))
     };
-    format!(
-        "Flow {} ({}): {why}; {filled}",
-        flow.id,
-        flow.title(Language::En)
-    )
+    Summary {
+        en: format!(
+            "Flow {} ({}): {}; {filled_en}",
+            flow.id,
+            flow.title(Language::En),
+            why.en
+        ),
+        zh: format!(
+            "流程 {}（{}）：{}；{filled_zh}",
+            flow.id,
+            flow.title(Language::Zh),
+            why.zh
+        ),
+    }
 }
 
 fn default_handoff_message(lang: Language) -> String {

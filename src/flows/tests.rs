@@ -297,6 +297,13 @@ fn too_many_invalid_answers_give_up_with_a_handoff() {
     );
     assert!(handoff.summary.contains("phone"), "{}", handoff.summary);
     assert!(handoff.summary.contains("order_no=SB20261125001"));
+    // The same summary for a Chinese-speaking agent: the flow's Chinese title, why it gave up
+    // and the answers.
+    let zh = &handoff.summary_zh;
+    assert!(zh.starts_with("流程 change_address（"), "{zh}");
+    assert!(zh.contains("询问 phone 时连续 3 次回答无效"), "{zh}");
+    assert!(zh.contains("order_no=SB20261125001"), "{zh}");
+    assert!(!zh.contains("Flow "), "{zh}");
     assert_eq!(handoff.slots.len(), 2);
 }
 

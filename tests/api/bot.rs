@@ -428,6 +428,13 @@ async fn a_failed_action_hands_over_with_context_the_agent_gets_assist_and_gives
     assert_eq!(context["flow"], "order_status");
     assert_eq!(context["slots"]["order_no"], "SB20261125009");
     assert_eq!(context["tier"], "standard");
+    // The summary for the desk in both languages; `summary` stays the English one.
+    assert_eq!(
+        context["summaries"]["en"], context["summary"],
+        "{context:#}"
+    );
+    let zh = context["summaries"]["zh"].as_str().unwrap_or_default();
+    assert!(zh.starts_with("流程 order_status"), "{context:#}");
     let transcript: Vec<&str> = context["transcript"]
         .as_array()
         .unwrap()

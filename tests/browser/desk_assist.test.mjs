@@ -134,7 +134,8 @@ test('agent desk: hand-off context, assist suggestions and giving back to the bo
     await assertText(card().getByTestId('context-reason'), /流程转人工/);
     await assertText(card().locator('[data-testid=context-slot][data-slot=order_no]'), new RegExp(ORDER_NO));
     await assertText(card().locator('[data-testid=context-slot][data-slot=phone]'), /138\D*0013\D*8000/);
-    await assertText(card().getByTestId('context-summary'), /\S/);
+    // The bot's summary in the desk's language: the flow's Chinese title and the answers.
+    await assertText(card().getByTestId('context-summary'), new RegExp(`^流程 change_address（修改收货地址）：.*${ORDER_NO}`));
     // The bot transcript is collapsed until asked for.
     const lines = card().getByTestId('context-line');
     assert.equal(await lines.first().isVisible(), false, 'the transcript starts collapsed');
@@ -158,6 +159,7 @@ test('agent desk: hand-off context, assist suggestions and giving back to the bo
     await assertText(card().getByTestId('context-reason'), /Flow hand-off/);
     await assertText(card().locator('[data-testid=context-slot][data-slot=order_no]'), /Order no\./);
     await assertText(card().getByTestId('context-transcript-toggle'), /Show bot conversation/);
+    await assertText(card().getByTestId('context-summary'), new RegExp(`^Flow change_address \\(.*${ORDER_NO}`));
     await assertText(desk.getByTestId('give-back'), /Give back to bot/);
     await assertText(desk.getByTestId('assist-empty'), /knowledge base/);
     await shot('desk-assist-context-en.png');

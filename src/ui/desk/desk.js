@@ -820,7 +820,7 @@
         timeEl
       ]),
       d.context ? offerContext(d.context) : null,
-      el('p', { class: 'offer-summary' + (d.context ? ' is-short' : ''), text: d.summary || (d.context && d.context.summary) || t('offer.noSummary') }),
+      el('p', { class: 'offer-summary' + (d.context ? ' is-short' : ''), text: (d.context && (!d.summary || d.summary === d.context.summary) ? summaryText(d.context, d.summary) : d.summary) || t('offer.noSummary') }),
       el('div', { class: 'offer-actions' }, [accept, reject]),
       el('div', { class: 'offer-bar', 'aria-hidden': 'true' }, [bar])
     ]);
@@ -1221,7 +1221,10 @@
     var list = (c.tags && c.tags.length ? c.tags : (ctx && ctx.tags)) || [];
     if (!list.length) tags.appendChild(el('span', { class: 'muted', text: t('ctx.noTags') }));
     list.forEach(function (tag) { tags.appendChild(el('span', { class: 'tag', text: tag })); });
-    $('cust-summary').textContent = (info && info.summary) || (ctx && ctx.summary) || t('offer.noSummary');
+    // The task's summary, in the desk's language when it is the bot's (a call's adds its last lines).
+    var summary = info && info.summary;
+    if (ctx && (!summary || summary === ctx.summary)) summary = summaryText(ctx, summary);
+    $('cust-summary').textContent = summary || t('offer.noSummary');
     renderIdentities();
     loadCustomer(c.id);
   }
@@ -1266,6 +1269,11 @@
       el('span', { class: 'hf-chip-v', text: ctx.intent }),
       p ? el('span', { class: 'hf-conf', 'data-testid': testid + '-confidence', text: p }) : null
     ]);
+  }
+  /** The bot's hand-off summary in the desk's language when the server sent one, else `fallback`. */
+  function summaryText(ctx, fallback) {
+    var all = (ctx && ctx.summaries) || {};
+    return (i18n.lang === 'zh-CN' ? all.zh || all.en : all.en || all.zh) || (ctx && ctx.summary) || fallback || '';
   }
   /** The flow's title in the desk's language when the server sent one, else its id. */
   function flowName(ctx) {
@@ -1329,7 +1337,8 @@
       slots.forEach(function (kv) { list.appendChild(slotChip(kv[0], kv[1], 'context-slot')); });
       handoffEl.appendChild(list);
     }
-    if (ctx.summary) handoffEl.appendChild(el('p', { class: 'hf-summary', 'data-testid': 'context-summary', title: ctx.summary, text: ctx.summary }));
+    var summary = summaryText(ctx);
+    if (summary) handoffEl.appendChild(el('p', { class: 'hf-summary', 'data-testid': 'context-summary', title: summary, text: summary }));
 
     var lines = ctx.transcript || [];
     if (lines.length) {
