@@ -396,13 +396,36 @@ async fn try_match(
             .into_iter()
             .map(|c| json!({ "id": c.entry_id, "title": c.title, "confidence": c.confidence }))
             .collect();
+    let flow = reply.action.is_some() || reply.state.get("flow").is_some_and(|f| !f.is_null());
+    // A turn that counted as a miss is one the bot could not answer.
+    let missed = reply
+        .state
+        .get("misses")
+        .and_then(serde_json::Value::as_u64)
+        .is_some_and(|n| n > 0);
+    let outcome = if reply.handoff.is_some() {
+        "handoff"
+    } else if flow {
+        "flow"
+    } else if reply.entry.is_some() {
+        "answered"
+    } else if !reply.suggested.is_empty() {
+        "did_you_mean"
+    } else if missed {
+        "dont_know"
+    } else {
+        "small_talk"
+    };
     Ok(HttpResponse::Ok().json(json!({
         "revision": state.bot.revision(),
+        "outcome": outcome,
         "answer": reply.text,
+        "entry_id": reply.entry,
+        "suggested": reply.suggested,
         "intent": reply.intent,
         "confidence": reply.confidence,
         "handoff": reply.handoff.is_some(),
-        "flow": reply.action.is_some() || reply.state.get("flow").is_some_and(|f| !f.is_null()),
+        "flow": flow,
         "candidates": candidates,
     })))
 }

@@ -94,6 +94,10 @@ pub struct BotReply {
     /// [`Bot::resume`] with this reply's state.
     pub action: Option<ActionRequest>,
     pub state: serde_json::Value,
+    /// The knowledge-base entry that answered, if one did.
+    pub entry: Option<String>,
+    /// The entries offered as "did you mean …?", best first (an unsure turn).
+    pub suggested: Vec<String>,
 }
 
 /// Anything that can answer customers.
@@ -105,6 +109,8 @@ pub trait Bot: Send + Sync + 'static {
     /// state; `turn.text` is the customer's message that led to it).
     fn resume(&self, turn: &BotTurn<'_>, _outcome: ActionOutcome) -> BotReply {
         BotReply {
+            entry: None,
+            suggested: Vec::new(),
             text: String::new(),
             intent: None,
             confidence: None,
@@ -312,13 +318,14 @@ impl KbBot {
 
     /// Up to three entries the question may mean (each at least [`SUGGESTION_FLOOR`]), when
     /// none is confident enough to answer; their titles in `lang`.
-    fn suggestions(&self, text: &str, lang: Language) -> Vec<String> {
+    /// The entries to offer as "did you mean …?": their ids and titles in `lang`.
+    fn suggestions(&self, text: &str, lang: Language) -> Vec<(String, String)> {
         self.matcher
             .top(text, 4)
             .into_iter()
             .filter(|c| c.confidence >= SUGGESTION_FLOOR && c.label != OUT_OF_SCOPE)
             .filter_map(|c| self.entry(&c.label))
-            .filter_map(|e| e.title_in(lang).map(str::to_owned))
+            .filter_map(|e| Some((e.id.clone(), e.title_in(lang)?.to_owned())))
             .take(3)
             .collect()
     }
@@ -426,6 +433,8 @@ impl Bot for KbBot {
             state.last_skill = found.entry.skill.clone();
             state.last_confidence = Some(found.confidence);
             return BotReply {
+                entry: Some(found.entry.id.clone()),
+                suggested: Vec::new(),
                 text: found.entry.render(lang, turn.channel),
                 intent: Some(found.entry.intent().to_owned()),
                 confidence: Some(found.confidence),
@@ -466,17 +475,21 @@ impl Bot for KbBot {
         }
         let suggestions = self.suggestions(turn.text, lang);
         if !suggestions.is_empty() {
+            let titles: Vec<&str> = suggestions.iter().map(|(_, t)| t.as_str()).collect();
             let text = match lang {
                 Language::Zh => format!(
                     "我不太确定您的意思，您是想了解：{}？请再说具体一些，或输入“人工”转接客服。",
-                    suggestions.join("、")
+                    titles.join("、")
                 ),
                 Language::En => format!(
                     "I'm not sure I understood. Did you mean: {}? Tell me a bit more, or type 'human' for an agent.",
-                    suggestions.join(", ")
+                    titles.join(", ")
                 ),
             };
-            return plain(&state, text);
+            return BotReply {
+                suggested: suggestions.into_iter().map(|(id, _)| id).collect(),
+                ..plain(&state, text)
+            };
         }
         plain(
             &state,
@@ -548,6 +561,8 @@ impl KbBot {
                 let resume = flows::resume_prompt(flow, &flow_state, lang);
                 state.flow = Some(flow_state);
                 return BotReply {
+                    entry: None,
+                    suggested: Vec::new(),
                     text: format!("{}\n\n{resume}", found.entry.render(lang, turn.channel)),
                     intent: Some(found.entry.intent().to_owned()),
                     confidence: Some(found.confidence),
@@ -609,6 +624,8 @@ impl KbBot {
             }
         }
         BotReply {
+            entry: None,
+            suggested: Vec::new(),
             text,
             intent: state.last_intent.clone(),
             confidence: state.last_confidence,
@@ -655,6 +672,8 @@ impl KbBot {
             slots,
         };
         BotReply {
+            entry: None,
+            suggested: Vec::new(),
             text: handoff_text(lang),
             intent: state.last_intent.clone(),
             confidence: state.last_confidence,
@@ -692,6 +711,8 @@ fn handoff_text(lang: Language) -> String {
 /// A reply that only says something.
 fn plain(state: &BotState, text: String) -> BotReply {
     BotReply {
+        entry: None,
+        suggested: Vec::new(),
         text,
         intent: None,
         confidence: None,
@@ -842,8 +863,13 @@ mod tests {
     #[test]
     fn answers_a_chinese_refund_question_in_chinese() {
         let empty = serde_json::json!({});
-        let reply = bot().respond(&turn("我想退款，怎么操作？", &empty));
+        let b = bot();
+        let reply = b.respond(&turn("我想退款，怎么操作？", &empty));
         assert_eq!(reply.intent.as_deref(), Some("refund"));
+        // The answer is the named entry's.
+        let entry = b.entry(reply.entry.as_deref().expect("an entry answered"));
+        assert_eq!(entry.map(|e| e.intent()), Some("refund"));
+        assert!(reply.suggested.is_empty());
         assert!(reply.text.contains("退款流程"), "{}", reply.text);
         assert!(reply.handoff.is_none());
     }
@@ -998,6 +1024,15 @@ mod tests {
             unsure.text
         );
         assert!(unsure.handoff.is_none());
+        // The offered entries are named, best first, and their titles are in the text.
+        assert!(!unsure.suggested.is_empty() && unsure.suggested.len() <= 3);
+        assert_eq!(unsure.suggested[0], b.matcher.top(question, 1)[0].label);
+        assert_eq!(unsure.entry, None);
+        for id in &unsure.suggested {
+            let entry = b.entry(id).expect("a suggested entry exists");
+            let lang = Language::detect(question);
+            assert!(unsure.text.contains(entry.title_in(lang).unwrap_or("?")));
+        }
         let again = b.respond(&turn(question, &unsure.state));
         assert_eq!(
             again.handoff.map(|h| h.reason),

@@ -686,6 +686,29 @@ async fn knowledge_base_endpoints_refuse_bad_input_with_typed_errors_and_store_n
         .await;
     assert_eq!(status, 200, "{tried}");
     assert_eq!(tried["intent"], "refund");
+    assert_eq!(tried["outcome"], "answered", "{tried}");
+    let answered_by = tried["entry_id"].as_str().expect("entry_id");
+    let entry = before["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == answered_by)
+        .expect("the answering entry is listed");
+    assert_eq!(entry["intent"], "refund", "{entry}");
+    // The other outcomes, each named.
+    for (text, outcome) in [
+        ("你好", "small_talk"),
+        ("转人工", "handoff"),
+        ("帮我查一下订单", "flow"),
+        ("what is the capital of mongolia", "dont_know"),
+    ] {
+        let (status, tried) = app
+            .post_json("/v1/kb/match", &sam, json!({"text": text}))
+            .await;
+        assert_eq!(status, 200, "{tried}");
+        assert_eq!(tried["outcome"], outcome, "{text}: {tried}");
+        assert!(tried["entry_id"].is_null(), "{text}: {tried}");
+    }
     // Nothing of that was stored.
     let (_, after) = app.get_json("/v1/kb/entries", &sam).await;
     assert_eq!(after["entries"], before["entries"]);
