@@ -3,7 +3,7 @@
  *
  * Plain JS, no dependencies beyond /ui/common/i18n.js (Switchboard.i18n, Switchboard.util) and
  * /ui/common/login.js (the login card, shared with the desk).
- * Login (POST /v1/auth/login, token in sessionStorage) → five sections switched by the URL hash:
+ * Login (POST /v1/auth/login, token in sessionStorage) → six sections switched by the URL hash:
  *
  *   #live       GET /v1/queues every 2 s (queues, waiting tasks, agents, overrides in force);
  *               "Why?" on a waiting task opens GET /v1/tasks/{id}/routing in a side drawer
@@ -11,6 +11,8 @@
  *   #dryrun     POST /v1/routing/rules/{v}/dry-run → KPIs, SVG timeline, per queue / agent
  *   #history    GET /v1/routing/rules/versions + GET /v1/routing/history
  *   #overrides  POST/GET/DELETE /v1/routing/overrides
+ *   #kb         GET/POST/PUT/DELETE /v1/kb/entries, POST /v1/kb/match ("Try a question"),
+ *               POST /v1/kb/import, GET /v1/kb/export; #kb/<id> and #kb/new open the entry editor
  *
  * Endpoints that answer 404 "No route" are shown as "not available yet" rather than errors.
  */
@@ -22,7 +24,7 @@
 
   var SESSION_KEY = 'switchboard.console_session';
   var POLL_MS = 2000;
-  var SECTIONS = ['live', 'rules', 'dryrun', 'history', 'overrides'];
+  var SECTIONS = ['live', 'rules', 'dryrun', 'history', 'overrides', 'kb'];
   var ATTRIBUTES = ['channel', 'intent', 'language', 'tier', 'tags', 'wait_secs', 'hour', 'weekday', 'queue'];
   var STRATEGIES = ['least_occupied', 'longest_idle', 'best_skill'];
   var FALLBACKS = ['callback', 'ticket', 'bot_message'];
@@ -1000,6 +1002,362 @@
     }
   });
 
+  /* ------------------------------------------------------ knowledge base strings */
+  i18n.register({
+    en: {
+      'nav.kb': 'Knowledge base',
+      'kb.title': 'Knowledge base',
+      'kb.sub': 'The questions and answers the bot uses. Only published entries answer customers; every change retrains the bot within seconds.',
+      'kb.import': 'Import',
+      'kb.export': 'Export',
+      'kb.exportJson': 'JSON document',
+      'kb.exportJsonHint': 'Entries and out-of-scope examples',
+      'kb.exportCsv': 'Spreadsheet (CSV)',
+      'kb.exportCsvHint': 'Opens in Excel and WPS, Chinese included',
+      'kb.exported': 'Downloaded {name}.',
+      'kb.exportFailed': 'Export failed: {msg}',
+      'kb.new': 'New entry',
+      'kb.importTitle': 'Import entries',
+      'kb.importHint': 'A JSON or CSV file like the ones Export gives · up to 5 MB',
+      'kb.importFile': 'File',
+      'kb.importMode': 'Mode',
+      'kb.importMerge': 'Merge',
+      'kb.importMergeHint': "Adds the file's entries; an entry with the same id is replaced, the others stay.",
+      'kb.importReplace': 'Replace everything',
+      'kb.importReplaceHint': 'The file becomes the whole knowledge base: entries that are not in it are deleted.',
+      'kb.importRun': 'Import',
+      'kb.importing': 'Importing…',
+      'kb.importNoFile': 'Choose a .json or .csv file first.',
+      'kb.importTooBig': 'The file is larger than 5 MB.',
+      'kb.importType': 'Only .json and .csv files can be imported.',
+      'kb.importConfirm': 'Replace the whole knowledge base with “{file}”?',
+      'kb.importConfirmSub': 'Every entry that is not in the file is deleted and the bot stops using it at once. Export a copy first if you are unsure.',
+      'kb.importConfirmOk': 'Replace everything',
+      'kb.imported': 'Imported {n} entries from “{file}” ({mode}). The knowledge base is at revision {rev}.',
+      'kb.imported1': 'Imported 1 entry from “{file}” ({mode}). The knowledge base is at revision {rev}.',
+      'kb.mode.merge': 'merged',
+      'kb.mode.replace': 'replaced everything',
+      'kb.importProblems': '{n} problems in “{file}” — nothing was imported',
+      'kb.importProblems1': '1 problem in “{file}” — nothing was imported',
+      'kb.importFailed': 'The import failed: {msg}',
+      'kb.searchLabel': 'Search entries',
+      'kb.searchPh': 'Search by id, title or question…',
+      'kb.statusFilter': 'Status',
+      'kb.tagFilter': 'Tag',
+      'kb.allTags': 'All tags',
+      'kb.all': 'All',
+      'kb.status.published': 'Published',
+      'kb.status.draft': 'Draft',
+      'kb.status.archived': 'Archived',
+      'kb.statusHint.published': 'Answers customers.',
+      'kb.statusHint.draft': 'Being written — the bot does not use it yet.',
+      'kb.statusHint.archived': 'Kept for the record — the bot no longer uses it.',
+      'kb.count': '{n} entries',
+      'kb.count1': '1 entry',
+      'kb.countFiltered': 'Showing {n} of {total} entries',
+      'kb.col.entry': 'Entry',
+      'kb.col.status': 'Status · updated',
+      'kb.col.tags': 'Tags',
+      'kb.col.intent': 'Intent · skill',
+      'kb.col.questions': 'Questions',
+      'kb.qCount': '{zh} Chinese and {en} English question variants',
+      'kb.by': 'by {who}',
+      'kb.hitQuestion': 'Matching question',
+      'kb.noSkill': 'no skill',
+      'kb.loading': 'Loading the knowledge base…',
+      'kb.loadFailed': "Can't load the knowledge base",
+      'kb.unavailable': 'The knowledge base is not available on this server yet.',
+      'kb.unavailableText': 'The /v1/kb endpoints are missing on this server.',
+      'kb.empty': 'No entries yet',
+      'kb.emptyText': 'Write the first question and answer, or import a file.',
+      'kb.noMatch': 'No entry matches “{q}”',
+      'kb.noMatchFiltered': 'No entry matches these filters',
+      'kb.noMatchText': 'Search looks at ids, titles and question variants in both languages.',
+      'kb.clearFilters': 'Clear filters',
+      'kb.rev': 'Revision {rev}',
+      'kb.revReady': 'Bot up to date',
+      'kb.revTraining': 'Bot retraining…',
+      'kb.revTitle': 'The knowledge base is at revision {rev}; the bot answering customers was trained on revision {bot}.',
+      'kb.back': 'All entries',
+      'kb.unsaved': 'Unsaved changes',
+      'kb.delete': 'Delete',
+      'kb.save': 'Save',
+      'kb.create': 'Create entry',
+      'kb.saving': 'Saving…',
+      'kb.saveHint': 'Save (Ctrl + S)',
+      'kb.shortcut': 'Ctrl + S saves',
+      'kb.newTitle': 'New entry',
+      'kb.meta': 'Updated {when} by {who}',
+      'kb.metaNew': 'Not saved yet',
+      'kb.loadingEntry': 'Loading the entry…',
+      'kb.missing': 'There is no entry “{id}”',
+      'kb.missingText': 'It may have been deleted. Go back to the list to pick another one.',
+      'kb.f.id': 'Id',
+      'kb.f.idHint': "a–z, 0–9, _ and -. It can't be changed later.",
+      'kb.f.idFixed': "The id names the entry and can't be changed.",
+      'kb.f.status': 'Status',
+      'kb.f.intent': 'Intent',
+      'kb.f.intentHint': "What routing rules see (intent == '…'). Empty: the id.",
+      'kb.f.skill': 'Skill for a hand-off',
+      'kb.f.skillHint': 'Needed by the agent if the customer then asks for a person.',
+      'kb.f.tags': 'Tags',
+      'kb.f.tagsHint': 'Comma separated, for finding and filtering entries.',
+      'kb.sec.title': 'Title',
+      'kb.sec.titleHint': 'A short name of the topic; the bot offers it when unsure (“Did you mean …?”).',
+      'kb.sec.questions': 'Customer questions',
+      'kb.sec.questionsHint': 'One per line, the way customers ask. The bot learns from these variants: the more varied, the better it understands.',
+      'kb.sec.answer': 'Answer',
+      'kb.sec.answerHint': 'What the bot replies, in at least one language; a customer gets the other language when theirs is missing.',
+      'kb.sec.channels': 'Answers per channel',
+      'kb.sec.channelsHint': 'Optional. On that channel they replace the answer above — e.g. a short SMS (one message: 70 Chinese or 160 Latin characters).',
+      'kb.sec.keywords': 'Keywords',
+      'kb.sec.keywordsHint': 'Optional, one per line. A keyword picks this entry when the bot is unsure (Chinese inside the text, English as whole words), so keep them specific to this entry.',
+      'kb.lang.zh': 'Chinese',
+      'kb.lang.en': 'English',
+      'kb.nLines': '{n} variants',
+      'kb.nLines1': '1 variant',
+      'kb.nKeywords': '{n} keywords',
+      'kb.nKeywords1': '1 keyword',
+      'kb.chars': '{n} / {max}',
+      'kb.smsFits': '{n} chars · 1 SMS',
+      'kb.smsParts': '{n} chars · {parts} SMS',
+      'kb.addChannel': 'Add an answer for a channel',
+      'kb.addChannelOpt': '+ Answer for a channel…',
+      'kb.removeChannel': 'Remove the {channel} answer',
+      'kb.problems': '{n} problems — nothing was saved',
+      'kb.problems1': '1 problem — nothing was saved',
+      'kb.err.line': 'Line {n}: {msg}',
+      'kb.err.tag': 'Tag {n}: {msg}',
+      'kb.err.exists': 'An entry “{id}” already exists — choose another id.',
+      'kb.saved': 'Saved “{title}” — revision {rev}. The bot learns it in a few seconds.',
+      'kb.created': 'Created “{title}” — revision {rev}. The bot learns it in a few seconds.',
+      'kb.saveFailed': 'Saving failed: {msg}',
+      'kb.noChanges': 'Nothing to save — no changes.',
+      'kb.confirmDelete': 'Delete “{title}” ({id})?',
+      'kb.confirmDeleteSub': 'The bot stops using it at once; only an import can bring it back.',
+      'kb.confirmDeleteOk': 'Delete entry',
+      'kb.deleting': 'Deleting…',
+      'kb.deleted': 'Deleted “{id}” — revision {rev}.',
+      'kb.deleteFailed': 'Deleting failed: {msg}',
+      'kb.leave': 'Leave without saving?',
+      'kb.leaveSub': 'Your changes to this entry will be lost.',
+      'kb.leaveOk': 'Discard changes',
+      'kb.keepEditing': 'Keep editing',
+      'kb.try.title': 'Try a question',
+      'kb.try.sub': 'What the bot in force would answer a new conversation.',
+      'kb.try.question': "Customer's question",
+      'kb.try.ph': 'e.g. 退款多久能到账',
+      'kb.try.language': 'Language',
+      'kb.try.auto': 'Detect',
+      'kb.try.channel': 'Channel',
+      'kb.try.ask': 'Ask',
+      'kb.try.asking': 'Asking…',
+      'kb.try.empty': 'Type a question first.',
+      'kb.try.idle': 'Ask the way a customer would: the reply, the entry it comes from and how sure the bot is appear here.',
+      'kb.try.answered': 'Answers from the knowledge base',
+      'kb.try.answeredSub': 'Intent {intent} · what routing rules see after a hand-off',
+      'kb.try.unsure': 'Not sure — asks “did you mean …?”',
+      'kb.try.unsureSub': 'No entry is confident enough to answer; the bot offers the closest topics.',
+      'kb.try.unknown': "I don't know — out of scope",
+      'kb.try.unknownSub': 'No entry is close enough; the bot asks the customer to rephrase.',
+      'kb.try.smalltalk': 'Greeting or thanks',
+      'kb.try.smalltalkSub': 'The bot answers politely; not counted as a question it missed.',
+      'kb.try.handoff': 'Hands over to an agent',
+      'kb.try.handoffSub': 'The customer asks for a person, or complains.',
+      'kb.try.flow': 'Starts a flow',
+      'kb.try.flowSub': 'Intent {intent}: the bot asks for the details it needs, then acts.',
+      'kb.try.match': 'Matched entry',
+      'kb.try.confidence': 'Confidence',
+      'kb.try.confidenceOf': 'Confidence {pct}',
+      'kb.try.reply': 'Bot reply',
+      'kb.try.didYouMean': 'Did you mean',
+      'kb.try.closest': 'Closest entries',
+      'kb.try.open': 'Open “{title}”',
+      'kb.try.keyword': 'keyword',
+      'kb.try.keywordHint': 'One of its keywords is in the question',
+      'kb.try.botRev': 'Bot revision {rev}',
+      'kb.try.stale': 'The bot is still learning revision {rev} — ask again in a moment.',
+      'kb.try.again': 'Ask again',
+      'kb.try.failed': 'The question could not be tried: {msg}'
+    },
+    'zh-CN': {
+      'nav.kb': '知识库',
+      'kb.title': '知识库',
+      'kb.sub': '机器人使用的问题与答案。只有已发布的条目会回答客户；每次修改后，机器人会在几秒内重新训练。',
+      'kb.import': '导入',
+      'kb.export': '导出',
+      'kb.exportJson': 'JSON 文档',
+      'kb.exportJsonHint': '条目及范围外示例',
+      'kb.exportCsv': '表格（CSV）',
+      'kb.exportCsvHint': '可用 Excel、WPS 打开，中文不乱码',
+      'kb.exported': '已下载 {name}。',
+      'kb.exportFailed': '导出失败：{msg}',
+      'kb.new': '新建条目',
+      'kb.importTitle': '导入条目',
+      'kb.importHint': '与导出格式相同的 JSON 或 CSV 文件 · 最大 5 MB',
+      'kb.importFile': '文件',
+      'kb.importMode': '导入方式',
+      'kb.importMerge': '合并',
+      'kb.importMergeHint': '添加文件中的条目；ID 相同的条目会被替换，其他条目保留。',
+      'kb.importReplace': '全部替换',
+      'kb.importReplaceHint': '文件内容将成为完整的知识库：不在文件中的条目会被删除。',
+      'kb.importRun': '导入',
+      'kb.importing': '正在导入…',
+      'kb.importNoFile': '请先选择 .json 或 .csv 文件。',
+      'kb.importTooBig': '文件超过 5 MB。',
+      'kb.importType': '只能导入 .json 或 .csv 文件。',
+      'kb.importConfirm': '用“{file}”替换整个知识库？',
+      'kb.importConfirmSub': '不在文件中的条目都会被删除，机器人会立即停止使用它们。如不确定，请先导出一份备份。',
+      'kb.importConfirmOk': '全部替换',
+      'kb.imported': '已从“{file}”导入 {n} 个条目（{mode}）。知识库当前为修订版本 {rev}。',
+      'kb.imported1': '已从“{file}”导入 1 个条目（{mode}）。知识库当前为修订版本 {rev}。',
+      'kb.mode.merge': '合并',
+      'kb.mode.replace': '全部替换',
+      'kb.importProblems': '“{file}”中有 {n} 个问题——未导入任何内容',
+      'kb.importProblems1': '“{file}”中有 1 个问题——未导入任何内容',
+      'kb.importFailed': '导入失败：{msg}',
+      'kb.searchLabel': '搜索条目',
+      'kb.searchPh': '按 ID、标题或问法搜索…',
+      'kb.statusFilter': '状态',
+      'kb.tagFilter': '标签',
+      'kb.allTags': '全部标签',
+      'kb.all': '全部',
+      'kb.status.published': '已发布',
+      'kb.status.draft': '草稿',
+      'kb.status.archived': '已归档',
+      'kb.statusHint.published': '会回答客户。',
+      'kb.statusHint.draft': '编辑中——机器人暂不使用。',
+      'kb.statusHint.archived': '仅作留存——机器人不再使用。',
+      'kb.count': '共 {n} 个条目',
+      'kb.count1': '共 1 个条目',
+      'kb.countFiltered': '显示 {n} 个，共 {total} 个条目',
+      'kb.col.entry': '条目',
+      'kb.col.status': '状态 · 更新',
+      'kb.col.tags': '标签',
+      'kb.col.intent': '意图 · 技能',
+      'kb.col.questions': '问法',
+      'kb.qCount': '中文问法 {zh} 条，英文问法 {en} 条',
+      'kb.by': '{who} 更新',
+      'kb.hitQuestion': '匹配的问法',
+      'kb.noSkill': '无技能',
+      'kb.loading': '正在加载知识库…',
+      'kb.loadFailed': '无法加载知识库',
+      'kb.unavailable': '此服务器暂不提供知识库。',
+      'kb.unavailableText': '此服务器缺少 /v1/kb 接口。',
+      'kb.empty': '还没有条目',
+      'kb.emptyText': '编写第一组问答，或导入文件。',
+      'kb.noMatch': '没有与“{q}”匹配的条目',
+      'kb.noMatchFiltered': '没有符合筛选条件的条目',
+      'kb.noMatchText': '搜索范围包括两种语言的 ID、标题和问法。',
+      'kb.clearFilters': '清除筛选',
+      'kb.rev': '修订版本 {rev}',
+      'kb.revReady': '机器人已是最新',
+      'kb.revTraining': '机器人训练中…',
+      'kb.revTitle': '知识库当前为修订版本 {rev}；正在回答客户的机器人基于修订版本 {bot} 训练。',
+      'kb.back': '全部条目',
+      'kb.unsaved': '有未保存的修改',
+      'kb.delete': '删除',
+      'kb.save': '保存',
+      'kb.create': '创建条目',
+      'kb.saving': '保存中…',
+      'kb.saveHint': '保存（Ctrl + S）',
+      'kb.shortcut': '按 Ctrl + S 保存',
+      'kb.newTitle': '新建条目',
+      'kb.meta': '{who} 于 {when} 更新',
+      'kb.metaNew': '尚未保存',
+      'kb.loadingEntry': '正在加载条目…',
+      'kb.missing': '不存在条目“{id}”',
+      'kb.missingText': '它可能已被删除。请返回列表选择其他条目。',
+      'kb.f.id': 'ID',
+      'kb.f.idHint': '仅限 a–z、0–9、_ 和 -，保存后不能修改。',
+      'kb.f.idFixed': 'ID 是条目的标识，不能修改。',
+      'kb.f.status': '状态',
+      'kb.f.intent': '意图',
+      'kb.f.intentHint': "路由规则看到的意图（intent == '…'）。留空则使用 ID。",
+      'kb.f.skill': '转人工所需技能',
+      'kb.f.skillHint': '客户看完答案后要求转人工时，客服需具备的技能。',
+      'kb.f.tags': '标签',
+      'kb.f.tagsHint': '用逗号分隔，便于查找和筛选。',
+      'kb.sec.title': '标题',
+      'kb.sec.titleHint': '主题的简短名称；机器人不确定时，会用它反问“您是想了解……？”。',
+      'kb.sec.questions': '客户问法',
+      'kb.sec.questionsHint': '每行一条，按客户的说法来写。机器人从这些问法中学习：问法越多样，理解越准确。',
+      'kb.sec.answer': '答案',
+      'kb.sec.answerHint': '机器人的回复，至少填写一种语言；缺少客户所用的语言时，会用另一种语言回复。',
+      'kb.sec.channels': '分渠道答案',
+      'kb.sec.channelsHint': '可选。在对应渠道上替代上方的答案——例如简短的短信（一条短信：70 个汉字或 160 个英文字符）。',
+      'kb.sec.keywords': '关键词',
+      'kb.sec.keywordsHint': '可选，每行一个。机器人不确定时，关键词会直接选中此条目（中文按包含匹配，英文按整词匹配），因此应只属于本条目。',
+      'kb.lang.zh': '中文',
+      'kb.lang.en': '英文',
+      'kb.nLines': '{n} 条',
+      'kb.nLines1': '1 条',
+      'kb.nKeywords': '{n} 个',
+      'kb.nKeywords1': '1 个',
+      'kb.chars': '{n} / {max}',
+      'kb.smsFits': '{n} 字 · 1 条短信',
+      'kb.smsParts': '{n} 字 · {parts} 条短信',
+      'kb.addChannel': '添加渠道答案',
+      'kb.addChannelOpt': '+ 添加渠道答案…',
+      'kb.removeChannel': '移除{channel}答案',
+      'kb.problems': '{n} 个问题——未保存任何内容',
+      'kb.problems1': '1 个问题——未保存任何内容',
+      'kb.err.line': '第 {n} 行：{msg}',
+      'kb.err.tag': '第 {n} 个标签：{msg}',
+      'kb.err.exists': '已存在条目“{id}”——请换一个 ID。',
+      'kb.saved': '已保存“{title}”——修订版本 {rev}。机器人将在几秒内学会。',
+      'kb.created': '已创建“{title}”——修订版本 {rev}。机器人将在几秒内学会。',
+      'kb.saveFailed': '保存失败：{msg}',
+      'kb.noChanges': '没有需要保存的修改。',
+      'kb.confirmDelete': '删除“{title}”（{id}）？',
+      'kb.confirmDeleteSub': '机器人会立即停止使用它；之后只能通过导入恢复。',
+      'kb.confirmDeleteOk': '删除条目',
+      'kb.deleting': '正在删除…',
+      'kb.deleted': '已删除“{id}”——修订版本 {rev}。',
+      'kb.deleteFailed': '删除失败：{msg}',
+      'kb.leave': '不保存就离开？',
+      'kb.leaveSub': '对此条目的修改将会丢失。',
+      'kb.leaveOk': '放弃修改',
+      'kb.keepEditing': '继续编辑',
+      'kb.try.title': '试问一个问题',
+      'kb.try.sub': '当前生效的机器人会如何回答一个新会话。',
+      'kb.try.question': '客户的问题',
+      'kb.try.ph': '例如：where is my parcel',
+      'kb.try.language': '语言',
+      'kb.try.auto': '自动识别',
+      'kb.try.channel': '渠道',
+      'kb.try.ask': '提问',
+      'kb.try.asking': '提问中…',
+      'kb.try.empty': '请先输入问题。',
+      'kb.try.idle': '像客户一样提问：这里会显示机器人的回复、答案来自哪个条目，以及机器人的把握程度。',
+      'kb.try.answered': '从知识库中作答',
+      'kb.try.answeredSub': '意图 {intent} · 转人工后路由规则看到的意图',
+      'kb.try.unsure': '不确定——反问“您是想了解……？”',
+      'kb.try.unsureSub': '没有足够把握的条目，机器人会列出最接近的主题。',
+      'kb.try.unknown': '不知道——超出知识库范围',
+      'kb.try.unknownSub': '没有足够接近的条目，机器人会请客户换个说法。',
+      'kb.try.smalltalk': '问候或致谢',
+      'kb.try.smalltalkSub': '机器人礼貌回应，不计为未能理解。',
+      'kb.try.handoff': '转接人工客服',
+      'kb.try.handoffSub': '客户要求人工服务，或在投诉。',
+      'kb.try.flow': '启动流程',
+      'kb.try.flowSub': '意图 {intent}：机器人会先询问所需信息，再执行操作。',
+      'kb.try.match': '命中条目',
+      'kb.try.confidence': '置信度',
+      'kb.try.confidenceOf': '置信度 {pct}',
+      'kb.try.reply': '机器人回复',
+      'kb.try.didYouMean': '您是想了解',
+      'kb.try.closest': '最接近的条目',
+      'kb.try.open': '打开“{title}”',
+      'kb.try.keyword': '关键词',
+      'kb.try.keywordHint': '问题中包含它的关键词',
+      'kb.try.botRev': '机器人修订版本 {rev}',
+      'kb.try.stale': '机器人仍在学习修订版本 {rev}——请稍后再问一次。',
+      'kb.try.again': '再问一次',
+      'kb.try.failed': '无法试问：{msg}'
+    }
+  });
+
   /* ================================================================ state */
   var S = {
     session: null,
@@ -1238,6 +1596,7 @@
     S.overrides = null; S.overridesState = 'idle'; S.overridesApi = null;
     S.editor.base = null; S.editor.problems = []; S.editor.jsonError = null;
     S.dry = { state: 'idle', report: null, error: null, problems: null, window: null };
+    kbReset();
     S.section = null;
     showLogin(message);
   }
@@ -1260,6 +1619,7 @@
   function route() {
     var h = (location.hash || '').replace(/^#/, '').split('/');
     var name = SECTIONS.indexOf(h[0]) !== -1 ? h[0] : 'live';
+    if (!kbMayLeave(name, h.slice(1))) return;   // unsaved knowledge-base edits: asks first
     showSection(name, h.slice(1));
   }
   window.addEventListener('hashchange', function () { if (S.session) route(); });
@@ -3632,6 +3992,1019 @@
     box.appendChild(list);
   }
 
+  /* ======================================================= knowledge base */
+  // #kb          the entries (search, status and tag filters), the revision and the bot's
+  // #kb/<id>     one entry in the editor (PUT /v1/kb/entries/{id}); #kb/new a new one (POST)
+  // "Try a question" (POST /v1/kb/match) sits beside both; import / export in the header.
+  var KB_STATUSES = ['published', 'draft', 'archived'];
+  var KB_CHANNELS = ['sms', 'web', 'app', 'wechat', 'ivr'];
+  /** The bot offers "did you mean …?" from this confidence (SUGGESTION_FLOOR in src/bot.rs). */
+  var KB_SUGGESTION_FLOOR = 0.3;
+  var KB_MAX_IMPORT = 5 * 1024 * 1024;
+  var KB = {
+    state: 'idle',          // idle | loading | ok | error | unavailable
+    error: null,
+    data: null,             // GET /v1/kb/entries
+    timer: null,            // the next look while the bot retrains
+    q: '', status: '', tag: '',
+    view: 'list',           // list | edit | new | missing
+    editId: null,
+    entry: null,            // the entry the editor was filled from
+    baseline: null,         // kbCollect() right after filling, as JSON
+    channels: [],           // channel answers shown in the editor
+    busy: null,             // save | delete
+    leaveTo: null,          // the hash a blocked navigation wanted
+    loadSeq: 0,
+    tryState: { state: 'idle', req: null, res: null, error: null },
+    importBusy: false
+  };
+  var kbForm = $('kb-editor');
+
+  function kbLang() { return i18n.lang === 'zh-CN' ? 'zh' : 'en'; }
+  function kbOther(l) { return l === 'zh' ? 'en' : 'zh'; }
+  function kbText(texts) { var o = obj(texts), l = kbLang(); return o[l] || o[kbOther(l)] || ''; }
+  function kbTitle(e) { return (e && kbText(e.title)) || (e && e.id) || ''; }
+  function kbIntent(e) { return (e && e.intent) || (e && e.id) || ''; }
+  function kbEntries() { return arr(KB.data && KB.data.entries).filter(function (e) { return e && e.id; }); }
+  function kbFind(id) { return kbEntries().find(function (e) { return e.id === id; }) || null; }
+  function kbHash(id) { return '#kb/' + encodeURIComponent(id); }
+  function kbStatusBadge(status) {
+    var s = KB_STATUSES.indexOf(status) !== -1 ? status : 'published';
+    return el('span', { class: 'badge kb-badge kb-badge-' + s, 'data-testid': 'kb-status', 'data-status': s, text: t('kb.status.' + s) });
+  }
+  function kbChannelName(ch) { return lbl('channel.', ch); }
+
+  /* ------------------------------------------------------------- loading */
+  function kbLoad() {
+    if (!S.session) return;
+    var seq = ++KB.loadSeq;
+    if (!KB.data) { KB.state = 'loading'; renderKbList(); }
+    clearTimeout(KB.timer);
+    api('GET', '/v1/kb/entries').then(function (r) {
+      if (seq !== KB.loadSeq) return;
+      if (r.ok && r.data) {
+        KB.state = 'ok'; KB.error = null; KB.data = r.data;
+      } else if (missingRoute(r)) {
+        KB.state = 'unavailable';
+      } else if (!KB.data) {
+        KB.state = 'error'; KB.error = errMsg(r);
+      }
+    }).catch(function () {
+      if (seq === KB.loadSeq && !KB.data) { KB.state = 'error'; KB.error = t('common.network'); }
+    }).then(function () {
+      if (seq !== KB.loadSeq) return;
+      renderKbRevision(); renderKbFilters(); renderKbList(); renderKbTry();
+      if (KB.view === 'edit' || KB.view === 'new') kbFillDatalists();
+      // While the bot retrains on a newer revision, look again shortly.
+      if (kbTraining() && S.session && S.section === 'kb') KB.timer = setTimeout(kbLoad, 1200);
+    });
+  }
+  function kbTraining() {
+    var d = KB.data;
+    return !!(d && isNum(d.revision) && isNum(d.bot_revision) && d.bot_revision < d.revision);
+  }
+  /** A change was stored at `rev`: show it at once, then follow the bot until it has learnt it. */
+  function kbChanged(rev) {
+    if (KB.data && isNum(rev) && rev > (KB.data.revision || 0)) KB.data.revision = rev;
+    renderKbRevision();
+    kbLoad();
+  }
+
+  function renderKbRevision() {
+    var pill = $('kb-rev'), d = KB.data;
+    if (!d || !isNum(d.revision)) { pill.hidden = true; return; }
+    var training = kbTraining();
+    pill.hidden = false;
+    pill.className = 'kb-rev ' + (training ? 'is-training' : 'is-ready');
+    pill.setAttribute('data-revision', String(d.revision));
+    pill.setAttribute('data-bot-revision', String(isNum(d.bot_revision) ? d.bot_revision : ''));
+    pill.setAttribute('data-state', training ? 'training' : 'ready');
+    pill.title = t('kb.revTitle', { rev: d.revision, bot: isNum(d.bot_revision) ? d.bot_revision : '—' });
+    clear(pill);
+    pill.appendChild(el('strong', { class: 'tabular', text: t('kb.rev', { rev: d.revision }) }));
+    pill.appendChild(el('span', { class: 'kb-rev-sep', 'aria-hidden': 'true' }));
+    pill.appendChild(training ? el('span', { class: 'spinner kb-rev-spin', 'aria-hidden': 'true' }) : el('span', { class: 'dot dot-ok', 'aria-hidden': 'true' }));
+    pill.appendChild(el('span', { text: training ? t('kb.revTraining') : t('kb.revReady') }));
+  }
+
+  /* ---------------------------------------------------------------- list */
+  function kbTerms() { return KB.q.toLowerCase().split(/\s+/).filter(Boolean); }
+  /** Whether `e` has every term in its id, a title or a question; and a question to show when
+   *  a term is found only there. */
+  function kbSearch(e, terms) {
+    var title = obj(e.title), q = obj(e.questions);
+    var heads = [e.id, title.zh, title.en].filter(Boolean).map(function (s) { return String(s).toLowerCase(); });
+    var questions = arr(q.zh).concat(arr(q.en)).map(String);
+    var hit = null;
+    for (var i = 0; i < terms.length; i++) {
+      var term = terms[i];
+      if (heads.some(function (h) { return h.indexOf(term) !== -1; })) continue;
+      var found = questions.find(function (x) { return x.toLowerCase().indexOf(term) !== -1; });
+      if (found == null) return null;
+      if (!hit) hit = found;
+    }
+    return { question: hit };
+  }
+  function kbFiltered() {
+    var terms = kbTerms();
+    var out = [];
+    kbEntries().forEach(function (e) {
+      if (KB.status && (e.status || 'published') !== KB.status) return;
+      if (KB.tag && arr(e.tags).indexOf(KB.tag) === -1) return;
+      var m = terms.length ? kbSearch(e, terms) : { question: null };
+      if (m) out.push({ entry: e, question: m.question });
+    });
+    return out;
+  }
+  /** `text` with each search term marked. */
+  function kbMarked(text, terms) {
+    var s = String(text || ''), low = s.toLowerCase(), nodes = [], at = 0;
+    while (terms.length) {
+      var best = -1, len = 0;
+      terms.forEach(function (term) { var i = low.indexOf(term, at); if (i !== -1 && (best === -1 || i < best)) { best = i; len = term.length; } });
+      if (best === -1) break;
+      if (best > at) nodes.push(s.slice(at, best));
+      nodes.push(el('mark', { text: s.slice(best, best + len) }));
+      at = best + len;
+    }
+    if (at < s.length) nodes.push(s.slice(at));
+    return nodes;
+  }
+
+  function renderKbFilters() {
+    var all = kbEntries();
+    var s = sig([all.map(function (e) { return [e.status, e.tags]; }), KB.status, KB.tag, i18n.lang]);
+    if (s === KB.filtersSig) return;
+    KB.filtersSig = s;
+    var counts = { '': all.length };
+    KB_STATUSES.forEach(function (s) { counts[s] = 0; });
+    all.forEach(function (e) { counts[e.status || 'published'] = (counts[e.status || 'published'] || 0) + 1; });
+    var box = clear($('kb-status-filter'));
+    [''].concat(KB_STATUSES).forEach(function (s) {
+      box.appendChild(el('button', {
+        type: 'button', class: 'chip-btn kb-chip' + (KB.status === s ? ' is-on' : '') + (s ? ' kb-chip-' + s : ''),
+        'aria-pressed': KB.status === s ? 'true' : 'false', 'data-testid': 'kb-filter-status', 'data-status': s || 'all',
+        onclick: function () { KB.status = s; renderKbFilters(); renderKbList(); }
+      }, [s ? el('span', { class: 'kb-chip-dot', 'aria-hidden': 'true' }) : null, s ? t('kb.status.' + s) : t('kb.all'), el('span', { class: 'kb-chip-n', text: String(counts[s] || 0) })]));
+    });
+    var tags = {};
+    all.forEach(function (e) { arr(e.tags).forEach(function (tg) { tags[tg] = (tags[tg] || 0) + 1; }); });
+    var sel = clear($('kb-tag-filter'));
+    sel.appendChild(el('option', { value: '', text: t('kb.allTags') }));
+    Object.keys(tags).sort().forEach(function (tg) { sel.appendChild(el('option', { value: tg, text: tg + ' (' + tags[tg] + ')' })); });
+    if (KB.tag && !tags[KB.tag]) KB.tag = '';
+    sel.value = KB.tag;
+    sel.classList.toggle('is-on', !!KB.tag);
+  }
+
+  function kbRowCell(content, cls) { return el('td', { class: cls || null }, content); }
+  function renderKbList() {
+    // the same entries, filters and language: nothing to redo (the retrain poll calls this often)
+    var s = sig([KB.state, KB.error, KB.data && KB.data.entries, KB.q, KB.status, KB.tag, i18n.lang, S.session && S.session.agent_id, new Date().toDateString()]);
+    if (s === KB.listSig) return;
+    KB.listSig = s;
+    var body = clear($('kb-rows')), count = $('kb-count');
+    var full = function (node) { body.appendChild(el('tr', { class: 'is-empty' }, [el('td', { colspan: '5' }, [node])])); };
+    $('kb-list-view').setAttribute('data-state', KB.state);
+    if (KB.state === 'idle' || KB.state === 'loading') { count.textContent = ''; full(loadingRow(t('kb.loading'))); return; }
+    if (KB.state === 'unavailable') { count.textContent = ''; full(emptyState('unavailable', t('kb.unavailable'), t('kb.unavailableText'))); return; }
+    if (KB.state === 'error' && !KB.data) {
+      count.textContent = '';
+      full(emptyState('error', t('kb.loadFailed'), KB.error, el('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('common.retry'), onclick: kbLoad })));
+      return;
+    }
+    var all = kbEntries(), rows = kbFiltered(), terms = kbTerms();
+    var filtered = !!(terms.length || KB.status || KB.tag);
+    count.textContent = filtered ? t('kb.countFiltered', { n: rows.length, total: all.length })
+      : all.length === 1 ? t('kb.count1') : t('kb.count', { n: all.length });
+    count.setAttribute('data-shown', String(rows.length));
+    count.setAttribute('data-total', String(all.length));
+    if (!all.length) {
+      full(emptyState('empty', t('kb.empty'), t('kb.emptyText'), el('button', { type: 'button', class: 'btn btn-primary btn-sm', text: t('kb.new'), onclick: function () { location.hash = '#kb/new'; } })));
+      return;
+    }
+    if (!rows.length) {
+      full(emptyState('empty', KB.q.trim() ? t('kb.noMatch', { q: KB.q.trim() }) : t('kb.noMatchFiltered'), t('kb.noMatchText'),
+        el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'kb-clear-filters', text: t('kb.clearFilters'), onclick: kbClearFilters })));
+      return;
+    }
+    rows.slice().sort(function (a, b) { return a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0; }).forEach(function (row) { body.appendChild(kbRow(row.entry, row.question, terms)); });
+  }
+  function kbClearFilters() {
+    KB.q = ''; KB.status = ''; KB.tag = '';
+    $('kb-search').value = '';
+    renderKbFilters(); renderKbList();
+    $('kb-search').focus();
+  }
+  function kbRow(e, question, terms) {
+    var title = kbTitle(e), q = obj(e.questions);
+    var nzh = arr(q.zh).length, nen = arr(q.en).length;
+    var other = obj(e.title)[kbOther(kbLang())];
+    var entryCell = el('div', { class: 'kb-entry' }, [
+      el('a', { class: 'kb-entry-title', href: kbHash(e.id), 'data-testid': 'kb-row-title' }, kbMarked(title, terms)),
+      el('div', { class: 'kb-entry-sub' }, [
+        el('span', { class: 'kb-entry-id mono', 'data-testid': 'kb-row-id' }, kbMarked(e.id, terms)),
+        other && other !== title ? el('span', { class: 'kb-entry-alt', lang: kbOther(kbLang()) === 'zh' ? 'zh-CN' : 'en' }, kbMarked(other, terms)) : null
+      ]),
+      question ? el('div', { class: 'kb-entry-hit', 'data-testid': 'kb-row-hit', title: t('kb.hitQuestion') }, [
+        el('span', { class: 'sr-only', text: t('kb.hitQuestion') + ': ' }),
+        el('span', { class: 'kb-hit-q', 'aria-hidden': 'true', text: 'Q' })
+      ].concat(kbMarked(question, terms))) : null
+    ]);
+    var tags = arr(e.tags);
+    var intent = kbIntent(e);
+    var tagChips = function (cls) {
+      return tags.length ? el('div', { class: 'chips ' + cls }, tags.map(function (tg) { return el('span', { class: 'kb-tag', 'data-testid': 'kb-tag', text: tg }); }))
+        : el('span', { class: 'dash ' + cls, text: '—' });
+    };
+    // narrow screens show the tags under the title instead of in their own column
+    entryCell.appendChild(tags.length ? tagChips('kb-entry-tags') : null);
+    var tr = el('tr', { class: 'kb-row', 'data-testid': 'kb-row', 'data-entry-id': e.id, 'data-status': e.status || 'published',
+      onclick: function (ev) { if (ev.target.closest('a, button')) return; location.hash = kbHash(e.id); } }, [
+      kbRowCell([entryCell], 'kb-cell-entry'),
+      kbRowCell([kbStatusBadge(e.status), el('div', { class: 'kb-updated', 'data-testid': 'kb-row-updated' }, [
+        el('span', { title: e.updated_at || '', text: e.updated_at ? fmtWhen(e.updated_at) : '—' }),
+        e.updated_by ? el('span', { class: 'kb-updated-by', text: t('kb.by', { who: who(e.updated_by) }) }) : null
+      ])], 'kb-cell-status'),
+      kbRowCell([tagChips('')], 'kb-col-tags'),
+      kbRowCell([el('div', { class: 'kb-intent' }, [
+        el('span', { class: 'mono kb-intent-name' + (e.intent ? '' : ' is-default'), text: intent }),
+        e.skill ? el('span', { class: 'skill-chip', text: e.skill }) : el('span', { class: 'muted kb-noskill', text: t('kb.noSkill') })
+      ])]),
+      kbRowCell([el('span', { class: 'kb-qn', title: t('kb.qCount', { zh: nzh, en: nen }), 'data-testid': 'kb-row-questions', 'data-count': String(nzh + nen) }, [
+        el('span', { class: 'kb-qn-total', text: String(nzh + nen) }),
+        el('span', { class: 'kb-qn-split', 'aria-hidden': 'true' }, [el('span', { class: 'kb-lang kb-lang-zh', text: '中' }), String(nzh), el('span', { class: 'kb-lang kb-lang-en', text: 'EN' }), String(nen)]),
+        el('span', { class: 'sr-only', text: t('kb.qCount', { zh: nzh, en: nen }) })
+      ])], 'num')
+    ]);
+    return tr;
+  }
+
+  var kbSearchTimer = null;
+  $('kb-search').addEventListener('input', function () {
+    var v = this.value;
+    clearTimeout(kbSearchTimer);
+    kbSearchTimer = setTimeout(function () { KB.q = v; renderKbList(); }, 80);
+  });
+  $('kb-search').addEventListener('keydown', function (ev) { if (ev.key === 'Escape' && this.value) { ev.preventDefault(); this.value = ''; KB.q = ''; renderKbList(); } });
+  $('kb-tag-filter').addEventListener('change', function () { KB.tag = this.value; renderKbFilters(); renderKbList(); });
+  $('kb-new').addEventListener('click', function () { location.hash = '#kb/new'; });
+
+  /* -------------------------------------------------------------- editor */
+  function kbLines(v) { return String(v || '').split(/\r?\n/).map(function (s) { return s.trim(); }).filter(Boolean); }
+  function kbTagList(v) { return String(v || '').split(/[,，、;；\n]/).map(function (s) { return s.trim(); }).filter(Boolean); }
+  function kbTexts(zh, en) {
+    var o = {};
+    if (String(zh || '').trim()) o.zh = String(zh).trim();
+    if (String(en || '').trim()) o.en = String(en).trim();
+    return o;
+  }
+  function kbStatusValue() { var r = kbForm.querySelector('input[name=kb-status]:checked'); return r ? r.value : 'published'; }
+
+  /** The entry the form describes, exactly in the API's shape (no unknown fields). */
+  function kbCollect() {
+    var e = { id: $('kb-f-id').value.trim(), status: kbStatusValue() };
+    var title = kbTexts($('kb-f-title-zh').value, $('kb-f-title-en').value);
+    if (Object.keys(title).length) e.title = title;
+    e.questions = {};
+    var qzh = kbLines($('kb-f-q-zh').value), qen = kbLines($('kb-f-q-en').value);
+    if (qzh.length) e.questions.zh = qzh;
+    if (qen.length) e.questions.en = qen;
+    var kzh = kbLines($('kb-f-kw-zh').value), ken = kbLines($('kb-f-kw-en').value);
+    if (kzh.length || ken.length) { e.keywords = {}; if (kzh.length) e.keywords.zh = kzh; if (ken.length) e.keywords.en = ken; }
+    e.answer = kbTexts($('kb-f-ans-zh').value, $('kb-f-ans-en').value);
+    var ch = {};
+    KB.channels.forEach(function (c) {
+      var zh = $('kb-f-ch-' + c + '-zh'), en = $('kb-f-ch-' + c + '-en');
+      if (!zh || !en) return;
+      var tx = kbTexts(zh.value, en.value);
+      if (Object.keys(tx).length) ch[c] = tx;
+    });
+    // Channels this editor has no fields for (none today) are kept as they were.
+    Object.keys(obj(KB.entry && KB.entry.channel_answers)).forEach(function (c) { if (KB_CHANNELS.indexOf(c) === -1) ch[c] = KB.entry.channel_answers[c]; });
+    if (Object.keys(ch).length) e.channel_answers = ch;
+    var tags = kbTagList($('kb-f-tags').value);
+    if (tags.length) e.tags = tags;
+    var skill = $('kb-f-skill').value.trim(), intent = $('kb-f-intent').value.trim();
+    if (skill) e.skill = skill;
+    if (intent) e.intent = intent;
+    return e;
+  }
+  function kbDirty() {
+    return (KB.view === 'edit' || KB.view === 'new') && KB.baseline != null && sig(kbCollect()) !== KB.baseline;
+  }
+
+  function kbChannelRow(c) {
+    var field = function (lang) {
+      var id = 'kb-f-ch-' + c + '-' + lang, key = 'channel_answers.' + c + '.' + lang;
+      return el('div', { class: 'field', 'data-field': key }, [
+        el('label', { for: id }, [
+          el('span', { class: 'kb-lang kb-lang-' + lang, 'aria-hidden': 'true', text: lang === 'zh' ? '中' : 'EN' }),
+          el('span', { class: 'sr-only', text: kbChannelName(c) + ' ' }),
+          el('span', { 'data-i18n': 'kb.lang.' + lang, text: t('kb.lang.' + lang) }),
+          el('span', { class: 'kb-n', 'data-count-for': id, 'data-sms': c === 'sms' ? lang : null, 'data-max': '4000' })
+        ]),
+        el('textarea', { class: 'textarea', id: id, 'data-testid': 'kb-f-ch-' + c + '-' + lang, lang: lang === 'zh' ? 'zh-CN' : 'en', rows: c === 'sms' ? '2' : '4', maxlength: '4000' }),
+        el('p', { class: 'field-error', 'data-kb-error': key, 'data-testid': 'kb-field-error', 'data-field': key, hidden: true })
+      ]);
+    };
+    return el('div', { class: 'kb-channel', 'data-channel': c, 'data-testid': 'kb-channel' }, [
+      el('div', { class: 'kb-channel-head' }, [
+        el('span', { class: 'chan chan-' + c, text: kbChannelName(c) }),
+        c === 'sms' ? null : el('button', { type: 'button', class: 'icon-btn kb-channel-remove', 'aria-label': t('kb.removeChannel', { channel: kbChannelName(c) }), title: t('kb.removeChannel', { channel: kbChannelName(c) }),
+          onclick: function () { kbRemoveChannel(c); } }, [kbIcon('x')])
+      ]),
+      el('div', { class: 'kb-pair' }, [field('zh'), field('en')]),
+      el('p', { class: 'field-error', 'data-kb-error': 'channel_answers.' + c, 'data-testid': 'kb-field-error', 'data-field': 'channel_answers.' + c, hidden: true })
+    ]);
+  }
+  function kbIcon(kind) {
+    var s = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    s.setAttribute('viewBox', '0 0 24 24'); s.setAttribute('fill', 'none'); s.setAttribute('stroke', 'currentColor');
+    s.setAttribute('stroke-width', '2.2'); s.setAttribute('stroke-linecap', 'round'); s.setAttribute('aria-hidden', 'true');
+    var p = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    p.setAttribute('d', kind === 'x' ? 'M6 6l12 12M18 6 6 18' : 'M9 18l6-6-6-6');
+    s.appendChild(p);
+    return s;
+  }
+  /** Rebuilds the channel-answer rows (SMS always, then those in use), keeping typed texts. */
+  function renderKbChannels(values) {
+    var keep = values || {};
+    if (!values) KB.channels.forEach(function (c) { var zh = $('kb-f-ch-' + c + '-zh'), en = $('kb-f-ch-' + c + '-en'); if (zh) keep[c] = { zh: zh.value, en: en.value }; });
+    var box = clear($('kb-channels'));
+    KB.channels.forEach(function (c) {
+      box.appendChild(kbChannelRow(c));
+      var v = obj(keep[c]);
+      $('kb-f-ch-' + c + '-zh').value = v.zh || '';
+      $('kb-f-ch-' + c + '-en').value = v.en || '';
+    });
+    kbAutosizeAll();
+    var sel = clear($('kb-add-channel'));
+    var left = KB_CHANNELS.filter(function (c) { return KB.channels.indexOf(c) === -1; });
+    sel.appendChild(el('option', { value: '', text: t('kb.addChannelOpt') }));
+    left.forEach(function (c) { sel.appendChild(el('option', { value: c, text: kbChannelName(c) })); });
+    $('kb-add-channel-row').hidden = !left.length;
+    kbCounts();
+  }
+  function kbRemoveChannel(c) {
+    KB.channels = KB.channels.filter(function (x) { return x !== c; });
+    renderKbChannels();
+    kbEdited();
+    $('kb-add-channel').focus();
+  }
+  $('kb-add-channel').addEventListener('change', function () {
+    var c = this.value;
+    if (!c) return;
+    KB.channels.push(c);
+    renderKbChannels();
+    var f = $('kb-f-ch-' + c + '-' + kbLang());
+    if (f) f.focus();
+  });
+
+  function kbFill(e) {
+    e = obj(e);
+    KB.entry = e;
+    $('kb-f-id').value = e.id || '';
+    var st = KB_STATUSES.indexOf(e.status) !== -1 ? e.status : 'published';
+    kbForm.querySelectorAll('input[name=kb-status]').forEach(function (r) { r.checked = r.value === st; });
+    $('kb-f-intent').value = e.intent || '';
+    $('kb-f-skill').value = e.skill || '';
+    $('kb-f-tags').value = arr(e.tags).join(', ');
+    var title = obj(e.title), q = obj(e.questions), kw = obj(e.keywords), ans = obj(e.answer);
+    $('kb-f-title-zh').value = title.zh || '';
+    $('kb-f-title-en').value = title.en || '';
+    $('kb-f-q-zh').value = arr(q.zh).join('\n');
+    $('kb-f-q-en').value = arr(q.en).join('\n');
+    $('kb-f-kw-zh').value = arr(kw.zh).join('\n');
+    $('kb-f-kw-en').value = arr(kw.en).join('\n');
+    $('kb-f-ans-zh').value = ans.zh || '';
+    $('kb-f-ans-en').value = ans.en || '';
+    var ch = obj(e.channel_answers);
+    KB.channels = ['sms'].concat(KB_CHANNELS.filter(function (c) { return c !== 'sms' && ch[c]; }));
+    renderKbChannels(ch);
+    kbClearProblems();
+    KB.baseline = sig(kbCollect());
+    kbEdited();
+    kbAutosizeAll();
+  }
+
+  /** After any edit: the dirty mark, the title, the counters and the id's hint. */
+  function kbEdited() {
+    var dirty = kbDirty();
+    $('kb-dirty').hidden = !dirty;
+    kbForm.setAttribute('data-dirty', dirty ? 'true' : 'false');
+    renderKbEditorHead();
+    kbCounts();
+    var st = kbStatusValue();
+    $('kb-status-hint').textContent = t('kb.statusHint.' + st);
+    $('kb-status-hint').className = 'field-hint kb-status-hint is-' + st;
+  }
+  /** Textareas grow with their text, up to their CSS max-height. */
+  function kbAutosize(ta) {
+    if (!ta || ta.offsetParent === null) return;
+    var max = parseFloat(getComputedStyle(ta).maxHeight) || 420;
+    ta.style.height = 'auto';
+    ta.style.height = Math.min(ta.scrollHeight + 2, max) + 'px';
+  }
+  function kbAutosizeAll() { kbForm.querySelectorAll('textarea').forEach(kbAutosize); }
+  function kbCounts() {
+    [['kb-f-q-zh', 'kb-n-q-zh', 'kb.nLines'], ['kb-f-q-en', 'kb-n-q-en', 'kb.nLines'], ['kb-f-kw-zh', 'kb-n-kw-zh', 'kb.nKeywords'], ['kb-f-kw-en', 'kb-n-kw-en', 'kb.nKeywords']].forEach(function (x) {
+      var n = kbLines($(x[0]).value).length;
+      $(x[1]).textContent = n ? (n === 1 ? t(x[2] + '1') : t(x[2], { n: n })) : '';
+    });
+    kbForm.querySelectorAll('[data-count-for]').forEach(function (span) {
+      var f = $(span.getAttribute('data-count-for'));
+      if (!f) return;
+      var n = Array.from(f.value.trim()).length, sms = span.getAttribute('data-sms');
+      span.classList.remove('is-warn');
+      if (!n) { span.textContent = ''; return; }
+      if (sms) {
+        // One SMS holds 70 characters of Chinese (UCS-2) or 160 of Latin text; longer ones are
+        // split into parts of 67 / 153.
+        var wide = /[^\x00-\x7f]/.test(f.value), one = wide ? 70 : 160, part = wide ? 67 : 153;
+        var parts = n <= one ? 1 : Math.ceil(n / part);
+        span.textContent = parts === 1 ? t('kb.smsFits', { n: n }) : t('kb.smsParts', { n: n, parts: parts });
+        span.classList.toggle('is-warn', parts > 1);
+      } else {
+        span.textContent = t('kb.chars', { n: fmtInt(n), max: fmtInt(4000) });
+        span.classList.toggle('is-warn', n > 3600);
+      }
+    });
+  }
+  function renderKbEditorHead() {
+    var isNew = KB.view === 'new';
+    var e = KB.entry;
+    var live = kbTexts($('kb-f-title-zh').value, $('kb-f-title-en').value);
+    var title = kbText(live) || (isNew ? ($('kb-f-id').value.trim() || t('kb.newTitle')) : (e && e.id) || '—');
+    $('kb-ed-title').textContent = title;
+    var meta = clear($('kb-ed-meta'));
+    if (isNew) meta.appendChild(document.createTextNode(t('kb.metaNew')));
+    else if (e) {
+      meta.appendChild(el('span', { class: 'mono kb-ed-id', 'data-testid': 'kb-editor-id', text: e.id }));
+      if (e.updated_at) meta.appendChild(el('span', { text: t('kb.meta', { when: fmtWhen(e.updated_at), who: who(e.updated_by) }) }));
+    }
+    var save = $('kb-save').querySelector('span');
+    if (!KB.busy) { save.setAttribute('data-i18n', isNew ? 'kb.create' : 'kb.save'); save.textContent = t(isNew ? 'kb.create' : 'kb.save'); }
+    $('kb-delete').hidden = isNew;
+    var idIn = $('kb-f-id');
+    idIn.readOnly = !isNew;
+    idIn.setAttribute('aria-readonly', isNew ? 'false' : 'true');
+    $('kb-f-id-hint').textContent = t(isNew ? 'kb.f.idHint' : 'kb.f.idFixed');
+    kbForm.setAttribute('data-mode', KB.view);
+  }
+  function kbFillDatalists() {
+    var intents = {}, skills = {};
+    kbEntries().forEach(function (e) { intents[kbIntent(e)] = 1; if (e.skill) skills[e.skill] = 1; });
+    var a = clear($('kb-intents')), b = clear($('kb-skills'));
+    Object.keys(intents).sort().forEach(function (x) { a.appendChild(el('option', { value: x })); });
+    Object.keys(skills).sort().forEach(function (x) { b.appendChild(el('option', { value: x })); });
+  }
+
+  function kbShowView(view) {
+    KB.view = view;
+    $('kb-list-view').hidden = view !== 'list';
+    kbForm.hidden = view !== 'edit' && view !== 'new';
+    $('kb-missing').hidden = view !== 'missing';
+    $('section-kb').setAttribute('data-view', view);
+    if (view === 'list' || view === 'missing') { KB.baseline = null; KB.entry = null; kbHideConfirm(); }
+  }
+  function kbOpenList() {
+    kbShowView('list');
+    KB.editId = null;
+    renderKbList();
+  }
+  function kbOpenNew() {
+    KB.editId = null;
+    kbShowView('new');
+    kbFillDatalists();
+    kbFill({ id: '', status: 'published' });
+    KB.entry = null;
+    renderKbEditorHead();
+    setTimeout(function () { $('kb-f-id').focus(); }, 0);
+  }
+  function kbOpenEdit(id) {
+    KB.editId = id;
+    var known = kbFind(id);
+    kbShowView('edit');
+    kbFillDatalists();
+    kbForm.setAttribute('aria-busy', 'true');
+    if (known) kbFill(known); else { kbFill({ id: id }); $('kb-ed-title').textContent = t('kb.loadingEntry'); }
+    var focusHead = function () { if (document.activeElement === document.body || !kbForm.contains(document.activeElement)) $('kb-ed-title').focus({ preventScroll: true }); };
+    setTimeout(focusHead, 0);
+    api('GET', '/v1/kb/entries/' + encodeURIComponent(id)).then(function (r) {
+      if (KB.editId !== id || KB.view !== 'edit') return;
+      if (r.ok && r.data) { if (!kbDirty()) kbFill(r.data); else KB.entry = r.data; renderKbEditorHead(); }
+      else if (r.status === 404 && !missingRoute(r)) kbShowMissing(id);
+      else if (!known) toast(errMsg(r), 'error');
+    }).catch(function () { if (!known) toast(t('common.network'), 'error'); })
+      .then(function () { kbForm.removeAttribute('aria-busy'); });
+  }
+  function kbShowMissing(id) {
+    kbShowView('missing');
+    var box = clear($('kb-missing'));
+    box.appendChild(emptyState('empty', t('kb.missing', { id: id }), t('kb.missingText'),
+      el('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('kb.back'), onclick: function () { location.hash = '#kb'; } })));
+  }
+
+  /* ------------------------------------------------------------ problems */
+  function kbClearProblems() {
+    kbForm.querySelectorAll('[data-kb-error]').forEach(function (p) { p.hidden = true; p.textContent = ''; });
+    kbForm.querySelectorAll('.has-error').forEach(function (n) { n.classList.remove('has-error'); });
+    kbForm.querySelectorAll('[aria-invalid]').forEach(function (n) { n.removeAttribute('aria-invalid'); });
+    $('kb-problems').hidden = true;
+  }
+  /** Where a problem goes in the form, and its message there (`questions.en[3]` → line 4). */
+  function kbProblemTarget(p) {
+    var path = String(p.path || '').replace(/^entries\[\d+\]\./, ''), msg = String(p.message || '');
+    var m = /^(questions|keywords)\.(zh|en)\[(\d+)\]$/.exec(path);
+    if (m) return { key: m[1] + '.' + m[2], message: t('kb.err.line', { n: Number(m[3]) + 1, msg: msg }) };
+    m = /^tags\[(\d+)\]$/.exec(path);
+    if (m) return { key: 'tags', message: t('kb.err.tag', { n: Number(m[1]) + 1, msg: msg }) };
+    return { key: path, message: msg };
+  }
+  function kbShowProblems(problems) {
+    kbClearProblems();
+    var list = clear($('kb-problems-list'));
+    var firstField = null;
+    problems.forEach(function (p) {
+      var tg = kbProblemTarget(p);
+      var box = kbForm.querySelector('[data-kb-error="' + cssEscape(tg.key) + '"]');
+      var field = null;
+      if (box) {
+        box.textContent = box.textContent ? box.textContent + ' · ' + tg.message : tg.message;
+        box.hidden = false;
+        var f = box.closest('.field, .kb-channel, .kb-sec');
+        if (f) f.classList.add('has-error');
+        field = f && f.querySelector('input:not([type=radio]), textarea') || (f && f.querySelector('input'));
+        if (field) { field.setAttribute('aria-invalid', 'true'); if (!firstField) firstField = field; }
+      }
+      var item = el('li', { class: 'problem', tabindex: '0', role: 'button', 'data-testid': 'kb-problem', 'data-path': String(p.path || ''), 'data-placed': box ? 'true' : 'false',
+        onclick: function () { if (field) { field.focus(); field.scrollIntoView({ block: 'center', behavior: 'smooth' }); } },
+        onkeydown: function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); this.click(); } } }, [
+        el('span', { class: 'problem-path', text: String(p.path || '—') }),
+        el('span', { class: 'problem-msg', text: String(p.message || '') })
+      ]);
+      list.appendChild(item);
+    });
+    $('kb-problems-title').textContent = problems.length === 1 ? t('kb.problems1') : t('kb.problems', { n: problems.length });
+    $('kb-problems').hidden = false;
+    $('kb-problems').scrollIntoView({ block: 'nearest' });
+    if (firstField) firstField.focus({ preventScroll: true });
+  }
+
+  /* ------------------------------------------------------------- actions */
+  function kbSave() {
+    if (KB.busy || (KB.view !== 'edit' && KB.view !== 'new')) return;
+    var isNew = KB.view === 'new';
+    if (!isNew && !kbDirty()) { toast(t('kb.noChanges')); return; }
+    var body = kbCollect();
+    kbHideConfirm();
+    KB.busy = 'save';
+    setBusy($('kb-save'), 'kb.saving');
+    kbForm.setAttribute('aria-busy', 'true');
+    var url = isNew ? '/v1/kb/entries' : '/v1/kb/entries/' + encodeURIComponent(KB.editId);
+    api(isNew ? 'POST' : 'PUT', url, body).then(function (r) {
+      if (r.ok) {
+        var rev = r.data && r.data.revision, id = (r.data && r.data.id) || body.id;
+        var saved = Object.assign({}, body, { updated_at: new Date().toISOString(), updated_by: S.session && (S.session.agent_id || S.session.username) });
+        toast(t(isNew ? 'kb.created' : 'kb.saved', { title: kbText(body.title) || id, rev: rev }));
+        kbClearProblems();
+        // the list knows it at once; GET /v1/kb/entries follows
+        if (KB.data) {
+          KB.data.entries = kbEntries().filter(function (x) { return x.id !== id; }).concat([saved]);
+        }
+        KB.editId = id;
+        KB.view = 'edit';
+        kbFill(saved);
+        if (isNew) history.replaceState(null, '', kbHash(id));
+        kbChanged(rev);
+        kbFillDatalists();
+        api('GET', '/v1/kb/entries/' + encodeURIComponent(id)).then(function (g) {
+          // Login names no supervisor's own id; what we just saved carries it (as learnMyId).
+          if (g.ok && g.data && S.session && !S.session.agent_id && g.data.updated_by && g.data.updated_by !== 'demo') {
+            S.session.agent_id = g.data.updated_by;
+            login.store(S.session);
+            renderKbList();
+          }
+          if (g.ok && g.data && KB.editId === id && KB.view === 'edit' && !kbDirty()) kbFill(g.data);
+        }).catch(function () { /* the form already shows what was saved */ });
+        return;
+      }
+      var problems = arr(r.data && r.data.problems);
+      if (r.status === 422 && problems.length) kbShowProblems(problems);
+      else if (r.status === 409) kbShowProblems([{ path: 'id', message: t('kb.err.exists', { id: body.id }) }]);
+      else toast(t('kb.saveFailed', { msg: errMsg(r) }), 'error');
+    }).catch(function () { toast(t('kb.saveFailed', { msg: t('common.network') }), 'error'); })
+      .then(function () {
+        KB.busy = null;
+        setBusy($('kb-save'), null);
+        kbForm.removeAttribute('aria-busy');
+        renderKbEditorHead();
+      });
+  }
+  kbForm.addEventListener('submit', function (ev) { ev.preventDefault(); kbSave(); });
+  kbForm.addEventListener('input', function (ev) {
+    // a field (and its group) loses its error as soon as it changes
+    [ev.target.closest('.field'), ev.target.closest('.kb-channel'), ev.target.closest('.kb-sec')].forEach(function (f) {
+      if (!f || !f.classList.contains('has-error')) return;
+      f.classList.remove('has-error');
+      Array.prototype.forEach.call(f.children, function (p) { if (p.hasAttribute('data-kb-error')) { p.hidden = true; p.textContent = ''; } });
+      if (f.classList.contains('field')) f.querySelectorAll('[data-kb-error]').forEach(function (p) { p.hidden = true; p.textContent = ''; });
+    });
+    ev.target.removeAttribute('aria-invalid');
+    if (ev.target.tagName === 'TEXTAREA') kbAutosize(ev.target);
+    kbEdited();
+  });
+  kbForm.addEventListener('change', kbEdited);
+  document.addEventListener('keydown', function (ev) {
+    if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && (ev.key === 's' || ev.key === 'S') && S.section === 'kb' && !kbForm.hidden) {
+      ev.preventDefault();
+      kbSave();
+    }
+  });
+  $('kb-back').addEventListener('click', function () { location.hash = '#kb'; });
+
+  function kbConfirm(text, sub, okLabel, okTestId, onOk, box) {
+    box = box || $('kb-confirm');
+    clear(box);
+    box.appendChild(el('div', {}, [el('strong', { 'data-testid': 'kb-confirm-text', text: text }), sub ? el('div', { class: 'confirm-sub', text: sub }) : null]));
+    var ok = el('button', { type: 'button', class: 'btn btn-danger btn-sm', 'data-testid': okTestId, text: okLabel, onclick: function () { box.hidden = true; onOk(); } });
+    var cancel = el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'kb-confirm-cancel', text: box.id === 'kb-confirm' && okTestId === 'kb-leave-ok' ? t('kb.keepEditing') : t('common.cancel'),
+      onclick: function () { box.hidden = true; KB.leaveTo = null; } });
+    box.appendChild(el('div', { class: 'confirm-actions' }, [cancel, ok]));
+    box.hidden = false;
+    box.scrollIntoView({ block: 'nearest' });
+    cancel.focus();
+  }
+  function kbHideConfirm() { $('kb-confirm').hidden = true; KB.leaveTo = null; }
+
+  $('kb-delete').addEventListener('click', function () {
+    var e = KB.entry || { id: KB.editId };
+    kbConfirm(t('kb.confirmDelete', { title: kbTitle(e), id: e.id }), t('kb.confirmDeleteSub'), t('kb.confirmDeleteOk'), 'kb-delete-confirm', kbDelete);
+  });
+  function kbDelete() {
+    var id = KB.editId;
+    if (!id || KB.busy) return;
+    KB.busy = 'delete';
+    setBusy($('kb-delete'), 'kb.deleting');
+    api('DELETE', '/v1/kb/entries/' + encodeURIComponent(id)).then(function (r) {
+      if (r.ok || r.status === 404) {
+        if (r.ok) toast(t('kb.deleted', { id: id, rev: r.data && r.data.revision }));
+        if (KB.data) KB.data.entries = kbEntries().filter(function (x) { return x.id !== id; });
+        KB.baseline = null;   // nothing left to lose: the list opens without asking
+        location.hash = '#kb';
+        kbChanged(r.data && r.data.revision);
+      } else toast(t('kb.deleteFailed', { msg: errMsg(r) }), 'error');
+    }).catch(function () { toast(t('kb.deleteFailed', { msg: t('common.network') }), 'error'); })
+      .then(function () { KB.busy = null; setBusy($('kb-delete'), null); });
+  }
+
+  /**
+   * route() asks before it leaves an editor with unsaved changes: the address goes back to the
+   * editor and a bar offers to discard them. True when the navigation may go on.
+   */
+  function kbMayLeave(name, args) {
+    if (S.section !== 'kb' || (KB.view !== 'edit' && KB.view !== 'new') || !kbDirty()) return true;
+    var a = args[0] ? decodeURIComponent(args[0]) : '';
+    if (name === 'kb' && ((KB.view === 'new' && a === 'new') || (KB.view === 'edit' && a === KB.editId))) return true;
+    var target = location.hash || '#live';
+    history.replaceState(null, '', KB.view === 'new' ? '#kb/new' : kbHash(KB.editId));
+    KB.leaveTo = target;
+    kbConfirm(t('kb.leave'), t('kb.leaveSub'), t('kb.leaveOk'), 'kb-leave-ok', function () {
+      var to = KB.leaveTo;
+      KB.leaveTo = null;
+      KB.baseline = null;   // the edits are given up: route() lets the navigation through
+      location.hash = to;
+    });
+    return false;
+  }
+  window.addEventListener('beforeunload', function (ev) {
+    if (S.session && S.section === 'kb' && kbDirty()) { ev.preventDefault(); ev.returnValue = ''; }
+  });
+
+  /* ------------------------------------------------------ try a question */
+  /** What `e` sends on `channel` in `lang` (KbEntry::render in src/kb/entry.rs). */
+  function kbRender(e, lang, channel) {
+    var own = obj(obj(e.channel_answers)[channel]), ans = obj(e.answer);
+    var pick = function (l) { return own[l] != null ? { text: own[l], general: false } : ans[l] != null ? { text: ans[l], general: true } : null; };
+    var p = pick(lang) || pick(kbOther(lang));
+    if (!p) return '';
+    return p.general && channel === 'sms' ? String(p.text).split(/\s+/).filter(Boolean).join(' ') : String(p.text);
+  }
+  /**
+   * The entry that answered. The match response names the intent, not the entry (several entries
+   * may share an intent), so: the entries with that intent whose answer is the reply's text, then
+   * the candidate with the reply's confidence, then the best candidate with that intent.
+   */
+  function kbAnswerEntry(res, req) {
+    if (res && res.entry_id) return kbFind(res.entry_id) || { id: res.entry_id, title: {} };
+    if (res && res.outcome) return null; // a server that names the entry named none
+    if (!res || !res.intent) return null;
+    var pool = kbEntries().filter(function (e) { return kbIntent(e) === res.intent && (e.status || 'published') === 'published'; });
+    var langs = req.language ? [req.language] : ['zh', 'en'];
+    var exact = pool.filter(function (e) { return langs.some(function (l) { return kbRender(e, l, req.channel || 'web') === res.answer; }); });
+    if (res.flow && !exact.length) return null;
+    if (exact.length) pool = exact;
+    var cands = arr(res.candidates);
+    var byConf = cands.find(function (c) { return isNum(res.confidence) && Math.abs(c.confidence - res.confidence) < 1e-6 && pool.some(function (e) { return e.id === c.id; }); });
+    var byRank = cands.find(function (c) { return pool.some(function (e) { return e.id === c.id; }); });
+    var id = (byConf || byRank || {}).id || (pool.length === 1 ? pool[0].id : null);
+    return id ? (kbFind(id) || { id: id, title: {} }) : (pool[0] || null);
+  }
+  /** The server's outcome (POST /v1/kb/match `outcome`) in this panel's terms. */
+  var KB_OUTCOMES = { answered: 'answered', did_you_mean: 'unsure', dont_know: 'unknown', small_talk: 'smalltalk', handoff: 'handoff', flow: 'flow' };
+  function kbOutcome(res, matched) {
+    if (res.outcome && KB_OUTCOMES[res.outcome]) return KB_OUTCOMES[res.outcome];
+    if (res.handoff) return 'handoff';
+    if (res.flow) return 'flow';
+    if (res.intent && matched) return 'answered';
+    if (res.intent) return 'answered';
+    return arr(res.candidates).some(function (c) { return c.confidence >= KB_SUGGESTION_FLOOR; }) ? 'unsure' : 'unknown';
+  }
+  var KB_OUTCOME_ICONS = {
+    answered: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"><path d="M20 6 9 17l-5-5"/></svg>',
+    unsure: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.8" stroke-linecap="round" stroke-linejoin="round"><path d="M9 9a3 3 0 1 1 4.2 2.8c-.8.3-1.2 1-1.2 1.8v.4M12 18h.01"/></svg>',
+    unknown: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.8" stroke-linecap="round"><path d="M7 12h10"/></svg>',
+    smalltalk: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12Z"/></svg>',
+    handoff: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="8" r="3.5"/><path d="M5 20a7 7 0 0 1 14 0"/></svg>',
+    flow: '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.6" stroke-linecap="round" stroke-linejoin="round"><path d="M5 12h12M13 6l6 6-6 6"/></svg>'
+  };
+  function kbConfBar(v, testid) {
+    var pct = isNum(v) ? clamp(v, 0, 1) : 0;
+    var cls = pct >= 0.45 ? 'is-high' : pct >= KB_SUGGESTION_FLOOR ? 'is-mid' : 'is-low';
+    return el('span', { class: 'kb-conf ' + cls, 'data-testid': testid || 'kb-confidence', 'data-value': isNum(v) ? String(v) : '', title: t('kb.try.confidenceOf', { pct: fmtPct(pct, 0) }) }, [
+      el('span', { class: 'kb-conf-bar', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(pct * 100)), 'aria-label': t('kb.try.confidence') }, [el('span', { style: { width: (pct * 100).toFixed(1) + '%' } })]),
+      el('span', { class: 'kb-conf-val', text: fmtPct(pct, 0) })
+    ]);
+  }
+
+  $('kb-try-form').addEventListener('submit', function (ev) { ev.preventDefault(); kbAsk(); });
+  $('kb-try-text').addEventListener('keydown', function (ev) {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); kbAsk(); }
+  });
+  $('kb-try-text').addEventListener('input', function () { $('kb-try-error').hidden = true; this.removeAttribute('aria-invalid'); });
+  function kbAsk(again) {
+    var text = again && KB.tryState.req ? KB.tryState.req.text : $('kb-try-text').value.trim();
+    if (!text) {
+      $('kb-try-error').textContent = t('kb.try.empty');
+      $('kb-try-error').hidden = false;
+      $('kb-try-text').setAttribute('aria-invalid', 'true');
+      $('kb-try-text').focus();
+      return;
+    }
+    var req = again && KB.tryState.req ? KB.tryState.req : { text: text, channel: $('kb-try-channel').value || 'web' };
+    if (!again && $('kb-try-lang').value) req.language = $('kb-try-lang').value;
+    var seq = (KB.trySeq = (KB.trySeq || 0) + 1);
+    KB.tryState = { state: 'loading', req: req, res: KB.tryState.res, error: null };
+    setBusy($('kb-try-submit'), 'kb.try.asking');
+    renderKbTry();
+    api('POST', '/v1/kb/match', req).then(function (r) {
+      if (seq !== KB.trySeq) return;
+      if (r.ok && r.data) KB.tryState = { state: 'ok', req: req, res: r.data, error: null };
+      else KB.tryState = { state: 'error', req: req, res: null, error: missingRoute(r) ? t('kb.unavailable') : errMsg(r) };
+    }).catch(function () {
+      if (seq === KB.trySeq) KB.tryState = { state: 'error', req: req, res: null, error: t('common.network') };
+    }).then(function () {
+      if (seq !== KB.trySeq) return;
+      setBusy($('kb-try-submit'), null);
+      renderKbTry();
+    });
+  }
+  function renderKbTry() {
+    var st = KB.tryState;
+    // the result is a live region: redo it only when something in it changes
+    var s = sig([st.state, st.req, st.res, st.error, i18n.lang, KB.data && KB.data.revision, kbEntries().length]);
+    if (s === KB.trySig) return;
+    KB.trySig = s;
+    var box = clear($('kb-try-result'));
+    box.classList.toggle('is-loading', st.state === 'loading');
+    if (st.state === 'idle') {
+      box.setAttribute('data-state', 'idle');
+      box.appendChild(el('p', { class: 'kb-try-idle', text: t('kb.try.idle') }));
+      return;
+    }
+    if (st.state === 'error') {
+      box.setAttribute('data-state', 'error');
+      box.appendChild(el('div', { class: 'notice notice-danger', role: 'alert', 'data-testid': 'kb-try-failed', text: t('kb.try.failed', { msg: st.error }) }));
+      return;
+    }
+    if (!st.res) { box.setAttribute('data-state', 'loading'); box.appendChild(loadingRow(t('kb.try.asking'))); return; }
+    var res = st.res, req = st.req;
+    var matched = kbAnswerEntry(res, req);
+    var outcome = kbOutcome(res, matched);
+    box.setAttribute('data-state', st.state === 'loading' ? 'loading' : outcome);
+    box.setAttribute('data-entry-id', matched ? matched.id : '');
+    var heads = {
+      answered: [t('kb.try.answered'), res.intent ? t('kb.try.answeredSub', { intent: res.intent }) : ''],
+      unsure: [t('kb.try.unsure'), t('kb.try.unsureSub')],
+      unknown: [t('kb.try.unknown'), t('kb.try.unknownSub')],
+      smalltalk: [t('kb.try.smalltalk'), t('kb.try.smalltalkSub')],
+      handoff: [t('kb.try.handoff'), t('kb.try.handoffSub')],
+      flow: [t('kb.try.flow'), t('kb.try.flowSub', { intent: res.intent || '—' })]
+    }[outcome];
+    var iconNode = el('span', { class: 'kb-outcome-icon', 'aria-hidden': 'true' });
+    iconNode.innerHTML = KB_OUTCOME_ICONS[outcome];
+    box.appendChild(el('div', { class: 'kb-outcome is-' + outcome, 'data-testid': 'kb-try-outcome', 'data-outcome': outcome }, [
+      iconNode,
+      el('div', {}, [el('strong', { text: heads[0] }), heads[1] ? el('p', { text: heads[1] }) : null])
+    ]));
+    if (matched) {
+      var mt = kbTitle(matched);
+      box.appendChild(el('div', { class: 'kb-try-block' }, [
+        el('p', { class: 'kb-try-label', text: t('kb.try.match') }),
+        el('a', { class: 'kb-match', href: kbHash(matched.id), 'data-testid': 'kb-try-match', 'data-entry-id': matched.id, 'aria-label': t('kb.try.open', { title: mt }) }, [
+          el('span', { class: 'kb-match-text' }, [el('strong', { text: mt }), el('span', { class: 'mono', text: matched.id })]),
+          kbIcon('chev')
+        ]),
+        el('div', { class: 'kb-try-conf' }, [el('span', { class: 'kb-try-conf-label', text: t('kb.try.confidence') }), kbConfBar(res.confidence, 'kb-try-confidence')])
+      ]));
+    }
+    if (res.answer) {
+      box.appendChild(el('div', { class: 'kb-try-block' }, [
+        el('p', { class: 'kb-try-label' }, [t('kb.try.reply'), el('span', { class: 'kb-try-meta' }, [
+          el('span', { class: 'chan chan-' + (req.channel || 'web'), text: kbChannelName(req.channel || 'web') }),
+          req.language ? el('span', { class: 'kb-lang kb-lang-' + req.language, text: req.language === 'zh' ? '中' : 'EN' }) : null
+        ])]),
+        el('div', { class: 'kb-bubble', 'data-testid': 'kb-try-answer' }, [res.answer])
+      ]));
+    }
+    var cands = arr(res.candidates).filter(function (c) { return c && c.id && !(matched && c.id === matched.id); });
+    if (cands.length) {
+      var dym = outcome === 'unsure';
+      var ul = el('ul', { class: 'kb-cands', 'data-testid': 'kb-try-candidates' });
+      cands.forEach(function (c, i) {
+        var e = kbFind(c.id);
+        var suggested = dym && (Array.isArray(res.suggested) ? res.suggested.indexOf(c.id) !== -1 : c.confidence >= KB_SUGGESTION_FLOOR);
+        // GET /v1/kb/match lists an entry named by a keyword first, at exactly 100 %
+        var keyword = i === 0 && c.confidence === 1 && arr(res.candidates)[0] === c;
+        ul.appendChild(el('li', {}, [el('a', { class: 'kb-cand' + (suggested ? ' is-suggested' : ''), href: kbHash(c.id), 'data-testid': 'kb-try-candidate', 'data-entry-id': c.id, 'data-suggested': suggested ? 'true' : 'false' }, [
+          el('span', { class: 'kb-cand-text' }, [el('span', { class: 'kb-cand-title', text: e ? kbTitle(e) : (c.title || c.id) }),
+            el('span', { class: 'kb-cand-sub' }, [el('span', { class: 'mono', text: c.id }), keyword ? el('span', { class: 'kb-kw', title: t('kb.try.keywordHint'), text: t('kb.try.keyword') }) : null])]),
+          kbConfBar(c.confidence)
+        ])]));
+      });
+      box.appendChild(el('div', { class: 'kb-try-block' }, [el('p', { class: 'kb-try-label', text: dym ? t('kb.try.didYouMean') : t('kb.try.closest') }), ul]));
+    }
+    var foot = el('div', { class: 'kb-try-foot' }, [el('span', { 'data-testid': 'kb-try-revision', 'data-revision': String(res.revision), text: t('kb.try.botRev', { rev: res.revision }) })]);
+    if (KB.data && isNum(res.revision) && res.revision < KB.data.revision) {
+      foot.classList.add('is-stale');
+      foot.appendChild(el('span', { class: 'kb-try-stale', 'data-testid': 'kb-try-stale', text: t('kb.try.stale', { rev: KB.data.revision }) }));
+      foot.appendChild(el('button', { type: 'button', class: 'link-btn', 'data-testid': 'kb-try-again', text: t('kb.try.again'), onclick: function () { kbAsk(true); } }));
+    }
+    box.appendChild(foot);
+  }
+
+  /* ----------------------------------------------------- import / export */
+  function kbFetchRaw(method, url, body, type) {
+    var headers = { Authorization: 'Bearer ' + (S.session && S.session.token) };
+    if (type) headers['Content-Type'] = type;
+    return fetch(url, { method: method, headers: headers, body: body, cache: 'no-store', credentials: 'same-origin' }).then(function (res) {
+      if (res.status === 401 && S.session) { logout(t('login.err.expired')); return new Promise(function () { /* signed out */ }); }
+      return res;
+    });
+  }
+  function kbJsonOf(res) {
+    return res.text().then(function (txt) { var d = null; try { d = txt ? JSON.parse(txt) : null; } catch (e) { d = { raw: txt }; } return { status: res.status, ok: res.ok, data: d }; });
+  }
+  function kbExport(format) {
+    $('kb-export-menu').open = false;
+    kbFetchRaw('GET', '/v1/kb/export?format=' + format).then(function (res) {
+      if (!res.ok) return kbJsonOf(res).then(function (r) { toast(t('kb.exportFailed', { msg: errMsg(r) }), 'error'); });
+      var cd = res.headers.get('Content-Disposition') || '';
+      var m = /filename="?([^";]+)"?/i.exec(cd);
+      var base = (m ? m[1] : 'knowledge-base.' + format).replace(/\.(json|csv)$/i, '');
+      var rev = KB.data && isNum(KB.data.revision) ? '-r' + KB.data.revision : '';
+      var name = base + rev + '.' + format;
+      return res.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var a = el('a', { href: url, download: name });
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 30000);
+        toast(t('kb.exported', { name: name }));
+      });
+    }).catch(function () { toast(t('kb.exportFailed', { msg: t('common.network') }), 'error'); });
+  }
+  $('kb-export-json').addEventListener('click', function () { kbExport('json'); });
+  $('kb-export-csv').addEventListener('click', function () { kbExport('csv'); });
+  document.addEventListener('click', function (ev) {
+    var menu = $('kb-export-menu');
+    if (menu.open && !menu.contains(ev.target)) menu.open = false;
+  });
+  $('kb-export-menu').addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape' && this.open) { this.open = false; this.querySelector('summary').focus(); }
+  });
+
+  function kbToggleImport(open) {
+    var panel = $('kb-import');
+    panel.hidden = !open;
+    $('kb-import-open').setAttribute('aria-expanded', open ? 'true' : 'false');
+    $('kb-import-open').classList.toggle('is-on', open);
+    if (open) { $('kb-import-file').focus(); panel.scrollIntoView({ block: 'nearest' }); }
+    else { $('kb-import-confirm').hidden = true; $('kb-import-open').focus(); }
+  }
+  $('kb-import-open').addEventListener('click', function () { kbToggleImport($('kb-import').hidden); });
+  $('kb-import-close').addEventListener('click', function () { kbToggleImport(false); });
+  $('kb-import-file').addEventListener('change', function () {
+    $('kb-import-file-error').hidden = true;
+    $('kb-import-result').hidden = true;
+    $('kb-import-confirm').hidden = true;
+  });
+  $('kb-import').addEventListener('change', function (ev) { if (ev.target.name === 'kb-import-mode') $('kb-import-confirm').hidden = true; });
+  function kbImportError(msg) { var p = $('kb-import-file-error'); p.textContent = msg; p.hidden = false; }
+  /** The content type the server wants for `file`: by its name, its type, else its first byte. */
+  function kbImportType(file) {
+    var name = String(file.name || '').toLowerCase();
+    if (/\.json$/.test(name)) return Promise.resolve('application/json');
+    if (/\.csv$/.test(name)) return Promise.resolve('text/csv');
+    if (/json/.test(file.type)) return Promise.resolve('application/json');
+    if (/csv/.test(file.type)) return Promise.resolve('text/csv');
+    return file.slice(0, 64).text().then(function (head) {
+      var s = head.replace(/^\uFEFF/, '').trim();
+      return s.charAt(0) === '{' || s.charAt(0) === '[' ? 'application/json' : /^[\w"]/.test(s) && s.indexOf(',') !== -1 ? 'text/csv' : null;
+    });
+  }
+  $('kb-import-run').addEventListener('click', function () { kbImport(false); });
+  function kbImport(confirmed) {
+    if (KB.importBusy) return;
+    var file = $('kb-import-file').files && $('kb-import-file').files[0];
+    $('kb-import-result').hidden = true;
+    $('kb-import-file-error').hidden = true;
+    if (!file) { kbImportError(t('kb.importNoFile')); $('kb-import-file').focus(); return; }
+    if (file.size > KB_MAX_IMPORT) { kbImportError(t('kb.importTooBig')); return; }
+    var modeIn = $('kb-import').querySelector('input[name=kb-import-mode]:checked');
+    var mode = modeIn ? modeIn.value : 'merge';
+    if (mode === 'replace' && !confirmed) {
+      kbConfirm(t('kb.importConfirm', { file: file.name }), t('kb.importConfirmSub'), t('kb.importConfirmOk'), 'kb-import-confirm-ok', function () { kbImport(true); }, $('kb-import-confirm'));
+      return;
+    }
+    kbImportType(file).then(function (type) {
+      if (!type) { kbImportError(t('kb.importType')); return; }
+      KB.importBusy = true;
+      setBusy($('kb-import-run'), 'kb.importing');
+      return kbFetchRaw('POST', '/v1/kb/import?mode=' + mode, file, type).then(kbJsonOf).then(function (r) {
+        var box = clear($('kb-import-result'));
+        box.hidden = false;
+        if (r.ok && r.data) {
+          var n = r.data.imported, m = t('kb.mode.' + (r.data.mode || mode));
+          var text = n === 1 ? t('kb.imported1', { file: file.name, mode: m, rev: r.data.revision }) : t('kb.imported', { n: fmtInt(n), file: file.name, mode: m, rev: r.data.revision });
+          box.className = 'kb-import-result status-banner is-ok';
+          box.setAttribute('data-outcome', 'ok');
+          box.setAttribute('data-imported', String(n));
+          box.appendChild(el('span', { class: 'ico', 'aria-hidden': 'true' }, [el('span', { text: '✓' })]));
+          box.appendChild(el('span', { 'data-testid': 'kb-import-text', text: text }));
+          toast(text);
+          kbChanged(r.data.revision);
+          return;
+        }
+        var problems = arr(r.data && r.data.problems);
+        box.className = 'kb-import-result problems';
+        box.setAttribute('data-outcome', 'problems');
+        box.removeAttribute('data-imported');
+        if (r.status === 422 && problems.length) {
+          box.appendChild(el('div', { class: 'problems-head' }, [el('span', { class: 'problems-icon', 'aria-hidden': 'true', text: '!' }),
+            el('strong', { 'data-testid': 'kb-import-text', text: problems.length === 1 ? t('kb.importProblems1', { file: file.name }) : t('kb.importProblems', { n: problems.length, file: file.name }) })]));
+          var ol = el('ol', { class: 'problems-list', 'data-testid': 'kb-import-problems' });
+          problems.slice(0, 200).forEach(function (p) {
+            ol.appendChild(el('li', { class: 'problem is-static', 'data-testid': 'kb-import-problem', 'data-path': String(p.path || '') }, [
+              el('span', { class: 'problem-path', text: String(p.path || '—') }), el('span', { class: 'problem-msg', text: String(p.message || '') })]));
+          });
+          box.appendChild(ol);
+        } else {
+          var msg = r.status === 413 ? t('kb.importTooBig') : r.status === 415 ? t('kb.importType') : errMsg(r);
+          box.appendChild(el('div', { class: 'problems-head' }, [el('span', { class: 'problems-icon', 'aria-hidden': 'true', text: '!' }),
+            el('strong', { 'data-testid': 'kb-import-text', text: t('kb.importFailed', { msg: msg }) })]));
+        }
+      });
+    }).catch(function () {
+      kbImportError(t('kb.importFailed', { msg: t('common.network') }));
+    }).then(function () {
+      KB.importBusy = false;
+      setBusy($('kb-import-run'), null);
+    });
+  }
+
+  /* --------------------------------------------------------------- enter */
+  onEnter.kb = function (args, changed) {
+    if (changed || KB.state === 'idle' || KB.state === 'error') kbLoad();
+    var a = args[0] ? decodeURIComponent(args[0]) : '';
+    if (a === 'new') { if (changed || KB.view !== 'new') kbOpenNew(); }
+    else if (a) { if (changed || !(KB.view === 'edit' && KB.editId === a)) kbOpenEdit(a); }
+    else if (KB.view !== 'list' || changed) kbOpenList();
+    renderKbTry();
+  };
+  function kbReset() {
+    clearTimeout(KB.timer);
+    KB.state = 'idle'; KB.data = null; KB.error = null; KB.view = 'list'; KB.editId = null; KB.entry = null;
+    KB.baseline = null; KB.busy = null; KB.leaveTo = null; KB.tryState = { state: 'idle', req: null, res: null, error: null };
+    kbShowView('list');
+  }
+  function renderKbAll() {
+    renderKbRevision(); renderKbFilters(); renderKbList(); renderKbTry();
+    if (KB.view === 'edit' || KB.view === 'new') { renderKbChannels(); kbEdited(); }
+  }
+
   /* ============================================================= language */
   i18n.onChange(function () {
     updateTitle();
@@ -3645,6 +5018,7 @@
     renderOverrideLists();
     renderDryVersions(); renderDryReport();
     renderVersions(); renderAudit();
+    renderKbAll();
     if (WHY.id) renderWhy();
   });
   i18n.bindSwitches();
@@ -3658,7 +5032,9 @@
   window.SwitchboardConsole = {
     get state() {
       return { section: S.section, activeVersion: activeVersion(), lastSaved: S.lastSaved, problems: E.problems.slice(),
-        jsonError: E.jsonError, live: S.live.data, versions: S.versionsState, audit: S.auditState, dry: S.dry.state };
+        jsonError: E.jsonError, live: S.live.data, versions: S.versionsState, audit: S.auditState, dry: S.dry.state,
+        kb: { state: KB.state, view: KB.view, id: KB.editId, dirty: kbDirty(), revision: KB.data && KB.data.revision,
+          botRevision: KB.data && KB.data.bot_revision } };
     }
   };
 })();
