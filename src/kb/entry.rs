@@ -928,6 +928,7 @@ mod tests {
             &examples,
             TrainOptions {
                 epochs: 40,
+                select_step: false,
                 ..Default::default()
             },
         )

@@ -99,7 +99,8 @@ pub struct Candidate {
 impl Matcher {
     /// Trains on `(text, label)` examples.
     pub fn train(examples: &[(String, String)], options: TrainOptions) -> Self {
-        let featurised: Vec<Vec<String>> = examples.iter().map(|(t, _)| features(t)).collect();
+        let owned: Vec<Vec<String>> = examples.iter().map(|(t, _)| features(t)).collect();
+        let featurised: Vec<&[String]> = owned.iter().map(Vec::as_slice).collect();
         let labels: Vec<&str> = examples.iter().map(|(_, l)| l.as_str()).collect();
         let selection = if options.select_step && examples.len() >= MIN_EXAMPLES_TO_SELECT {
             select_step(&featurised, &labels, options)
@@ -122,7 +123,7 @@ impl Matcher {
     }
 
     /// Trains on featurised examples with `options` as they are.
-    fn fit(featurised: &[Vec<String>], example_labels: &[&str], options: TrainOptions) -> Self {
+    fn fit(featurised: &[&[String]], example_labels: &[&str], options: TrainOptions) -> Self {
         // Vocabulary and document frequencies.
         let mut df: HashMap<&str, u32> = HashMap::new();
         for fs in featurised {
@@ -321,7 +322,7 @@ impl Matcher {
 /// entry's examples are dealt round-robin to the folds, every candidate is trained on all
 /// folds but one and scored by its accuracy on the one left out, and the most accurate
 /// candidate wins (the smaller step on a tie). The fits run on the machine's cores.
-fn select_step(featurised: &[Vec<String>], labels: &[&str], options: TrainOptions) -> Selection {
+fn select_step(featurised: &[&[String]], labels: &[&str], options: TrainOptions) -> Selection {
     let mut dealt: HashMap<&str, usize> = HashMap::new();
     let fold_of: Vec<usize> = labels
         .iter()
@@ -345,7 +346,7 @@ fn select_step(featurised: &[Vec<String>], labels: &[&str], options: TrainOption
         let (mut train_x, mut train_y) = (Vec::new(), Vec::new());
         for ((x, y), f) in featurised.iter().zip(labels).zip(&fold_of) {
             if *f != fold {
-                train_x.push(x.clone());
+                train_x.push(*x);
                 train_y.push(*y);
             }
         }

@@ -4075,6 +4075,10 @@
     if (!d || !isNum(d.revision)) { pill.hidden = true; return; }
     var training = kbTraining();
     pill.hidden = false;
+    // a live region: rebuild it only when what it says changes, or it is announced again
+    var s = sig([d.revision, d.bot_revision, training, i18n.lang]);
+    if (s === KB.revSig) return;
+    KB.revSig = s;
     pill.className = 'kb-rev ' + (training ? 'is-training' : 'is-ready');
     pill.setAttribute('data-revision', String(d.revision));
     pill.setAttribute('data-bot-revision', String(isNum(d.bot_revision) ? d.bot_revision : ''));
@@ -4627,7 +4631,11 @@
   function kbConfirm(text, sub, okLabel, okTestId, onOk, box) {
     box = box || $('kb-confirm');
     clear(box);
-    box.appendChild(el('div', {}, [el('strong', { 'data-testid': 'kb-confirm-text', text: text }), sub ? el('div', { class: 'confirm-sub', text: sub }) : null]));
+    var tid = box.id + '-title', did = box.id + '-desc';
+    box.setAttribute('role', 'alertdialog');
+    box.setAttribute('aria-labelledby', tid);
+    if (sub) box.setAttribute('aria-describedby', did); else box.removeAttribute('aria-describedby');
+    box.appendChild(el('div', {}, [el('strong', { id: tid, 'data-testid': 'kb-confirm-text', text: text }), sub ? el('div', { id: did, class: 'confirm-sub', text: sub }) : null]));
     var ok = el('button', { type: 'button', class: 'btn btn-danger btn-sm', 'data-testid': okTestId, text: okLabel, onclick: function () { box.hidden = true; onOk(); } });
     var cancel = el('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'data-testid': 'kb-confirm-cancel', text: box.id === 'kb-confirm' && okTestId === 'kb-leave-ok' ? t('kb.keepEditing') : t('common.cancel'),
       onclick: function () { box.hidden = true; KB.leaveTo = null; } });
@@ -4668,7 +4676,9 @@
     var a = args[0] ? decodeURIComponent(args[0]) : '';
     if (name === 'kb' && ((KB.view === 'new' && a === 'new') || (KB.view === 'edit' && a === KB.editId))) return true;
     var target = location.hash || '#live';
-    history.replaceState(null, '', KB.view === 'new' ? '#kb/new' : kbHash(KB.editId));
+    // back to the editor's address as a new history entry: replacing the current one would
+    // overwrite where Back came from
+    history.pushState(null, '', KB.view === 'new' ? '#kb/new' : kbHash(KB.editId));
     KB.leaveTo = target;
     kbConfirm(t('kb.leave'), t('kb.leaveSub'), t('kb.leaveOk'), 'kb-leave-ok', function () {
       var to = KB.leaveTo;
@@ -4998,6 +5008,9 @@
     clearTimeout(KB.timer);
     KB.state = 'idle'; KB.data = null; KB.error = null; KB.view = 'list'; KB.editId = null; KB.entry = null;
     KB.baseline = null; KB.busy = null; KB.leaveTo = null; KB.tryState = { state: 'idle', req: null, res: null, error: null };
+    // a call cut short by a logout (an expired session) never settles: nothing may stay busy
+    KB.importBusy = false; KB.revSig = null; KB.trySeq = (KB.trySeq || 0) + 1;
+    ['kb-save', 'kb-delete', 'kb-import-run', 'kb-try-submit'].forEach(function (id) { if ($(id)) setBusy($(id), null); });
     kbShowView('list');
   }
   function renderKbAll() {
