@@ -6,7 +6,7 @@
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
-use chrono::Utc;
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -18,7 +18,7 @@ use crate::kb::io;
 use crate::kb::service::{entries_of, stored_entry};
 use crate::rules::Problem;
 use crate::startup::AppState;
-use crate::store::StoredKbEntry;
+use crate::store::{KbWrite, StoredKbEntry};
 
 /// Registers the routes (fixed paths before `{id}` ones).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -64,8 +64,72 @@ fn entry_view(stored: &StoredKbEntry) -> serde_json::Value {
     if let Some(object) = view.as_object_mut() {
         object.insert("updated_at".to_owned(), json!(stored.updated_at));
         object.insert("updated_by".to_owned(), json!(stored.updated_by));
+        object.insert("etag".to_owned(), json!(etag(stored.updated_at)));
     }
     view
+}
+
+/// An entry's version as an HTTP entity tag: its `updated_at` in microseconds, quoted.
+fn etag(updated_at: DateTime<Utc>) -> String {
+    format!("\"{}\"", updated_at.timestamp_micros())
+}
+
+/// What an `If-Match` header asks of a write.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum IfMatch {
+    /// No header: the last write wins.
+    Absent,
+    /// `*`: the entry must exist.
+    Any,
+    /// The entry must still be this version (an ETag from GET or an earlier write).
+    Version(DateTime<Utc>),
+}
+
+fn if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(IfMatch::Absent);
+    };
+    let text = value.to_str().map(str::trim).unwrap_or_default();
+    if text == "*" {
+        return Ok(IfMatch::Any);
+    }
+    text.strip_prefix("W/")
+        .unwrap_or(text)
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .and_then(DateTime::from_timestamp_micros)
+        .map(IfMatch::Version)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "If-Match must be * or one entity tag of the entry (the ETag header or the etag field of GET /v1/kb/entries/{id}).",
+            )
+        })
+}
+
+/// 412: the entry changed (or went) since the client read it; nothing was written.
+fn precondition_failed(current: Option<DateTime<Utc>>) -> HttpResponse {
+    let message = if current.is_some() {
+        "Someone saved this entry after you loaded it; nothing was stored. Reload it and apply your change again."
+    } else {
+        "This entry no longer exists; nothing was stored."
+    };
+    HttpResponse::PreconditionFailed().json(json!({
+        "error": { "code": ErrorKind::PreconditionFailed.code(), "message": message },
+        "etag": current.map(etag),
+    }))
+}
+
+/// A write's answer: `{"id","revision"}` with the entry's new ETag.
+fn written(
+    mut response: actix_web::HttpResponseBuilder,
+    id: &str,
+    revision: i64,
+    at: DateTime<Utc>,
+) -> HttpResponse {
+    response
+        .insert_header((header::ETAG, etag(at)))
+        .json(json!({ "id": id, "revision": revision, "etag": etag(at) }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,11 +182,22 @@ async fn get_entry(
         .kb_entry(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such knowledge-base entry."))?;
-    Ok(HttpResponse::Ok().json(entry_view(&stored)))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(stored.updated_at)))
+        .json(entry_view(&stored)))
 }
 
+/// The fields a read adds to an entry (see [`entry_view`]); a write ignores them, so what
+/// GET gave can be changed and PUT back.
+const VIEW_FIELDS: [&str; 3] = ["updated_at", "updated_by", "etag"];
+
 /// Parses and validates one entry.
-fn parsed(body: serde_json::Value) -> Result<KbEntry, Vec<Problem>> {
+fn parsed(mut body: serde_json::Value) -> Result<KbEntry, Vec<Problem>> {
+    if let Some(object) = body.as_object_mut() {
+        for field in VIEW_FIELDS {
+            object.remove(field);
+        }
+    }
     let entry: KbEntry = serde_json::from_value(body).map_err(|e| {
         vec![Problem::new(
             "entry",
@@ -137,14 +212,20 @@ fn parsed(body: serde_json::Value) -> Result<KbEntry, Vec<Problem>> {
     }
 }
 
-/// Stores entries, then retrains this node's bot.
+/// The time a write stamps on entries, at the stores' precision (microseconds), so the ETag
+/// answered is the one a later read gives.
+fn write_time() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Stores entries, then retrains this node's bot. Returns the revision and the entries' time.
 async fn save(
     state: &AppState,
     entries: &[KbEntry],
     replace_all: bool,
     by: &AgentId,
-) -> Result<i64, ApiError> {
-    let now = Utc::now();
+) -> Result<(i64, DateTime<Utc>), ApiError> {
+    let now = write_time();
     let stored: Vec<StoredKbEntry> = entries
         .iter()
         .map(|e| stored_entry(e, by.as_str(), now))
@@ -155,7 +236,7 @@ async fn save(
         .save_kb_entries(&stored, replace_all, by.as_str(), now)
         .await?;
     state.kb.nudge();
-    Ok(revision)
+    Ok((revision, now))
 }
 
 /// `POST /v1/kb/entries`: a new entry (409 if the id exists).
@@ -179,8 +260,8 @@ async fn create(
             ),
         ));
     }
-    let revision = save(&state, std::slice::from_ref(&entry), false, &by).await?;
-    Ok(HttpResponse::Created().json(json!({ "id": entry.id, "revision": revision })))
+    let (revision, at) = save(&state, std::slice::from_ref(&entry), false, &by).await?;
+    Ok(written(HttpResponse::Created(), &entry.id, revision, at))
 }
 
 /// `PUT /v1/kb/entries/{id}`: creates or replaces the entry (the body's id must match).
@@ -190,8 +271,10 @@ async fn put_entry(
     who: Authenticated,
     id: web::Path<String>,
     body: web::Json<serde_json::Value>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let by = supervisor(who)?;
+    let condition = if_match(&req)?;
     let mut body = body.into_inner();
     if let Some(object) = body.as_object_mut() {
         // The path names the entry; a body without an id takes it.
@@ -210,12 +293,34 @@ async fn put_entry(
         Err(problems) => return Ok(invalid(&problems)),
     };
     let existed = state.store.kb_entry(&entry.id).await?.is_some();
-    let revision = save(&state, std::slice::from_ref(&entry), false, &by).await?;
-    let body = json!({ "id": entry.id, "revision": revision });
+    match condition {
+        IfMatch::Absent => {}
+        IfMatch::Any if existed => {}
+        IfMatch::Any => return Ok(precondition_failed(None)),
+        IfMatch::Version(expected) => {
+            let at = write_time();
+            let stored = stored_entry(&entry, by.as_str(), at).map_err(ApiError::internal)?;
+            return Ok(
+                match state
+                    .store
+                    .save_kb_entry_if(&stored, expected, by.as_str(), at)
+                    .await?
+                {
+                    KbWrite::Done(revision) => {
+                        state.kb.nudge();
+                        written(HttpResponse::Ok(), &entry.id, revision, at)
+                    }
+                    KbWrite::Missing => precondition_failed(None),
+                    KbWrite::Changed(current) => precondition_failed(Some(current)),
+                },
+            );
+        }
+    }
+    let (revision, at) = save(&state, std::slice::from_ref(&entry), false, &by).await?;
     Ok(if existed {
-        HttpResponse::Ok().json(body)
+        written(HttpResponse::Ok(), &entry.id, revision, at)
     } else {
-        HttpResponse::Created().json(body)
+        written(HttpResponse::Created(), &entry.id, revision, at)
     })
 }
 
@@ -224,13 +329,25 @@ async fn delete_entry(
     state: web::Data<AppState>,
     who: Authenticated,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let by = supervisor(who)?;
-    let revision = state
-        .store
-        .delete_kb_entry(&id, by.as_str(), Utc::now())
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such knowledge-base entry."))?;
+    let revision = match if_match(&req)? {
+        IfMatch::Version(expected) => match state
+            .store
+            .delete_kb_entry_if(&id, expected, by.as_str(), write_time())
+            .await?
+        {
+            KbWrite::Done(revision) => revision,
+            KbWrite::Missing => return Ok(precondition_failed(None)),
+            KbWrite::Changed(current) => return Ok(precondition_failed(Some(current))),
+        },
+        IfMatch::Absent | IfMatch::Any => state
+            .store
+            .delete_kb_entry(&id, by.as_str(), write_time())
+            .await?
+            .ok_or_else(|| ApiError::not_found("No such knowledge-base entry."))?,
+    };
     state.kb.nudge();
     Ok(HttpResponse::Ok().json(json!({ "id": id.as_str(), "revision": revision })))
 }
@@ -294,7 +411,7 @@ async fn import(
         Ok(doc) => doc,
         Err(problems) => return Ok(invalid(&problems)),
     };
-    let revision = save(&state, &doc.entries, replace_all, &by).await?;
+    let (revision, _) = save(&state, &doc.entries, replace_all, &by).await?;
     let revision = if doc.out_of_scope.is_empty() {
         revision
     } else {

@@ -13,7 +13,7 @@ use super::{
     OutboxStatus, PresenceEvent, Principal, QueueExit, Settlement, Store, StoreError,
     StoredOverride, Turn, TurnOutcome,
 };
-use super::{kb_subject, AssistRecord, StoredKbEntry, Ticket};
+use super::{kb_subject, AssistRecord, KbWrite, StoredKbEntry, Ticket};
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
     Customer, CustomerId, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
@@ -90,6 +90,9 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     kb_entries_are_saved_replaced_and_audited(store.as_ref())
         .await
         .context("kb entries")?;
+    kb_conditional_writes_apply_only_to_the_version_read(store.as_ref())
+        .await
+        .context("kb conditional writes")?;
     tickets_open_once_per_source(store.as_ref())
         .await
         .context("tickets")?;
@@ -1990,6 +1993,92 @@ async fn kb_entries_are_saved_replaced_and_audited(store: &dyn Store) -> anyhow:
     let r4 = store.delete_kb_entry("kb-c", "sam", at).await?;
     ensure!(r4.is_some_and(|r| r > r3) && store.kb_revision().await? == r4.unwrap_or(0));
     ensure!(store.kb_entry("kb-c").await?.is_none());
+    Ok(())
+}
+
+/// Conditional knowledge-base writes (optimistic concurrency): a save or delete that names the
+/// version it read applies only while that version is current; otherwise nothing changes,
+/// not even the revision, and the current version is reported.
+async fn kb_conditional_writes_apply_only_to_the_version_read(
+    store: &dyn Store,
+) -> anyhow::Result<()> {
+    use chrono::SubsecRound;
+    let id = format!("kb-if-{}", uuid::Uuid::new_v4().simple());
+    let t0 = Utc::now().trunc_subsecs(6) - chrono::Duration::seconds(10);
+    let version = |answer: &str, at| StoredKbEntry {
+        id: id.clone(),
+        document: serde_json::json!({ "id": id, "answer": { "en": answer } }),
+        status: "published".to_owned(),
+        updated_at: at,
+        updated_by: "sam".to_owned(),
+    };
+    store
+        .save_kb_entries(&[version("first", t0)], false, "sam", t0)
+        .await?;
+    let read = store.kb_entry(&id).await?.context("stored")?.updated_at;
+    ensure!(read == t0, "updated_at reads back exactly: {read} vs {t0}");
+
+    // Alice saves on the version she read.
+    let t1 = t0 + chrono::Duration::seconds(1);
+    let before = store.kb_revision().await?;
+    let done = store
+        .save_kb_entry_if(&version("alice", t1), read, "alice", t1)
+        .await?;
+    ensure!(
+        matches!(done, KbWrite::Done(r) if r > before),
+        "a save on the current version applies: {done:?}"
+    );
+    let now = store.kb_entry(&id).await?.context("still stored")?;
+    ensure!(
+        now.document["answer"]["en"] == "alice"
+            && now.updated_at == t1
+            && now.updated_by == "alice"
+    );
+    let audit = store.audit_log(&kb_subject(&id), 10).await?;
+    ensure!(
+        audit
+            .iter()
+            .filter(|a| a.action == "kb.entry.saved")
+            .count()
+            == 2,
+        "{audit:?}"
+    );
+
+    // Bob read the same first version: his save and his delete change nothing.
+    let t2 = t1 + chrono::Duration::seconds(1);
+    let revision = store.kb_revision().await?;
+    let stale = store
+        .save_kb_entry_if(&version("bob", t2), read, "bob", t2)
+        .await?;
+    ensure!(
+        stale == KbWrite::Changed(t1),
+        "a stale save is refused: {stale:?}"
+    );
+    let stale = store.delete_kb_entry_if(&id, read, "bob", t2).await?;
+    ensure!(
+        stale == KbWrite::Changed(t1),
+        "a stale delete is refused: {stale:?}"
+    );
+    let now = store.kb_entry(&id).await?.context("not deleted")?;
+    ensure!(now.document["answer"]["en"] == "alice" && now.updated_by == "alice");
+    ensure!(
+        store.kb_revision().await? == revision,
+        "refused writes move no revision"
+    );
+
+    // A delete on the current version applies; then the entry is missing for both.
+    let done = store.delete_kb_entry_if(&id, t1, "alice", t2).await?;
+    ensure!(matches!(done, KbWrite::Done(r) if r > revision), "{done:?}");
+    ensure!(store.kb_entry(&id).await?.is_none());
+    ensure!(store.delete_kb_entry_if(&id, t1, "alice", t2).await? == KbWrite::Missing);
+    ensure!(
+        store
+            .save_kb_entry_if(&version("late", t2), t1, "alice", t2)
+            .await?
+            == KbWrite::Missing,
+        "a conditional save does not create"
+    );
+    ensure!(store.kb_entry(&id).await?.is_none());
     Ok(())
 }
 

@@ -210,6 +210,17 @@ pub struct StoredKbEntry {
     pub updated_by: String,
 }
 
+/// What a conditional knowledge-base write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KbWrite {
+    /// Written; the knowledge base's new revision.
+    Done(i64),
+    /// The entry is gone.
+    Missing,
+    /// The entry was saved since, at this time: nothing was written.
+    Changed(DateTime<Utc>),
+}
+
 /// A ticket (work order) opened by a flow. `source_key` identifies what opened it, so a retried
 /// turn opens no second ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -737,6 +748,25 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<i64>;
+    /// [`Store::save_kb_entries`] for one existing entry, only while it is still the version
+    /// saved at `expected` (its `updated_at`); otherwise nothing changes (optimistic
+    /// concurrency: two supervisors editing one entry).
+    async fn save_kb_entry_if(
+        &self,
+        entry: &StoredKbEntry,
+        expected: DateTime<Utc>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<KbWrite>;
+    /// [`Store::delete_kb_entry`], only while the entry is still the version saved at
+    /// `expected`.
+    async fn delete_kb_entry_if(
+        &self,
+        id: &str,
+        expected: DateTime<Utc>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<KbWrite>;
     /// Deletes an entry, bumps the revision and audits it; `None` when there is no such entry.
     async fn delete_kb_entry(
         &self,

@@ -20,7 +20,9 @@ use super::{
     QueueExit, RecordedTask, Settlement, Store, StoreError, StoreResult, StoredOverride,
     StoredRuleSet, Traffic, Turn, TurnOutcome,
 };
-use super::{kb_subject, resolved_sample, AssistRecord, ResolvedSample, StoredKbEntry, Ticket};
+use super::{
+    kb_subject, resolved_sample, AssistRecord, KbWrite, ResolvedSample, StoredKbEntry, Ticket,
+};
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
     Customer, CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role,
@@ -329,6 +331,88 @@ fn kb_from(row: &Row) -> StoreResult<StoredKbEntry> {
         status: get(row, "status")?,
         updated_at: get(row, "updated_at")?,
         updated_by: get(row, "updated_by")?,
+    })
+}
+
+/// Inserts or replaces one knowledge-base entry and audits it, inside the caller's transaction.
+async fn write_kb_entry(
+    tx: &deadpool_postgres::Transaction<'_>,
+    e: &StoredKbEntry,
+    by: &str,
+    at: &DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO kb_entries (id, document, status, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO UPDATE SET document = excluded.document, status = excluded.status, \
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        &[&e.id, &e.document.to_string(), &e.status, at, &by],
+    )
+    .await
+    .map_err(db)?;
+    audit(
+        tx,
+        at,
+        by,
+        "kb.entry.saved",
+        &kb_subject(&e.id),
+        &serde_json::json!({ "status": e.status }),
+    )
+    .await
+}
+
+/// Deletes one knowledge-base entry and audits it, inside the caller's transaction; false
+/// when there was none.
+async fn remove_kb_entry(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: &str,
+    by: &str,
+    at: &DateTime<Utc>,
+) -> StoreResult<bool> {
+    let deleted = tx
+        .execute("DELETE FROM kb_entries WHERE id = $1", &[&id])
+        .await
+        .map_err(db)?;
+    if deleted > 0 {
+        audit(
+            tx,
+            at,
+            by,
+            "kb.entry.deleted",
+            &kb_subject(id),
+            &serde_json::json!({}),
+        )
+        .await?;
+    }
+    Ok(deleted > 0)
+}
+
+/// Inside a write transaction: locks the knowledge base (its revision row, as every writer
+/// does) and entry `id`; `None` when the entry is still the version saved at `expected`,
+/// otherwise what the conditional write must answer.
+async fn kb_precondition(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: &str,
+    expected: DateTime<Utc>,
+) -> StoreResult<Option<KbWrite>> {
+    tx.execute(
+        "SELECT revision FROM kb_revision WHERE id = 1 FOR UPDATE",
+        &[],
+    )
+    .await
+    .map_err(db)?;
+    let row = tx
+        .query_opt(
+            "SELECT updated_at FROM kb_entries WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .map_err(db)?;
+    Ok(match row {
+        None => Some(KbWrite::Missing),
+        Some(row) => {
+            let at: DateTime<Utc> = get(&row, "updated_at")?;
+            (at != expected).then_some(KbWrite::Changed(at))
+        }
     })
 }
 
@@ -1835,27 +1919,47 @@ impl Store for PostgresStore {
             }
         }
         for e in entries {
-            tx.execute(
-                "INSERT INTO kb_entries (id, document, status, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (id) DO UPDATE SET document = excluded.document, status = excluded.status, \
-                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                &[&e.id, &e.document.to_string(), &e.status, &at, &by],
-            )
-            .await
-            .map_err(db)?;
-            audit(
-                &tx,
-                &at,
-                by,
-                "kb.entry.saved",
-                &kb_subject(&e.id),
-                &serde_json::json!({ "status": e.status }),
-            )
-            .await?;
+            write_kb_entry(&tx, e, by, &at).await?;
         }
         let revision = bump_kb_revision(&tx).await?;
         tx.commit().await.map_err(db)?;
         Ok(revision)
+    }
+
+    async fn save_kb_entry_if(
+        &self,
+        entry: &StoredKbEntry,
+        expected: DateTime<Utc>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<KbWrite> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        if let Some(outcome) = kb_precondition(&tx, &entry.id, expected).await? {
+            return Ok(outcome);
+        }
+        write_kb_entry(&tx, entry, by, &at).await?;
+        let revision = bump_kb_revision(&tx).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(KbWrite::Done(revision))
+    }
+
+    async fn delete_kb_entry_if(
+        &self,
+        id: &str,
+        expected: DateTime<Utc>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<KbWrite> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        if let Some(outcome) = kb_precondition(&tx, id, expected).await? {
+            return Ok(outcome);
+        }
+        remove_kb_entry(&tx, id, by, &at).await?;
+        let revision = bump_kb_revision(&tx).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(KbWrite::Done(revision))
     }
 
     async fn delete_kb_entry(
@@ -1866,22 +1970,9 @@ impl Store for PostgresStore {
     ) -> StoreResult<Option<i64>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        let deleted = tx
-            .execute("DELETE FROM kb_entries WHERE id = $1", &[&id])
-            .await
-            .map_err(db)?;
-        if deleted == 0 {
+        if !remove_kb_entry(&tx, id, by, &at).await? {
             return Ok(None);
         }
-        audit(
-            &tx,
-            &at,
-            by,
-            "kb.entry.deleted",
-            &kb_subject(id),
-            &serde_json::json!({}),
-        )
-        .await?;
         let revision = bump_kb_revision(&tx).await?;
         tx.commit().await.map_err(db)?;
         Ok(Some(revision))

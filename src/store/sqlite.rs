@@ -19,7 +19,9 @@ use super::{
     Principal, QueueExit, RecordedTask, Settlement, Store, StoreError, StoreResult, StoredOverride,
     StoredRuleSet, Traffic, Turn, TurnOutcome,
 };
-use super::{kb_subject, resolved_sample, AssistRecord, ResolvedSample, StoredKbEntry, Ticket};
+use super::{
+    kb_subject, resolved_sample, AssistRecord, KbWrite, ResolvedSample, StoredKbEntry, Ticket,
+};
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
     Customer, CustomerId, Identity, Language, Message, MessageId, Priority, Resolution, Role,
@@ -764,6 +766,78 @@ fn kb_from(row: KbRow) -> StoreResult<StoredKbEntry> {
         status,
         updated_at: parse_time(&updated_at)?,
         updated_by,
+    })
+}
+
+/// Inserts or replaces one knowledge-base entry and audits it, inside the caller's transaction.
+fn write_kb_entry(
+    tx: &rusqlite::Transaction<'_>,
+    e: &StoredKbEntry,
+    by: &str,
+    at: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO kb_entries (id, document, status, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (id) DO UPDATE SET document = excluded.document, status = excluded.status, \
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        params![e.id, e.document.to_string(), e.status, at, by],
+    )
+    .map_err(unavailable)?;
+    audit(
+        tx,
+        at,
+        by,
+        "kb.entry.saved",
+        &kb_subject(&e.id),
+        &serde_json::json!({ "status": e.status }),
+    )
+}
+
+/// Deletes one knowledge-base entry and audits it, inside the caller's transaction; false
+/// when there was none.
+fn remove_kb_entry(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    by: &str,
+    at: &str,
+) -> StoreResult<bool> {
+    let deleted = tx
+        .execute("DELETE FROM kb_entries WHERE id = ?1", [id])
+        .map_err(unavailable)?;
+    if deleted > 0 {
+        audit(
+            tx,
+            at,
+            by,
+            "kb.entry.deleted",
+            &kb_subject(id),
+            &serde_json::json!({}),
+        )?;
+    }
+    Ok(deleted > 0)
+}
+
+/// Inside a write transaction: `None` when entry `id` is still the version saved at
+/// `expected`, otherwise what the conditional write must answer.
+fn kb_precondition(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    expected: DateTime<Utc>,
+) -> StoreResult<Option<KbWrite>> {
+    let stored: Option<String> = tx
+        .query_row(
+            "SELECT updated_at FROM kb_entries WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(unavailable)?;
+    Ok(match stored {
+        None => Some(KbWrite::Missing),
+        Some(at) => {
+            let at = parse_time(&at)?;
+            (at != expected).then_some(KbWrite::Changed(at))
+        }
     })
 }
 
@@ -2451,29 +2525,64 @@ impl Store for SqliteStore {
                 for id in existing.iter().filter(|id| !keep.contains(id.as_str())) {
                     tx.execute("DELETE FROM kb_entries WHERE id = ?1", [id])
                         .map_err(unavailable)?;
-                    audit(&tx, &at, &by, "kb.entry.deleted", &kb_subject(id), &serde_json::json!({}))?;
+                    audit(
+                        &tx,
+                        &at,
+                        &by,
+                        "kb.entry.deleted",
+                        &kb_subject(id),
+                        &serde_json::json!({}),
+                    )?;
                 }
             }
             for e in &entries {
-                tx.execute(
-                    "INSERT INTO kb_entries (id, document, status, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5) \
-                     ON CONFLICT (id) DO UPDATE SET document = excluded.document, status = excluded.status, \
-                     updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                    params![e.id, e.document.to_string(), e.status, at, by],
-                )
-                .map_err(unavailable)?;
-                audit(
-                    &tx,
-                    &at,
-                    &by,
-                    "kb.entry.saved",
-                    &kb_subject(&e.id),
-                    &serde_json::json!({ "status": e.status }),
-                )?;
+                write_kb_entry(&tx, e, &by, &at)?;
             }
             let revision = bump_kb_revision(&tx)?;
             tx.commit().map_err(unavailable)?;
             Ok(revision)
+        })
+        .await
+    }
+
+    async fn save_kb_entry_if(
+        &self,
+        entry: &StoredKbEntry,
+        expected: DateTime<Utc>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<KbWrite> {
+        let (e, by) = (entry.clone(), by.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            if let Some(outcome) = kb_precondition(&tx, &e.id, expected)? {
+                return Ok(outcome);
+            }
+            write_kb_entry(&tx, &e, &by, &format_time(&at))?;
+            let revision = bump_kb_revision(&tx)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(KbWrite::Done(revision))
+        })
+        .await
+    }
+
+    async fn delete_kb_entry_if(
+        &self,
+        id: &str,
+        expected: DateTime<Utc>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<KbWrite> {
+        let (id, by) = (id.to_owned(), by.to_owned());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            if let Some(outcome) = kb_precondition(&tx, &id, expected)? {
+                return Ok(outcome);
+            }
+            remove_kb_entry(&tx, &id, &by, &format_time(&at))?;
+            let revision = bump_kb_revision(&tx)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(KbWrite::Done(revision))
         })
         .await
     }
@@ -2487,20 +2596,9 @@ impl Store for SqliteStore {
         let (id, by) = (id.to_owned(), by.to_owned());
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
-            let deleted = tx
-                .execute("DELETE FROM kb_entries WHERE id = ?1", [&id])
-                .map_err(unavailable)?;
-            if deleted == 0 {
+            if !remove_kb_entry(&tx, &id, &by, &format_time(&at))? {
                 return Ok(None);
             }
-            audit(
-                &tx,
-                &format_time(&at),
-                &by,
-                "kb.entry.deleted",
-                &kb_subject(&id),
-                &serde_json::json!({}),
-            )?;
             let revision = bump_kb_revision(&tx)?;
             tx.commit().map_err(unavailable)?;
             Ok(Some(revision))

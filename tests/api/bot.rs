@@ -714,3 +714,104 @@ async fn knowledge_base_endpoints_refuse_bad_input_with_typed_errors_and_store_n
     assert_eq!(after["entries"], before["entries"]);
     assert_eq!(after["revision"], before["revision"]);
 }
+
+/// Two supervisors edit one entry: each write names the version it read (`If-Match`), so the
+/// second one to save is told the entry changed instead of silently undoing the first.
+#[actix_web::test]
+async fn concurrent_edits_of_one_entry_do_not_overwrite_each_other() {
+    let app = spawn_app(&[NO_FLOOD_LIMIT]).await;
+    let (sam, _) = app.login("sam").await;
+    let send = |method: reqwest::Method, if_match: Option<String>, body: Option<Value>| {
+        let mut request = app
+            .client
+            .request(method, app.url("/v1/kb/entries/warranty"))
+            .bearer_auth(&sam);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let etag = response
+                .headers()
+                .get("etag")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, etag, body)
+        }
+    };
+    let (status, created) = app
+        .post_json("/v1/kb/entries", &sam, warranty("保修十二个月。"))
+        .await;
+    assert_eq!(status, 201, "{created}");
+
+    // Both read the same version; the ETag header and the etag field agree.
+    let (status, tag, read) = send(reqwest::Method::GET, None, None).await;
+    assert_eq!(status, 200);
+    let tag = tag.expect("an ETag");
+    assert_eq!(read["etag"], tag.as_str());
+    assert_eq!(
+        created["etag"],
+        tag.as_str(),
+        "the write answered the version"
+    );
+
+    // Alice saves what she read, changed (the read-only fields sent back are ignored).
+    let mut alice = read.clone();
+    alice["answer"]["zh"] = json!("保修十八个月。");
+    let (status, alice_tag, saved) =
+        send(reqwest::Method::PUT, Some(tag.clone()), Some(alice)).await;
+    assert_eq!(status, 200, "{saved}");
+    let alice_tag = alice_tag.expect("the new version's ETag");
+    assert_ne!(alice_tag, tag);
+    assert_eq!(saved["etag"], alice_tag.as_str());
+
+    // Bob saves on the version he read: refused, with the current version named.
+    let revision = app.get_json("/v1/kb/entries", &sam).await.1["revision"].clone();
+    let mut bob = read.clone();
+    bob["answer"]["zh"] = json!("保修六个月。");
+    let (status, _, refused) = send(reqwest::Method::PUT, Some(tag.clone()), Some(bob)).await;
+    assert_eq!(status, 412, "{refused}");
+    assert_eq!(refused["error"]["code"], "precondition_failed");
+    assert_eq!(refused["etag"], alice_tag.as_str());
+    let (status, _, refused) = send(reqwest::Method::DELETE, Some(tag.clone()), None).await;
+    assert_eq!(status, 412, "{refused}");
+    let (_, _, now) = send(reqwest::Method::GET, None, None).await;
+    assert_eq!(
+        now["answer"]["zh"], "保修十八个月。",
+        "Alice's change stands"
+    );
+    assert_eq!(
+        app.get_json("/v1/kb/entries", &sam).await.1["revision"],
+        revision,
+        "refused writes change nothing"
+    );
+
+    // A malformed If-Match is an error, not a blind write.
+    let (status, _, body) = send(
+        reqwest::Method::PUT,
+        Some("yesterday".to_owned()),
+        Some(warranty("x")),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+
+    // On the current version the delete goes through; then `*` finds nothing to replace, and
+    // a PUT with the old version does not bring the entry back.
+    let (status, _, body) = send(reqwest::Method::DELETE, Some(alice_tag.clone()), None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = send(
+        reqwest::Method::PUT,
+        Some("*".to_owned()),
+        Some(warranty("x")),
+    )
+    .await;
+    assert_eq!(status, 412, "{body}");
+    let (status, _, _) = send(reqwest::Method::PUT, Some(alice_tag), Some(warranty("x"))).await;
+    assert_eq!(status, 412);
+    let (status, _, _) = send(reqwest::Method::GET, None, None).await;
+    assert_eq!(status, 404);
+}

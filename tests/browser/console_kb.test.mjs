@@ -238,6 +238,46 @@ test('supervisor console: knowledge base, end to end', { timeout: 300_000 }, asy
     await assertText(con.getByTestId('kb-editor-id'), new RegExp(`^${id}$`));
   });
 
+  await step('a save over another supervisor\'s newer version is refused, their change stands, and theirs can be loaded', { needs: ['a question variant added in the editor is stored, and the bot answers it with that entry'] }, async () => {
+    const { id } = edited;
+    await openKb(`#kb/${id}`);
+    await con.getByTestId('kb-editor').waitFor({ state: 'visible' });
+    await waitUntil(async () => (await con.getByTestId('kb-f-id').inputValue()) === id, 'the entry in the form');
+    // Meanwhile another supervisor saves the entry, on the version they read.
+    const read = await fetch(`${suite.baseUrl}/v1/kb/entries/${id}`, { headers: { authorization: `Bearer ${sam}` } });
+    const version = read.headers.get('etag');
+    assert.ok(version, 'GET answers an ETag');
+    const theirs = await read.json();
+    theirs.answer = { ...theirs.answer, en: `${theirs.answer.en || ''} (updated by a colleague)` };
+    const put = await fetch(`${suite.baseUrl}/v1/kb/entries/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${sam}`, 'if-match': version },
+      body: JSON.stringify(theirs),
+    });
+    assert.equal(put.status, 200, `the colleague's save: ${await put.text()}`);
+    // Now this form saves its own change over the version it loaded: refused.
+    const mine = con.getByTestId('kb-f-ans-en');
+    await mine.click();
+    await mine.press('Control+End');
+    await mine.pressSequentially(' (my edit)');
+    const refused = con.waitForResponse((r) => r.request().method() === 'PUT' && pathOf(r) === `/v1/kb/entries/${id}`);
+    await con.getByTestId('kb-save').click();
+    const res = await refused;
+    assert.equal(res.status(), 412, `the stale save answered ${res.status()}`);
+    assert.equal(res.request().headers()['if-match'], version, 'the console sent the version it had loaded');
+    await assertText(con.getByTestId('kb-confirm-text'), /Someone else saved this entry/);
+    assert.equal(await con.getByTestId('kb-confirm').getAttribute('role'), 'alertdialog');
+    // Nothing of this form was stored; the edits are still in it.
+    const stored = (await api('GET', `/v1/kb/entries/${id}`, sam)).data;
+    assert.equal(stored.answer.en, theirs.answer.en);
+    assert.ok((await mine.inputValue()).endsWith('(my edit)'), 'the edits stay in the form');
+    await shot('console-kb-conflict.png', { full: false });
+    // Loading the latest version shows the colleague's answer and nothing left unsaved.
+    await con.getByTestId('kb-load-latest').click();
+    await waitUntil(async () => (await mine.inputValue()) === theirs.answer.en, 'the latest version in the form');
+    await con.getByTestId('kb-dirty').waitFor({ state: 'hidden' });
+  });
+
   await step('an out-of-scope question gets "I don\'t know" or "did you mean", as the API says', { needs: ['sam logs in and opens the knowledge base'] }, async () => {
     await openKb('#kb');
     const text = 'who painted the mona lisa';

@@ -195,6 +195,7 @@
     var headers = { 'Accept': 'application/json' };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     if (opts.token) headers['Authorization'] = 'Bearer ' + opts.token;
+    if (opts.headers) Object.keys(opts.headers).forEach(function (k) { headers[k] = opts.headers[k]; });
     return global.fetch(url, {
       method: method,
       headers: headers,
@@ -222,14 +223,14 @@
   }
 
   /**
-   * The signed-in API helper: api = apiClient(getToken, onExpired) gives api(method, url, body),
+   * The signed-in API helper: api = apiClient(getToken, onExpired) gives api(method, url, body, headers),
    * which sends getToken() as the bearer token and resolves like request(). With `onExpired`, a
    * 401 while still signed in (getToken() set) calls onExpired() instead, and the promise never
    * settles: the page has gone back to its login card.
    */
   function apiClient(getToken, onExpired) {
-    return function (method, url, body) {
-      return request(method, url, { token: getToken(), body: body }).then(function (r) {
+    return function (method, url, body, headers) {
+      return request(method, url, { token: getToken(), body: body, headers: headers }).then(function (r) {
         if (r.status === 401 && onExpired && getToken()) {
           onExpired();
           return new Promise(function () { /* never settles */ });

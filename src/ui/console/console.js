@@ -1129,6 +1129,13 @@
       'kb.err.line': 'Line {n}: {msg}',
       'kb.err.tag': 'Tag {n}: {msg}',
       'kb.err.exists': 'An entry “{id}” already exists — choose another id.',
+      'kb.err.changed': 'Someone else saved this entry after you opened it. Your changes were not stored.',
+      'kb.err.changedSub': 'Your edits are still in the form: copy what you need, then load their version and apply your change again.',
+      'kb.err.gone': 'This entry was deleted by someone else. Your changes were not stored.',
+      'kb.err.goneSub': 'Your edits are still in the form; save them as a new entry if they are still needed.',
+      'kb.err.loadLatest': 'Load the latest version',
+      'kb.err.toList': 'Discard and go to the list',
+      'kb.loadedLatest': 'Loaded the latest version.',
       'kb.saved': 'Saved “{title}” — revision {rev}. The bot learns it in a few seconds.',
       'kb.created': 'Created “{title}” — revision {rev}. The bot learns it in a few seconds.',
       'kb.saveFailed': 'Saving failed: {msg}',
@@ -1305,6 +1312,13 @@
       'kb.err.line': '第 {n} 行：{msg}',
       'kb.err.tag': '第 {n} 个标签：{msg}',
       'kb.err.exists': '已存在条目“{id}”——请换一个 ID。',
+      'kb.err.changed': '在您打开此条目后，其他人保存了它。您的修改未被保存。',
+      'kb.err.changedSub': '您的修改仍在表单中：请先复制需要的内容，再加载对方的版本并重新修改。',
+      'kb.err.gone': '此条目已被其他人删除。您的修改未被保存。',
+      'kb.err.goneSub': '您的修改仍在表单中；如仍需要，可另存为新条目。',
+      'kb.err.loadLatest': '加载最新版本',
+      'kb.err.toList': '放弃修改并返回列表',
+      'kb.loadedLatest': '已加载最新版本。',
       'kb.saved': '已保存“{title}”——修订版本 {rev}。机器人将在几秒内学会。',
       'kb.created': '已创建“{title}”——修订版本 {rev}。机器人将在几秒内学会。',
       'kb.saveFailed': '保存失败：{msg}',
@@ -4567,10 +4581,12 @@
     setBusy($('kb-save'), 'kb.saving');
     kbForm.setAttribute('aria-busy', 'true');
     var url = isNew ? '/v1/kb/entries' : '/v1/kb/entries/' + encodeURIComponent(KB.editId);
-    api(isNew ? 'POST' : 'PUT', url, body).then(function (r) {
+    // the version this form was loaded from: a save over someone else's newer one is refused (412)
+    var version = !isNew && KB.entry && KB.entry.etag;
+    api(isNew ? 'POST' : 'PUT', url, body, version ? { 'If-Match': version } : undefined).then(function (r) {
       if (r.ok) {
         var rev = r.data && r.data.revision, id = (r.data && r.data.id) || body.id;
-        var saved = Object.assign({}, body, { updated_at: new Date().toISOString(), updated_by: S.session && (S.session.agent_id || S.session.username) });
+        var saved = Object.assign({}, body, { updated_at: new Date().toISOString(), updated_by: S.session && (S.session.agent_id || S.session.username), etag: r.data && r.data.etag });
         toast(t(isNew ? 'kb.created' : 'kb.saved', { title: kbText(body.title) || id, rev: rev }));
         kbClearProblems();
         // the list knows it at once; GET /v1/kb/entries follows
@@ -4594,6 +4610,7 @@
         }).catch(function () { /* the form already shows what was saved */ });
         return;
       }
+      if (r.status === 412) { kbChangedElsewhere(r); return; }
       var problems = arr(r.data && r.data.problems);
       if (r.status === 422 && problems.length) kbShowProblems(problems);
       else if (r.status === 409) kbShowProblems([{ path: 'id', message: t('kb.err.exists', { id: body.id }) }]);
@@ -4605,6 +4622,20 @@
         kbForm.removeAttribute('aria-busy');
         renderKbEditorHead();
       });
+  }
+  /**
+   * A save or delete was refused because someone else saved the entry after this form loaded it
+   * (412): the edits stay in the form, and the bar offers to load the other version instead.
+   */
+  function kbChangedElsewhere(r) {
+    var id = KB.editId;
+    var gone = !(r && r.data && r.data.etag);
+    kbConfirm(gone ? t('kb.err.gone') : t('kb.err.changed'), gone ? t('kb.err.goneSub') : t('kb.err.changedSub'), gone ? t('kb.err.toList') : t('kb.err.loadLatest'), 'kb-load-latest', function () {
+      api('GET', '/v1/kb/entries/' + encodeURIComponent(id)).then(function (g) {
+        if (g.ok && g.data && KB.editId === id) { kbFill(g.data); kbClearProblems(); toast(t('kb.loadedLatest')); }
+        else if (g.status === 404) { KB.baseline = null; location.hash = '#kb'; }
+      });
+    });
   }
   kbForm.addEventListener('submit', function (ev) { ev.preventDefault(); kbSave(); });
   kbForm.addEventListener('input', function (ev) {
@@ -4655,8 +4686,10 @@
     if (!id || KB.busy) return;
     KB.busy = 'delete';
     setBusy($('kb-delete'), 'kb.deleting');
-    api('DELETE', '/v1/kb/entries/' + encodeURIComponent(id)).then(function (r) {
-      if (r.ok || r.status === 404) {
+    var version = KB.entry && KB.entry.etag;
+    api('DELETE', '/v1/kb/entries/' + encodeURIComponent(id), undefined, version ? { 'If-Match': version } : undefined).then(function (r) {
+      if (r.status === 412 && r.data && r.data.etag) { kbChangedElsewhere(r); return; }
+      if (r.ok || r.status === 404 || r.status === 412) {
         if (r.ok) toast(t('kb.deleted', { id: id, rev: r.data && r.data.revision }));
         if (KB.data) KB.data.entries = kbEntries().filter(function (x) { return x.id !== id; });
         KB.baseline = null;   // nothing left to lose: the list opens without asking
