@@ -18,7 +18,9 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Channel, Language, SkillRequirement, Tier};
-use crate::flows::{self, ActionOutcome, ActionRequest, FlowSet, FlowState, Input, Step, StepKind};
+use crate::flows::{
+    self, ActionOutcome, ActionRequest, Flow, FlowSet, FlowState, Input, Step, StepKind,
+};
 use crate::kb::entry::{KbDocument, KbEntry};
 use crate::kb::matcher::{self, Matcher, TrainOptions, OUT_OF_SCOPE};
 
@@ -204,8 +206,9 @@ struct Match<'a> {
 }
 
 impl KbBot {
-    /// Trains the matcher on the published entries of `doc` (their questions and keywords),
-    /// with the document's and the built-in out-of-scope questions as the out-of-scope class.
+    /// Trains the matcher on the published entries of `doc` (their questions and keywords)
+    /// and the flows' example questions (each flow one class), with the document's and the
+    /// built-in out-of-scope questions as the out-of-scope class.
     pub fn new(doc: &KbDocument, flows: FlowSet) -> Self {
         let entries: Vec<KbEntry> = doc
             .entries
@@ -217,6 +220,11 @@ impl KbBot {
         for entry in &entries {
             for text in entry.training_examples() {
                 examples.push((text.to_owned(), entry.id.clone()));
+            }
+        }
+        for flow in flows.iter() {
+            for text in flow.examples() {
+                examples.push((text.clone(), flows::flow_label(flow.id())));
             }
         }
         for text in doc
@@ -305,6 +313,14 @@ impl KbBot {
     /// what the matcher is unsure of (a bare "refund").
     fn matched(&self, text: &str) -> Option<Match<'_>> {
         let top = self.matcher.top(text, 1);
+        if top
+            .first()
+            .is_some_and(|c| c.label.starts_with(flows::FLOW_LABEL_PREFIX))
+            && matcher::decide(&top, SEMANTIC_THRESHOLD).is_some()
+        {
+            // The question means a flow (see `flow_meant`): no entry answers it.
+            return None;
+        }
         if let Some(best) = matcher::decide(&top, SEMANTIC_THRESHOLD) {
             if let Some(entry) = self.entry(&best.label) {
                 return Some(Match {
@@ -317,6 +333,15 @@ impl KbBot {
             entry,
             confidence: 1.0,
         })
+    }
+
+    /// The flow the question means, when the matcher is confident its best class is one of
+    /// the flows' example questions.
+    fn flow_meant(&self, text: &str) -> Option<&Flow> {
+        let top = self.matcher.top(text, 1);
+        let best = matcher::decide(&top, SEMANTIC_THRESHOLD)?;
+        let id = best.label.strip_prefix(flows::FLOW_LABEL_PREFIX)?;
+        self.flows.get(id)
     }
 
     /// Up to three entries the question may mean (each at least [`SUGGESTION_FLOOR`]), when
@@ -423,7 +448,11 @@ impl Bot for KbBot {
             self.matched(turn.text)
         };
         let intent = found.map(|m| m.entry.intent().to_owned());
-        if let Some(flow) = self.flows.triggered_by(intent.as_deref(), turn.text) {
+        let flow = self
+            .flows
+            .triggered_by(intent.as_deref(), turn.text)
+            .or_else(|| (!small_talk).then(|| self.flow_meant(turn.text)).flatten());
+        if let Some(flow) = flow {
             state.misses = 0;
             state.last_intent = Some(intent.unwrap_or_else(|| flow.id().to_owned()));
             state.last_confidence = found.map(|m| m.confidence);
@@ -886,6 +915,39 @@ mod tests {
     }
 
     #[test]
+    fn a_paraphrase_without_a_keyword_starts_the_flow_it_means() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        // None of these contains a trigger keyword, and none is one of the flow's examples.
+        for (text, flow) in [
+            ("我想查查我订的东西现在到什么状态了", "order_status"),
+            (
+                "could you tell me what is going on with my order",
+                "order_status",
+            ),
+            ("送货的地址我写得不对，想换一个", "change_address"),
+            ("please send my order to another address", "change_address"),
+        ] {
+            assert!(
+                b.flows.triggered_by(None, text).is_none(),
+                "{text}: no keyword"
+            );
+            let reply = b.respond(&turn(text, &empty));
+            let state: BotState = serde_json::from_value(reply.state.clone()).unwrap();
+            assert_eq!(
+                state.flow.as_ref().map(|f| f.flow_id().to_owned()),
+                Some(flow.to_owned()),
+                "{text}: {:?}",
+                b.matcher.top(text, 3)
+            );
+            assert_eq!(reply.entry, None, "{text}: no entry answers it");
+        }
+        // Questions about entries still get their entries.
+        let invoice = b.respond(&turn("how do I get an invoice for my purchase", &empty));
+        assert_eq!(invoice.intent.as_deref(), Some("invoice"), "{invoice:?}");
+    }
+
+    #[test]
     fn hands_off_when_asked_and_carries_the_last_topic() {
         let b = bot();
         let empty = serde_json::json!({});
@@ -1016,7 +1078,7 @@ mod tests {
         .find(|q| {
             let top = b.matcher.top(q, 1);
             b.keyword_entry(q).is_none()
-                && top[0].label != OUT_OF_SCOPE
+                && b.entry(&top[0].label).is_some()
                 && (SUGGESTION_FLOOR..SEMANTIC_THRESHOLD).contains(&top[0].confidence)
         })
         .expect("one of the vague questions is unsure");

@@ -130,6 +130,15 @@ impl FlowSet {
     }
 }
 
+/// The matcher's label for a flow's example questions.
+pub fn flow_label(flow_id: &str) -> String {
+    format!("{FLOW_LABEL_PREFIX}{flow_id}")
+}
+
+/// What starts a matcher label that names a flow rather than a knowledge-base entry (entry
+/// ids cannot contain `:`).
+pub const FLOW_LABEL_PREFIX: &str = "flow:";
+
 /// One validated flow.
 #[derive(Debug, Clone)]
 pub struct Flow {
@@ -140,6 +149,8 @@ pub struct Flow {
     keywords_zh: Vec<String>,
     /// Lower-cased.
     keywords_en: Vec<String>,
+    /// Questions that mean the flow, for the matcher (see [`Flow::examples`]).
+    examples: Vec<String>,
     slots: Vec<Slot>,
     actions: Vec<Action>,
     done: Texts,
@@ -151,6 +162,12 @@ impl Flow {
     /// The flow's id (stored in [`FlowState`]).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Ways customers ask for the flow: the bot trains its matcher on them (as the label
+    /// [`flow_label`] of the flow), so a paraphrase without a keyword starts it.
+    pub fn examples(&self) -> &[String] {
+        &self.examples
     }
 
     /// The flow's title in `lang` (or the other language when it has only one).

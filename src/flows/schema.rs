@@ -73,7 +73,15 @@ struct TriggersDoc {
     keywords_zh: Vec<String>,
     #[serde(default)]
     keywords_en: Vec<String>,
+    /// Ways customers ask for the flow, learnt by the knowledge-base matcher so that a
+    /// paraphrase without any keyword starts it too.
+    #[serde(default)]
+    examples: Vec<String>,
 }
+
+/// Most example questions a flow may have, and their longest.
+const MAX_EXAMPLES: usize = 100;
+const MAX_EXAMPLE_CHARS: usize = 200;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,16 +211,32 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
     if triggers.intents.is_empty()
         && triggers.keywords_zh.is_empty()
         && triggers.keywords_en.is_empty()
+        && triggers.examples.is_empty()
     {
         problems.push(Problem::new(
             format!("{at}.triggers"),
             "a flow needs at least one intent or keyword to start it",
         ));
     }
+    if triggers.examples.len() > MAX_EXAMPLES {
+        problems.push(Problem::new(
+            format!("{at}.triggers.examples"),
+            format!("at most {MAX_EXAMPLES} examples"),
+        ));
+    }
+    for (k, example) in triggers.examples.iter().enumerate() {
+        if example.chars().count() > MAX_EXAMPLE_CHARS {
+            problems.push(Problem::new(
+                format!("{at}.triggers.examples[{k}]"),
+                format!("at most {MAX_EXAMPLE_CHARS} characters"),
+            ));
+        }
+    }
     for (list, values) in [
         ("intents", &triggers.intents),
         ("keywords_zh", &triggers.keywords_zh),
         ("keywords_en", &triggers.keywords_en),
+        ("examples", &triggers.examples),
     ] {
         for (k, value) in values.iter().enumerate() {
             if value.trim().is_empty() {
@@ -331,6 +355,7 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
         intents: doc.triggers.intents.clone(),
         keywords_zh: lower(&doc.triggers.keywords_zh),
         keywords_en: lower(&doc.triggers.keywords_en),
+        examples: doc.triggers.examples.clone(),
         slots,
         actions,
         done: done?,

@@ -665,6 +665,34 @@ fn load_problems_are_reported_with_their_place() {
         "not filled yet"
     ));
 
+    // Example questions: not empty, not too long; with examples alone a flow has a trigger.
+    let long = "很".repeat(201);
+    let bad_examples = VALID_FLOW.replace(
+        "triggers = { keywords_zh = [\"流程\"] }",
+        &format!("triggers = {{ examples = [\"\", \"{long}\"] }}"),
+    );
+    let found = problems(&bad_examples);
+    assert!(has_problem(
+        &found,
+        "flow[0].triggers.examples[0]",
+        "an empty trigger"
+    ));
+    assert!(has_problem(
+        &found,
+        "flow[0].triggers.examples[1]",
+        "at most 200"
+    ));
+    assert!(
+        !found.iter().any(|p| p.path == "flow[0].triggers"),
+        "{found:?}"
+    );
+    let examples_only = VALID_FLOW.replace(
+        "triggers = { keywords_zh = [\"流程\"] }",
+        "triggers = { examples = [\"我想走这个流程\"] }",
+    );
+    let set = FlowSet::from_toml(&examples_only).expect("examples alone start a flow");
+    assert_eq!(set.get("f").map(|f| f.examples().len()), Some(1));
+
     let duplicate_flow = format!("{VALID_FLOW}{VALID_FLOW}");
     assert!(has_problem(
         &problems(&duplicate_flow),
