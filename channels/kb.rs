@@ -4,6 +4,8 @@
 //! one transaction, and hot-reloaded: this node retrains at once, the others at their next
 //! poll (`bot.kb_poll_ms`).
 
+use std::collections::HashMap;
+
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -59,14 +61,35 @@ fn invalid(problems: &[Problem]) -> HttpResponse {
 }
 
 /// An entry as the API shows it: the document plus who changed it last, and when.
-fn entry_view(stored: &StoredKbEntry) -> serde_json::Value {
+fn entry_view(stored: &StoredKbEntry, names: &HashMap<String, String>) -> serde_json::Value {
     let mut view = stored.document.clone();
     if let Some(object) = view.as_object_mut() {
         object.insert("updated_at".to_owned(), json!(stored.updated_at));
         object.insert("updated_by".to_owned(), json!(stored.updated_by));
+        if let Some(name) = names.get(&stored.updated_by) {
+            object.insert("updated_by_name".to_owned(), json!(name));
+        }
         object.insert("etag".to_owned(), json!(etag(stored.updated_at)));
     }
     view
+}
+
+/// The display names of the staff who last edited `entries` (ids that are not accounts, such
+/// as the demo loader's, have none).
+async fn editor_names(
+    state: &AppState,
+    entries: &[StoredKbEntry],
+) -> Result<HashMap<String, String>, ApiError> {
+    let mut ids: Vec<&str> = entries.iter().map(|e| e.updated_by.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut names = HashMap::new();
+    for id in ids {
+        if let Some(agent) = state.store.agent(&AgentId::from_trusted(id)).await? {
+            names.insert(id.to_owned(), agent.display_name);
+        }
+    }
+    Ok(names)
 }
 
 /// An entry's version as an HTTP entity tag: its `updated_at` in microseconds, quoted.
@@ -148,11 +171,11 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
     let revision = state.store.kb_revision().await?;
-    let entries: Vec<serde_json::Value> = state
+    let stored: Vec<StoredKbEntry> = state
         .store
         .kb_entries()
         .await?
-        .iter()
+        .into_iter()
         .filter(|e| query.status.as_deref().is_none_or(|s| e.status == s))
         .filter(|e| {
             query.tag.as_deref().is_none_or(|t| {
@@ -161,8 +184,9 @@ async fn list(
                     .is_some_and(|tags| tags.iter().any(|x| x == t))
             })
         })
-        .map(entry_view)
         .collect();
+    let names = editor_names(&state, &stored).await?;
+    let entries: Vec<serde_json::Value> = stored.iter().map(|e| entry_view(e, &names)).collect();
     Ok(HttpResponse::Ok().json(json!({
         "revision": revision,
         "bot_revision": state.bot.revision(),
@@ -182,14 +206,15 @@ async fn get_entry(
         .kb_entry(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such knowledge-base entry."))?;
+    let names = editor_names(&state, std::slice::from_ref(&stored)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(stored.updated_at)))
-        .json(entry_view(&stored)))
+        .json(entry_view(&stored, &names)))
 }
 
 /// The fields a read adds to an entry (see [`entry_view`]); a write ignores them, so what
 /// GET gave can be changed and PUT back.
-const VIEW_FIELDS: [&str; 3] = ["updated_at", "updated_by", "etag"];
+const VIEW_FIELDS: [&str; 4] = ["updated_at", "updated_by", "updated_by_name", "etag"];
 
 /// Parses and validates one entry.
 fn parsed(mut body: serde_json::Value) -> Result<KbEntry, Vec<Problem>> {

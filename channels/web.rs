@@ -31,6 +31,7 @@ use crate::views::{parse_ws_command, MessageView, WsError};
 /// Registers the web channel's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login)
+        .service(me)
         .service(create_visitor)
         .service(post_message)
         .service(current_conversation)
@@ -105,6 +106,53 @@ async fn login(
         role: agent.role,
         agent_id: (agent.role == Role::Agent).then(|| agent.id.to_string()),
     }))
+}
+
+/// Who a token speaks for: the desk and the console learn their own id and name from it
+/// (the login answer carries no id for supervisors).
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Me {
+    Staff {
+        agent_id: String,
+        username: String,
+        name: String,
+        role: Role,
+        skills: Vec<crate::domain::Skill>,
+        languages: Vec<crate::domain::Language>,
+    },
+    Customer {
+        customer_id: String,
+        channel: Channel,
+    },
+}
+
+#[get("/v1/me")]
+async fn me(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, ApiError> {
+    let me = match who.0 {
+        Principal::Staff { agent_id, .. } => {
+            let agent = state.store.agent(&agent_id).await?.ok_or_else(|| {
+                ApiError::new(ErrorKind::Unauthenticated, "This account no longer exists.")
+            })?;
+            Me::Staff {
+                agent_id: agent.id.to_string(),
+                username: agent.username,
+                name: agent.display_name,
+                role: agent.role,
+                skills: agent.skills,
+                languages: agent.languages,
+            }
+        }
+        Principal::Customer(id) => Me::Customer {
+            customer_id: id.to_string(),
+            channel: Channel::Web,
+        },
+        Principal::AppUser(id) => Me::Customer {
+            customer_id: id.to_string(),
+            channel: Channel::App,
+        },
+    };
+    Ok(HttpResponse::Ok().json(me))
 }
 
 // ---------------------------------------------------------------------------------------

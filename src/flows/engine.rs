@@ -48,14 +48,20 @@ pub fn start(flow: &Flow, text: &str, lang: Language) -> Step {
 ///   fails the flow with a hand-off.
 pub fn advance(flow: &Flow, state: FlowState, input: Input<'_>, lang: Language) -> Step {
     if state.flow != flow.id {
-        let reason = format!("state of flow '{}'", state.flow);
-        return failed(flow, state, lang, None, &reason);
+        let why = Why::new(
+            format!("state of flow '{}'", state.flow),
+            format!("会话状态属于另一个流程 {}", state.flow),
+        );
+        return failed(flow, state, lang, None, &why);
     }
     match (state.awaiting.clone(), input) {
         (Some(awaited), Input::Text(text)) => {
             let Some(slot) = flow.slots.iter().find(|s| s.name == awaited) else {
-                let reason = format!("no slot '{awaited}' in the flow");
-                return failed(flow, state, lang, None, &reason);
+                let why = Why::new(
+                    format!("no slot '{awaited}' in the flow"),
+                    format!("流程中没有信息项 {awaited}"),
+                );
+                return failed(flow, state, lang, None, &why);
             };
             answer(flow, slot, state, text, lang)
         }
@@ -244,8 +250,11 @@ fn run_action(flow: &Flow, state: FlowState, lang: Language, mut say: Vec<String
 /// What the runtime reported about the awaited action.
 fn outcome_of(flow: &Flow, mut state: FlowState, outcome: ActionOutcome, lang: Language) -> Step {
     let Some(action) = flow.actions.get(state.next_action) else {
-        let reason = format!("no action {} in the flow", state.next_action);
-        return failed(flow, state, lang, None, &reason);
+        let why = Why::new(
+            format!("no action {} in the flow", state.next_action),
+            format!("流程中没有第 {} 个操作", state.next_action + 1),
+        );
+        return failed(flow, state, lang, None, &why);
     };
     match (action, outcome) {
         (Action::Http(http), ActionOutcome::Done { status, fields }) => {
@@ -264,8 +273,14 @@ fn outcome_of(flow: &Flow, mut state: FlowState, outcome: ActionOutcome, lang: L
                 );
                 ended(flow, exit, state, lang, &what, StepKind::StatusHandled)
             } else {
-                let reason = format!("{} {} answered {status}", http.method, http.service);
-                failed(flow, state, lang, flow.on_failure.as_ref(), &reason)
+                let why = Why::new(
+                    format!("{} {} answered {status}", http.method, http.service),
+                    format!(
+                        "调用 {} 服务（{}）返回了意外的状态 {status}",
+                        http.service, http.method
+                    ),
+                );
+                failed(flow, state, lang, flow.on_failure.as_ref(), &why)
             }
         }
         (Action::Ticket(_), ActionOutcome::Ticket { id }) => {
@@ -273,12 +288,26 @@ fn outcome_of(flow: &Flow, mut state: FlowState, outcome: ActionOutcome, lang: L
             state.next_action += 1;
             run_action(flow, state, lang, Vec::new())
         }
-        (_, ActionOutcome::Failed { reason }) => {
-            failed(flow, state, lang, flow.on_failure.as_ref(), &reason)
+        (action, ActionOutcome::Failed { reason }) => {
+            let why = match action {
+                Action::Http(http) => Why::new(
+                    format!("{} {}: {reason}", http.method, http.service),
+                    format!("调用 {} 服务失败（{reason}）", http.service),
+                ),
+                Action::Ticket(_) => Why::new(
+                    format!("opening a ticket: {reason}"),
+                    format!("创建工单失败（{reason}）"),
+                ),
+                _ => Why::new(reason.clone(), format!("操作未完成（{reason}）")),
+            };
+            failed(flow, state, lang, flow.on_failure.as_ref(), &why)
         }
         (_, other) => {
-            let reason = format!("unexpected outcome {other:?}");
-            failed(flow, state, lang, flow.on_failure.as_ref(), &reason)
+            let why = Why::new(
+                format!("unexpected outcome {other:?}"),
+                "操作返回了意外的结果",
+            );
+            failed(flow, state, lang, flow.on_failure.as_ref(), &why)
         }
     }
 }
@@ -341,14 +370,14 @@ fn failed(
     state: FlowState,
     lang: Language,
     exit: Option<&Exit>,
-    reason: &str,
+    reason: &Why,
 ) -> Step {
     let why = Why::new(
-        format!("failed: {reason}")
+        format!("failed: {}", reason.en)
             .chars()
             .take(200)
             .collect::<String>(),
-        format!("操作失败：{reason}")
+        format!("操作失败：{}", reason.zh)
             .chars()
             .take(200)
             .collect::<String>(),

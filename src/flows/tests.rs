@@ -357,13 +357,34 @@ fn a_failed_action_hands_off_with_the_flow_message() {
     assert_eq!(step.say, ["订单系统暂时无法查询，我为您转接人工客服。"]);
     let handoff = step.handoff.expect("a hand-off");
     assert_eq!(handoff.skills[0].name, "orders");
-    assert!(handoff.summary.contains("timeout"), "{}", handoff.summary);
+    assert!(
+        handoff.summary.contains("failed: GET orders: timeout"),
+        "{}",
+        handoff.summary
+    );
+    // The Chinese summary says in Chinese which service failed; the technical detail stays.
+    let zh = &handoff.summary_zh;
+    assert!(
+        zh.contains("操作失败：调用 orders 服务失败（timeout）"),
+        "{zh}"
+    );
 
-    // An unexpected status fails the same way.
+    // An unexpected status fails the same way, and says so in both languages.
     let step = start(f, "查订单 SB20261125001", Language::Zh);
     let step = outcome(f, step, done(500, &[]));
     assert_eq!(step.outcome, StepKind::Failed);
-    assert!(step.handoff.is_some());
+    let handoff = step.handoff.expect("a hand-off");
+    assert!(
+        handoff.summary.contains("GET orders answered 500"),
+        "{}",
+        handoff.summary
+    );
+    let zh = &handoff.summary_zh;
+    assert!(
+        zh.contains("调用 orders 服务（GET）返回了意外的状态 500"),
+        "{zh}"
+    );
+    assert!(!zh.contains("answered"), "{zh}");
 }
 
 #[test]

@@ -72,3 +72,49 @@ async fn customers_cannot_use_staff_endpoints_and_supervisors_cannot_open_the_de
     let (status, _) = app.get_json("/v1/conversations/current", &sam).await;
     assert_eq!(status, 403);
 }
+
+#[actix_web::test]
+async fn me_tells_a_token_holder_who_they_are() {
+    let app = spawn_app(&[]).await;
+    let (sam, _) = app.login("sam").await;
+    let (status, me) = app.get_json("/v1/me", &sam).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["kind"], "staff");
+    assert_eq!(me["role"], "supervisor");
+    assert_eq!(me["username"], "sam");
+    assert!(me["agent_id"].as_str().unwrap().starts_with("agt_"), "{me}");
+    assert!(!me["name"].as_str().unwrap().is_empty());
+    assert!(me.get("password_hash").is_none());
+
+    let (bob, bob_id) = app.login("bob").await;
+    let (_, me) = app.get_json("/v1/me", &bob).await;
+    assert_eq!(
+        (me["role"].as_str(), me["username"].as_str()),
+        (Some("agent"), Some("bob"))
+    );
+    assert_eq!(me["agent_id"].as_str(), Some(bob_id.as_str()));
+    let skills: Vec<&str> = me["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(skills.contains(&"orders"), "{me}");
+    assert!(me["skills"][0]["level"].as_u64().is_some(), "{me}");
+
+    let visitor = app.visitor().await;
+    let (status, me) = app.get_json("/v1/me", &visitor.token).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["kind"], "customer");
+    assert_eq!(
+        me["customer_id"].as_str(),
+        Some(visitor.customer_id.as_str())
+    );
+    assert_eq!(me["channel"], "web");
+
+    let (status, body) = app.get_json("/v1/me", "not-a-token").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+}

@@ -133,7 +133,19 @@ async fn supervisors_edit_the_knowledge_base_and_the_bot_answers_from_it_without
     eventually_answers(&app, "保修期多久？", "二十四个月").await;
     let (status, entry) = app.get_json("/v1/kb/entries/warranty", &bob).await;
     assert_eq!(status, 200);
-    assert_eq!(entry["updated_by"].as_str().map(str::is_empty), Some(false));
+    // The editor is named: the supervisor's id and display name, as `GET /v1/me` tells them.
+    let (_, me) = app.get_json("/v1/me", &sam).await;
+    assert_eq!(entry["updated_by"], me["agent_id"], "{entry}");
+    assert_eq!(entry["updated_by_name"], me["name"], "{entry}");
+    let (_, listed) = app.get_json("/v1/kb/entries", &bob).await;
+    let listed = listed["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "warranty")
+        .cloned()
+        .expect("listed");
+    assert_eq!(listed["updated_by_name"], me["name"]);
     let (status, _) = app.delete_json("/v1/kb/entries/warranty", &sam).await;
     assert_eq!(status, 200);
     let (status, _) = app.delete_json("/v1/kb/entries/warranty", &sam).await;

@@ -189,6 +189,14 @@ test('supervisor console: knowledge base, end to end', { timeout: 300_000 }, asy
     assert.ok(list.revision >= revision, `list revision ${list.revision} ≥ ${revision}`);
     edited = { id, variant, revision };
 
+    // The editor is named, not shown as an id: GET /v1/me gives the console sam's name.
+    const me = (await api('GET', '/v1/me', sam)).data;
+    assert.equal(after.updated_by, me.agent_id, 'the API records who saved');
+    assert.equal(after.updated_by_name, me.name, 'and names them');
+    await assertText(con.locator('#kb-ed-meta'), new RegExp(me.name));
+    await assertText(con.getByTestId('me-name'), new RegExp(me.name));
+    assert.ok(!/agt_/.test(await con.locator('#kb-ed-meta').innerText()), 'no raw id in the editor');
+
     // the bot retrains in the background: the console follows it until it is up to date
     const pill = con.getByTestId('kb-revision');
     await waitUntil(async () => Number(await pill.getAttribute('data-bot-revision')) >= revision
@@ -374,7 +382,9 @@ test('supervisor console: knowledge base, end to end', { timeout: 300_000 }, asy
     const row = con.locator(`[data-testid=kb-row][data-entry-id="${id}"]`);
     await row.waitFor();
     assert.equal(await row.getByTestId('kb-status').getAttribute('data-status'), 'draft');
-    await assertText(row.getByTestId('kb-row-updated'), /by sam/);
+    // by whom: sam's display name (GET /v1/me), not an id
+    const { name } = (await api('GET', '/v1/me', sam)).data;
+    await assertText(row.getByTestId('kb-row-updated'), new RegExp(`by ${name}`));
 
     // delete, with a confirmation step
     await row.getByTestId('kb-row-title').click();

@@ -1541,27 +1541,30 @@
     if (r.status === 403) return t('common.forbidden');
     return U.errorMessage(r);
   }
-  /** A person for an actor / created_by value: the signed-in supervisor, a live agent, or as given. */
-  function who(id) {
+  /**
+   * A person for an actor / created_by / updated_by value: the signed-in supervisor (named by
+   * GET /v1/me), the name the API gave with it, a live agent, or a shortened id.
+   */
+  function who(id, name) {
     if (id == null || id === '') return '—';
-    if (S.session && id === S.session.agent_id) return S.session.username || id;
+    if (S.session && id === S.session.agent_id) return S.session.name || S.session.username || id;
+    if (name) return name;
     var a = arr(S.live.data && S.live.data.agents).find(function (x) { return x && x.agent_id === id; });
     if (a && a.name) return a.name;
     id = String(id);
     return /^agt_[0-9a-f]{12,}$/i.test(id) ? id.slice(0, 8) + '…' + id.slice(-4) : id;
   }
-  /**
-   * The login answer may lack the supervisor's own agent id: a version this session saved was
-   * created by us, so its created_by is our id.
-   */
-  function learnMyId() {
-    if (!S.session || S.session.agent_id || !S.lastSaved || !S.versions) return;
-    var mine = arr(S.versions.versions).find(function (v) { return v && v.version === S.lastSaved; });
-    if (mine && mine.created_by) {
-      S.session.agent_id = mine.created_by;
-      login.store(S.session);
-      renderAudit(); renderActiveInfo();
-    }
+  /** The login answer names no supervisor's own id: GET /v1/me does, with their display name. */
+  function loadMe() {
+    var session = S.session;
+    if (!session || (session.agent_id && session.name)) return;
+    api('GET', '/v1/me').then(function (r) {
+      if (S.session !== session || !r.ok || !r.data || r.data.kind !== 'staff') return;
+      session.agent_id = r.data.agent_id;
+      session.name = r.data.name;
+      login.store(session);
+      renderMe(); renderActiveInfo(); renderAudit(); renderKbList();
+    }).catch(function () { /* names fall back to ids */ });
   }
   function noteVersion(v) { if (isNum(v) && v > 0) S.knownVersions[v] = true; }
   function activeVersion() {
@@ -1591,6 +1594,7 @@
   function enterConsole() {
     login.hide();
     renderMe();
+    loadMe();
     renderLive();
     renderActiveInfo();
     startPolling();
@@ -1617,7 +1621,7 @@
   $('logout').addEventListener('click', function () { logout(); });
 
   function renderMe() {
-    var name = (S.session && S.session.username) || '—';
+    var name = (S.session && (S.session.name || S.session.username)) || '—';
     var agents = S.live.data && arr(S.live.data.agents);
     var me = agents && S.session && agents.find(function (a) { return a && a.agent_id === S.session.agent_id; });
     if (me && me.name) name = me.name;
@@ -3765,7 +3769,6 @@
       if (r.ok && r.data) {
         S.versions = r.data; S.versionsState = 'ok';
         arr(r.data.versions).forEach(function (v) { if (v) noteVersion(v.version); });
-        learnMyId();
       } else if (missingRoute(r)) S.versionsState = 'unavailable';
       else if (first) { S.versionsState = 'error'; S.versionsError = errMsg(r); }
     }).catch(function () { if (first) { S.versionsState = 'error'; S.versionsError = t('common.network'); } })
@@ -4178,7 +4181,7 @@
   function kbRowCell(content, cls) { return el('td', { class: cls || null }, content); }
   function renderKbList() {
     // the same entries, filters and language: nothing to redo (the retrain poll calls this often)
-    var s = sig([KB.state, KB.error, KB.data && KB.data.entries, KB.q, KB.status, KB.tag, i18n.lang, S.session && S.session.agent_id, new Date().toDateString()]);
+    var s = sig([KB.state, KB.error, KB.data && KB.data.entries, KB.q, KB.status, KB.tag, i18n.lang, S.session && S.session.agent_id, S.session && S.session.name, new Date().toDateString()]);
     if (s === KB.listSig) return;
     KB.listSig = s;
     var body = clear($('kb-rows')), count = $('kb-count');
@@ -4242,7 +4245,7 @@
       kbRowCell([entryCell], 'kb-cell-entry'),
       kbRowCell([kbStatusBadge(e.status), el('div', { class: 'kb-updated', 'data-testid': 'kb-row-updated' }, [
         el('span', { title: e.updated_at || '', text: e.updated_at ? fmtWhen(e.updated_at) : '—' }),
-        e.updated_by ? el('span', { class: 'kb-updated-by', text: t('kb.by', { who: who(e.updated_by) }) }) : null
+        e.updated_by ? el('span', { class: 'kb-updated-by', text: t('kb.by', { who: who(e.updated_by, e.updated_by_name) }) }) : null
       ])], 'kb-cell-status'),
       kbRowCell([tagChips('')], 'kb-col-tags'),
       kbRowCell([el('div', { class: 'kb-intent' }, [
@@ -4459,7 +4462,7 @@
     if (isNew) meta.appendChild(document.createTextNode(t('kb.metaNew')));
     else if (e) {
       meta.appendChild(el('span', { class: 'mono kb-ed-id', 'data-testid': 'kb-editor-id', text: e.id }));
-      if (e.updated_at) meta.appendChild(el('span', { text: t('kb.meta', { when: fmtWhen(e.updated_at), who: who(e.updated_by) }) }));
+      if (e.updated_at) meta.appendChild(el('span', { text: t('kb.meta', { when: fmtWhen(e.updated_at), who: who(e.updated_by, e.updated_by_name) }) }));
     }
     var save = $('kb-save').querySelector('span');
     if (!KB.busy) { save.setAttribute('data-i18n', isNew ? 'kb.create' : 'kb.save'); save.textContent = t(isNew ? 'kb.create' : 'kb.save'); }
@@ -4600,12 +4603,6 @@
         kbChanged(rev);
         kbFillDatalists();
         api('GET', '/v1/kb/entries/' + encodeURIComponent(id)).then(function (g) {
-          // Login names no supervisor's own id; what we just saved carries it (as learnMyId).
-          if (g.ok && g.data && S.session && !S.session.agent_id && g.data.updated_by && g.data.updated_by !== 'demo') {
-            S.session.agent_id = g.data.updated_by;
-            login.store(S.session);
-            renderKbList();
-          }
           if (g.ok && g.data && KB.editId === id && KB.view === 'edit' && !kbDirty()) kbFill(g.data);
         }).catch(function () { /* the form already shows what was saved */ });
         return;
