@@ -960,7 +960,11 @@ impl SessionState {
                 self.assist(deps, &conversation, &message, agent).await;
             }
         }
+        // Only a customer already waiting leaves the queue: the message that just handed the
+        // conversation over ("算了，转人工吧") does not take it back out in the same turn.
+        let handed_over_now = accepted.handoff;
         if conversation.status == ConversationStatus::Queued
+            && !handed_over_now
             && crate::bot::leaves_queue(&message.text)
         {
             self.leave_queue(deps, conversation).await?;

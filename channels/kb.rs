@@ -248,6 +248,7 @@ async fn save(
     state: &AppState,
     entries: &[KbEntry],
     replace_all: bool,
+    out_of_scope: Option<&[String]>,
     by: &AgentId,
 ) -> Result<(i64, DateTime<Utc>), ApiError> {
     let now = write_time();
@@ -258,7 +259,7 @@ async fn save(
         .map_err(ApiError::internal)?;
     let revision = state
         .store
-        .save_kb_entries(&stored, replace_all, by.as_str(), now)
+        .save_kb_entries(&stored, replace_all, out_of_scope, by.as_str(), now)
         .await?;
     state.kb.nudge();
     Ok((revision, now))
@@ -285,7 +286,7 @@ async fn create(
             ),
         ));
     }
-    let (revision, at) = save(&state, std::slice::from_ref(&entry), false, &by).await?;
+    let (revision, at) = save(&state, std::slice::from_ref(&entry), false, None, &by).await?;
     Ok(written(HttpResponse::Created(), &entry.id, revision, at))
 }
 
@@ -341,7 +342,7 @@ async fn put_entry(
             );
         }
     }
-    let (revision, at) = save(&state, std::slice::from_ref(&entry), false, &by).await?;
+    let (revision, at) = save(&state, std::slice::from_ref(&entry), false, None, &by).await?;
     Ok(if existed {
         written(HttpResponse::Ok(), &entry.id, revision, at)
     } else {
@@ -367,7 +368,16 @@ async fn delete_entry(
             KbWrite::Missing => return Ok(precondition_failed(None)),
             KbWrite::Changed(current) => return Ok(precondition_failed(Some(current))),
         },
-        IfMatch::Absent | IfMatch::Any => state
+        // `*` only requires the entry to exist: a missing one fails the precondition, as on PUT.
+        IfMatch::Any => match state
+            .store
+            .delete_kb_entry(&id, by.as_str(), write_time())
+            .await?
+        {
+            Some(revision) => revision,
+            None => return Ok(precondition_failed(None)),
+        },
+        IfMatch::Absent => state
             .store
             .delete_kb_entry(&id, by.as_str(), write_time())
             .await?
@@ -436,15 +446,12 @@ async fn import(
         Ok(doc) => doc,
         Err(problems) => return Ok(invalid(&problems)),
     };
-    let (revision, _) = save(&state, &doc.entries, replace_all, &by).await?;
-    let revision = if doc.out_of_scope.is_empty() {
-        revision
-    } else {
-        state
-            .store
-            .set_kb_out_of_scope(&doc.out_of_scope, by.as_str(), Utc::now())
-            .await?
-    };
+    // The out-of-scope questions change with the entries, in the same transaction: a JSON
+    // document that lists them replaces them, and so does a JSON `replace` (the knowledge
+    // base becomes the document). CSV cannot carry them and leaves them alone.
+    let out_of_scope = (!doc.out_of_scope.is_empty() || (replace_all && !csv))
+        .then_some(doc.out_of_scope.as_slice());
+    let (revision, _) = save(&state, &doc.entries, replace_all, out_of_scope, &by).await?;
     Ok(HttpResponse::Ok().json(json!({
         "revision": revision,
         "imported": doc.entries.len(),

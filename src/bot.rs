@@ -168,8 +168,34 @@ struct BotState {
     flow: Option<FlowState>,
 }
 
-const HANDOFF_ZH: [&str; 3] = ["转人工", "人工", "真人"];
-const HANDOFF_EN: [&str; 5] = ["human", "agent", "person", "representative", "operator"];
+/// Asking for a person, anywhere in a message.
+const HANDOFF_ZH: [&str; 10] = [
+    "转人工",
+    "人工客服",
+    "人工服务",
+    "人工坐席",
+    "找人工",
+    "要人工",
+    "接人工",
+    "转真人",
+    "真人客服",
+    "找真人",
+];
+/// Asking for a person in a short message of its own ("人工！", "真人吧"); in a longer one
+/// the word means something else ("安装人工费", "人工湖路 88 号").
+const HANDOFF_ZH_SHORT: [&str; 2] = ["人工", "真人"];
+/// Longest "short message" for [`HANDOFF_ZH_SHORT`], in characters without punctuation.
+const HANDOFF_ZH_SHORT_CHARS: usize = 5;
+/// Asking for a person, wherever the word stands.
+const HANDOFF_EN: [&str; 3] = ["human", "representative", "live agent"];
+/// A person, but only asked for with a request word ([`REQUEST_EN`]) or in a message of
+/// at most [`SHORT_WORDS`] words: "the delivery person left it at the door" asks for nobody.
+const HANDOFF_EN_ASKED: [&str; 4] = ["agent", "person", "operator", "someone"];
+const REQUEST_EN: [&str; 15] = [
+    "talk", "speak", "connect", "transfer", "chat", "want", "need", "get", "real", "call",
+    "contact", "reach", "give", "put", "through",
+];
+const SHORT_WORDS: usize = 4;
 const COMPLAINT_ZH: [&str; 6] = ["投诉", "紧急", "太差", "骗子", "垃圾", "气死"];
 const COMPLAINT_EN: [&str; 6] = [
     "complaint",
@@ -312,6 +338,16 @@ impl KbBot {
     /// specific question ("退款多久能到账") must not pick the general entry; keywords catch
     /// what the matcher is unsure of (a bare "refund").
     fn matched(&self, text: &str) -> Option<Match<'_>> {
+        self.matched_by_meaning(text).or_else(|| {
+            self.keyword_entry(text).map(|entry| Match {
+                entry,
+                confidence: 1.0,
+            })
+        })
+    }
+
+    /// The entry the matcher is confident the text means (no keyword fallback).
+    fn matched_by_meaning(&self, text: &str) -> Option<Match<'_>> {
         let top = self.matcher.top(text, 1);
         if top
             .first()
@@ -321,17 +357,10 @@ impl KbBot {
             // The question means a flow (see `flow_meant`): no entry answers it.
             return None;
         }
-        if let Some(best) = matcher::decide(&top, SEMANTIC_THRESHOLD) {
-            if let Some(entry) = self.entry(&best.label) {
-                return Some(Match {
-                    entry,
-                    confidence: best.confidence,
-                });
-            }
-        }
-        self.keyword_entry(text).map(|entry| Match {
+        let best = matcher::decide(&top, SEMANTIC_THRESHOLD)?;
+        self.entry(&best.label).map(|entry| Match {
             entry,
-            confidence: 1.0,
+            confidence: best.confidence,
         })
     }
 
@@ -405,6 +434,77 @@ fn mentions(text: &str, zh: &[&str], en: &[&str]) -> bool {
     zh.iter().any(|k| lower.contains(k)) || en.iter().any(|k| contains_phrase(&words, k))
 }
 
+/// True when the customer asks for a person: "转人工", "人工", "I want to talk to an agent",
+/// "human please"; not "安装人工费怎么算" or "the delivery person left it at the door".
+fn asks_for_a_person(text: &str) -> bool {
+    if mentions(text, &HANDOFF_ZH, &HANDOFF_EN) {
+        return true;
+    }
+    let lower = text.to_lowercase();
+    let words = words(&lower);
+    let short_zh = lower.chars().filter(|c| c.is_alphanumeric()).count() <= HANDOFF_ZH_SHORT_CHARS;
+    if short_zh && HANDOFF_ZH_SHORT.iter().any(|k| lower.contains(k)) {
+        return true;
+    }
+    HANDOFF_EN_ASKED.iter().any(|k| words.contains(k))
+        && (words.len() <= SHORT_WORDS || words.iter().any(|w| REQUEST_EN.contains(w)))
+}
+
+/// True when the text greets or thanks and says nothing else ("您好", "hi there",
+/// "谢谢亲", "thanks a lot"): what is left without those words and filler is empty.
+fn only_small_talk(text: &str) -> bool {
+    const FILLER_ZH: [&str; 14] = [
+        "请问",
+        "有人吗",
+        "在不在",
+        "亲",
+        "啊",
+        "呀",
+        "哦",
+        "嗯",
+        "哈",
+        "呢",
+        "了",
+        "非常",
+        "你们",
+        "您",
+    ];
+    const FILLER_EN: [&str; 24] = [
+        "hi",
+        "hello",
+        "hey",
+        "good",
+        "morning",
+        "evening",
+        "afternoon",
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "there",
+        "so",
+        "much",
+        "very",
+        "a",
+        "lot",
+        "again",
+        "ok",
+        "okay",
+        "all",
+        "many",
+        "great",
+        "dear",
+    ];
+    if !mentions(text, &THANKS_ZH, &THANKS_EN) && !mentions(text, &GREETING_ZH, &GREETING_EN) {
+        return false;
+    }
+    let mut rest = text.to_lowercase();
+    for phrase in GREETING_ZH.iter().chain(&THANKS_ZH).chain(&FILLER_ZH) {
+        rest = rest.replace(phrase, " ");
+    }
+    words(&rest).iter().all(|w| FILLER_EN.contains(w))
+}
+
 fn pick(language: Language, zh: &str, en: &str) -> String {
     match language {
         Language::Zh => zh.to_owned(),
@@ -419,7 +519,7 @@ impl Bot for KbBot {
         let quoted: String = turn.text.chars().take(120).collect();
 
         let complaint = mentions(turn.text, &COMPLAINT_ZH, &COMPLAINT_EN);
-        let requested = mentions(turn.text, &HANDOFF_ZH, &HANDOFF_EN);
+        let requested = asks_for_a_person(turn.text);
         if complaint || requested {
             state.urgent |= complaint;
             let reason = if complaint {
@@ -435,10 +535,22 @@ impl Bot for KbBot {
             }
             // The flow was removed since: the customer's message is a fresh question.
         }
-        let small_talk = mentions(turn.text, &THANKS_ZH, &THANKS_EN)
-            || mentions(turn.text, &GREETING_ZH, &GREETING_EN);
-        // Greetings and thanks are not questions for the matcher; a keyword still counts
-        // ("hi, I need an invoice").
+        // "算了" / "never mind" with nothing in progress: nothing to cancel, and not a turn the
+        // bot failed to understand (two of those hand the customer over).
+        if flows::is_cancel(turn.text) {
+            state.misses = 0;
+            return plain(
+                &state,
+                pick(
+                    lang,
+                    "好的。还有其他可以帮您的吗？",
+                    "OK. Anything else I can help with?",
+                ),
+            );
+        }
+        // A message of greetings and thanks only is not a question for the matcher; with
+        // anything more ("您好，我的包裹一周没动了") the rest is the question.
+        let small_talk = only_small_talk(turn.text);
         let found = if small_talk {
             self.keyword_entry(turn.text).map(|entry| Match {
                 entry,
@@ -455,6 +567,9 @@ impl Bot for KbBot {
         if let Some(flow) = flow {
             state.misses = 0;
             state.last_intent = Some(intent.unwrap_or_else(|| flow.id().to_owned()));
+            state.last_skill = found
+                .and_then(|m| m.entry.skill.clone())
+                .or_else(|| flow.handoff_skills().first().map(|s| s.name.clone()));
             state.last_confidence = found.map(|m| m.confidence);
             let step = flows::start(flow, turn.text, lang);
             return self.step_reply(state, flow.id(), step, lang, &quoted);
@@ -475,7 +590,7 @@ impl Bot for KbBot {
                 state: to_value(&state),
             };
         }
-        if mentions(turn.text, &THANKS_ZH, &THANKS_EN) {
+        if small_talk && mentions(turn.text, &THANKS_ZH, &THANKS_EN) {
             state.misses = 0;
             return plain(
                 &state,
@@ -486,7 +601,7 @@ impl Bot for KbBot {
                 ),
             );
         }
-        if mentions(turn.text, &GREETING_ZH, &GREETING_EN) {
+        if small_talk && mentions(turn.text, &GREETING_ZH, &GREETING_EN) {
             return plain(
                 &state,
                 pick(
@@ -583,13 +698,21 @@ impl KbBot {
         &self,
         mut state: BotState,
         flow: &flows::Flow,
-        flow_state: FlowState,
+        mut flow_state: FlowState,
         turn: &BotTurn<'_>,
     ) -> BotReply {
         let lang = turn.language;
         let quoted: String = turn.text.chars().take(120).collect();
-        if !flows::is_cancel(turn.text) && !flows::accepts(flow, &flow_state, turn.text) {
-            if let Some(found) = self.matched(turn.text) {
+        if !flows::is_cancel(turn.text)
+            && !flows::accepts(flow, &flow_state, turn.text)
+            && !flows::attempts(flow, &flow_state, turn.text)
+        {
+            // Only a question the matcher is sure of is a digression (a keyword is not enough),
+            // and a try at the answer ("手机号是1380013800") is re-asked and counted instead.
+            if let Some(found) = self
+                .matched_by_meaning(turn.text)
+                .filter(|_| flow_state.digress())
+            {
                 let resume = flows::resume_prompt(flow, &flow_state, lang);
                 state.flow = Some(flow_state);
                 return BotReply {
@@ -675,23 +798,35 @@ impl KbBot {
         quoted: &str,
     ) -> BotReply {
         state.misses = 0;
-        // A hand-off in the middle of a flow carries what the flow collected.
+        // A hand-off in the middle of a flow carries what the flow collected, and goes to the
+        // people the flow's own hand-off names (refunds for a refund request), not to the
+        // topic before it.
         let (flow, slots) = match state.flow.take() {
             Some(f) => (Some(f.flow_id().to_owned()), f.slots().clone()),
             None => (None, BTreeMap::new()),
         };
-        let (summary, summary_zh) = handoff_summary(reason, quoted);
-        let handoff = Handoff {
-            reason,
-            intent: state.last_intent.clone(),
-            required_skills: state
+        let flow_skills = flow
+            .as_deref()
+            .and_then(|id| self.flows.get(id))
+            .map(|f| f.handoff_skills().to_vec())
+            .unwrap_or_default();
+        let required_skills = if flow_skills.is_empty() {
+            state
                 .last_skill
                 .iter()
                 .map(|name| SkillRequirement {
                     name: name.clone(),
                     min_level: 1,
                 })
-                .collect(),
+                .collect()
+        } else {
+            flow_skills
+        };
+        let (summary, summary_zh) = handoff_summary(reason, quoted);
+        let handoff = Handoff {
+            reason,
+            intent: state.last_intent.clone(),
+            required_skills,
             urgent: state.urgent,
             summary,
             summary_zh,
@@ -1281,6 +1416,131 @@ mod tests {
             handoff.slots.get("order_no").map(String::as_str),
             Some("SB20261125001")
         );
+    }
+
+    #[test]
+    fn a_hand_off_inside_a_flow_goes_to_the_flows_people_not_the_topic_before() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let invoice = b.respond(&turn("怎么开发票", &empty));
+        assert_eq!(invoice.intent.as_deref(), Some("invoice"));
+        let asked = b.respond(&turn("我要退款", &invoice.state));
+        assert!(asked.text.contains("订单号"), "{}", asked.text);
+        let human = b.respond(&turn("转人工", &asked.state));
+        let handoff = human.handoff.expect("hand-off");
+        let skills: Vec<&str> = handoff
+            .required_skills
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(skills, ["refunds"], "{handoff:?}");
+    }
+
+    #[test]
+    fn a_wrong_answer_with_a_keyword_in_it_is_asked_again_not_answered() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let mut state = b.respond(&turn("改地址 SB20261125001", &empty)).state;
+        state = b
+            .respond(&turn("上海市浦东新区世纪大道100号8楼", &state))
+            .state;
+        // Ten digits: not a mobile number, though "手机号" names an FAQ entry.
+        let wrong = b.respond(&turn("手机号是1380013800", &state));
+        assert!(
+            wrong.text.contains("请输入有效的 11 位手机号码"),
+            "{}",
+            wrong.text
+        );
+        assert!(!wrong.text.contains("回到刚才的问题"), "{}", wrong.text);
+        // And the retries count: the customer cannot loop forever.
+        let mut state = wrong.state;
+        let mut gave_up = false;
+        for _ in 0..4 {
+            let reply = b.respond(&turn("手机号是1380013800", &state));
+            state = reply.state;
+            if reply.handoff.is_some() {
+                gave_up = true;
+                break;
+            }
+        }
+        assert!(gave_up, "the flow gives up after its retries");
+    }
+
+    #[test]
+    fn faq_questions_inside_a_flow_are_answered_a_few_times_then_taken_as_answers() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let mut state = b.respond(&turn("查订单", &empty)).state;
+        for n in 0..crate::flows::MAX_DIGRESSIONS {
+            let reply = b.respond(&turn("怎么开发票？", &state));
+            assert!(reply.text.contains("回到刚才的问题"), "{n}: {}", reply.text);
+            state = reply.state;
+        }
+        let reply = b.respond(&turn("怎么开发票？", &state));
+        assert!(!reply.text.contains("回到刚才的问题"), "{}", reply.text);
+        assert!(reply.text.contains("订单号"), "re-asked: {}", reply.text);
+    }
+
+    #[test]
+    fn a_greeting_does_not_hide_the_question_after_it() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let greeting = b.respond(&turn("你好", &empty)).text;
+        for text in ["您好，我想退款，怎么操作？", "hi, where is my package?"] {
+            let reply = b.respond(&turn(text, &empty));
+            assert_ne!(reply.text, greeting, "{text}");
+            assert!(reply.entry.is_some(), "{text}: {}", reply.text);
+        }
+        for text in ["您好", "hi there", "Hello!", "谢谢亲", "thanks a lot", "你好，在吗"] {
+            let reply = b.respond(&turn(text, &empty));
+            assert!(reply.entry.is_none() && reply.handoff.is_none(), "{text}");
+            assert!(
+                reply.text.starts_with("您好")
+                    || reply.text.starts_with("Hi")
+                    || reply.text.starts_with("不客气")
+                    || reply.text.starts_with("You're welcome"),
+                "{text}: {}",
+                reply.text
+            );
+        }
+    }
+
+    #[test]
+    fn only_requests_for_a_person_hand_off_as_requested() {
+        for asked in [
+            "转人工",
+            "人工",
+            "人工！",
+            "我还是想找人工处理",
+            "人工客服在吗",
+            "human please",
+            "I want to talk to a person",
+            "agent",
+            "can I speak to someone",
+            "let me talk to a human",
+            "representative",
+        ] {
+            assert!(asks_for_a_person(asked), "{asked}");
+        }
+        for not in [
+            "安装人工费怎么算",
+            "上海市人工湖路88号",
+            "the delivery person left it at the wrong door",
+            "my travel agent booked this order for me last week",
+            "谢谢",
+        ] {
+            assert!(!asks_for_a_person(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn never_mind_with_nothing_in_progress_is_not_a_miss() {
+        let b = bot();
+        let empty = serde_json::json!({});
+        let first = b.respond(&turn("算了", &empty));
+        let second = b.respond(&turn("算了", &first.state));
+        assert!(second.handoff.is_none(), "{second:?}");
+        assert!(second.text.starts_with("好的"), "{}", second.text);
     }
 
     #[test]

@@ -50,6 +50,25 @@ impl ActionRunner for NoActions {
 /// Largest service answer read (bytes); flows only use top-level fields.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
+/// A service's answer body, read chunk by chunk up to [`MAX_RESPONSE_BYTES`]; None when it
+/// is larger (it is not read further, so a huge answer costs no memory).
+async fn capped_body(mut response: reqwest::Response) -> Result<Option<Vec<u8>>, String> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 /// The node's action runner: HTTP with a short timeout, tickets in the store.
 pub struct FlowActions {
     client: reqwest::Client,
@@ -104,13 +123,12 @@ impl FlowActions {
         }
         let response = request.send().await.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-        let fields = if bytes.len() > MAX_RESPONSE_BYTES {
-            BTreeMap::new()
-        } else {
-            serde_json::from_slice::<serde_json::Value>(&bytes)
+        let fields = match capped_body(response).await? {
+            Some(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
                 .map(|v| result_fields(&v))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            // An oversized answer still tells its status; its fields are not read.
+            None => BTreeMap::new(),
         };
         Ok(ActionOutcome::Done { status, fields })
     }

@@ -67,7 +67,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use engine::{accepts, advance, result_fields, resume_prompt, start};
+pub use engine::{accepts, advance, attempts, result_fields, resume_prompt, start};
 pub use validators::is_cancel;
 
 use crate::domain::{Language, SkillRequirement};
@@ -162,6 +162,15 @@ impl Flow {
     /// The flow's id (stored in [`FlowState`]).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The skills the flow's own hand-off asks for (`on_failure.handoff.skills`): the people
+    /// for its topic, also when the customer asks for one in the middle of it.
+    pub fn handoff_skills(&self) -> &[SkillRequirement] {
+        self.on_failure
+            .as_ref()
+            .and_then(|e| e.handoff.as_ref())
+            .map_or(&[], |h| h.skills.as_slice())
     }
 
     /// Ways customers ask for the flow: the bot trains its matcher on them (as the label
@@ -303,7 +312,14 @@ pub struct FlowState {
     /// The action performed now (None awaited) or next.
     #[serde(default)]
     next_action: usize,
+    /// FAQ questions answered while the awaited slot waits (see [`FlowState::digress`]).
+    #[serde(default)]
+    digressions: u32,
 }
+
+/// FAQ questions answered in a row while one slot waits; the next text is taken as an answer
+/// (re-asked, counted against the slot's retries), so a customer cannot loop forever.
+pub const MAX_DIGRESSIONS: u32 = 3;
 
 impl FlowState {
     fn new(flow: &str) -> Self {
@@ -314,7 +330,19 @@ impl FlowState {
             awaiting: None,
             retries: 0,
             next_action: 0,
+            digressions: 0,
         }
+    }
+
+    /// Records a digression (a FAQ question answered while a slot waits); false when
+    /// [`MAX_DIGRESSIONS`] were already answered for this slot, and the text must be taken as
+    /// an answer instead.
+    pub fn digress(&mut self) -> bool {
+        if self.digressions >= MAX_DIGRESSIONS {
+            return false;
+        }
+        self.digressions += 1;
+        true
     }
 
     /// The flow's id (for [`FlowSet::get`]).

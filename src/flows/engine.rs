@@ -86,6 +86,24 @@ pub fn accepts(flow: &Flow, state: &FlowState, text: &str) -> bool {
         && awaited_slot(flow, state).is_some_and(|slot| slot.validator.accept(text).is_some())
 }
 
+/// True when `text` looks like a try at the awaited slot's answer without being a valid one:
+/// four digits or more while a number (order number, phone, date) is awaited
+/// ("手机号是1380013800"). Such a text is re-asked and counts against the retries, even when
+/// it reads like an FAQ question.
+pub fn attempts(flow: &Flow, state: &FlowState, text: &str) -> bool {
+    const DIGITS: usize = 4;
+    awaited_slot(flow, state).is_some_and(|slot| {
+        matches!(
+            slot.validator,
+            Validator::OrderNumber | Validator::Phone | Validator::Date
+        ) && super::validators::fold_width(text)
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count()
+            >= DIGITS
+    })
+}
+
 /// The awaited slot's question again after a digression: "回到刚才的问题：…" / "Back to
 /// where we were: …". Empty when no slot is awaited.
 pub fn resume_prompt(flow: &Flow, state: &FlowState, lang: Language) -> String {
@@ -166,6 +184,7 @@ fn answer(flow: &Flow, slot: &Slot, mut state: FlowState, text: &str, lang: Lang
 /// Asks the first open slot, or runs the actions when every slot is filled.
 fn next(flow: &Flow, mut state: FlowState, lang: Language, mut say: Vec<String>) -> Step {
     state.retries = 0;
+    state.digressions = 0;
     if let Some(slot) = flow
         .slots
         .iter()
@@ -197,6 +216,18 @@ fn run_action(flow: &Flow, state: FlowState, lang: Language, mut say: Vec<String
             outcome: StepKind::Completed,
         };
     };
+    if let Action::Http(http) = action {
+        if let Some(name) = http.path.unfit_path_value(&state.slots, &state.vars) {
+            let why = Why::new(
+                format!(
+                    "the value of {name} cannot stand in the path of {}",
+                    http.service
+                ),
+                format!("{name} 的值不能用于 {} 服务的地址", http.service),
+            );
+            return failed(flow, state, lang, flow.on_failure.as_ref(), &why);
+        }
+    }
     let request = match action {
         Action::Http(http) => ActionRequest::Http {
             service: http.service.clone(),

@@ -312,6 +312,16 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
         }
     }
 
+    // All of a flow's actions run in the customer's turn that completes it.
+    if doc.actions.len() > crate::bot::MAX_ACTIONS_PER_TURN {
+        problems.push(Problem::new(
+            format!("{at}.actions"),
+            format!(
+                "at most {} actions (they all run in one customer turn)",
+                crate::bot::MAX_ACTIONS_PER_TURN
+            ),
+        ));
+    }
     let mut actions = Vec::new();
     let mut ticket = false;
     let mut result = false;

@@ -124,6 +124,25 @@ impl Template {
     }
 }
 
+impl Template {
+    /// The first placeholder whose value cannot stand as a path segment of its own: empty,
+    /// "." or "..", which URL parsers resolve (even percent-encoded) and so would change the
+    /// path a flow calls.
+    pub(crate) fn unfit_path_value(
+        &self,
+        slots: &BTreeMap<String, String>,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<&str> {
+        self.parts.iter().find_map(|part| match part {
+            Part::Placeholder(name) => {
+                let value = slots.get(name).or_else(|| vars.get(name))?;
+                matches!(value.as_str(), "" | "." | "..").then_some(name.as_str())
+            }
+            Part::Literal(_) => None,
+        })
+    }
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -230,5 +249,22 @@ mod tests {
         assert_eq!(path_segment("SB123"), "SB123");
         assert_eq!(path_segment("a/../b c"), "a%2F..%2Fb%20c");
         assert_eq!(path_segment("北"), "%E5%8C%97");
+    }
+
+    #[test]
+    fn dot_segments_and_empty_values_are_unfit_for_a_path() {
+        let path = Template::parse("/orders/{order_no}/notes/{reason}").expect("valid");
+        let mut values = BTreeMap::new();
+        values.insert("order_no".to_owned(), "SB1".to_owned());
+        values.insert("reason".to_owned(), "a..b".to_owned());
+        assert_eq!(path.unfit_path_value(&values, &BTreeMap::new()), None);
+        for bad in ["..", ".", ""] {
+            values.insert("reason".to_owned(), bad.to_owned());
+            assert_eq!(
+                path.unfit_path_value(&values, &BTreeMap::new()),
+                Some("reason"),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -792,6 +792,15 @@ fn action_and_template_problems_are_reported() {
         assert!(has_problem(&found, path, words), "{path}: {found:?}");
     }
 
+    let ticket = "[[flow.actions]]\ntype = \"ticket\"\nkind = \"k\"\nsubject = \"s\"\n";
+    let five = with_actions(&ticket.repeat(5), "en = \"ok\"");
+    assert!(has_problem(
+        &problems(&five),
+        "flow[0].actions",
+        "at most 4 actions"
+    ));
+    assert!(FlowSet::from_toml(&with_actions(&ticket.repeat(4), "en = \"ok\"")).is_ok());
+
     let bad_skill = with_actions(
         "[[flow.actions]]\ntype = \"handoff\"\nskills = [{ name = \"Sales Team\" }, { name = \"x\", min_level = 9 }]\n",
         "en = \"ok\"",

@@ -396,7 +396,8 @@ fn yes_no(text: &str) -> Option<String> {
     const NO_ZH: [&str; 3] = ["不", "否", "别"];
 
     let folded = fold_width(text).to_lowercase();
-    if folded.chars().count() > MAX_YES_NO_CHARS {
+    // A question is not an answer: "yes?" or "是否包邮？" is asked back, not confirmed.
+    if folded.chars().count() > MAX_YES_NO_CHARS || folded.contains(['?', '？']) {
         return None;
     }
     let words = words(&folded);
@@ -418,16 +419,79 @@ fn yes_no(text: &str) -> Option<String> {
     if YES_FIRST.contains(&first) && !negated && words.len() <= 4 {
         return answer(true);
     }
-    // Short Chinese answers: "好的谢谢", "确认退款", "不用退了".
+    // Short Chinese answers: "好的谢谢", "确认退款", "不用退了". A question or a doubt is
+    // not an answer ("可以部分退款吗", "好像地址写错了"), and after the "yes" only filler
+    // may follow, so "是否包邮" or "对了，还有个问题" do not confirm anything.
     if first.chars().next().is_some_and(crate::domain::is_cjk) {
+        if ["吗", "么", "是否", "好像", "对了"]
+            .iter()
+            .any(|q| joined.contains(q))
+        {
+            return None;
+        }
         if NO_ZH.iter().any(|p| joined.starts_with(p)) {
             return answer(false);
         }
-        if YES_ZH.iter().any(|p| joined.starts_with(p)) && !joined.contains('不') {
+        let confirmed = YES_ZH
+            .iter()
+            .filter_map(|p| joined.strip_prefix(p))
+            .any(only_filler);
+        if confirmed && !joined.contains('不') {
             return answer(true);
         }
     }
     None
+}
+
+/// True when `rest` (what follows a Chinese "yes") is only politeness and repetition:
+/// "的", "，谢谢", "确认退款", "帮我改一下".
+fn only_filler(rest: &str) -> bool {
+    const FILLER: [&str; 36] = [
+        "没问题",
+        "麻烦了",
+        "辛苦了",
+        "就这样",
+        "麻烦",
+        "谢谢",
+        "确认",
+        "确定",
+        "可以",
+        "提交",
+        "办理",
+        "退款",
+        "修改",
+        "帮我",
+        "一下",
+        "的",
+        "吧",
+        "啊",
+        "呀",
+        "哦",
+        "嗯",
+        "了",
+        "滴",
+        "哈",
+        "好",
+        "是",
+        "对",
+        "行",
+        "请",
+        "改",
+        "退",
+        "办",
+        "谢",
+        "您",
+        "你",
+        "呢",
+    ];
+    let mut rest = rest.trim_start();
+    while !rest.is_empty() {
+        match FILLER.iter().find_map(|f| rest.strip_prefix(f)) {
+            Some(after) => rest = after.trim_start(),
+            None => return false,
+        }
+    }
+    true
 }
 
 fn pattern(regex: &Regex, text: &str) -> Option<String> {
@@ -592,6 +656,15 @@ mod tests {
             ("nope", Some("no")),
             ("ok but do not refund", None),
             ("好不好", None),
+            // questions and doubts at a confirmation are not a "yes"
+            ("好像地址写错了", None),
+            ("是否包邮？", None),
+            ("可以部分退款吗", None),
+            ("对了，运费谁出", None),
+            ("好的，那发什么快递", None),
+            ("yes?", None),
+            ("好的帮我改一下", Some("yes")),
+            ("是的，确认", Some("yes")),
             ("maybe", None),
             ("我想问一下运费是多少钱呢能告诉我吗谢谢你们", None),
             ("", None),

@@ -68,12 +68,11 @@ pub async fn seed(store: &dyn Store, doc: &KbDocument, by: &str) -> anyhow::Resu
         .iter()
         .map(|e| stored_entry(e, by, now))
         .collect::<anyhow::Result<_>>()?;
-    store.save_kb_entries(&stored, false, by, now).await?;
-    if !doc.out_of_scope.is_empty() && store.kb_out_of_scope().await?.is_empty() {
-        store
-            .set_kb_out_of_scope(&doc.out_of_scope, by, now)
-            .await?;
-    }
+    let out_of_scope = (!doc.out_of_scope.is_empty() && store.kb_out_of_scope().await?.is_empty())
+        .then_some(doc.out_of_scope.as_slice());
+    store
+        .save_kb_entries(&stored, false, out_of_scope, by, now)
+        .await?;
     Ok(true)
 }
 

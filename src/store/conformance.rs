@@ -1944,6 +1944,7 @@ async fn kb_entries_are_saved_replaced_and_audited(store: &dyn Store) -> anyhow:
         .save_kb_entries(
             &[entry("kb-a", "published"), entry("kb-b", "draft")],
             false,
+            None,
             "sam",
             at,
         )
@@ -1961,15 +1962,32 @@ async fn kb_entries_are_saved_replaced_and_audited(store: &dyn Store) -> anyhow:
 
     let mut changed = entry("kb-b", "published");
     changed.document = serde_json::json!({ "id": "kb-b", "answer": { "en": "new" } });
-    let r2 = store.save_kb_entries(&[changed], false, "sam", at).await?;
+    let r2 = store
+        .save_kb_entries(&[changed], false, None, "sam", at)
+        .await?;
     ensure!(r2 > r1);
     let b = store.kb_entry("kb-b").await?.context("kb-b still stored")?;
     ensure!(b.status == "published" && b.document["answer"]["en"] == "new");
 
     let r3 = store
-        .save_kb_entries(&[entry("kb-c", "published")], true, "sam", at)
+        .save_kb_entries(
+            &[entry("kb-c", "published")],
+            true,
+            Some(&["天气怎么样".to_owned()]),
+            "sam",
+            at,
+        )
         .await?;
     ensure!(r3 > r2);
+    ensure!(
+        store.kb_out_of_scope().await? == ["天气怎么样"],
+        "the out-of-scope questions change with the entries"
+    );
+    let audit = store.audit_log(&kb_subject("out_of_scope"), 10).await?;
+    ensure!(
+        audit.iter().any(|a| a.action == "kb.out_of_scope.saved"),
+        "and their change is audited: {audit:?}"
+    );
     let listed: Vec<String> = store
         .kb_entries()
         .await?
@@ -2013,7 +2031,7 @@ async fn kb_conditional_writes_apply_only_to_the_version_read(
         updated_by: "sam".to_owned(),
     };
     store
-        .save_kb_entries(&[version("first", t0)], false, "sam", t0)
+        .save_kb_entries(&[version("first", t0)], false, None, "sam", t0)
         .await?;
     let read = store.kb_entry(&id).await?.context("stored")?.updated_at;
     ensure!(read == t0, "updated_at reads back exactly: {read} vs {t0}");

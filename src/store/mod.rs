@@ -738,13 +738,15 @@ pub trait Store: Send + Sync + 'static {
     async fn kb_entries(&self) -> StoreResult<Vec<StoredKbEntry>>;
     /// One knowledge-base entry.
     async fn kb_entry(&self, id: &str) -> StoreResult<Option<StoredKbEntry>>;
-    /// Inserts or replaces `entries` (and with `replace_all`, deletes every other entry), bumps
-    /// the revision and audits each change (`kb.entry.saved` / `kb.entry.deleted`, subject
+    /// Inserts or replaces `entries` (and with `replace_all`, deletes every other entry), with
+    /// `out_of_scope` replaces the out-of-scope questions, bumps the revision and audits each
+    /// change (`kb.entry.saved` / `kb.entry.deleted` / `kb.out_of_scope.saved`, subject
     /// [`kb_subject`]), all in one transaction. Returns the new revision.
     async fn save_kb_entries(
         &self,
         entries: &[StoredKbEntry],
         replace_all: bool,
+        out_of_scope: Option<&[String]>,
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<i64>;

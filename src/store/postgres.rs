@@ -334,6 +334,30 @@ fn kb_from(row: &Row) -> StoreResult<StoredKbEntry> {
     })
 }
 
+/// Replaces the out-of-scope questions and audits it, inside `tx`.
+async fn write_kb_out_of_scope(
+    tx: &deadpool_postgres::Transaction<'_>,
+    questions: &[String],
+    by: &str,
+    at: &DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE kb_revision SET out_of_scope = $1 WHERE id = 1",
+        &[&json(&questions)?],
+    )
+    .await
+    .map_err(db)?;
+    audit(
+        tx,
+        at,
+        by,
+        "kb.out_of_scope.saved",
+        &kb_subject("out_of_scope"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
 /// Inserts or replaces one knowledge-base entry and audits it, inside the caller's transaction.
 async fn write_kb_entry(
     tx: &deadpool_postgres::Transaction<'_>,
@@ -1884,6 +1908,7 @@ impl Store for PostgresStore {
         &self,
         entries: &[StoredKbEntry],
         replace_all: bool,
+        out_of_scope: Option<&[String]>,
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<i64> {
@@ -1920,6 +1945,9 @@ impl Store for PostgresStore {
         }
         for e in entries {
             write_kb_entry(&tx, e, by, &at).await?;
+        }
+        if let Some(questions) = out_of_scope {
+            write_kb_out_of_scope(&tx, questions, by, &at).await?;
         }
         let revision = bump_kb_revision(&tx).await?;
         tx.commit().await.map_err(db)?;
@@ -2004,21 +2032,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<i64> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        tx.execute(
-            "UPDATE kb_revision SET out_of_scope = $1 WHERE id = 1",
-            &[&json(&questions)?],
-        )
-        .await
-        .map_err(db)?;
-        audit(
-            &tx,
-            &at,
-            by,
-            "kb.out_of_scope.saved",
-            &kb_subject("out_of_scope"),
-            &serde_json::json!({}),
-        )
-        .await?;
+        write_kb_out_of_scope(&tx, questions, by, &at).await?;
         let revision = bump_kb_revision(&tx).await?;
         tx.commit().await.map_err(db)?;
         Ok(revision)

@@ -769,6 +769,28 @@ fn kb_from(row: KbRow) -> StoreResult<StoredKbEntry> {
     })
 }
 
+/// Replaces the out-of-scope questions (JSON text) and audits it, inside `tx`.
+fn write_kb_out_of_scope(
+    tx: &rusqlite::Transaction<'_>,
+    questions: &str,
+    by: &str,
+    at: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE kb_revision SET out_of_scope = ?1 WHERE id = 1",
+        [questions],
+    )
+    .map_err(unavailable)?;
+    audit(
+        tx,
+        at,
+        by,
+        "kb.out_of_scope.saved",
+        &kb_subject("out_of_scope"),
+        &serde_json::json!({}),
+    )
+}
+
 /// Inserts or replaces one knowledge-base entry and audits it, inside the caller's transaction.
 fn write_kb_entry(
     tx: &rusqlite::Transaction<'_>,
@@ -2501,10 +2523,12 @@ impl Store for SqliteStore {
         &self,
         entries: &[StoredKbEntry],
         replace_all: bool,
+        out_of_scope: Option<&[String]>,
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<i64> {
         let (entries, by) = (entries.to_vec(), by.to_owned());
+        let out_of_scope = out_of_scope.map(|q| json(&q)).transpose()?;
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
             let at = format_time(&at);
@@ -2537,6 +2561,9 @@ impl Store for SqliteStore {
             }
             for e in &entries {
                 write_kb_entry(&tx, e, &by, &at)?;
+            }
+            if let Some(questions) = &out_of_scope {
+                write_kb_out_of_scope(&tx, questions, &by, &at)?;
             }
             let revision = bump_kb_revision(&tx)?;
             tx.commit().map_err(unavailable)?;
@@ -2639,19 +2666,7 @@ impl Store for SqliteStore {
         let (questions, by) = (json(&questions)?, by.to_owned());
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
-            tx.execute(
-                "UPDATE kb_revision SET out_of_scope = ?1 WHERE id = 1",
-                [&questions],
-            )
-            .map_err(unavailable)?;
-            audit(
-                &tx,
-                &format_time(&at),
-                &by,
-                "kb.out_of_scope.saved",
-                &kb_subject("out_of_scope"),
-                &serde_json::json!({}),
-            )?;
+            write_kb_out_of_scope(&tx, &questions, &by, &format_time(&at))?;
             let revision = bump_kb_revision(&tx)?;
             tx.commit().map_err(unavailable)?;
             Ok(revision)

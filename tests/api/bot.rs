@@ -824,6 +824,9 @@ async fn concurrent_edits_of_one_entry_do_not_overwrite_each_other() {
     assert_eq!(status, 412, "{body}");
     let (status, _, _) = send(reqwest::Method::PUT, Some(alice_tag), Some(warranty("x"))).await;
     assert_eq!(status, 412);
+    // `*` on DELETE asks the same: there is no entry, so the precondition fails.
+    let (status, _, body) = send(reqwest::Method::DELETE, Some("*".to_owned()), None).await;
+    assert_eq!(status, 412, "{body}");
     let (status, _, _) = send(reqwest::Method::GET, None, None).await;
     assert_eq!(status, 404);
 }

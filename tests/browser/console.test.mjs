@@ -406,7 +406,10 @@ test('supervisor console, end to end', { timeout: 300_000 }, async (t) => {
     await nav('history');
     await con.locator('[data-testid=audit-entry][data-action="routing.rules.activated"]').first().waitFor();
     await con.locator('[data-testid=audit-entry][data-action="routing.rules.created"]').first().waitFor();
-    await assertText(con.getByTestId('audit-list'), new RegExp(`sam activated version ${savedVersion}`));
+    // the actor is named as GET /v1/me names the signed-in supervisor, not by id
+    const sam = (await postJson('/v1/auth/login', { username: 'sam', password: 'demo' })).data.token;
+    const { name } = (await getJson('/v1/me', sam)).data;
+    await assertText(con.getByTestId('audit-list'), new RegExp(`${name} activated version ${savedVersion}`));
     await shot('console-history.png');
   });
 
