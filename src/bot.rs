@@ -1491,7 +1491,14 @@ mod tests {
             assert_ne!(reply.text, greeting, "{text}");
             assert!(reply.entry.is_some(), "{text}: {}", reply.text);
         }
-        for text in ["您好", "hi there", "Hello!", "谢谢亲", "thanks a lot", "你好，在吗"] {
+        for text in [
+            "您好",
+            "hi there",
+            "Hello!",
+            "谢谢亲",
+            "thanks a lot",
+            "你好，在吗",
+        ] {
             let reply = b.respond(&turn(text, &empty));
             assert!(reply.entry.is_none() && reply.handoff.is_none(), "{text}");
             assert!(

@@ -37,8 +37,10 @@
 //! [flow.actions.on_status.404]              # optional: a status with its own ending
 //! message = { zh = "…", en = "…" }
 //! handoff = { skills = [{ name = "orders", min_level = 1 }], urgent = false }  # optional
-//! # type = "ticket": kind, subject (template); the ticket carries every slot; sets {ticket_id}
-//! # type = "handoff": skills, urgent, summary (optional template)
+//! # type = "ticket": kind, subject; the ticket carries every slot; sets {ticket_id}
+//! # type = "handoff": skills, urgent, summary (optional)
+//! # subject and summary are for agents: one template, or { zh = "…", en = "…" } (the ticket
+//! # is stored in the conversation's language; the hand-off summary carries both)
 //! [flow.on_failure]                         # optional: an action failed
 //! message = { zh = "…", en = "…" }
 //! handoff = { skills = [{ name = "orders" }] }  # optional
@@ -270,13 +272,14 @@ struct HttpAction {
 #[derive(Debug, Clone)]
 struct TicketAction {
     kind: String,
-    subject: Template,
+    /// Stored in the conversation's language: the people who read it speak it.
+    subject: Texts,
 }
 
 #[derive(Debug, Clone)]
 struct HandoffAction {
     handoff: HandoffSpec,
-    summary: Option<Template>,
+    summary: Option<Texts>,
 }
 
 /// How a flow ends on a failure or a special status: a message and maybe a hand-off.

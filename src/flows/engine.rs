@@ -238,7 +238,7 @@ fn run_action(flow: &Flow, state: FlowState, lang: Language, mut say: Vec<String
         },
         Action::Ticket(ticket) => ActionRequest::Ticket {
             kind: ticket.kind.clone(),
-            subject: ticket.subject.render(&state.slots, &state.vars, plain),
+            subject: ticket.subject.render(lang, &state.slots, &state.vars),
             fields: state.slots.clone(),
         },
         Action::Handoff(handoff) => {
@@ -247,13 +247,10 @@ fn run_action(flow: &Flow, state: FlowState, lang: Language, mut say: Vec<String
                 None => default_handoff_message(lang),
             });
             let summary = match &handoff.summary {
-                Some(t) => {
-                    let text = t.render(&state.slots, &state.vars, plain);
-                    Summary {
-                        en: text.clone(),
-                        zh: text,
-                    }
-                }
+                Some(t) => Summary {
+                    en: t.render(Language::En, &state.slots, &state.vars),
+                    zh: t.render(Language::Zh, &state.slots, &state.vars),
+                },
                 None => summary(
                     flow,
                     &state,

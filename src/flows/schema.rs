@@ -64,6 +64,15 @@ struct LocalizedDoc {
     en: Option<String>,
 }
 
+/// A text agents read: one for both languages (`"退款申请 {order_no}"`) or one per language
+/// (`{ zh = "退款申请 {order_no}", en = "Refund request {order_no}" }`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum AgentTextDoc {
+    Same(String),
+    Localized(LocalizedDoc),
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TriggersDoc {
@@ -117,7 +126,7 @@ enum ActionDoc {
     },
     Ticket {
         kind: String,
-        subject: String,
+        subject: AgentTextDoc,
     },
     Handoff {
         #[serde(default)]
@@ -125,7 +134,7 @@ enum ActionDoc {
         #[serde(default)]
         urgent: bool,
         #[serde(default)]
-        summary: Option<String>,
+        summary: Option<AgentTextDoc>,
     },
 }
 
@@ -419,7 +428,26 @@ fn texts(
     }
 }
 
-/// A template outside any language (paths, subjects, summaries).
+/// A text for agents, in both languages (the same template twice when one is given).
+fn agent_text(
+    at: &str,
+    doc: &AgentTextDoc,
+    scope: Scope<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<Texts> {
+    match doc {
+        AgentTextDoc::Same(text) => {
+            let one = template(at, text, scope, problems)?;
+            Some(Texts {
+                zh: one.clone(),
+                en: one,
+            })
+        }
+        AgentTextDoc::Localized(doc) => texts(at, doc, scope, problems),
+    }
+}
+
+/// A template outside any language (paths).
 fn template(
     at: &str,
     text: &str,
@@ -589,7 +617,7 @@ fn check_action(
             if kind.trim().is_empty() {
                 problems.push(Problem::new(format!("{at}.kind"), "a ticket needs a kind"));
             }
-            let subject = template(&format!("{at}.subject"), subject, scope, problems)?;
+            let subject = agent_text(&format!("{at}.subject"), subject, scope, problems)?;
             (!kind.trim().is_empty()).then(|| {
                 Action::Ticket(TicketAction {
                     kind: kind.clone(),
@@ -604,7 +632,7 @@ fn check_action(
         } => {
             let skills = check_skills(&format!("{at}.skills"), skills, problems)?;
             let summary = match summary {
-                Some(s) => Some(template(&format!("{at}.summary"), s, scope, problems)?),
+                Some(s) => Some(agent_text(&format!("{at}.summary"), s, scope, problems)?),
                 None => None,
             };
             Some(Action::Handoff(HandoffAction {

@@ -388,6 +388,68 @@ fn a_failed_action_hands_off_with_the_flow_message() {
 }
 
 #[test]
+fn ticket_subjects_and_handoff_summaries_speak_the_agents_language() {
+    let set = FlowSet::from_toml(
+        r#"
+[[flow]]
+id = "claim"
+title = { zh = "理赔", en = "Claim" }
+done = { zh = "好", en = "OK" }
+triggers = { keywords_zh = ["理赔"], keywords_en = ["claim"] }
+[[flow.slots]]
+name = "order_no"
+validator = "order_number"
+prompt = { zh = "订单号？", en = "Order number?" }
+[[flow.actions]]
+type = "ticket"
+kind = "claim"
+subject = { zh = "理赔 {order_no}", en = "Claim {order_no}" }
+[[flow.actions]]
+type = "handoff"
+summary = { zh = "理赔工单 {ticket_id}", en = "Claim ticket {ticket_id}" }
+"#,
+    )
+    .expect("valid");
+    let f = set.get("claim").expect("a flow");
+    for (lang, text, subject_wanted) in [
+        (Language::Zh, "理赔 SB20261125001", "理赔 SB20261125001"),
+        (Language::En, "claim SB20261125001", "Claim SB20261125001"),
+    ] {
+        let step = start(f, text, lang);
+        let Some(ActionRequest::Ticket { subject, .. }) = step.action.clone() else {
+            panic!("a ticket request: {step:?}");
+        };
+        assert_eq!(subject, subject_wanted);
+        let step = advance(
+            f,
+            step.state.expect("awaiting the ticket"),
+            Input::Outcome(ActionOutcome::Ticket {
+                id: "T-7".to_owned(),
+            }),
+            lang,
+        );
+        let handoff = step.handoff.expect("handed over");
+        assert_eq!(handoff.summary, "Claim ticket T-7");
+        assert_eq!(handoff.summary_zh, "理赔工单 T-7");
+    }
+    // One template still serves both languages.
+    let same = FlowSet::from_toml(
+        r#"
+[[flow]]
+id = "c"
+title = { en = "C" }
+done = { en = "OK" }
+triggers = { keywords_en = ["c"] }
+[[flow.actions]]
+type = "ticket"
+kind = "k"
+subject = "Ticket"
+"#,
+    );
+    assert!(same.is_ok(), "{same:?}");
+}
+
+#[test]
 fn a_404_says_not_found_without_a_handoff() {
     let set = demo();
     let f = flow(&set, "order_status");
