@@ -223,12 +223,14 @@ fn parsed(mut body: serde_json::Value) -> Result<KbEntry, Vec<Problem>> {
             object.remove(field);
         }
     }
-    let entry: KbEntry = serde_json::from_value(body).map_err(|e| {
-        vec![Problem::new(
-            "entry",
-            format!("not a knowledge-base entry: {e}"),
-        )]
-    })?;
+    let entry: KbEntry = serde_json::from_value::<KbEntry>(body)
+        .map_err(|e| {
+            vec![Problem::new(
+                "entry",
+                format!("not a knowledge-base entry: {e}"),
+            )]
+        })?
+        .trimmed();
     let problems = entry.validate();
     if problems.is_empty() {
         Ok(entry)

@@ -109,7 +109,9 @@ impl Assistant {
 /// TF-IDF vectors of resolved conversations (what their customers wrote), searched by cosine.
 #[derive(Debug, Default)]
 pub struct ResolvedIndex {
-    idf: HashMap<String, f32>,
+    /// Each term's id in the vectors and its inverse document frequency (built once: a
+    /// customer message only looks its terms up).
+    terms: HashMap<String, (u32, f32)>,
     docs: Vec<IndexedConversation>,
 }
 
@@ -123,8 +125,19 @@ struct IndexedConversation {
 
 impl ResolvedIndex {
     /// Indexes the conversations that have both a customer question and an agent answer.
+    ///
+    /// Personal data is masked first ([`crate::redact::personal_data`]): these texts are shown
+    /// to other customers' agents, and one click sends them to another customer.
     pub fn build(samples: &[ResolvedSample]) -> Self {
-        let usable: Vec<&ResolvedSample> = samples
+        let masked: Vec<ResolvedSample> = samples
+            .iter()
+            .map(|s| ResolvedSample {
+                customer_text: crate::redact::personal_data(&s.customer_text),
+                agent_text: crate::redact::personal_data(&s.agent_text),
+                ..s.clone()
+            })
+            .collect();
+        let usable: Vec<&ResolvedSample> = masked
             .iter()
             .filter(|s| !s.customer_text.trim().is_empty() && !s.agent_text.trim().is_empty())
             .collect();
@@ -140,32 +153,25 @@ impl ResolvedIndex {
             })
             .collect();
         let n = usable.len() as f32;
-        let idf: HashMap<String, f32> = df
+        let terms: HashMap<String, (u32, f32)> = df
             .into_iter()
-            .map(|(term, df)| (term, ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0))
-            .collect();
-        let mut index = Self {
-            idf,
-            docs: Vec::new(),
-        };
-        let terms: HashMap<&str, u32> = index
-            .idf
-            .keys()
             .enumerate()
-            .map(|(i, t)| (t.as_str(), u32::try_from(i).unwrap_or(u32::MAX)))
+            .map(|(i, (term, df))| {
+                let id = u32::try_from(i).unwrap_or(u32::MAX);
+                (term, (id, ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0))
+            })
             .collect();
         let docs: Vec<IndexedConversation> = usable
             .iter()
             .zip(bags)
             .map(|(s, bag)| IndexedConversation {
                 id: s.conversation_id.clone(),
-                vector: weigh(&bag, &index.idf, &terms),
+                vector: weigh(&bag, &terms),
                 asked: first_line(&s.customer_text),
                 answered: clip(&s.agent_text),
             })
             .collect();
-        index.docs = docs;
-        index
+        Self { terms, docs }
     }
 
     /// How many conversations are indexed.
@@ -190,13 +196,7 @@ impl ResolvedIndex {
         if self.docs.is_empty() {
             return Vec::new();
         }
-        let terms: HashMap<&str, u32> = self
-            .idf
-            .keys()
-            .enumerate()
-            .map(|(i, t)| (t.as_str(), u32::try_from(i).unwrap_or(u32::MAX)))
-            .collect();
-        let query = weigh(&bag(text), &self.idf, &terms);
+        let query = weigh(&bag(text), &self.terms);
         if query.is_empty() {
             return Vec::new();
         }
@@ -272,14 +272,13 @@ fn bag(text: &str) -> HashMap<String, f32> {
 }
 
 /// Sublinear TF × IDF, L2-normalised, sorted by term index; unknown terms are dropped.
-fn weigh(
-    bag: &HashMap<String, f32>,
-    idf: &HashMap<String, f32>,
-    terms: &HashMap<&str, u32>,
-) -> Vec<(u32, f32)> {
+fn weigh(bag: &HashMap<String, f32>, terms: &HashMap<String, (u32, f32)>) -> Vec<(u32, f32)> {
     let mut v: Vec<(u32, f32)> = bag
         .iter()
-        .filter_map(|(t, tf)| Some((*terms.get(t.as_str())?, (1.0 + tf.ln()) * idf.get(t)?)))
+        .filter_map(|(t, tf)| {
+            let (id, idf) = terms.get(t)?;
+            Some((*id, (1.0 + tf.ln()) * idf))
+        })
         .collect();
     let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
     if norm > 0.0 {
@@ -370,6 +369,23 @@ mod tests {
         assert!(zh[0].answered.contains("原路退回"));
         let en = idx.similar("parcel stuck at customs for a week", 3, 0.1, None);
         assert_eq!(en[0].conversation_id.as_str(), "c2", "{en:?}");
+    }
+
+    #[test]
+    fn suggested_conversations_carry_no_personal_data_of_their_customer() {
+        let idx = ResolvedIndex::build(&[sample(
+            "c9",
+            "把收货地址改成北京市朝阳区建国路88号，电话13812345678",
+            "张先生您好，已改为建国路88号，电话13812345678，订单SB20261125001已更新。",
+        )]);
+        let found = idx.similar("我想改收货地址", 3, 0.05, None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        for text in [&found[0].asked, &found[0].answered] {
+            for secret in ["13812345678", "88号", "张", "SB20261125001"] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+        }
+        assert!(found[0].answered.contains("已改为建国路***"), "{found:?}");
     }
 
     #[test]

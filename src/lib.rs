@@ -38,6 +38,7 @@ pub mod identity;
 pub mod kb;
 pub mod ops;
 pub mod queue_stats;
+pub mod redact;
 pub mod routing;
 pub mod rules;
 pub mod settings;

@@ -211,6 +211,41 @@ impl KbDocument {
 }
 
 impl KbEntry {
+    /// The entry without whitespace around its texts, list items and names (as a CSV round
+    /// trip reads them back), so that what is stored is what an export gives back.
+    pub fn trimmed(mut self) -> Self {
+        fn text(t: &mut Option<String>) {
+            if let Some(s) = t {
+                trim(s);
+            }
+        }
+        fn trim(s: &mut String) {
+            let t = s.trim();
+            if t.len() != s.len() {
+                *s = t.to_owned();
+            }
+        }
+        fn texts(t: &mut Texts) {
+            text(&mut t.zh);
+            text(&mut t.en);
+        }
+        fn variants(v: &mut Variants) {
+            v.zh.iter_mut().chain(v.en.iter_mut()).for_each(trim);
+        }
+        trim(&mut self.id);
+        texts(&mut self.title);
+        texts(&mut self.answer);
+        self.channel_answers.values_mut().for_each(texts);
+        variants(&mut self.questions);
+        variants(&mut self.keywords);
+        self.tags.iter_mut().for_each(trim);
+        text(&mut self.skill);
+        text(&mut self.intent);
+        self
+    }
+}
+
+impl KbEntry {
     /// The intent routing rules see: [`KbEntry::intent`], else the id.
     pub fn intent(&self) -> &str {
         self.intent.as_deref().unwrap_or(&self.id)

@@ -119,7 +119,7 @@ pub fn from_json(text: &str) -> Result<KbDocument, Vec<Problem>> {
     let mut entries = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         match serde_json::from_value::<KbEntry>(item) {
-            Ok(entry) => entries.push(entry),
+            Ok(entry) => entries.push(entry.trimmed()),
             Err(error) => problems.push(Problem::new(format!("entries[{i}]"), error.to_string())),
         }
     }
@@ -228,7 +228,13 @@ fn write_csv(entries: &[KbEntry]) -> Result<String, Box<dyn std::error::Error>> 
     }
     writer.write_record(&header)?;
     for e in entries {
-        let list = |items: &[String]| items.join(&ITEM_SEPARATOR.to_string());
+        let list = |items: &[String]| {
+            items
+                .iter()
+                .map(|item| escape_item(item))
+                .collect::<Vec<_>>()
+                .join(&ITEM_SEPARATOR.to_string())
+        };
         let text = |t: Option<&String>| t.cloned().unwrap_or_default();
         let sms = e.channel_answers.get(Channel::Sms.as_str());
         let mut row = vec![
@@ -253,10 +259,54 @@ fn write_csv(entries: &[KbEntry]) -> Result<String, Box<dyn std::error::Error>> 
             row.push(text(own.and_then(|t| t.zh.as_ref())));
             row.push(text(own.and_then(|t| t.en.as_ref())));
         }
-        writer.write_record(&row)?;
+        writer.write_record(row.into_iter().map(protect_cell))?;
     }
     let bytes = writer.into_inner().map_err(|error| error.into_error())?;
     Ok(format!("{BOM}{}", String::from_utf8(bytes)?))
+}
+
+/// A spreadsheet reads a cell that starts with `=`, `+`, `-` or `@` as a formula ("- 打开订单"
+/// as an error, `=HYPERLINK(…)` as a live link) and saves the result back: such a cell, and one
+/// that starts with the quote itself, is written behind a `'` (what spreadsheets show as text),
+/// which the import takes off again.
+fn protect_cell(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', FORMULA_GUARD]) {
+        format!("{FORMULA_GUARD}{cell}")
+    } else {
+        cell
+    }
+}
+
+/// The mark in front of a cell a spreadsheet would take for a formula.
+const FORMULA_GUARD: char = '\'';
+
+/// A list item in a cell: `\` and the separator are escaped (`\\`, `\|`), so an item may
+/// contain them ("A|B 套餐怎么选").
+fn escape_item(item: &str) -> String {
+    item.replace('\\', "\\\\").replace(ITEM_SEPARATOR, "\\|")
+}
+
+/// The items of a list cell: split at unescaped separators, `\|` and `\\` unescaped (any other
+/// backslash is kept as written), blank items dropped.
+fn split_items(cell: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut item = String::new();
+    let mut chars = cell.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some(&'\\') | Some(&ITEM_SEPARATOR)) => {
+                item.extend(chars.next());
+            }
+            ITEM_SEPARATOR => items.push(std::mem::take(&mut item)),
+            _ => item.push(c),
+        }
+    }
+    items.push(item);
+    items
+        .into_iter()
+        .map(|i| i.trim().to_owned())
+        .filter(|i| !i.is_empty())
+        .collect()
 }
 
 /// What a CSV column holds.
@@ -371,14 +421,9 @@ fn read_row(columns: &[Column], record: &csv::StringRecord) -> (KbEntry, Vec<Pro
     };
     for (column, cell) in columns.iter().zip(record.iter()) {
         let cell = cell.trim();
+        let cell = cell.strip_prefix(FORMULA_GUARD).unwrap_or(cell);
         let text = (!cell.is_empty()).then(|| cell.to_owned());
-        let list = || -> Vec<String> {
-            cell.split(ITEM_SEPARATOR)
-                .map(str::trim)
-                .filter(|item| !item.is_empty())
-                .map(str::to_owned)
-                .collect()
-        };
+        let list = || split_items(cell);
         match column {
             Column::Id => entry.id = cell.to_owned(),
             Column::Status if cell.is_empty() => {}
@@ -491,6 +536,37 @@ mod tests {
         let csv = to_csv(&doc.entries);
         assert!(csv.starts_with('\u{feff}'));
         assert_eq!(from_csv(&csv), Ok(doc.entries));
+    }
+
+    #[test]
+    fn csv_round_trips_separators_backslashes_and_would_be_formulas() {
+        let text = r#"[{"id":"plans",
+            "questions":{"zh":["A|B 套餐怎么选","路径 C:\\订单\\|备注"],"en":["- what is plan A|B?"]},
+            "keywords":{"zh":["A|B"]},
+            "answer":{"zh":"- 打开订单\n- 点击退款","en":"=HYPERLINK(\"http://x\",\"click\")"},
+            "channel_answers":{"sms":{"zh":"+86 400 820 8820 咨询","en":"@support or 'quoted'"}}}]"#;
+        let doc = from_json(text).expect("valid");
+        let csv = to_csv(&doc.entries);
+        // No cell starts a formula when a spreadsheet opens the file.
+        let mut reader = csv::Reader::from_reader(csv.trim_start_matches(BOM).as_bytes());
+        for record in reader.records() {
+            for cell in record.expect("a record").iter() {
+                assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell}");
+            }
+        }
+        assert_eq!(from_csv(&csv), Ok(doc.entries));
+    }
+
+    #[test]
+    fn stored_entries_are_trimmed_as_a_csv_would_read_them() {
+        let text =
+            r#"[{"id":" a ","questions":{"en":[" q "]},"answer":{"en":"答案\n"},"tags":[" t "]}]"#;
+        let doc = from_json(text).expect("valid");
+        let e = &doc.entries[0];
+        assert_eq!((e.id.as_str(), e.questions.en[0].as_str()), ("a", "q"));
+        assert_eq!(e.answer.en.as_deref(), Some("答案"));
+        assert_eq!(e.tags, ["t"]);
+        assert_eq!(from_csv(&to_csv(&doc.entries)), Ok(doc.entries));
     }
 
     #[test]

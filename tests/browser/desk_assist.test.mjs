@@ -245,6 +245,55 @@ test('agent desk: hand-off context, assist suggestions and giving back to the bo
     assert.equal(await convItem().count(), 0);
   });
 
+  await step('a draft stays with its conversation: a new assignment or a switch never carries it to another customer', async () => {
+    const input = desk.getByTestId('reply-input');
+    const itemFor = (id) => desk.locator(`[data-testid=conversation-item][data-conversation-id="${id}"]`);
+    const offerFor = (id) => desk.locator(`[data-testid=offer-card][data-conversation-id="${id}"]`);
+    /** A new web customer whose first message asks for a person; bob accepts the offer. */
+    const newCustomerForBob = async (tag) => {
+      const post = async (url, token, body) => {
+        const res = await fetch(suite.baseUrl + url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body || {}),
+        });
+        return { status: res.status, data: await res.json() };
+      };
+      const v = await post('/v1/visitors');
+      assert.equal(v.status, 201);
+      const m = await post('/v1/messages', v.data.visitor_token, { text: '转人工', client_id: `c-${tag}` });
+      assert.equal(m.status, 202, JSON.stringify(m.data));
+      const id = m.data.conversation_id;
+      await offerFor(id).waitFor({ timeout: 30_000 });
+      await offerFor(id).getByTestId('offer-accept').click();
+      await itemFor(id).waitFor();
+      return id;
+    };
+    const a = await newCustomerForBob('draft-a');
+    await itemFor(a).and(desk.locator('[aria-current=true]')).waitFor();
+    const draftA = 'A 的草稿：已为您加急处理';
+    await input.fill(draftA);
+    // B is assigned while bob is writing to A: A stays selected, with its draft.
+    const b = await newCustomerForBob('draft-b');
+    await sleep(300);
+    assert.equal(await itemFor(a).getAttribute('aria-current'), 'true', 'the half-written conversation keeps the focus');
+    assert.equal(await input.inputValue(), draftA);
+    await itemFor(b).getByTestId('unread-count').waitFor();
+    // Switching: each conversation has its own reply box.
+    await itemFor(b).click();
+    await itemFor(b).and(desk.locator('[aria-current=true]')).waitFor();
+    assert.equal(await input.inputValue(), '', 'B starts empty');
+    await input.fill('B 的草稿');
+    await itemFor(a).click();
+    await itemFor(a).and(desk.locator('[aria-current=true]')).waitFor();
+    assert.equal(await input.inputValue(), draftA, 'A gets its draft back');
+    await itemFor(b).click();
+    await itemFor(b).and(desk.locator('[aria-current=true]')).waitFor();
+    assert.equal(await input.inputValue(), 'B 的草稿');
+    const frames = sentFrames.map((f) => JSON.parse(f)).filter((f) => f.type === 'message');
+    assert.ok(!frames.some((f) => f.text.includes('草稿')), `no draft was sent: ${JSON.stringify(frames)}`);
+  });
+
   await step('no uncaught page errors', async () => {
     assert.deepEqual(suite.pageErrors, []);
   });

@@ -215,6 +215,7 @@
       'assist.empty': 'When the customer writes, answers from the knowledge base and from similar past conversations show up here.',
       'assist.closed': 'No suggestions for a closed conversation.',
       'assist.using': 'From suggestion: {title}',
+      'conv.unread': '{n} unread',
       'assist.drop': 'Forget the suggestion'
     },
     'zh-CN': {
@@ -416,6 +417,7 @@
       'assist.empty': '客户发来消息后，这里会显示知识库答案和相似的历史会话。',
       'assist.closed': '对话已结束，不再提供建议。',
       'assist.using': '来自建议：{title}',
+      'conv.unread': '{n} 条未读',
       'assist.drop': '不再关联此建议'
     }
   });
@@ -556,6 +558,8 @@
     if (gbDlg && gbDlg.open) gbDlg.close();
     if (linkDlg && linkDlg.open) linkDlg.close();
     selectedId = null; requestedStatus = null;
+    // the next agent in this browser must not find this one's draft
+    replyInput.value = ''; U.autosize(replyInput);
     me = { id: null, name: '', status: 'offline', skills: [] };
     offerList.textContent = ''; convList.textContent = ''; closedList.textContent = '';
   }
@@ -672,7 +676,7 @@
     convs.forEach(function (c) { if (!seen.has(c.id) && !c.closed) { c.closed = true; c.resolution = c.resolution || null; } });
     if (!selectedId || !convs.has(selectedId)) {
       var firstActive = Array.from(convs.values()).find(function (c) { return !c.closed; });
-      selectedId = firstActive ? firstActive.id : null;
+      setSelected(firstActive ? firstActive.id : null);
     }
     renderMe(); renderSkills(); renderConvList(); renderSelection();
   }
@@ -891,7 +895,14 @@
     conv.closed = false; conv.resolution = null; conv.wrapping = false; conv.givingBack = false;
     mergeHistory(conv, msg.history || []);
     convs.set(id, conv);
-    selectedId = id;
+    // A half-written reply keeps its conversation: the new one waits in the list, unread.
+    var current = selectedId && convs.get(selectedId);
+    if (current && current.id !== id && !current.closed && replyInput.value.trim()) {
+      conv.unread = (conv.unread || 0) + 1;
+      renderConvList(); renderSelection();
+      return;
+    }
+    setSelected(id);
     conv.unread = 0;
     renderConvList(); renderSelection();
     replyInput.focus();
@@ -994,7 +1005,7 @@
     var last = lastMessage(conv);
     var preview = last ? (last.from === 'agent' ? t('desk.you') + ': ' : '') + last.text : t('desk.noMessages');
     var row2 = el('div', { class: 'conv-row' }, [el('span', { class: 'conv-preview', text: preview })]);
-    if (conv.unread > 0 && !conv.closed) row2.appendChild(el('span', { class: 'unread', 'data-testid': 'unread-count', 'aria-label': conv.unread + ' unread', text: String(conv.unread) }));
+    if (conv.unread > 0 && !conv.closed) row2.appendChild(el('span', { class: 'unread', 'data-testid': 'unread-count', 'aria-label': t('conv.unread', { n: conv.unread }), text: String(conv.unread) }));
     var btn = el('button', {
       type: 'button', class: 'conv-item' + (conv.unread && !conv.closed ? ' has-unread' : ''),
       'data-testid': 'conversation-item', 'data-conversation-id': conv.id,
@@ -1032,8 +1043,29 @@
     updateTitle();
   }
 
-  function select(id) {
+  /**
+   * Changes the selected conversation. The reply box is per conversation: what was typed (and
+   * the suggestion it came from) stays with its conversation and comes back with it, so a
+   * draft never goes to another customer.
+   */
+  function setSelected(id) {
+    if (id === selectedId) return;
+    var prev = selectedId && convs.get(selectedId);
+    if (prev) {
+      prev.draft = replyInput.value;
+      prev.sugg = pendingSugg && pendingSugg.conversation_id === prev.id ? pendingSugg : null;
+    }
     selectedId = id;
+    var next = id && convs.get(id);
+    replyInput.value = (next && next.draft) || '';
+    pendingSugg = (next && next.sugg) || null;
+    U.autosize(replyInput);
+    updateReplyState();
+    renderReplySugg();
+  }
+
+  function select(id) {
+    setSelected(id);
     var conv = convs.get(id);
     if (conv) conv.unread = 0;
     renderConvList(); renderSelection();
@@ -1491,10 +1523,11 @@
     if (gbDlg.open && gbDlg.dataset.conversationId === conv.id) closeGiveBack();
     toast(t('toast.givenBack', { name: customerName(conv.customer) }));
     if (selectedId === conv.id) {
+      // its draft goes with it
+      selectedId = null; pendingSugg = null;
+      replyInput.value = ''; U.autosize(replyInput); updateReplyState();
       var next = Array.from(convs.values()).find(function (c) { return !c.closed; });
-      selectedId = next ? next.id : null;
-      replyInput.value = '';
-      U.autosize(replyInput);
+      setSelected(next ? next.id : null);
     }
     renderConvList(); renderSelection();
   }
