@@ -281,7 +281,7 @@ impl AgentSession {
                     ShardMessage::Command {
                         command: SessionCommand::AgentMessage {
                             customer_id,
-                            conversation_id,
+                            conversation_id: conversation_id.clone(),
                             agent_id: agent_id.clone(),
                             text,
                         },
@@ -293,7 +293,12 @@ impl AgentSession {
                     let store = Arc::clone(&self.store);
                     actix::spawn(async move {
                         match store
-                            .use_assist(&suggestion, &agent_id, chrono::Utc::now())
+                            .use_assist(
+                                &suggestion,
+                                &agent_id,
+                                &conversation_id,
+                                chrono::Utc::now(),
+                            )
                             .await
                         {
                             Ok(true) => {}

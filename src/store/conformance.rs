@@ -2161,19 +2161,27 @@ async fn assist_records_uses_and_resolved_samples(store: &dyn Store) -> anyhow::
     let shown = vec![record(0), record(1)];
     store.record_assist(&shown).await?;
     store.record_assist(&shown).await?; // a repeat records nothing twice
+    let elsewhere = ConversationId::from_trusted("con_elsewhere".to_owned());
     ensure!(
         !store
-            .use_assist(&shown[0].id, &other.id, Utc::now())
-            .await?
+            .use_assist(&shown[0].id, &other.id, &conversation.id, Utc::now())
+            .await?,
+        "another agent's suggestion"
+    );
+    ensure!(
+        !store
+            .use_assist(&shown[0].id, &agent.id, &elsewhere, Utc::now())
+            .await?,
+        "a suggestion sent with another conversation's message"
     );
     ensure!(
         store
-            .use_assist(&shown[0].id, &agent.id, Utc::now())
+            .use_assist(&shown[0].id, &agent.id, &conversation.id, Utc::now())
             .await?
     );
     ensure!(
         !store
-            .use_assist(&shown[0].id, &agent.id, Utc::now())
+            .use_assist(&shown[0].id, &agent.id, &conversation.id, Utc::now())
             .await?
     );
     let records = store.assist_records(&conversation.id).await?;

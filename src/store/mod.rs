@@ -796,9 +796,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records suggestions shown to an agent.
     async fn record_assist(&self, shown: &[AssistRecord]) -> StoreResult<()>;
-    /// Marks a suggestion as used by `agent` (first use only). False when unknown, another
-    /// agent's, or already used.
-    async fn use_assist(&self, id: &str, agent: &AgentId, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Marks a suggestion as used by `agent` in `conversation` (first use only). False when
+    /// unknown, another agent's or another conversation's, or already used.
+    async fn use_assist(
+        &self,
+        id: &str,
+        agent: &AgentId,
+        conversation: &ConversationId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// The suggestions shown in a conversation, oldest first.
     async fn assist_records(&self, conversation: &ConversationId)
         -> StoreResult<Vec<AssistRecord>>;

@@ -2102,12 +2102,18 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn use_assist(&self, id: &str, agent: &AgentId, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn use_assist(
+        &self,
+        id: &str,
+        agent: &AgentId,
+        conversation: &ConversationId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let client = self.client().await?;
         let changed = client
             .execute(
-                "UPDATE assist_suggestions SET used_at = $3 WHERE id = $1 AND agent_id = $2 AND used_at IS NULL",
-                &[&id, &agent.as_str(), &at],
+                "UPDATE assist_suggestions SET used_at = $3 WHERE id = $1 AND agent_id = $2 AND conversation_id = $4 AND used_at IS NULL",
+                &[&id, &agent.as_str(), &at, &conversation.as_str()],
             )
             .await
             .map_err(db)?;

@@ -2751,13 +2751,20 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn use_assist(&self, id: &str, agent: &AgentId, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn use_assist(
+        &self,
+        id: &str,
+        agent: &AgentId,
+        conversation: &ConversationId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let (id, agent) = (id.to_owned(), agent.as_str().to_owned());
+        let conversation = conversation.as_str().to_owned();
         self.with_conn(move |conn| {
             let changed = conn
                 .execute(
-                    "UPDATE assist_suggestions SET used_at = ?3 WHERE id = ?1 AND agent_id = ?2 AND used_at IS NULL",
-                    params![id, agent, format_time(&at)],
+                    "UPDATE assist_suggestions SET used_at = ?3 WHERE id = ?1 AND agent_id = ?2 AND conversation_id = ?4 AND used_at IS NULL",
+                    params![id, agent, format_time(&at), conversation],
                 )
                 .map_err(unavailable)?;
             Ok(changed == 1)
