@@ -88,6 +88,10 @@ pub struct Accepted {
 pub struct Reply {
     pub message_id: MessageId,
     pub text: String,
+    /// The channel the answer goes out on (`identity.reply_channel` may name another than
+    /// the customer's); None from nodes that predate it.
+    #[serde(default)]
+    pub channel: Option<Channel>,
 }
 
 /// The external id of the `n`-th answer to the customer message with `external_id`: answers
@@ -921,6 +925,7 @@ impl SessionState {
                 .map(|r| Reply {
                     message_id: r.id.clone(),
                     text: r.text.clone(),
+                    channel: Some(r.channel),
                 })
                 .collect(),
             handoff: task.is_some(),
@@ -1181,16 +1186,22 @@ impl SessionState {
                         )
                         .await;
                 }
-                conversation.status = ConversationStatus::Assigned;
-                conversation.agent_id = Some(agent_id.clone());
-                deps.store.update_conversation(&conversation).await?;
-                let notice = system_text(
-                    self.language,
-                    &format!("客服 {agent_name} 已加入会话，将为您继续服务。"),
-                    &format!("{agent_name} joined the conversation."),
-                );
-                self.say(deps, &conversation, Sender::System, notice, None)
-                    .await?;
+                // A repeat (a redelivered acceptance) only re-sends the agent's desk its
+                // conversation: the customer hears "joined" once.
+                let repeat = conversation.status == ConversationStatus::Assigned
+                    && conversation.agent_id.as_ref() == Some(&agent_id);
+                if !repeat {
+                    conversation.status = ConversationStatus::Assigned;
+                    conversation.agent_id = Some(agent_id.clone());
+                    deps.store.update_conversation(&conversation).await?;
+                    let notice = system_text(
+                        self.language,
+                        &format!("客服 {agent_name} 已加入会话，将为您继续服务。"),
+                        &format!("{agent_name} joined the conversation."),
+                    );
+                    self.say(deps, &conversation, Sender::System, notice, None)
+                        .await?;
+                }
                 let history = deps.store.conversation_messages(&conversation.id).await?;
                 let context = deps.store.task(&task_id).await?.and_then(|t| t.context);
                 publish(
@@ -1626,6 +1637,7 @@ async fn repeat(deps: &SessionDeps, existing: Message) -> Accepted {
             replies.push(Reply {
                 message_id: answer.id,
                 text: answer.text,
+                channel: Some(answer.channel),
             });
         }
     }

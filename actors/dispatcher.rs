@@ -21,7 +21,7 @@ use super::{agent_route, dispatch_route, session_route, AGENTS_BROADCAST, DISPAT
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
     AgentId, AgentStatus, Channel, ConversationId, CustomerId, Language, Priority, Skill, Task,
-    TaskId,
+    TaskId, TaskStatus,
 };
 use crate::queue_stats::{Left, Outcome, QueueStats, QueueSummary};
 use crate::routing::{self, AgentState, Media, Millis, QueuedTask, Slots, TaskQueue};
@@ -374,12 +374,26 @@ impl Dispatcher {
                 leaving.push((id.clone(), decision.fallback));
             }
             let sticky_ms = decision.sticky_ms(self.settings.sticky_agent_ms);
-            let preferred = reservation(
-                &self.agents,
-                info.task.preferred_agent.as_ref(),
-                queued,
-                sticky_ms,
-            );
+            // The reservation is judged on the skills the rules ask for now.
+            let preferred = if queued.required_skills == skills {
+                reservation(
+                    &self.agents,
+                    info.task.preferred_agent.as_ref(),
+                    queued,
+                    sticky_ms,
+                )
+            } else {
+                let retargeted = QueuedTask {
+                    required_skills: skills.clone(),
+                    ..queued.clone()
+                };
+                reservation(
+                    &self.agents,
+                    info.task.preferred_agent.as_ref(),
+                    &retargeted,
+                    sticky_ms,
+                )
+            };
             let strategy = decision.strategy;
             info.decision = Some(decision);
             if queued.required_skills != skills
@@ -889,12 +903,28 @@ impl Dispatcher {
             .get(&task_id)
             .is_some_and(|o| o.agent_id == agent_id);
         if !current {
-            // Too late (expired, withdrawn) or not theirs.
-            self.send(
-                agent_route(&agent_id),
-                &AgentEvent::OfferRevoked { task_id },
-            );
-            self.flush(ctx, Some(delivery));
+            // Too late (expired, withdrawn), not theirs — or an acceptance the store already
+            // recorded, redelivered because the dispatcher that took it stopped before it
+            // told the customer's session: the store decides.
+            let store = Arc::clone(&self.store);
+            let t = task_id.clone();
+            ctx.wait(async move { store.task(&t).await }.into_actor(self).map(
+                move |found, act, ctx| {
+                    match found {
+                        Ok(Some(task))
+                            if task.status == TaskStatus::Assigned
+                                && task.agent_id.as_ref() == Some(&agent_id) =>
+                        {
+                            act.resume_accept(task);
+                        }
+                        _ => act.send(
+                            agent_route(&agent_id),
+                            &AgentEvent::OfferRevoked { task_id },
+                        ),
+                    }
+                    act.flush(ctx, Some(delivery));
+                },
+            ));
             return;
         }
         let store = Arc::clone(&self.store);
@@ -907,6 +937,41 @@ impl Dispatcher {
                     act.replan(ctx);
                     act.flush(ctx, Some(delivery));
                 }),
+        );
+    }
+
+    /// Finishes an acceptance the store recorded but whose effects may not have happened (see
+    /// [`Dispatcher::accept`]): the agent holds the conversation and the customer's session
+    /// hears of it (it ignores a repeat).
+    fn resume_accept(&mut self, task: Task) {
+        tracing::info!(task = %task.id, agent = %task.agent_id.as_ref().map(AgentId::as_str).unwrap_or_default(), "Redelivered acceptance: finishing it.");
+        let Some(agent_id) = task.agent_id.clone() else {
+            return;
+        };
+        self.offers.remove(&task.id);
+        self.queue.remove(&task.id);
+        self.tasks.remove(&task.id);
+        let name = match self.agents.get_mut(&agent_id) {
+            Some(entry) => {
+                entry
+                    .active
+                    .insert(task.conversation_id.clone(), Media::of(task.channel));
+                entry.name.clone()
+            }
+            None => agent_id.to_string(),
+        };
+        self.sync_load(&agent_id);
+        self.send(
+            session_route(&task.customer_id),
+            &ShardMessage::Command {
+                command: SessionCommand::AgentAssigned {
+                    customer_id: task.customer_id,
+                    conversation_id: task.conversation_id,
+                    task_id: task.id,
+                    agent_id,
+                    agent_name: name,
+                },
+            },
         );
     }
 
@@ -1266,8 +1331,9 @@ impl Dispatcher {
 }
 
 /// The sticky reservation of a task for the customer's previous agent: for `sticky_ms` from
-/// the hand-off, and only while that agent is connected and available and has not declined
-/// the task (a reservation for someone who cannot take it would only make the customer wait).
+/// the hand-off, and only while that agent is connected and available, has the skills and
+/// language the task now needs and has not declined it (a reservation for someone who cannot
+/// take it would only make the customer wait while qualified agents sit idle).
 fn reservation(
     agents: &HashMap<AgentId, AgentEntry>,
     preferred: Option<&AgentId>,
@@ -1277,7 +1343,7 @@ fn reservation(
     let agent = preferred.filter(|_| sticky_ms > 0)?;
     let available = agents
         .get(agent)
-        .is_some_and(|e| e.state.status == AgentStatus::Available);
+        .is_some_and(|e| e.state.status == AgentStatus::Available && e.state.qualifies_for(queued));
     (available && !queued.declined_by.contains_key(agent))
         .then(|| (agent.clone(), queued.enqueued_at.saturating_add(sticky_ms)))
 }
@@ -1471,5 +1537,69 @@ impl Handler<Snapshot> for Dispatcher {
 
     fn handle(&mut self, _: Snapshot, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.figures())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Language, Priority, SkillRequirement, TaskId};
+
+    fn entry(skills: &[(&str, u8)]) -> AgentEntry {
+        AgentEntry {
+            state: AgentState {
+                id: AgentId::from_trusted("agt_prev"),
+                status: AgentStatus::Available,
+                skills: skills.iter().map(|(s, l)| ((*s).to_owned(), *l)).collect(),
+                languages: vec![Language::Zh],
+                capacity: Slots::chats(3),
+                load: Slots::chats(0),
+                idle_since: 0,
+                wrap_up_until: 0,
+            },
+            name: "Prev".to_owned(),
+            connection_id: "c".to_owned(),
+            active: HashMap::new(),
+            missed_offers: 0,
+        }
+    }
+
+    fn task(skill: &str) -> QueuedTask {
+        QueuedTask::new(
+            TaskId::from_trusted("tsk_1"),
+            Priority(0),
+            Language::Zh,
+            vec![SkillRequirement {
+                name: skill.to_owned(),
+                min_level: 2,
+            }],
+            1,
+            1_000,
+        )
+    }
+
+    #[test]
+    fn a_task_is_reserved_for_its_previous_agent_only_while_they_can_take_it() {
+        let prev = AgentId::from_trusted("agt_prev");
+        let mut agents = HashMap::new();
+        agents.insert(prev.clone(), entry(&[("orders", 3)]));
+        assert_eq!(
+            reservation(&agents, Some(&prev), &task("orders"), 60_000),
+            Some((prev.clone(), 61_000))
+        );
+        // The task now needs a skill the previous agent lacks: no reservation, anyone
+        // qualified may take it at once.
+        assert_eq!(
+            reservation(&agents, Some(&prev), &task("refunds"), 60_000),
+            None
+        );
+        // Nor for an agent who is away, or when stickiness is off.
+        agents.get_mut(&prev).expect("agent").state.status = AgentStatus::Away;
+        assert_eq!(
+            reservation(&agents, Some(&prev), &task("orders"), 60_000),
+            None
+        );
+        agents.get_mut(&prev).expect("agent").state.status = AgentStatus::Available;
+        assert_eq!(reservation(&agents, Some(&prev), &task("orders"), 0), None);
     }
 }

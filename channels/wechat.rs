@@ -117,6 +117,9 @@ const SUCCESS: &str = "success";
 /// The greeting for a new follower.
 const WELCOME: &str = "您好，欢迎关注！直接发送您的问题即可咨询，回复“人工”转接人工客服。\nHello and welcome! Send us your question here; reply “human” to talk to an agent.";
 
+/// The webhook receipts that bind a signed (timestamp, nonce) to its body.
+const NONCE_RECEIPTS: &str = "wechat-nonce";
+
 /// `POST /v1/channels/wechat`: a message or event from WeChat.
 #[post("/v1/channels/wechat")]
 async fn receive(
@@ -173,6 +176,22 @@ async fn receive(
     if query.openid.as_deref().is_some_and(|o| o != message.from) {
         return Err(ApiError::forbidden(
             "The openid of the query and the message differ.",
+        ));
+    }
+    // A signature covers the token, the timestamp and the nonce, not the body (plain mode; and
+    // WeChat sends the plain `signature` on safe-mode requests too): each (timestamp, nonce)
+    // is bound to the first body it came with, so a signed query seen once (in a log, say)
+    // cannot carry another message while the timestamp is fresh. WeChat's retries repeat the
+    // body and pass.
+    let hash = provider::request_hash(&[body.as_bytes()]);
+    let used = format!("{}:{}", query.timestamp.trim(), query.nonce);
+    let (first, _) = state
+        .store
+        .webhook_receipt(NONCE_RECEIPTS, &used, &hash, "", Utc::now())
+        .await?;
+    if first != hash {
+        return Err(ApiError::forbidden(
+            "This signature was already used for another message.",
         ));
     }
     let reply = answer(&state, &message).await?;
@@ -278,7 +297,9 @@ async fn answer(state: &AppState, message: &xml::Inbound) -> Result<Option<Strin
     let Some(reply) = accepted.replies.first() else {
         return Ok(None);
     };
-    if started.elapsed() > window {
+    // The answer goes out on WeChat only when it is WeChat's to carry (`identity.
+    // reply_channel` may send it by SMS instead: then not twice).
+    if started.elapsed() > window || reply.channel.is_some_and(|c| c != Channel::Wechat) {
         return Ok(None);
     }
     let row = format!("{}.{}", reply.message_id, api::CHANNEL);
@@ -324,7 +345,8 @@ async fn passive_allowed(state: &AppState, row: &str) -> Result<bool, ApiError> 
         return Ok(true);
     }
     Ok(match state.store.outbox_item(row).await? {
-        None => true,
+        // No row: only right when this server has no WeChat API to send through.
+        None => state.wechat_api.is_none(),
         Some(item) => {
             item.status == OutboxStatus::Delivered
                 && item.attempts == 0

@@ -173,14 +173,26 @@ pub async fn app_user(
             tracing::warn!(%customer, %owner, "A verified openid belongs to another customer; not merged automatically.");
         }
     }
+    if let Some(unionid) = links.wechat_unionid {
+        // So a later follow of the Official Account (its UnionID) finds this customer.
+        let owner = store
+            .link_identity(Channel::Wechat, &unionid_identity(unionid), &customer)
+            .await?;
+        if owner != customer {
+            tracing::warn!(%customer, %owner, "A verified UnionID belongs to another customer; not merged automatically.");
+        }
+    }
     Ok(customer)
 }
 
 /// The identity a WeChat UnionID is kept as (`wechat`, `union:{unionid}`): WeChat's one id of a
 /// user across the official accounts and apps of one open-platform account.
 pub fn unionid_identity(unionid: &str) -> String {
-    format!("union:{unionid}")
+    format!("{UNIONID_PREFIX}{unionid}")
 }
+
+/// The prefix of [`unionid_identity`]s (openids never have it).
+pub const UNIONID_PREFIX: &str = "union:";
 
 /// The last characters of an id, for generated display names.
 pub fn short(id: &str) -> String {

@@ -396,7 +396,11 @@ impl Deliverer for WechatDeliverer {
             .await
             .map_err(store_error)?
             .into_iter()
-            .find(|i| i.channel == Channel::Wechat)
+            // An openid: a UnionID identity (`union:…`) is no address for the API.
+            .find(|i| {
+                i.channel == Channel::Wechat
+                    && !i.external_id.starts_with(crate::identity::UNIONID_PREFIX)
+            })
             .map(|i| i.external_id)
         else {
             return Err(DeliveryError::Permanent(

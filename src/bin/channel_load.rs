@@ -107,7 +107,7 @@ fn request(args: &Args, run: &str, channel: &str, i: u64) -> anyhow::Result<Requ
             body: Vec::new(),
         },
         "wechat" => {
-            let nonce = format!("{i}");
+            let nonce = format!("{}-{i}", run_number(run));
             let signature = crypto::signature(&args.wechat_token, &now.to_string(), &nonce);
             let body = format!(
                 "<xml><ToUserName><![CDATA[gh_load]]></ToUserName><FromUserName><![CDATA[oLoad_{run}_{customer}]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[退款怎么办 {i}]]></Content><MsgId>{}</MsgId></xml>",

@@ -229,6 +229,12 @@ async fn provider_receipts_statuses_and_opt_outs(store: &dyn Store) -> anyhow::R
             .record_provider_status("sms", &sid, "sent", now + Duration::seconds(2))
             .await?
     );
+    // Arriving later does not make an earlier status newer: the edge stamps arrival time.
+    ensure!(
+        store
+            .record_provider_status("sms", &sid, "sending", now + Duration::seconds(9))
+            .await?
+    );
     ensure!(
         !store
             .record_provider_status("sms", "SMunknown", "delivered", now)

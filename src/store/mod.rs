@@ -286,6 +286,42 @@ pub fn resolved_sample(
     }
 }
 
+/// How far along a provider's delivery status is (Twilio's message statuses): a callback
+/// that arrives late with an earlier status ("sent" after "delivered") does not overwrite the
+/// later one. Final statuses share a rank, and the last of them to arrive is kept. Unknown
+/// statuses rank lowest.
+pub const PROVIDER_STATUS_RANKS: [(&str, i32); 12] = [
+    ("accepted", 1),
+    ("scheduled", 1),
+    ("queued", 1),
+    ("sending", 2),
+    ("sent", 3),
+    ("receiving", 3),
+    ("received", 4),
+    ("delivered", 4),
+    ("undelivered", 4),
+    ("failed", 4),
+    ("canceled", 4),
+    ("read", 5),
+];
+
+/// The rank of a provider status (see [`PROVIDER_STATUS_RANKS`]).
+pub fn provider_status_rank(status: &str) -> i32 {
+    PROVIDER_STATUS_RANKS
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or(0, |(_, rank)| *rank)
+}
+
+/// [`provider_status_rank`] of `column` as an SQL expression (the same in both stores).
+pub fn provider_status_rank_sql(column: &str) -> String {
+    let cases: String = PROVIDER_STATUS_RANKS
+        .iter()
+        .map(|(s, rank)| format!(" WHEN '{s}' THEN {rank}"))
+        .collect();
+    format!("(CASE {column}{cases} ELSE 0 END)")
+}
+
 /// The audit subject of a knowledge-base entry.
 pub fn kb_subject(id: &str) -> String {
     format!("kb_entries/{id}")

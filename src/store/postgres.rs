@@ -1429,10 +1429,14 @@ impl Store for PostgresStore {
         status: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        // Callbacks can arrive out of order: a later report never overwrites a newer one.
+        // Callbacks can arrive out of order: an earlier status never overwrites a later one.
+        let rank = super::provider_status_rank(status);
         self.execute(
-            "UPDATE outbox SET provider_status = $3, provider_status_at = $4 WHERE channel = $1 AND provider_ref = $2 AND (provider_status_at IS NULL OR provider_status_at <= $4)",
-            &[&channel, &provider_ref, &status, &at],
+            &format!(
+                "UPDATE outbox SET provider_status = $3, provider_status_at = $4 WHERE channel = $1 AND provider_ref = $2 AND (provider_status IS NULL OR {} <= $5)",
+                super::provider_status_rank_sql("provider_status")
+            ),
+            &[&channel, &provider_ref, &status, &at, &rank],
         )
         .await?;
         let known = self

@@ -1916,11 +1916,15 @@ impl Store for SqliteStore {
             provider_ref.to_owned(),
             status.to_owned(),
         );
+        let rank = super::provider_status_rank(&status);
         self.with_conn(move |conn| {
-            // Callbacks can arrive out of order: a later report never overwrites a newer one.
+            // Callbacks can arrive out of order: an earlier status never overwrites a later one.
             conn.execute(
-                "UPDATE outbox SET provider_status = ?3, provider_status_at = ?4 WHERE channel = ?1 AND provider_ref = ?2 AND (provider_status_at IS NULL OR provider_status_at <= ?4)",
-                params![channel, provider_ref, status, format_time(&at)],
+                &format!(
+                    "UPDATE outbox SET provider_status = ?3, provider_status_at = ?4 WHERE channel = ?1 AND provider_ref = ?2 AND (provider_status IS NULL OR {} <= ?5)",
+                    super::provider_status_rank_sql("provider_status")
+                ),
+                params![channel, provider_ref, status, format_time(&at), rank],
             )
             .map_err(unavailable)?;
             let known: Option<i64> = conn

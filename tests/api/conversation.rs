@@ -154,6 +154,40 @@ async fn agent_reply_to_a_conversation_they_do_not_own_is_refused() {
     assert_eq!(error["code"], "not_owner");
 }
 
+/// An acceptance delivered twice (the dispatcher that took the first stopped before it told the
+/// customer's session, and the queue redelivered it) finishes the assignment, not revokes it:
+/// the desk gets its conversation again and the customer hears "joined" once.
+#[actix_web::test]
+async fn a_repeated_acceptance_finishes_the_assignment_once() {
+    let app = spawn_app(&[]).await;
+    let visitor = app.visitor().await;
+    let mut customer = app.customer_ws(&visitor).await;
+    let mut alice = app.available_agent("alice").await;
+    say(&mut customer, "I want to talk to a human", "r-1").await;
+    let offer = alice.next_of_type("offer").await;
+    let accept = json!({"type": "accept", "task_id": offer["task_id"]});
+    alice.send(accept.clone()).await;
+    let first = alice.next_of_type("assigned").await;
+    customer.message_containing("Alice joined").await;
+    alice.send(accept).await;
+    let again = alice.next_of_type("assigned").await;
+    assert_eq!(again["conversation_id"], first["conversation_id"]);
+    assert!(
+        !alice
+            .sees_within("offer_revoked", Duration::from_millis(300))
+            .await
+    );
+    let current = app.current(&visitor.token).await;
+    assert_eq!(current["status"], "assigned");
+    let joined = current["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["text"].as_str().is_some_and(|t| t.contains("joined")))
+        .count();
+    assert_eq!(joined, 1, "{current}");
+}
+
 #[actix_web::test]
 async fn a_passivated_session_is_rebuilt_from_the_store_and_keeps_the_conversation() {
     let app = spawn_app(&[("SWITCHBOARD_SESSION__IDLE_TIMEOUT_MS", "200")]).await;

@@ -444,3 +444,44 @@ async fn a_customer_who_calls_while_an_agent_owns_their_chat_is_put_through_to_t
     let spoken = agent.message_containing("我刚才在App上说的那个问题").await;
     assert_eq!(spoken["channel"], "ivr");
 }
+
+#[actix_web::test]
+async fn an_app_users_verified_unionid_finds_them_when_they_follow_the_official_account() {
+    let app = spawn_app(&[]).await;
+    let (agent, _) = app.login("alice").await;
+    let token = sign(
+        b"switchboard-demo-app-jwt-secret-2026",
+        &AppClaims {
+            sub: "u-union-1".to_owned(),
+            phone: None,
+            exp: Utc::now().timestamp() + 3_600,
+            nbf: None,
+            iat: None,
+            name: None,
+            wechat_openid: None,
+            wechat_unionid: Some("UNION_abc_1".to_owned()),
+        },
+    );
+    let response = app
+        .client
+        .get(app.url("/v1/conversations/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404, "no conversation yet");
+    let (_, by_app) = app
+        .get_json(
+            "/v1/customers/lookup?channel=app&external_id=u-union-1",
+            &agent,
+        )
+        .await;
+    let (status, by_union) = app
+        .get_json(
+            "/v1/customers/lookup?channel=wechat&external_id=union:UNION_abc_1",
+            &agent,
+        )
+        .await;
+    assert_eq!(status, 200, "{by_union}");
+    assert_eq!(by_union["customer_id"], by_app["customer_id"]);
+}

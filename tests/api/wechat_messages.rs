@@ -28,10 +28,12 @@ pub fn text_xml(openid: &str, msg_id: u64, content: &str) -> String {
 /// POSTs a plain-mode message signed with the demo Token; returns status and body.
 pub async fn post_plain(app: &TestApp, body: &str) -> (u16, String) {
     let timestamp = Utc::now().timestamp().to_string();
-    let signature = crypto::signature(TOKEN, &timestamp, "42");
+    // A fresh nonce per request, as WeChat sends: a signed (timestamp, nonce) carries one body.
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let signature = crypto::signature(TOKEN, &timestamp, &nonce);
     post(
         app,
-        &format!("signature={signature}&timestamp={timestamp}&nonce=42"),
+        &format!("signature={signature}&timestamp={timestamp}&nonce={nonce}"),
         body,
     )
     .await
@@ -181,12 +183,29 @@ async fn unsigned_forged_replayed_malformed_and_oversized_messages_are_refused_a
     let huge = text_xml("oUser_bad_1", 6_000_000_202, &"长".repeat(5_000));
     let (status, reply) = post(&app, &signed, &huge).await;
     assert_eq!(status, 413, "{reply}");
-
     let token = staff(&app).await;
     assert_eq!(
         customer_of(&app, &token, "oUser_bad_1").await,
         None,
         "nothing stored"
+    );
+
+    // A signed query seen once carries its own body only: not another customer's message.
+    let (status, reply) = post(&app, &signed, &body).await;
+    assert_eq!(status, 200, "{reply}");
+    let (status, reply) = post(&app, &signed, &body).await;
+    assert_eq!(
+        status, 200,
+        "WeChat's retry of the same body passes: {reply}"
+    );
+    let other = text_xml("oUser_bad_2", 6_000_000_203, "查订单");
+    let (status, reply) = post(&app, &signed, &other).await;
+    assert_eq!(status, 403, "{reply}");
+
+    assert_eq!(
+        customer_of(&app, &token, "oUser_bad_2").await,
+        None,
+        "nothing stored for the replayed signature"
     );
 }
 
