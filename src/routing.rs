@@ -242,11 +242,14 @@ pub fn is_eligible(task: &QueuedTask, agent: &AgentState, now: Millis) -> bool {
         && agent.qualifies_for(task)
 }
 
-/// Service order: priority, then arrival. `signature` comes after the unique id, so it never
-/// changes the order; it is carried so a plan can skip a whole class of tasks cheaply.
+/// Service order: priority, then how long the task has waited (`enqueued_at`: a task a
+/// reconcile picks up late still goes before newer ones), then arrival at this dispatcher.
+/// `signature` comes after the unique id, so it never changes the order; it is carried so a
+/// plan can skip a whole class of tasks cheaply.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct QueueKey {
     priority: Reverse<Priority>,
+    enqueued_at: Millis,
     seq: u64,
     id: TaskId,
     signature: u32,
@@ -283,6 +286,7 @@ impl TaskQueue {
         let signature = self.signature_of(&task);
         self.order.insert(QueueKey {
             priority: Reverse(task.priority),
+            enqueued_at: task.enqueued_at,
             seq: task.seq,
             id: task.id.clone(),
             signature,
@@ -295,6 +299,7 @@ impl TaskQueue {
         let (task, signature) = self.tasks.remove(id)?;
         self.order.remove(&QueueKey {
             priority: Reverse(task.priority),
+            enqueued_at: task.enqueued_at,
             seq: task.seq,
             id: task.id.clone(),
             signature,
@@ -311,8 +316,9 @@ impl TaskQueue {
         self.tasks.get(id).map(|(t, _)| t)
     }
 
-    /// The task with this id, for updating offer bookkeeping. Priority and `seq` must not be
-    /// changed through this (use [`TaskQueue::insert`]), since they define the order.
+    /// The task with this id, for updating offer bookkeeping. Priority, `enqueued_at` and
+    /// `seq` must not be changed through this (use [`TaskQueue::insert`]), since they define
+    /// the order.
     pub fn get_mut(&mut self, id: &TaskId) -> Option<&mut QueuedTask> {
         self.tasks.get_mut(id).map(|(t, _)| t)
     }
@@ -831,6 +837,23 @@ mod tests {
         assert!(q.remove(&TaskId::from_trusted("b")).is_some());
         assert_eq!(q.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["a"]);
         assert!(q.remove(&TaskId::from_trusted("b")).is_none());
+    }
+
+    #[test]
+    fn within_a_priority_the_longest_waiting_task_goes_first_whenever_it_was_queued_here() {
+        // "late" reached this dispatcher last (a reconcile found it) but waited longest.
+        let mut late = task("late", 0, 9, &[]);
+        late.enqueued_at = 1_000;
+        let mut newer = task("newer", 0, 2, &[]);
+        newer.enqueued_at = 5_000;
+        let mut urgent = task("urgent", 50, 3, &[]);
+        urgent.enqueued_at = 9_000;
+        let q = queue(vec![newer, late, urgent]);
+        let order: Vec<&str> = q.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(order, ["urgent", "late", "newer"]);
+        let one = agent("a", &[], 1, 0);
+        let offers = plan(&q, [&one], 10_000);
+        assert_eq!(offers[0].task_id.as_str(), "urgent");
     }
 
     #[test]
