@@ -243,6 +243,9 @@ pub struct Dispatcher {
     /// Effects for the next flush: fallbacks to record and presence changes to log.
     fallbacks: Vec<PendingFallback>,
     presence: Vec<(AgentId, AgentStatus, chrono::DateTime<Utc>)>,
+    /// Conversations a new desk holds that this dispatcher did not know, counted as chats
+    /// until their media is read from the store (a call after a take-over).
+    unknown_media: Vec<(AgentId, ConversationId)>,
 }
 
 /// The logical clock starts a day in, so a task restored after a take-over can be dated
@@ -283,6 +286,7 @@ impl Dispatcher {
             stats: QueueStats::default(),
             fallbacks: Vec::new(),
             presence: Vec::new(),
+            unknown_media: Vec::new(),
         }
     }
 
@@ -611,13 +615,18 @@ impl Dispatcher {
                 // The desk does not say which media each one is: keep what the dispatcher knew
                 // (a conversation it did not know of is taken as a chat).
                 if new_desk {
+                    let mut unknown = Vec::new();
                     entry.active = active
                         .into_iter()
                         .map(|c| {
-                            let media = entry.active.get(&c).copied().unwrap_or(Media::Chat);
+                            let media = entry.active.get(&c).copied().unwrap_or_else(|| {
+                                unknown.push((agent_id.clone(), c.clone()));
+                                Media::Chat
+                            });
                             (c, media)
                         })
                         .collect();
+                    self.unknown_media.extend(unknown);
                 }
                 if new_desk || status != AgentStatus::Available {
                     // A replaced desk never saw its offers; an unavailable agent cannot take them.
@@ -937,6 +946,43 @@ impl Dispatcher {
                     act.replan(ctx);
                     act.flush(ctx, Some(delivery));
                 }),
+        );
+    }
+
+    /// Reads the media of the conversations a new desk holds that this dispatcher did not know
+    /// (after a take-over, a live call must count as a call, not as a chat), then plans.
+    fn learn_media(&mut self, ctx: &mut Context<Self>, delivery: Delivery) {
+        let unknown = std::mem::take(&mut self.unknown_media);
+        let store = Arc::clone(&self.store);
+        ctx.wait(
+            async move {
+                let mut calls = Vec::new();
+                for (agent, conversation) in unknown {
+                    match store.open_task_for(&conversation).await {
+                        Ok(Some(task)) if Media::of(task.channel) != Media::Chat => {
+                            calls.push((agent, conversation, Media::of(task.channel)));
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, %conversation, "Could not read a held conversation's media; counted as a chat.");
+                        }
+                    }
+                }
+                calls
+            }
+            .into_actor(self)
+            .map(move |calls, act, ctx| {
+                for (agent, conversation, media) in calls {
+                    if let Some(entry) = act.agents.get_mut(&agent) {
+                        if let Some(held) = entry.active.get_mut(&conversation) {
+                            *held = media;
+                        }
+                    }
+                    act.sync_load(&agent);
+                }
+                act.replan(ctx);
+                act.flush(ctx, Some(delivery));
+            }),
         );
     }
 
@@ -1522,8 +1568,12 @@ impl StreamHandler<Delivery> for Dispatcher {
             return;
         }
         self.apply(event);
-        self.replan(ctx);
-        self.flush(ctx, Some(delivery));
+        if self.unknown_media.is_empty() {
+            self.replan(ctx);
+            self.flush(ctx, Some(delivery));
+        } else {
+            self.learn_media(ctx, delivery);
+        }
     }
 
     fn finished(&mut self, ctx: &mut Self::Context) {
@@ -1576,6 +1626,110 @@ mod tests {
             1,
             1_000,
         )
+    }
+
+    /// A desk re-announcing to a dispatcher that never saw its conversations (after a
+    /// take-over) holds a live call: the call counts as a call, so no chat is offered, though
+    /// the agent has chat capacity left.
+    #[actix_web::test]
+    async fn a_held_call_the_dispatcher_did_not_know_still_excludes_chats() {
+        use crate::bus::memory::MemoryBus;
+        use crate::domain::Customer;
+        use crate::store::{conformance::seed_conversation, sqlite::SqliteStore};
+        use futures_util::StreamExt;
+
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new());
+        let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let settings =
+            crate::settings::Settings::load_from(&config, crate::settings::Mode::Demo, Vec::new())
+                .expect("settings")
+                .routing;
+        let agent = store
+            .upsert_agent(&crate::domain::Agent {
+                id: AgentId::from_trusted("agt_caller"),
+                username: "caller".to_owned(),
+                display_name: "Caller".to_owned(),
+                role: crate::domain::Role::Agent,
+                skills: Vec::new(),
+                languages: vec![Language::Zh],
+                capacity: 3,
+                voice_capacity: Some(1),
+                ticket_capacity: None,
+                password_hash: String::new(),
+            })
+            .await
+            .expect("agent");
+        let task = |conversation: &crate::domain::Conversation, channel: Channel| Task {
+            id: TaskId::generate(),
+            conversation_id: conversation.id.clone(),
+            customer_id: conversation.customer_id.clone(),
+            channel,
+            language: Language::Zh,
+            required_skills: Vec::new(),
+            priority: Priority::STANDARD,
+            intent: None,
+            summary: "s".to_owned(),
+            status: TaskStatus::Waiting,
+            agent_id: None,
+            created_at: Utc::now(),
+            assigned_at: None,
+            preferred_agent: None,
+            context: None,
+        };
+        // The call, assigned before this dispatcher existed.
+        let (_, on_phone) = seed_conversation(store.as_ref()).await.expect("seeded");
+        let call = task(&on_phone, Channel::Ivr);
+        store.insert_task(&call).await.expect("task");
+        assert!(store
+            .assign_task(&call.id, &agent, Utc::now())
+            .await
+            .expect("assigned"));
+
+        let mut offers = bus.subscribe(&format!("agent.{agent}")).await.expect("sub");
+        Dispatcher::new(
+            Arc::clone(&store),
+            Arc::clone(&bus),
+            Arc::new(Metrics::new().expect("metrics")),
+            settings,
+        )
+        .start();
+        let announce = DispatchEvent::AgentState {
+            agent_id: agent.clone(),
+            name: "Caller".to_owned(),
+            connection_id: "desk-1".to_owned(),
+            status: AgentStatus::Available,
+            skills: Vec::new(),
+            languages: vec![Language::Zh],
+            capacity: 3,
+            voice_capacity: Some(1),
+            ticket_capacity: None,
+            active: vec![on_phone.id.clone()],
+        };
+        publish_json(bus.as_ref(), &dispatch_route(), &announce)
+            .await
+            .expect("announced");
+        // A chat waits.
+        let (customer, chatting): (Customer, _) =
+            seed_conversation(store.as_ref()).await.expect("seeded");
+        let chat = task(&chatting, Channel::Web);
+        store.insert_task(&chat).await.expect("task");
+        let created = DispatchEvent::TaskCreated {
+            task: chat,
+            customer: CustomerCard::from(&customer),
+        };
+        publish_json(bus.as_ref(), &dispatch_route(), &created)
+            .await
+            .expect("created");
+        // Bounded wait: nothing is offered to the agent on the phone.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1_500);
+        while let Ok(Some(delivery)) = tokio::time::timeout_at(deadline, offers.next()).await {
+            let event: serde_json::Value = delivery.json().expect("json");
+            assert_ne!(
+                event["type"], "offer",
+                "a chat offered during a call: {event}"
+            );
+        }
     }
 
     #[test]

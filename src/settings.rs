@@ -287,6 +287,14 @@ pub struct DatabaseSettings {
     pub sqlite_path: PathBuf,
     /// PostgreSQL connections per node.
     pub pool_size: usize,
+    /// Provider webhook receipts (IVR event ids, WeChat nonces) are kept this long, then
+    /// purged: longer than any provider retries an event.
+    #[serde(default = "default_receipt_retention_hours")]
+    pub receipt_retention_hours: u32,
+}
+
+fn default_receipt_retention_hours() -> u32 {
+    72
 }
 
 /// Which store implementation a node uses.

@@ -274,6 +274,27 @@ impl Application {
             }
         });
 
+        // Webhook receipts only answer a provider's retries: purged hourly past their retention.
+        actix_web::rt::spawn({
+            let store = Arc::clone(&store);
+            let keep =
+                chrono::Duration::hours(i64::from(settings.database.receipt_retention_hours));
+            async move {
+                let mut every = tokio::time::interval(Duration::from_secs(3_600));
+                loop {
+                    every.tick().await;
+                    match store
+                        .purge_webhook_receipts(chrono::Utc::now() - keep)
+                        .await
+                    {
+                        Ok(0) => {}
+                        Ok(purged) => tracing::info!(purged, "Old webhook receipts purged."),
+                        Err(error) => tracing::warn!(%error, "Could not purge webhook receipts."),
+                    }
+                }
+            }
+        });
+
         let demo_orders = settings.demo.seed;
         let body_limit = settings.http.body_limit_bytes;
         let shutdown = settings.http.shutdown_timeout_secs;

@@ -157,6 +157,26 @@ async fn provider_receipts_statuses_and_opt_outs(store: &dyn Store) -> anyhow::R
     ensure!(first == ("hash-a".to_owned(), "{\"n\":1}".to_owned()) && second == first);
     ensure!(store.find_webhook_receipt("ivr", &event).await? == Some(first));
     ensure!(store.find_webhook_receipt("sms", &event).await?.is_none());
+    // Old receipts are purged, recent ones stay (other tests only write recent ones).
+    let old = format!("evt_old_{}", uuid::Uuid::new_v4().simple());
+    store
+        .webhook_receipt(
+            "ivr",
+            &old,
+            "h",
+            "{}",
+            Utc::now() - chrono::Duration::days(20),
+        )
+        .await?;
+    let purged = store
+        .purge_webhook_receipts(Utc::now() - chrono::Duration::days(10))
+        .await?;
+    ensure!(purged >= 1, "the old receipt is purged");
+    ensure!(store.find_webhook_receipt("ivr", &old).await?.is_none());
+    ensure!(
+        store.find_webhook_receipt("ivr", &event).await?.is_some(),
+        "a recent receipt stays"
+    );
 
     // Opt-outs: idempotent, until an opt-in.
     let phone = format!("+8613{:09}", rand::random::<u32>() % 1_000_000_000);

@@ -707,6 +707,8 @@ pub trait Store: Send + Sync + 'static {
         response: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<(String, String)>;
+    /// Deletes the webhook receipts received before `before`; returns how many.
+    async fn purge_webhook_receipts(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// The stored answer to a provider's webhook event, if any.
     async fn find_webhook_receipt(
         &self,

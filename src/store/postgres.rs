@@ -1540,6 +1540,14 @@ impl Store for PostgresStore {
         .map(|found| found.is_some())
     }
 
+    async fn purge_webhook_receipts(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.execute(
+            "DELETE FROM webhook_receipts WHERE received_at < $1",
+            &[&before],
+        )
+        .await
+    }
+
     async fn webhook_receipt(
         &self,
         channel: &str,

@@ -2045,6 +2045,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn purge_webhook_receipts(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let before = format_time(&before);
+        self.with_conn(move |conn| {
+            let purged = conn
+                .execute(
+                    "DELETE FROM webhook_receipts WHERE received_at < ?1",
+                    [&before],
+                )
+                .map_err(unavailable)?;
+            Ok(purged as u64)
+        })
+        .await
+    }
+
     async fn webhook_receipt(
         &self,
         channel: &str,

@@ -8,20 +8,21 @@ use switchboard::channels::app::token::{sign, AppClaims};
 use crate::helpers::spawn_app;
 use crate::wechat_messages::{post_plain, text_xml};
 
+fn app_claims(sub: &str) -> AppClaims {
+    AppClaims {
+        sub: sub.to_owned(),
+        phone: None,
+        exp: Utc::now().timestamp() + 3_600,
+        nbf: None,
+        iat: None,
+        name: Some("林小姐".to_owned()),
+        wechat_openid: None,
+        wechat_unionid: None,
+    }
+}
+
 fn app_token(sub: &str) -> String {
-    sign(
-        b"switchboard-demo-app-jwt-secret-2026",
-        &AppClaims {
-            sub: sub.to_owned(),
-            phone: None,
-            exp: Utc::now().timestamp() + 3_600,
-            nbf: None,
-            iat: None,
-            name: Some("林小姐".to_owned()),
-            wechat_openid: None,
-            wechat_unionid: None,
-        },
-    )
+    sign(b"switchboard-demo-app-jwt-secret-2026", &app_claims(sub))
 }
 
 #[actix_web::test]
@@ -452,14 +453,8 @@ async fn an_app_users_verified_unionid_finds_them_when_they_follow_the_official_
     let token = sign(
         b"switchboard-demo-app-jwt-secret-2026",
         &AppClaims {
-            sub: "u-union-1".to_owned(),
-            phone: None,
-            exp: Utc::now().timestamp() + 3_600,
-            nbf: None,
-            iat: None,
-            name: None,
-            wechat_openid: None,
             wechat_unionid: Some("UNION_abc_1".to_owned()),
+            ..app_claims("u-union-1")
         },
     );
     let response = app
