@@ -1355,17 +1355,20 @@ impl SessionState {
         );
         self.say(deps, conversation, Sender::System, notice, None)
             .await?;
+        // The task first: if closing the conversation then fails, it is still open and the
+        // agent's retry does it all again (the other order would strand an assigned task
+        // behind a closed conversation).
+        if let Some(task) = deps.store.open_task_for(&conversation.id).await? {
+            deps.store
+                .finish_task(&task.id, TaskStatus::Completed, Utc::now())
+                .await?;
+        }
         conversation.status = ConversationStatus::Closed;
         conversation.closed_at = Some(Utc::now());
         conversation.resolution = Some(resolution);
         deps.store.update_conversation(conversation).await?;
         if resolution == Resolution::Resolved {
             deps.assist.mark_stale();
-        }
-        if let Some(task) = deps.store.open_task_for(&conversation.id).await? {
-            deps.store
-                .finish_task(&task.id, TaskStatus::Completed, Utc::now())
-                .await?;
         }
         self.conversation = None;
         let_agent_go(
@@ -1389,15 +1392,17 @@ impl SessionState {
         mut conversation: Conversation,
         agent_id: &AgentId,
     ) -> Result<(), SessionError> {
-        conversation.status = ConversationStatus::Bot;
-        conversation.agent_id = None;
-        conversation.bot_state = serde_json::json!({});
-        deps.store.update_conversation(&conversation).await?;
+        // The task first, as in `close`: a failure after it leaves the conversation with the
+        // agent, and the retry completes the give-back.
         if let Some(task) = deps.store.open_task_for(&conversation.id).await? {
             deps.store
                 .finish_task(&task.id, TaskStatus::Completed, Utc::now())
                 .await?;
         }
+        conversation.status = ConversationStatus::Bot;
+        conversation.agent_id = None;
+        conversation.bot_state = serde_json::json!({});
+        deps.store.update_conversation(&conversation).await?;
         self.conversation = Some(conversation.clone());
         let notice = system_text(
             self.language,
