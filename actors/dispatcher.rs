@@ -379,25 +379,22 @@ impl Dispatcher {
             }
             let sticky_ms = decision.sticky_ms(self.settings.sticky_agent_ms);
             // The reservation is judged on the skills the rules ask for now.
-            let preferred = if queued.required_skills == skills {
-                reservation(
-                    &self.agents,
-                    info.task.preferred_agent.as_ref(),
-                    queued,
-                    sticky_ms,
-                )
+            let retargeted;
+            let judged = if queued.required_skills == skills {
+                queued
             } else {
-                let retargeted = QueuedTask {
+                retargeted = QueuedTask {
                     required_skills: skills.clone(),
                     ..queued.clone()
                 };
-                reservation(
-                    &self.agents,
-                    info.task.preferred_agent.as_ref(),
-                    &retargeted,
-                    sticky_ms,
-                )
+                &retargeted
             };
+            let preferred = reservation(
+                &self.agents,
+                info.task.preferred_agent.as_ref(),
+                judged,
+                sticky_ms,
+            );
             let strategy = decision.strategy;
             info.decision = Some(decision);
             if queued.required_skills != skills
@@ -1635,7 +1632,8 @@ mod tests {
     async fn a_held_call_the_dispatcher_did_not_know_still_excludes_chats() {
         use crate::bus::memory::MemoryBus;
         use crate::domain::Customer;
-        use crate::store::{conformance::seed_conversation, sqlite::SqliteStore};
+        use crate::store::conformance::{seed_conversation, waiting_task};
+        use crate::store::sqlite::SqliteStore;
         use futures_util::StreamExt;
 
         let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().expect("store"));
@@ -1661,21 +1659,9 @@ mod tests {
             .await
             .expect("agent");
         let task = |conversation: &crate::domain::Conversation, channel: Channel| Task {
-            id: TaskId::generate(),
-            conversation_id: conversation.id.clone(),
-            customer_id: conversation.customer_id.clone(),
             channel,
-            language: Language::Zh,
             required_skills: Vec::new(),
-            priority: Priority::STANDARD,
-            intent: None,
-            summary: "s".to_owned(),
-            status: TaskStatus::Waiting,
-            agent_id: None,
-            created_at: Utc::now(),
-            assigned_at: None,
-            preferred_agent: None,
-            context: None,
+            ..waiting_task(conversation, Utc::now())
         };
         // The call, assigned before this dispatcher existed.
         let (_, on_phone) = seed_conversation(store.as_ref()).await.expect("seeded");

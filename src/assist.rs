@@ -132,9 +132,10 @@ impl ResolvedIndex {
         let masked: Vec<ResolvedSample> = samples
             .iter()
             .map(|s| ResolvedSample {
+                conversation_id: s.conversation_id.clone(),
                 customer_text: crate::redact::personal_data(&s.customer_text),
                 agent_text: crate::redact::personal_data(&s.agent_text),
-                ..s.clone()
+                closed_at: s.closed_at,
             })
             .collect();
         let usable: Vec<&ResolvedSample> = masked

@@ -1288,7 +1288,7 @@ async fn seed_agent(store: &dyn Store, role: Role) -> anyhow::Result<Agent> {
 }
 
 /// A waiting task of `conversation` created at `created_at`, not stored.
-fn waiting_task(conversation: &Conversation, created_at: DateTime<Utc>) -> Task {
+pub fn waiting_task(conversation: &Conversation, created_at: DateTime<Utc>) -> Task {
     Task {
         id: TaskId::generate(),
         conversation_id: conversation.id.clone(),
