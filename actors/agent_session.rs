@@ -13,13 +13,11 @@ use actix::prelude::*;
 use actix_web_actors::ws;
 use serde::{Deserialize, Serialize};
 
-use super::customer_session::{SessionCommand, ShardMessage};
-use super::dispatcher::DispatchEvent;
-use super::{agent_route, dispatch_route, session_route};
+use super::protocol::{agent_route, dispatch_route, AgentEvent, DispatchEvent, SessionCommand};
+use super::session_router::command_envelope;
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
-    Agent, AgentStatus, ConversationId, CustomerId, HandoffContext, MessageId, MessageText,
-    Resolution, TaskId,
+    Agent, AgentStatus, ConversationId, CustomerId, HandoffContext, MessageText, Resolution, TaskId,
 };
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -29,68 +27,6 @@ use crate::views::{parse_ws_command, CustomerCard, MessageView, WsError};
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 /// A desk silent for this long is considered gone.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What the desk receives (bus route `agent.{id}`); the JSON is the agent WebSocket protocol.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum AgentEvent {
-    /// A task is offered; accept or reject before it expires.
-    Offer {
-        task_id: TaskId,
-        conversation_id: ConversationId,
-        priority: i32,
-        skills: Vec<String>,
-        customer: CustomerCard,
-        intent: Option<String>,
-        summary: String,
-        expires_in_ms: u64,
-        /// The bot's hand-off context (intent, confidence, slots, transcript, tier, tags).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        context: Option<Box<HandoffContext>>,
-    },
-    /// The offer is gone (expired, rejected, taken by someone else).
-    OfferRevoked { task_id: TaskId },
-    /// The conversation is now the agent's, with everything said so far.
-    Assigned {
-        task_id: TaskId,
-        conversation_id: ConversationId,
-        customer: CustomerCard,
-        history: Vec<MessageView>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        context: Option<Box<HandoffContext>>,
-    },
-    /// A message in one of the agent's conversations.
-    Message(MessageView),
-    /// Suggestions for the customer message `message_id` (knowledge base, past conversations).
-    Assist {
-        conversation_id: ConversationId,
-        message_id: MessageId,
-        suggestions: Vec<crate::assist::Suggestion>,
-    },
-    /// A conversation was closed.
-    WrappedUp {
-        conversation_id: ConversationId,
-        resolution: Resolution,
-    },
-    /// The agent gave a conversation back to the bot; it leaves the desk (still open).
-    GivenBack { conversation_id: ConversationId },
-    /// A newer desk of this agent connected; older ones close.
-    Replaced { connection_id: String },
-    /// Something the agent asked for could not be done.
-    Error { code: String, message: String },
-    /// A dispatcher took over: desks re-announce their state (not sent to the browser).
-    Resync,
-}
-
-impl AgentEvent {
-    /// An error event.
-    pub fn error(code: &str, message: &str) -> Self {
-        AgentEvent::Error {
-            code: code.to_owned(),
-            message: message.to_owned(),
-        }
-    }
-}
 
 /// What the desk sends.
 #[derive(Debug, Deserialize)]
@@ -196,6 +132,13 @@ impl AgentSession {
     }
 
     /// Publishes in order: the actor waits for each publish before handling the next frame.
+    /// Sends a command to a customer's session, wherever it runs (see
+    /// [`super::session_router`]).
+    fn command(&mut self, ctx: &mut ws::WebsocketContext<Self>, command: SessionCommand) {
+        let (route, envelope) = command_envelope(command);
+        self.publish(ctx, route, envelope);
+    }
+
     fn publish<T: Serialize + 'static>(
         &mut self,
         ctx: &mut ws::WebsocketContext<Self>,
@@ -274,17 +217,13 @@ impl AgentSession {
                         &WsError::new("not_owner", "This conversation is not assigned to you."),
                     );
                 };
-                let route = session_route(&customer_id);
-                self.publish(
+                self.command(
                     ctx,
-                    route,
-                    ShardMessage::Command {
-                        command: SessionCommand::AgentMessage {
-                            customer_id,
-                            conversation_id: conversation_id.clone(),
-                            agent_id: agent_id.clone(),
-                            text,
-                        },
+                    SessionCommand::AgentMessage {
+                        customer_id,
+                        conversation_id: conversation_id.clone(),
+                        agent_id: agent_id.clone(),
+                        text,
                     },
                 );
                 if let Some(suggestion) = suggestion_id {
@@ -314,16 +253,12 @@ impl AgentSession {
             }
             AgentCommand::Typing { conversation_id } => {
                 if let Some(customer_id) = self.conversations.get(&conversation_id).cloned() {
-                    let route = session_route(&customer_id);
-                    self.publish(
+                    self.command(
                         ctx,
-                        route,
-                        ShardMessage::Command {
-                            command: SessionCommand::AgentTyping {
-                                customer_id,
-                                conversation_id,
-                                agent_id,
-                            },
+                        SessionCommand::AgentTyping {
+                            customer_id,
+                            conversation_id,
+                            agent_id,
                         },
                     );
                 }
@@ -338,17 +273,13 @@ impl AgentSession {
                         &WsError::new("not_owner", "This conversation is not assigned to you."),
                     );
                 };
-                let route = session_route(&customer_id);
-                self.publish(
+                self.command(
                     ctx,
-                    route,
-                    ShardMessage::Command {
-                        command: SessionCommand::WrapUp {
-                            customer_id,
-                            conversation_id,
-                            agent_id,
-                            resolution,
-                        },
+                    SessionCommand::WrapUp {
+                        customer_id,
+                        conversation_id,
+                        agent_id,
+                        resolution,
                     },
                 );
             }
@@ -359,15 +290,12 @@ impl AgentSession {
                         &WsError::new("not_owner", "This conversation is not assigned to you."),
                     );
                 };
-                self.publish(
+                self.command(
                     ctx,
-                    session_route(&customer_id),
-                    ShardMessage::Command {
-                        command: SessionCommand::GiveBack {
-                            customer_id,
-                            conversation_id,
-                            agent_id,
-                        },
+                    SessionCommand::GiveBack {
+                        customer_id,
+                        conversation_id,
+                        agent_id,
                     },
                 );
             }
@@ -383,7 +311,7 @@ impl AgentSession {
             async move {
                 // Subscribe first so nothing published while we load is missed.
                 let deliveries = bus.subscribe(&format!("agent.{agent_id}")).await?;
-                let broadcast = bus.subscribe(super::AGENTS_BROADCAST).await?;
+                let broadcast = bus.subscribe(super::protocol::AGENTS_BROADCAST).await?;
                 let mut open = Vec::new();
                 for conversation in store.agent_conversations(&agent_id).await? {
                     let Some(customer) = store.customer(&conversation.customer_id).await? else {

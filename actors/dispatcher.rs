@@ -2,7 +2,7 @@
 //!
 //! It consumes the `dispatch` work queue one event at a time (each event is fully applied and
 //! its offers published before the next is read, then acknowledged), asks the pure policy in
-//! [`crate::routing`] what to offer, and keeps offers honest: an offer expires after the offer
+//! [`crate::routing::policy`] what to offer, and keeps offers honest: an offer expires after the offer
 //! timeout, a reject or expiry re-offers to someone else, an agent who disconnects loses their
 //! offers, and an acceptance is committed with a compare-and-set in the store, so a task is
 //! never assigned twice. On start it rebuilds its queue from the store.
@@ -13,71 +13,26 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::agent_session::AgentEvent;
-use super::customer_session::{SessionCommand, ShardMessage};
-use super::{agent_route, dispatch_route, session_route, AGENTS_BROADCAST, DISPATCH_QUEUE};
+use super::protocol::{
+    agent_route, dispatch_route, AgentEvent, DispatchEvent, SessionCommand, AGENTS_BROADCAST,
+    DISPATCH_QUEUE,
+};
+use super::session_router::command_envelope;
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
-    AgentId, AgentStatus, Channel, ConversationId, CustomerId, Language, Priority, Skill, Task,
-    TaskId, TaskStatus,
+    AgentId, AgentStatus, Channel, ConversationId, CustomerId, Priority, Task, TaskId, TaskStatus,
 };
-use crate::queue_stats::{Left, Outcome, QueueStats, QueueSummary};
-use crate::routing::{self, AgentState, Media, Millis, QueuedTask, Slots, TaskQueue};
-use crate::rules::{self, CompiledRules, Decision, Fallback, Override, RuleSetDoc, TaskFacts};
+use crate::routing::policy::{self, AgentState, Media, Millis, QueuedTask, Slots, TaskQueue};
+use crate::routing::rules::{
+    self, CompiledRules, Decision, Fallback, Override, RuleSetDoc, TaskFacts,
+};
+use crate::routing::stats::{Left, Outcome, QueueStats, QueueSummary};
 use crate::settings::RoutingSettings;
 use crate::store::{QueueExit, Store};
 use crate::telemetry::Metrics;
 use crate::views::CustomerCard;
-
-/// Events for the dispatcher (work queue `dispatch`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum DispatchEvent {
-    /// A conversation was handed off and waits for an agent.
-    TaskCreated { task: Task, customer: CustomerCard },
-    /// An agent's desk reports presence, skills and the conversations it holds.
-    AgentState {
-        agent_id: AgentId,
-        name: String,
-        connection_id: String,
-        status: AgentStatus,
-        skills: Vec<Skill>,
-        languages: Vec<Language>,
-        /// Chats at once.
-        capacity: u32,
-        /// Calls and tickets at once (None: the deployment's `routing.*_capacity`).
-        #[serde(default)]
-        voice_capacity: Option<u32>,
-        #[serde(default)]
-        ticket_capacity: Option<u32>,
-        active: Vec<ConversationId>,
-    },
-    /// An agent's desk connection went away.
-    AgentDisconnected {
-        agent_id: AgentId,
-        connection_id: String,
-    },
-    /// An agent accepted an offer.
-    Accept { task_id: TaskId, agent_id: AgentId },
-    /// An agent rejected an offer.
-    Reject { task_id: TaskId, agent_id: AgentId },
-    /// A conversation an agent held is closed: capacity is free again.
-    ConversationClosed {
-        agent_id: AgentId,
-        conversation_id: ConversationId,
-    },
-    /// A node's periodic nudge: it makes a standby that inherited the queue take over
-    /// promptly. Carries nothing.
-    Heartbeat,
-    /// A supervisor activated a routing rule set: load the active one from the store.
-    RulesActivated { version: i64 },
-    /// A supervisor created or ended a temporary override: reload the overrides in force.
-    OverridesChanged,
-    /// The customer left the queue (the store has the task cancelled): an abandonment.
-    TaskCancelled { task_id: TaskId },
-}
 
 /// Live figures for `GET /v1/queues`.
 #[derive(Debug, Clone, Serialize)]
@@ -438,14 +393,14 @@ impl Dispatcher {
     /// Stores why `decision` was made (rule and overflow step in force, the target, every
     /// agent with their load or the reasons they were out), for `GET /v1/tasks/{id}/routing`.
     /// Written in the background: an explanation lost to a store failure loses no routing.
-    fn record_explanation(&self, ctx: &mut Context<Self>, decision: &routing::Offer, now: Millis) {
+    fn record_explanation(&self, ctx: &mut Context<Self>, decision: &policy::Offer, now: Millis) {
         let (Some(info), Some(queued)) = (
             self.tasks.get(&decision.task_id),
             self.queue.get(&decision.task_id),
         ) else {
             return;
         };
-        let candidates = routing::explain(queued, self.agents.values().map(|e| &e.state), now);
+        let candidates = policy::explain(queued, self.agents.values().map(|e| &e.state), now);
         let explanation = serde_json::json!({
             "offered_to": decision.agent_id,
             "at": Utc::now(),
@@ -508,7 +463,7 @@ impl Dispatcher {
         self.rules = active.and_then(|active| {
             let version = active.rule_set.version;
             let compiled = serde_json::from_value::<RuleSetDoc>(active.rule_set.document)
-                .map_err(|e| vec![rules::Problem::new("document", e.to_string())])
+                .map_err(|e| vec![crate::domain::Problem::new("document", e.to_string())])
                 .and_then(|doc| rules::compile_stored(&doc));
             match compiled {
                 Ok(compiled) => {
@@ -761,7 +716,7 @@ impl Dispatcher {
     /// Runs the policy and records the offers it makes.
     fn replan(&mut self, ctx: &mut Context<Self>) {
         let now = self.now();
-        let decisions = routing::plan(&self.queue, self.agents.values().map(|e| &e.state), now);
+        let decisions = policy::plan(&self.queue, self.agents.values().map(|e| &e.state), now);
         for decision in decisions {
             self.record_explanation(ctx, &decision, now);
             self.next_nonce += 1;
@@ -844,17 +799,15 @@ impl Dispatcher {
                         .await
                     {
                         Ok(true) => {
-                            let command = ShardMessage::Command {
-                                command: SessionCommand::TaskFallback {
-                                    customer_id: fallback.customer_id.clone(),
-                                    conversation_id: fallback.conversation_id.clone(),
-                                    task_id: fallback.task_id.clone(),
-                                    fallback: fallback.fallback,
-                                },
-                            };
+                            let (route, command) = command_envelope(SessionCommand::TaskFallback {
+                                customer_id: fallback.customer_id.clone(),
+                                conversation_id: fallback.conversation_id.clone(),
+                                task_id: fallback.task_id.clone(),
+                                fallback: fallback.fallback,
+                            });
                             match serde_json::to_vec(&command) {
                                 Ok(bytes) => {
-                                    outbox.push((session_route(&fallback.customer_id), bytes));
+                                    outbox.push((route, bytes));
                                 }
                                 Err(error) => tracing::error!(%error, "Encoding a fallback failed."),
                             }
@@ -1004,18 +957,14 @@ impl Dispatcher {
             None => agent_id.to_string(),
         };
         self.sync_load(&agent_id);
-        self.send(
-            session_route(&task.customer_id),
-            &ShardMessage::Command {
-                command: SessionCommand::AgentAssigned {
-                    customer_id: task.customer_id,
-                    conversation_id: task.conversation_id,
-                    task_id: task.id,
-                    agent_id,
-                    agent_name: name,
-                },
-            },
-        );
+        let (route, envelope) = command_envelope(SessionCommand::AgentAssigned {
+            customer_id: task.customer_id,
+            conversation_id: task.conversation_id,
+            task_id: task.id,
+            agent_id,
+            agent_name: name,
+        });
+        self.send(route, &envelope);
     }
 
     fn finish_accept(
@@ -1054,18 +1003,14 @@ impl Dispatcher {
                     None => agent_id.to_string(),
                 };
                 self.sync_load(&agent_id);
-                self.send(
-                    session_route(&info.task.customer_id),
-                    &ShardMessage::Command {
-                        command: SessionCommand::AgentAssigned {
-                            customer_id: info.task.customer_id.clone(),
-                            conversation_id: info.task.conversation_id.clone(),
-                            task_id,
-                            agent_id,
-                            agent_name: name,
-                        },
-                    },
-                );
+                let (route, envelope) = command_envelope(SessionCommand::AgentAssigned {
+                    customer_id: info.task.customer_id.clone(),
+                    conversation_id: info.task.conversation_id.clone(),
+                    task_id,
+                    agent_id,
+                    agent_name: name,
+                });
+                self.send(route, &envelope);
             }
             Ok(false) => {
                 // Assigned elsewhere or cancelled: it is not ours to route any more.
@@ -1110,7 +1055,7 @@ impl Dispatcher {
         let due: Vec<QueuedTask> = self
             .queue
             .iter()
-            .filter_map(|t| routing::widen(t, now, self.settings.overflow_after_ms))
+            .filter_map(|t| policy::widen(t, now, self.settings.overflow_after_ms))
             .collect();
         for task in due {
             tracing::info!(task = %task.id, "Task waited past the overflow time; any skill now.");
@@ -1518,7 +1463,7 @@ fn window_bonus(task: &Task, now: chrono::DateTime<Utc>) -> i32 {
         return 0;
     }
     let closes = task.created_at + chrono::Duration::hours(48);
-    routing::reply_window_bonus((closes - now).num_milliseconds())
+    policy::reply_window_bonus((closes - now).num_milliseconds())
 }
 
 impl Supervised for Dispatcher {

@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use switchboard::kb::features::features;
-use switchboard::kb::matcher::{Matcher, TrainOptions};
+use switchboard::bot::kb::features::features;
+use switchboard::bot::kb::matcher::{Matcher, TrainOptions};
 
 fn examples() -> (Vec<(String, String)>, &'static str) {
     let dirs = [

@@ -21,8 +21,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
-use switchboard::actors::customer_session::{Inbound, SessionDeps, SessionRouter};
+use switchboard::actors::customer_session::SessionDeps;
 use switchboard::actors::delivery::NoDeliveries;
+use switchboard::actors::protocol::Inbound;
+use switchboard::actors::session_router::SessionRouter;
 use switchboard::bot::KbBot;
 use switchboard::bus::memory::MemoryBus;
 use switchboard::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Tier};
@@ -70,7 +72,7 @@ fn main() {
                 bus: Arc::new(MemoryBus::new()),
                 bot: Arc::new(KbBot::demo().expect("demo knowledge base")),
                 assist: Default::default(),
-                actions: Arc::new(switchboard::flow_actions::NoActions),
+                actions: Arc::new(switchboard::bot::actions::NoActions),
                 metrics: Arc::clone(&metrics),
                 deliveries: Arc::new(NoDeliveries),
                 reply_channel: None,

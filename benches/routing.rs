@@ -20,8 +20,8 @@ use std::time::Instant;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use switchboard::domain::{AgentId, AgentStatus, Language, Priority, SkillRequirement, TaskId};
-use switchboard::routing::{plan, AgentState, QueuedTask, Slots, Strategy, TaskQueue};
-use switchboard::rules::{compile, RuleSetDoc, TaskFacts};
+use switchboard::routing::policy::{plan, AgentState, QueuedTask, Slots, Strategy, TaskQueue};
+use switchboard::routing::rules::{compile, RuleSetDoc, TaskFacts};
 
 const SKILLS: [&str; 12] = [
     "billing",
@@ -150,7 +150,7 @@ fn many_classes_with_declines() -> (TaskQueue, Vec<AgentState>) {
 }
 
 /// 50 rules; the arriving task matches only the last one, so every condition is evaluated.
-fn fifty_rules() -> switchboard::rules::CompiledRules {
+fn fifty_rules() -> switchboard::routing::rules::CompiledRules {
     let strategies = ["least_occupied", "longest_idle", "best_skill"];
     let mut rules: Vec<serde_json::Value> = (0..49)
         .map(|i| {
@@ -192,7 +192,7 @@ fn arriving_facts() -> TaskFacts {
 /// One full decision for an arriving task: the rule set picks its target (50 conditions),
 /// then the policy plans over 10k waiting tasks and 2k agents.
 fn decide_and_plan(
-    rules: &switchboard::rules::CompiledRules,
+    rules: &switchboard::routing::rules::CompiledRules,
     facts: &TaskFacts,
     queue: &TaskQueue,
     agents: &[AgentState],

@@ -13,9 +13,9 @@ use std::time::Instant;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use switchboard::demo::DEMO_ROUTING_RULES;
 use switchboard::domain::{AgentId, AgentStatus, Language, Priority, SkillRequirement, TaskId};
-use switchboard::routing::{Media, Slots};
-use switchboard::rules::{compile_stored, RuleSetDoc};
-use switchboard::simulate::{
+use switchboard::routing::policy::{Media, Slots};
+use switchboard::routing::rules::{compile_stored, RuleSetDoc};
+use switchboard::routing::simulate::{
     dry_run, simulate, SimAgent, SimInput, SimPresence, SimSettings, SimTask,
 };
 

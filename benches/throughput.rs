@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use switchboard::actors::customer_session::{Inbound, SessionDeps, SessionRouter};
+use switchboard::actors::customer_session::SessionDeps;
 use switchboard::actors::delivery::NoDeliveries;
+use switchboard::actors::protocol::Inbound;
+use switchboard::actors::session_router::SessionRouter;
 use switchboard::bot::KbBot;
 use switchboard::bus::memory::MemoryBus;
 use switchboard::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Tier};
@@ -69,7 +71,7 @@ impl Pipeline {
                 bus: Arc::new(MemoryBus::new()),
                 bot: Arc::new(KbBot::demo().expect("demo knowledge base")),
                 assist: Default::default(),
-                actions: Arc::new(switchboard::flow_actions::NoActions),
+                actions: Arc::new(switchboard::bot::actions::NoActions),
                 metrics: Arc::new(Metrics::new().expect("metrics")),
                 deliveries: Arc::new(NoDeliveries),
                 reply_channel: None,

@@ -10,8 +10,6 @@
 //!   through the outbox: retried, rate-limited, parked after the limit), so the phone can
 //!   show a notification.
 
-pub mod token;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,7 +64,7 @@ pub struct AppPushDeliverer {
 impl AppPushDeliverer {
     /// A deliverer for `settings` (`push_url` set, `push_secret` a `whsec_` secret).
     pub fn new(settings: &AppSettings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        let key = super::webhook::secret_key(settings.push_secret.expose_secret())
+        let key = crate::signing::webhooks::secret_key(settings.push_secret.expose_secret())
             .map_err(|_| anyhow::anyhow!("app.push_secret must be whsec_ followed by base64"))?;
         Ok(Self {
             client: reqwest::Client::builder()

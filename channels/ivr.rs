@@ -3,7 +3,7 @@
 //!
 //! `POST /v1/channels/ivr/events` takes one JSON event per request, signed as Standard
 //! Webhooks with the `[ivr] secret` (`webhook-id`, `webhook-timestamp`,
-//! `webhook-signature: v1,<base64 HMAC-SHA256>`, see [`super::webhook::verify`]):
+//! `webhook-signature: v1,<base64 HMAC-SHA256>`, see [`crate::signing::webhooks::verify`]):
 //!
 //! - `{"type":"call.started","call_id","from","to","language"?}`: the caller (`from`, E.164)
 //!   is the customer behind that verified number (linked for SMS and IVR, [`crate::identity`]);
@@ -42,12 +42,12 @@ use chrono::Utc;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::app::token::is_e164;
 use super::provider;
-use super::webhook::{self, VerifyError};
+use crate::channels::state::AppState;
 use crate::domain::{Channel, ConversationStatus, CustomerId, Language, Sender};
 use crate::error::{ApiError, ErrorKind};
-use crate::startup::AppState;
+use crate::signing::app_token::is_e164;
+use crate::signing::webhooks::{self, VerifyError};
 
 /// The channel's name in webhook receipts.
 pub const RECEIPT_CHANNEL: &str = "ivr";
@@ -546,7 +546,7 @@ async fn events(
             "The IVR channel is not configured on this server.",
         ));
     }
-    let key = webhook::secret_key(secret).map_err(|e| ApiError {
+    let key = webhooks::secret_key(secret).map_err(|e| ApiError {
         source: Some(e.into()),
         ..ApiError::new(
             ErrorKind::NotReady,
@@ -561,7 +561,7 @@ async fn events(
     ) else {
         return Err(missing_signature());
     };
-    webhook::verify(
+    webhooks::verify(
         &key,
         id,
         timestamp,
@@ -638,9 +638,7 @@ async fn handle(state: &AppState, event: &Event, webhook_id: &str) -> Result<Out
             if let Some(customer_id) = known {
                 state
                     .sessions
-                    .command(crate::actors::customer_session::SessionCommand::CallEnded {
-                        customer_id,
-                    })
+                    .command(crate::actors::protocol::SessionCommand::CallEnded { customer_id })
                     .await
                     .map_err(|_| {
                         ApiError::new(

@@ -12,14 +12,14 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticated;
+use crate::bot::kb::entry::{KbDocument, KbEntry};
+use crate::bot::kb::io;
+use crate::bot::service::{entries_of, stored_entry};
+use crate::channels::auth::Authenticated;
+use crate::channels::state::AppState;
+use crate::domain::Problem;
 use crate::domain::{AgentId, Channel, Language, Role};
 use crate::error::{ApiError, ErrorKind};
-use crate::kb::entry::{KbDocument, KbEntry};
-use crate::kb::io;
-use crate::kb::service::{entries_of, stored_entry};
-use crate::rules::Problem;
-use crate::startup::AppState;
 use crate::store::{KbWrite, StoredKbEntry};
 
 /// Registers the routes (fixed paths before `{id}` ones).
@@ -398,7 +398,7 @@ struct ImportQuery {
 }
 
 /// `POST /v1/kb/import[?mode=merge|replace]` with a JSON document (`{"entries": […],
-/// "out_of_scope": […]}` or a bare array) or CSV (`text/csv`, see [`crate::kb::io`]).
+/// "out_of_scope": […]}` or a bare array) or CSV (`text/csv`, see [`crate::bot::kb::io`]).
 async fn import(
     state: web::Data<AppState>,
     who: Authenticated,

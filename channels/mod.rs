@@ -1,6 +1,6 @@
 //! Channel edges. Each channel owns its wire format and nothing else: authentication or
 //! signature check, parsing, size limits, the dedup key, normalising to
-//! [`crate::actors::customer_session::Inbound`], and rendering outbound events back to its
+//! [`crate::actors::protocol::Inbound`], and rendering outbound events back to its
 //! format. A channel never decides anything about routing or answering.
 //!
 //! - [`web`]: the web widget and agent desk (REST + WebSockets of API.md), login, and the
@@ -13,18 +13,15 @@
 //! - [`ivr`]: the phone IVR's signed call events, answered with call instructions.
 
 pub mod app;
+pub mod auth;
 pub mod ivr;
 pub mod kb;
+pub mod ops;
 pub mod parsers;
 pub mod provider;
 pub mod sms;
+pub mod state;
 pub mod supervisor;
 pub mod web;
 pub mod webhook;
 pub mod wechat;
-
-/// Equality of two secrets' encodings that takes as long whatever the first difference (for
-/// signatures), so a timing side channel tells nothing.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}

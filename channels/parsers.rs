@@ -3,11 +3,11 @@
 //! and `tests/fuzz_corpus.rs` replays the committed corpus through them in every test run.
 //! Each entry point also checks what it can of its parser's contract (round trips, sizes).
 
-use super::app::token;
 use super::ivr;
 use super::sms::{edge, segments, signature};
-use super::webhook;
 use super::wechat::{crypto, xml};
+use crate::signing::app_token as token;
+use crate::signing::webhooks;
 
 /// A parser's entry point: any bytes, never a panic.
 pub type Entry = fn(&[u8]);
@@ -112,10 +112,10 @@ pub fn app_token(data: &[u8]) {
 pub fn ivr_webhook(data: &[u8]) {
     let [id, timestamp, signatures, body] = fields::<4>(data);
     ivr_event(body.as_bytes());
-    let Ok(key) = webhook::secret_key("whsec_Q+Y4HW9jMm/YeDWkA7QytT1wLnz/UBYZ") else {
+    let Ok(key) = webhooks::secret_key("whsec_Q+Y4HW9jMm/YeDWkA7QytT1wLnz/UBYZ") else {
         return;
     };
-    let _ = webhook::verify(
+    let _ = webhooks::verify(
         &key,
         &id,
         &timestamp,
@@ -125,10 +125,10 @@ pub fn ivr_webhook(data: &[u8]) {
         300,
     );
     if let Ok(at) = timestamp.trim().parse::<i64>() {
-        let signed = webhook::sign(&key, &id, at, body.as_bytes());
+        let signed = webhooks::sign(&key, &id, at, body.as_bytes());
         if !id.trim().is_empty() {
             assert!(
-                webhook::verify(&key, &id, &timestamp, &signed, body.as_bytes(), at, 300).is_ok()
+                webhooks::verify(&key, &id, &timestamp, &signed, body.as_bytes(), at, 300).is_ok()
             );
         }
     }
@@ -205,8 +205,8 @@ pub fn kb_csv(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(entries) = crate::kb::io::from_csv(text) {
-        let again = crate::kb::io::from_csv(&crate::kb::io::to_csv(&entries));
+    if let Ok(entries) = crate::bot::kb::io::from_csv(text) {
+        let again = crate::bot::kb::io::from_csv(&crate::bot::kb::io::to_csv(&entries));
         assert_eq!(again, Ok(entries), "CSV round trip");
     }
 }
@@ -214,8 +214,8 @@ pub fn kb_csv(data: &[u8]) {
 /// Flow definitions (an operator's file): any text loads or is refused with problems; a loaded
 /// flow can be started and advanced with that same text.
 pub fn flows_toml(data: &[u8]) {
+    use crate::bot::flows::{advance, start, FlowSet, Input};
     use crate::domain::Language;
-    use crate::flows::{advance, start, FlowSet, Input};
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

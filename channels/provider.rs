@@ -4,10 +4,10 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::actors::customer_session::{Accepted, Inbound, SessionError};
+use crate::actors::protocol::{Accepted, Inbound, SessionError};
+use crate::channels::state::AppState;
 use crate::domain::{Channel, CustomerId, MessageText};
 use crate::error::{ApiError, ErrorKind};
-use crate::startup::AppState;
 
 /// Hands a provider message to the customer's session; returns once it is stored (the
 /// provider may be acknowledged then). A repeat of a stored message returns the first answer.

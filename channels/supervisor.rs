@@ -2,7 +2,7 @@
 //! store a new version (validated, every problem reported at once), activate a version (or an
 //! older one: rollback). Versions are immutable and every change is audited by the store.
 //! Also: validation without storing, the versions with their diffs, the audit history,
-//! temporary overrides, the dry-run of a version on recorded traffic ([`crate::simulate`]),
+//! temporary overrides, the dry-run of a version on recorded traffic ([`crate::routing::simulate`]),
 //! and the explanation of a task's routing (`/v1/tasks/{id}/routing`).
 //!
 //! Activation is one store transaction; the dispatcher is told at once over the bus and loads
@@ -14,15 +14,15 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::actors::dispatch_route;
-use crate::actors::dispatcher::DispatchEvent;
-use crate::auth::Authenticated;
+use crate::actors::protocol::{dispatch_route, DispatchEvent};
 use crate::bus::publish_json;
+use crate::channels::auth::Authenticated;
+use crate::channels::state::AppState;
+use crate::domain::Problem;
 use crate::domain::{AgentId, Role, TaskId};
 use crate::error::ApiError;
-use crate::rules::{self, OverrideTarget, Problem, RuleSetDoc};
-use crate::simulate::{self, SimSettings};
-use crate::startup::AppState;
+use crate::routing::rules::{self, OverrideTarget, RuleSetDoc};
+use crate::routing::simulate::{self, SimSettings};
 use crate::store::{Activation, StoredOverride, StoredRuleSet};
 
 /// Registers the routes (fixed paths before `{version}` ones).
@@ -265,7 +265,7 @@ struct DryRunRequest {
 }
 
 /// Replays the recorded traffic of `[from, to)` with this version and with the version in
-/// force, and compares them (see [`crate::simulate`]).
+/// force, and compares them (see [`crate::routing::simulate`]).
 #[post("/v1/routing/rules/{version}/dry-run")]
 async fn dry_run(
     state: web::Data<AppState>,

@@ -16,15 +16,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::actors::agent_session::{AgentSession, CLIENT_TIMEOUT, HEARTBEAT_INTERVAL};
-use crate::actors::customer_session::{
-    Accepted, CustomerEvent, Inbound, SessionError, SessionRouter,
-};
 use crate::actors::dispatcher::Snapshot;
-use crate::auth::{self, Authenticated};
+use crate::actors::protocol::{Accepted, CustomerEvent, Inbound, SessionError};
+use crate::actors::session_router::SessionRouter;
+use crate::auth;
 use crate::bus::{Bus, Delivery};
+use crate::channels::auth::{authenticate, bearer_token, Authenticated};
+use crate::channels::state::{AppState, CustomerLimiter};
 use crate::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Role, Tier};
 use crate::error::{ApiError, ErrorKind};
-use crate::startup::{AppState, CustomerLimiter};
 use crate::store::Principal;
 use crate::views::{parse_ws_command, MessageView, WsError};
 
@@ -540,7 +540,7 @@ async fn customer_ws(
     stream: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let principal = auth::authenticate(&state, auth::bearer_token(&req)).await?;
+    let principal = authenticate(&state, bearer_token(&req)).await?;
     let (customer, channel) = Authenticated(principal).customer_on()?;
     let connection = CustomerConnection {
         customer,
@@ -568,7 +568,7 @@ async fn agent_ws(
     stream: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let principal = auth::authenticate(&state, auth::bearer_token(&req)).await?;
+    let principal = authenticate(&state, bearer_token(&req)).await?;
     let (agent_id, role) = Authenticated(principal).staff()?;
     if role != Role::Agent {
         return Err(ApiError::forbidden("Only agents can open the agent desk.").into());

@@ -27,9 +27,9 @@ use chrono::Utc;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use crate::channels::state::AppState;
 use crate::domain::Channel;
 use crate::error::{ApiError, ErrorKind};
-use crate::startup::AppState;
 use crate::store::OutboxStatus;
 
 use super::provider;

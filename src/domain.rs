@@ -691,6 +691,25 @@ impl AgentStatus {
     }
 }
 
+/// One thing wrong with a document (a rule set, a knowledge-base entry, a flow), and where:
+/// validation reports every problem at once, each with its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Where: `rules[1].when`, `questions.en[3]`, `flows[0].slots[2].prompt`, …
+    pub path: String,
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,6 @@
 
 #[path = "../actors/mod.rs"]
 pub mod actors;
-pub mod assist;
 pub mod auth;
 pub mod bot;
 pub mod bus;
@@ -32,17 +31,10 @@ pub mod channels;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod flow_actions;
-pub mod flows;
 pub mod identity;
-pub mod kb;
-pub mod ops;
-pub mod queue_stats;
-pub mod redact;
 pub mod routing;
-pub mod rules;
 pub mod settings;
-pub mod simulate;
+pub mod signing;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -143,12 +143,12 @@ fn main() -> anyhow::Result<()> {
             no_average,
             no_balance,
         } => {
-            use switchboard::kb::eval;
+            use switchboard::bot::kb::eval;
             let train = eval::read_jsonl(&train)?;
             let test = eval::read_jsonl(&test)?;
             let dev = dev.map(|d| eval::read_jsonl(&d)).transpose()?;
-            let defaults = switchboard::kb::matcher::TrainOptions::default();
-            let options = switchboard::kb::matcher::TrainOptions {
+            let defaults = switchboard::bot::kb::matcher::TrainOptions::default();
+            let options = switchboard::bot::kb::matcher::TrainOptions {
                 epochs,
                 learning_rate: learning_rate.unwrap_or(defaults.learning_rate),
                 select_step: learning_rate.is_none(),
@@ -162,6 +162,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::CheckConfig { mode } => {
             let settings = Settings::load(&dir, parse_mode(&mode)?)?;
+            let flows = switchboard::bot::service::load_flows(&settings.bot)?;
             println!(
                 "configuration OK: node {} on {}:{}, store {:?}",
                 settings.node.id,
@@ -169,6 +170,7 @@ fn main() -> anyhow::Result<()> {
                 settings.http.port,
                 settings.database.kind()?
             );
+            println!("bot flows OK: {}", flows.iter().count());
             Ok(())
         }
     }
@@ -189,8 +191,8 @@ fn simulate(
     to: chrono::DateTime<chrono::Utc>,
     patience_secs: u64,
 ) -> anyhow::Result<()> {
-    use switchboard::rules::{self, RuleSetDoc};
-    use switchboard::simulate::{dry_run_from_store, SimSettings};
+    use switchboard::routing::rules::{self, RuleSetDoc};
+    use switchboard::routing::simulate::{dry_run_from_store, SimSettings};
     anyhow::ensure!(from < to, "--from must be before --to");
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

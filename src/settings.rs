@@ -100,25 +100,6 @@ impl Settings {
     }
 }
 
-impl BotSettings {
-    /// The flows in force: `flows_file`, or the built-in demo flows.
-    pub fn flows(&self) -> anyhow::Result<crate::flows::FlowSet> {
-        let text = if self.flows_file.trim().is_empty() {
-            crate::flows::DEMO_FLOWS.to_owned()
-        } else {
-            std::fs::read_to_string(&self.flows_file)
-                .with_context(|| format!("reading bot.flows_file {}", self.flows_file))?
-        };
-        crate::flows::FlowSet::from_toml(&text).map_err(|problems| {
-            let list: Vec<String> = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.path, p.message))
-                .collect();
-            anyhow::anyhow!("the flows are invalid:\n  {}", list.join("\n  "))
-        })
-    }
-}
-
 /// Twilio-compatible SMS: inbound webhooks, status callbacks and the outbound REST API.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -560,7 +541,7 @@ impl Settings {
             }
         }
         if !self.ivr.secret.expose_secret().is_empty()
-            && crate::channels::webhook::secret_key(self.ivr.secret.expose_secret()).is_err()
+            && crate::signing::webhooks::secret_key(self.ivr.secret.expose_secret()).is_err()
         {
             problems.push(
                 "ivr.secret must be whsec_ followed by base64 (Standard Webhooks)".to_owned(),
@@ -574,7 +555,7 @@ impl Settings {
             problems.push("app.jwt_secret must be at least 32 bytes (HS256)".to_owned());
         }
         if !app.push_url.trim().is_empty() {
-            if crate::channels::webhook::secret_key(app.push_secret.expose_secret()).is_err() {
+            if crate::signing::webhooks::secret_key(app.push_secret.expose_secret()).is_err() {
                 problems.push(
                     "app.push_secret must be whsec_ followed by base64 (Standard Webhooks)"
                         .to_owned(),
@@ -656,8 +637,12 @@ impl Settings {
                 problems.push(format!("bot.services.{name} must be an http(s) URL"));
             }
         }
-        if let Err(e) = self.bot.flows() {
-            problems.push(e.to_string());
+        // The flows themselves are validated by the bot when it loads them
+        // (`bot::service::load_flows`, at start-up and by `check-config`); a file that cannot be
+        // read is a configuration problem.
+        let flows_file = self.bot.flows_file.trim();
+        if !flows_file.is_empty() && !std::path::Path::new(flows_file).is_file() {
+            problems.push(format!("bot.flows_file {flows_file} cannot be read"));
         }
         let amqp = self.bus.amqp_url.expose_secret().trim();
         if !amqp.is_empty() && !amqp.starts_with("amqp://") && !amqp.starts_with("amqps://") {
@@ -694,7 +679,7 @@ impl Settings {
             if !url.starts_with("http://") && !url.starts_with("https://") {
                 problems.push("webhook.url must start with http:// or https://".to_owned());
             }
-            if crate::channels::webhook::secret_key(self.webhook.secret.expose_secret()).is_err() {
+            if crate::signing::webhooks::secret_key(self.webhook.secret.expose_secret()).is_err() {
                 problems.push(
                     "webhook.secret must be whsec_ followed by base64 (Standard Webhooks)"
                         .to_owned(),
@@ -811,12 +796,6 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(ok.bot.services["orders"], "https://orders.example");
-        assert!(ok
-            .bot
-            .flows()
-            .expect("demo flows")
-            .get("order_status")
-            .is_some());
     }
 
     #[test]

@@ -4,27 +4,25 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Addr, Supervisor};
+use actix::Supervisor;
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use governor::{Quota, RateLimiter};
 
-use crate::actors::customer_session::{SessionDeps, SessionRouter};
+use crate::actors::customer_session::SessionDeps;
 use crate::actors::delivery::{Deliverer, DeliveryPlan, DeliveryService, Plans};
 use crate::actors::dispatcher::Dispatcher;
+use crate::actors::session_router::SessionRouter;
+use crate::bot::actions::FlowActions;
+use crate::bot::service::KbReloader;
 use crate::bot::SharedBot;
 use crate::bus::{memory::MemoryBus, rabbitmq::RabbitBus, Bus};
-use crate::domain::CustomerId;
+use crate::channels::state::AppState;
 use crate::error::{self, ApiError, ErrorKind};
-use crate::flow_actions::FlowActions;
-use crate::kb::service::KbReloader;
 use crate::settings::{Settings, StoreKind};
 use crate::store::{postgres::PostgresStore, sqlite::SqliteStore, Store};
 use crate::telemetry::Metrics;
-
-/// Per-customer message rate limiter.
-pub type CustomerLimiter = governor::DefaultKeyedRateLimiter<CustomerId>;
 
 /// How often the agent-assist index of resolved conversations is rebuilt.
 const ASSIST_REFRESH: Duration = Duration::from_secs(60);
@@ -34,25 +32,6 @@ const ASSIST_TICK: Duration = Duration::from_secs(2);
 /// How long after the passive-reply window a bot answer to WeChat waits before the API sends
 /// it: the webhook that got the answer in time takes the row within this margin.
 const PASSIVE_REPLY_GRACE: Duration = Duration::from_millis(1500);
-
-/// What every handler can reach.
-pub struct AppState {
-    pub settings: Settings,
-    pub store: Arc<dyn Store>,
-    pub bus: Arc<dyn Bus>,
-    pub metrics: Arc<Metrics>,
-    pub sessions: SessionRouter,
-    pub dispatcher: Addr<Dispatcher>,
-    pub limiter: Arc<CustomerLimiter>,
-    /// Tokens verified recently (see [`crate::auth::TokenCache`]).
-    pub tokens: crate::auth::TokenCache,
-    /// The WeChat Official Account API, when outbound WeChat is configured.
-    pub wechat_api: Option<Arc<crate::channels::wechat::api::WechatApi>>,
-    /// The bot in force (knowledge base and flows).
-    pub bot: Arc<SharedBot>,
-    /// Reloads the bot when the knowledge base changes.
-    pub kb: Arc<KbReloader>,
-}
 
 /// A built node, bound to its port, not yet running.
 pub struct Application {
@@ -110,15 +89,15 @@ impl Application {
 
         // The bot: flows from config, the knowledge base from the store (the demo's seeded
         // at first start), retrained and swapped when it changes.
-        let flows = settings.bot.flows()?;
+        let flows = crate::bot::service::load_flows(&settings.bot)?;
         if settings.demo.seed {
-            let demo = crate::kb::io::from_json(crate::bot::DEMO_KB)
+            let demo = crate::bot::kb::io::from_json(crate::bot::DEMO_KB)
                 .map_err(|p| anyhow::anyhow!("the demo knowledge base is invalid: {p:?}"))?;
-            crate::kb::service::seed(store.as_ref(), &demo, "demo")
+            crate::bot::service::seed(store.as_ref(), &demo, "demo")
                 .await
                 .context("seeding the demo knowledge base")?;
         }
-        let (kb_bot, kb_revision) = crate::kb::service::train(store.as_ref(), flows.clone())
+        let (kb_bot, kb_revision) = crate::bot::service::train(store.as_ref(), flows.clone())
             .await
             .context("loading the knowledge base")?;
         let shared_bot = Arc::new(SharedBot::new(kb_bot, kb_revision));
@@ -214,7 +193,7 @@ impl Application {
             settings.delivery.clone(),
         )
         .start(deliverers);
-        let assist = Arc::new(crate::assist::Assistant::default());
+        let assist = Arc::new(crate::bot::assist::Assistant::default());
         actix_web::rt::spawn({
             let (assist, store) = (Arc::clone(&assist), Arc::clone(&store));
             async move {
@@ -329,7 +308,7 @@ impl Application {
                         .exclude("/metrics"),
                 )
                 .wrap(middleware::Compress::default())
-                .configure(crate::ops::configure)
+                .configure(crate::channels::ops::configure)
                 .configure(crate::channels::web::configure)
                 .configure(crate::channels::supervisor::configure)
                 .configure(crate::channels::wechat::configure)

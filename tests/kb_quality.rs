@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use switchboard::kb::eval::{evaluate, measure, train, tune, Example};
-use switchboard::kb::matcher::{TrainOptions, OUT_OF_SCOPE};
+use switchboard::bot::kb::eval::{evaluate, measure, train, tune, Example};
+use switchboard::bot::kb::matcher::{TrainOptions, OUT_OF_SCOPE};
 
 fn data_dir() -> Option<PathBuf> {
     let candidates = [

@@ -20,12 +20,12 @@ use secrecy::ExposeSecret;
 
 use super::segments::{self, Keyword};
 use super::signature;
-use crate::channels::app::token::is_e164;
 use crate::channels::provider;
+use crate::channels::state::AppState;
 use crate::domain::Channel;
 use crate::error::{ApiError, ErrorKind};
 use crate::identity;
-use crate::startup::AppState;
+use crate::signing::app_token::is_e164;
 
 /// The channel name of webhook receipts and outbox rows.
 pub const CHANNEL: &str = "sms";

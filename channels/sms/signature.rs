@@ -93,7 +93,7 @@ fn query_value(url: &str, name: &str) -> Option<String> {
 }
 
 fn constant_time_eq_str(a: &str, b: &str) -> bool {
-    crate::channels::constant_time_eq(a.as_bytes(), b.as_bytes())
+    crate::signing::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 #[cfg(test)]

@@ -185,7 +185,7 @@ pub(crate) mod tests_support {
 }
 
 fn constant_time_eq_str(a: &str, b: &str) -> bool {
-    crate::channels::constant_time_eq(a.as_bytes(), b.as_bytes())
+    crate::signing::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 #[cfg(test)]

@@ -26,7 +26,8 @@ use anyhow::{ensure, Context};
 use chrono::Utc;
 use clap::Parser;
 use serde_json::{json, Value};
-use switchboard::channels::{sms::signature, webhook, wechat::crypto};
+use switchboard::channels::{sms::signature, wechat::crypto};
+use switchboard::signing::webhooks;
 
 /// Provider-webhook load generator for Switchboard.
 #[derive(Parser, Debug)]
@@ -155,7 +156,7 @@ fn request(args: &Args, run: &str, channel: &str, i: u64) -> anyhow::Result<Requ
             }
         }
         "ivr" => {
-            let key = webhook::secret_key(&args.ivr_secret)
+            let key = webhooks::secret_key(&args.ivr_secret)
                 .map_err(|_| anyhow::anyhow!("--ivr-secret must be whsec_ followed by base64"))?;
             let id = format!("msg_load_{run}_{i}");
             let body = json!({
@@ -168,7 +169,7 @@ fn request(args: &Args, run: &str, channel: &str, i: u64) -> anyhow::Result<Requ
             })
             .to_string()
             .into_bytes();
-            let signature = webhook::sign(&key, &id, now, &body);
+            let signature = webhooks::sign(&key, &id, now, &body);
             Request {
                 method: reqwest::Method::POST,
                 url: format!("{node}/v1/channels/ivr/events"),

@@ -176,9 +176,9 @@ async fn seed_routing_rules(store: &dyn Store) -> anyhow::Result<()> {
         return Ok(());
     }
     let document: serde_json::Value = serde_json::from_str(DEMO_ROUTING_RULES)?;
-    let doc: crate::rules::RuleSetDoc = serde_json::from_value(document.clone())?;
+    let doc: crate::routing::rules::RuleSetDoc = serde_json::from_value(document.clone())?;
     let known = store.skill_names().await?;
-    if let Err(problems) = crate::rules::compile(&doc, &known) {
+    if let Err(problems) = crate::routing::rules::compile(&doc, &known) {
         anyhow::bail!("the demo routing rules are invalid: {problems:?}");
     }
     let now = chrono::Utc::now();

@@ -199,7 +199,7 @@ pub struct CustomerMerge {
     pub undone_at: Option<DateTime<Utc>>,
 }
 
-/// A knowledge-base entry as stored: its JSON document (see `crate::kb::entry::KbEntry`; the
+/// A knowledge-base entry as stored: its JSON document (see `crate::bot::kb::entry::KbEntry`; the
 /// store does not interpret it beyond the id and status).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredKbEntry {
@@ -367,14 +367,14 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
-/// A supervisor's temporary override of one rule's target (see [`crate::rules::Override`]).
+/// A supervisor's temporary override of one rule's target (see [`crate::routing::rules::Override`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredOverride {
     /// `ovr_…`
     pub id: String,
     /// The rule (by name) it retargets.
     pub rule: String,
-    /// A [`crate::rules::OverrideTarget`] as JSON.
+    /// A [`crate::routing::rules::OverrideTarget`] as JSON.
     pub target: serde_json::Value,
     pub reason: String,
     pub created_by: String,

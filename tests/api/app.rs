@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
-use switchboard::channels::app::token::{sign, AppClaims};
-use switchboard::channels::webhook;
+use switchboard::signing::app_token::{sign, AppClaims};
+use switchboard::signing::webhooks;
 
 use crate::helpers::{spawn_app, TestApp, Ws, WAIT};
 use crate::wechat_messages::{post_plain, text_xml};
@@ -245,8 +245,8 @@ async fn offline_app_users_get_signed_push_notifications_and_connected_ones_do_n
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (id, timestamp, signature, body) = receiver.pushes.lock().unwrap()[0].clone();
-    let key = webhook::secret_key(PUSH_SECRET).unwrap();
-    webhook::verify(
+    let key = webhooks::secret_key(PUSH_SECRET).unwrap();
+    webhooks::verify(
         &key,
         &id,
         &timestamp,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
-use switchboard::channels::webhook::{secret_key, sign};
+use switchboard::signing::webhooks::{secret_key, sign};
 use switchboard::store::sqlite::SqliteStore;
 use switchboard::store::{OutboxItem, Store, Turn};
 

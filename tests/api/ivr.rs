@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use serde_json::{json, Value};
-use switchboard::channels::webhook::{secret_key, sign};
+use switchboard::signing::webhooks::{secret_key, sign};
 
 use crate::helpers::{spawn_app, TestApp};
 

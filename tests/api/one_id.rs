@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use serde_json::{json, Value};
-use switchboard::channels::app::token::{sign, AppClaims};
+use switchboard::signing::app_token::{sign, AppClaims};
 
 use crate::helpers::spawn_app;
 use crate::wechat_messages::{post_plain, text_xml};

@@ -448,7 +448,7 @@ async fn after_the_48_hour_window_answers_become_template_messages() {
 
 #[actix_web::test]
 async fn a_new_followers_unionid_links_them_to_the_app_users_wechat_login() {
-    use switchboard::channels::app::token::{sign, AppClaims};
+    use switchboard::signing::app_token::{sign, AppClaims};
     let api = FakeWechat::start(0).await;
     let app = spawn_with(&api_env(&api)).await;
     post_plain(&app, &text_xml("oUser_union_1", 6_000_000_601, "你好")).await;

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bot::kb::features::features;
 use crate::domain::ConversationId;
-use crate::kb::features::features;
 use crate::store::ResolvedSample;
 
 /// How many suggestions of each kind the desk gets.
@@ -126,15 +126,15 @@ struct IndexedConversation {
 impl ResolvedIndex {
     /// Indexes the conversations that have both a customer question and an agent answer.
     ///
-    /// Personal data is masked first ([`crate::redact::personal_data`]): these texts are shown
+    /// Personal data is masked first ([`crate::bot::redact::personal_data`]): these texts are shown
     /// to other customers' agents, and one click sends them to another customer.
     pub fn build(samples: &[ResolvedSample]) -> Self {
         let masked: Vec<ResolvedSample> = samples
             .iter()
             .map(|s| ResolvedSample {
                 conversation_id: s.conversation_id.clone(),
-                customer_text: crate::redact::personal_data(&s.customer_text),
-                agent_text: crate::redact::personal_data(&s.agent_text),
+                customer_text: crate::bot::redact::personal_data(&s.customer_text),
+                agent_text: crate::bot::redact::personal_data(&s.agent_text),
                 closed_at: s.closed_at,
             })
             .collect();

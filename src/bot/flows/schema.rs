@@ -14,8 +14,8 @@ use super::validators::Validator;
 use super::{
     Action, Exit, Flow, HandoffAction, HandoffSpec, HttpAction, Slot, Texts, TicketAction,
 };
+use crate::domain::Problem;
 use crate::domain::{Skill, SkillRequirement};
-use crate::rules::Problem;
 
 /// Invalid answers allowed before giving up, when a slot does not say.
 const DEFAULT_MAX_RETRIES: u32 = 2;
@@ -322,12 +322,12 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
     }
 
     // All of a flow's actions run in the customer's turn that completes it.
-    if doc.actions.len() > crate::bot::MAX_ACTIONS_PER_TURN {
+    if doc.actions.len() > super::MAX_ACTIONS_PER_TURN {
         problems.push(Problem::new(
             format!("{at}.actions"),
             format!(
                 "at most {} actions (they all run in one customer turn)",
-                crate::bot::MAX_ACTIONS_PER_TURN
+                super::MAX_ACTIONS_PER_TURN
             ),
         ));
     }

@@ -1,8 +1,8 @@
 //! Dry-run: replays recorded traffic through a deterministic discrete-event simulation.
 //!
-//! The simulation routes with the live dispatcher's own policy code: [`crate::rules`] decides
+//! The simulation routes with the live dispatcher's own policy code: [`crate::routing::rules`] decides
 //! each waiting task's target (rule, overflow step, override, opening hours, maximum wait) and
-//! [`crate::routing::plan`] picks agents, both pure. There is no wall clock: time is the
+//! [`crate::routing::policy::plan`] picks agents, both pure. There is no wall clock: time is the
 //! simulated millisecond, so the same input always gives the same report.
 //!
 //! What is replayed ([`SimInput`], built from the store by [`SimInput::from_traffic`]):
@@ -26,11 +26,11 @@ use serde::Serialize;
 use crate::domain::{
     AgentId, AgentStatus, Language, Priority, SkillRequirement, TaskId, TaskStatus,
 };
-use crate::queue_stats::{Left, Outcome, QueueStats, QueueSummary};
-use crate::routing::{self, AgentState, Media, Millis, QueuedTask, Slots, TaskQueue};
-use crate::rules::{
+use crate::routing::policy::{self, AgentState, Media, Millis, QueuedTask, Slots, TaskQueue};
+use crate::routing::rules::{
     compile_stored, CompiledRules, Decision, Override, RuleSetDoc, TaskFacts, DEFAULT_QUEUE,
 };
+use crate::routing::stats::{Left, Outcome, QueueStats, QueueSummary};
 use crate::settings::RoutingSettings;
 use crate::store::{PresenceEvent, Traffic};
 
@@ -143,7 +143,7 @@ impl SimInput {
             .collect();
         handled.sort_unstable();
         let median_handle =
-            crate::queue_stats::percentile(&handled, 50).unwrap_or(settings.default_handle_ms);
+            crate::routing::stats::percentile(&handled, 50).unwrap_or(settings.default_handle_ms);
         let tasks = traffic
             .tasks
             .iter()
@@ -525,7 +525,7 @@ impl World<'_> {
             }
         }
         let states: Vec<&AgentState> = self.agents.iter().map(|a| &a.state).collect();
-        let offers = routing::plan(&self.queue, states, now);
+        let offers = policy::plan(&self.queue, states, now);
         if let Some(period) = self.input.settings.review_all_every_ms {
             if !self.queue.is_empty() && !self.review_all_pending {
                 self.review_all_pending = true;
@@ -589,7 +589,7 @@ impl World<'_> {
                 self.first_queue[i] = Some(DEFAULT_QUEUE.to_owned());
             }
             let overflow_after = self.input.settings.overflow_after_ms;
-            let mut updated = routing::widen(&queued, now, overflow_after).unwrap_or_else(|| {
+            let mut updated = policy::widen(&queued, now, overflow_after).unwrap_or_else(|| {
                 if !queued.required_skills.is_empty() {
                     self.review_at(i, queued.enqueued_at.saturating_add(overflow_after));
                 }
@@ -853,7 +853,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::rules::{compile, RuleSetDoc};
+    use crate::routing::rules::{compile, RuleSetDoc};
 
     fn settings() -> SimSettings {
         SimSettings {

@@ -12,10 +12,28 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::Notify;
 
-use super::entry::{KbDocument, KbEntry};
+use crate::bot::flows::FlowSet;
+use crate::bot::kb::entry::{KbDocument, KbEntry};
 use crate::bot::{KbBot, SharedBot};
-use crate::flows::FlowSet;
+use crate::settings::BotSettings;
 use crate::store::{Store, StoredKbEntry};
+
+/// The flows in force: `bot.flows_file`, or the built-in demo flows, validated.
+pub fn load_flows(settings: &BotSettings) -> anyhow::Result<FlowSet> {
+    let text = if settings.flows_file.trim().is_empty() {
+        crate::bot::flows::DEMO_FLOWS.to_owned()
+    } else {
+        std::fs::read_to_string(&settings.flows_file)
+            .with_context(|| format!("reading bot.flows_file {}", settings.flows_file))?
+    };
+    FlowSet::from_toml(&text).map_err(|problems| {
+        let list: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
+        anyhow::anyhow!("the flows are invalid:\n  {}", list.join("\n  "))
+    })
+}
 
 /// Parses stored entries; a document that no longer parses (written by a newer version, or
 /// edited by hand) is skipped with a warning rather than taking the bot down.
@@ -142,5 +160,40 @@ impl KbReloader {
     /// Reloads at once (after a change made on this node).
     pub fn nudge(&self) {
         self.nudge.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::settings::{Mode, Settings};
+
+    fn bot_settings(env: &[(&str, &str)]) -> BotSettings {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        Settings::load_from(&dir, Mode::Demo, env)
+            .expect("demo settings")
+            .bot
+    }
+
+    #[test]
+    fn without_a_flows_file_the_demo_flows_are_in_force() {
+        let flows = load_flows(&bot_settings(&[])).expect("demo flows");
+        assert!(flows.get("order_status").is_some());
+    }
+
+    #[test]
+    fn an_invalid_flows_file_is_refused_with_its_problems() {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), "[[flows]]\nid = \"\"\n").expect("write");
+        let path = file.path().to_string_lossy().into_owned();
+        let error = load_flows(&bot_settings(&[("SWITCHBOARD_BOT__FLOWS_FILE", &path)]))
+            .expect_err("invalid flows");
+        assert!(
+            error.to_string().contains("the flows are invalid"),
+            "{error:#}"
+        );
     }
 }

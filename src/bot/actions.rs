@@ -13,8 +13,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 
+use crate::bot::flows::{result_fields, ActionOutcome, ActionRequest};
 use crate::domain::{ConversationId, CustomerId};
-use crate::flows::{result_fields, ActionOutcome, ActionRequest};
 use crate::store::{Inserted, Store, Ticket};
 use crate::telemetry::Metrics;
 

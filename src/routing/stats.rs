@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::routing::Millis;
+use crate::routing::policy::Millis;
 
 /// How a task left its queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

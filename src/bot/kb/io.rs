@@ -30,8 +30,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::entry::{duplicate_ids, EntryStatus, KbDocument, KbEntry, Texts, Variants};
+use crate::domain::Problem;
 use crate::domain::{Channel, Language};
-use crate::rules::Problem;
 
 /// Largest import, in bytes.
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
@@ -521,7 +521,7 @@ fn too_many(at: &str) -> Problem {
 mod tests {
     use super::*;
 
-    const DEMO_KB: &str = include_str!("../../config/demo/kb.json");
+    const DEMO_KB: &str = include_str!("../../../config/demo/kb.json");
 
     fn paths(problems: &[Problem]) -> Vec<&str> {
         problems.iter().map(|p| p.path.as_str()).collect()

@@ -72,13 +72,16 @@ use serde::{Deserialize, Serialize};
 pub use engine::{accepts, advance, attempts, result_fields, resume_prompt, start};
 pub use validators::is_cancel;
 
+use crate::domain::Problem;
 use crate::domain::{Language, SkillRequirement};
-use crate::rules::Problem;
 use template::Template;
 use validators::Validator;
 
 /// The demo flows shipped with the binary.
-pub const DEMO_FLOWS: &str = include_str!("../config/demo/flows.toml");
+pub const DEMO_FLOWS: &str = include_str!("../../../config/demo/flows.toml");
+
+/// The most actions one customer turn may run (a flow's look-up, then its ticket, …).
+pub const MAX_ACTIONS_PER_TURN: usize = 4;
 
 /// Validated flows, in file order.
 #[derive(Debug, Clone, Default)]

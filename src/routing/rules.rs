@@ -26,7 +26,8 @@ use cel::{Context, Program, Value};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::routing::Strategy;
+pub use crate::domain::Problem;
+pub use crate::routing::policy::Strategy;
 
 /// The task attributes a condition may use.
 pub const ATTRIBUTES: [&str; 9] = [
@@ -194,24 +195,6 @@ pub struct OverflowStep {
     /// Another queue from then on; unchanged when absent.
     #[serde(default)]
     pub queue: Option<String>,
-}
-
-/// One thing wrong with a document, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    /// Where: `rules`, `rules[1].when`, `rules[0].overflow[2].after_secs`, …
-    pub path: String,
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
 }
 
 /// A validated rule set, ready to decide.

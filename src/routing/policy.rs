@@ -2,7 +2,7 @@
 //!
 //! Pure and synchronous: no actors, no I/O, no clock. Time is a logical millisecond counter
 //! passed in by the caller, so the same inputs always give the same decisions. The live
-//! dispatcher and the dry-run simulator ([`crate::simulate`]) share this code.
+//! dispatcher and the dry-run simulator ([`crate::routing::simulate`]) share this code.
 //!
 //! The policy, in order:
 //! 1. tasks are considered by priority (higher first), then by arrival (older first);

@@ -3,15 +3,15 @@
 //!
 //! Pure: no I/O, no store. [`KbDocument`] is the shape of a knowledge base on disk and in JSON
 //! imports ([`super::io`] reads and writes it, and CSV). [`KbEntry::validate`] reports *every*
-//! problem at once with its place (`questions.en[3]`), like [`crate::rules::compile`], so an
+//! problem at once with its place (`questions.en[3]`), like [`crate::routing::rules::compile`], so an
 //! editor can show them all next to their fields.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Problem;
 use crate::domain::{Channel, Language};
-use crate::rules::Problem;
 
 /// Longest entry id, in characters.
 pub const MAX_ID_CHARS: usize = 64;
@@ -37,7 +37,7 @@ pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_OUT_OF_SCOPE: usize = 2000;
 
 /// The general out-of-scope questions shipped with the binary (see [`builtin_out_of_scope`]).
-const BUILTIN_OUT_OF_SCOPE: &str = include_str!("../../config/kb_out_of_scope.json");
+const BUILTIN_OUT_OF_SCOPE: &str = include_str!("../../../config/kb_out_of_scope.json");
 
 /// One text per language; either may be missing.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
@@ -462,9 +462,9 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::kb::matcher::{Matcher, TrainOptions, OUT_OF_SCOPE};
+    use crate::bot::kb::matcher::{Matcher, TrainOptions, OUT_OF_SCOPE};
 
-    const DEMO_KB: &str = include_str!("../../config/demo/kb.json");
+    const DEMO_KB: &str = include_str!("../../../config/demo/kb.json");
 
     fn entry() -> KbEntry {
         KbEntry {

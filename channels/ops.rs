@@ -3,8 +3,8 @@
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
 
+use crate::channels::state::AppState;
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 /// The OpenAPI document served at `/v1/openapi.json` (kept in step with `docs/api.md`).
 const OPENAPI: &str = include_str!("../docs/openapi.json");

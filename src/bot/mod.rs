@@ -6,23 +6,41 @@
 //! to perform (an order look-up, a ticket), whose outcome it then gets back through
 //! [`Bot::resume`]. No I/O, no clock.
 //!
-//! [`KbBot`] answers from the knowledge base ([`crate::kb`]: keywords first, then the trained
+//! [`KbBot`] answers from the knowledge base ([`crate::bot::kb`]: keywords first, then the trained
 //! matcher with its out-of-scope class and confidence, "did you mean …?" when unsure) and runs
-//! the declarative flows of [`crate::flows`], answering FAQ questions asked in the middle of
+//! the declarative flows of [`crate::bot::flows`], answering FAQ questions asked in the middle of
 //! a flow (digressions) and resuming the flow after them. [`SharedBot`] holds the bot in force
 //! and swaps it when supervisors change the knowledge base (hot reload).
+//!
+//! # Layout
+//! - this file: the bot's turn ([`KbBot`], [`SharedBot`]): greetings, requests for a person,
+//!   knowledge-base answers, digressions, hand-offs. A new kind of bot answer goes here.
+//! - [`kb`]: knowledge-base entries, features (jieba for Chinese), the trained matcher and its
+//!   evaluation; [`flows`]: declarative multi-turn flows (schema, engine, validators,
+//!   templates); [`actions`]: the I/O of flow actions (order look-ups, tickets);
+//!   [`service`]: loads the knowledge base from the store, trains and hot-swaps the bot;
+//!   [`assist`]: agent-assist suggestions; [`redact`]: masking of personal data in texts.
+//!
+//! Only [`actions`], [`service`] and [`assist`] touch the store; the rest is pure.
+
+pub mod actions;
+pub mod assist;
+pub mod flows;
+pub mod kb;
+pub mod redact;
+pub mod service;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Channel, Language, SkillRequirement, Tier};
-use crate::flows::{
-    self, ActionOutcome, ActionRequest, Flow, FlowSet, FlowState, Input, Step, StepKind,
+use crate::bot::flows::{
+    ActionOutcome, ActionRequest, Flow, FlowSet, FlowState, Input, Step, StepKind,
 };
-use crate::kb::entry::{KbDocument, KbEntry};
-use crate::kb::matcher::{self, Matcher, TrainOptions, OUT_OF_SCOPE};
+use crate::bot::kb::entry::{KbDocument, KbEntry};
+use crate::bot::kb::matcher::{self, Matcher, TrainOptions, OUT_OF_SCOPE};
+use crate::domain::{Channel, Language, SkillRequirement, Tier};
 
 /// One customer turn as the bot sees it.
 #[derive(Debug, Clone)]
@@ -130,7 +148,7 @@ pub trait Bot: Send + Sync + 'static {
         _language: Language,
         _channel: Channel,
         _k: usize,
-    ) -> Vec<crate::assist::KbCandidate> {
+    ) -> Vec<crate::bot::assist::KbCandidate> {
         Vec::new()
     }
 }
@@ -144,8 +162,7 @@ const SUGGESTION_FLOOR: f32 = 0.3;
 /// the threshold for larger knowledge bases.
 pub const SEMANTIC_THRESHOLD: f32 = 0.45;
 
-/// The most actions one customer turn may run (a flow's look-up, then its ticket, …).
-pub const MAX_ACTIONS_PER_TURN: usize = 4;
+pub use flows::MAX_ACTIONS_PER_TURN;
 
 /// What the bot remembers per conversation (inside the conversation's `bot_state`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -222,7 +239,7 @@ pub struct KbBot {
 }
 
 /// The demo knowledge base shipped with the binary (seeded by `demo` and `serve --demo-data`).
-pub const DEMO_KB: &str = include_str!("../config/demo/kb.json");
+pub const DEMO_KB: &str = include_str!("../../config/demo/kb.json");
 
 /// A knowledge-base entry the customer's text names or means.
 #[derive(Debug, Clone, Copy)]
@@ -257,7 +274,7 @@ impl KbBot {
             .out_of_scope
             .iter()
             .cloned()
-            .chain(crate::kb::entry::builtin_out_of_scope())
+            .chain(crate::bot::kb::entry::builtin_out_of_scope())
         {
             examples.push((text, OUT_OF_SCOPE.to_owned()));
         }
@@ -279,7 +296,7 @@ impl KbBot {
 
     /// The demo knowledge base and flows.
     pub fn demo() -> anyhow::Result<Self> {
-        let doc = crate::kb::io::from_json(DEMO_KB)
+        let doc = crate::bot::kb::io::from_json(DEMO_KB)
             .map_err(|p| anyhow::anyhow!("the demo knowledge base is invalid: {p:?}"))?;
         let flows =
             FlowSet::demo().map_err(|p| anyhow::anyhow!("the demo flows are invalid: {p:?}"))?;
@@ -667,8 +684,8 @@ impl Bot for KbBot {
         language: Language,
         channel: Channel,
         k: usize,
-    ) -> Vec<crate::assist::KbCandidate> {
-        let mut out: Vec<crate::assist::KbCandidate> = Vec::new();
+    ) -> Vec<crate::bot::assist::KbCandidate> {
+        let mut out: Vec<crate::bot::assist::KbCandidate> = Vec::new();
         let keyword = self.keyword_entry(text);
         for (entry, confidence) in keyword.map(|e| (e, 1.0)).into_iter().chain(
             self.matcher
@@ -679,7 +696,7 @@ impl Bot for KbBot {
             if out.len() == k || out.iter().any(|c| c.entry_id == entry.id) {
                 continue;
             }
-            out.push(crate::assist::KbCandidate {
+            out.push(crate::bot::assist::KbCandidate {
                 entry_id: entry.id.clone(),
                 title: entry.title_in(language).unwrap_or(&entry.id).to_owned(),
                 text: entry.render(language, channel),
@@ -955,7 +972,7 @@ impl Bot for SharedBot {
         language: Language,
         channel: Channel,
         k: usize,
-    ) -> Vec<crate::assist::KbCandidate> {
+    ) -> Vec<crate::bot::assist::KbCandidate> {
         self.current().kb_candidates(text, language, channel, k)
     }
 }
@@ -1471,7 +1488,7 @@ mod tests {
         let b = bot();
         let empty = serde_json::json!({});
         let mut state = b.respond(&turn("查订单", &empty)).state;
-        for n in 0..crate::flows::MAX_DIGRESSIONS {
+        for n in 0..crate::bot::flows::MAX_DIGRESSIONS {
             let reply = b.respond(&turn("怎么开发票？", &state));
             assert!(reply.text.contains("回到刚才的问题"), "{n}: {}", reply.text);
             state = reply.state;
@@ -1568,7 +1585,7 @@ mod tests {
             shared.respond(&turn("怎么退款", &empty)).intent.as_deref(),
             Some("refund")
         );
-        let only_hours = crate::kb::io::from_json(
+        let only_hours = crate::bot::kb::io::from_json(
             r#"{"entries":[{"id":"hours","questions":{"zh":["你们几点上班"]},"keywords":{"zh":["营业时间"]},"answer":{"zh":"每天 9:00–21:00。"}}]}"#,
         )
         .expect("valid");
@@ -1585,7 +1602,7 @@ mod tests {
     #[test]
     fn the_bot_answers_the_demo_entries_own_questions_with_those_entries() {
         let b = bot();
-        let doc = crate::kb::io::from_json(DEMO_KB).expect("demo knowledge base");
+        let doc = crate::bot::kb::io::from_json(DEMO_KB).expect("demo knowledge base");
         let (mut right, mut total, mut wrong) = (0, 0, Vec::new());
         for entry in &doc.entries {
             for q in entry.questions.iter() {
@@ -1605,7 +1622,7 @@ mod tests {
 
     #[test]
     fn only_published_entries_answer() {
-        let doc = crate::kb::io::from_json(
+        let doc = crate::bot::kb::io::from_json(
             r#"{"entries":[
                 {"id":"hours","questions":{"zh":["你们几点上班"]},"keywords":{"zh":["营业时间"]},"answer":{"zh":"每天 9:00–21:00。"},"status":"draft"},
                 {"id":"gifts","questions":{"zh":["可以包装成礼物吗"]},"keywords":{"zh":["礼品包装"]},"answer":{"zh":"下单时勾选礼品包装即可。"},"status":"archived"},
