@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix::prelude::*;
 use actix_web_actors::ws;
@@ -19,14 +19,10 @@ use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
     Agent, AgentStatus, ConversationId, CustomerId, HandoffContext, MessageText, Resolution, TaskId,
 };
+use crate::socket::{self, Socket};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 use crate::views::{parse_ws_command, CustomerCard, MessageView, WsError};
-
-/// How often the server pings the desk.
-pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
-/// A desk silent for this long is considered gone.
-pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What the desk sends.
 #[derive(Debug, Deserialize)]
@@ -125,13 +121,9 @@ impl AgentSession {
     }
 
     fn send_json<T: Serialize>(ctx: &mut ws::WebsocketContext<Self>, value: &T) {
-        match serde_json::to_string(value) {
-            Ok(text) => ctx.text(text),
-            Err(error) => tracing::error!(%error, "Encoding a desk event failed."),
-        }
+        socket::send_json(ctx, value);
     }
 
-    /// Publishes in order: the actor waits for each publish before handling the next frame.
     /// Sends a command to a customer's session, wherever it runs (see
     /// [`super::session_router`]).
     fn command(&mut self, ctx: &mut ws::WebsocketContext<Self>, command: SessionCommand) {
@@ -139,6 +131,7 @@ impl AgentSession {
         self.publish(ctx, route, envelope);
     }
 
+    /// Publishes in order: the actor waits for each publish before handling the next frame.
     fn publish<T: Serialize + 'static>(
         &mut self,
         ctx: &mut ws::WebsocketContext<Self>,
@@ -375,14 +368,7 @@ impl Actor for AgentSession {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.metrics.connected_agents.inc();
-        ctx.run_interval(HEARTBEAT_INTERVAL, |act, ctx| {
-            if act.heartbeat.elapsed() > CLIENT_TIMEOUT {
-                tracing::info!(agent = %act.agent.username, "Agent desk timed out.");
-                ctx.stop();
-                return;
-            }
-            ctx.ping(b"");
-        });
+        socket::start_heartbeat(ctx);
         self.connect(ctx);
     }
 
@@ -409,36 +395,21 @@ impl Actor for AgentSession {
 
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
     fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
-        self.heartbeat = Instant::now();
-        match item {
-            Ok(ws::Message::Text(text)) => {
-                match parse_ws_command::<AgentCommand>(&text, &COMMAND_TYPES) {
-                    Ok(command) => self.handle_command(ctx, command),
-                    Err(error) => Self::send_json(ctx, &error),
-                }
-            }
-            Ok(ws::Message::Ping(bytes)) => ctx.pong(&bytes),
-            Ok(ws::Message::Pong(_)) => {}
-            Ok(ws::Message::Binary(_)) => {
-                Self::send_json(ctx, &WsError::new("unsupported", "Send JSON text frames."));
-            }
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
-                ctx.stop();
-            }
-            Ok(ws::Message::Continuation(_)) => Self::send_json(
-                ctx,
-                &WsError::new(
-                    "unsupported",
-                    "Fragmented frames are not supported; send each message in one frame.",
-                ),
-            ),
-            Ok(ws::Message::Nop) => {}
-            Err(error) => {
-                tracing::info!(%error, "Agent desk protocol error; closing.");
-                ctx.stop();
-            }
+        let Some(text) = socket::read_frame(self, ctx, item) else {
+            return;
+        };
+        match parse_ws_command::<AgentCommand>(&text, &COMMAND_TYPES) {
+            Ok(command) => self.handle_command(ctx, command),
+            Err(error) => Self::send_json(ctx, &error),
         }
+    }
+}
+
+impl Socket for AgentSession {
+    const NAME: &'static str = "agent desk";
+
+    fn last_heard(&mut self) -> &mut Instant {
+        &mut self.heartbeat
     }
 }
 

@@ -27,7 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/kb/import")
             .app_data(web::PayloadConfig::new(io::MAX_IMPORT_BYTES))
-            .route(web::post().to(import)),
+            .route(web::post().to(import))
+            .default_service(web::to(super::ops::no_route)),
     )
     .service(export)
     .service(try_match)

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod parsers;
 pub mod provider;
 pub mod sms;
+pub mod staff;
 pub mod state;
 pub mod supervisor;
 pub mod web;

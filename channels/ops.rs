@@ -17,6 +17,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(openapi);
 }
 
+/// The answer for a path or method no route serves: a typed JSON 404, like every error.
+pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    let kind = if req.method() == actix_web::http::Method::GET
+        || req.method() == actix_web::http::Method::HEAD
+    {
+        crate::error::ErrorKind::NotFound
+    } else {
+        crate::error::ErrorKind::MethodNotAllowed
+    };
+    let message = format!("No route for {} {}.", req.method(), req.path());
+    let error = if kind == crate::error::ErrorKind::NotFound {
+        ApiError::not_found(message)
+    } else {
+        ApiError::new(crate::error::ErrorKind::NotFound, message)
+    };
+    error.error_response()
+}
+
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))

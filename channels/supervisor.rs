@@ -114,12 +114,36 @@ async fn create_rules(
     Ok(HttpResponse::Created().json(json!({ "version": version })))
 }
 
+/// Fields the rule-set views add to a document (`GET /v1/routing/rules`, `…/{version}`):
+/// accepted and ignored in a posted document, so a fetched rule set can be edited and posted
+/// back as it is.
+const READ_ONLY_FIELDS: [&str; 8] = [
+    "version",
+    "created_by",
+    "created_at",
+    "activated_by",
+    "activated_at",
+    "active",
+    "builtin",
+    "description",
+];
+
+/// The document of a posted body, without the views' read-only fields.
+fn without_read_only_fields(mut body: serde_json::Value) -> serde_json::Value {
+    if let Some(fields) = body.as_object_mut() {
+        for field in READ_ONLY_FIELDS {
+            fields.remove(field);
+        }
+    }
+    body
+}
+
 /// Parses and validates a document against the skills agents have now.
 async fn validated(
     state: &AppState,
     body: serde_json::Value,
 ) -> Result<Result<RuleSetDoc, Vec<Problem>>, ApiError> {
-    let doc: RuleSetDoc = match serde_json::from_value(body) {
+    let doc: RuleSetDoc = match serde_json::from_value(without_read_only_fields(body)) {
         Ok(doc) => doc,
         Err(error) => {
             return Ok(Err(vec![Problem::new(

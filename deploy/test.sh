@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every check and test of Switchboard: formatting, lints, unit/property/API/crash tests,
-# the Store and Bus conformance suites on real PostgreSQL and RabbitMQ servers, and the
-# headless-browser test. Installs what it needs (PostgreSQL, RabbitMQ and Chromium from Debian,
-# playwright-core from npm) when missing. Works on a fresh Debian machine; .ci/run calls exactly this.
+# the Store and Bus conformance suites on real PostgreSQL and RabbitMQ servers, the
+# headless-browser test, and the API's conformance to its OpenAPI document (schemathesis).
+# Installs what it needs (PostgreSQL, RabbitMQ and Chromium from Debian, playwright-core from
+# npm, schemathesis from PyPI into its own virtualenv) when missing. Works on a fresh Debian
+# machine; .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,9 @@ cargo build -j2 --locked --bins
 step "Browser test (headless Chromium)"
 deploy/install-browser.sh
 (cd tests/browser && SWITCHBOARD_BIN="$PWD/../../target/debug/switchboard" node --test)
+
+step "API conformance: docs/openapi.json validated, schemathesis against the demo (deploy/api-conformance.sh)"
+deploy/api-conformance.sh
 
 step "Services: PostgreSQL and RabbitMQ on 127.0.0.1 (deploy/postgres.sh, deploy/rabbitmq.sh)"
 SWITCHBOARD_TEST_DATABASE_URL="$(deploy/postgres.sh start)"

@@ -5,21 +5,28 @@
 //! to human agents with the full context.
 //!
 //! # Layout
-//! - [`domain`]: plain types (customer, identity, conversation, message, task, agent, skill).
-//! - [`routing`]: the pure routing policy (which task to offer to which agent).
-//! - [`rules`]: supervisors' routing rule sets (CEL conditions, targets, overflow), validated
-//!   and evaluated purely (not yet wired into the dispatcher).
-//! - [`bot`]: the bot seam and the first (keyword) bot.
-//! - [`store`]: durable state (`Store` trait; SQLite), with its conformance suite.
-//! - [`bus`]: messaging between actors (`Bus` trait; in-process), with its conformance suite.
-//! - [`actors`]: `CustomerSession`, `AgentSession`, `Dispatcher`.
-//! - [`channels`]: channel edges (web widget, agent desk).
-//! - [`settings`], [`telemetry`], [`error`], [`auth`], [`views`], [`ops`], [`ui`], [`demo`],
-//!   [`startup`]: configuration, logs and metrics, the HTTP error type, tokens, wire views,
-//!   operations endpoints, front ends, demo data and wiring.
-//!
-//! Dependency direction: `channels → actors → routing → domain`; `actors → store, bus →
-//! domain`; `startup` wires everything (checked by `tests/architecture.rs`).
+//! Lowest layer first; a module uses only the ones above it in this list (the exact table of
+//! allowed edges is in `tests/architecture.rs`, which reads every `crate::` path and fails on
+//! a new edge or a cycle).
+//! - [`domain`]: plain types with their `parse()` (customer, identity, conversation, message,
+//!   task, agent, skill) and the validation [`domain::Problem`].
+//! - [`signing`]: Standard Webhooks signatures, the app's HS256 user tokens, constant-time
+//!   comparison.
+//! - [`settings`], [`telemetry`], [`views`], [`error`]: configuration, logs and metrics, wire
+//!   views, the HTTP error type.
+//! - [`store`], [`bus`]: durable state (`Store`: SQLite, PostgreSQL) and messaging (`Bus`:
+//!   in-process, RabbitMQ), each with its conformance suite.
+//! - [`auth`], [`identity`], [`socket`]: passwords and tokens, the "one ID" identity graph, the
+//!   WebSocket plumbing both sockets share.
+//! - [`routing`]: the pure routing subsystem (policy, rule sets, queue statistics, dry-run).
+//! - [`bot`]: the bot (knowledge base, flows, their actions, the reloading service, agent
+//!   assist, redaction of personal data).
+//! - [`actors`]: `CustomerSession`, `SessionRouter`, `Dispatcher`, `AgentSession`, `Delivery`,
+//!   and the `protocol` of bus messages between them.
+//! - [`channels`]: the HTTP edges (web widget, staff desk and views, app, WeChat, SMS, IVR,
+//!   knowledge base, routing rules, operations) over the shared `AppState`.
+//! - [`demo`], [`ui`], [`startup`]: demo data, the embedded front ends, and the wiring of
+//!   everything from `Settings`.
 
 #[path = "../actors/mod.rs"]
 pub mod actors;
@@ -35,6 +42,7 @@ pub mod identity;
 pub mod routing;
 pub mod settings;
 pub mod signing;
+pub mod socket;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

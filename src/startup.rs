@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix::Supervisor;
 use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 use governor::{Quota, RateLimiter};
 
@@ -19,7 +19,7 @@ use crate::bot::service::KbReloader;
 use crate::bot::SharedBot;
 use crate::bus::{memory::MemoryBus, rabbitmq::RabbitBus, Bus};
 use crate::channels::state::AppState;
-use crate::error::{self, ApiError, ErrorKind};
+use crate::error;
 use crate::settings::{Settings, StoreKind};
 use crate::store::{postgres::PostgresStore, sqlite::SqliteStore, Store};
 use crate::telemetry::Metrics;
@@ -310,6 +310,7 @@ impl Application {
                 .wrap(middleware::Compress::default())
                 .configure(crate::channels::ops::configure)
                 .configure(crate::channels::web::configure)
+                .configure(crate::channels::staff::configure)
                 .configure(crate::channels::supervisor::configure)
                 .configure(crate::channels::wechat::configure)
                 .configure(crate::channels::ivr::configure)
@@ -321,7 +322,7 @@ impl Application {
                     }
                 })
                 .configure(crate::ui::configure)
-                .default_service(web::to(not_found))
+                .default_service(web::to(crate::channels::ops::no_route))
         })
         .listen(listener)?
         .shutdown_timeout(shutdown)
@@ -339,22 +340,4 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
-    use actix_web::ResponseError;
-    let kind = if req.method() == actix_web::http::Method::GET
-        || req.method() == actix_web::http::Method::HEAD
-    {
-        ErrorKind::NotFound
-    } else {
-        ErrorKind::MethodNotAllowed
-    };
-    let message = format!("No route for {} {}.", req.method(), req.path());
-    let error = if kind == ErrorKind::NotFound {
-        ApiError::not_found(message)
-    } else {
-        ApiError::new(ErrorKind::NotFound, message)
-    };
-    error.error_response()
 }

@@ -190,3 +190,39 @@ async fn an_activated_rule_set_routes_the_next_task_and_an_older_one_can_be_rest
     let (_, in_force) = app.get_json("/v1/routing/rules", &sam).await;
     assert_eq!(in_force["version"].as_i64(), Some(version));
 }
+
+#[actix_web::test]
+async fn a_fetched_rule_set_posts_back_as_it_is_with_its_read_only_fields_ignored() {
+    let app = spawn_app(&[]).await;
+    let (sam, _) = app.login("sam").await;
+    let (_, created) = app.post_json("/v1/routing/rules", &sam, tech_rules()).await;
+    let version = created["version"].as_i64().unwrap();
+    app.post_json(
+        &format!("/v1/routing/rules/{version}/activate"),
+        &sam,
+        json!({}),
+    )
+    .await;
+
+    // GET → edit → POST: the metadata of the view travels back and is ignored.
+    let (_, mut fetched) = app.get_json("/v1/routing/rules", &sam).await;
+    assert!(fetched["activated_at"].is_string(), "{fetched}");
+    fetched["rules"][0]["name"] = json!("all-tech-edited");
+    let (status, body) = app.post_json("/v1/routing/rules", &sam, fetched).await;
+    assert_eq!(status, 201, "{body}");
+    let edited = body["version"].as_i64().unwrap();
+    assert!(edited > version);
+
+    let (_, one) = app
+        .get_json(&format!("/v1/routing/rules/{edited}"), &sam)
+        .await;
+    assert_eq!(one["rules"][0]["name"], "all-tech-edited");
+    let (status, body) = app.post_json("/v1/routing/rules", &sam, one).await;
+    assert_eq!(status, 201, "a version's own view posts back too: {body}");
+
+    // Unknown fields are still refused.
+    let mut wrong = tech_rules();
+    wrong["colour"] = json!("blue");
+    let (status, body) = app.post_json("/v1/routing/rules", &sam, wrong).await;
+    assert_eq!(status, 422, "{body}");
+}

@@ -274,4 +274,22 @@ async fn unknown_routes_answer_typed_json() {
         .await
         .unwrap();
     assert_eq!(error_code(response).await, (404, "not_found".to_owned()));
+    // A route that serves other methods answers an unserved one the same way, as JSON.
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url("/v1/kb/import"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_code(response).await,
+            (404, "not_found".to_owned()),
+            "{method} /v1/kb/import"
+        );
+    }
 }

@@ -1,0 +1,192 @@
+//! Customers seen by agents and supervisors: look-up by channel identity, the profile, every
+//! message across channels, merges of two customers (and their undo), and live queue figures.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::actors::dispatcher::Snapshot;
+use crate::channels::auth::Authenticated;
+use crate::channels::state::AppState;
+use crate::domain::{Channel, CustomerId};
+use crate::error::{ApiError, ErrorKind};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupQuery {
+    channel: String,
+    external_id: String,
+}
+
+#[get("/v1/customers/lookup")]
+pub(super) async fn lookup_customer(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    query: web::Query<LookupQuery>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let channel = Channel::parse(&query.channel)?;
+    if query.external_id.is_empty() || query.external_id.len() > 256 {
+        return Err(ApiError::invalid("external_id must be 1 to 256 characters"));
+    }
+    match state
+        .store
+        .find_identity(channel, &query.external_id)
+        .await?
+    {
+        Some(customer_id) => Ok(HttpResponse::Ok().json(json!({"customer_id": customer_id}))),
+        None => Err(ApiError::not_found("No customer has that identity.")),
+    }
+}
+
+#[get("/v1/customers/{id}")]
+pub(super) async fn get_customer(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let id = CustomerId::from_trusted(id.into_inner());
+    let customer = state
+        .store
+        .customer(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such customer."))?;
+    let identities = state.store.identities(&id).await?;
+    let open = state.store.open_conversation(&id).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "id": customer.id,
+        "name": customer.display_name,
+        "tier": customer.tier,
+        "tags": customer.tags,
+        "created_at": customer.created_at,
+        "identities": identities.iter().map(|i| json!({
+            "channel": i.channel, "external_id": i.external_id, "linked_at": i.created_at,
+        })).collect::<Vec<_>>(),
+        "open_conversation_id": open.map(|c| c.id),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeRequest {
+    /// The customer merged into the one of the path (their identities and history move).
+    from_customer_id: String,
+}
+
+/// The JSON of a merge.
+fn merge_view(merge: &crate::store::CustomerMerge) -> serde_json::Value {
+    json!({
+        "merge_id": merge.id,
+        "customer_id": merge.into,
+        "from_customer_id": merge.from,
+        "moved": {
+            "identities": merge.moved.identities.iter().map(|(c, e)| json!({"channel": c, "external_id": e})).collect::<Vec<_>>(),
+            "conversations": merge.moved.conversations.len(),
+            "messages": merge.moved.messages.len(),
+        },
+        "merged_by": merge.merged_by,
+        "merged_at": merge.merged_at,
+        "undone_by": merge.undone_by,
+        "undone_at": merge.undone_at,
+    })
+}
+
+/// An agent's explicit merge of two customers ("one ID" from a verified conversation):
+/// audited, and reversible with `POST /v1/customers/merges/{merge_id}/undo`.
+#[post("/v1/customers/{id}/merge")]
+pub(super) async fn merge_customers(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (staff, _) = who.staff()?;
+    let into = CustomerId::from_trusted(id.into_inner());
+    let from = CustomerId::from_trusted(body.into_inner().from_customer_id);
+    for customer in [&into, &from] {
+        if state.store.customer(customer).await?.is_none() {
+            return Err(ApiError::not_found(format!("No customer {customer}.")));
+        }
+    }
+    // A repeated request (the first one succeeded) finds nothing left to move.
+    if state.store.identities(&from).await?.is_empty()
+        && state.store.customer_messages(&from).await?.is_empty()
+    {
+        return Err(ApiError::new(
+            ErrorKind::Conflict,
+            format!("Customer {from} has nothing left to merge (merged already?)."),
+        ));
+    }
+    let merge_id = format!("mrg_{}", uuid::Uuid::now_v7().simple());
+    let merge = state
+        .store
+        .merge_customers(&merge_id, &into, &from, staff.as_str(), Utc::now())
+        .await?;
+    tracing::info!(%into, %from, by = %staff, merge = %merge.id, "Customers merged.");
+    Ok(HttpResponse::Created().json(merge_view(&merge)))
+}
+
+#[post("/v1/customers/merges/{merge_id}/undo")]
+pub(super) async fn undo_merge(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    merge_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (staff, _) = who.staff()?;
+    let merge = state
+        .store
+        .undo_merge(&merge_id, staff.as_str(), Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such merge."))?;
+    tracing::info!(merge = %merge.id, by = %staff, "Customer merge undone.");
+    Ok(HttpResponse::Ok().json(merge_view(&merge)))
+}
+
+#[get("/v1/customers/{id}/messages")]
+pub(super) async fn customer_messages(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let id = CustomerId::from_trusted(id.into_inner());
+    if state.store.customer(&id).await?.is_none() {
+        return Err(ApiError::not_found("No such customer."));
+    }
+    let messages = state.store.customer_messages(&id).await?;
+    let body: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "conversation_id": m.conversation_id,
+                "channel": m.channel,
+                "from": m.from,
+                "text": m.text,
+                "client_id": m.client_id,
+                // Web/app messages are keyed by the client's id; the provider's own id is
+                // the external id on provider channels.
+                "external_id": if matches!(m.channel, Channel::Web | Channel::App) { None } else { m.external_id.as_deref() },
+                "agent_id": m.agent_id,
+                "sent_at": m.sent_at,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[get("/v1/queues")]
+pub(super) async fn queues(
+    state: web::Data<AppState>,
+    who: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    who.staff()?;
+    let figures = state
+        .dispatcher
+        .send(Snapshot)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(figures))
+}

@@ -1,0 +1,123 @@
+//! Staff and customer sign-in: `POST /v1/auth/login` (staff accounts, argon2id, the same
+//! answer for an unknown user and a wrong password) and `GET /v1/me` (who a token speaks for).
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth;
+use crate::channels::auth::Authenticated;
+use crate::channels::state::AppState;
+use crate::domain::{Channel, Role};
+use crate::error::{ApiError, ErrorKind};
+use crate::store::Principal;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct LoginResponse {
+    token: String,
+    role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent_id: Option<String>,
+}
+
+#[post("/v1/auth/login")]
+pub(super) async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { username, password } = body.into_inner();
+    if username.len() > 128 || password.len() > 1024 {
+        return Err(ApiError::new(
+            ErrorKind::InvalidCredentials,
+            "Unknown username or wrong password.",
+        ));
+    }
+    let agent = state.store.agent_by_username(&username).await?;
+    // Verify against a dummy hash for unknown users: same answer, same cost.
+    let hash = agent
+        .as_ref()
+        .map_or(auth::dummy_hash(), |a| a.password_hash.as_str())
+        .to_owned();
+    let verified = web::block(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(agent) = agent.filter(|_| verified) else {
+        return Err(ApiError::new(
+            ErrorKind::InvalidCredentials,
+            "Unknown username or wrong password.",
+        ));
+    };
+    let (token, hash) = auth::new_token();
+    let ttl = Duration::hours(i64::from(state.settings.auth.agent_token_ttl_hours));
+    let principal = Principal::Staff {
+        agent_id: agent.id.clone(),
+        role: agent.role,
+    };
+    state
+        .store
+        .insert_token(&hash, &principal, Utc::now() + ttl)
+        .await?;
+    tracing::info!(user = %agent.username, role = agent.role.as_str(), "Staff login.");
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        token,
+        role: agent.role,
+        agent_id: (agent.role == Role::Agent).then(|| agent.id.to_string()),
+    }))
+}
+
+/// Who a token speaks for: the desk and the console learn their own id and name from it
+/// (the login answer carries no id for supervisors).
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Me {
+    Staff {
+        agent_id: String,
+        username: String,
+        name: String,
+        role: Role,
+        skills: Vec<crate::domain::Skill>,
+        languages: Vec<crate::domain::Language>,
+    },
+    Customer {
+        customer_id: String,
+        channel: Channel,
+    },
+}
+
+#[get("/v1/me")]
+pub(super) async fn me(
+    state: web::Data<AppState>,
+    who: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let me = match who.0 {
+        Principal::Staff { agent_id, .. } => {
+            let agent = state.store.agent(&agent_id).await?.ok_or_else(|| {
+                ApiError::new(ErrorKind::Unauthenticated, "This account no longer exists.")
+            })?;
+            Me::Staff {
+                agent_id: agent.id.to_string(),
+                username: agent.username,
+                name: agent.display_name,
+                role: agent.role,
+                skills: agent.skills,
+                languages: agent.languages,
+            }
+        }
+        Principal::Customer(id) => Me::Customer {
+            customer_id: id.to_string(),
+            channel: Channel::Web,
+        },
+        Principal::AppUser(id) => Me::Customer {
+            customer_id: id.to_string(),
+            channel: Channel::App,
+        },
+    };
+    Ok(HttpResponse::Ok().json(me))
+}

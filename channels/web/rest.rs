@@ -1,0 +1,215 @@
+//! The widget's and the app's REST API: anonymous visitors (`POST /v1/visitors`), customer
+//! messages (`POST /v1/messages`, idempotent by `client_id`) and the customer's open
+//! conversation (`GET /v1/conversations/current`).
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{Duration, Utc};
+use governor::clock::{Clock, DefaultClock};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::actors::protocol::{Inbound, SessionError};
+use crate::auth;
+use crate::channels::auth::Authenticated;
+use crate::channels::state::{AppState, CustomerLimiter};
+use crate::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Tier};
+use crate::error::{ApiError, ErrorKind};
+use crate::store::Principal;
+use crate::views::MessageView;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VisitorRequest {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+const VISITOR_NAMES: [&str; 8] = [
+    "Maple", "Harbor", "Willow", "Comet", "Jade", "Lotus", "River", "Pine",
+];
+
+#[post("/v1/visitors")]
+pub(super) async fn create_visitor(
+    state: web::Data<AppState>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.map_err(crate::channels::provider::body_error)?;
+    // The body is optional: nothing, `{}` or `{"name": "..."}`.
+    let request: VisitorRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        VisitorRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::invalid(format!("The body does not match the expected shape: {e}"))
+            } else {
+                ApiError::new(
+                    ErrorKind::MalformedJson,
+                    format!("The body is not valid JSON: {e}"),
+                )
+            }
+        })?
+    };
+    let name = match request
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+    {
+        Some(n) if n.chars().count() > 64 => {
+            return Err(ApiError::invalid("name is longer than 64 characters"))
+        }
+        Some(n) => n,
+        None => {
+            let pick = usize::from(rand::random::<u8>()) % VISITOR_NAMES.len();
+            format!(
+                "Visitor {} {:04}",
+                VISITOR_NAMES[pick],
+                rand::random::<u16>() % 10_000
+            )
+        }
+    };
+    let customer = Customer {
+        id: CustomerId::generate(),
+        display_name: name,
+        tier: Tier::Standard,
+        tags: vec!["web".to_owned()],
+        created_at: Utc::now(),
+    };
+    state.store.insert_customer(&customer).await?;
+    // The visitor id is the web identity's external id.
+    let visitor_id = format!("v_{}", uuid::Uuid::new_v4().simple());
+    state
+        .store
+        .link_identity(Channel::Web, &visitor_id, &customer.id)
+        .await?;
+    let (token, hash) = auth::new_token();
+    let ttl = Duration::hours(i64::from(state.settings.auth.visitor_token_ttl_hours));
+    state
+        .store
+        .insert_token(
+            &hash,
+            &Principal::Customer(customer.id.clone()),
+            Utc::now() + ttl,
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(json!({
+        "visitor_token": token,
+        "customer_id": customer.id,
+        "visitor_id": visitor_id,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendMessage {
+    text: String,
+    client_id: String,
+}
+
+/// Validates a customer message from the web widget or the app into an [`Inbound`].
+pub(super) fn web_inbound(
+    customer: &CustomerId,
+    channel: Channel,
+    text: &str,
+    client_id: &str,
+) -> Result<Inbound, crate::domain::ParseError> {
+    let client_id = ClientId::parse(client_id)?;
+    let text = MessageText::parse(text)?;
+    Ok(Inbound {
+        channel,
+        // Client ids are chosen by clients: scope them to the customer.
+        external_id: format!("{customer}/{}", client_id.as_str()),
+        client_id: Some(client_id),
+        text,
+    })
+}
+
+/// Applies the per-customer flood limit; the error carries the wait in whole seconds.
+pub(super) fn check_rate(limiter: &CustomerLimiter, customer: &CustomerId) -> Result<(), u64> {
+    limiter.check_key(customer).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+    })
+}
+
+pub(super) fn session_error(e: SessionError) -> ApiError {
+    match e {
+        SessionError::UnknownCustomer(_) => ApiError::unauthenticated(),
+        SessionError::Store(e) => e.into(),
+        SessionError::Busy => ApiError::new(
+            ErrorKind::NotReady,
+            "The conversation is busy; please retry.",
+        ),
+    }
+}
+
+#[post("/v1/messages")]
+pub(super) async fn post_message(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    body: web::Json<SendMessage>,
+) -> Result<HttpResponse, ApiError> {
+    let (customer, channel) = who.customer_on()?;
+    let inbound = web_inbound(&customer, channel, &body.text, &body.client_id)?;
+    if let Err(wait) = check_rate(&state.limiter, &customer) {
+        state
+            .metrics
+            .rate_limited
+            .with_label_values(&[channel.as_str()])
+            .inc();
+        return Err(ApiError::rate_limited(wait));
+    }
+    let accepted = state
+        .sessions
+        .inbound(&customer, inbound)
+        .await
+        .map_err(session_error)?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "message_id": accepted.message_id,
+        "conversation_id": accepted.conversation_id,
+    })))
+}
+
+#[get("/v1/conversations/current")]
+pub(super) async fn current_conversation(
+    state: web::Data<AppState>,
+    who: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let customer = who.customer()?;
+    let Some(conversation) = state.store.open_conversation(&customer).await? else {
+        return Err(ApiError::not_found("You have no open conversation."));
+    };
+    let messages = state.store.conversation_messages(&conversation.id).await?;
+    let agent_name = match &conversation.agent_id {
+        Some(id) => state.store.agent(id).await?.map(|a| a.display_name),
+        None => None,
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "id": conversation.id,
+        "customer_id": conversation.customer_id,
+        "status": conversation.status,
+        "channel": conversation.last_channel,
+        "agent_name": agent_name,
+        "opened_at": conversation.opened_at,
+        "messages": messages.iter().map(MessageView::from).collect::<Vec<_>>(),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_client_ids_are_scoped_to_the_customer() {
+        let a = CustomerId::from_trusted("cus_a");
+        let b = CustomerId::from_trusted("cus_b");
+        let ia = web_inbound(&a, Channel::Web, "hi", "1").expect("valid");
+        let ib = web_inbound(&b, Channel::Web, "hi", "1").expect("valid");
+        assert_ne!(ia.external_id, ib.external_id);
+        assert_eq!(
+            web_inbound(&a, Channel::App, "hi", "1").map(|i| i.channel),
+            Ok(Channel::App)
+        );
+        assert!(web_inbound(&a, Channel::Web, "  ", "1").is_err());
+        assert!(web_inbound(&a, Channel::Web, "hi", "bad id").is_err());
+    }
+}
