@@ -13,7 +13,9 @@ use actix::prelude::*;
 use actix_web_actors::ws;
 use serde::{Deserialize, Serialize};
 
-use super::protocol::{agent_route, dispatch_route, AgentEvent, DispatchEvent, SessionCommand};
+use super::protocol::{
+    agent_route, agents_broadcast_route, dispatch_route, AgentEvent, DispatchEvent, SessionCommand,
+};
 use super::session_router::command_envelope;
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
@@ -303,8 +305,8 @@ impl AgentSession {
         ctx.wait(
             async move {
                 // Subscribe first so nothing published while we load is missed.
-                let deliveries = bus.subscribe(&format!("agent.{agent_id}")).await?;
-                let broadcast = bus.subscribe(super::protocol::AGENTS_BROADCAST).await?;
+                let deliveries = bus.subscribe(&agent_route(&agent_id)).await?;
+                let broadcast = bus.subscribe(&agents_broadcast_route()).await?;
                 let mut open = Vec::new();
                 for conversation in store.agent_conversations(&agent_id).await? {
                     let Some(customer) = store.customer(&conversation.customer_id).await? else {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::delivery::{DeliveryEnvelope, DeliveryPlan};
@@ -24,11 +24,11 @@ use crate::bot::{Bot, BotReply, BotTurn, Handoff};
 use crate::bus::{publish_json, Bus, Route};
 use crate::domain::{
     AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer, CustomerId,
-    HandoffContext, Language, Message, MessageId, Priority, Resolution, Sender, Task, TaskId,
-    TaskStatus, Tier, TranscriptLine,
+    HandoffContext, Language, Message, MessageId, MessageText, Priority, Resolution, Sender, Task,
+    TaskId, TaskStatus, Tier, TranscriptLine,
 };
 use crate::routing::rules::Fallback;
-use crate::store::{QueueExit, Store, StoreError, Turn, TurnOutcome};
+use crate::store::{OutboxItem, QueueExit, Store, StoreError, Turn, TurnOutcome};
 use crate::telemetry::Metrics;
 use crate::views::{CustomerCard, MessageView};
 
@@ -272,6 +272,9 @@ impl SessionState {
         Ok(conversation)
     }
 
+    /// A customer message: stored with the bot's answer (and a hand-off) in one transaction,
+    /// then acknowledged and announced. A repeat is answered from the store and writes
+    /// nothing.
     async fn inbound(
         &mut self,
         deps: &SessionDeps,
@@ -289,7 +292,54 @@ impl SessionState {
                 return Ok(repeat(deps, existing).await);
             }
         }
-        let mut conversation = self.ensure_conversation(deps, msg.channel).await?;
+        let mut conversation = self.current_conversation(deps, msg.channel).await?;
+        let message = self.customer_message(&conversation, &msg);
+        conversation.last_channel = msg.channel;
+        let language_before = (self.language, self.language_known);
+        self.observe_language(&message.text);
+        let turn = match self.commit(deps, &mut conversation, &msg, &message).await {
+            Ok(Committed::Turn(turn)) => turn,
+            Ok(Committed::Repeat(existing)) => {
+                (self.language, self.language_known) = language_before;
+                return Ok(repeat(deps, existing).await);
+            }
+            Err(error) => {
+                (self.language, self.language_known) = language_before;
+                return Err(error);
+            }
+        };
+        count(deps, &message, &turn.replies);
+        let accepted = accepted(&message, &turn);
+        if turn.task.is_some() {
+            conversation.status = ConversationStatus::Queued;
+        }
+        self.conversation = Some(conversation.clone());
+        self.announce_turn(deps, &conversation, &message, turn)
+            .await;
+        if conversation.status == ConversationStatus::Assigned {
+            if let Some(agent) = &conversation.agent_id {
+                self.assist(deps, &conversation, &message, agent).await;
+            }
+        }
+        // Only a customer already waiting leaves the queue: the message that just handed the
+        // conversation over ("算了，转人工吧") does not take it back out in the same turn.
+        if conversation.status == ConversationStatus::Queued
+            && !accepted.handoff
+            && crate::bot::leaves_queue(&message.text)
+        {
+            self.leave_queue(deps, conversation).await?;
+        }
+        Ok(accepted)
+    }
+
+    /// The customer's open conversation (opened if none), with the status the dispatcher may
+    /// have changed meanwhile.
+    async fn current_conversation(
+        &mut self,
+        deps: &SessionDeps,
+        channel: Channel,
+    ) -> Result<Conversation, SessionError> {
+        let mut conversation = self.ensure_conversation(deps, channel).await?;
         if self.reply_to.is_none() {
             // A new identity may have been linked since (an app token with a phone number).
             self.refresh_reply_channel(deps).await?;
@@ -308,7 +358,12 @@ impl SessionState {
                 }
             }
         }
-        let message = Message {
+        Ok(conversation)
+    }
+
+    /// The stored form of a customer message.
+    fn customer_message(&self, conversation: &Conversation, msg: &Inbound) -> Message {
+        Message {
             id: MessageId::generate(),
             conversation_id: conversation.id.clone(),
             customer_id: self.customer.id.clone(),
@@ -319,137 +374,155 @@ impl SessionState {
             external_id: Some(msg.external_id.clone()),
             agent_id: None,
             sent_at: Utc::now(),
-        };
-        conversation.last_channel = msg.channel;
-        let language_before = (self.language, self.language_known);
-        self.observe_language(&message.text);
-        // The bot answers while no agent owns the conversation. Its answer is worked out
-        // first (a pure function) and committed with the customer's message: one transaction.
-        let mut replies = Vec::new();
-        let mut handoff = None;
-        if conversation.status == ConversationStatus::Bot {
-            let turn = BotTurn {
-                text: &message.text,
-                language: self.language,
-                tier: self.customer.tier,
-                channel: self.reply_channel(&conversation),
-                state: &conversation.bot_state,
-            };
-            let reply = deps.bot.respond(&turn);
-            let reply = if reply.action.is_some() {
-                // Actions have effects outside: a provider's retry of a stored message must
-                // not repeat them, so it is answered from the store first.
-                if let Some(existing) = deps
-                    .store
-                    .find_message(msg.channel, &msg.external_id)
-                    .await?
-                {
-                    (self.language, self.language_known) = language_before;
-                    return Ok(repeat(deps, existing).await);
-                }
-                self.run_actions(deps, &conversation, &msg, &turn, reply)
-                    .await
-            } else {
-                reply
-            };
-            conversation.bot_state = reply.state;
-            if !reply.text.trim().is_empty() {
-                let mut answer =
-                    self.message_to_customer(&conversation, Sender::Bot, reply.text, None);
-                answer.external_id = Some(reply_key(&msg.external_id, replies.len()));
-                replies.push(answer);
-            }
-            handoff = reply.handoff;
         }
-        let task = match handoff {
-            Some(handoff) => {
-                let mut said = deps.store.conversation_messages(&conversation.id).await?;
-                said.push(message.clone());
-                said.extend(replies.iter().cloned());
-                let context = handoff_context(&handoff, &self.customer, &said);
-                let mut task = self.handoff_task(&conversation, handoff);
-                task.context = Some(Box::new(context));
-                // Sticky routing: the agent who served this customer last is offered it first.
-                task.preferred_agent = deps.store.last_agent_of(&self.customer.id).await?;
-                if msg.channel == Channel::Ivr {
-                    // A call is taken live: the offer carries what the caller said so far.
-                    task.summary = call_summary(&task.summary, &said);
-                }
-                Some(task)
+    }
+
+    /// Works out the bot's answer (while no agent owns the conversation) and the hand-off,
+    /// then commits the whole turn in one transaction: once this returns `Turn`, the message
+    /// is accepted.
+    async fn commit(
+        &self,
+        deps: &SessionDeps,
+        conversation: &mut Conversation,
+        msg: &Inbound,
+        message: &Message,
+    ) -> Result<Committed, SessionError> {
+        let (replies, handoff) = if conversation.status == ConversationStatus::Bot {
+            match self.bot_answer(deps, conversation, msg, message).await? {
+                BotAnswer::Said { replies, handoff } => (replies, handoff),
+                BotAnswer::Repeat(existing) => return Ok(Committed::Repeat(existing)),
             }
+        } else {
+            (Vec::new(), None)
+        };
+        let task = match handoff {
+            Some(handoff) => Some(
+                self.handoff(deps, conversation, msg, message, &replies, handoff)
+                    .await?,
+            ),
             None => None,
         };
         let now = Utc::now();
-        let outbox: Vec<_> = std::iter::once(&message)
+        let outbox: Vec<_> = std::iter::once(message)
             .chain(&replies)
             .flat_map(|m| deps.deliveries.deliveries(m, now))
             .collect();
-        // Persist before anything else: once this commits, the message is accepted.
         let committed = deps
             .store
             .commit_turn(Turn {
-                inbound: Some(&message),
+                inbound: Some(message),
                 replies: &replies,
-                conversation: Some(&conversation),
+                conversation: Some(conversation),
                 outbox: &outbox,
                 handoff: task.as_ref(),
             })
-            .await;
-        match committed {
-            Ok(TurnOutcome::Committed) => {}
-            Ok(TurnOutcome::Duplicate(existing)) => {
-                (self.language, self.language_known) = language_before;
-                return Ok(repeat(deps, existing).await);
-            }
-            Err(error) => {
-                (self.language, self.language_known) = language_before;
-                return Err(error.into());
-            }
-        }
-        deps.metrics
-            .messages_in
-            .with_label_values(&[msg.channel.as_str()])
-            .inc();
-        for reply in &replies {
-            deps.metrics
-                .messages_out
-                .with_label_values(&[reply.channel.as_str()])
-                .inc();
-        }
-        let accepted = Accepted {
-            message_id: message.id.clone(),
-            conversation_id: message.conversation_id.clone(),
-            duplicate: false,
-            replies: replies
-                .iter()
-                .map(|r| Reply {
-                    message_id: r.id.clone(),
-                    text: r.text.clone(),
-                    channel: Some(r.channel),
-                })
-                .collect(),
-            handoff: task.is_some(),
-        };
-        if task.is_some() {
-            conversation.status = ConversationStatus::Queued;
-        }
-        self.conversation = Some(conversation.clone());
+            .await?;
+        Ok(match committed {
+            TurnOutcome::Committed => Committed::Turn(TurnWritten {
+                replies,
+                task,
+                outbox,
+                at: now,
+            }),
+            TurnOutcome::Duplicate(existing) => Committed::Repeat(existing),
+        })
+    }
 
-        // Notifications must not turn an accepted message into an error: failures are logged,
-        // and the store stays the truth (desks and widgets re-sync from it; the dispatcher
-        // reconciles with the store's waiting tasks).
-        let mut batch = vec![self.to_customer(&message)];
+    /// The bot's answer to a customer message, with the actions it asked for already run. The
+    /// answer is a pure function of the turn; it is committed with the customer's message.
+    async fn bot_answer(
+        &self,
+        deps: &SessionDeps,
+        conversation: &mut Conversation,
+        msg: &Inbound,
+        message: &Message,
+    ) -> Result<BotAnswer, SessionError> {
+        let turn = BotTurn {
+            text: &message.text,
+            language: self.language,
+            tier: self.customer.tier,
+            channel: self.reply_channel(conversation),
+            state: &conversation.bot_state,
+        };
+        let reply = deps.bot.respond(&turn);
+        let reply = if reply.action.is_some() {
+            // Actions have effects outside: a provider's retry of a stored message must not
+            // repeat them, so it is answered from the store first.
+            if let Some(existing) = deps
+                .store
+                .find_message(msg.channel, &msg.external_id)
+                .await?
+            {
+                return Ok(BotAnswer::Repeat(existing));
+            }
+            self.run_actions(deps, conversation, msg, &turn, reply)
+                .await
+        } else {
+            reply
+        };
+        conversation.bot_state = reply.state;
+        let mut replies = Vec::new();
+        if !reply.text.trim().is_empty() {
+            let mut answer = self.message_to_customer(conversation, Sender::Bot, reply.text, None);
+            answer.external_id = Some(reply_key(&msg.external_id, 0));
+            replies.push(answer);
+        }
+        Ok(BotAnswer::Said {
+            replies,
+            handoff: reply.handoff,
+        })
+    }
+
+    /// The task a hand-off creates, with the agent's context card (what was said, what the
+    /// bot understood) and the customer's previous agent as the preferred one.
+    async fn handoff(
+        &self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        msg: &Inbound,
+        message: &Message,
+        replies: &[Message],
+        handoff: Handoff,
+    ) -> Result<Task, SessionError> {
+        let mut said = deps.store.conversation_messages(&conversation.id).await?;
+        said.push(message.clone());
+        said.extend(replies.iter().cloned());
+        let context = handoff_context(&handoff, &self.customer, &said);
+        let mut task = self.handoff_task(conversation, handoff);
+        task.context = Some(Box::new(context));
+        // Sticky routing: the agent who served this customer last is offered it first.
+        task.preferred_agent = deps.store.last_agent_of(&self.customer.id).await?;
+        if msg.channel == Channel::Ivr {
+            // A call is taken live: the offer carries what the caller said so far.
+            task.summary = call_summary(&task.summary, &said);
+        }
+        Ok(task)
+    }
+
+    /// Tells everyone concerned about a committed turn: the customer's open connections (the
+    /// message echoed, the answers), the owning agent, the deliveries due, and the dispatcher
+    /// on a hand-off. Notifications must not turn an accepted message into an error: failures
+    /// are logged, and the store stays the truth (desks and widgets re-sync from it; the
+    /// dispatcher reconciles with the store's waiting tasks).
+    async fn announce_turn(
+        &self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        message: &Message,
+        turn: TurnWritten,
+    ) {
+        let mut batch = vec![self.to_customer(message)];
         if conversation.status == ConversationStatus::Assigned {
             if let Some(agent) = &conversation.agent_id {
                 batch.push(event(
                     &agent_route(agent),
-                    &AgentEvent::Message((&message).into()),
+                    &AgentEvent::Message(message.into()),
                 ));
             }
         }
-        batch.extend(replies.iter().map(|r| self.to_customer(r)));
-        let later = announce(&outbox, &mut batch, now);
-        if let Some(task) = task {
+        batch.extend(turn.replies.iter().map(|r| self.to_customer(r)));
+        let later = announce(&turn.outbox, &mut batch, turn.at);
+        if let Some(task) = turn.task {
             batch.push(event(
                 &dispatch_route(),
                 &DispatchEvent::TaskCreated {
@@ -460,21 +533,6 @@ impl SessionState {
         }
         publish_batch(deps, batch).await;
         publish_later(deps, later).await;
-        if conversation.status == ConversationStatus::Assigned {
-            if let Some(agent) = &conversation.agent_id {
-                self.assist(deps, &conversation, &message, agent).await;
-            }
-        }
-        // Only a customer already waiting leaves the queue: the message that just handed the
-        // conversation over ("算了，转人工吧") does not take it back out in the same turn.
-        let handed_over_now = accepted.handoff;
-        if conversation.status == ConversationStatus::Queued
-            && !handed_over_now
-            && crate::bot::leaves_queue(&message.text)
-        {
-            self.leave_queue(deps, conversation).await?;
-        }
-        Ok(accepted)
     }
 
     /// Runs the actions a bot reply asks for, one after the other, handing each outcome back
@@ -655,13 +713,15 @@ impl SessionState {
         }
     }
 
+    /// A command from an agent's desk or the dispatcher: checked against the open
+    /// conversation (a stale one is refused), then handled by the step of its kind.
     async fn command(
         &mut self,
         deps: &SessionDeps,
         command: SessionCommand,
     ) -> Result<(), SessionError> {
-        let Some(mut conversation) = self.conversation.clone() else {
-            tracing::warn!(customer = %self.customer.id, ?command, "Command for a customer without an open conversation.");
+        let Some(conversation) = self.conversation.clone() else {
+            tracing::warn!(customer = %self.customer.id, command = command.kind(), "Command for a customer without an open conversation.");
             return self.reject_stale(deps, command).await;
         };
         match command {
@@ -686,36 +746,8 @@ impl SessionState {
                         )
                         .await;
                 }
-                // A repeat (a redelivered acceptance) only re-sends the agent's desk its
-                // conversation: the customer hears "joined" once.
-                let repeat = conversation.status == ConversationStatus::Assigned
-                    && conversation.agent_id.as_ref() == Some(&agent_id);
-                if !repeat {
-                    conversation.status = ConversationStatus::Assigned;
-                    conversation.agent_id = Some(agent_id.clone());
-                    deps.store.update_conversation(&conversation).await?;
-                    let notice = system_text(
-                        self.language,
-                        &format!("客服 {agent_name} 已加入会话，将为您继续服务。"),
-                        &format!("{agent_name} joined the conversation."),
-                    );
-                    self.say(deps, &conversation, Sender::System, notice, None)
-                        .await?;
-                }
-                let history = deps.store.conversation_messages(&conversation.id).await?;
-                let context = deps.store.task(&task_id).await?.and_then(|t| t.context);
-                publish(
-                    deps,
-                    &agent_route(&agent_id),
-                    &AgentEvent::Assigned {
-                        task_id,
-                        conversation_id: conversation.id.clone(),
-                        customer: CustomerCard::from(&self.customer),
-                        history: history.iter().map(MessageView::from).collect(),
-                        context,
-                    },
-                )
-                .await;
+                self.agent_assigned(deps, conversation, task_id, agent_id, &agent_name)
+                    .await
             }
             SessionCommand::AgentMessage {
                 conversation_id,
@@ -727,21 +759,8 @@ impl SessionState {
                     not_owner(deps, &agent_id).await;
                     return Ok(());
                 }
-                let message = self
-                    .say(
-                        deps,
-                        &conversation,
-                        Sender::Agent,
-                        text.as_str().to_owned(),
-                        Some(agent_id.clone()),
-                    )
-                    .await?;
-                publish(
-                    deps,
-                    &agent_route(&agent_id),
-                    &AgentEvent::Message((&message).into()),
-                )
-                .await;
+                self.agent_message(deps, &conversation, agent_id, text)
+                    .await
             }
             SessionCommand::AgentTyping {
                 conversation_id,
@@ -758,6 +777,7 @@ impl SessionState {
                     )
                     .await;
                 }
+                Ok(())
             }
             SessionCommand::WrapUp {
                 conversation_id,
@@ -769,9 +789,9 @@ impl SessionState {
                     not_owner(deps, &agent_id).await;
                     return Ok(());
                 }
+                let mut conversation = conversation;
                 self.close(deps, &mut conversation, &agent_id, resolution)
-                    .await?;
-                return Ok(());
+                    .await
             }
             SessionCommand::GiveBack {
                 conversation_id,
@@ -782,61 +802,153 @@ impl SessionState {
                     not_owner(deps, &agent_id).await;
                     return Ok(());
                 }
-                return self.give_back(deps, conversation, &agent_id).await;
+                self.give_back(deps, conversation, &agent_id).await
             }
-            SessionCommand::CallEnded { .. } => {
-                // Only a call waiting in the queue is abandoned; a chat continues.
-                let waiting_call = deps
-                    .store
-                    .open_task_for(&conversation.id)
-                    .await?
-                    .is_some_and(|t| t.status == TaskStatus::Waiting && t.channel == Channel::Ivr);
-                if conversation.status == ConversationStatus::Queued && waiting_call {
-                    return self.leave_queue(deps, conversation).await;
-                }
-            }
+            SessionCommand::CallEnded { .. } => self.call_ended(deps, conversation).await,
             SessionCommand::TaskFallback {
                 conversation_id,
                 task_id,
                 fallback,
                 ..
             } => {
-                // Keyed on the task, not on the session's view: the store already expired it
-                // and gave the conversation back to the bot (the session may have been
-                // passivated meanwhile, or have seen the bot status when the customer wrote).
-                let expired = deps
-                    .store
-                    .task(&task_id)
-                    .await?
-                    .is_some_and(|t| t.status == TaskStatus::Expired);
-                if !expired || conversation.id != conversation_id {
+                if conversation.id != conversation_id {
                     return Ok(());
                 }
-                // Told once, even if the command is delivered again.
-                let key = format!("fallback:{task_id}");
-                if deps
-                    .store
-                    .find_message(self.reply_channel(&conversation), &key)
-                    .await?
-                    .is_some()
-                {
-                    return Ok(());
-                }
-                if conversation.status == ConversationStatus::Queued {
-                    conversation.status = ConversationStatus::Bot;
-                    conversation.agent_id = None;
-                }
-                let (zh, en) = fallback_notice(fallback);
-                let mut notice = self.message_to_customer(
-                    &conversation,
-                    Sender::System,
-                    system_text(self.language, zh, en),
-                    None,
-                );
-                notice.external_id = Some(key);
-                self.deliver(deps, notice).await?;
+                self.task_fallback(deps, conversation, &task_id, fallback)
+                    .await
             }
         }
+    }
+
+    /// The dispatcher gave the conversation to an agent: the customer is told (once), and
+    /// the agent's desk gets the conversation with its whole history.
+    async fn agent_assigned(
+        &mut self,
+        deps: &SessionDeps,
+        mut conversation: Conversation,
+        task_id: TaskId,
+        agent_id: AgentId,
+        agent_name: &str,
+    ) -> Result<(), SessionError> {
+        // A repeat (a redelivered acceptance) only re-sends the agent's desk its
+        // conversation: the customer hears "joined" once.
+        let repeat = conversation.status == ConversationStatus::Assigned
+            && conversation.agent_id.as_ref() == Some(&agent_id);
+        if !repeat {
+            conversation.status = ConversationStatus::Assigned;
+            conversation.agent_id = Some(agent_id.clone());
+            deps.store.update_conversation(&conversation).await?;
+            let notice = system_text(
+                self.language,
+                &format!("客服 {agent_name} 已加入会话，将为您继续服务。"),
+                &format!("{agent_name} joined the conversation."),
+            );
+            self.say(deps, &conversation, Sender::System, notice, None)
+                .await?;
+        }
+        let history = deps.store.conversation_messages(&conversation.id).await?;
+        let context = deps.store.task(&task_id).await?.and_then(|t| t.context);
+        publish(
+            deps,
+            &agent_route(&agent_id),
+            &AgentEvent::Assigned {
+                task_id,
+                conversation_id: conversation.id.clone(),
+                customer: CustomerCard::from(&self.customer),
+                history: history.iter().map(MessageView::from).collect(),
+                context,
+            },
+        )
+        .await;
+        self.conversation = Some(conversation);
+        Ok(())
+    }
+
+    /// The owning agent wrote to the customer: stored and delivered, echoed to the desk.
+    async fn agent_message(
+        &mut self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        agent_id: AgentId,
+        text: MessageText,
+    ) -> Result<(), SessionError> {
+        let message = self
+            .say(
+                deps,
+                conversation,
+                Sender::Agent,
+                text.as_str().to_owned(),
+                Some(agent_id.clone()),
+            )
+            .await?;
+        publish(
+            deps,
+            &agent_route(&agent_id),
+            &AgentEvent::Message((&message).into()),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// The caller hung up: only a call waiting in the queue is abandoned; a chat continues.
+    async fn call_ended(
+        &mut self,
+        deps: &SessionDeps,
+        conversation: Conversation,
+    ) -> Result<(), SessionError> {
+        let waiting_call = deps
+            .store
+            .open_task_for(&conversation.id)
+            .await?
+            .is_some_and(|t| t.status == TaskStatus::Waiting && t.channel == Channel::Ivr);
+        if conversation.status == ConversationStatus::Queued && waiting_call {
+            return self.leave_queue(deps, conversation).await;
+        }
+        Ok(())
+    }
+
+    /// The conversation's task went to its queue's fallback: the customer is told, once.
+    async fn task_fallback(
+        &mut self,
+        deps: &SessionDeps,
+        mut conversation: Conversation,
+        task_id: &TaskId,
+        fallback: Fallback,
+    ) -> Result<(), SessionError> {
+        // Keyed on the task, not on the session's view: the store already expired it and gave
+        // the conversation back to the bot (the session may have been passivated meanwhile,
+        // or have seen the bot status when the customer wrote).
+        let expired = deps
+            .store
+            .task(task_id)
+            .await?
+            .is_some_and(|t| t.status == TaskStatus::Expired);
+        if !expired {
+            return Ok(());
+        }
+        // Told once, even if the command is delivered again.
+        let key = format!("fallback:{task_id}");
+        if deps
+            .store
+            .find_message(self.reply_channel(&conversation), &key)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        if conversation.status == ConversationStatus::Queued {
+            conversation.status = ConversationStatus::Bot;
+            conversation.agent_id = None;
+        }
+        let (zh, en) = fallback_notice(fallback);
+        let mut notice = self.message_to_customer(
+            &conversation,
+            Sender::System,
+            system_text(self.language, zh, en),
+            None,
+        );
+        notice.external_id = Some(key);
+        self.deliver(deps, notice).await?;
         self.conversation = Some(conversation);
         Ok(())
     }
@@ -1034,6 +1146,62 @@ impl SessionState {
     }
 }
 
+/// What the bot said in a turn, or the stored repeat of the message.
+enum BotAnswer {
+    Said {
+        replies: Vec<Message>,
+        handoff: Option<Handoff>,
+    },
+    Repeat(Message),
+}
+
+/// A customer turn's commit: written, or found to be a repeat of a stored message.
+enum Committed {
+    Turn(TurnWritten),
+    Repeat(Message),
+}
+
+/// What a committed turn wrote besides the customer's message.
+struct TurnWritten {
+    replies: Vec<Message>,
+    task: Option<Task>,
+    outbox: Vec<OutboxItem>,
+    at: DateTime<Utc>,
+}
+
+/// The answer to the edge for a committed turn.
+fn accepted(message: &Message, turn: &TurnWritten) -> Accepted {
+    Accepted {
+        message_id: message.id.clone(),
+        conversation_id: message.conversation_id.clone(),
+        duplicate: false,
+        replies: turn
+            .replies
+            .iter()
+            .map(|r| Reply {
+                message_id: r.id.clone(),
+                text: r.text.clone(),
+                channel: Some(r.channel),
+            })
+            .collect(),
+        handoff: turn.task.is_some(),
+    }
+}
+
+/// Counts a committed turn's messages in and out.
+fn count(deps: &SessionDeps, message: &Message, replies: &[Message]) {
+    deps.metrics
+        .messages_in
+        .with_label_values(&[message.channel.as_str()])
+        .inc();
+    for reply in replies {
+        deps.metrics
+            .messages_out
+            .with_label_values(&[reply.channel.as_str()])
+            .inc();
+    }
+}
+
 /// Lines of a call transcript shown in a voice task's offer.
 const CALL_SUMMARY_LINES: usize = 12;
 /// Longest voice task summary, in characters.
@@ -1228,5 +1396,287 @@ fn fallback_notice(fallback: Fallback) -> (&'static str, &'static str) {
             "抱歉，目前没有客服可以接待。我会继续为您服务，您也可以稍后再联系人工客服。",
             "Sorry, no agent is free right now. I will keep helping you, and you can ask for an agent again later.",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The session actor on its own: a real SQLite store in a temporary folder, the
+    //! in-process bus, the demo bot; no router, no HTTP.
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+
+    use super::*;
+    use crate::actors::delivery::NoDeliveries;
+    use crate::bot::actions::NoActions;
+    use crate::bot::KbBot;
+    use crate::bus::memory::MemoryBus;
+    use crate::bus::Subscription;
+    use crate::domain::ClientId;
+    use crate::store::sqlite::SqliteStore;
+
+    struct Harness {
+        session: Addr<CustomerSession>,
+        deps: Arc<SessionDeps>,
+        customer: CustomerId,
+        _dir: tempfile::TempDir,
+    }
+
+    async fn harness() -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(SqliteStore::open(&dir.path().join("session.db")).expect("store"));
+        let customer = Customer {
+            id: CustomerId::generate(),
+            display_name: "Test".to_owned(),
+            tier: Tier::Standard,
+            tags: vec![],
+            created_at: Utc::now(),
+        };
+        store.insert_customer(&customer).await.expect("customer");
+        let deps = Arc::new(SessionDeps {
+            store,
+            bus: Arc::new(MemoryBus::new()),
+            bot: Arc::new(KbBot::demo().expect("demo bot")),
+            assist: Default::default(),
+            actions: Arc::new(NoActions),
+            metrics: Arc::new(Metrics::new().expect("metrics")),
+            deliveries: Arc::new(NoDeliveries),
+            reply_channel: None,
+            idle_timeout: Duration::from_secs(600),
+            reply_timeout: Duration::from_secs(30),
+        });
+        let session =
+            CustomerSession::new(customer.id.clone(), Arc::clone(&deps), Arc::default()).start();
+        Harness {
+            session,
+            deps,
+            customer: customer.id,
+            _dir: dir,
+        }
+    }
+
+    impl Harness {
+        async fn say(&self, text: &str, client_id: &str) -> Accepted {
+            let inbound = Inbound {
+                channel: Channel::Web,
+                external_id: format!("{}/{client_id}", self.customer),
+                client_id: Some(ClientId::parse(client_id).expect("client id")),
+                text: MessageText::parse(text).expect("text"),
+            };
+            self.session
+                .send(inbound)
+                .await
+                .expect("mailbox")
+                .expect("accepted")
+        }
+
+        async fn command(&self, command: SessionCommand) {
+            self.session
+                .send(command)
+                .await
+                .expect("mailbox")
+                .expect("handled");
+        }
+
+        /// A staff account in the store (assignments refer to it).
+        async fn agent(&self, username: &str) -> AgentId {
+            let agent = crate::domain::Agent {
+                id: AgentId::generate(),
+                username: username.to_owned(),
+                display_name: username.to_owned(),
+                role: crate::domain::Role::Agent,
+                skills: vec![],
+                languages: vec![Language::Zh],
+                capacity: 3,
+                voice_capacity: None,
+                ticket_capacity: None,
+                password_hash: String::new(),
+            };
+            self.deps.store.upsert_agent(&agent).await.expect("agent")
+        }
+
+        async fn stored(&self, conversation: &ConversationId) -> Vec<Message> {
+            self.deps
+                .store
+                .conversation_messages(conversation)
+                .await
+                .expect("messages")
+        }
+
+        async fn subscribe(&self, route: &Route) -> Subscription {
+            self.deps.bus.subscribe(route).await.expect("subscription")
+        }
+    }
+
+    /// The next event of a subscription, decoded.
+    async fn next<T: serde::de::DeserializeOwned>(sub: &mut Subscription) -> T {
+        let delivery = tokio::time::timeout(Duration::from_secs(5), sub.next())
+            .await
+            .expect("an event in time")
+            .expect("an open subscription");
+        let event = delivery.json::<T>().expect("decodes");
+        delivery.ack().await.expect("ack");
+        event
+    }
+
+    /// Nothing more arrives on `sub` for a while.
+    async fn quiet(sub: &mut Subscription) -> bool {
+        tokio::time::timeout(Duration::from_millis(300), sub.next())
+            .await
+            .is_err()
+    }
+
+    #[actix::test]
+    async fn a_message_is_stored_with_its_answer_echoed_and_a_repeat_writes_nothing() {
+        let h = harness().await;
+        let mut widget = h.subscribe(&customer_route(&h.customer)).await;
+
+        let first = h.say("how do I get a refund?", "c-1").await;
+        assert!(!first.duplicate && !first.handoff);
+        assert_eq!(first.replies.len(), 1, "the bot answers");
+        let stored = h.stored(&first.conversation_id).await;
+        assert_eq!(
+            stored.iter().map(|m| m.from).collect::<Vec<_>>(),
+            [Sender::Customer, Sender::Bot]
+        );
+        // The customer's own message is echoed to their connections, then the answer.
+        let echo: CustomerEvent = next(&mut widget).await;
+        let answer: CustomerEvent = next(&mut widget).await;
+        assert!(matches!(echo, CustomerEvent::Message(m) if m.id == first.message_id));
+        assert!(matches!(answer, CustomerEvent::Message(m) if m.id == first.replies[0].message_id));
+
+        let again = h.say("how do I get a refund?", "c-1").await;
+        assert!(again.duplicate);
+        assert_eq!(again.message_id, first.message_id);
+        assert_eq!(
+            again.replies, first.replies,
+            "the first answer, not a new one"
+        );
+        assert_eq!(h.stored(&first.conversation_id).await.len(), 2);
+    }
+
+    #[actix::test]
+    async fn a_request_for_a_person_commits_the_task_and_tells_the_dispatcher() {
+        let h = harness().await;
+        let mut dispatcher = h
+            .deps
+            .bus
+            .consume(crate::actors::protocol::DISPATCH_QUEUE)
+            .await
+            .expect("queue");
+
+        let accepted = h.say("转人工", "c-1").await;
+        assert!(accepted.handoff);
+        let conversation = h
+            .deps
+            .store
+            .conversation(&accepted.conversation_id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(conversation.status, ConversationStatus::Queued);
+        let task = h
+            .deps
+            .store
+            .open_task_for(&conversation.id)
+            .await
+            .expect("read")
+            .expect("the task is stored with the turn");
+        match next::<DispatchEvent>(&mut dispatcher).await {
+            DispatchEvent::TaskCreated { task: told, .. } => assert_eq!(told.id, task.id),
+            other => panic!("expected TaskCreated, got {other:?}"),
+        }
+    }
+
+    #[actix::test]
+    async fn an_assignment_tells_the_customer_once_and_the_agent_each_time() {
+        let h = harness().await;
+        let accepted = h.say("转人工", "c-1").await;
+        let task = h
+            .deps
+            .store
+            .open_task_for(&accepted.conversation_id)
+            .await
+            .expect("read")
+            .expect("task");
+        let agent = h.agent("alice").await;
+        let mut desk = h.subscribe(&agent_route(&agent)).await;
+        let assigned = || SessionCommand::AgentAssigned {
+            customer_id: h.customer.clone(),
+            conversation_id: accepted.conversation_id.clone(),
+            task_id: task.id.clone(),
+            agent_id: agent.clone(),
+            agent_name: "Alice".to_owned(),
+        };
+
+        h.command(assigned()).await;
+        // A redelivered acceptance: the desk gets its conversation again, the customer
+        // hears "joined" once.
+        h.command(assigned()).await;
+        for _ in 0..2 {
+            match next::<AgentEvent>(&mut desk).await {
+                AgentEvent::Assigned { history, .. } => assert!(!history.is_empty()),
+                other => panic!("expected Assigned, got {other:?}"),
+            }
+        }
+        let system: Vec<Message> = h
+            .stored(&accepted.conversation_id)
+            .await
+            .into_iter()
+            .filter(|m| m.from == Sender::System)
+            .collect();
+        assert_eq!(system.len(), 1, "{system:?}");
+        assert!(system[0].text.contains("Alice"));
+    }
+
+    #[actix::test]
+    async fn only_the_owning_agent_may_write_to_the_customer() {
+        let h = harness().await;
+        let accepted = h.say("转人工", "c-1").await;
+        let task = h
+            .deps
+            .store
+            .open_task_for(&accepted.conversation_id)
+            .await
+            .expect("read")
+            .expect("task");
+        let (owner, stranger) = (h.agent("owner").await, h.agent("stranger").await);
+        h.command(SessionCommand::AgentAssigned {
+            customer_id: h.customer.clone(),
+            conversation_id: accepted.conversation_id.clone(),
+            task_id: task.id,
+            agent_id: owner.clone(),
+            agent_name: "Owner".to_owned(),
+        })
+        .await;
+        let before = h.stored(&accepted.conversation_id).await.len();
+        let mut stranger_desk = h.subscribe(&agent_route(&stranger)).await;
+        let write = |agent: &AgentId, text: &str| SessionCommand::AgentMessage {
+            customer_id: h.customer.clone(),
+            conversation_id: accepted.conversation_id.clone(),
+            agent_id: agent.clone(),
+            text: MessageText::parse(text).expect("text"),
+        };
+
+        h.command(write(&stranger, "not mine")).await;
+        match next::<AgentEvent>(&mut stranger_desk).await {
+            AgentEvent::Error { code, .. } => assert_eq!(code, "not_owner"),
+            other => panic!("expected an error, got {other:?}"),
+        }
+        assert_eq!(h.stored(&accepted.conversation_id).await.len(), before);
+
+        h.command(write(&owner, "Hello, I can help.")).await;
+        let after = h.stored(&accepted.conversation_id).await;
+        assert_eq!(after.len(), before + 1);
+        let last = after.last().expect("a message");
+        assert_eq!(
+            (last.from, last.agent_id.as_ref()),
+            (Sender::Agent, Some(&owner))
+        );
+        assert!(
+            quiet(&mut stranger_desk).await,
+            "the stranger is told nothing more"
+        );
     }
 }

@@ -16,7 +16,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::protocol::{
-    agent_route, dispatch_route, AgentEvent, DispatchEvent, SessionCommand, AGENTS_BROADCAST,
+    agent_route, agents_broadcast_route, dispatch_route, AgentEvent, DispatchEvent, SessionCommand,
     DISPATCH_QUEUE,
 };
 use super::session_router::command_envelope;
@@ -1178,10 +1178,7 @@ impl Dispatcher {
                         act.enqueue(task, customer);
                     }
                     act.active = true;
-                    act.send(
-                        Route::Topic(AGENTS_BROADCAST.to_owned()),
-                        &AgentEvent::Resync,
-                    );
+                    act.send(agents_broadcast_route(), &AgentEvent::Resync);
                     <Self as StreamHandler<Delivery>>::handle(act, first, ctx);
                 }
                 Err(error) => {
@@ -1617,7 +1614,7 @@ mod tests {
             .await
             .expect("assigned"));
 
-        let mut offers = bus.subscribe(&format!("agent.{agent}")).await.expect("sub");
+        let mut offers = bus.subscribe(&agent_route(&agent)).await.expect("sub");
         Dispatcher::new(
             Arc::clone(&store),
             Arc::clone(&bus),

@@ -28,6 +28,11 @@ pub const DISPATCH_QUEUE: &str = "dispatch";
 /// take-over).
 pub const AGENTS_BROADCAST: &str = "agents.broadcast";
 
+/// Route to every agent desk on every node.
+pub fn agents_broadcast_route() -> Route {
+    Route::Topic(AGENTS_BROADCAST.to_owned())
+}
+
 /// Route to every desk of one agent.
 pub fn agent_route(agent: &AgentId) -> Route {
     Route::Topic(format!("agent.{agent}"))
@@ -176,6 +181,19 @@ pub enum SessionCommand {
 }
 
 impl SessionCommand {
+    /// The command's kind, for logs (a command's text never reaches a log).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SessionCommand::AgentAssigned { .. } => "agent_assigned",
+            SessionCommand::AgentMessage { .. } => "agent_message",
+            SessionCommand::AgentTyping { .. } => "agent_typing",
+            SessionCommand::WrapUp { .. } => "wrap_up",
+            SessionCommand::GiveBack { .. } => "give_back",
+            SessionCommand::CallEnded { .. } => "call_ended",
+            SessionCommand::TaskFallback { .. } => "task_fallback",
+        }
+    }
+
     /// The customer whose session handles this command.
     pub fn customer_id(&self) -> &CustomerId {
         match self {

@@ -118,7 +118,7 @@ impl SessionRouter {
 
     /// Subscribes to this node's replies, then starts consuming every shard.
     pub async fn start(&self) -> anyhow::Result<()> {
-        let replies = self.deps.bus.subscribe(&self.reply_key()).await?;
+        let replies = self.deps.bus.subscribe(&self.reply_route()).await?;
         actix::spawn(self.clone().run_replies(replies));
         for shard in 0..SESSION_SHARDS {
             actix::spawn(self.clone().run_shard(shard));
@@ -143,7 +143,7 @@ impl SessionRouter {
         tracing::warn!("The reply subscription ended; subscribing again.");
         loop {
             tokio::time::sleep(LISTENER_RESTART_DELAY).await;
-            match self.deps.bus.subscribe(&self.reply_key()).await {
+            match self.deps.bus.subscribe(&self.reply_route()).await {
                 Ok(replies) => {
                     actix::spawn(self.run_replies(replies));
                     return;
@@ -274,7 +274,7 @@ impl SessionRouter {
                     outcome = self.local_command(command.clone()).await;
                 }
                 if let Err(error) = outcome {
-                    tracing::error!(%error, ?command, "Dropped a session command after retries; the session re-syncs from the store.");
+                    tracing::error!(%error, command = command.kind(), customer = %command.customer_id(), "Dropped a session command after retries; the session re-syncs from the store.");
                 }
             }
         }
@@ -400,5 +400,10 @@ impl SessionRouter {
     /// The topic this process's replies arrive on.
     fn reply_key(&self) -> String {
         format!("reply.{}", self.instance)
+    }
+
+    /// The route of [`SessionRouter::reply_key`].
+    fn reply_route(&self) -> Route {
+        Route::Topic(self.reply_key())
     }
 }

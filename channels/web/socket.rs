@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::rest::{check_rate, web_inbound};
-use crate::actors::protocol::{Accepted, CustomerEvent, SessionError};
+use crate::actors::protocol::{customer_route, Accepted, CustomerEvent, SessionError};
 use crate::actors::session_router::SessionRouter;
 use crate::bus::{Bus, Delivery};
 use crate::channels::auth::{authenticate, bearer_token, Authenticated};
@@ -134,10 +134,10 @@ impl Actor for CustomerConnection {
             });
         }
         let bus = Arc::clone(&self.bus);
-        let pattern = format!("customer.{}", self.customer);
+        let route = customer_route(&self.customer);
         // Subscribe before reading frames so no echo or answer is missed.
         ctx.wait(
-            async move { bus.subscribe(&pattern).await }
+            async move { bus.subscribe(&route).await }
                 .into_actor(self)
                 .map(|result, _, ctx| match result {
                     Ok(deliveries) => {

@@ -151,9 +151,9 @@ async fn competing_consumers_get_each_message_once(bus: Arc<dyn Bus>) -> anyhow:
 async fn topics_copy_to_every_matching_subscriber(bus: &dyn Bus) -> anyhow::Result<()> {
     let agent = unique("agent");
     let other = unique("agent");
-    let mut exact = bus.subscribe(&agent).await?;
-    let mut second = bus.subscribe(&agent).await?;
-    let mut unrelated = bus.subscribe(&other).await?;
+    let mut exact = bus.subscribe(&Route::Topic(agent.clone())).await?;
+    let mut second = bus.subscribe(&Route::Topic(agent.clone())).await?;
+    let mut unrelated = bus.subscribe(&Route::Topic(other)).await?;
     bus.publish(&Route::Topic(agent.clone()), b"offer".to_vec())
         .await?;
     for sub in [&mut exact, &mut second] {
@@ -167,7 +167,7 @@ async fn topics_copy_to_every_matching_subscriber(bus: &dyn Bus) -> anyhow::Resu
     let lonely = unique("customer");
     bus.publish(&Route::Topic(lonely.clone()), b"lost".to_vec())
         .await?;
-    let mut late = bus.subscribe(&lonely).await?;
+    let mut late = bus.subscribe(&Route::Topic(lonely)).await?;
     silent(&mut late).await
 }
 

@@ -204,7 +204,7 @@ impl Bus for MemoryBus {
         Ok(stream_of(self.inner.queue(queue)?, None))
     }
 
-    async fn subscribe(&self, pattern: &str) -> BusResult<Subscription> {
+    async fn subscribe_topic(&self, pattern: &str) -> BusResult<Subscription> {
         let id = self
             .inner
             .next_binding

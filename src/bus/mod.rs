@@ -146,9 +146,19 @@ pub trait Bus: Send + Sync + 'static {
     }
     /// Consumes a work queue (declared on first use).
     async fn consume(&self, queue: &str) -> BusResult<Subscription>;
-    /// Receives copies of topic messages whose key matches `pattern` (`*` = one word,
-    /// `#` = zero or more words, words separated by `.`), for as long as the stream lives.
-    async fn subscribe(&self, pattern: &str) -> BusResult<Subscription>;
+    /// Receives the messages of `route` for as long as the stream lives: for a topic route,
+    /// a copy of every message whose key matches its pattern (`*` = one word, `#` = zero or
+    /// more words, words separated by `.`); for a queue route, its share as a competing
+    /// consumer ([`Bus::consume`]). Routes come from the same functions publishers use, so a
+    /// topic is never spelled twice.
+    async fn subscribe(&self, route: &Route) -> BusResult<Subscription> {
+        match route {
+            Route::Topic(pattern) => self.subscribe_topic(pattern).await,
+            Route::Queue(queue) => self.consume(queue).await,
+        }
+    }
+    /// The backend's topic subscription behind [`Bus::subscribe`].
+    async fn subscribe_topic(&self, pattern: &str) -> BusResult<Subscription>;
 }
 
 /// Encodes `event` as JSON and publishes it.

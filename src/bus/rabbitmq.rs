@@ -536,7 +536,7 @@ impl Bus for RabbitBus {
         Ok(subscription(channel, consumer))
     }
 
-    async fn subscribe(&self, pattern: &str) -> BusResult<Subscription> {
+    async fn subscribe_topic(&self, pattern: &str) -> BusResult<Subscription> {
         let channel = self.consumer_channel().await?;
         let queue = channel
             .queue_declare(
