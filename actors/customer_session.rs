@@ -157,6 +157,13 @@ impl Handler<SessionCommand> for CustomerSession {
     type Result = AtomicResponse<Self, Result<(), SessionError>>;
 
     fn handle(&mut self, msg: SessionCommand, _: &mut Self::Context) -> Self::Result {
+        if let SessionCommand::Reload { .. } = msg {
+            // No other message is in flight (responses are atomic), so nothing puts a stale
+            // state back after this.
+            self.state = None;
+            self.last_activity = Instant::now();
+            return AtomicResponse::new(Box::pin(actix::fut::ready(Ok(()))));
+        }
         self.atomically(move |state, deps| Box::pin(state.command(deps, msg)))
     }
 }
@@ -805,6 +812,8 @@ impl SessionState {
                 self.give_back(deps, conversation, &agent_id).await
             }
             SessionCommand::CallEnded { .. } => self.call_ended(deps, conversation).await,
+            // Handled by the actor itself (it drops this state).
+            SessionCommand::Reload { .. } => Ok(()),
             SessionCommand::TaskFallback {
                 conversation_id,
                 task_id,
@@ -1072,6 +1081,7 @@ impl SessionState {
                 .await;
             }
             SessionCommand::AgentTyping { .. }
+            | SessionCommand::Reload { .. }
             | SessionCommand::TaskFallback { .. }
             | SessionCommand::CallEnded { .. } => {}
         }
@@ -1677,6 +1687,37 @@ mod tests {
         assert!(
             quiet(&mut stranger_desk).await,
             "the stranger is told nothing more"
+        );
+    }
+
+    #[actix::test]
+    async fn a_reload_drops_what_the_session_cached() {
+        let h = harness().await;
+        let first = h.say("hello", "c-1").await;
+        // The conversation is closed behind the session's back (as a merge's undo moves it).
+        let mut conversation = h
+            .deps
+            .store
+            .conversation(&first.conversation_id)
+            .await
+            .expect("read")
+            .expect("stored");
+        conversation.status = ConversationStatus::Closed;
+        conversation.closed_at = Some(Utc::now());
+        h.deps
+            .store
+            .update_conversation(&conversation)
+            .await
+            .expect("closed");
+
+        h.command(SessionCommand::Reload {
+            customer_id: h.customer.clone(),
+        })
+        .await;
+        let next = h.say("hello again", "c-2").await;
+        assert_ne!(
+            next.conversation_id, first.conversation_id,
+            "the session read the store again"
         );
     }
 }

@@ -170,6 +170,10 @@ pub enum SessionCommand {
     },
     /// The customer hung up (phone IVR): a call still waiting for an agent is abandoned.
     CallEnded { customer_id: CustomerId },
+    /// The customer's data changed outside the session (a merge of two customers, or its
+    /// undo): the session drops what it cached and rebuilds from the store on its next
+    /// message.
+    Reload { customer_id: CustomerId },
     /// The dispatcher sent the conversation's task to its queue's fallback (maximum wait
     /// reached or queue closed); the store already gave the conversation back to the bot.
     TaskFallback {
@@ -191,6 +195,7 @@ impl SessionCommand {
             SessionCommand::GiveBack { .. } => "give_back",
             SessionCommand::CallEnded { .. } => "call_ended",
             SessionCommand::TaskFallback { .. } => "task_fallback",
+            SessionCommand::Reload { .. } => "reload",
         }
     }
 
@@ -203,7 +208,8 @@ impl SessionCommand {
             | SessionCommand::WrapUp { customer_id, .. }
             | SessionCommand::GiveBack { customer_id, .. }
             | SessionCommand::TaskFallback { customer_id, .. }
-            | SessionCommand::CallEnded { customer_id } => customer_id,
+            | SessionCommand::CallEnded { customer_id }
+            | SessionCommand::Reload { customer_id } => customer_id,
         }
     }
 }

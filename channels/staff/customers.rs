@@ -7,10 +7,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::actors::dispatcher::Snapshot;
+use crate::actors::protocol::SessionCommand;
 use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::{Channel, CustomerId};
 use crate::error::{ApiError, ErrorKind};
+use crate::store::CustomerMerge;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,7 +78,7 @@ struct MergeRequest {
 }
 
 /// The JSON of a merge.
-fn merge_view(merge: &crate::store::CustomerMerge) -> serde_json::Value {
+fn merge_view(merge: &CustomerMerge) -> serde_json::Value {
     json!({
         "merge_id": merge.id,
         "customer_id": merge.into,
@@ -125,6 +127,7 @@ pub(super) async fn merge_customers(
         .merge_customers(&merge_id, &into, &from, staff.as_str(), Utc::now())
         .await?;
     tracing::info!(%into, %from, by = %staff, merge = %merge.id, "Customers merged.");
+    reload_sessions(&state, &merge).await;
     Ok(HttpResponse::Created().json(merge_view(&merge)))
 }
 
@@ -141,7 +144,22 @@ pub(super) async fn undo_merge(
         .await?
         .ok_or_else(|| ApiError::not_found("No such merge."))?;
     tracing::info!(merge = %merge.id, by = %staff, "Customer merge undone.");
+    reload_sessions(&state, &merge).await;
     Ok(HttpResponse::Ok().json(merge_view(&merge)))
+}
+
+/// Tells the sessions of both customers of a merge (or its undo) that their data moved, so
+/// neither keeps writing to a conversation that is no longer theirs. The merge is stored
+/// already: a session not told (the bus down) rebuilds from the store when it passivates.
+async fn reload_sessions(state: &AppState, merge: &CustomerMerge) {
+    for customer_id in [&merge.into, &merge.from] {
+        let reload = SessionCommand::Reload {
+            customer_id: customer_id.clone(),
+        };
+        if let Err(error) = state.sessions.command(reload).await {
+            tracing::warn!(customer = %customer_id, merge = %merge.id, %error, "Could not tell a session of a merge.");
+        }
+    }
 }
 
 #[get("/v1/customers/{id}/messages")]

@@ -195,6 +195,23 @@ async fn an_agent_merges_two_customers_and_can_undo_it() {
         .unwrap()
         .iter()
         .any(|m| m["text"] == "我的退款还没到账"));
+    // The app user's session forgets the conversation that went back: the next message opens
+    // the app customer's own conversation instead of writing into the WeChat customer's.
+    let after: Value = app
+        .post_message(&user, "还在吗", "c-2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(after["conversation_id"], accepted["conversation_id"]);
+    let (_, theirs) = app
+        .get_json(&format!("/v1/customers/{wechat_customer}/messages"), &agent)
+        .await;
+    assert!(!theirs
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["text"] == "还在吗"));
     let (status, _) = app.post_json(&undo, &agent, json!({})).await;
     assert_eq!(status, 409);
     let (status, _) = app
