@@ -34,6 +34,13 @@ use crate::store::{QueueExit, Store};
 use crate::telemetry::Metrics;
 use crate::views::CustomerCard;
 
+/// Tells the dispatcher about `event`, wherever it runs (the active one of the cluster, through
+/// the `dispatch` queue): how an edge reports a supervisor's change. A notice that is lost is
+/// not fatal: the dispatcher also reconciles with the store.
+pub async fn tell(bus: &dyn Bus, event: &DispatchEvent) -> crate::bus::BusResult<()> {
+    publish_json(bus, &dispatch_route(), event).await
+}
+
 /// Live figures for `GET /v1/queues`.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueFigures {

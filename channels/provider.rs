@@ -73,6 +73,26 @@ pub fn clip(text: &str) -> String {
         .collect()
 }
 
+/// Purges webhook receipts (which only answer a provider's retries) older than `keep`, every
+/// hour, for as long as the node runs.
+pub async fn purge_receipts(
+    store: std::sync::Arc<dyn crate::store::Store>,
+    keep: chrono::Duration,
+) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3_600));
+    loop {
+        every.tick().await;
+        match store
+            .purge_webhook_receipts(chrono::Utc::now() - keep)
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "Old webhook receipts purged."),
+            Err(error) => tracing::warn!(%error, "Could not purge webhook receipts."),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,8 +14,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::actors::protocol::{dispatch_route, DispatchEvent};
-use crate::bus::publish_json;
+use crate::actors::dispatcher;
+use crate::actors::protocol::DispatchEvent;
 use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::Problem;
@@ -263,9 +263,8 @@ async fn activate_rules(
         Activation::Activated { previous } => {
             // Stored and audited; if this notice is lost the dispatcher still finds the
             // version in force when it reconciles with the store.
-            if let Err(error) = publish_json(
+            if let Err(error) = dispatcher::tell(
                 state.bus.as_ref(),
-                &dispatch_route(),
                 &DispatchEvent::RulesActivated { version },
             )
             .await
@@ -508,12 +507,7 @@ async fn create_override(
 
 /// Tells the dispatcher the overrides changed (if lost, it finds them when it reconciles).
 async fn notify_overrides(state: &AppState) {
-    if let Err(error) = publish_json(
-        state.bus.as_ref(),
-        &dispatch_route(),
-        &DispatchEvent::OverridesChanged,
-    )
-    .await
+    if let Err(error) = dispatcher::tell(state.bus.as_ref(), &DispatchEvent::OverridesChanged).await
     {
         tracing::warn!(%error, "Could not tell the dispatcher about changed overrides.");
     }

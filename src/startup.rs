@@ -8,7 +8,6 @@ use actix::Supervisor;
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
-use governor::{Quota, RateLimiter};
 
 use crate::actors::customer_session::SessionDeps;
 use crate::actors::delivery::{Deliverer, DeliveryPlan, DeliveryService, Plans};
@@ -23,11 +22,6 @@ use crate::error;
 use crate::settings::{Settings, StoreKind};
 use crate::store::{postgres::PostgresStore, sqlite::SqliteStore, Store};
 use crate::telemetry::Metrics;
-
-/// How often the agent-assist index of resolved conversations is rebuilt.
-const ASSIST_REFRESH: Duration = Duration::from_secs(60);
-/// How often the assist refresher looks whether a rebuild is due.
-const ASSIST_TICK: Duration = Duration::from_secs(2);
 
 /// How long after the passive-reply window a bot answer to WeChat waits before the API sends
 /// it: the webhook that got the answer in time takes the row within this margin.
@@ -70,6 +64,136 @@ async fn open_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
     }
 }
 
+/// The bot a node runs and what it needs.
+struct Bots {
+    /// The bot in force, swapped when the knowledge base changes.
+    shared_bot: Arc<SharedBot>,
+    kb: Arc<KbReloader>,
+    bot: Arc<dyn crate::bot::Bot>,
+    actions: Arc<FlowActions>,
+}
+
+/// The bot: flows from config, the knowledge base from the store (the demo's seeded at first
+/// start), retrained and swapped when it changes; the services its flow actions call (the
+/// demo's order system is served by this node, at `port`).
+async fn bots(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+    metrics: &Arc<Metrics>,
+    port: u16,
+) -> anyhow::Result<Bots> {
+    let flows = crate::bot::service::load_flows(&settings.bot)?;
+    if settings.demo.seed {
+        let demo = crate::bot::kb::io::from_json(crate::bot::DEMO_KB)
+            .map_err(|p| anyhow::anyhow!("the demo knowledge base is invalid: {p:?}"))?;
+        crate::bot::service::seed(store.as_ref(), &demo, "demo")
+            .await
+            .context("seeding the demo knowledge base")?;
+    }
+    let (kb_bot, kb_revision) = crate::bot::service::train(store.as_ref(), flows.clone())
+        .await
+        .context("loading the knowledge base")?;
+    let shared_bot = Arc::new(SharedBot::new(kb_bot, kb_revision));
+    let kb = KbReloader::start(
+        Arc::clone(&shared_bot),
+        Arc::clone(store),
+        flows,
+        Duration::from_millis(settings.bot.kb_poll_ms),
+    );
+    let bot: Arc<dyn crate::bot::Bot> = Arc::clone(&shared_bot) as Arc<dyn crate::bot::Bot>;
+    let mut services = settings.bot.services.clone();
+    if settings.demo.seed && !services.contains_key("orders") {
+        services.insert(
+            "orders".to_owned(),
+            format!("http://127.0.0.1:{port}{}", crate::demo::orders::BASE_PATH),
+        );
+    }
+    let actions = Arc::new(
+        FlowActions::new(
+            services,
+            settings.action_timeout(),
+            Arc::clone(store),
+            Arc::clone(metrics),
+        )
+        .context("configuring flow actions")?,
+    );
+
+    Ok(Bots {
+        shared_bot,
+        kb,
+        bot,
+        actions,
+    })
+}
+
+/// The outbound providers configured: what each delivers (plans) and how (deliverers).
+struct Outbound {
+    plans: Vec<Arc<dyn DeliveryPlan>>,
+    deliverers: Vec<Arc<dyn Deliverer>>,
+    /// The WeChat Official Account API, when outbound WeChat is configured.
+    wechat_api: Option<Arc<crate::channels::wechat::api::WechatApi>>,
+}
+
+/// Each configured provider adds what it delivers (plan) and how (deliverer).
+fn outbound(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+    bus: &Arc<dyn Bus>,
+) -> anyhow::Result<Outbound> {
+    let mut plans: Vec<Arc<dyn DeliveryPlan>> = Vec::new();
+    let mut deliverers: Vec<Arc<dyn Deliverer>> = Vec::new();
+    if !settings.webhook.url.trim().is_empty() {
+        plans.push(Arc::new(crate::channels::webhook::WebhookEvents));
+        deliverers.push(Arc::new(
+            crate::channels::webhook::WebhookDeliverer::new(&settings.webhook)
+                .context("configuring the event webhook")?,
+        ));
+    }
+    if !settings.app.push_url.trim().is_empty() {
+        plans.push(Arc::new(crate::channels::app::AppPushes));
+        deliverers.push(Arc::new(
+            crate::channels::app::AppPushDeliverer::new(&settings.app, Arc::clone(store))
+                .context("configuring app push notifications")?,
+        ));
+    }
+    let mut wechat_api = None;
+    let wechat = &settings.wechat;
+    if !wechat.api_base_url.trim().is_empty()
+        && !secrecy::ExposeSecret::expose_secret(&wechat.app_secret).is_empty()
+    {
+        plans.push(Arc::new(crate::channels::wechat::api::WechatReplies {
+            passive_window: Duration::from_millis(wechat.passive_reply_ms) + PASSIVE_REPLY_GRACE,
+        }));
+        let api = Arc::new(
+            crate::channels::wechat::api::WechatApi::new(wechat)
+                .context("configuring the WeChat API")?,
+        );
+        deliverers.push(Arc::new(
+            crate::channels::wechat::api::WechatDeliverer::new(
+                wechat,
+                Arc::clone(&api),
+                Arc::clone(store),
+                Arc::clone(bus),
+            )?,
+        ));
+        wechat_api = Some(api);
+    }
+    if !settings.sms.api_base_url.trim().is_empty()
+        && !secrecy::ExposeSecret::expose_secret(&settings.sms.auth_token).is_empty()
+    {
+        plans.push(Arc::new(crate::channels::sms::outbound::SmsReplies));
+        deliverers.push(Arc::new(
+            crate::channels::sms::outbound::SmsDeliverer::new(&settings.sms, Arc::clone(store))
+                .context("configuring outbound SMS")?,
+        ));
+    }
+    Ok(Outbound {
+        plans,
+        deliverers,
+        wechat_api,
+    })
+}
+
 impl Application {
     /// Opens the store and bus, seeds demo data if configured, starts the actors and binds
     /// the HTTP listener. Must run inside an actix system.
@@ -87,44 +211,12 @@ impl Application {
             .with_context(|| format!("binding {}:{}", settings.http.host, settings.http.port))?;
         let port = listener.local_addr()?.port();
 
-        // The bot: flows from config, the knowledge base from the store (the demo's seeded
-        // at first start), retrained and swapped when it changes.
-        let flows = crate::bot::service::load_flows(&settings.bot)?;
-        if settings.demo.seed {
-            let demo = crate::bot::kb::io::from_json(crate::bot::DEMO_KB)
-                .map_err(|p| anyhow::anyhow!("the demo knowledge base is invalid: {p:?}"))?;
-            crate::bot::service::seed(store.as_ref(), &demo, "demo")
-                .await
-                .context("seeding the demo knowledge base")?;
-        }
-        let (kb_bot, kb_revision) = crate::bot::service::train(store.as_ref(), flows.clone())
-            .await
-            .context("loading the knowledge base")?;
-        let shared_bot = Arc::new(SharedBot::new(kb_bot, kb_revision));
-        let kb = KbReloader::start(
-            Arc::clone(&shared_bot),
-            Arc::clone(&store),
-            flows,
-            Duration::from_millis(settings.bot.kb_poll_ms),
-        );
-        let bot: Arc<dyn crate::bot::Bot> = Arc::clone(&shared_bot) as Arc<dyn crate::bot::Bot>;
-        let mut services = settings.bot.services.clone();
-        if settings.demo.seed && !services.contains_key("orders") {
-            services.insert(
-                "orders".to_owned(),
-                format!("http://127.0.0.1:{port}{}", crate::demo::orders::BASE_PATH),
-            );
-        }
-        let actions = Arc::new(
-            FlowActions::new(
-                services,
-                settings.action_timeout(),
-                Arc::clone(&store),
-                Arc::clone(&metrics),
-            )
-            .context("configuring flow actions")?,
-        );
-
+        let Bots {
+            shared_bot,
+            kb,
+            bot,
+            actions,
+        } = bots(&settings, &store, &metrics, port).await?;
         let dispatcher = {
             let (store, bus, metrics, routing) = (
                 Arc::clone(&store),
@@ -134,58 +226,11 @@ impl Application {
             );
             Supervisor::start(move |_| Dispatcher::new(store, bus, metrics, routing))
         };
-        // Outbound providers: each adds what it delivers (plan) and how (deliverer).
-        let mut plans: Vec<Arc<dyn DeliveryPlan>> = Vec::new();
-        let mut deliverers: Vec<Arc<dyn Deliverer>> = Vec::new();
-        if !settings.webhook.url.trim().is_empty() {
-            plans.push(Arc::new(crate::channels::webhook::WebhookEvents));
-            deliverers.push(Arc::new(
-                crate::channels::webhook::WebhookDeliverer::new(&settings.webhook)
-                    .context("configuring the event webhook")?,
-            ));
-        }
-        if !settings.app.push_url.trim().is_empty() {
-            plans.push(Arc::new(crate::channels::app::AppPushes));
-            deliverers.push(Arc::new(
-                crate::channels::app::AppPushDeliverer::new(&settings.app, Arc::clone(&store))
-                    .context("configuring app push notifications")?,
-            ));
-        }
-        let mut wechat_api = None;
-        let wechat = &settings.wechat;
-        if !wechat.api_base_url.trim().is_empty()
-            && !secrecy::ExposeSecret::expose_secret(&wechat.app_secret).is_empty()
-        {
-            plans.push(Arc::new(crate::channels::wechat::api::WechatReplies {
-                passive_window: Duration::from_millis(wechat.passive_reply_ms)
-                    + PASSIVE_REPLY_GRACE,
-            }));
-            let api = Arc::new(
-                crate::channels::wechat::api::WechatApi::new(wechat)
-                    .context("configuring the WeChat API")?,
-            );
-            deliverers.push(Arc::new(
-                crate::channels::wechat::api::WechatDeliverer::new(
-                    wechat,
-                    Arc::clone(&api),
-                    Arc::clone(&store),
-                    Arc::clone(&bus),
-                )?,
-            ));
-            wechat_api = Some(api);
-        }
-        if !settings.sms.api_base_url.trim().is_empty()
-            && !secrecy::ExposeSecret::expose_secret(&settings.sms.auth_token).is_empty()
-        {
-            plans.push(Arc::new(crate::channels::sms::outbound::SmsReplies));
-            deliverers.push(Arc::new(
-                crate::channels::sms::outbound::SmsDeliverer::new(
-                    &settings.sms,
-                    Arc::clone(&store),
-                )
-                .context("configuring outbound SMS")?,
-            ));
-        }
+        let Outbound {
+            plans,
+            deliverers,
+            wechat_api,
+        } = outbound(&settings, &store, &bus)?;
         DeliveryService::new(
             Arc::clone(&store),
             Arc::clone(&bus),
@@ -194,28 +239,10 @@ impl Application {
         )
         .start(deliverers);
         let assist = Arc::new(crate::bot::assist::Assistant::default());
-        actix_web::rt::spawn({
-            let (assist, store) = (Arc::clone(&assist), Arc::clone(&store));
-            async move {
-                // Rebuilt soon after a conversation is resolved here, and every minute for
-                // those resolved on other nodes.
-                let mut every = tokio::time::interval(ASSIST_TICK);
-                let mut last = tokio::time::Instant::now();
-                loop {
-                    every.tick().await;
-                    if !assist.take_stale()
-                        && last.elapsed() < ASSIST_REFRESH
-                        && !assist.index().is_empty()
-                    {
-                        continue;
-                    }
-                    last = tokio::time::Instant::now();
-                    if let Err(error) = assist.refresh(store.as_ref()).await {
-                        tracing::warn!(%error, "Could not refresh the agent-assist index.");
-                    }
-                }
-            }
-        });
+        actix_web::rt::spawn(crate::bot::assist::keep_fresh(
+            Arc::clone(&assist),
+            Arc::clone(&store),
+        ));
         let sessions = SessionRouter::new(
             SessionDeps {
                 store: Arc::clone(&store),
@@ -236,43 +263,12 @@ impl Application {
             .await
             .context("starting the session shards")?;
 
-        let burst = std::num::NonZeroU32::new(settings.limits.customer_burst)
-            .context("limits.customer_burst must be positive")?;
-        let quota = Quota::with_period(Duration::from_millis(settings.limits.customer_refill_ms))
-            .context("limits.customer_refill_ms must be positive")?
-            .allow_burst(burst);
-        let limiter = Arc::new(RateLimiter::keyed(quota));
-        actix_web::rt::spawn({
-            let limiter = Arc::clone(&limiter);
-            async move {
-                let mut every = tokio::time::interval(Duration::from_secs(60));
-                loop {
-                    every.tick().await;
-                    limiter.retain_recent();
-                }
-            }
-        });
+        let limiter = crate::channels::state::customer_limiter(&settings.limits)?;
 
-        // Webhook receipts only answer a provider's retries: purged hourly past their retention.
-        actix_web::rt::spawn({
-            let store = Arc::clone(&store);
-            let keep =
-                chrono::Duration::hours(i64::from(settings.database.receipt_retention_hours));
-            async move {
-                let mut every = tokio::time::interval(Duration::from_secs(3_600));
-                loop {
-                    every.tick().await;
-                    match store
-                        .purge_webhook_receipts(chrono::Utc::now() - keep)
-                        .await
-                    {
-                        Ok(0) => {}
-                        Ok(purged) => tracing::info!(purged, "Old webhook receipts purged."),
-                        Err(error) => tracing::warn!(%error, "Could not purge webhook receipts."),
-                    }
-                }
-            }
-        });
+        actix_web::rt::spawn(crate::channels::provider::purge_receipts(
+            Arc::clone(&store),
+            chrono::Duration::hours(i64::from(settings.database.receipt_retention_hours)),
+        ));
 
         let demo_orders = settings.demo.seed;
         let body_limit = settings.http.body_limit_bytes;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bot::kb::features::features;
 use crate::domain::ConversationId;
-use crate::store::ResolvedSample;
+use crate::store::{ResolvedSample, Store};
 
 /// How many suggestions of each kind the desk gets.
 pub const PER_KIND: usize = 3;
@@ -319,6 +319,28 @@ fn clip(text: &str) -> String {
     match cut.rfind('\n') {
         Some(end) if end > 0 => cut[..end].to_owned(),
         _ => format!("{cut}…"),
+    }
+}
+
+/// How often the agent-assist index of resolved conversations is rebuilt.
+const ASSIST_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often the refresher looks whether a rebuild is due.
+const ASSIST_TICK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Keeps `assist`'s index fresh, for as long as the node runs: rebuilt soon after a
+/// conversation is resolved here, and every minute for those resolved on other nodes.
+pub async fn keep_fresh(assist: std::sync::Arc<Assistant>, store: std::sync::Arc<dyn Store>) {
+    let mut every = tokio::time::interval(ASSIST_TICK);
+    let mut last = tokio::time::Instant::now();
+    loop {
+        every.tick().await;
+        if !assist.take_stale() && last.elapsed() < ASSIST_REFRESH && !assist.index().is_empty() {
+            continue;
+        }
+        last = tokio::time::Instant::now();
+        if let Err(error) = assist.refresh(store.as_ref()).await {
+            tracing::warn!(%error, "Could not refresh the agent-assist index.");
+        }
     }
 }
 
