@@ -19,7 +19,8 @@ use super::protocol::{
 use super::session_router::command_envelope;
 use crate::bus::{publish_json, Bus, Delivery, Route};
 use crate::domain::{
-    Agent, AgentStatus, ConversationId, CustomerId, HandoffContext, MessageText, Resolution, TaskId,
+    Agent, AgentId, AgentStatus, ConversationId, CustomerId, HandoffContext, MessageText,
+    Resolution, TaskId,
 };
 use crate::socket::{self, Socket};
 use crate::store::Store;
@@ -206,11 +207,8 @@ impl AgentSession {
                         )
                     }
                 };
-                let Some(customer_id) = self.conversations.get(&conversation_id).cloned() else {
-                    return Self::send_json(
-                        ctx,
-                        &WsError::new("not_owner", "This conversation is not assigned to you."),
-                    );
+                let Some(customer_id) = self.held_or_refuse(ctx, &conversation_id) else {
+                    return;
                 };
                 self.command(
                     ctx,
@@ -222,31 +220,11 @@ impl AgentSession {
                     },
                 );
                 if let Some(suggestion) = suggestion_id {
-                    // Whether assist helped is a statistic: a failure is logged, never the
-                    // agent's problem.
-                    let store = Arc::clone(&self.store);
-                    actix::spawn(async move {
-                        match store
-                            .use_assist(
-                                &suggestion,
-                                &agent_id,
-                                &conversation_id,
-                                chrono::Utc::now(),
-                            )
-                            .await
-                        {
-                            Ok(true) => {}
-                            Ok(false) => {
-                                tracing::debug!(%suggestion, "Assist suggestion unknown or used already.")
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, %suggestion, "Could not record an assist suggestion's use.")
-                            }
-                        }
-                    });
+                    self.record_assist_use(suggestion, agent_id, conversation_id);
                 }
             }
             AgentCommand::Typing { conversation_id } => {
+                // Typing in a conversation that is not the agent's is not worth an error.
                 if let Some(customer_id) = self.conversations.get(&conversation_id).cloned() {
                     self.command(
                         ctx,
@@ -262,39 +240,73 @@ impl AgentSession {
                 conversation_id,
                 resolution,
             } => {
-                let Some(customer_id) = self.conversations.get(&conversation_id).cloned() else {
-                    return Self::send_json(
+                if let Some(customer_id) = self.held_or_refuse(ctx, &conversation_id) {
+                    self.command(
                         ctx,
-                        &WsError::new("not_owner", "This conversation is not assigned to you."),
+                        SessionCommand::WrapUp {
+                            customer_id,
+                            conversation_id,
+                            agent_id,
+                            resolution,
+                        },
                     );
-                };
-                self.command(
-                    ctx,
-                    SessionCommand::WrapUp {
-                        customer_id,
-                        conversation_id,
-                        agent_id,
-                        resolution,
-                    },
-                );
+                }
             }
             AgentCommand::GiveBack { conversation_id } => {
-                let Some(customer_id) = self.conversations.get(&conversation_id).cloned() else {
-                    return Self::send_json(
+                if let Some(customer_id) = self.held_or_refuse(ctx, &conversation_id) {
+                    self.command(
                         ctx,
-                        &WsError::new("not_owner", "This conversation is not assigned to you."),
+                        SessionCommand::GiveBack {
+                            customer_id,
+                            conversation_id,
+                            agent_id,
+                        },
                     );
-                };
-                self.command(
-                    ctx,
-                    SessionCommand::GiveBack {
-                        customer_id,
-                        conversation_id,
-                        agent_id,
-                    },
-                );
+                }
             }
         }
+    }
+
+    /// The customer of a conversation this desk holds, or None after telling the desk it is
+    /// not the agent's.
+    fn held_or_refuse(
+        &self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        conversation_id: &ConversationId,
+    ) -> Option<CustomerId> {
+        let customer = self.conversations.get(conversation_id).cloned();
+        if customer.is_none() {
+            Self::send_json(
+                ctx,
+                &WsError::new("not_owner", "This conversation is not assigned to you."),
+            );
+        }
+        customer
+    }
+
+    /// Records that the agent sent an assist suggestion. Whether assist helped is a
+    /// statistic: a failure is logged, never the agent's problem.
+    fn record_assist_use(
+        &self,
+        suggestion: String,
+        agent_id: AgentId,
+        conversation_id: ConversationId,
+    ) {
+        let store = Arc::clone(&self.store);
+        actix::spawn(async move {
+            match store
+                .use_assist(&suggestion, &agent_id, &conversation_id, chrono::Utc::now())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!(%suggestion, "Assist suggestion unknown or used already.")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, %suggestion, "Could not record an assist suggestion's use.")
+                }
+            }
+        });
     }
 
     /// Loads the agent's open conversations and subscribes to `agent.{id}`, then greets.

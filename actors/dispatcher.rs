@@ -41,6 +41,18 @@ pub async fn tell(bus: &dyn Bus, event: &DispatchEvent) -> crate::bus::BusResult
     publish_json(bus, &dispatch_route(), event).await
 }
 
+/// What an agent's desk reports ([`DispatchEvent::AgentState`]), capacities resolved.
+struct DeskReport {
+    agent_id: AgentId,
+    name: String,
+    connection_id: String,
+    status: AgentStatus,
+    skills: Vec<crate::domain::Skill>,
+    languages: Vec<crate::domain::Language>,
+    capacity: Slots,
+    active: Vec<ConversationId>,
+}
+
 /// Live figures for `GET /v1/queues`.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueueFigures {
@@ -523,75 +535,21 @@ impl Dispatcher {
                 ticket_capacity,
                 active,
             } => {
-                let now = self.now();
-                let new_desk = self
-                    .agents
-                    .get(&agent_id)
-                    .is_none_or(|e| e.connection_id != connection_id);
-                if self
-                    .agents
-                    .get(&agent_id)
-                    .is_none_or(|e| e.state.status != status)
-                {
-                    self.presence.push((agent_id.clone(), status, Utc::now()));
-                }
                 let capacity = Slots {
                     chat: capacity,
                     voice: voice_capacity.unwrap_or(self.settings.voice_capacity),
                     ticket: ticket_capacity.unwrap_or(self.settings.ticket_capacity),
                 };
-                let entry = self
-                    .agents
-                    .entry(agent_id.clone())
-                    .or_insert_with(|| AgentEntry {
-                        state: AgentState {
-                            id: agent_id.clone(),
-                            status,
-                            skills: BTreeMap::new(),
-                            languages: Vec::new(),
-                            capacity,
-                            load: Slots::default(),
-                            idle_since: now,
-                            wrap_up_until: 0,
-                        },
-                        name: name.clone(),
-                        connection_id: connection_id.clone(),
-                        active: HashMap::new(),
-                        missed_offers: 0,
-                    });
-                if entry.state.status != AgentStatus::Available && status == AgentStatus::Available
-                {
-                    entry.state.idle_since = now;
-                }
-                entry.state.status = status;
-                entry.state.skills = skills.into_iter().map(|s| (s.name, s.level)).collect();
-                entry.state.languages = languages;
-                entry.state.capacity = capacity;
-                entry.name = name;
-                entry.connection_id = connection_id;
-                // The dispatcher owns the list of held conversations (accept adds, close
-                // removes). Only a new desk, which loaded it from the store, may replace it.
-                // The desk does not say which media each one is: keep what the dispatcher knew
-                // (a conversation it did not know of is taken as a chat).
-                if new_desk {
-                    let mut unknown = Vec::new();
-                    entry.active = active
-                        .into_iter()
-                        .map(|c| {
-                            let media = entry.active.get(&c).copied().unwrap_or_else(|| {
-                                unknown.push((agent_id.clone(), c.clone()));
-                                Media::Chat
-                            });
-                            (c, media)
-                        })
-                        .collect();
-                    self.unknown_media.extend(unknown);
-                }
-                if new_desk || status != AgentStatus::Available {
-                    // A replaced desk never saw its offers; an unavailable agent cannot take them.
-                    self.withdraw_offers_of(&agent_id);
-                }
-                self.sync_load(&agent_id);
+                self.desk_reported(DeskReport {
+                    agent_id,
+                    name,
+                    connection_id,
+                    status,
+                    skills,
+                    languages,
+                    capacity,
+                    active,
+                });
             }
             DispatchEvent::AgentDisconnected {
                 agent_id,
@@ -645,6 +603,83 @@ impl Dispatcher {
             | DispatchEvent::OverridesChanged => {}
             DispatchEvent::Heartbeat => {}
         }
+    }
+
+    /// A desk reported its agent's presence, skills, capacity and held conversations.
+    fn desk_reported(&mut self, report: DeskReport) {
+        let DeskReport {
+            agent_id,
+            name,
+            connection_id,
+            status,
+            skills,
+            languages,
+            capacity,
+            active,
+        } = report;
+        let now = self.now();
+        let new_desk = self
+            .agents
+            .get(&agent_id)
+            .is_none_or(|e| e.connection_id != connection_id);
+        if self
+            .agents
+            .get(&agent_id)
+            .is_none_or(|e| e.state.status != status)
+        {
+            self.presence.push((agent_id.clone(), status, Utc::now()));
+        }
+        let entry = self
+            .agents
+            .entry(agent_id.clone())
+            .or_insert_with(|| AgentEntry {
+                state: AgentState {
+                    id: agent_id.clone(),
+                    status,
+                    skills: BTreeMap::new(),
+                    languages: Vec::new(),
+                    capacity,
+                    load: Slots::default(),
+                    idle_since: now,
+                    wrap_up_until: 0,
+                },
+                name: name.clone(),
+                connection_id: connection_id.clone(),
+                active: HashMap::new(),
+                missed_offers: 0,
+            });
+        if entry.state.status != AgentStatus::Available && status == AgentStatus::Available {
+            entry.state.idle_since = now;
+        }
+        entry.state.status = status;
+        entry.state.skills = skills.into_iter().map(|s| (s.name, s.level)).collect();
+        entry.state.languages = languages;
+        entry.state.capacity = capacity;
+        entry.name = name;
+        entry.connection_id = connection_id;
+        // The dispatcher owns the list of held conversations (accept adds, close
+        // removes). Only a new desk, which loaded it from the store, may replace it.
+        // The desk does not say which media each one is: keep what the dispatcher knew
+        // (a conversation it did not know of is taken as a chat).
+        if new_desk {
+            let mut unknown = Vec::new();
+            entry.active = active
+                .into_iter()
+                .map(|c| {
+                    let media = entry.active.get(&c).copied().unwrap_or_else(|| {
+                        unknown.push((agent_id.clone(), c.clone()));
+                        Media::Chat
+                    });
+                    (c, media)
+                })
+                .collect();
+            self.unknown_media.extend(unknown);
+        }
+        if new_desk || status != AgentStatus::Available {
+            // A replaced desk never saw its offers; an unavailable agent cannot take them.
+            self.withdraw_offers_of(&agent_id);
+        }
+        self.sync_load(&agent_id);
     }
 
     /// A customer gave up waiting: the task leaves routing, an offer out is revoked, and the
