@@ -396,65 +396,9 @@ pub fn compile(
                 format!("at most {MAX_STICKY_SECS} s (one hour)"),
             ));
         }
-        let mut previous_after = 0;
-        for (k, step) in rule.overflow.iter().enumerate() {
-            if step.after_secs > MAX_WAIT_SECS {
-                problems.push(Problem::new(
-                    format!("{at}.overflow[{k}].after_secs"),
-                    format!("at most {MAX_WAIT_SECS} s (seven days)"),
-                ));
-            }
-            let step_at = format!("{at}.overflow[{k}]");
-            if step.after_secs <= previous_after {
-                problems.push(Problem::new(
-                    format!("{step_at}.after_secs"),
-                    format!(
-                        "overflow steps must wait longer one after another (this one: {} s, before it: {previous_after} s)",
-                        step.after_secs
-                    ),
-                ));
-            }
-            previous_after = previous_after.max(step.after_secs);
-            check_skills(
-                &step.skills,
-                &format!("{step_at}.skills"),
-                known_skills,
-                &mut problems,
-            );
-            if step.queue.as_deref().is_some_and(|q| q.trim().is_empty()) {
-                problems.push(Problem::new(
-                    format!("{step_at}.queue"),
-                    "an empty queue name",
-                ));
-            }
-        }
-        match Program::compile(&rule.when) {
-            Ok(program) => {
-                let unknown: Vec<String> = program
-                    .references()
-                    .variables()
-                    .into_iter()
-                    .filter(|v| !ATTRIBUTES.contains(v))
-                    .map(str::to_owned)
-                    .collect();
-                for name in unknown {
-                    problems.push(Problem::new(
-                        format!("{at}.when"),
-                        format!(
-                            "unknown attribute '{name}' (known: {})",
-                            ATTRIBUTES.join(", ")
-                        ),
-                    ));
-                }
-                compiled.push(CompiledRule {
-                    doc: rule.clone(),
-                    condition: program,
-                });
-            }
-            Err(error) => problems.push(Problem::new(
-                format!("{at}.when"),
-                format!("the condition does not parse: {error}"),
-            )),
+        check_overflow(rule, &at, known_skills, &mut problems);
+        if let Some(rule) = compile_condition(rule, &at, &mut problems) {
+            compiled.push(rule);
         }
     }
     let mut queues = BTreeMap::new();
@@ -489,6 +433,85 @@ pub fn compile(
     } else {
         Err(problems)
     }
+}
+
+/// Checks a rule's overflow steps: each within the maximum wait and longer than the one
+/// before, with known skills and no empty queue name.
+fn check_overflow(
+    rule: &RuleDoc,
+    at: &str,
+    known_skills: &BTreeSet<String>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut previous_after = 0;
+    for (k, step) in rule.overflow.iter().enumerate() {
+        if step.after_secs > MAX_WAIT_SECS {
+            problems.push(Problem::new(
+                format!("{at}.overflow[{k}].after_secs"),
+                format!("at most {MAX_WAIT_SECS} s (seven days)"),
+            ));
+        }
+        let step_at = format!("{at}.overflow[{k}]");
+        if step.after_secs <= previous_after {
+            problems.push(Problem::new(
+                format!("{step_at}.after_secs"),
+                format!(
+                    "overflow steps must wait longer one after another (this one: {} s, before it: {previous_after} s)",
+                    step.after_secs
+                ),
+            ));
+        }
+        previous_after = previous_after.max(step.after_secs);
+        check_skills(
+            &step.skills,
+            &format!("{step_at}.skills"),
+            known_skills,
+            problems,
+        );
+        if step.queue.as_deref().is_some_and(|q| q.trim().is_empty()) {
+            problems.push(Problem::new(
+                format!("{step_at}.queue"),
+                "an empty queue name",
+            ));
+        }
+    }
+}
+
+/// Compiles a rule's CEL condition, reporting a condition that does not parse or reads an
+/// attribute a task does not have.
+fn compile_condition(
+    rule: &RuleDoc,
+    at: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<CompiledRule> {
+    let program = match Program::compile(&rule.when) {
+        Ok(program) => program,
+        Err(error) => {
+            problems.push(Problem::new(
+                format!("{at}.when"),
+                format!("the condition does not parse: {error}"),
+            ));
+            return None;
+        }
+    };
+    for name in program
+        .references()
+        .variables()
+        .into_iter()
+        .filter(|v| !ATTRIBUTES.contains(v))
+    {
+        problems.push(Problem::new(
+            format!("{at}.when"),
+            format!(
+                "unknown attribute '{name}' (known: {})",
+                ATTRIBUTES.join(", ")
+            ),
+        ));
+    }
+    Some(CompiledRule {
+        doc: rule.clone(),
+        condition: program,
+    })
 }
 
 fn check_queue(name: &str, queue: &QueueDoc, problems: &mut Vec<Problem>) -> Option<CompiledQueue> {
