@@ -22,7 +22,7 @@ async fn sqlite_store_reopens_with_its_data_and_migrations_applied_once() {
     let (customer, _) = store::conformance::seed_conversation(&store).await.unwrap();
     drop(store);
     let again = SqliteStore::open(&path).unwrap();
-    use switchboard::store::Store;
+    use switchboard::store::CustomerStore;
     assert!(again.customer(&customer.id).await.unwrap().is_some());
 }
 
@@ -58,7 +58,7 @@ async fn postgres_migrations_apply_once_when_nodes_start_together() {
     let again = switchboard::store::postgres::PostgresStore::connect(&url, 2)
         .await
         .unwrap();
-    use switchboard::store::Store;
+    use switchboard::store::CustomerStore;
     assert!(again.customer(&customer.id).await.unwrap().is_some());
 }
 
