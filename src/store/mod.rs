@@ -318,7 +318,8 @@ pub fn provider_status_rank(status: &str) -> i32 {
         .map_or(0, |(_, rank)| *rank)
 }
 
-/// [`provider_status_rank`] of `column` as an SQL expression (the same in both stores).
+/// [`provider_status_rank`] of `column` as an SQL expression. Both stores' statements that
+/// record a provider status (`record_provider_status.sql`) spell it out for `provider_status`.
 pub fn provider_status_rank_sql(column: &str) -> String {
     let cases: String = PROVIDER_STATUS_RANKS
         .iter()

@@ -10,7 +10,13 @@ use super::{corrupt, from_json, get, json, PostgresStore};
 use crate::domain::{Agent, AgentId, CustomerId, Language, Role, Skill};
 use crate::store::{AccountStore, Principal, StoreResult};
 
-pub(super) const AGENT_COLUMNS: &str = "id, username, display_name, role, skills, languages, capacity, password_hash, voice_capacity, ticket_capacity";
+const UPSERT_AGENT: &str = include_str!("../sql/postgres/accounts/upsert_agent.sql");
+const SELECT_AGENT: &str = include_str!("../sql/postgres/accounts/select_agent.sql");
+const SELECT_AGENT_BY_USERNAME: &str =
+    include_str!("../sql/postgres/accounts/select_agent_by_username.sql");
+const SELECT_AGENT_SKILLS: &str = include_str!("../sql/postgres/accounts/select_agent_skills.sql");
+const INSERT_TOKEN: &str = include_str!("../sql/postgres/accounts/insert_token.sql");
+const SELECT_TOKEN: &str = include_str!("../sql/postgres/accounts/select_token.sql");
 
 pub(super) fn agent_from(row: &Row) -> StoreResult<Agent> {
     let skills: Vec<Skill> = from_json(&get::<String>(row, "skills")?)?;
@@ -43,12 +49,7 @@ impl AccountStore for PostgresStore {
         let (voice, ticket) = (media(a.voice_capacity)?, media(a.ticket_capacity)?);
         let row = self
             .query_one_opt(
-                "INSERT INTO agents (id, username, display_name, role, skills, languages, capacity, password_hash, voice_capacity, ticket_capacity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                 ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, skills = excluded.skills,
-                   languages = excluded.languages, capacity = excluded.capacity,
-                   voice_capacity = excluded.voice_capacity, ticket_capacity = excluded.ticket_capacity,
-                   password_hash = CASE WHEN excluded.password_hash = '' THEN agents.password_hash ELSE excluded.password_hash END
-                 RETURNING id",
+                UPSERT_AGENT,
                 &[
                     &a.id.as_str(),
                     &a.username,
@@ -68,18 +69,18 @@ impl AccountStore for PostgresStore {
     }
 
     async fn agent(&self, id: &AgentId) -> StoreResult<Option<Agent>> {
-        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
-        self.query_one_opt(&sql, &[&id.as_str()], agent_from).await
+        self.query_one_opt(SELECT_AGENT, &[&id.as_str()], agent_from)
+            .await
     }
 
     async fn agent_by_username(&self, username: &str) -> StoreResult<Option<Agent>> {
-        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE username = $1");
-        self.query_one_opt(&sql, &[&username], agent_from).await
+        self.query_one_opt(SELECT_AGENT_BY_USERNAME, &[&username], agent_from)
+            .await
     }
 
     async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>> {
         let lists = self
-            .query_all("SELECT skills FROM agents", &[], |row| {
+            .query_all(SELECT_AGENT_SKILLS, &[], |row| {
                 from_json::<Vec<Skill>>(&get::<String>(row, "skills")?)
             })
             .await?;
@@ -100,7 +101,7 @@ impl AccountStore for PostgresStore {
             }
         };
         self.execute(
-            "INSERT INTO tokens (token_hash, kind, subject, role, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            INSERT_TOKEN,
             &[&token_hash, &kind, &subject, &role, &expires_at],
         )
         .await
@@ -113,17 +114,13 @@ impl AccountStore for PostgresStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Principal>> {
         let row = self
-            .query_one_opt(
-                "SELECT kind, subject, role FROM tokens WHERE token_hash = $1 AND expires_at > $2",
-                &[&token_hash, &now],
-                |row| {
-                    Ok((
-                        get::<String>(row, "kind")?,
-                        get::<String>(row, "subject")?,
-                        get::<Option<String>>(row, "role")?,
-                    ))
-                },
-            )
+            .query_one_opt(SELECT_TOKEN, &[&token_hash, &now], |row| {
+                Ok((
+                    get::<String>(row, "kind")?,
+                    get::<String>(row, "subject")?,
+                    get::<Option<String>>(row, "role")?,
+                ))
+            })
             .await?;
         row.map(|(kind, subject, role)| match (kind.as_str(), role) {
             ("customer", _) => Ok(Principal::Customer(CustomerId::from_trusted(subject))),

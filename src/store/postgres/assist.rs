@@ -1,4 +1,5 @@
-//! Agent assist: suggestions shown and used, and the resolved conversations they come from (PostgreSQL).
+//! Agent assist: suggestions shown and used, and the resolved conversations they come from
+//! (PostgreSQL).
 //!
 //! The statements are in `src/store/sql/postgres/assist/`.
 
@@ -6,13 +7,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 
-use super::conversations::{message_from, MESSAGE_COLUMNS};
+use super::conversations::message_from;
 use super::{db, get, PostgresStore};
 use crate::domain::{AgentId, ConversationId, Message, MessageId};
 use crate::store::{resolved_sample, AssistRecord, AssistStore, ResolvedSample, StoreResult};
 
-const ASSIST_COLUMNS: &str =
-    "id, conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at";
+const INSERT_SUGGESTION: &str = include_str!("../sql/postgres/assist/insert_suggestion.sql");
+const USE_SUGGESTION: &str = include_str!("../sql/postgres/assist/use_suggestion.sql");
+const SELECT_SUGGESTIONS: &str = include_str!("../sql/postgres/assist/select_suggestions.sql");
+const SELECT_RESOLVED_CONVERSATIONS: &str =
+    include_str!("../sql/postgres/assist/select_resolved_conversations.sql");
+const SELECT_RESOLVED_MESSAGES: &str =
+    include_str!("../sql/postgres/assist/select_resolved_messages.sql");
 
 fn assist_from(row: &Row) -> StoreResult<AssistRecord> {
     Ok(AssistRecord {
@@ -37,8 +43,7 @@ impl AssistStore for PostgresStore {
         for s in shown {
             let rank = i32::try_from(s.rank).unwrap_or(i32::MAX);
             tx.execute(
-                "INSERT INTO assist_suggestions (id, conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+                INSERT_SUGGESTION,
                 &[
                     &s.id,
                     &s.conversation_id.as_str(),
@@ -68,7 +73,7 @@ impl AssistStore for PostgresStore {
         let client = self.client().await?;
         let changed = client
             .execute(
-                "UPDATE assist_suggestions SET used_at = $3 WHERE id = $1 AND agent_id = $2 AND conversation_id = $4 AND used_at IS NULL",
+                USE_SUGGESTION,
                 &[&id, &agent.as_str(), &at, &conversation.as_str()],
             )
             .await
@@ -80,29 +85,27 @@ impl AssistStore for PostgresStore {
         &self,
         conversation: &ConversationId,
     ) -> StoreResult<Vec<AssistRecord>> {
-        let sql = format!(
-            "SELECT {ASSIST_COLUMNS} FROM assist_suggestions WHERE conversation_id = $1 ORDER BY shown_at, rank, id"
-        );
-        self.query_all(&sql, &[&conversation.as_str()], assist_from)
+        self.query_all(SELECT_SUGGESTIONS, &[&conversation.as_str()], assist_from)
             .await
     }
 
     async fn resolved_samples(&self, limit: u32) -> StoreResult<Vec<ResolvedSample>> {
         let closed = self
-            .query_all(
-                "SELECT id, closed_at FROM conversations WHERE resolution = 'resolved' AND closed_at IS NOT NULL ORDER BY closed_at DESC, id LIMIT $1",
-                &[&i64::from(limit)],
-                |row| Ok((get::<String>(row, "id")?, get::<DateTime<Utc>>(row, "closed_at")?)),
-            )
+            .query_all(SELECT_RESOLVED_CONVERSATIONS, &[&i64::from(limit)], |row| {
+                Ok((
+                    get::<String>(row, "id")?,
+                    get::<DateTime<Utc>>(row, "closed_at")?,
+                ))
+            })
             .await?;
         // Every message of those conversations in one query, not one query each.
         let ids: Vec<&str> = closed.iter().map(|(id, _)| id.as_str()).collect();
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ANY($1) ORDER BY seq"
-        );
         let mut by_conversation: std::collections::HashMap<String, Vec<Message>> =
             std::collections::HashMap::new();
-        for message in self.query_all(&sql, &[&ids], message_from).await? {
+        for message in self
+            .query_all(SELECT_RESOLVED_MESSAGES, &[&ids], message_from)
+            .await?
+        {
             by_conversation
                 .entry(message.conversation_id.as_str().to_owned())
                 .or_default()

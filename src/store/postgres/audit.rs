@@ -9,6 +9,10 @@ use chrono::{DateTime, Utc};
 use super::{db, from_json, get, PostgresStore};
 use crate::store::{AuditEntry, AuditStore, StoreResult};
 
+const APPEND: &str = include_str!("../sql/postgres/audit/append.sql");
+const SELECT_BY_SUBJECT_PREFIX: &str =
+    include_str!("../sql/postgres/audit/select_by_subject_prefix.sql");
+
 /// Appends to the audit log inside the caller's transaction.
 pub(super) async fn append(
     tx: &deadpool_postgres::Transaction<'_>,
@@ -19,7 +23,7 @@ pub(super) async fn append(
     detail: &serde_json::Value,
 ) -> StoreResult<()> {
     tx.execute(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+        APPEND,
         &[at, &actor, &action, &subject, &detail.to_string()],
     )
     .await
@@ -35,7 +39,7 @@ impl AuditStore for PostgresStore {
             subject_prefix.replace('%', "\\%").replace('_', "\\_")
         );
         self.query_all(
-            "SELECT id, at, actor, action, subject, detail FROM audit_log WHERE subject LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2",
+            SELECT_BY_SUBJECT_PREFIX,
             &[&pattern, &i64::from(limit)],
             |row| {
                 Ok(AuditEntry {

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 
+use super::outbox;
 use super::routing::insert_task_row;
 use super::{corrupt, db, from_json, get, json, PostgresStore};
 use crate::domain::{
@@ -15,8 +16,29 @@ use crate::domain::{
 };
 use crate::store::{ConversationStore, Inserted, StoreError, StoreResult, Turn, TurnOutcome};
 
-const CONVERSATION_COLUMNS: &str =
-    "id, customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution";
+const INSERT_CONVERSATION: &str =
+    include_str!("../sql/postgres/conversations/insert_conversation.sql");
+const UPDATE_CONVERSATION: &str =
+    include_str!("../sql/postgres/conversations/update_conversation.sql");
+const SELECT_CONVERSATION: &str =
+    include_str!("../sql/postgres/conversations/select_conversation.sql");
+const SELECT_OPEN_CONVERSATION: &str =
+    include_str!("../sql/postgres/conversations/select_open_conversation.sql");
+const SELECT_AGENT_CONVERSATIONS: &str =
+    include_str!("../sql/postgres/conversations/select_agent_conversations.sql");
+const SELECT_MESSAGE: &str = include_str!("../sql/postgres/conversations/select_message.sql");
+const SELECT_MESSAGE_BY_KEY: &str =
+    include_str!("../sql/postgres/conversations/select_message_by_key.sql");
+const UPDATE_TURN_CONVERSATION: &str =
+    include_str!("../sql/postgres/conversations/update_turn_conversation.sql");
+const HAND_OFF_CONVERSATION: &str =
+    include_str!("../sql/postgres/conversations/hand_off_conversation.sql");
+const SELECT_CONVERSATION_MESSAGES: &str =
+    include_str!("../sql/postgres/conversations/select_conversation_messages.sql");
+const SELECT_CUSTOMER_MESSAGES: &str =
+    include_str!("../sql/postgres/conversations/select_customer_messages.sql");
+const SELECT_LAST_INBOUND_AT: &str =
+    include_str!("../sql/postgres/conversations/select_last_inbound_at.sql");
 
 fn conversation_from(row: &Row) -> StoreResult<Conversation> {
     Ok(Conversation {
@@ -36,9 +58,6 @@ fn conversation_from(row: &Row) -> StoreResult<Conversation> {
     })
 }
 
-pub(super) const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at";
-
 pub(super) fn message_from(row: &Row) -> StoreResult<Message> {
     Ok(Message {
         id: MessageId::from_trusted(get::<String>(row, "id")?),
@@ -54,7 +73,7 @@ pub(super) fn message_from(row: &Row) -> StoreResult<Message> {
     })
 }
 
-const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (channel, external_id) DO NOTHING";
+const INSERT_MESSAGE: &str = include_str!("../sql/postgres/conversations/insert_message.sql");
 
 /// Inserts one message with [`INSERT_MESSAGE`]; 0 rows means `(channel, external_id)` exists.
 async fn insert_message_row(
@@ -86,7 +105,7 @@ async fn insert_message_row(
 impl ConversationStore for PostgresStore {
     async fn insert_conversation(&self, c: &Conversation) -> StoreResult<()> {
         self.execute(
-            "INSERT INTO conversations (id, customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            INSERT_CONVERSATION,
             &[
                 &c.id.as_str(),
                 &c.customer_id.as_str(),
@@ -106,7 +125,7 @@ impl ConversationStore for PostgresStore {
     async fn update_conversation(&self, c: &Conversation) -> StoreResult<()> {
         let changed = self
             .execute(
-                "UPDATE conversations SET status = $2, last_channel = $3, agent_id = $4, bot_state = $5, closed_at = $6, resolution = $7 WHERE id = $1",
+                UPDATE_CONVERSATION,
                 &[
                     &c.id.as_str(),
                     &c.status.as_str(),
@@ -128,25 +147,26 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
-        let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
-        self.query_one_opt(&sql, &[&id.as_str()], conversation_from)
+        self.query_one_opt(SELECT_CONVERSATION, &[&id.as_str()], conversation_from)
             .await
     }
 
     async fn open_conversation(&self, customer: &CustomerId) -> StoreResult<Option<Conversation>> {
-        let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE customer_id = $1 AND status <> 'closed' ORDER BY opened_at DESC LIMIT 1"
-        );
-        self.query_one_opt(&sql, &[&customer.as_str()], conversation_from)
-            .await
+        self.query_one_opt(
+            SELECT_OPEN_CONVERSATION,
+            &[&customer.as_str()],
+            conversation_from,
+        )
+        .await
     }
 
     async fn agent_conversations(&self, agent: &AgentId) -> StoreResult<Vec<Conversation>> {
-        let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE agent_id = $1 AND status = 'assigned' ORDER BY opened_at"
-        );
-        self.query_all(&sql, &[&agent.as_str()], conversation_from)
-            .await
+        self.query_all(
+            SELECT_AGENT_CONVERSATIONS,
+            &[&agent.as_str()],
+            conversation_from,
+        )
+        .await
     }
 
     async fn insert_message(&self, m: &Message) -> StoreResult<Inserted<Message>> {
@@ -169,8 +189,7 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
-        self.query_one_opt(&sql, &[&id.as_str()], message_from)
+        self.query_one_opt(SELECT_MESSAGE, &[&id.as_str()], message_from)
             .await
     }
 
@@ -179,11 +198,12 @@ impl ConversationStore for PostgresStore {
         channel: Channel,
         external_id: &str,
     ) -> StoreResult<Option<Message>> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = $1 AND external_id = $2"
-        );
-        self.query_one_opt(&sql, &[&channel.as_str(), &external_id], message_from)
-            .await
+        self.query_one_opt(
+            SELECT_MESSAGE_BY_KEY,
+            &[&channel.as_str(), &external_id],
+            message_from,
+        )
+        .await
     }
 
     async fn commit_turn(&self, turn: Turn<'_>) -> StoreResult<TurnOutcome> {
@@ -195,10 +215,7 @@ impl ConversationStore for PostgresStore {
                 // transaction afterwards rolls it back: nothing of the turn is written.
                 let existing = match m.external_id.as_deref() {
                     Some(external_id) => {
-                        let sql = format!(
-                            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = $1 AND external_id = $2"
-                        );
-                        let stmt = tx.prepare_cached(&sql).await.map_err(db)?;
+                        let stmt = tx.prepare_cached(SELECT_MESSAGE_BY_KEY).await.map_err(db)?;
                         tx.query_opt(&stmt, &[&m.channel.as_str(), &external_id])
                             .await
                             .map_err(db)?
@@ -220,9 +237,7 @@ impl ConversationStore for PostgresStore {
         }
         if let Some(c) = turn.conversation {
             let stmt = tx
-                .prepare_cached(
-                    "UPDATE conversations SET last_channel = $2, bot_state = $3 WHERE id = $1",
-                )
+                .prepare_cached(UPDATE_TURN_CONVERSATION)
                 .await
                 .map_err(db)?;
             let changed = tx
@@ -247,12 +262,7 @@ impl ConversationStore for PostgresStore {
             // The conversation must still be with the bot and have no open task; otherwise
             // this session's view is stale: refuse the whole turn (the session reloads, the
             // client retries).
-            let stmt = tx
-                .prepare_cached(
-                    "UPDATE conversations SET status = 'queued' WHERE id = $1 AND status = 'bot'",
-                )
-                .await
-                .map_err(db)?;
+            let stmt = tx.prepare_cached(HAND_OFF_CONVERSATION).await.map_err(db)?;
             if tx
                 .execute(&stmt, &[&t.conversation_id.as_str()])
                 .await
@@ -273,12 +283,7 @@ impl ConversationStore for PostgresStore {
             }
         }
         if !turn.outbox.is_empty() {
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
-                )
-                .await
-                .map_err(db)?;
+            let stmt = tx.prepare_cached(outbox::ENQUEUE).await.map_err(db)?;
             for item in turn.outbox {
                 tx.execute(
                     &stmt,
@@ -299,16 +304,13 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>> {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY seq"
-        );
-        self.query_all(&sql, &[&id.as_str()], message_from).await
+        self.query_all(SELECT_CONVERSATION_MESSAGES, &[&id.as_str()], message_from)
+            .await
     }
 
     async fn customer_messages(&self, id: &CustomerId) -> StoreResult<Vec<Message>> {
-        let sql =
-            format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE customer_id = $1 ORDER BY seq");
-        self.query_all(&sql, &[&id.as_str()], message_from).await
+        self.query_all(SELECT_CUSTOMER_MESSAGES, &[&id.as_str()], message_from)
+            .await
     }
 
     async fn last_inbound_at(
@@ -319,7 +321,7 @@ impl ConversationStore for PostgresStore {
         let client = self.client().await?;
         let row = client
             .query_one(
-                "SELECT MAX(sent_at) AS at FROM messages WHERE customer_id = $1 AND channel = $2 AND sender = 'customer'",
+                SELECT_LAST_INBOUND_AT,
                 &[&customer.as_str(), &channel.as_str()],
             )
             .await

@@ -12,6 +12,39 @@ use super::{corrupt, db, from_json, get, json, PostgresStore};
 use crate::domain::{Channel, Customer, CustomerId, Identity, Tier};
 use crate::store::{CustomerMerge, CustomerStore, MergeMoved, StoreError, StoreResult};
 
+const INSERT_CUSTOMER: &str = include_str!("../sql/postgres/customers/insert_customer.sql");
+const SELECT_CUSTOMER: &str = include_str!("../sql/postgres/customers/select_customer.sql");
+const LINK_IDENTITY: &str = include_str!("../sql/postgres/customers/link_identity.sql");
+const SELECT_IDENTITY_OWNER: &str =
+    include_str!("../sql/postgres/customers/select_identity_owner.sql");
+const SELECT_IDENTITIES: &str = include_str!("../sql/postgres/customers/select_identities.sql");
+const MERGE_LOCK_CUSTOMERS: &str =
+    include_str!("../sql/postgres/customers/merge_lock_customers.sql");
+const MERGE_COUNT_OPEN_CONVERSATIONS: &str =
+    include_str!("../sql/postgres/customers/merge_count_open_conversations.sql");
+const MERGE_MOVE_IDENTITIES: &str =
+    include_str!("../sql/postgres/customers/merge_move_identities.sql");
+const MERGE_MOVE_CONVERSATIONS: &str =
+    include_str!("../sql/postgres/customers/merge_move_conversations.sql");
+const MERGE_MOVE_MESSAGES: &str = include_str!("../sql/postgres/customers/merge_move_messages.sql");
+const MERGE_MOVE_TASKS: &str = include_str!("../sql/postgres/customers/merge_move_tasks.sql");
+const MERGE_MOVE_TOKENS: &str = include_str!("../sql/postgres/customers/merge_move_tokens.sql");
+const INSERT_MERGE: &str = include_str!("../sql/postgres/customers/insert_merge.sql");
+const SELECT_MERGE: &str = include_str!("../sql/postgres/customers/select_merge.sql");
+const UNDO_MOVE_IDENTITY: &str = include_str!("../sql/postgres/customers/undo_move_identity.sql");
+const UNDO_MOVE_CONVERSATIONS: &str =
+    include_str!("../sql/postgres/customers/undo_move_conversations.sql");
+const UNDO_MOVE_MESSAGES: &str = include_str!("../sql/postgres/customers/undo_move_messages.sql");
+const UNDO_MOVE_TASKS: &str = include_str!("../sql/postgres/customers/undo_move_tasks.sql");
+const UNDO_MOVE_TOKENS: &str = include_str!("../sql/postgres/customers/undo_move_tokens.sql");
+const MARK_MERGE_UNDONE: &str = include_str!("../sql/postgres/customers/mark_merge_undone.sql");
+const INSERT_OPT_OUT: &str = include_str!("../sql/postgres/customers/insert_opt_out.sql");
+const DELETE_OPT_OUT: &str = include_str!("../sql/postgres/customers/delete_opt_out.sql");
+const SELECT_OPT_OUT: &str = include_str!("../sql/postgres/customers/select_opt_out.sql");
+const TOUCH_APP_PRESENCE: &str = include_str!("../sql/postgres/customers/touch_app_presence.sql");
+const DROP_APP_PRESENCE: &str = include_str!("../sql/postgres/customers/drop_app_presence.sql");
+const SELECT_APP_PRESENCE: &str = include_str!("../sql/postgres/customers/select_app_presence.sql");
+
 fn customer_from(row: &Row) -> StoreResult<Customer> {
     Ok(Customer {
         id: CustomerId::from_trusted(get::<String>(row, "id")?),
@@ -26,20 +59,22 @@ fn customer_from(row: &Row) -> StoreResult<Customer> {
 impl CustomerStore for PostgresStore {
     async fn insert_customer(&self, c: &Customer) -> StoreResult<()> {
         self.execute(
-            "INSERT INTO customers (id, display_name, tier, tags, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&c.id.as_str(), &c.display_name, &c.tier.as_str(), &json(&c.tags)?, &c.created_at],
+            INSERT_CUSTOMER,
+            &[
+                &c.id.as_str(),
+                &c.display_name,
+                &c.tier.as_str(),
+                &json(&c.tags)?,
+                &c.created_at,
+            ],
         )
         .await
         .map(|_| ())
     }
 
     async fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
-        self.query_one_opt(
-            "SELECT id, display_name, tier, tags, created_at FROM customers WHERE id = $1",
-            &[&id.as_str()],
-            customer_from,
-        )
-        .await
+        self.query_one_opt(SELECT_CUSTOMER, &[&id.as_str()], customer_from)
+            .await
     }
 
     async fn link_identity(
@@ -49,10 +84,7 @@ impl CustomerStore for PostgresStore {
         customer: &CustomerId,
     ) -> StoreResult<CustomerId> {
         let client = self.client().await?;
-        let insert = client
-            .prepare_cached("INSERT INTO identities (channel, external_id, customer_id, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT (channel, external_id) DO NOTHING")
-            .await
-            .map_err(db)?;
+        let insert = client.prepare_cached(LINK_IDENTITY).await.map_err(db)?;
         client
             .execute(
                 &insert,
@@ -61,9 +93,7 @@ impl CustomerStore for PostgresStore {
             .await
             .map_err(db)?;
         let select = client
-            .prepare_cached(
-                "SELECT customer_id FROM identities WHERE channel = $1 AND external_id = $2",
-            )
+            .prepare_cached(SELECT_IDENTITY_OWNER)
             .await
             .map_err(db)?;
         let row = client
@@ -82,7 +112,7 @@ impl CustomerStore for PostgresStore {
         external_id: &str,
     ) -> StoreResult<Option<CustomerId>> {
         self.query_one_opt(
-            "SELECT customer_id FROM identities WHERE channel = $1 AND external_id = $2",
+            SELECT_IDENTITY_OWNER,
             &[&channel.as_str(), &external_id],
             |row| Ok(CustomerId::from_trusted(get::<String>(row, "customer_id")?)),
         )
@@ -90,18 +120,14 @@ impl CustomerStore for PostgresStore {
     }
 
     async fn identities(&self, customer: &CustomerId) -> StoreResult<Vec<Identity>> {
-        self.query_all(
-            "SELECT channel, external_id, customer_id, created_at FROM identities WHERE customer_id = $1 ORDER BY created_at, channel",
-            &[&customer.as_str()],
-            |row| {
-                Ok(Identity {
-                    channel: Channel::parse(&get::<String>(row, "channel")?).map_err(corrupt)?,
-                    external_id: get(row, "external_id")?,
-                    customer_id: CustomerId::from_trusted(get::<String>(row, "customer_id")?),
-                    created_at: get(row, "created_at")?,
-                })
-            },
-        )
+        self.query_all(SELECT_IDENTITIES, &[&customer.as_str()], |row| {
+            Ok(Identity {
+                channel: Channel::parse(&get::<String>(row, "channel")?).map_err(corrupt)?,
+                external_id: get(row, "external_id")?,
+                customer_id: CustomerId::from_trusted(get::<String>(row, "customer_id")?),
+                created_at: get(row, "created_at")?,
+            })
+        })
         .await
     }
 
@@ -116,14 +142,20 @@ impl CustomerStore for PostgresStore {
         // The customer row first (its id is new), then the identity; if another transaction
         // took the identity meanwhile, roll back and use its customer.
         tx.execute(
-            "INSERT INTO customers (id, display_name, tier, tags, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&c.id.as_str(), &c.display_name, &c.tier.as_str(), &json(&c.tags)?, &c.created_at],
+            INSERT_CUSTOMER,
+            &[
+                &c.id.as_str(),
+                &c.display_name,
+                &c.tier.as_str(),
+                &json(&c.tags)?,
+                &c.created_at,
+            ],
         )
         .await
         .map_err(db)?;
         let inserted = tx
             .execute(
-                "INSERT INTO identities (channel, external_id, customer_id, created_at) VALUES ($1, $2, $3, now()) ON CONFLICT (channel, external_id) DO NOTHING",
+                LINK_IDENTITY,
                 &[&channel.as_str(), &external_id, &c.id.as_str()],
             )
             .await
@@ -134,10 +166,7 @@ impl CustomerStore for PostgresStore {
         }
         tx.rollback().await.map_err(db)?;
         let row = client
-            .query_one(
-                "SELECT customer_id FROM identities WHERE channel = $1 AND external_id = $2",
-                &[&channel.as_str(), &external_id],
-            )
+            .query_one(SELECT_IDENTITY_OWNER, &[&channel.as_str(), &external_id])
             .await
             .map_err(db)?;
         Ok(CustomerId::from_trusted(get::<String>(
@@ -163,10 +192,7 @@ impl CustomerStore for PostgresStore {
         let tx = client.transaction().await.map_err(db)?;
         // Both customers locked, in id order (no deadlock between opposite merges).
         let locked = tx
-            .query(
-                "SELECT id FROM customers WHERE id IN ($1, $2) ORDER BY id FOR UPDATE",
-                &[&into.as_str(), &from.as_str()],
-            )
+            .query(MERGE_LOCK_CUSTOMERS, &[&into.as_str(), &from.as_str()])
             .await
             .map_err(db)?;
         if locked.len() != 2 {
@@ -174,7 +200,7 @@ impl CustomerStore for PostgresStore {
         }
         let open = tx
             .query_one(
-                "SELECT COUNT(DISTINCT customer_id) AS n FROM conversations WHERE customer_id IN ($1, $2) AND status <> 'closed'",
+                MERGE_COUNT_OPEN_CONVERSATIONS,
                 &[&into.as_str(), &from.as_str()],
             )
             .await
@@ -186,10 +212,7 @@ impl CustomerStore for PostgresStore {
         }
         let mut moved = MergeMoved::default();
         for row in tx
-            .query(
-                "UPDATE identities SET customer_id = $1 WHERE customer_id = $2 RETURNING channel, external_id",
-                &[&into.as_str(), &from.as_str()],
-            )
+            .query(MERGE_MOVE_IDENTITIES, &[&into.as_str(), &from.as_str()])
             .await
             .map_err(db)?
         {
@@ -209,17 +232,20 @@ impl CustomerStore for PostgresStore {
                     .collect::<StoreResult<Vec<_>>>()
             }
         };
-        moved.conversations =
-            ids("UPDATE conversations SET customer_id = $1 WHERE customer_id = $2 RETURNING id")
-                .await?;
-        moved.messages =
-            ids("UPDATE messages SET customer_id = $1 WHERE customer_id = $2 RETURNING id").await?;
-        moved.tasks =
-            ids("UPDATE tasks SET customer_id = $1 WHERE customer_id = $2 RETURNING id").await?;
-        moved.tokens = ids("UPDATE tokens SET subject = $1 WHERE kind = 'customer' AND subject = $2 RETURNING token_hash AS id").await?;
+        moved.conversations = ids(MERGE_MOVE_CONVERSATIONS).await?;
+        moved.messages = ids(MERGE_MOVE_MESSAGES).await?;
+        moved.tasks = ids(MERGE_MOVE_TASKS).await?;
+        moved.tokens = ids(MERGE_MOVE_TOKENS).await?;
         tx.execute(
-            "INSERT INTO customer_merges (id, into_customer, from_customer, moved, merged_by, merged_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&id, &into.as_str(), &from.as_str(), &json(&moved)?, &by, &at],
+            INSERT_MERGE,
+            &[
+                &id,
+                &into.as_str(),
+                &from.as_str(),
+                &json(&moved)?,
+                &by,
+                &at,
+            ],
         )
         .await
         .map_err(db)?;
@@ -229,7 +255,14 @@ impl CustomerStore for PostgresStore {
             by,
             "customer_merged",
             &format!("customer_{into}"),
-            &serde_json::json!({"merge_id": id, "from": from, "into": into, "identities": moved.identities.len(), "conversations": moved.conversations.len(), "messages": moved.messages.len()}),
+            &serde_json::json!({
+                "merge_id": id,
+                "from": from,
+                "into": into,
+                "identities": moved.identities.len(),
+                "conversations": moved.conversations.len(),
+                "messages": moved.messages.len(),
+            }),
         )
         .await?;
         tx.commit().await.map_err(db)?;
@@ -253,14 +286,7 @@ impl CustomerStore for PostgresStore {
     ) -> StoreResult<Option<CustomerMerge>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        let Some(row) = tx
-            .query_opt(
-                "SELECT into_customer, from_customer, moved, merged_by, merged_at, undone_at FROM customer_merges WHERE id = $1 FOR UPDATE",
-                &[&id],
-            )
-            .await
-            .map_err(db)?
-        else {
+        let Some(row) = tx.query_opt(SELECT_MERGE, &[&id]).await.map_err(db)? else {
             return Ok(None);
         };
         if get::<Option<DateTime<Utc>>>(&row, "undone_at")?.is_some() {
@@ -272,30 +298,15 @@ impl CustomerStore for PostgresStore {
         let from: String = get(&row, "from_customer")?;
         let moved: MergeMoved = from_json(&get::<String>(&row, "moved")?)?;
         for (channel, external_id) in &moved.identities {
-            tx.execute(
-                "UPDATE identities SET customer_id = $1 WHERE channel = $2 AND external_id = $3 AND customer_id = $4",
-                &[&from, channel, external_id, &into],
-            )
-            .await
-            .map_err(db)?;
+            tx.execute(UNDO_MOVE_IDENTITY, &[&from, channel, external_id, &into])
+                .await
+                .map_err(db)?;
         }
         for (sql, keys) in [
-            (
-                "UPDATE conversations SET customer_id = $1 WHERE id = ANY($2) AND customer_id = $3",
-                &moved.conversations,
-            ),
-            (
-                "UPDATE messages SET customer_id = $1 WHERE id = ANY($2) AND customer_id = $3",
-                &moved.messages,
-            ),
-            (
-                "UPDATE tasks SET customer_id = $1 WHERE id = ANY($2) AND customer_id = $3",
-                &moved.tasks,
-            ),
-            (
-                "UPDATE tokens SET subject = $1 WHERE token_hash = ANY($2) AND subject = $3",
-                &moved.tokens,
-            ),
+            (UNDO_MOVE_CONVERSATIONS, &moved.conversations),
+            (UNDO_MOVE_MESSAGES, &moved.messages),
+            (UNDO_MOVE_TASKS, &moved.tasks),
+            (UNDO_MOVE_TOKENS, &moved.tokens),
         ] {
             tx.execute(sql, &[&from, keys, &into]).await.map_err(|e| {
                 if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
@@ -308,12 +319,9 @@ impl CustomerStore for PostgresStore {
                 }
             })?;
         }
-        tx.execute(
-            "UPDATE customer_merges SET undone_by = $2, undone_at = $3 WHERE id = $1",
-            &[&id, &by, &at],
-        )
-        .await
-        .map_err(db)?;
+        tx.execute(MARK_MERGE_UNDONE, &[&id, &by, &at])
+            .await
+            .map_err(db)?;
         audit::append(
             &tx,
             &at,
@@ -344,7 +352,7 @@ impl CustomerStore for PostgresStore {
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.execute(
-            "INSERT INTO opt_outs (channel, external_id, keyword, opted_out_at) VALUES ($1, $2, $3, $4) ON CONFLICT (channel, external_id) DO NOTHING",
+            INSERT_OPT_OUT,
             &[&channel.as_str(), &external_id, &keyword, &at],
         )
         .await
@@ -352,20 +360,15 @@ impl CustomerStore for PostgresStore {
     }
 
     async fn opt_in(&self, channel: Channel, external_id: &str) -> StoreResult<bool> {
-        self.execute(
-            "DELETE FROM opt_outs WHERE channel = $1 AND external_id = $2",
-            &[&channel.as_str(), &external_id],
-        )
-        .await
-        .map(|n| n > 0)
+        self.execute(DELETE_OPT_OUT, &[&channel.as_str(), &external_id])
+            .await
+            .map(|n| n > 0)
     }
 
     async fn opted_out(&self, channel: Channel, external_id: &str) -> StoreResult<bool> {
-        self.query_one_opt(
-            "SELECT 1 AS one FROM opt_outs WHERE channel = $1 AND external_id = $2",
-            &[&channel.as_str(), &external_id],
-            |_| Ok(()),
-        )
+        self.query_one_opt(SELECT_OPT_OUT, &[&channel.as_str(), &external_id], |_| {
+            Ok(())
+        })
         .await
         .map(|found| found.is_some())
     }
@@ -376,12 +379,9 @@ impl CustomerStore for PostgresStore {
         customer: &CustomerId,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.execute(
-            "INSERT INTO app_presence (connection_id, customer_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT (connection_id) DO UPDATE SET seen_at = EXCLUDED.seen_at",
-            &[&connection, &customer.as_str(), &at],
-        )
-        .await
-        .map(|_| ())
+        self.execute(TOUCH_APP_PRESENCE, &[&connection, &customer.as_str(), &at])
+            .await
+            .map(|_| ())
     }
 
     async fn drop_presence(
@@ -389,12 +389,9 @@ impl CustomerStore for PostgresStore {
         connection: &str,
         stale_before: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.execute(
-            "DELETE FROM app_presence WHERE connection_id = $1 OR seen_at < $2",
-            &[&connection, &stale_before],
-        )
-        .await
-        .map(|_| ())
+        self.execute(DROP_APP_PRESENCE, &[&connection, &stale_before])
+            .await
+            .map(|_| ())
     }
 
     async fn present_since(
@@ -402,11 +399,9 @@ impl CustomerStore for PostgresStore {
         customer: &CustomerId,
         since: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        self.query_one_opt(
-            "SELECT 1 AS one FROM app_presence WHERE customer_id = $1 AND seen_at >= $2 LIMIT 1",
-            &[&customer.as_str(), &since],
-            |_| Ok(()),
-        )
+        self.query_one_opt(SELECT_APP_PRESENCE, &[&customer.as_str(), &since], |_| {
+            Ok(())
+        })
         .await
         .map(|found| found.is_some())
     }

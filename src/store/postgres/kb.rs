@@ -11,7 +11,18 @@ use super::audit;
 use super::{db, from_json, get, json, PostgresStore};
 use crate::store::{kb_subject, KbStore, KbWrite, StoreResult, StoredKbEntry};
 
-const KB_COLUMNS: &str = "id, document, status, updated_at, updated_by";
+const UPSERT_ENTRY: &str = include_str!("../sql/postgres/kb/upsert_entry.sql");
+const DELETE_ENTRY: &str = include_str!("../sql/postgres/kb/delete_entry.sql");
+const LOCK_REVISION: &str = include_str!("../sql/postgres/kb/lock_revision.sql");
+const SELECT_ENTRY_UPDATED_AT: &str =
+    include_str!("../sql/postgres/kb/select_entry_updated_at.sql");
+const UPDATE_OUT_OF_SCOPE: &str = include_str!("../sql/postgres/kb/update_out_of_scope.sql");
+const BUMP_REVISION: &str = include_str!("../sql/postgres/kb/bump_revision.sql");
+const SELECT_ENTRIES: &str = include_str!("../sql/postgres/kb/select_entries.sql");
+const SELECT_ENTRY: &str = include_str!("../sql/postgres/kb/select_entry.sql");
+const DELETE_ENTRIES_EXCEPT: &str = include_str!("../sql/postgres/kb/delete_entries_except.sql");
+const SELECT_REVISION: &str = include_str!("../sql/postgres/kb/select_revision.sql");
+const SELECT_OUT_OF_SCOPE: &str = include_str!("../sql/postgres/kb/select_out_of_scope.sql");
 
 fn kb_from(row: &Row) -> StoreResult<StoredKbEntry> {
     Ok(StoredKbEntry {
@@ -31,9 +42,7 @@ async fn write_kb_entry(
     at: &DateTime<Utc>,
 ) -> StoreResult<()> {
     tx.execute(
-        "INSERT INTO kb_entries (id, document, status, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (id) DO UPDATE SET document = excluded.document, status = excluded.status, \
-         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        UPSERT_ENTRY,
         &[&e.id, &e.document.to_string(), &e.status, at, &by],
     )
     .await
@@ -57,10 +66,7 @@ async fn remove_kb_entry(
     by: &str,
     at: &DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let deleted = tx
-        .execute("DELETE FROM kb_entries WHERE id = $1", &[&id])
-        .await
-        .map_err(db)?;
+    let deleted = tx.execute(DELETE_ENTRY, &[&id]).await.map_err(db)?;
     if deleted > 0 {
         audit::append(
             tx,
@@ -83,17 +89,9 @@ async fn kb_precondition(
     id: &str,
     expected: DateTime<Utc>,
 ) -> StoreResult<Option<KbWrite>> {
-    tx.execute(
-        "SELECT revision FROM kb_revision WHERE id = 1 FOR UPDATE",
-        &[],
-    )
-    .await
-    .map_err(db)?;
+    tx.execute(LOCK_REVISION, &[]).await.map_err(db)?;
     let row = tx
-        .query_opt(
-            "SELECT updated_at FROM kb_entries WHERE id = $1 FOR UPDATE",
-            &[&id],
-        )
+        .query_opt(SELECT_ENTRY_UPDATED_AT, &[&id])
         .await
         .map_err(db)?;
     Ok(match row {
@@ -112,12 +110,9 @@ async fn write_kb_out_of_scope(
     by: &str,
     at: &DateTime<Utc>,
 ) -> StoreResult<()> {
-    tx.execute(
-        "UPDATE kb_revision SET out_of_scope = $1 WHERE id = 1",
-        &[&json(&questions)?],
-    )
-    .await
-    .map_err(db)?;
+    tx.execute(UPDATE_OUT_OF_SCOPE, &[&json(&questions)?])
+        .await
+        .map_err(db)?;
     audit::append(
         tx,
         at,
@@ -131,26 +126,18 @@ async fn write_kb_out_of_scope(
 
 /// Moves the knowledge base's revision on, inside the caller's transaction.
 async fn bump_kb_revision(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<i64> {
-    let row = tx
-        .query_one(
-            "UPDATE kb_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
-            &[],
-        )
-        .await
-        .map_err(db)?;
+    let row = tx.query_one(BUMP_REVISION, &[]).await.map_err(db)?;
     get(&row, "revision")
 }
 
 #[async_trait]
 impl KbStore for PostgresStore {
     async fn kb_entries(&self) -> StoreResult<Vec<StoredKbEntry>> {
-        let sql = format!("SELECT {KB_COLUMNS} FROM kb_entries ORDER BY id");
-        self.query_all(&sql, &[], kb_from).await
+        self.query_all(SELECT_ENTRIES, &[], kb_from).await
     }
 
     async fn kb_entry(&self, id: &str) -> StoreResult<Option<StoredKbEntry>> {
-        let sql = format!("SELECT {KB_COLUMNS} FROM kb_entries WHERE id = $1");
-        self.query_one_opt(&sql, &[&id], kb_from).await
+        self.query_one_opt(SELECT_ENTRY, &[&id], kb_from).await
     }
 
     async fn save_kb_entries(
@@ -164,19 +151,11 @@ impl KbStore for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
         // One writer at a time: concurrent imports serialize on the revision row.
-        tx.execute(
-            "SELECT revision FROM kb_revision WHERE id = 1 FOR UPDATE",
-            &[],
-        )
-        .await
-        .map_err(db)?;
+        tx.execute(LOCK_REVISION, &[]).await.map_err(db)?;
         if replace_all {
             let keep: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
             let removed = tx
-                .query(
-                    "DELETE FROM kb_entries WHERE NOT (id = ANY($1)) RETURNING id",
-                    &[&keep],
-                )
+                .query(DELETE_ENTRIES_EXCEPT, &[&keep])
                 .await
                 .map_err(db)?;
             for row in removed {
@@ -257,17 +236,14 @@ impl KbStore for PostgresStore {
 
     async fn kb_revision(&self) -> StoreResult<i64> {
         let client = self.client().await?;
-        let row = client
-            .query_one("SELECT revision FROM kb_revision WHERE id = 1", &[])
-            .await
-            .map_err(db)?;
+        let row = client.query_one(SELECT_REVISION, &[]).await.map_err(db)?;
         get(&row, "revision")
     }
 
     async fn kb_out_of_scope(&self) -> StoreResult<Vec<String>> {
         let client = self.client().await?;
         let row = client
-            .query_one("SELECT out_of_scope FROM kb_revision WHERE id = 1", &[])
+            .query_one(SELECT_OUT_OF_SCOPE, &[])
             .await
             .map_err(db)?;
         from_json(&get::<String>(&row, "out_of_scope")?)

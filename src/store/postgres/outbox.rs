@@ -10,8 +10,22 @@ use tokio_postgres::Row;
 use super::{corrupt, from_json, get, json, PostgresStore};
 use crate::store::{OutboxItem, OutboxStatus, OutboxStore, Settlement, StoreError, StoreResult};
 
-const OUTBOX_COLUMNS: &str =
-    "id, channel, payload, status, attempts, due_at, last_error, created_at, provider_ref, provider_status";
+const SELECT_ITEM: &str = include_str!("../sql/postgres/outbox/select_item.sql");
+const CLAIM: &str = include_str!("../sql/postgres/outbox/claim.sql");
+const SETTLE: &str = include_str!("../sql/postgres/outbox/settle.sql");
+const RELAY: &str = include_str!("../sql/postgres/outbox/relay.sql");
+const COUNT_UNSETTLED: &str = include_str!("../sql/postgres/outbox/count_unsettled.sql");
+pub(super) const ENQUEUE: &str = include_str!("../sql/postgres/outbox/enqueue.sql");
+const TAKE: &str = include_str!("../sql/postgres/outbox/take.sql");
+const RECORD_PROVIDER_STATUS: &str =
+    include_str!("../sql/postgres/outbox/record_provider_status.sql");
+const SELECT_PROVIDER_REF: &str = include_str!("../sql/postgres/outbox/select_provider_ref.sql");
+const INSERT_WEBHOOK_RECEIPT: &str =
+    include_str!("../sql/postgres/outbox/insert_webhook_receipt.sql");
+const PURGE_WEBHOOK_RECEIPTS: &str =
+    include_str!("../sql/postgres/outbox/purge_webhook_receipts.sql");
+const SELECT_WEBHOOK_RECEIPT: &str =
+    include_str!("../sql/postgres/outbox/select_webhook_receipt.sql");
 
 fn outbox_from(row: &Row) -> StoreResult<OutboxItem> {
     Ok(OutboxItem {
@@ -31,8 +45,7 @@ fn outbox_from(row: &Row) -> StoreResult<OutboxItem> {
 #[async_trait]
 impl OutboxStore for PostgresStore {
     async fn outbox_item(&self, id: &str) -> StoreResult<Option<OutboxItem>> {
-        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");
-        self.query_one_opt(&sql, &[&id], outbox_from).await
+        self.query_one_opt(SELECT_ITEM, &[&id], outbox_from).await
     }
 
     async fn claim_outbox(
@@ -42,10 +55,7 @@ impl OutboxStore for PostgresStore {
         due_by: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<OutboxItem>> {
-        let sql = format!(
-            "UPDATE outbox SET status = 'sending', lease_until = $4 WHERE id = $1 AND ((status = 'pending' AND due_at <= $3) OR (status = 'sending' AND lease_until < $2)) RETURNING {OUTBOX_COLUMNS}"
-        );
-        self.query_one_opt(&sql, &[&id, &now, &due_by, &lease_until], outbox_from)
+        self.query_one_opt(CLAIM, &[&id, &now, &due_by, &lease_until], outbox_from)
             .await
     }
 
@@ -66,8 +76,16 @@ impl OutboxStore for PostgresStore {
             Settlement::Park { error } => ("parked", Some(error.as_str()), now, Some(now), None),
         };
         self.execute(
-            "UPDATE outbox SET status = $2, attempts = attempts + 1, last_error = COALESCE($3, last_error), due_at = $4, lease_until = NULL, settled_at = $5, provider_ref = COALESCE($7, provider_ref) WHERE id = $1 AND status = 'sending' AND lease_until = $6",
-            &[&id, &status, &error, &due_at, &settled_at, &lease_until, &provider_ref],
+            SETTLE,
+            &[
+                &id,
+                &status,
+                &error,
+                &due_at,
+                &settled_at,
+                &lease_until,
+                &provider_ref,
+            ],
         )
         .await
         .map(|changed| changed == 1)
@@ -80,43 +98,43 @@ impl OutboxStore for PostgresStore {
         limit: u32,
     ) -> StoreResult<Vec<OutboxItem>> {
         // SKIP LOCKED: nodes relaying at the same moment take different rows.
-        let sql = format!(
-            "UPDATE outbox SET attempts = attempts + CASE WHEN status = 'sending' THEN 1 ELSE 0 END, status = 'pending', due_at = $2, lease_until = NULL WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND due_at < $1) OR (status = 'sending' AND lease_until < $1) ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {OUTBOX_COLUMNS}"
-        );
-        self.query_all(&sql, &[&stale_before, &now, &i64::from(limit)], outbox_from)
-            .await
+        self.query_all(
+            RELAY,
+            &[&stale_before, &now, &i64::from(limit)],
+            outbox_from,
+        )
+        .await
     }
 
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>> {
-        self.query_all(
-            "SELECT status, COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sending', 'parked') GROUP BY status",
-            &[],
-            |row| {
-                Ok((
-                    OutboxStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
-                    u64::try_from(get::<i64>(row, "n")?).unwrap_or(0),
-                ))
-            },
-        )
+        self.query_all(COUNT_UNSETTLED, &[], |row| {
+            Ok((
+                OutboxStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
+                u64::try_from(get::<i64>(row, "n")?).unwrap_or(0),
+            ))
+        })
         .await
     }
 
     async fn enqueue_outbox(&self, item: &OutboxItem) -> StoreResult<bool> {
         self.execute(
-            "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
-            &[&item.id, &item.channel, &json(&item.payload)?, &item.due_at, &item.created_at],
+            ENQUEUE,
+            &[
+                &item.id,
+                &item.channel,
+                &json(&item.payload)?,
+                &item.due_at,
+                &item.created_at,
+            ],
         )
         .await
         .map(|n| n == 1)
     }
 
     async fn take_outbox(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        self.execute(
-            "UPDATE outbox SET status = 'delivered', settled_at = $2, lease_until = NULL WHERE id = $1 AND status = 'pending' AND attempts = 0",
-            &[&id, &now],
-        )
-        .await
-        .map(|changed| changed == 1)
+        self.execute(TAKE, &[&id, &now])
+            .await
+            .map(|changed| changed == 1)
     }
 
     async fn record_provider_status(
@@ -129,19 +147,12 @@ impl OutboxStore for PostgresStore {
         // Callbacks can arrive out of order: an earlier status never overwrites a later one.
         let rank = crate::store::provider_status_rank(status);
         self.execute(
-            &format!(
-                "UPDATE outbox SET provider_status = $3, provider_status_at = $4 WHERE channel = $1 AND provider_ref = $2 AND (provider_status IS NULL OR {} <= $5)",
-                crate::store::provider_status_rank_sql("provider_status")
-            ),
+            RECORD_PROVIDER_STATUS,
             &[&channel, &provider_ref, &status, &at, &rank],
         )
         .await?;
         let known = self
-            .query_one_opt(
-                "SELECT 1 AS one FROM outbox WHERE channel = $1 AND provider_ref = $2",
-                &[&channel, &provider_ref],
-                |_| Ok(()),
-            )
+            .query_one_opt(SELECT_PROVIDER_REF, &[&channel, &provider_ref], |_| Ok(()))
             .await?;
         Ok(known.is_some())
     }
@@ -155,7 +166,7 @@ impl OutboxStore for PostgresStore {
         at: DateTime<Utc>,
     ) -> StoreResult<(String, String)> {
         self.execute(
-            "INSERT INTO webhook_receipts (channel, event_id, request_hash, response, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, event_id) DO NOTHING",
+            INSERT_WEBHOOK_RECEIPT,
             &[&channel, &event_id, &request_hash, &response, &at],
         )
         .await?;
@@ -165,11 +176,7 @@ impl OutboxStore for PostgresStore {
     }
 
     async fn purge_webhook_receipts(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        self.execute(
-            "DELETE FROM webhook_receipts WHERE received_at < $1",
-            &[&before],
-        )
-        .await
+        self.execute(PURGE_WEBHOOK_RECEIPTS, &[&before]).await
     }
 
     async fn find_webhook_receipt(
@@ -177,11 +184,9 @@ impl OutboxStore for PostgresStore {
         channel: &str,
         event_id: &str,
     ) -> StoreResult<Option<(String, String)>> {
-        self.query_one_opt(
-            "SELECT request_hash, response FROM webhook_receipts WHERE channel = $1 AND event_id = $2",
-            &[&channel, &event_id],
-            |row| Ok((get(row, "request_hash")?, get(row, "response")?)),
-        )
+        self.query_one_opt(SELECT_WEBHOOK_RECEIPT, &[&channel, &event_id], |row| {
+            Ok((get(row, "request_hash")?, get(row, "response")?))
+        })
         .await
     }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 
-use super::accounts::{agent_from, AGENT_COLUMNS};
+use super::accounts::agent_from;
 use super::audit;
 use super::{corrupt, db, from_json, get, json, PostgresStore};
 use crate::domain::{
@@ -20,7 +20,36 @@ use crate::store::{
     StoredRuleSet, Traffic,
 };
 
-const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent, context";
+const SELECT_TASK: &str = include_str!("../sql/postgres/routing/select_task.sql");
+const SELECT_WAITING_TASKS: &str = include_str!("../sql/postgres/routing/select_waiting_tasks.sql");
+const ASSIGN_TASK: &str = include_str!("../sql/postgres/routing/assign_task.sql");
+const ASSIGN_CONVERSATION: &str = include_str!("../sql/postgres/routing/assign_conversation.sql");
+const FINISH_TASK: &str = include_str!("../sql/postgres/routing/finish_task.sql");
+const LEAVE_QUEUE: &str = include_str!("../sql/postgres/routing/leave_queue.sql");
+const RETURN_CONVERSATION_TO_BOT: &str =
+    include_str!("../sql/postgres/routing/return_conversation_to_bot.sql");
+const SELECT_LAST_AGENT: &str = include_str!("../sql/postgres/routing/select_last_agent.sql");
+const SELECT_OPEN_TASK: &str = include_str!("../sql/postgres/routing/select_open_task.sql");
+const SET_TASK_ROUTING: &str = include_str!("../sql/postgres/routing/set_task_routing.sql");
+const SELECT_TASK_ROUTING: &str = include_str!("../sql/postgres/routing/select_task_routing.sql");
+const INSERT_RULE_SET: &str = include_str!("../sql/postgres/routing/insert_rule_set.sql");
+const SELECT_RULE_SET: &str = include_str!("../sql/postgres/routing/select_rule_set.sql");
+const SELECT_RULE_SET_VERSION: &str =
+    include_str!("../sql/postgres/routing/select_rule_set_version.sql");
+const SELECT_ACTIVE_VERSION: &str =
+    include_str!("../sql/postgres/routing/select_active_version.sql");
+const ACTIVATE_RULE_SET: &str = include_str!("../sql/postgres/routing/activate_rule_set.sql");
+const SELECT_ACTIVE_RULE_SET: &str =
+    include_str!("../sql/postgres/routing/select_active_rule_set.sql");
+const SELECT_RULE_SETS: &str = include_str!("../sql/postgres/routing/select_rule_sets.sql");
+const INSERT_OVERRIDE: &str = include_str!("../sql/postgres/routing/insert_override.sql");
+const END_OVERRIDE: &str = include_str!("../sql/postgres/routing/end_override.sql");
+const SELECT_OVERRIDES_IN_FORCE: &str =
+    include_str!("../sql/postgres/routing/select_overrides_in_force.sql");
+const INSERT_PRESENCE: &str = include_str!("../sql/postgres/routing/insert_presence.sql");
+const TRAFFIC_TASKS: &str = include_str!("../sql/postgres/routing/traffic_tasks.sql");
+const TRAFFIC_PRESENCE: &str = include_str!("../sql/postgres/routing/traffic_presence.sql");
+const TRAFFIC_AGENTS: &str = include_str!("../sql/postgres/routing/traffic_agents.sql");
 
 fn task_from(row: &Row) -> StoreResult<Task> {
     let required_skills: Vec<SkillRequirement> =
@@ -47,7 +76,7 @@ fn task_from(row: &Row) -> StoreResult<Task> {
     })
 }
 
-const INSERT_TASK: &str = "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent, context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (conversation_id) WHERE status IN ('waiting', 'assigned') DO NOTHING";
+const INSERT_TASK: &str = include_str!("../sql/postgres/routing/insert_task.sql");
 
 /// Inserts one task with [`INSERT_TASK`]; 0 rows means the conversation has an open task.
 pub(super) async fn insert_task_row(
@@ -81,7 +110,7 @@ pub(super) async fn insert_task_row(
         .map_err(db)
 }
 
-/// A task row ([`TASK_COLUMNS`]) with queue, finished_at, fallback and the customer's tier and
+/// A task row ([`task_from`]) with queue, finished_at, fallback and the customer's tier and
 /// tags.
 fn recorded_task_from(row: &Row) -> StoreResult<RecordedTask> {
     Ok(RecordedTask {
@@ -102,9 +131,6 @@ fn rule_set_from(row: &Row) -> StoreResult<StoredRuleSet> {
         created_at: get(row, "created_at")?,
     })
 }
-
-const OVERRIDE_COLUMNS: &str =
-    "id, rule, target, reason, created_by, created_at, expires_at, ended_at";
 
 fn override_from(row: &Row) -> StoreResult<StoredOverride> {
     Ok(StoredOverride {
@@ -143,15 +169,12 @@ impl RoutingStore for PostgresStore {
     }
 
     async fn task(&self, id: &TaskId) -> StoreResult<Option<Task>> {
-        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1");
-        self.query_one_opt(&sql, &[&id.as_str()], task_from).await
+        self.query_one_opt(SELECT_TASK, &[&id.as_str()], task_from)
+            .await
     }
 
     async fn waiting_tasks(&self) -> StoreResult<Vec<Task>> {
-        let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'waiting' ORDER BY created_at, id"
-        );
-        self.query_all(&sql, &[], task_from).await
+        self.query_all(SELECT_WAITING_TASKS, &[], task_from).await
     }
 
     async fn assign_task(
@@ -163,19 +186,13 @@ impl RoutingStore for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
         let changed = tx
-            .execute(
-                "UPDATE tasks SET status = 'assigned', agent_id = $2, assigned_at = $3 WHERE id = $1 AND status = 'waiting'",
-                &[&id.as_str(), &agent.as_str(), &at],
-            )
+            .execute(ASSIGN_TASK, &[&id.as_str(), &agent.as_str(), &at])
             .await
             .map_err(db)?;
         if changed == 1 {
-            tx.execute(
-                "UPDATE conversations SET status = 'assigned', agent_id = $2 WHERE id = (SELECT conversation_id FROM tasks WHERE id = $1) AND status <> 'closed'",
-                &[&id.as_str(), &agent.as_str()],
-            )
-            .await
-            .map_err(db)?;
+            tx.execute(ASSIGN_CONVERSATION, &[&id.as_str(), &agent.as_str()])
+                .await
+                .map_err(db)?;
         }
         tx.commit().await.map_err(db)?;
         Ok(changed == 1)
@@ -187,12 +204,9 @@ impl RoutingStore for PostgresStore {
         status: TaskStatus,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        self.execute(
-            "UPDATE tasks SET status = $2, finished_at = $3 WHERE id = $1 AND status IN ('waiting', 'assigned')",
-            &[&id.as_str(), &status.as_str(), &at],
-        )
-        .await
-        .map(|changed| changed == 1)
+        self.execute(FINISH_TASK, &[&id.as_str(), &status.as_str(), &at])
+            .await
+            .map(|changed| changed == 1)
     }
 
     async fn leave_queue(
@@ -206,37 +220,29 @@ impl RoutingStore for PostgresStore {
         let tx = client.transaction().await.map_err(db)?;
         let changed = tx
             .execute(
-                "UPDATE tasks SET status = $2, queue = COALESCE($3, queue), fallback = $4, finished_at = $5 WHERE id = $1 AND status = 'waiting'",
+                LEAVE_QUEUE,
                 &[&id.as_str(), &status.as_str(), &queue, &fallback, &at],
             )
             .await
             .map_err(db)?;
         if changed == 1 {
-            tx.execute(
-                "UPDATE conversations SET status = 'bot', agent_id = NULL WHERE id = (SELECT conversation_id FROM tasks WHERE id = $1) AND status <> 'closed'",
-                &[&id.as_str()],
-            )
-            .await
-            .map_err(db)?;
+            tx.execute(RETURN_CONVERSATION_TO_BOT, &[&id.as_str()])
+                .await
+                .map_err(db)?;
         }
         tx.commit().await.map_err(db)?;
         Ok(changed == 1)
     }
 
     async fn last_agent_of(&self, customer: &CustomerId) -> StoreResult<Option<AgentId>> {
-        self.query_one_opt(
-            "SELECT agent_id FROM tasks WHERE customer_id = $1 AND agent_id IS NOT NULL AND assigned_at IS NOT NULL ORDER BY assigned_at DESC, id DESC LIMIT 1",
-            &[&customer.as_str()],
-            |row| Ok(AgentId::from_trusted(get::<String>(row, "agent_id")?)),
-        )
+        self.query_one_opt(SELECT_LAST_AGENT, &[&customer.as_str()], |row| {
+            Ok(AgentId::from_trusted(get::<String>(row, "agent_id")?))
+        })
         .await
     }
 
     async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>> {
-        let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE conversation_id = $1 AND status IN ('waiting', 'assigned')"
-        );
-        self.query_one_opt(&sql, &[&conversation.as_str()], task_from)
+        self.query_one_opt(SELECT_OPEN_TASK, &[&conversation.as_str()], task_from)
             .await
     }
 
@@ -247,7 +253,7 @@ impl RoutingStore for PostgresStore {
         routing: &serde_json::Value,
     ) -> StoreResult<()> {
         self.execute(
-            "UPDATE tasks SET routing = $2, queue = $3 WHERE id = $1",
+            SET_TASK_ROUTING,
             &[&id.as_str(), &routing.to_string(), &queue],
         )
         .await
@@ -256,11 +262,9 @@ impl RoutingStore for PostgresStore {
 
     async fn task_routing(&self, id: &TaskId) -> StoreResult<Option<serde_json::Value>> {
         let routing = self
-            .query_one_opt(
-                "SELECT routing FROM tasks WHERE id = $1",
-                &[&id.as_str()],
-                |row| get::<Option<String>>(row, "routing"),
-            )
+            .query_one_opt(SELECT_TASK_ROUTING, &[&id.as_str()], |row| {
+                get::<Option<String>>(row, "routing")
+            })
             .await?;
         routing.flatten().as_deref().map(from_json).transpose()
     }
@@ -274,10 +278,7 @@ impl RoutingStore for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
         let row = tx
-            .query_one(
-                "INSERT INTO routing_rule_sets (document, created_by, created_at) VALUES ($1, $2, $3) RETURNING version",
-                &[&document.to_string(), &by, &at],
-            )
+            .query_one(INSERT_RULE_SET, &[&document.to_string(), &by, &at])
             .await
             .map_err(db)?;
         let version: i64 = get(&row, "version")?;
@@ -295,12 +296,8 @@ impl RoutingStore for PostgresStore {
     }
 
     async fn rule_set(&self, version: i64) -> StoreResult<Option<StoredRuleSet>> {
-        self.query_one_opt(
-            "SELECT version, document, created_by, created_at FROM routing_rule_sets WHERE version = $1",
-            &[&version],
-            rule_set_from,
-        )
-        .await
+        self.query_one_opt(SELECT_RULE_SET, &[&version], rule_set_from)
+            .await
     }
 
     async fn activate_rule_set(
@@ -312,10 +309,7 @@ impl RoutingStore for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
         let exists = tx
-            .query_opt(
-                "SELECT version FROM routing_rule_sets WHERE version = $1",
-                &[&version],
-            )
+            .query_opt(SELECT_RULE_SET_VERSION, &[&version])
             .await
             .map_err(db)?;
         if exists.is_none() {
@@ -323,20 +317,14 @@ impl RoutingStore for PostgresStore {
         }
         // Locks the pointer row: concurrent activations are applied one after the other.
         let previous: Option<i64> = tx
-            .query_opt(
-                "SELECT version FROM routing_active WHERE id = 1 FOR UPDATE",
-                &[],
-            )
+            .query_opt(SELECT_ACTIVE_VERSION, &[])
             .await
             .map_err(db)?
             .map(|row| get(&row, "version"))
             .transpose()?;
-        tx.execute(
-            "INSERT INTO routing_active (id, version, activated_by, activated_at) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET version = excluded.version, activated_by = excluded.activated_by, activated_at = excluded.activated_at",
-            &[&version, &by, &at],
-        )
-        .await
-        .map_err(db)?;
+        tx.execute(ACTIVATE_RULE_SET, &[&version, &by, &at])
+            .await
+            .map_err(db)?;
         audit::append(
             &tx,
             &at,
@@ -351,34 +339,25 @@ impl RoutingStore for PostgresStore {
     }
 
     async fn active_rule_set(&self) -> StoreResult<Option<ActiveRuleSet>> {
-        self.query_one_opt(
-            "SELECT s.version, s.document, s.created_by, s.created_at, a.activated_by, a.activated_at FROM routing_active a JOIN routing_rule_sets s ON s.version = a.version WHERE a.id = 1",
-            &[],
-            |row| {
-                Ok(ActiveRuleSet {
-                    rule_set: rule_set_from(row)?,
-                    activated_by: get(row, "activated_by")?,
-                    activated_at: get(row, "activated_at")?,
-                })
-            },
-        )
+        self.query_one_opt(SELECT_ACTIVE_RULE_SET, &[], |row| {
+            Ok(ActiveRuleSet {
+                rule_set: rule_set_from(row)?,
+                activated_by: get(row, "activated_by")?,
+                activated_at: get(row, "activated_at")?,
+            })
+        })
         .await
     }
 
     async fn rule_sets(&self) -> StoreResult<Vec<StoredRuleSet>> {
-        self.query_all(
-            "SELECT version, document, created_by, created_at FROM routing_rule_sets ORDER BY version",
-            &[],
-            rule_set_from,
-        )
-        .await
+        self.query_all(SELECT_RULE_SETS, &[], rule_set_from).await
     }
 
     async fn insert_override(&self, o: &StoredOverride) -> StoreResult<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
         tx.execute(
-            &format!("INSERT INTO routing_overrides ({OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            INSERT_OVERRIDE,
             &[
                 &o.id,
                 &o.rule,
@@ -414,10 +393,7 @@ impl RoutingStore for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
         let ended = tx
-            .query_opt(
-                "UPDATE routing_overrides SET ended_at = $2, ended_by = $3 WHERE id = $1 AND ended_at IS NULL AND expires_at > $2 RETURNING rule",
-                &[&id, &at, &by],
-            )
+            .query_opt(END_OVERRIDE, &[&id, &at, &by])
             .await
             .map_err(db)?;
         let Some(row) = ended else {
@@ -438,10 +414,8 @@ impl RoutingStore for PostgresStore {
     }
 
     async fn overrides_in_force(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredOverride>> {
-        let sql = format!(
-            "SELECT {OVERRIDE_COLUMNS} FROM routing_overrides WHERE ended_at IS NULL AND expires_at > $1 ORDER BY created_at, id"
-        );
-        self.query_all(&sql, &[&now], override_from).await
+        self.query_all(SELECT_OVERRIDES_IN_FORCE, &[&now], override_from)
+            .await
     }
 
     async fn record_presence(
@@ -450,12 +424,9 @@ impl RoutingStore for PostgresStore {
         status: AgentStatus,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.execute(
-            "INSERT INTO agent_presence (agent_id, status, at) VALUES ($1, $2, $3)",
-            &[&agent.as_str(), &status.as_str(), &at],
-        )
-        .await
-        .map(|_| ())
+        self.execute(INSERT_PRESENCE, &[&agent.as_str(), &status.as_str(), &at])
+            .await
+            .map(|_| ())
     }
 
     async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic> {
@@ -468,10 +439,7 @@ impl RoutingStore for PostgresStore {
             .start()
             .await
             .map_err(db)?;
-        let sql = format!(
-            "SELECT {TASK_COLUMNS}, queue, finished_at, fallback, c.tier, c.tags FROM tasks JOIN (SELECT id AS cid, tier, tags FROM customers) c ON c.cid = tasks.customer_id WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, id"
-        );
-        let stmt = tx.prepare_cached(&sql).await.map_err(db)?;
+        let stmt = tx.prepare_cached(TRAFFIC_TASKS).await.map_err(db)?;
         let tasks = tx
             .query(&stmt, &[&from, &to])
             .await
@@ -481,17 +449,7 @@ impl RoutingStore for PostgresStore {
             .collect::<StoreResult<Vec<_>>>()?;
         // Each account's last change before the window (its state when the window opens), then
         // every change in the window.
-        let stmt = tx
-            .prepare_cached(
-                "SELECT agent_id, status, at FROM (
-                   SELECT p.id, p.agent_id, p.status, p.at FROM agents a CROSS JOIN LATERAL
-                     (SELECT q.id, q.agent_id, q.status, q.at FROM agent_presence q WHERE q.agent_id = a.id AND q.at < $1 ORDER BY q.at DESC, q.id DESC LIMIT 1) p
-                   UNION ALL
-                   SELECT id, agent_id, status, at FROM agent_presence WHERE at >= $1 AND at < $2
-                 ) w ORDER BY at, id",
-            )
-            .await
-            .map_err(db)?;
+        let stmt = tx.prepare_cached(TRAFFIC_PRESENCE).await.map_err(db)?;
         let presence = tx
             .query(&stmt, &[&from, &to])
             .await
@@ -505,8 +463,7 @@ impl RoutingStore for PostgresStore {
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE role = $1 ORDER BY username");
-        let stmt = tx.prepare_cached(&sql).await.map_err(db)?;
+        let stmt = tx.prepare_cached(TRAFFIC_AGENTS).await.map_err(db)?;
         let agents = tx
             .query(&stmt, &[&Role::Agent.as_str()])
             .await

@@ -9,8 +9,11 @@ use super::{db, from_json, get, json, PostgresStore};
 use crate::domain::{ConversationId, CustomerId};
 use crate::store::{Inserted, StoreResult, Ticket, TicketStore};
 
-const TICKET_COLUMNS: &str =
-    "id, customer_id, conversation_id, kind, subject, fields, status, source_key, created_at";
+const INSERT_TICKET: &str = include_str!("../sql/postgres/tickets/insert_ticket.sql");
+const SELECT_TICKET_BY_SOURCE: &str =
+    include_str!("../sql/postgres/tickets/select_ticket_by_source.sql");
+const SELECT_CUSTOMER_TICKETS: &str =
+    include_str!("../sql/postgres/tickets/select_customer_tickets.sql");
 
 fn ticket_from(row: &Row) -> StoreResult<Ticket> {
     Ok(Ticket {
@@ -34,8 +37,7 @@ impl TicketStore for PostgresStore {
         let t = ticket;
         let inserted = client
             .execute(
-                "INSERT INTO tickets (id, customer_id, conversation_id, kind, subject, fields, status, source_key, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source_key) DO NOTHING",
+                INSERT_TICKET,
                 &[
                     &t.id,
                     &t.customer_id.as_str(),
@@ -53,16 +55,15 @@ impl TicketStore for PostgresStore {
         if inserted == 1 {
             return Ok(Inserted::New(t.clone()));
         }
-        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE source_key = $1");
-        let row = client.query_one(&sql, &[&t.source_key]).await.map_err(db)?;
+        let row = client
+            .query_one(SELECT_TICKET_BY_SOURCE, &[&t.source_key])
+            .await
+            .map_err(db)?;
         Ok(Inserted::Duplicate(ticket_from(&row)?))
     }
 
     async fn customer_tickets(&self, customer: &CustomerId) -> StoreResult<Vec<Ticket>> {
-        let sql = format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets WHERE customer_id = $1 ORDER BY created_at, id"
-        );
-        self.query_all(&sql, &[&customer.as_str()], ticket_from)
+        self.query_all(SELECT_CUSTOMER_TICKETS, &[&customer.as_str()], ticket_from)
             .await
     }
 }

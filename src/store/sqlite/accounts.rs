@@ -10,8 +10,19 @@ use super::{corrupt, from_json, json, unavailable, SqliteStore};
 use crate::domain::{Agent, AgentId, CustomerId, Language, Role, Skill};
 use crate::store::{format_time, AccountStore, Principal, StoreResult};
 
-pub(super) const AGENT_COLUMNS: &str = "id, username, display_name, role, skills, languages, capacity, password_hash, voice_capacity, ticket_capacity";
+const UPSERT_AGENT: &str = include_str!("../sql/sqlite/accounts/upsert_agent.sql");
+const SELECT_AGENT_ID_BY_USERNAME: &str =
+    include_str!("../sql/sqlite/accounts/select_agent_id_by_username.sql");
+const SELECT_AGENT: &str = include_str!("../sql/sqlite/accounts/select_agent.sql");
+const SELECT_AGENT_BY_USERNAME: &str =
+    include_str!("../sql/sqlite/accounts/select_agent_by_username.sql");
+const SELECT_AGENT_SKILLS: &str = include_str!("../sql/sqlite/accounts/select_agent_skills.sql");
+const INSERT_TOKEN: &str = include_str!("../sql/sqlite/accounts/insert_token.sql");
+const SELECT_TOKEN: &str = include_str!("../sql/sqlite/accounts/select_token.sql");
 
+/// Columns of an account row, in the order every statement that selects one lists them: `id,
+/// username, display_name, role, skills, languages, capacity, password_hash, voice_capacity,
+/// ticket_capacity`.
 type AgentRow = (
     String,
     String,
@@ -77,15 +88,22 @@ impl AccountStore for SqliteStore {
         let languages = json(&a.languages)?;
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO agents (id, username, display_name, role, skills, languages, capacity, password_hash, voice_capacity, ticket_capacity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, skills = excluded.skills,
-                   languages = excluded.languages, capacity = excluded.capacity,
-                   voice_capacity = excluded.voice_capacity, ticket_capacity = excluded.ticket_capacity,
-                   password_hash = CASE WHEN excluded.password_hash = '' THEN agents.password_hash ELSE excluded.password_hash END",
-                params![a.id.as_str(), a.username, a.display_name, a.role.as_str(), skills, languages, a.capacity, a.password_hash, a.voice_capacity, a.ticket_capacity],
+                UPSERT_AGENT,
+                params![
+                    a.id.as_str(),
+                    a.username,
+                    a.display_name,
+                    a.role.as_str(),
+                    skills,
+                    languages,
+                    a.capacity,
+                    a.password_hash,
+                    a.voice_capacity,
+                    a.ticket_capacity
+                ],
             )
             .map_err(unavailable)?;
-            conn.query_row("SELECT id FROM agents WHERE username = ?1", [a.username.as_str()], |r| {
+            conn.query_row(SELECT_AGENT_ID_BY_USERNAME, [a.username.as_str()], |r| {
                 r.get::<_, String>(0)
             })
             .map(AgentId::from_trusted)
@@ -97,8 +115,7 @@ impl AccountStore for SqliteStore {
     async fn agent(&self, id: &AgentId) -> StoreResult<Option<Agent>> {
         let id = id.clone();
         self.with_conn(move |conn| {
-            let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1");
-            conn.query_row(&sql, [id.as_str()], agent_row)
+            conn.query_row(SELECT_AGENT, [id.as_str()], agent_row)
                 .optional()
                 .map_err(unavailable)?
                 .map(agent_from)
@@ -110,8 +127,7 @@ impl AccountStore for SqliteStore {
     async fn agent_by_username(&self, username: &str) -> StoreResult<Option<Agent>> {
         let username = username.to_owned();
         self.with_conn(move |conn| {
-            let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE username = ?1");
-            conn.query_row(&sql, [username.as_str()], agent_row)
+            conn.query_row(SELECT_AGENT_BY_USERNAME, [username.as_str()], agent_row)
                 .optional()
                 .map_err(unavailable)?
                 .map(agent_from)
@@ -123,7 +139,7 @@ impl AccountStore for SqliteStore {
     async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>> {
         self.with_conn(|conn| {
             let mut stmt = conn
-                .prepare_cached("SELECT skills FROM agents")
+                .prepare_cached(SELECT_AGENT_SKILLS)
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
@@ -156,7 +172,7 @@ impl AccountStore for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO tokens (token_hash, kind, subject, role, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                INSERT_TOKEN,
                 params![token_hash, kind, subject, role, format_time(&expires_at)],
             )
             .map(|_| ())
@@ -173,11 +189,9 @@ impl AccountStore for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.with_conn(move |conn| {
             let row: Option<(String, String, Option<String>)> = conn
-                .query_row(
-                    "SELECT kind, subject, role FROM tokens WHERE token_hash = ?1 AND expires_at > ?2",
-                    params![token_hash, format_time(&now)],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
+                .query_row(SELECT_TOKEN, params![token_hash, format_time(&now)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .optional()
                 .map_err(unavailable)?;
             row.map(|(kind, subject, role)| match (kind.as_str(), role) {

@@ -1,4 +1,5 @@
-//! Agent assist: suggestions shown and used, and the resolved conversations they come from (SQLite).
+//! Agent assist: suggestions shown and used, and the resolved conversations they come from
+//! (SQLite).
 //!
 //! The statements are in `src/store/sql/sqlite/assist/`.
 
@@ -6,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Row};
 
-use super::conversations::{message_from, message_row, MESSAGE_COLUMNS};
+use super::conversations::{message_from, message_row};
 use super::{opt_time, query_rows, unavailable, SqliteStore};
 use crate::domain::{AgentId, ConversationId, Message, MessageId};
 use crate::store::{
@@ -14,9 +15,16 @@ use crate::store::{
     StoreResult,
 };
 
-const ASSIST_COLUMNS: &str =
-    "id, conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at";
+const INSERT_SUGGESTION: &str = include_str!("../sql/sqlite/assist/insert_suggestion.sql");
+const USE_SUGGESTION: &str = include_str!("../sql/sqlite/assist/use_suggestion.sql");
+const SELECT_SUGGESTIONS: &str = include_str!("../sql/sqlite/assist/select_suggestions.sql");
+const SELECT_RESOLVED_CONVERSATIONS: &str =
+    include_str!("../sql/sqlite/assist/select_resolved_conversations.sql");
+const SELECT_RESOLVED_MESSAGES: &str =
+    include_str!("../sql/sqlite/assist/select_resolved_messages.sql");
 
+/// Columns of a suggestion row, in the order every statement that selects one lists them: `id,
+/// conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at`.
 type AssistRow = (
     String,
     String,
@@ -70,8 +78,7 @@ impl AssistStore for SqliteStore {
             let tx = conn.transaction().map_err(unavailable)?;
             for s in &shown {
                 tx.execute(
-                    "INSERT INTO assist_suggestions (id, conversation_id, message_id, agent_id, kind, reference, rank, score, shown_at, used_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+                    INSERT_SUGGESTION,
                     params![
                         s.id,
                         s.conversation_id.as_str(),
@@ -104,7 +111,7 @@ impl AssistStore for SqliteStore {
         self.with_conn(move |conn| {
             let changed = conn
                 .execute(
-                    "UPDATE assist_suggestions SET used_at = ?3 WHERE id = ?1 AND agent_id = ?2 AND conversation_id = ?4 AND used_at IS NULL",
+                    USE_SUGGESTION,
                     params![id, agent, format_time(&at), conversation],
                 )
                 .map_err(unavailable)?;
@@ -121,7 +128,7 @@ impl AssistStore for SqliteStore {
         self.with_conn(move |conn| {
             query_rows(
                 conn,
-                &format!("SELECT {ASSIST_COLUMNS} FROM assist_suggestions WHERE conversation_id = ?1 ORDER BY shown_at, rank, id"),
+                SELECT_SUGGESTIONS,
                 [conversation],
                 assist_row,
                 assist_from,
@@ -134,9 +141,7 @@ impl AssistStore for SqliteStore {
         self.with_conn(move |conn| {
             let closed: Vec<(String, String)> = {
                 let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT id, closed_at FROM conversations WHERE resolution = 'resolved' AND closed_at IS NOT NULL ORDER BY closed_at DESC, id LIMIT ?1",
-                    )
+                    .prepare_cached(SELECT_RESOLVED_CONVERSATIONS)
                     .map_err(unavailable)?;
                 let rows = stmt
                     .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -146,12 +151,15 @@ impl AssistStore for SqliteStore {
                 rows
             };
             // Every message of those conversations in one query, not one query each.
-            let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE resolution = 'resolved' AND closed_at IS NOT NULL ORDER BY closed_at DESC, id LIMIT ?1) ORDER BY seq"
-            );
             let mut by_conversation: std::collections::HashMap<String, Vec<Message>> =
                 std::collections::HashMap::new();
-            for message in query_rows(conn, &sql, [limit], message_row, message_from)? {
+            for message in query_rows(
+                conn,
+                SELECT_RESOLVED_MESSAGES,
+                [limit],
+                message_row,
+                message_from,
+            )? {
                 by_conversation
                     .entry(message.conversation_id.as_str().to_owned())
                     .or_default()
@@ -161,7 +169,11 @@ impl AssistStore for SqliteStore {
                 .into_iter()
                 .map(|(id, closed_at)| {
                     let said = by_conversation.remove(&id).unwrap_or_default();
-                    Ok(resolved_sample(ConversationId::from_trusted(id), &said, parse_time(&closed_at)?))
+                    Ok(resolved_sample(
+                        ConversationId::from_trusted(id),
+                        &said,
+                        parse_time(&closed_at)?,
+                    ))
                 })
                 .collect()
         })

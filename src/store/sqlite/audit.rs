@@ -9,6 +9,10 @@ use rusqlite::params;
 use super::{from_json, unavailable, SqliteStore};
 use crate::store::{parse_time, AuditEntry, AuditStore, StoreResult};
 
+const APPEND: &str = include_str!("../sql/sqlite/audit/append.sql");
+const SELECT_BY_SUBJECT_PREFIX: &str =
+    include_str!("../sql/sqlite/audit/select_by_subject_prefix.sql");
+
 /// Appends to the audit log inside the caller's transaction.
 pub(super) fn append(
     tx: &rusqlite::Transaction<'_>,
@@ -19,7 +23,7 @@ pub(super) fn append(
     detail: &serde_json::Value,
 ) -> StoreResult<()> {
     tx.execute(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        APPEND,
         params![at, actor, action, subject, detail.to_string()],
     )
     .map_err(unavailable)?;
@@ -35,9 +39,7 @@ impl AuditStore for SqliteStore {
         );
         self.with_conn(move |conn| {
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT id, at, actor, action, subject, detail FROM audit_log WHERE subject LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?2",
-                )
+                .prepare_cached(SELECT_BY_SUBJECT_PREFIX)
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map(params![pattern, limit], |r| {

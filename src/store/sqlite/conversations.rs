@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::outbox;
 use super::routing::insert_task_row;
 use super::{corrupt, from_json, is_unique_violation, json, opt_time, unavailable, SqliteStore};
 use crate::domain::{
@@ -18,9 +19,33 @@ use crate::store::{
     Turn, TurnOutcome,
 };
 
-const CONVERSATION_COLUMNS: &str =
-    "id, customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution";
+const SELECT_MESSAGE: &str = include_str!("../sql/sqlite/conversations/select_message.sql");
+const SELECT_CONVERSATION_MESSAGES: &str =
+    include_str!("../sql/sqlite/conversations/select_conversation_messages.sql");
+const SELECT_CUSTOMER_MESSAGES: &str =
+    include_str!("../sql/sqlite/conversations/select_customer_messages.sql");
+const SELECT_MESSAGE_BY_KEY: &str =
+    include_str!("../sql/sqlite/conversations/select_message_by_key.sql");
+const INSERT_MESSAGE: &str = include_str!("../sql/sqlite/conversations/insert_message.sql");
+const UPDATE_TURN_CONVERSATION: &str =
+    include_str!("../sql/sqlite/conversations/update_turn_conversation.sql");
+const HAND_OFF_CONVERSATION: &str =
+    include_str!("../sql/sqlite/conversations/hand_off_conversation.sql");
+const INSERT_CONVERSATION: &str =
+    include_str!("../sql/sqlite/conversations/insert_conversation.sql");
+const UPDATE_CONVERSATION: &str =
+    include_str!("../sql/sqlite/conversations/update_conversation.sql");
+const SELECT_CONVERSATION: &str =
+    include_str!("../sql/sqlite/conversations/select_conversation.sql");
+const SELECT_OPEN_CONVERSATION: &str =
+    include_str!("../sql/sqlite/conversations/select_open_conversation.sql");
+const SELECT_AGENT_CONVERSATIONS: &str =
+    include_str!("../sql/sqlite/conversations/select_agent_conversations.sql");
+const SELECT_LAST_INBOUND_AT: &str =
+    include_str!("../sql/sqlite/conversations/select_last_inbound_at.sql");
 
+/// Columns of a conversation row, in the order every statement that selects one lists them: `id,
+/// customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution`.
 type ConversationRow = (
     String,
     String,
@@ -67,9 +92,8 @@ fn conversation_from(row: ConversationRow) -> StoreResult<Conversation> {
     })
 }
 
-pub(super) const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at";
-
+/// Columns of a message row, in the order every statement that selects one lists them: `id,
+/// conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at`.
 type MessageRow = (
     String,
     String,
@@ -115,9 +139,9 @@ pub(super) fn message_from(row: MessageRow) -> StoreResult<Message> {
     })
 }
 
-fn query_messages(conn: &Connection, filter: &str, key: &str) -> StoreResult<Vec<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {filter} = ?1 ORDER BY seq");
-    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+/// Runs `sql`, a select of messages by one key, with `key`.
+fn query_messages(conn: &Connection, sql: &str, key: &str) -> StoreResult<Vec<Message>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
     let rows = stmt
         .query_map([key], message_row)
         .map_err(unavailable)?
@@ -131,21 +155,20 @@ fn select_message_by_key(
     channel: &str,
     external_id: &str,
 ) -> StoreResult<Option<Message>> {
-    let sql =
-        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel = ?1 AND external_id = ?2");
-    conn.query_row(&sql, params![channel, external_id], message_row)
-        .optional()
-        .map_err(unavailable)?
-        .map(message_from)
-        .transpose()
+    conn.query_row(
+        SELECT_MESSAGE_BY_KEY,
+        params![channel, external_id],
+        message_row,
+    )
+    .optional()
+    .map_err(unavailable)?
+    .map(message_from)
+    .transpose()
 }
 
 /// Inserts one message row (a unique violation is the caller's to interpret).
 fn insert_message_row(conn: &Connection, m: &Message) -> rusqlite::Result<usize> {
-    conn.prepare_cached(
-        "INSERT INTO messages (id, conversation_id, customer_id, channel, sender, body, client_id, external_id, agent_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
+    conn.prepare_cached(INSERT_MESSAGE)?.execute(params![
         m.id.as_str(),
         m.conversation_id.as_str(),
         m.customer_id.as_str(),
@@ -159,7 +182,8 @@ fn insert_message_row(conn: &Connection, m: &Message) -> rusqlite::Result<usize>
     ])
 }
 
-/// Writes a turn inside `tx` (see [`ConversationStore::commit_turn`]); `Some` is the stored duplicate.
+/// Writes a turn inside `tx` (see [`ConversationStore::commit_turn`]); `Some` is the stored
+/// duplicate.
 fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<Option<Message>> {
     if let Some(m) = &turn.inbound {
         match insert_message_row(tx, m) {
@@ -186,9 +210,7 @@ fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<O
     }
     if let Some((id, channel, bot_state)) = &turn.conversation {
         let changed = tx
-            .prepare_cached(
-                "UPDATE conversations SET last_channel = ?2, bot_state = ?3 WHERE id = ?1",
-            )
+            .prepare_cached(UPDATE_TURN_CONVERSATION)
             .and_then(|mut stmt| stmt.execute(params![id, channel, bot_state]))
             .map_err(unavailable)?;
         if changed == 0 {
@@ -202,9 +224,7 @@ fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<O
         // session's view is stale: refuse the whole turn (the session reloads, the client
         // retries).
         let queued = tx
-            .prepare_cached(
-                "UPDATE conversations SET status = 'queued' WHERE id = ?1 AND status = 'bot'",
-            )
+            .prepare_cached(HAND_OFF_CONVERSATION)
             .and_then(|mut stmt| stmt.execute([t.conversation_id.as_str()]))
             .map_err(unavailable)?;
         if queued == 0 {
@@ -225,19 +245,17 @@ fn write_turn(tx: &rusqlite::Transaction<'_>, turn: &OwnedTurn) -> StoreResult<O
         }
     }
     for item in &turn.outbox {
-        tx.prepare_cached(
-            "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5) ON CONFLICT (id) DO NOTHING",
-        )
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                item.id,
-                item.channel,
-                item.payload.to_string(),
-                format_time(&item.due_at),
-                format_time(&item.created_at),
-            ])
-        })
-        .map_err(unavailable)?;
+        tx.prepare_cached(outbox::ENQUEUE)
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    item.id,
+                    item.channel,
+                    item.payload.to_string(),
+                    format_time(&item.due_at),
+                    format_time(&item.created_at),
+                ])
+            })
+            .map_err(unavailable)?;
     }
     Ok(None)
 }
@@ -280,7 +298,7 @@ impl ConversationStore for SqliteStore {
         let bot_state = json(&c.bot_state)?;
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO conversations (id, customer_id, status, last_channel, agent_id, bot_state, opened_at, closed_at, resolution) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                INSERT_CONVERSATION,
                 params![
                     c.id.as_str(),
                     c.customer_id.as_str(),
@@ -296,7 +314,10 @@ impl ConversationStore for SqliteStore {
             .map(|_| ())
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    StoreError::Conflict(format!("customer {} already has an open conversation", c.customer_id))
+                    StoreError::Conflict(format!(
+                        "customer {} already has an open conversation",
+                        c.customer_id
+                    ))
                 } else {
                     unavailable(e)
                 }
@@ -311,7 +332,7 @@ impl ConversationStore for SqliteStore {
         self.with_conn(move |conn| {
             let changed = conn
                 .execute(
-                    "UPDATE conversations SET status = ?2, last_channel = ?3, agent_id = ?4, bot_state = ?5, closed_at = ?6, resolution = ?7 WHERE id = ?1",
+                    UPDATE_CONVERSATION,
                     params![
                         c.id.as_str(),
                         c.status.as_str(),
@@ -324,7 +345,10 @@ impl ConversationStore for SqliteStore {
                 )
                 .map_err(unavailable)?;
             if changed == 0 {
-                return Err(StoreError::Conflict(format!("conversation {} does not exist", c.id)));
+                return Err(StoreError::Conflict(format!(
+                    "conversation {} does not exist",
+                    c.id
+                )));
             }
             Ok(())
         })
@@ -334,8 +358,7 @@ impl ConversationStore for SqliteStore {
     async fn conversation(&self, id: &ConversationId) -> StoreResult<Option<Conversation>> {
         let id = id.clone();
         self.with_conn(move |conn| {
-            let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1");
-            conn.query_row(&sql, [id.as_str()], conversation_row)
+            conn.query_row(SELECT_CONVERSATION, [id.as_str()], conversation_row)
                 .optional()
                 .map_err(unavailable)?
                 .map(conversation_from)
@@ -347,14 +370,15 @@ impl ConversationStore for SqliteStore {
     async fn open_conversation(&self, customer: &CustomerId) -> StoreResult<Option<Conversation>> {
         let customer = customer.clone();
         self.with_conn(move |conn| {
-            let sql = format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE customer_id = ?1 AND status <> 'closed' ORDER BY opened_at DESC LIMIT 1"
-            );
-            conn.query_row(&sql, [customer.as_str()], conversation_row)
-                .optional()
-                .map_err(unavailable)?
-                .map(conversation_from)
-                .transpose()
+            conn.query_row(
+                SELECT_OPEN_CONVERSATION,
+                [customer.as_str()],
+                conversation_row,
+            )
+            .optional()
+            .map_err(unavailable)?
+            .map(conversation_from)
+            .transpose()
         })
         .await
     }
@@ -362,10 +386,9 @@ impl ConversationStore for SqliteStore {
     async fn agent_conversations(&self, agent: &AgentId) -> StoreResult<Vec<Conversation>> {
         let agent = agent.clone();
         self.with_conn(move |conn| {
-            let sql = format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE agent_id = ?1 AND status = 'assigned' ORDER BY opened_at"
-            );
-            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let mut stmt = conn
+                .prepare_cached(SELECT_AGENT_CONVERSATIONS)
+                .map_err(unavailable)?;
             let rows = stmt
                 .query_map([agent.as_str()], conversation_row)
                 .map_err(unavailable)?
@@ -395,8 +418,12 @@ impl ConversationStore for SqliteStore {
 
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
         let id = id.clone();
-        self.with_conn(move |conn| Ok(query_messages(conn, "id", id.as_str())?.into_iter().next()))
-            .await
+        self.with_conn(move |conn| {
+            Ok(query_messages(conn, SELECT_MESSAGE, id.as_str())?
+                .into_iter()
+                .next())
+        })
+        .await
     }
 
     async fn find_message(
@@ -427,13 +454,13 @@ impl ConversationStore for SqliteStore {
 
     async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>> {
         let id = id.clone();
-        self.with_conn(move |conn| query_messages(conn, "conversation_id", id.as_str()))
+        self.with_conn(move |conn| query_messages(conn, SELECT_CONVERSATION_MESSAGES, id.as_str()))
             .await
     }
 
     async fn customer_messages(&self, id: &CustomerId) -> StoreResult<Vec<Message>> {
         let id = id.clone();
-        self.with_conn(move |conn| query_messages(conn, "customer_id", id.as_str()))
+        self.with_conn(move |conn| query_messages(conn, SELECT_CUSTOMER_MESSAGES, id.as_str()))
             .await
     }
 
@@ -446,7 +473,7 @@ impl ConversationStore for SqliteStore {
         self.with_conn(move |conn| {
             let at: Option<String> = conn
                 .query_row(
-                    "SELECT MAX(sent_at) FROM messages WHERE customer_id = ?1 AND channel = ?2 AND sender = 'customer'",
+                    SELECT_LAST_INBOUND_AT,
                     params![customer.as_str(), channel.as_str()],
                     |r| r.get(0),
                 )

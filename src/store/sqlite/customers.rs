@@ -14,6 +14,48 @@ use crate::store::{
     format_time, parse_time, CustomerMerge, CustomerStore, MergeMoved, StoreError, StoreResult,
 };
 
+const INSERT_CUSTOMER: &str = include_str!("../sql/sqlite/customers/insert_customer.sql");
+const SELECT_CUSTOMER: &str = include_str!("../sql/sqlite/customers/select_customer.sql");
+const LINK_IDENTITY: &str = include_str!("../sql/sqlite/customers/link_identity.sql");
+const SELECT_IDENTITY_OWNER: &str =
+    include_str!("../sql/sqlite/customers/select_identity_owner.sql");
+const SELECT_IDENTITIES: &str = include_str!("../sql/sqlite/customers/select_identities.sql");
+const INSERT_IDENTITY: &str = include_str!("../sql/sqlite/customers/insert_identity.sql");
+const MERGE_COUNT_CUSTOMERS: &str =
+    include_str!("../sql/sqlite/customers/merge_count_customers.sql");
+const MERGE_COUNT_OPEN_CONVERSATIONS: &str =
+    include_str!("../sql/sqlite/customers/merge_count_open_conversations.sql");
+const MERGE_SELECT_IDENTITIES: &str =
+    include_str!("../sql/sqlite/customers/merge_select_identities.sql");
+const MERGE_SELECT_CONVERSATIONS: &str =
+    include_str!("../sql/sqlite/customers/merge_select_conversations.sql");
+const MERGE_SELECT_MESSAGES: &str =
+    include_str!("../sql/sqlite/customers/merge_select_messages.sql");
+const MERGE_SELECT_TASKS: &str = include_str!("../sql/sqlite/customers/merge_select_tasks.sql");
+const MERGE_SELECT_TOKENS: &str = include_str!("../sql/sqlite/customers/merge_select_tokens.sql");
+const MERGE_MOVE_IDENTITIES: &str =
+    include_str!("../sql/sqlite/customers/merge_move_identities.sql");
+const MERGE_MOVE_CONVERSATIONS: &str =
+    include_str!("../sql/sqlite/customers/merge_move_conversations.sql");
+const MERGE_MOVE_MESSAGES: &str = include_str!("../sql/sqlite/customers/merge_move_messages.sql");
+const MERGE_MOVE_TASKS: &str = include_str!("../sql/sqlite/customers/merge_move_tasks.sql");
+const MERGE_MOVE_TOKENS: &str = include_str!("../sql/sqlite/customers/merge_move_tokens.sql");
+const INSERT_MERGE: &str = include_str!("../sql/sqlite/customers/insert_merge.sql");
+const SELECT_MERGE: &str = include_str!("../sql/sqlite/customers/select_merge.sql");
+const UNDO_MOVE_IDENTITY: &str = include_str!("../sql/sqlite/customers/undo_move_identity.sql");
+const UNDO_MOVE_CONVERSATION: &str =
+    include_str!("../sql/sqlite/customers/undo_move_conversation.sql");
+const UNDO_MOVE_MESSAGE: &str = include_str!("../sql/sqlite/customers/undo_move_message.sql");
+const UNDO_MOVE_TASK: &str = include_str!("../sql/sqlite/customers/undo_move_task.sql");
+const UNDO_MOVE_TOKEN: &str = include_str!("../sql/sqlite/customers/undo_move_token.sql");
+const MARK_MERGE_UNDONE: &str = include_str!("../sql/sqlite/customers/mark_merge_undone.sql");
+const INSERT_OPT_OUT: &str = include_str!("../sql/sqlite/customers/insert_opt_out.sql");
+const DELETE_OPT_OUT: &str = include_str!("../sql/sqlite/customers/delete_opt_out.sql");
+const SELECT_OPT_OUT: &str = include_str!("../sql/sqlite/customers/select_opt_out.sql");
+const TOUCH_APP_PRESENCE: &str = include_str!("../sql/sqlite/customers/touch_app_presence.sql");
+const DROP_APP_PRESENCE: &str = include_str!("../sql/sqlite/customers/drop_app_presence.sql");
+const SELECT_APP_PRESENCE: &str = include_str!("../sql/sqlite/customers/select_app_presence.sql");
+
 type CustomerRow = (String, String, String, String, String);
 
 fn customer_row(r: &Row<'_>) -> rusqlite::Result<CustomerRow> {
@@ -38,8 +80,14 @@ impl CustomerStore for SqliteStore {
         let tags = json(&c.tags)?;
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO customers (id, display_name, tier, tags, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![c.id.as_str(), c.display_name, c.tier.as_str(), tags, format_time(&c.created_at)],
+                INSERT_CUSTOMER,
+                params![
+                    c.id.as_str(),
+                    c.display_name,
+                    c.tier.as_str(),
+                    tags,
+                    format_time(&c.created_at)
+                ],
             )
             .map(|_| ())
             .map_err(|e| {
@@ -56,15 +104,11 @@ impl CustomerStore for SqliteStore {
     async fn customer(&self, id: &CustomerId) -> StoreResult<Option<Customer>> {
         let id = id.clone();
         self.with_conn(move |conn| {
-            conn.query_row(
-                "SELECT id, display_name, tier, tags, created_at FROM customers WHERE id = ?1",
-                [id.as_str()],
-                customer_row,
-            )
-            .optional()
-            .map_err(unavailable)?
-            .map(customer_from)
-            .transpose()
+            conn.query_row(SELECT_CUSTOMER, [id.as_str()], customer_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(customer_from)
+                .transpose()
         })
         .await
     }
@@ -79,13 +123,18 @@ impl CustomerStore for SqliteStore {
         let customer = customer.clone();
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO identities (channel, external_id, customer_id, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (channel, external_id) DO NOTHING",
-                params![channel.as_str(), external_id, customer.as_str(), format_time(&Utc::now())],
+                LINK_IDENTITY,
+                params![
+                    channel.as_str(),
+                    external_id,
+                    customer.as_str(),
+                    format_time(&Utc::now())
+                ],
             )
             .map_err(unavailable)?;
             let owner: String = conn
                 .query_row(
-                    "SELECT customer_id FROM identities WHERE channel = ?1 AND external_id = ?2",
+                    SELECT_IDENTITY_OWNER,
                     params![channel.as_str(), external_id],
                     |r| r.get(0),
                 )
@@ -103,7 +152,7 @@ impl CustomerStore for SqliteStore {
         let external_id = external_id.to_owned();
         self.with_conn(move |conn| {
             conn.query_row(
-                "SELECT customer_id FROM identities WHERE channel = ?1 AND external_id = ?2",
+                SELECT_IDENTITY_OWNER,
                 params![channel.as_str(), external_id],
                 |r| r.get::<_, String>(0),
             )
@@ -118,13 +167,15 @@ impl CustomerStore for SqliteStore {
         let customer = customer.clone();
         self.with_conn(move |conn| {
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT channel, external_id, created_at FROM identities WHERE customer_id = ?1 ORDER BY created_at, channel",
-                )
+                .prepare_cached(SELECT_IDENTITIES)
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map([customer.as_str()], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
                 })
                 .map_err(unavailable)?
                 .collect::<Result<Vec<_>, _>>()
@@ -156,7 +207,7 @@ impl CustomerStore for SqliteStore {
             let tx = conn.transaction().map_err(unavailable)?;
             let owner: Option<String> = tx
                 .query_row(
-                    "SELECT customer_id FROM identities WHERE channel = ?1 AND external_id = ?2",
+                    SELECT_IDENTITY_OWNER,
                     params![channel.as_str(), external_id],
                     |r| r.get(0),
                 )
@@ -167,12 +218,18 @@ impl CustomerStore for SqliteStore {
             }
             let now = format_time(&Utc::now());
             tx.execute(
-                "INSERT INTO customers (id, display_name, tier, tags, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![c.id.as_str(), c.display_name, c.tier.as_str(), tags, format_time(&c.created_at)],
+                INSERT_CUSTOMER,
+                params![
+                    c.id.as_str(),
+                    c.display_name,
+                    c.tier.as_str(),
+                    tags,
+                    format_time(&c.created_at)
+                ],
             )
             .map_err(unavailable)?;
             tx.execute(
-                "INSERT INTO identities (channel, external_id, customer_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                INSERT_IDENTITY,
                 params![channel.as_str(), external_id, c.id.as_str(), now],
             )
             .map_err(unavailable)?;
@@ -193,12 +250,14 @@ impl CustomerStore for SqliteStore {
         let (id, into, from, by) = (id.to_owned(), into.clone(), from.clone(), by.to_owned());
         self.with_conn(move |conn| {
             if into == from {
-                return Err(StoreError::Conflict("a customer cannot be merged into itself".to_owned()));
+                return Err(StoreError::Conflict(
+                    "a customer cannot be merged into itself".to_owned(),
+                ));
             }
             let tx = conn.transaction().map_err(unavailable)?;
             let known: i64 = tx
                 .query_row(
-                    "SELECT COUNT(*) FROM customers WHERE id IN (?1, ?2)",
+                    MERGE_COUNT_CUSTOMERS,
                     params![into.as_str(), from.as_str()],
                     |r| r.get(0),
                 )
@@ -208,7 +267,7 @@ impl CustomerStore for SqliteStore {
             }
             let open: i64 = tx
                 .query_row(
-                    "SELECT COUNT(DISTINCT customer_id) FROM conversations WHERE customer_id IN (?1, ?2) AND status <> 'closed'",
+                    MERGE_COUNT_OPEN_CONVERSATIONS,
                     params![into.as_str(), from.as_str()],
                     |r| r.get(0),
                 )
@@ -229,9 +288,7 @@ impl CustomerStore for SqliteStore {
             };
             let moved = MergeMoved {
                 identities: {
-                    let mut stmt = tx
-                        .prepare("SELECT channel, external_id FROM identities WHERE customer_id = ?1")
-                        .map_err(unavailable)?;
+                    let mut stmt = tx.prepare(MERGE_SELECT_IDENTITIES).map_err(unavailable)?;
                     let rows = stmt
                         .query_map([from.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
                         .map_err(unavailable)?
@@ -239,24 +296,24 @@ impl CustomerStore for SqliteStore {
                         .map_err(unavailable)?;
                     rows
                 },
-                conversations: ids("SELECT id FROM conversations WHERE customer_id = ?1")?,
-                messages: ids("SELECT id FROM messages WHERE customer_id = ?1")?,
-                tasks: ids("SELECT id FROM tasks WHERE customer_id = ?1")?,
-                tokens: ids("SELECT token_hash FROM tokens WHERE kind = 'customer' AND subject = ?1")?,
+                conversations: ids(MERGE_SELECT_CONVERSATIONS)?,
+                messages: ids(MERGE_SELECT_MESSAGES)?,
+                tasks: ids(MERGE_SELECT_TASKS)?,
+                tokens: ids(MERGE_SELECT_TOKENS)?,
             };
             for sql in [
-                "UPDATE identities SET customer_id = ?1 WHERE customer_id = ?2",
-                "UPDATE conversations SET customer_id = ?1 WHERE customer_id = ?2",
-                "UPDATE messages SET customer_id = ?1 WHERE customer_id = ?2",
-                "UPDATE tasks SET customer_id = ?1 WHERE customer_id = ?2",
-                "UPDATE tokens SET subject = ?1 WHERE kind = 'customer' AND subject = ?2",
+                MERGE_MOVE_IDENTITIES,
+                MERGE_MOVE_CONVERSATIONS,
+                MERGE_MOVE_MESSAGES,
+                MERGE_MOVE_TASKS,
+                MERGE_MOVE_TOKENS,
             ] {
                 tx.execute(sql, params![into.as_str(), from.as_str()])
                     .map_err(unavailable)?;
             }
             let at_text = format_time(&at);
             tx.execute(
-                "INSERT INTO customer_merges (id, into_customer, from_customer, moved, merged_by, merged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                INSERT_MERGE,
                 params![id, into.as_str(), from.as_str(), json(&moved)?, by, at_text],
             )
             .map_err(unavailable)?;
@@ -266,7 +323,14 @@ impl CustomerStore for SqliteStore {
                 &by,
                 "customer_merged",
                 &format!("customer_{into}"),
-                &serde_json::json!({"merge_id": id, "from": from, "into": into, "identities": moved.identities.len(), "conversations": moved.conversations.len(), "messages": moved.messages.len()}),
+                &serde_json::json!({
+                    "merge_id": id,
+                    "from": from,
+                    "into": into,
+                    "identities": moved.identities.len(),
+                    "conversations": moved.conversations.len(),
+                    "messages": moved.messages.len(),
+                }),
             )?;
             tx.commit().map_err(unavailable)?;
             Ok(CustomerMerge {
@@ -293,25 +357,33 @@ impl CustomerStore for SqliteStore {
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
             let row: Option<(String, String, String, String, String, Option<String>)> = tx
-                .query_row(
-                    "SELECT into_customer, from_customer, moved, merged_by, merged_at, undone_at FROM customer_merges WHERE id = ?1",
-                    [id.as_str()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-                )
+                .query_row(SELECT_MERGE, [id.as_str()], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })
                 .optional()
                 .map_err(unavailable)?;
             let Some((into, from, moved, merged_by, merged_at, undone_at)) = row else {
                 return Ok(None);
             };
             if undone_at.is_some() {
-                return Err(StoreError::Conflict("this merge was undone already".to_owned()));
+                return Err(StoreError::Conflict(
+                    "this merge was undone already".to_owned(),
+                ));
             }
             let moved: MergeMoved = from_json(&moved)?;
             let back = |sql: &str, key: &str| -> StoreResult<()> {
                 tx.execute(sql, params![from, key, into]).map_err(|e| {
                     if is_unique_violation(&e) {
                         StoreError::Conflict(
-                            "the merged customer has an open conversation again; close it first".to_owned(),
+                            "the merged customer has an open conversation again; close it first"
+                                .to_owned(),
                         )
                     } else {
                         unavailable(e)
@@ -321,29 +393,26 @@ impl CustomerStore for SqliteStore {
             };
             for (channel, external_id) in &moved.identities {
                 tx.execute(
-                    "UPDATE identities SET customer_id = ?1 WHERE channel = ?2 AND external_id = ?3 AND customer_id = ?4",
+                    UNDO_MOVE_IDENTITY,
                     params![from, channel, external_id, into],
                 )
                 .map_err(unavailable)?;
             }
             for c in &moved.conversations {
-                back("UPDATE conversations SET customer_id = ?1 WHERE id = ?2 AND customer_id = ?3", c)?;
+                back(UNDO_MOVE_CONVERSATION, c)?;
             }
             for m in &moved.messages {
-                back("UPDATE messages SET customer_id = ?1 WHERE id = ?2 AND customer_id = ?3", m)?;
+                back(UNDO_MOVE_MESSAGE, m)?;
             }
             for t in &moved.tasks {
-                back("UPDATE tasks SET customer_id = ?1 WHERE id = ?2 AND customer_id = ?3", t)?;
+                back(UNDO_MOVE_TASK, t)?;
             }
             for t in &moved.tokens {
-                back("UPDATE tokens SET subject = ?1 WHERE token_hash = ?2 AND subject = ?3", t)?;
+                back(UNDO_MOVE_TOKEN, t)?;
             }
             let at_text = format_time(&at);
-            tx.execute(
-                "UPDATE customer_merges SET undone_by = ?2, undone_at = ?3 WHERE id = ?1",
-                params![id, by, at_text],
-            )
-            .map_err(unavailable)?;
+            tx.execute(MARK_MERGE_UNDONE, params![id, by, at_text])
+                .map_err(unavailable)?;
             audit::append(
                 &tx,
                 &at_text,
@@ -377,7 +446,7 @@ impl CustomerStore for SqliteStore {
         let (external_id, keyword) = (external_id.to_owned(), keyword.to_owned());
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO opt_outs (channel, external_id, keyword, opted_out_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (channel, external_id) DO NOTHING",
+                INSERT_OPT_OUT,
                 params![channel.as_str(), external_id, keyword, format_time(&at)],
             )
             .map(|_| ())
@@ -389,12 +458,9 @@ impl CustomerStore for SqliteStore {
     async fn opt_in(&self, channel: Channel, external_id: &str) -> StoreResult<bool> {
         let external_id = external_id.to_owned();
         self.with_conn(move |conn| {
-            conn.execute(
-                "DELETE FROM opt_outs WHERE channel = ?1 AND external_id = ?2",
-                params![channel.as_str(), external_id],
-            )
-            .map(|n| n > 0)
-            .map_err(unavailable)
+            conn.execute(DELETE_OPT_OUT, params![channel.as_str(), external_id])
+                .map(|n| n > 0)
+                .map_err(unavailable)
         })
         .await
     }
@@ -403,7 +469,7 @@ impl CustomerStore for SqliteStore {
         let external_id = external_id.to_owned();
         self.with_conn(move |conn| {
             conn.query_row(
-                "SELECT 1 FROM opt_outs WHERE channel = ?1 AND external_id = ?2",
+                SELECT_OPT_OUT,
                 params![channel.as_str(), external_id],
                 |r| r.get::<_, i64>(0),
             )
@@ -423,7 +489,7 @@ impl CustomerStore for SqliteStore {
         let (connection, customer) = (connection.to_owned(), customer.clone());
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO app_presence (connection_id, customer_id, seen_at) VALUES (?1, ?2, ?3) ON CONFLICT (connection_id) DO UPDATE SET seen_at = excluded.seen_at",
+                TOUCH_APP_PRESENCE,
                 params![connection, customer.as_str(), format_time(&at)],
             )
             .map(|_| ())
@@ -440,7 +506,7 @@ impl CustomerStore for SqliteStore {
         let connection = connection.to_owned();
         self.with_conn(move |conn| {
             conn.execute(
-                "DELETE FROM app_presence WHERE connection_id = ?1 OR seen_at < ?2",
+                DROP_APP_PRESENCE,
                 params![connection, format_time(&stale_before)],
             )
             .map(|_| ())
@@ -457,7 +523,7 @@ impl CustomerStore for SqliteStore {
         let customer = customer.clone();
         self.with_conn(move |conn| {
             conn.query_row(
-                "SELECT 1 FROM app_presence WHERE customer_id = ?1 AND seen_at >= ?2 LIMIT 1",
+                SELECT_APP_PRESENCE,
                 params![customer.as_str(), format_time(&since)],
                 |r| r.get::<_, i64>(0),
             )

@@ -13,8 +13,19 @@ use crate::store::{
     format_time, kb_subject, parse_time, KbStore, KbWrite, StoreResult, StoredKbEntry,
 };
 
-const KB_COLUMNS: &str = "id, document, status, updated_at, updated_by";
+const UPSERT_ENTRY: &str = include_str!("../sql/sqlite/kb/upsert_entry.sql");
+const DELETE_ENTRY: &str = include_str!("../sql/sqlite/kb/delete_entry.sql");
+const SELECT_ENTRY_UPDATED_AT: &str = include_str!("../sql/sqlite/kb/select_entry_updated_at.sql");
+const UPDATE_OUT_OF_SCOPE: &str = include_str!("../sql/sqlite/kb/update_out_of_scope.sql");
+const BUMP_REVISION: &str = include_str!("../sql/sqlite/kb/bump_revision.sql");
+const SELECT_ENTRIES: &str = include_str!("../sql/sqlite/kb/select_entries.sql");
+const SELECT_ENTRY: &str = include_str!("../sql/sqlite/kb/select_entry.sql");
+const SELECT_ENTRY_IDS: &str = include_str!("../sql/sqlite/kb/select_entry_ids.sql");
+const SELECT_REVISION: &str = include_str!("../sql/sqlite/kb/select_revision.sql");
+const SELECT_OUT_OF_SCOPE: &str = include_str!("../sql/sqlite/kb/select_out_of_scope.sql");
 
+/// Columns of a knowledge-base entry row, in the order every statement that selects one lists them:
+/// `id, document, status, updated_at, updated_by`.
 type KbRow = (String, String, String, String, String);
 
 fn kb_row(r: &Row<'_>) -> rusqlite::Result<KbRow> {
@@ -40,9 +51,7 @@ fn write_kb_entry(
     at: &str,
 ) -> StoreResult<()> {
     tx.execute(
-        "INSERT INTO kb_entries (id, document, status, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (id) DO UPDATE SET document = excluded.document, status = excluded.status, \
-         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        UPSERT_ENTRY,
         params![e.id, e.document.to_string(), e.status, at, by],
     )
     .map_err(unavailable)?;
@@ -64,9 +73,7 @@ fn remove_kb_entry(
     by: &str,
     at: &str,
 ) -> StoreResult<bool> {
-    let deleted = tx
-        .execute("DELETE FROM kb_entries WHERE id = ?1", [id])
-        .map_err(unavailable)?;
+    let deleted = tx.execute(DELETE_ENTRY, [id]).map_err(unavailable)?;
     if deleted > 0 {
         audit::append(
             tx,
@@ -88,11 +95,7 @@ fn kb_precondition(
     expected: DateTime<Utc>,
 ) -> StoreResult<Option<KbWrite>> {
     let stored: Option<String> = tx
-        .query_row(
-            "SELECT updated_at FROM kb_entries WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )
+        .query_row(SELECT_ENTRY_UPDATED_AT, [id], |r| r.get(0))
         .optional()
         .map_err(unavailable)?;
     Ok(match stored {
@@ -111,11 +114,8 @@ fn write_kb_out_of_scope(
     by: &str,
     at: &str,
 ) -> StoreResult<()> {
-    tx.execute(
-        "UPDATE kb_revision SET out_of_scope = ?1 WHERE id = 1",
-        [questions],
-    )
-    .map_err(unavailable)?;
+    tx.execute(UPDATE_OUT_OF_SCOPE, [questions])
+        .map_err(unavailable)?;
     audit::append(
         tx,
         at,
@@ -128,41 +128,25 @@ fn write_kb_out_of_scope(
 
 /// Moves the knowledge base's revision on, inside the caller's transaction.
 fn bump_kb_revision(tx: &rusqlite::Transaction<'_>) -> StoreResult<i64> {
-    tx.query_row(
-        "UPDATE kb_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision",
-        [],
-        |r| r.get(0),
-    )
-    .map_err(unavailable)
+    tx.query_row(BUMP_REVISION, [], |r| r.get(0))
+        .map_err(unavailable)
 }
 
 #[async_trait]
 impl KbStore for SqliteStore {
     async fn kb_entries(&self) -> StoreResult<Vec<StoredKbEntry>> {
-        self.with_conn(|conn| {
-            query_rows(
-                conn,
-                &format!("SELECT {KB_COLUMNS} FROM kb_entries ORDER BY id"),
-                [],
-                kb_row,
-                kb_from,
-            )
-        })
-        .await
+        self.with_conn(|conn| query_rows(conn, SELECT_ENTRIES, [], kb_row, kb_from))
+            .await
     }
 
     async fn kb_entry(&self, id: &str) -> StoreResult<Option<StoredKbEntry>> {
         let id = id.to_owned();
         self.with_conn(move |conn| {
-            conn.query_row(
-                &format!("SELECT {KB_COLUMNS} FROM kb_entries WHERE id = ?1"),
-                [id],
-                kb_row,
-            )
-            .optional()
-            .map_err(unavailable)?
-            .map(kb_from)
-            .transpose()
+            conn.query_row(SELECT_ENTRY, [id], kb_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(kb_from)
+                .transpose()
         })
         .await
     }
@@ -184,9 +168,7 @@ impl KbStore for SqliteStore {
                 let keep: std::collections::BTreeSet<&str> =
                     entries.iter().map(|e| e.id.as_str()).collect();
                 let existing: Vec<String> = {
-                    let mut stmt = tx
-                        .prepare("SELECT id FROM kb_entries")
-                        .map_err(unavailable)?;
+                    let mut stmt = tx.prepare(SELECT_ENTRY_IDS).map_err(unavailable)?;
                     let ids = stmt
                         .query_map([], |r| r.get(0))
                         .map_err(unavailable)?
@@ -195,8 +177,7 @@ impl KbStore for SqliteStore {
                     ids
                 };
                 for id in existing.iter().filter(|id| !keep.contains(id.as_str())) {
-                    tx.execute("DELETE FROM kb_entries WHERE id = ?1", [id])
-                        .map_err(unavailable)?;
+                    tx.execute(DELETE_ENTRY, [id]).map_err(unavailable)?;
                     audit::append(
                         &tx,
                         &at,
@@ -283,10 +264,8 @@ impl KbStore for SqliteStore {
 
     async fn kb_revision(&self) -> StoreResult<i64> {
         self.with_conn(|conn| {
-            conn.query_row("SELECT revision FROM kb_revision WHERE id = 1", [], |r| {
-                r.get(0)
-            })
-            .map_err(unavailable)
+            conn.query_row(SELECT_REVISION, [], |r| r.get(0))
+                .map_err(unavailable)
         })
         .await
     }
@@ -294,11 +273,7 @@ impl KbStore for SqliteStore {
     async fn kb_out_of_scope(&self) -> StoreResult<Vec<String>> {
         self.with_conn(|conn| {
             let text: String = conn
-                .query_row(
-                    "SELECT out_of_scope FROM kb_revision WHERE id = 1",
-                    [],
-                    |r| r.get(0),
-                )
+                .query_row(SELECT_OUT_OF_SCOPE, [], |r| r.get(0))
                 .map_err(unavailable)?;
             from_json(&text)
         })

@@ -12,9 +12,26 @@ use crate::store::{
     format_time, parse_time, OutboxItem, OutboxStatus, OutboxStore, Settlement, StoreResult,
 };
 
-const OUTBOX_COLUMNS: &str =
-    "id, channel, payload, status, attempts, due_at, last_error, created_at, provider_ref, provider_status";
+const SELECT_ITEM: &str = include_str!("../sql/sqlite/outbox/select_item.sql");
+const CLAIM: &str = include_str!("../sql/sqlite/outbox/claim.sql");
+const SETTLE: &str = include_str!("../sql/sqlite/outbox/settle.sql");
+const RELAY: &str = include_str!("../sql/sqlite/outbox/relay.sql");
+const COUNT_UNSETTLED: &str = include_str!("../sql/sqlite/outbox/count_unsettled.sql");
+pub(super) const ENQUEUE: &str = include_str!("../sql/sqlite/outbox/enqueue.sql");
+const TAKE: &str = include_str!("../sql/sqlite/outbox/take.sql");
+const RECORD_PROVIDER_STATUS: &str =
+    include_str!("../sql/sqlite/outbox/record_provider_status.sql");
+const SELECT_PROVIDER_REF: &str = include_str!("../sql/sqlite/outbox/select_provider_ref.sql");
+const INSERT_WEBHOOK_RECEIPT: &str =
+    include_str!("../sql/sqlite/outbox/insert_webhook_receipt.sql");
+const SELECT_WEBHOOK_RECEIPT: &str =
+    include_str!("../sql/sqlite/outbox/select_webhook_receipt.sql");
+const PURGE_WEBHOOK_RECEIPTS: &str =
+    include_str!("../sql/sqlite/outbox/purge_webhook_receipts.sql");
 
+/// Columns of an outbox row, in the order every statement that selects one lists them: `id,
+/// channel, payload, status, attempts, due_at, last_error, created_at, provider_ref,
+/// provider_status`.
 type OutboxRow = (
     String,
     String,
@@ -58,8 +75,7 @@ fn outbox_from(row: OutboxRow) -> StoreResult<OutboxItem> {
 }
 
 fn select_outbox(conn: &Connection, id: &str) -> StoreResult<Option<OutboxItem>> {
-    let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?1");
-    conn.query_row(&sql, [id], outbox_row)
+    conn.query_row(SELECT_ITEM, [id], outbox_row)
         .optional()
         .map_err(unavailable)?
         .map(outbox_from)
@@ -84,8 +100,13 @@ impl OutboxStore for SqliteStore {
         self.with_conn(move |conn| {
             let changed = conn
                 .execute(
-                    "UPDATE outbox SET status = 'sending', lease_until = ?4 WHERE id = ?1 AND ((status = 'pending' AND due_at <= ?3) OR (status = 'sending' AND lease_until < ?2))",
-                    params![id, format_time(&now), format_time(&due_by), format_time(&lease_until)],
+                    CLAIM,
+                    params![
+                        id,
+                        format_time(&now),
+                        format_time(&due_by),
+                        format_time(&lease_until)
+                    ],
                 )
                 .map_err(unavailable)?;
             if changed == 0 {
@@ -115,9 +136,13 @@ impl OutboxStore for SqliteStore {
                     Some(now.clone()),
                     provider_ref.clone(),
                 ),
-                Settlement::Retry { error, due_at } => {
-                    ("pending", Some(error.clone()), format_time(due_at), None, None)
-                }
+                Settlement::Retry { error, due_at } => (
+                    "pending",
+                    Some(error.clone()),
+                    format_time(due_at),
+                    None,
+                    None,
+                ),
                 Settlement::Park { error } => (
                     "parked",
                     Some(error.clone()),
@@ -128,8 +153,16 @@ impl OutboxStore for SqliteStore {
             };
             let changed = conn
                 .execute(
-                    "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = COALESCE(?3, last_error), due_at = ?4, lease_until = NULL, settled_at = ?5, provider_ref = COALESCE(?7, provider_ref) WHERE id = ?1 AND status = 'sending' AND lease_until = ?6",
-                    params![id, status, error, due_at, settled_at, format_time(&lease_until), provider_ref],
+                    SETTLE,
+                    params![
+                        id,
+                        status,
+                        error,
+                        due_at,
+                        settled_at,
+                        format_time(&lease_until),
+                        provider_ref
+                    ],
                 )
                 .map_err(unavailable)?;
             Ok(changed == 1)
@@ -144,10 +177,7 @@ impl OutboxStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<OutboxItem>> {
         self.with_conn(move |conn| {
-            let sql = format!(
-                "UPDATE outbox SET attempts = attempts + CASE WHEN status = 'sending' THEN 1 ELSE 0 END, status = 'pending', due_at = ?2, lease_until = NULL WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND due_at < ?1) OR (status = 'sending' AND lease_until < ?1) ORDER BY due_at LIMIT ?3) RETURNING {OUTBOX_COLUMNS}"
-            );
-            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let mut stmt = conn.prepare_cached(RELAY).map_err(unavailable)?;
             let rows = stmt
                 .query_map(
                     params![format_time(&stale_before), format_time(&now), limit],
@@ -163,9 +193,7 @@ impl OutboxStore for SqliteStore {
 
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>> {
         self.with_conn(|conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT status, COUNT(*) FROM outbox WHERE status IN ('pending', 'sending', 'parked') GROUP BY status")
-                .map_err(unavailable)?;
+            let mut stmt = conn.prepare_cached(COUNT_UNSETTLED).map_err(unavailable)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
                 .map_err(unavailable)?
@@ -188,8 +216,14 @@ impl OutboxStore for SqliteStore {
         let payload = json(&item.payload)?;
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO outbox (id, channel, payload, status, attempts, due_at, created_at) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5) ON CONFLICT (id) DO NOTHING",
-                params![item.id, item.channel, payload, format_time(&item.due_at), format_time(&item.created_at)],
+                ENQUEUE,
+                params![
+                    item.id,
+                    item.channel,
+                    payload,
+                    format_time(&item.due_at),
+                    format_time(&item.created_at)
+                ],
             )
             .map(|n| n == 1)
             .map_err(unavailable)
@@ -201,12 +235,9 @@ impl OutboxStore for SqliteStore {
         let id = id.to_owned();
         self.with_conn(move |conn| {
             let now = format_time(&now);
-            conn.execute(
-                "UPDATE outbox SET status = 'delivered', settled_at = ?2, lease_until = NULL WHERE id = ?1 AND status = 'pending' AND attempts = 0",
-                params![id, now],
-            )
-            .map(|changed| changed == 1)
-            .map_err(unavailable)
+            conn.execute(TAKE, params![id, now])
+                .map(|changed| changed == 1)
+                .map_err(unavailable)
         })
         .await
     }
@@ -227,19 +258,14 @@ impl OutboxStore for SqliteStore {
         self.with_conn(move |conn| {
             // Callbacks can arrive out of order: an earlier status never overwrites a later one.
             conn.execute(
-                &format!(
-                    "UPDATE outbox SET provider_status = ?3, provider_status_at = ?4 WHERE channel = ?1 AND provider_ref = ?2 AND (provider_status IS NULL OR {} <= ?5)",
-                    crate::store::provider_status_rank_sql("provider_status")
-                ),
+                RECORD_PROVIDER_STATUS,
                 params![channel, provider_ref, status, format_time(&at), rank],
             )
             .map_err(unavailable)?;
             let known: Option<i64> = conn
-                .query_row(
-                    "SELECT 1 FROM outbox WHERE channel = ?1 AND provider_ref = ?2",
-                    params![channel, provider_ref],
-                    |r| r.get(0),
-                )
+                .query_row(SELECT_PROVIDER_REF, params![channel, provider_ref], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(unavailable)?;
             Ok(known.is_some())
@@ -263,15 +289,13 @@ impl OutboxStore for SqliteStore {
         );
         self.with_conn(move |conn| {
             conn.execute(
-                "INSERT INTO webhook_receipts (channel, event_id, request_hash, response, received_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (channel, event_id) DO NOTHING",
+                INSERT_WEBHOOK_RECEIPT,
                 params![channel, event_id, request_hash, response, format_time(&at)],
             )
             .map_err(unavailable)?;
-            conn.query_row(
-                "SELECT request_hash, response FROM webhook_receipts WHERE channel = ?1 AND event_id = ?2",
-                params![channel, event_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            conn.query_row(SELECT_WEBHOOK_RECEIPT, params![channel, event_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .map_err(unavailable)
         })
         .await
@@ -281,10 +305,7 @@ impl OutboxStore for SqliteStore {
         let before = format_time(&before);
         self.with_conn(move |conn| {
             let purged = conn
-                .execute(
-                    "DELETE FROM webhook_receipts WHERE received_at < ?1",
-                    [&before],
-                )
+                .execute(PURGE_WEBHOOK_RECEIPTS, [&before])
                 .map_err(unavailable)?;
             Ok(purged as u64)
         })
@@ -298,11 +319,9 @@ impl OutboxStore for SqliteStore {
     ) -> StoreResult<Option<(String, String)>> {
         let (channel, event_id) = (channel.to_owned(), event_id.to_owned());
         self.with_conn(move |conn| {
-            conn.query_row(
-                "SELECT request_hash, response FROM webhook_receipts WHERE channel = ?1 AND event_id = ?2",
-                params![channel, event_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            conn.query_row(SELECT_WEBHOOK_RECEIPT, params![channel, event_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()
             .map_err(unavailable)
         })

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::accounts::{agent_from, agent_row, AGENT_COLUMNS};
+use super::accounts::{agent_from, agent_row};
 use super::audit;
 use super::{
     corrupt, from_json, is_unique_violation, json, opt_time, query_rows, unavailable, SqliteStore,
@@ -22,8 +22,40 @@ use crate::store::{
     StoredOverride, StoredRuleSet, Traffic,
 };
 
-const TASK_COLUMNS: &str = "id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent, context";
+const INSERT_TASK: &str = include_str!("../sql/sqlite/routing/insert_task.sql");
+const SELECT_OPEN_TASK: &str = include_str!("../sql/sqlite/routing/select_open_task.sql");
+const SELECT_TASK: &str = include_str!("../sql/sqlite/routing/select_task.sql");
+const SELECT_WAITING_TASKS: &str = include_str!("../sql/sqlite/routing/select_waiting_tasks.sql");
+const ASSIGN_TASK: &str = include_str!("../sql/sqlite/routing/assign_task.sql");
+const ASSIGN_CONVERSATION: &str = include_str!("../sql/sqlite/routing/assign_conversation.sql");
+const FINISH_TASK: &str = include_str!("../sql/sqlite/routing/finish_task.sql");
+const LEAVE_QUEUE: &str = include_str!("../sql/sqlite/routing/leave_queue.sql");
+const RETURN_CONVERSATION_TO_BOT: &str =
+    include_str!("../sql/sqlite/routing/return_conversation_to_bot.sql");
+const SELECT_LAST_AGENT: &str = include_str!("../sql/sqlite/routing/select_last_agent.sql");
+const SET_TASK_ROUTING: &str = include_str!("../sql/sqlite/routing/set_task_routing.sql");
+const SELECT_TASK_ROUTING: &str = include_str!("../sql/sqlite/routing/select_task_routing.sql");
+const INSERT_RULE_SET: &str = include_str!("../sql/sqlite/routing/insert_rule_set.sql");
+const SELECT_RULE_SET: &str = include_str!("../sql/sqlite/routing/select_rule_set.sql");
+const SELECT_RULE_SET_VERSION: &str =
+    include_str!("../sql/sqlite/routing/select_rule_set_version.sql");
+const SELECT_ACTIVE_VERSION: &str = include_str!("../sql/sqlite/routing/select_active_version.sql");
+const ACTIVATE_RULE_SET: &str = include_str!("../sql/sqlite/routing/activate_rule_set.sql");
+const SELECT_ACTIVE_RULE_SET: &str =
+    include_str!("../sql/sqlite/routing/select_active_rule_set.sql");
+const SELECT_RULE_SETS: &str = include_str!("../sql/sqlite/routing/select_rule_sets.sql");
+const INSERT_OVERRIDE: &str = include_str!("../sql/sqlite/routing/insert_override.sql");
+const END_OVERRIDE: &str = include_str!("../sql/sqlite/routing/end_override.sql");
+const SELECT_OVERRIDES_IN_FORCE: &str =
+    include_str!("../sql/sqlite/routing/select_overrides_in_force.sql");
+const INSERT_PRESENCE: &str = include_str!("../sql/sqlite/routing/insert_presence.sql");
+const TRAFFIC_TASKS: &str = include_str!("../sql/sqlite/routing/traffic_tasks.sql");
+const TRAFFIC_PRESENCE: &str = include_str!("../sql/sqlite/routing/traffic_presence.sql");
+const TRAFFIC_AGENTS: &str = include_str!("../sql/sqlite/routing/traffic_agents.sql");
 
+/// Columns of a task row, in the order every statement that selects one lists them: `id,
+/// conversation_id, customer_id, channel, language, required_skills, priority, intent, summary,
+/// status, agent_id, created_at, assigned_at, preferred_agent, context`.
 type TaskRow = (
     String,
     String,
@@ -106,32 +138,28 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
 pub(super) fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqlite::Result<usize>> {
     let skills = json(&t.required_skills)?;
     let context = t.context.as_ref().map(json).transpose()?;
-    Ok(conn
-        .prepare_cached(
-            "INSERT INTO tasks (id, conversation_id, customer_id, channel, language, required_skills, priority, intent, summary, status, agent_id, created_at, assigned_at, preferred_agent, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                t.id.as_str(),
-                t.conversation_id.as_str(),
-                t.customer_id.as_str(),
-                t.channel.as_str(),
-                t.language.as_str(),
-                skills,
-                t.priority.0,
-                t.intent,
-                t.summary,
-                t.status.as_str(),
-                t.agent_id.as_ref().map(AgentId::as_str),
-                format_time(&t.created_at),
-                t.assigned_at.as_ref().map(format_time),
-                t.preferred_agent.as_ref().map(AgentId::as_str),
-                context,
-            ])
-        }))
+    Ok(conn.prepare_cached(INSERT_TASK).and_then(|mut stmt| {
+        stmt.execute(params![
+            t.id.as_str(),
+            t.conversation_id.as_str(),
+            t.customer_id.as_str(),
+            t.channel.as_str(),
+            t.language.as_str(),
+            skills,
+            t.priority.0,
+            t.intent,
+            t.summary,
+            t.status.as_str(),
+            t.agent_id.as_ref().map(AgentId::as_str),
+            format_time(&t.created_at),
+            t.assigned_at.as_ref().map(format_time),
+            t.preferred_agent.as_ref().map(AgentId::as_str),
+            context,
+        ])
+    }))
 }
 
-/// A task row ([`TASK_COLUMNS`]) followed by queue, finished_at, fallback and the customer's
+/// A task row ([`TaskRow`]) followed by queue, finished_at, fallback and the customer's
 /// tier and tags.
 type RecordedTaskRow = (
     TaskRow,
@@ -181,9 +209,8 @@ fn rule_set_from(row: RuleSetRow) -> StoreResult<StoredRuleSet> {
     })
 }
 
-const OVERRIDE_COLUMNS: &str =
-    "id, rule, target, reason, created_by, created_at, expires_at, ended_at";
-
+/// Columns of an override row, in the order every statement that selects one lists them: `id, rule,
+/// target, reason, created_by, created_at, expires_at, ended_at`.
 type OverrideRow = (
     String,
     String,
@@ -236,18 +263,14 @@ impl RoutingStore for SqliteStore {
             let result = insert_task_row(conn, &t)?;
             match result {
                 Ok(_) => Ok(Inserted::New(t)),
-                Err(e) if is_unique_violation(&e) => {
-                    let sql = format!(
-                        "SELECT {TASK_COLUMNS} FROM tasks WHERE conversation_id = ?1 AND status IN ('waiting', 'assigned')"
-                    );
-                    conn.query_row(&sql, [t.conversation_id.as_str()], task_row)
-                        .optional()
-                        .map_err(unavailable)?
-                        .map(task_from)
-                        .transpose()?
-                        .map(Inserted::Duplicate)
-                        .ok_or_else(|| StoreError::Conflict(format!("task {} exists", t.id)))
-                }
+                Err(e) if is_unique_violation(&e) => conn
+                    .query_row(SELECT_OPEN_TASK, [t.conversation_id.as_str()], task_row)
+                    .optional()
+                    .map_err(unavailable)?
+                    .map(task_from)
+                    .transpose()?
+                    .map(Inserted::Duplicate)
+                    .ok_or_else(|| StoreError::Conflict(format!("task {} exists", t.id))),
                 Err(e) => Err(unavailable(e)),
             }
         })
@@ -257,8 +280,7 @@ impl RoutingStore for SqliteStore {
     async fn task(&self, id: &TaskId) -> StoreResult<Option<Task>> {
         let id = id.clone();
         self.with_conn(move |conn| {
-            let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?1");
-            conn.query_row(&sql, [id.as_str()], task_row)
+            conn.query_row(SELECT_TASK, [id.as_str()], task_row)
                 .optional()
                 .map_err(unavailable)?
                 .map(task_from)
@@ -269,10 +291,9 @@ impl RoutingStore for SqliteStore {
 
     async fn waiting_tasks(&self) -> StoreResult<Vec<Task>> {
         self.with_conn(move |conn| {
-            let sql = format!(
-                "SELECT {TASK_COLUMNS} FROM tasks WHERE status = 'waiting' ORDER BY created_at, id"
-            );
-            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let mut stmt = conn
+                .prepare_cached(SELECT_WAITING_TASKS)
+                .map_err(unavailable)?;
             let rows = stmt
                 .query_map([], task_row)
                 .map_err(unavailable)?
@@ -295,16 +316,13 @@ impl RoutingStore for SqliteStore {
             let tx = conn.transaction().map_err(unavailable)?;
             let changed = tx
                 .execute(
-                    "UPDATE tasks SET status = 'assigned', agent_id = ?2, assigned_at = ?3 WHERE id = ?1 AND status = 'waiting'",
+                    ASSIGN_TASK,
                     params![id.as_str(), agent.as_str(), format_time(&at)],
                 )
                 .map_err(unavailable)?;
             if changed == 1 {
-                tx.execute(
-                    "UPDATE conversations SET status = 'assigned', agent_id = ?2 WHERE id = (SELECT conversation_id FROM tasks WHERE id = ?1) AND status <> 'closed'",
-                    params![id.as_str(), agent.as_str()],
-                )
-                .map_err(unavailable)?;
+                tx.execute(ASSIGN_CONVERSATION, params![id.as_str(), agent.as_str()])
+                    .map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)?;
             Ok(changed == 1)
@@ -321,7 +339,7 @@ impl RoutingStore for SqliteStore {
         let id = id.clone();
         self.with_conn(move |conn| {
             conn.execute(
-                "UPDATE tasks SET status = ?2, finished_at = ?3 WHERE id = ?1 AND status IN ('waiting', 'assigned')",
+                FINISH_TASK,
                 params![id.as_str(), status.as_str(), format_time(&at)],
             )
             .map(|changed| changed == 1)
@@ -346,16 +364,19 @@ impl RoutingStore for SqliteStore {
             let tx = conn.transaction().map_err(unavailable)?;
             let changed = tx
                 .execute(
-                    "UPDATE tasks SET status = ?2, queue = COALESCE(?3, queue), fallback = ?4, finished_at = ?5 WHERE id = ?1 AND status = 'waiting'",
-                    params![id.as_str(), status.as_str(), queue, fallback, format_time(&at)],
+                    LEAVE_QUEUE,
+                    params![
+                        id.as_str(),
+                        status.as_str(),
+                        queue,
+                        fallback,
+                        format_time(&at)
+                    ],
                 )
                 .map_err(unavailable)?;
             if changed == 1 {
-                tx.execute(
-                    "UPDATE conversations SET status = 'bot', agent_id = NULL WHERE id = (SELECT conversation_id FROM tasks WHERE id = ?1) AND status <> 'closed'",
-                    [id.as_str()],
-                )
-                .map_err(unavailable)?;
+                tx.execute(RETURN_CONVERSATION_TO_BOT, [id.as_str()])
+                    .map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)?;
             Ok(changed == 1)
@@ -366,11 +387,9 @@ impl RoutingStore for SqliteStore {
     async fn last_agent_of(&self, customer: &CustomerId) -> StoreResult<Option<AgentId>> {
         let customer = customer.clone();
         self.with_conn(move |conn| {
-            conn.query_row(
-                "SELECT agent_id FROM tasks WHERE customer_id = ?1 AND agent_id IS NOT NULL AND assigned_at IS NOT NULL ORDER BY assigned_at DESC, id DESC LIMIT 1",
-                [customer.as_str()],
-                |r| r.get::<_, String>(0),
-            )
+            conn.query_row(SELECT_LAST_AGENT, [customer.as_str()], |r| {
+                r.get::<_, String>(0)
+            })
             .optional()
             .map(|agent| agent.map(AgentId::from_trusted))
             .map_err(unavailable)
@@ -381,10 +400,7 @@ impl RoutingStore for SqliteStore {
     async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>> {
         let conversation = conversation.clone();
         self.with_conn(move |conn| {
-            let sql = format!(
-                "SELECT {TASK_COLUMNS} FROM tasks WHERE conversation_id = ?1 AND status IN ('waiting', 'assigned')"
-            );
-            conn.query_row(&sql, [conversation.as_str()], task_row)
+            conn.query_row(SELECT_OPEN_TASK, [conversation.as_str()], task_row)
                 .optional()
                 .map_err(unavailable)?
                 .map(task_from)
@@ -401,11 +417,8 @@ impl RoutingStore for SqliteStore {
     ) -> StoreResult<()> {
         let (id, queue, routing) = (id.clone(), queue.to_owned(), routing.to_string());
         self.with_conn(move |conn| {
-            conn.execute(
-                "UPDATE tasks SET routing = ?2, queue = ?3 WHERE id = ?1",
-                params![id.as_str(), routing, queue],
-            )
-            .map_err(unavailable)?;
+            conn.execute(SET_TASK_ROUTING, params![id.as_str(), routing, queue])
+                .map_err(unavailable)?;
             Ok(())
         })
         .await
@@ -415,11 +428,7 @@ impl RoutingStore for SqliteStore {
         let id = id.clone();
         self.with_conn(move |conn| {
             let routing: Option<Option<String>> = conn
-                .query_row(
-                    "SELECT routing FROM tasks WHERE id = ?1",
-                    [id.as_str()],
-                    |r| r.get(0),
-                )
+                .query_row(SELECT_TASK_ROUTING, [id.as_str()], |r| r.get(0))
                 .optional()
                 .map_err(unavailable)?;
             routing.flatten().as_deref().map(from_json).transpose()
@@ -437,11 +446,8 @@ impl RoutingStore for SqliteStore {
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
             let at = format_time(&at);
-            tx.execute(
-                "INSERT INTO routing_rule_sets (document, created_by, created_at) VALUES (?1, ?2, ?3)",
-                params![document.to_string(), by, at],
-            )
-            .map_err(unavailable)?;
+            tx.execute(INSERT_RULE_SET, params![document.to_string(), by, at])
+                .map_err(unavailable)?;
             let version = tx.last_insert_rowid();
             audit::append(
                 &tx,
@@ -459,15 +465,11 @@ impl RoutingStore for SqliteStore {
 
     async fn rule_set(&self, version: i64) -> StoreResult<Option<StoredRuleSet>> {
         self.with_conn(move |conn| {
-            conn.query_row(
-                "SELECT version, document, created_by, created_at FROM routing_rule_sets WHERE version = ?1",
-                [version],
-                rule_set_row,
-            )
-            .optional()
-            .map_err(unavailable)?
-            .map(rule_set_from)
-            .transpose()
+            conn.query_row(SELECT_RULE_SET, [version], rule_set_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(rule_set_from)
+                .transpose()
         })
         .await
     }
@@ -482,28 +484,19 @@ impl RoutingStore for SqliteStore {
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
             let exists: Option<i64> = tx
-                .query_row(
-                    "SELECT version FROM routing_rule_sets WHERE version = ?1",
-                    [version],
-                    |r| r.get(0),
-                )
+                .query_row(SELECT_RULE_SET_VERSION, [version], |r| r.get(0))
                 .optional()
                 .map_err(unavailable)?;
             if exists.is_none() {
                 return Ok(Activation::UnknownVersion);
             }
             let previous: Option<i64> = tx
-                .query_row("SELECT version FROM routing_active WHERE id = 1", [], |r| {
-                    r.get(0)
-                })
+                .query_row(SELECT_ACTIVE_VERSION, [], |r| r.get(0))
                 .optional()
                 .map_err(unavailable)?;
             let at = format_time(&at);
-            tx.execute(
-                "INSERT INTO routing_active (id, version, activated_by, activated_at) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET version = excluded.version, activated_by = excluded.activated_by, activated_at = excluded.activated_at",
-                params![version, by, at],
-            )
-            .map_err(unavailable)?;
+            tx.execute(ACTIVATE_RULE_SET, params![version, by, at])
+                .map_err(unavailable)?;
             audit::append(
                 &tx,
                 &at,
@@ -521,11 +514,13 @@ impl RoutingStore for SqliteStore {
     async fn active_rule_set(&self) -> StoreResult<Option<ActiveRuleSet>> {
         self.with_conn(|conn| {
             let row = conn
-                .query_row(
-                    "SELECT s.version, s.document, s.created_by, s.created_at, a.activated_by, a.activated_at FROM routing_active a JOIN routing_rule_sets s ON s.version = a.version WHERE a.id = 1",
-                    [],
-                    |r| Ok((rule_set_row(r)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?)),
-                )
+                .query_row(SELECT_ACTIVE_RULE_SET, [], |r| {
+                    Ok((
+                        rule_set_row(r)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })
                 .optional()
                 .map_err(unavailable)?;
             row.map(|(set, by, at)| {
@@ -541,16 +536,8 @@ impl RoutingStore for SqliteStore {
     }
 
     async fn rule_sets(&self) -> StoreResult<Vec<StoredRuleSet>> {
-        self.with_conn(|conn| {
-            query_rows(
-                conn,
-                "SELECT version, document, created_by, created_at FROM routing_rule_sets ORDER BY version",
-                [],
-                rule_set_row,
-                rule_set_from,
-            )
-        })
-        .await
+        self.with_conn(|conn| query_rows(conn, SELECT_RULE_SETS, [], rule_set_row, rule_set_from))
+            .await
     }
 
     async fn insert_override(&self, item: &StoredOverride) -> StoreResult<()> {
@@ -559,7 +546,7 @@ impl RoutingStore for SqliteStore {
             let tx = conn.transaction().map_err(unavailable)?;
             let (created_at, expires_at) = (format_time(&o.created_at), format_time(&o.expires_at));
             tx.execute(
-                &format!("INSERT INTO routing_overrides ({OVERRIDE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                INSERT_OVERRIDE,
                 params![
                     o.id,
                     o.rule,
@@ -603,11 +590,7 @@ impl RoutingStore for SqliteStore {
             let tx = conn.transaction().map_err(unavailable)?;
             let at = format_time(&at);
             let rule: Option<String> = tx
-                .query_row(
-                    "UPDATE routing_overrides SET ended_at = ?2, ended_by = ?3 WHERE id = ?1 AND ended_at IS NULL AND expires_at > ?2 RETURNING rule",
-                    params![id, at, by],
-                    |r| r.get(0),
-                )
+                .query_row(END_OVERRIDE, params![id, at, by], |r| r.get(0))
                 .optional()
                 .map_err(unavailable)?;
             let Some(rule) = rule else {
@@ -631,7 +614,7 @@ impl RoutingStore for SqliteStore {
         self.with_conn(move |conn| {
             query_rows(
                 conn,
-                &format!("SELECT {OVERRIDE_COLUMNS} FROM routing_overrides WHERE ended_at IS NULL AND expires_at > ?1 ORDER BY created_at, id"),
+                SELECT_OVERRIDES_IN_FORCE,
                 [format_time(&now)],
                 override_row,
                 override_from,
@@ -648,14 +631,12 @@ impl RoutingStore for SqliteStore {
     ) -> StoreResult<()> {
         let agent = agent.clone();
         self.with_conn(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO agent_presence (agent_id, status, at) VALUES (?1, ?2, ?3)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![agent.as_str(), status.as_str(), format_time(&at)])
-            })
-            .map(|_| ())
-            .map_err(unavailable)
+            conn.prepare_cached(INSERT_PRESENCE)
+                .and_then(|mut stmt| {
+                    stmt.execute(params![agent.as_str(), status.as_str(), format_time(&at)])
+                })
+                .map(|_| ())
+                .map_err(unavailable)
         })
         .await
     }
@@ -667,9 +648,7 @@ impl RoutingStore for SqliteStore {
             let tx = conn.transaction().map_err(unavailable)?;
             let tasks = query_rows(
                 &tx,
-                &format!(
-                    "SELECT {TASK_COLUMNS}, queue, finished_at, fallback, c.tier, c.tags FROM tasks JOIN (SELECT id AS cid, tier, tags FROM customers) c ON c.cid = tasks.customer_id WHERE created_at >= ?1 AND created_at < ?2 ORDER BY created_at, id"
-                ),
+                TRAFFIC_TASKS,
                 params![from, to],
                 recorded_task_row,
                 recorded_task_from,
@@ -678,14 +657,15 @@ impl RoutingStore for SqliteStore {
             // then every change in the window.
             let presence = query_rows(
                 &tx,
-                "SELECT agent_id, status, at FROM (
-                   SELECT p.id, p.agent_id, p.status, p.at FROM agents a JOIN agent_presence p
-                     ON p.id = (SELECT q.id FROM agent_presence q WHERE q.agent_id = a.id AND q.at < ?1 ORDER BY q.at DESC, q.id DESC LIMIT 1)
-                   UNION ALL
-                   SELECT id, agent_id, status, at FROM agent_presence WHERE at >= ?1 AND at < ?2
-                 ) ORDER BY at, id",
+                TRAFFIC_PRESENCE,
                 params![from, to],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
                 |(agent_id, status, at)| {
                     Ok(PresenceEvent {
                         agent_id: AgentId::from_trusted(agent_id),
@@ -696,7 +676,7 @@ impl RoutingStore for SqliteStore {
             )?;
             let agents = query_rows(
                 &tx,
-                &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE role = ?1 ORDER BY username"),
+                TRAFFIC_AGENTS,
                 [Role::Agent.as_str()],
                 agent_row,
                 agent_from,

@@ -9,9 +9,14 @@ use super::{from_json, json, query_rows, unavailable, SqliteStore};
 use crate::domain::{ConversationId, CustomerId};
 use crate::store::{format_time, parse_time, Inserted, StoreResult, Ticket, TicketStore};
 
-const TICKET_COLUMNS: &str =
-    "id, customer_id, conversation_id, kind, subject, fields, status, source_key, created_at";
+const INSERT_TICKET: &str = include_str!("../sql/sqlite/tickets/insert_ticket.sql");
+const SELECT_TICKET_BY_SOURCE: &str =
+    include_str!("../sql/sqlite/tickets/select_ticket_by_source.sql");
+const SELECT_CUSTOMER_TICKETS: &str =
+    include_str!("../sql/sqlite/tickets/select_customer_tickets.sql");
 
+/// Columns of a ticket row, in the order every statement that selects one lists them: `id,
+/// customer_id, conversation_id, kind, subject, fields, status, source_key, created_at`.
 type TicketRow = (
     String,
     String,
@@ -60,8 +65,7 @@ impl TicketStore for SqliteStore {
         self.with_conn(move |conn| {
             let inserted = conn
                 .execute(
-                    "INSERT INTO tickets (id, customer_id, conversation_id, kind, subject, fields, status, source_key, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (source_key) DO NOTHING",
+                    INSERT_TICKET,
                     params![
                         t.id,
                         t.customer_id.as_str(),
@@ -79,11 +83,7 @@ impl TicketStore for SqliteStore {
                 return Ok(Inserted::New(t));
             }
             let existing = conn
-                .query_row(
-                    &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE source_key = ?1"),
-                    [&t.source_key],
-                    ticket_row,
-                )
+                .query_row(SELECT_TICKET_BY_SOURCE, [&t.source_key], ticket_row)
                 .map_err(unavailable)?;
             Ok(Inserted::Duplicate(ticket_from(existing)?))
         })
@@ -95,7 +95,7 @@ impl TicketStore for SqliteStore {
         self.with_conn(move |conn| {
             query_rows(
                 conn,
-                &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE customer_id = ?1 ORDER BY created_at, id"),
+                SELECT_CUSTOMER_TICKETS,
                 [customer],
                 ticket_row,
                 ticket_from,
