@@ -319,7 +319,8 @@ pub fn provider_status_rank(status: &str) -> i32 {
 }
 
 /// [`provider_status_rank`] of `column` as an SQL expression. Both stores' statements that
-/// record a provider status (`record_provider_status.sql`) spell it out for `provider_status`.
+/// record a provider status (`record_provider_status.sql`) spell it out for `provider_status`;
+/// their tests check that they do.
 pub fn provider_status_rank_sql(column: &str) -> String {
     let cases: String = PROVIDER_STATUS_RANKS
         .iter()
@@ -926,4 +927,84 @@ pub fn parse_time(s: &str) -> StoreResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("time '{s}': {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// Every statement file of a dialect, `src/store/sql/{dialect}/{aggregate}/{name}.sql`, with
+    /// its aggregate (the migrations, directly under `src/store/sql/{dialect}/`, are not
+    /// statements).
+    pub(super) fn statement_files(dialect: &str) -> Vec<(String, PathBuf)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/store/sql")
+            .join(dialect);
+        let mut files = Vec::new();
+        for aggregate in std::fs::read_dir(&root).expect("sql dir") {
+            let aggregate = aggregate.expect("entry").path();
+            if !aggregate.is_dir() {
+                continue;
+            }
+            let name = aggregate
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            for file in std::fs::read_dir(&aggregate).expect("aggregate dir") {
+                files.push((name.clone(), file.expect("entry").path()));
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// A statement nobody includes is dead SQL, and one included from another aggregate's
+    /// module is in the wrong folder.
+    #[test]
+    fn every_statement_file_is_included_by_the_module_of_its_aggregate() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dialect in ["sqlite", "postgres"] {
+            let files = statement_files(dialect);
+            assert!(files.len() > 100, "{dialect}: {} statements", files.len());
+            for (aggregate, file) in files {
+                let module = root.join(format!("src/store/{dialect}/{aggregate}.rs"));
+                let source = std::fs::read_to_string(&module).expect("the aggregate's module");
+                let name = file
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned();
+                let include = format!("include_str!(\"../sql/{dialect}/{aggregate}/{name}\")");
+                assert!(
+                    source.contains(&include),
+                    "{} is not included by {}",
+                    file.display(),
+                    module.display()
+                );
+            }
+        }
+    }
+
+    /// One statement per file, after a comment saying what it does.
+    #[test]
+    fn every_statement_file_is_one_statement_after_a_comment() {
+        for dialect in ["sqlite", "postgres"] {
+            for (_, file) in statement_files(dialect) {
+                let text = std::fs::read_to_string(&file).expect("statement");
+                assert!(text.starts_with("-- "), "{}: no comment", file.display());
+                let statement: String = text
+                    .lines()
+                    .filter(|line| !line.starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                assert!(!statement.trim().is_empty(), "{}: empty", file.display());
+                assert!(
+                    !statement.contains(';'),
+                    "{}: more than one",
+                    file.display()
+                );
+            }
+        }
+    }
 }

@@ -190,3 +190,22 @@ impl OutboxStore for PostgresStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RECORD_PROVIDER_STATUS;
+    use crate::store::provider_status_rank_sql;
+
+    /// The statement spells out the ranks of `PROVIDER_STATUS_RANKS`: the two cannot drift.
+    #[test]
+    fn recording_a_provider_status_compares_the_ranks_of_provider_status_ranks() {
+        let statement = RECORD_PROVIDER_STATUS
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            statement.contains(&provider_status_rank_sql("provider_status")),
+            "{statement}"
+        );
+    }
+}

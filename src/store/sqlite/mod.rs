@@ -187,3 +187,22 @@ impl Store for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteStore;
+
+    /// Every statement file prepares on the migrated schema: a typo in a table or column name
+    /// fails here rather than on the first call.
+    #[test]
+    fn every_statement_file_prepares_on_the_migrated_schema() {
+        let store = SqliteStore::in_memory().expect("store");
+        let conn = store.conn.lock().expect("connection");
+        for (_, file) in crate::store::tests::statement_files("sqlite") {
+            let sql = std::fs::read_to_string(&file).expect("statement");
+            if let Err(e) = conn.prepare(&sql) {
+                panic!("{}: {e}", file.display());
+            }
+        }
+    }
+}
