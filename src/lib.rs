@@ -10,8 +10,10 @@
 //! - [`rules`]: supervisors' routing rule sets (CEL conditions, targets, overflow), validated
 //!   and evaluated purely (not yet wired into the dispatcher).
 //! - [`bot`]: the bot seam and the first (keyword) bot.
-//! - [`store`]: durable state (`Store` trait; SQLite), with its conformance suite.
-//! - [`bus`]: messaging between actors (`Bus` trait; in-process), with its conformance suite.
+//! - [`store`]: durable state (`Store` trait; SQLite, PostgreSQL), with its conformance suite
+//!   (feature `test-support`).
+//! - [`bus`]: messaging between actors (`Bus` trait; in-process, RabbitMQ), with its
+//!   conformance suite (feature `test-support`).
 //! - [`actors`]: `CustomerSession`, `AgentSession`, `Dispatcher`.
 //! - [`channels`]: channel edges (web widget, agent desk).
 //! - [`settings`], [`telemetry`], [`error`], [`auth`], [`views`], [`ops`], [`ui`], [`demo`],

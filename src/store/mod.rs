@@ -7,9 +7,10 @@
 //! [`TicketStore`], [`AssistStore`] and [`AuditStore`], and each backend implements each of
 //! them in a module of the same name, with its statements in
 //! `src/store/sql/<backend>/<aggregate>/`. The contract every implementation must honour is
-//! written down as executable checks in [`conformance`], which the test suite runs against
-//! each implementation.
+//! written down as executable checks in `conformance` (behind the `test-support` feature),
+//! which the test suite runs against each implementation.
 
+#[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod postgres;
 pub mod sqlite;
