@@ -1425,6 +1425,7 @@ mod tests {
     use crate::bus::Subscription;
     use crate::domain::ClientId;
     use crate::store::sqlite::SqliteStore;
+    use crate::store::CustomerStore;
 
     struct Harness {
         session: Addr<CustomerSession>,

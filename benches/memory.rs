@@ -28,7 +28,7 @@ use switchboard::actors::session_router::SessionRouter;
 use switchboard::bot::KbBot;
 use switchboard::bus::memory::MemoryBus;
 use switchboard::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Tier};
-use switchboard::store::{sqlite::SqliteStore, Store};
+use switchboard::store::{sqlite::SqliteStore, CustomerStore};
 use switchboard::telemetry::Metrics;
 
 #[global_allocator]

@@ -15,7 +15,7 @@
 //! - [`settings`], [`telemetry`], [`views`], [`error`]: configuration, logs and metrics, wire
 //!   views, the HTTP error type.
 //! - [`store`], [`bus`]: durable state (`Store`: SQLite, PostgreSQL) and messaging (`Bus`:
-//!   in-process, RabbitMQ), each with its conformance suite.
+//!   in-process, RabbitMQ), each with its conformance suite (feature `test-support`).
 //! - [`auth`], [`identity`], [`socket`]: passwords and tokens, the "one ID" identity graph, the
 //!   WebSocket plumbing both sockets share.
 //! - [`routing`]: the pure routing subsystem (policy, rule sets, queue statistics, dry-run).

@@ -4,6 +4,10 @@
 //! Each check uses fresh queue names and routing keys, so checks can share one broker. Waits
 //! are bounded (a missing message fails the check instead of hanging), never asserted as
 //! durations.
+//!
+//! Test support: compiled for the crate's unit tests and with the `test-support` feature (the
+//! integration tests and benches enable it through the crate's dev-dependency on itself), not
+//! into the library that binaries link.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -7,8 +7,11 @@
 //! - **topics** ([`Route::Topic`], [`Bus::subscribe`]): every live subscription whose pattern
 //!   matches the routing key gets a copy; nobody listening means nobody gets it.
 //!
-//! Payloads are bytes; [`publish_json`] and [`Delivery::json`] add the typed layer.
+//! Payloads are bytes; [`publish_json`] and [`Delivery::json`] add the typed layer. The
+//! contract is written down as executable checks in `conformance` (behind the `test-support`
+//! feature).
 
+#[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod memory;
 pub mod rabbitmq;

@@ -197,6 +197,7 @@ mod tests {
     use super::*;
     use crate::settings::{Mode, Settings};
     use crate::store::sqlite::SqliteStore;
+    use crate::store::AccountStore;
 
     fn demo_settings(env: &[(&str, &str)]) -> DemoSettings {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");

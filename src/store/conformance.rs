@@ -2,6 +2,10 @@
 //! [`run_all`]; the test suite runs it against SQLite (and PostgreSQL where available).
 //!
 //! Each check creates its own rows with fresh ids, so checks can share one database.
+//!
+//! Test support: compiled for the crate's unit tests and with the `test-support` feature (the
+//! integration tests and benches enable it through the crate's dev-dependency on itself), not
+//! into the library that binaries link.
 
 use std::sync::Arc;
 

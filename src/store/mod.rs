@@ -2,9 +2,15 @@
 //! SQLite (embedded default, [`sqlite::SqliteStore`]) and PostgreSQL (production backbone).
 //!
 //! Everything that must survive a crash goes through here before it is acknowledged. The
-//! contract every implementation must honour is written down as executable checks in
-//! [`conformance`], which the test suite runs against each implementation.
+//! contract is split by aggregate: [`Store`] is the sum of [`CustomerStore`],
+//! [`AccountStore`], [`ConversationStore`], [`RoutingStore`], [`OutboxStore`], [`KbStore`],
+//! [`TicketStore`], [`AssistStore`] and [`AuditStore`], and each backend implements each of
+//! them in a module of the same name, with its statements in
+//! `src/store/sql/<backend>/<aggregate>/`. The contract every implementation must honour is
+//! written down as executable checks in `conformance` (behind the `test-support` feature),
+//! which the test suite runs against each implementation.
 
+#[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod postgres;
 pub mod sqlite;
@@ -313,7 +319,9 @@ pub fn provider_status_rank(status: &str) -> i32 {
         .map_or(0, |(_, rank)| *rank)
 }
 
-/// [`provider_status_rank`] of `column` as an SQL expression (the same in both stores).
+/// [`provider_status_rank`] of `column` as an SQL expression. Both stores' statements that
+/// record a provider status (`record_provider_status.sql`) spell it out for `provider_status`;
+/// their tests check that they do.
 pub fn provider_status_rank_sql(column: &str) -> String {
     let cases: String = PROVIDER_STATUS_RANKS
         .iter()
@@ -345,7 +353,7 @@ pub struct ActiveRuleSet {
     pub activated_at: DateTime<Utc>,
 }
 
-/// Result of [`Store::activate_rule_set`].
+/// Result of [`RoutingStore::activate_rule_set`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
     /// In force now; `previous` was before (None: the built-in defaults).
@@ -367,7 +375,8 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
-/// A supervisor's temporary override of one rule's target (see [`crate::routing::rules::Override`]).
+/// A supervisor's temporary override of one rule's target (see
+/// [`crate::routing::rules::Override`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredOverride {
     /// `ovr_…`
@@ -384,7 +393,7 @@ pub struct StoredOverride {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
-/// How a waiting task leaves the queue without an agent (see [`Store::leave_queue`]).
+/// How a waiting task leaves the queue without an agent (see [`RoutingStore::leave_queue`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueExit<'a> {
     /// Past its queue's maximum wait, or its queue was closed: `expired`, with the fallback
@@ -406,7 +415,7 @@ impl QueueExit<'_> {
     }
 }
 
-/// A task as recorded, with what routing needs to replay it (see [`Store::traffic`]).
+/// A task as recorded, with what routing needs to replay it (see [`RoutingStore::traffic`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedTask {
     pub task: Task,
@@ -441,7 +450,7 @@ pub struct Traffic {
     pub agents: Vec<Agent>,
 }
 
-/// Result of [`Store::commit_turn`].
+/// Result of [`ConversationStore::commit_turn`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum TurnOutcome {
     /// Everything was written.
@@ -465,12 +474,32 @@ pub enum StoreError {
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Durable state of a Switchboard deployment.
+/// Durable state of a Switchboard deployment: the store of every aggregate (see the
+/// supertraits), and a round trip. Callers hold an `Arc<dyn Store>` and call any method on it;
+/// code holding a concrete store imports the aggregate traits it uses.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    CustomerStore
+    + AccountStore
+    + ConversationStore
+    + RoutingStore
+    + OutboxStore
+    + KbStore
+    + TicketStore
+    + AssistStore
+    + AuditStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
+}
 
+/// Customers and their identities on every channel: first contact, agents' merges (and their undo),
+/// opt-outs and the app connections they hold open.
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
     /// Stores a new customer.
     async fn insert_customer(&self, customer: &Customer) -> StoreResult<()>;
     /// A customer by id.
@@ -491,7 +520,92 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<CustomerId>>;
     /// Every identity of a customer, oldest first.
     async fn identities(&self, customer: &CustomerId) -> StoreResult<Vec<Identity>>;
+    /// The customer behind `(channel, external_id)`, creating `customer` with that identity
+    /// in one transaction when nobody has it yet. Concurrent first contacts of one identity
+    /// all get the same customer, and no customer is created without its identity.
+    async fn customer_for_identity(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        customer: &Customer,
+    ) -> StoreResult<CustomerId>;
+    /// Merges customer `from` into `into` in one transaction: identities, conversations,
+    /// messages, tasks and visitor tokens move, the merge is recorded and audited. `Conflict`
+    /// when either customer is unknown, they are the same, or both have an open
+    /// conversation (one must be closed first).
+    async fn merge_customers(
+        &self,
+        id: &str,
+        into: &CustomerId,
+        from: &CustomerId,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<CustomerMerge>;
+    /// Moves back what a merge moved (audited). None for an unknown merge; `Conflict` when
+    /// it was undone already or the merged customer has opened a conversation meanwhile.
+    async fn undo_merge(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<CustomerMerge>>;
+    /// Records an opt-out (idempotent: the first keyword and time stay).
+    async fn opt_out(
+        &self,
+        channel: Channel,
+        external_id: &str,
+        keyword: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Removes an opt-out (the address opted in again). True when there was one.
+    async fn opt_in(&self, channel: Channel, external_id: &str) -> StoreResult<bool>;
+    /// Whether `(channel, external_id)` opted out.
+    async fn opted_out(&self, channel: Channel, external_id: &str) -> StoreResult<bool>;
+    /// Records that an app connection of `customer` is open at `at` (refreshed while open).
+    async fn touch_presence(
+        &self,
+        connection: &str,
+        customer: &CustomerId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Forgets a closed app connection, and any row not refreshed since `stale_before`.
+    async fn drop_presence(&self, connection: &str, stale_before: DateTime<Utc>)
+        -> StoreResult<()>;
+    /// Whether `customer` has an app connection refreshed at or after `since`.
+    async fn present_since(&self, customer: &CustomerId, since: DateTime<Utc>)
+        -> StoreResult<bool>;
+}
 
+/// Staff accounts (agents and supervisors) and the bearer tokens of every principal.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Inserts an account, or updates the one with the same username (keeping its id and,
+    /// when `password_hash` is empty, its password). Returns the stored id.
+    async fn upsert_agent(&self, agent: &Agent) -> StoreResult<AgentId>;
+    /// An account by id.
+    async fn agent(&self, id: &AgentId) -> StoreResult<Option<Agent>>;
+    /// An account by login name.
+    async fn agent_by_username(&self, username: &str) -> StoreResult<Option<Agent>>;
+    /// Every skill name some account has (rule sets may only require these).
+    async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>>;
+    /// Stores the hash of a bearer token.
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        principal: &Principal,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Who holds a token that has not expired at `now`.
+    async fn token_principal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Principal>>;
+}
+
+/// Conversations and their messages, and the customer turn that writes them together.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
     /// Stores a new conversation. A customer has at most one open conversation: a second
     /// open one is a `Conflict`.
     async fn insert_conversation(&self, conversation: &Conversation) -> StoreResult<()>;
@@ -503,7 +617,6 @@ pub trait Store: Send + Sync + 'static {
     async fn open_conversation(&self, customer: &CustomerId) -> StoreResult<Option<Conversation>>;
     /// Conversations an agent currently owns.
     async fn agent_conversations(&self, agent: &AgentId) -> StoreResult<Vec<Conversation>>;
-
     /// Stores a message unless `(channel, external_id)` is already stored, in which case the
     /// stored message is returned as `Duplicate` (safe under concurrent duplicates).
     async fn insert_message(&self, message: &Message) -> StoreResult<Inserted<Message>>;
@@ -521,29 +634,18 @@ pub trait Store: Send + Sync + 'static {
     async fn conversation_messages(&self, id: &ConversationId) -> StoreResult<Vec<Message>>;
     /// Every message of a customer across channels and conversations, oldest first.
     async fn customer_messages(&self, id: &CustomerId) -> StoreResult<Vec<Message>>;
-
-    /// Inserts an account, or updates the one with the same username (keeping its id and,
-    /// when `password_hash` is empty, its password). Returns the stored id.
-    async fn upsert_agent(&self, agent: &Agent) -> StoreResult<AgentId>;
-    /// An account by id.
-    async fn agent(&self, id: &AgentId) -> StoreResult<Option<Agent>>;
-    /// An account by login name.
-    async fn agent_by_username(&self, username: &str) -> StoreResult<Option<Agent>>;
-
-    /// Stores the hash of a bearer token.
-    async fn insert_token(
+    /// When the customer last wrote on `channel` (e.g. WeChat's 48-hour window).
+    async fn last_inbound_at(
         &self,
-        token_hash: &str,
-        principal: &Principal,
-        expires_at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Who holds a token that has not expired at `now`.
-    async fn token_principal(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<Principal>>;
+        customer: &CustomerId,
+        channel: Channel,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
+}
 
+/// Tasks and how they are routed: assignment, queue exits, supervisors' rule sets and overrides,
+/// and the recorded traffic a dry-run replays.
+#[async_trait]
+pub trait RoutingStore: Send + Sync {
     /// Stores a new task. A conversation has at most one waiting or assigned task.
     async fn insert_task(&self, task: &Task) -> StoreResult<Inserted<Task>>;
     /// A task by id.
@@ -581,14 +683,68 @@ pub trait Store: Send + Sync + 'static {
     async fn last_agent_of(&self, customer: &CustomerId) -> StoreResult<Option<AgentId>>;
     /// The waiting or assigned task of a conversation.
     async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>>;
+    /// Records the queue a task was routed to and why it was offered where it was
+    /// (overwriting the previous explanation).
+    async fn set_task_routing(
+        &self,
+        id: &TaskId,
+        queue: &str,
+        routing: &serde_json::Value,
+    ) -> StoreResult<()>;
+    /// The last recorded explanation of a task's routing.
+    async fn task_routing(&self, id: &TaskId) -> StoreResult<Option<serde_json::Value>>;
+    /// Stores a new rule-set version (numbers only grow) and audits it
+    /// (`routing.rules.created`) in the same transaction. Returns the version.
+    async fn insert_rule_set(
+        &self,
+        document: &serde_json::Value,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    /// A rule-set version.
+    async fn rule_set(&self, version: i64) -> StoreResult<Option<StoredRuleSet>>;
+    /// Puts a version in force and audits it (`routing.rules.activated`, with the previous
+    /// version) in one transaction; re-activating an older version is a rollback.
+    async fn activate_rule_set(
+        &self,
+        version: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Activation>;
+    /// The version in force, if any was ever activated.
+    async fn active_rule_set(&self) -> StoreResult<Option<ActiveRuleSet>>;
+    /// Every rule-set version, oldest first.
+    async fn rule_sets(&self) -> StoreResult<Vec<StoredRuleSet>>;
+    /// Stores an override and audits it (`routing.override.created`, subject
+    /// [`override_subject`], detail: rule, target, reason, expires_at) in one transaction.
+    async fn insert_override(&self, item: &StoredOverride) -> StoreResult<()>;
+    /// Ends an override early and audits it (`routing.override.ended`). False when it is
+    /// unknown, already ended or expired at `at`.
+    async fn end_override(&self, id: &str, by: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Overrides in force at `now` (not ended, `expires_at > now`), oldest first.
+    async fn overrides_in_force(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredOverride>>;
+    /// Records an agent's presence change.
+    async fn record_presence(
+        &self,
+        agent: &AgentId,
+        status: AgentStatus,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The recorded traffic of `[from, to)` (see [`Traffic`]).
+    async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic>;
+}
 
+/// Deliveries to providers (the transactional outbox), their status callbacks, and the stored
+/// answers to providers' webhook events.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// An outbox row by id.
     async fn outbox_item(&self, id: &str) -> StoreResult<Option<OutboxItem>>;
     /// Claims a delivery for one attempt: a `pending` row due by `due_by`, or a `sending`
     /// row whose lease ended before `now` (its worker died), becomes `sending` until
     /// `lease_until`. None when the row is settled, not due yet (a copy of its envelope came
     /// early: the back-off holds), or another worker holds it: then there is nothing to do.
-    /// `lease_until` is also the claim's fencing token for [`Store::settle_outbox`].
+    /// `lease_until` is also the claim's fencing token for [`OutboxStore::settle_outbox`].
     async fn claim_outbox(
         &self,
         id: &str,
@@ -619,39 +775,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<OutboxItem>>;
     /// Counts of outbox rows not delivered, by status (for metrics).
     async fn outbox_counts(&self) -> StoreResult<Vec<(OutboxStatus, u64)>>;
-    /// Merges customer `from` into `into` in one transaction: identities, conversations,
-    /// messages, tasks and visitor tokens move, the merge is recorded and audited. `Conflict`
-    /// when either customer is unknown, they are the same, or both have an open
-    /// conversation (one must be closed first).
-    async fn merge_customers(
-        &self,
-        id: &str,
-        into: &CustomerId,
-        from: &CustomerId,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<CustomerMerge>;
-    /// Moves back what a merge moved (audited). None for an unknown merge; `Conflict` when
-    /// it was undone already or the merged customer has opened a conversation meanwhile.
-    async fn undo_merge(
-        &self,
-        id: &str,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Option<CustomerMerge>>;
-    /// Records that an app connection of `customer` is open at `at` (refreshed while open).
-    async fn touch_presence(
-        &self,
-        connection: &str,
-        customer: &CustomerId,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Forgets a closed app connection, and any row not refreshed since `stale_before`.
-    async fn drop_presence(&self, connection: &str, stale_before: DateTime<Utc>)
-        -> StoreResult<()>;
-    /// Whether `customer` has an app connection refreshed at or after `since`.
-    async fn present_since(&self, customer: &CustomerId, since: DateTime<Utc>)
-        -> StoreResult<bool>;
     /// Adds a delivery outside a customer turn (e.g. an SMS fallback for a WeChat message
     /// whose window closed). False when a row with that id exists (nothing changes).
     async fn enqueue_outbox(&self, item: &OutboxItem) -> StoreResult<bool>;
@@ -667,36 +790,6 @@ pub trait Store: Send + Sync + 'static {
         status: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
-
-    // --- Provider channels: identities, opt-outs, webhook receipts, merges ---
-
-    /// The customer behind `(channel, external_id)`, creating `customer` with that identity
-    /// in one transaction when nobody has it yet. Concurrent first contacts of one identity
-    /// all get the same customer, and no customer is created without its identity.
-    async fn customer_for_identity(
-        &self,
-        channel: Channel,
-        external_id: &str,
-        customer: &Customer,
-    ) -> StoreResult<CustomerId>;
-    /// When the customer last wrote on `channel` (e.g. WeChat's 48-hour window).
-    async fn last_inbound_at(
-        &self,
-        customer: &CustomerId,
-        channel: Channel,
-    ) -> StoreResult<Option<DateTime<Utc>>>;
-    /// Records an opt-out (idempotent: the first keyword and time stay).
-    async fn opt_out(
-        &self,
-        channel: Channel,
-        external_id: &str,
-        keyword: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Removes an opt-out (the address opted in again). True when there was one.
-    async fn opt_in(&self, channel: Channel, external_id: &str) -> StoreResult<bool>;
-    /// Whether `(channel, external_id)` opted out.
-    async fn opted_out(&self, channel: Channel, external_id: &str) -> StoreResult<bool>;
     /// Stores the answer to a provider's webhook event once; returns the first stored
     /// `(request_hash, response)` (this one's when it is the first).
     async fn webhook_receipt(
@@ -715,63 +808,11 @@ pub trait Store: Send + Sync + 'static {
         channel: &str,
         event_id: &str,
     ) -> StoreResult<Option<(String, String)>>;
+}
 
-    /// Records the queue a task was routed to and why it was offered where it was
-    /// (overwriting the previous explanation).
-    async fn set_task_routing(
-        &self,
-        id: &TaskId,
-        queue: &str,
-        routing: &serde_json::Value,
-    ) -> StoreResult<()>;
-    /// The last recorded explanation of a task's routing.
-    async fn task_routing(&self, id: &TaskId) -> StoreResult<Option<serde_json::Value>>;
-    /// Every skill name some account has (rule sets may only require these).
-    async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>>;
-    /// Stores a new rule-set version (numbers only grow) and audits it
-    /// (`routing.rules.created`) in the same transaction. Returns the version.
-    async fn insert_rule_set(
-        &self,
-        document: &serde_json::Value,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<i64>;
-    /// A rule-set version.
-    async fn rule_set(&self, version: i64) -> StoreResult<Option<StoredRuleSet>>;
-    /// Puts a version in force and audits it (`routing.rules.activated`, with the previous
-    /// version) in one transaction; re-activating an older version is a rollback.
-    async fn activate_rule_set(
-        &self,
-        version: i64,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Activation>;
-    /// The version in force, if any was ever activated.
-    async fn active_rule_set(&self) -> StoreResult<Option<ActiveRuleSet>>;
-    /// Audit entries whose subject starts with `subject_prefix`, newest first.
-    async fn audit_log(&self, subject_prefix: &str, limit: u32) -> StoreResult<Vec<AuditEntry>>;
-    /// Every rule-set version, oldest first.
-    async fn rule_sets(&self) -> StoreResult<Vec<StoredRuleSet>>;
-
-    /// Stores an override and audits it (`routing.override.created`, subject
-    /// [`override_subject`], detail: rule, target, reason, expires_at) in one transaction.
-    async fn insert_override(&self, item: &StoredOverride) -> StoreResult<()>;
-    /// Ends an override early and audits it (`routing.override.ended`). False when it is
-    /// unknown, already ended or expired at `at`.
-    async fn end_override(&self, id: &str, by: &str, at: DateTime<Utc>) -> StoreResult<bool>;
-    /// Overrides in force at `now` (not ended, `expires_at > now`), oldest first.
-    async fn overrides_in_force(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredOverride>>;
-
-    /// Records an agent's presence change.
-    async fn record_presence(
-        &self,
-        agent: &AgentId,
-        status: AgentStatus,
-        at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// The recorded traffic of `[from, to)` (see [`Traffic`]).
-    async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic>;
-
+/// The knowledge base: entries, out-of-scope questions and the revision every change moves on.
+#[async_trait]
+pub trait KbStore: Send + Sync {
     /// Every knowledge-base entry (any status), by id.
     async fn kb_entries(&self) -> StoreResult<Vec<StoredKbEntry>>;
     /// One knowledge-base entry.
@@ -788,7 +829,7 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<i64>;
-    /// [`Store::save_kb_entries`] for one existing entry, only while it is still the version
+    /// [`KbStore::save_kb_entries`] for one existing entry, only while it is still the version
     /// saved at `expected` (its `updated_at`); otherwise nothing changes (optimistic
     /// concurrency: two supervisors editing one entry).
     async fn save_kb_entry_if(
@@ -798,7 +839,7 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<KbWrite>;
-    /// [`Store::delete_kb_entry`], only while the entry is still the version saved at
+    /// [`KbStore::delete_kb_entry`], only while the entry is still the version saved at
     /// `expected`.
     async fn delete_kb_entry_if(
         &self,
@@ -826,12 +867,21 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<i64>;
+}
 
+/// Tickets (work orders) opened by flows.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
     /// Opens a ticket; a ticket with the same `source_key` is returned as a duplicate.
     async fn open_ticket(&self, ticket: &Ticket) -> StoreResult<Inserted<Ticket>>;
     /// A customer's tickets, oldest first.
     async fn customer_tickets(&self, customer: &CustomerId) -> StoreResult<Vec<Ticket>>;
+}
 
+/// Agent assist: the suggestions shown to agents and the resolved conversations they are drawn
+/// from.
+#[async_trait]
+pub trait AssistStore: Send + Sync {
     /// Records suggestions shown to an agent.
     async fn record_assist(&self, shown: &[AssistRecord]) -> StoreResult<()>;
     /// Marks a suggestion as used by `agent` in `conversation` (first use only). False when
@@ -848,6 +898,14 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Vec<AssistRecord>>;
     /// Up to `limit` conversations closed as resolved, newest first, with what was said.
     async fn resolved_samples(&self, limit: u32) -> StoreResult<Vec<ResolvedSample>>;
+}
+
+/// The audit log: who changed what, when. Entries are appended by the writes they record, in the
+/// same transaction; this reads them.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Audit entries whose subject starts with `subject_prefix`, newest first.
+    async fn audit_log(&self, subject_prefix: &str, limit: u32) -> StoreResult<Vec<AuditEntry>>;
 }
 
 /// The audit subject of an override.
@@ -870,4 +928,84 @@ pub fn parse_time(s: &str) -> StoreResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("time '{s}': {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// Every statement file of a dialect, `src/store/sql/{dialect}/{aggregate}/{name}.sql`, with
+    /// its aggregate (the migrations, directly under `src/store/sql/{dialect}/`, are not
+    /// statements).
+    pub(super) fn statement_files(dialect: &str) -> Vec<(String, PathBuf)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/store/sql")
+            .join(dialect);
+        let mut files = Vec::new();
+        for aggregate in std::fs::read_dir(&root).expect("sql dir") {
+            let aggregate = aggregate.expect("entry").path();
+            if !aggregate.is_dir() {
+                continue;
+            }
+            let name = aggregate
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            for file in std::fs::read_dir(&aggregate).expect("aggregate dir") {
+                files.push((name.clone(), file.expect("entry").path()));
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// A statement nobody includes is dead SQL, and one included from another aggregate's
+    /// module is in the wrong folder.
+    #[test]
+    fn every_statement_file_is_included_by_the_module_of_its_aggregate() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dialect in ["sqlite", "postgres"] {
+            let files = statement_files(dialect);
+            assert!(files.len() > 100, "{dialect}: {} statements", files.len());
+            for (aggregate, file) in files {
+                let module = root.join(format!("src/store/{dialect}/{aggregate}.rs"));
+                let source = std::fs::read_to_string(&module).expect("the aggregate's module");
+                let name = file
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned();
+                let include = format!("include_str!(\"../sql/{dialect}/{aggregate}/{name}\")");
+                assert!(
+                    source.contains(&include),
+                    "{} is not included by {}",
+                    file.display(),
+                    module.display()
+                );
+            }
+        }
+    }
+
+    /// One statement per file, after a comment saying what it does.
+    #[test]
+    fn every_statement_file_is_one_statement_after_a_comment() {
+        for dialect in ["sqlite", "postgres"] {
+            for (_, file) in statement_files(dialect) {
+                let text = std::fs::read_to_string(&file).expect("statement");
+                assert!(text.starts_with("-- "), "{}: no comment", file.display());
+                let statement: String = text
+                    .lines()
+                    .filter(|line| !line.starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                assert!(!statement.trim().is_empty(), "{}: empty", file.display());
+                assert!(
+                    !statement.contains(';'),
+                    "{}: more than one",
+                    file.display()
+                );
+            }
+        }
+    }
 }

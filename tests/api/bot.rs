@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
-use switchboard::store::Store;
+use switchboard::store::AssistStore;
 
 use crate::helpers::{assert_problems_at, spawn_app, TestApp, Visitor, WAIT};
 

@@ -22,7 +22,7 @@ async fn sqlite_store_reopens_with_its_data_and_migrations_applied_once() {
     let (customer, _) = store::conformance::seed_conversation(&store).await.unwrap();
     drop(store);
     let again = SqliteStore::open(&path).unwrap();
-    use switchboard::store::Store;
+    use switchboard::store::CustomerStore;
     assert!(again.customer(&customer.id).await.unwrap().is_some());
 }
 
@@ -58,8 +58,40 @@ async fn postgres_migrations_apply_once_when_nodes_start_together() {
     let again = switchboard::store::postgres::PostgresStore::connect(&url, 2)
         .await
         .unwrap();
-    use switchboard::store::Store;
+    use switchboard::store::CustomerStore;
     assert!(again.customer(&customer.id).await.unwrap().is_some());
+}
+
+/// Every PostgreSQL statement file prepares on the migrated schema (PostgreSQL parses and
+/// analyses a statement when it prepares it): a typo in a moved statement fails here.
+#[cfg(feature = "integration-tests")]
+#[actix_web::test]
+async fn postgres_prepares_every_statement_file_on_the_migrated_schema() {
+    let url = crate::helpers::fresh_postgres_database().await;
+    switchboard::store::postgres::PostgresStore::connect(&url, 1)
+        .await
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/sql/postgres");
+    let mut prepared = 0;
+    for aggregate in std::fs::read_dir(root).unwrap() {
+        let aggregate = aggregate.unwrap().path();
+        if !aggregate.is_dir() {
+            continue; // a migration
+        }
+        for file in std::fs::read_dir(aggregate).unwrap() {
+            let file = file.unwrap().path();
+            let sql = std::fs::read_to_string(&file).unwrap();
+            if let Err(e) = client.prepare(&sql).await {
+                panic!("{}: {e}", file.display());
+            }
+            prepared += 1;
+        }
+    }
+    assert!(prepared > 100, "{prepared} statements");
 }
 
 #[cfg(feature = "integration-tests")]

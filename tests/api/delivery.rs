@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use switchboard::signing::webhooks::{secret_key, sign};
 use switchboard::store::sqlite::SqliteStore;
-use switchboard::store::{OutboxItem, Store, Turn};
+use switchboard::store::{ConversationStore, OutboxItem, OutboxStore, Turn};
 
 use crate::helpers::{spawn_app, TestApp, WAIT};
 

@@ -537,7 +537,7 @@ async fn activating_rules_while_tasks_are_routed_loses_and_doubles_nothing() {
     );
     // The store agrees: one task per customer, none waiting.
     let store = switchboard::store::sqlite::SqliteStore::open(&app.db_path).unwrap();
-    use switchboard::store::Store;
+    use switchboard::store::RoutingStore;
     assert!(store.waiting_tasks().await.unwrap().is_empty());
 }
 

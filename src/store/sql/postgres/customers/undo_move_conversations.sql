@@ -1,0 +1,2 @@
+-- Undo: moves the recorded conversations back, those still with the customer they were merged into.
+UPDATE conversations SET customer_id = $1 WHERE id = ANY($2) AND customer_id = $3

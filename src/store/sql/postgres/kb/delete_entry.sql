@@ -1,0 +1,2 @@
+-- Deletes a knowledge-base entry.
+DELETE FROM kb_entries WHERE id = $1

@@ -1,0 +1,5 @@
+-- Outbox rows not delivered, by status (metrics).
+SELECT status, COUNT(*) AS n
+FROM outbox
+WHERE status IN ('pending', 'sending', 'parked')
+GROUP BY status

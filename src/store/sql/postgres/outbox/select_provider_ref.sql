@@ -1,0 +1,2 @@
+-- Whether a delivery of the channel has this provider id.
+SELECT 1 AS one FROM outbox WHERE channel = $1 AND provider_ref = $2

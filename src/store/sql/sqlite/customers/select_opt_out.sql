@@ -1,0 +1,2 @@
+-- Whether (channel, external_id) opted out.
+SELECT 1 FROM opt_outs WHERE channel = ?1 AND external_id = ?2
