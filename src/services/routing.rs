@@ -428,3 +428,148 @@ impl RoutingService {
         Ok((task, routing))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actors::protocol::DISPATCH_QUEUE;
+    use crate::bus::memory::MemoryBus;
+    use crate::domain::{Agent, Language, Role, Skill};
+    use crate::error::ErrorKind;
+    use crate::store::sqlite::SqliteStore;
+    use serde_json::json;
+
+    /// A service over an empty store with one agent who has the `billing` skill, and the
+    /// bus it tells the dispatcher on.
+    async fn service() -> (RoutingService, MemoryBus, AgentId) {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let supervisor = AgentId::from_trusted("agt_sup");
+        store
+            .upsert_agent(&Agent {
+                id: AgentId::from_trusted("agt_billing"),
+                username: "billing".to_owned(),
+                display_name: "Billing".to_owned(),
+                role: Role::Agent,
+                skills: vec![Skill {
+                    name: "billing".to_owned(),
+                    level: 3,
+                }],
+                languages: vec![Language::Zh],
+                capacity: 3,
+                voice_capacity: None,
+                ticket_capacity: None,
+                password_hash: String::new(),
+            })
+            .await
+            .expect("agent");
+        let bus = MemoryBus::new();
+        let service = RoutingService::new(store, Arc::new(bus.clone()));
+        (service, bus, supervisor)
+    }
+
+    fn billing_rules() -> serde_json::Value {
+        json!({"rules": [{"name": "billing", "when": "intent == 'billing'", "queue": "billing",
+                          "skills": [{"name": "billing", "min_level": 2}]}]})
+    }
+
+    #[actix_web::test]
+    async fn a_version_is_validated_stored_activated_and_told_to_the_dispatcher() {
+        let (routing, bus, by) = service().await;
+        let unknown_skill = json!({"rules": [{"name": "x", "queue": "q",
+                                              "skills": [{"name": "juggling", "min_level": 1}]}]});
+        let problems = routing
+            .create(unknown_skill, &by)
+            .await
+            .expect("no store error")
+            .expect_err("juggling is nobody's skill");
+        assert!(
+            problems.iter().any(|p| p.path.contains("skills")),
+            "{problems:?}"
+        );
+        assert!(routing.versions().await.expect("versions").1.is_empty());
+
+        // Read-only fields of a fetched document are ignored.
+        let mut fetched = billing_rules();
+        fetched["version"] = json!(7);
+        fetched["active"] = json!(true);
+        let version = routing
+            .create(fetched, &by)
+            .await
+            .expect("no store error")
+            .expect("valid");
+        assert_eq!(
+            bus.queue_depth(DISPATCH_QUEUE),
+            0,
+            "storing is not activating"
+        );
+        assert_eq!(routing.activate(version, &by).await.ok(), Some(None));
+        assert_eq!(bus.queue_depth(DISPATCH_QUEUE), 1, "the dispatcher is told");
+        let active = routing.active().await.expect("read").expect("active");
+        assert_eq!(active.rule_set.version, version);
+
+        let missing = routing
+            .activate(version + 1, &by)
+            .await
+            .expect_err("unknown");
+        assert_eq!(missing.kind, ErrorKind::NotFound);
+        assert_eq!(bus.queue_depth(DISPATCH_QUEUE), 1, "nothing to tell");
+    }
+
+    #[actix_web::test]
+    async fn an_override_reports_every_problem_at_once_and_stores_nothing() {
+        let (routing, bus, by) = service().await;
+        let request = OverrideRequest {
+            rule: "billing".to_owned(),
+            target: OverrideTarget {
+                queue: Some(" ".to_owned()),
+                skills: None,
+            },
+            minutes: 0,
+            reason: String::new(),
+        };
+        let problems = routing
+            .add_override(request, &by)
+            .await
+            .expect("no store error")
+            .expect_err("invalid");
+        let places: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(places, ["rule", "target.queue", "minutes"]);
+        assert!(routing.overrides().await.expect("read").is_empty());
+        assert_eq!(bus.queue_depth(DISPATCH_QUEUE), 0);
+    }
+
+    #[actix_web::test]
+    async fn an_override_of_the_rules_in_force_is_stored_told_and_ended() {
+        let (routing, bus, by) = service().await;
+        let version = routing
+            .create(billing_rules(), &by)
+            .await
+            .expect("no store error")
+            .expect("valid");
+        routing.activate(version, &by).await.expect("activated");
+        let request: OverrideRequest = serde_json::from_value(json!({
+            "rule": "billing", "target": {"queue": "general"}, "minutes": 30, "reason": " busy ",
+        }))
+        .expect("request");
+        let item = routing
+            .add_override(request, &by)
+            .await
+            .expect("no store error")
+            .expect("valid");
+        assert_eq!(item.reason, "busy");
+        assert_eq!(item.expires_at - item.created_at, Duration::minutes(30));
+        assert_eq!(
+            bus.queue_depth(DISPATCH_QUEUE),
+            2,
+            "activation and override told"
+        );
+        let in_force = routing.overrides().await.expect("read");
+        assert_eq!(in_force.len(), 1);
+
+        routing.end_override(&item.id, &by).await.expect("ended");
+        assert!(routing.overrides().await.expect("read").is_empty());
+        assert_eq!(bus.queue_depth(DISPATCH_QUEUE), 3);
+        let again = routing.end_override(&item.id, &by).await.expect_err("gone");
+        assert_eq!(again.kind, ErrorKind::NotFound);
+    }
+}
