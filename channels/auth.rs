@@ -5,10 +5,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::channels::state::AppState;
-use crate::domain::{AgentId, CustomerId, Role};
+use crate::domain::{AgentId, CustomerId, Permission, Role};
 use crate::error::ApiError;
 use crate::store::Principal;
 
@@ -58,13 +58,16 @@ impl Authenticated {
         }
     }
 
-    /// The agent or supervisor, or 403 for customer tokens.
+    /// Any staff member, or 403 for customer tokens.
     pub fn staff(self) -> Result<(AgentId, Role), ApiError> {
+        self.require(Permission::ServeCustomers)
+    }
+
+    /// A staff member whose role grants `permission` (see [`Role::may`]), or 403.
+    pub fn require(self, permission: Permission) -> Result<(AgentId, Role), ApiError> {
         match self.0 {
-            Principal::Staff { agent_id, role } => Ok((agent_id, role)),
-            Principal::Customer(_) | Principal::AppUser(_) => Err(ApiError::forbidden(
-                "This endpoint is for agents and supervisors.",
-            )),
+            Principal::Staff { agent_id, role } if role.may(permission) => Ok((agent_id, role)),
+            _ => Err(ApiError::forbidden(permission.refusal())),
         }
     }
 }
@@ -74,6 +77,10 @@ impl FromRequest for Authenticated {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Resolved already by the permission middleware for every route that needs a token.
+        if let Some(principal) = req.extensions().get::<Principal>().cloned() {
+            return Box::pin(std::future::ready(Ok(Authenticated(principal))));
+        }
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {

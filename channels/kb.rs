@@ -17,7 +17,7 @@ use crate::bot::kb::io;
 use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::Problem;
-use crate::domain::{AgentId, Channel, Language, Role};
+use crate::domain::{AgentId, Channel, Language, Permission};
 use crate::error::{ApiError, ErrorKind};
 use crate::services::kb::Deleted;
 use crate::store::{KbWrite, StoredKbEntry};
@@ -40,14 +40,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(customer_tickets);
 }
 
-/// The supervisor making the call, or 403.
+/// The supervisor (or admin) making the call, or 403.
 fn supervisor(who: Authenticated) -> Result<AgentId, ApiError> {
-    match who.staff()? {
-        (agent_id, Role::Supervisor) => Ok(agent_id),
-        _ => Err(ApiError::forbidden(
-            "Only supervisors change the knowledge base.",
-        )),
-    }
+    who.require(Permission::ManageKnowledge)
+        .map(|(agent_id, _)| agent_id)
 }
 
 /// 422 listing every problem with its place.

@@ -11,6 +11,7 @@
 //! - [`wechat`], [`sms`]: WeChat Official Account and Twilio-compatible SMS (issue 6, the
 //!   wire-format pieces so far).
 //! - [`ivr`]: the phone IVR's signed call events, answered with call instructions.
+//! - [`permissions`]: who may call which route, enforced before any handler runs.
 
 pub mod app;
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod ivr;
 pub mod kb;
 pub mod ops;
 pub mod parsers;
+pub mod permissions;
 pub mod provider;
 pub mod sms;
 pub mod staff;

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::Problem;
-use crate::domain::{AgentId, Role, TaskId};
+use crate::domain::{AgentId, Permission, TaskId};
 use crate::error::ApiError;
 use crate::routing::simulate::SimSettings;
 use crate::services::routing::OverrideRequest;
@@ -38,12 +38,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(task_routing);
 }
 
-/// The supervisor making the call, or 403.
+/// The supervisor (or admin) making the call, or 403.
 fn supervisor(who: Authenticated) -> Result<AgentId, ApiError> {
-    match who.staff()? {
-        (agent_id, Role::Supervisor) => Ok(agent_id),
-        _ => Err(ApiError::forbidden("Routing rules are for supervisors.")),
-    }
+    who.require(Permission::ManageRouting)
+        .map(|(agent_id, _)| agent_id)
 }
 
 /// 422 listing every problem with its place.

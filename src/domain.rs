@@ -619,32 +619,85 @@ pub struct TranscriptLine {
     pub sent_at: DateTime<Utc>,
 }
 
-/// What an account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What an account may do: its [`Permission`]s (see [`Role::may`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Handles conversations and tickets.
     Agent,
+    /// Supervises the agents and conversations of the teams they lead.
+    TeamLead,
+    /// Routing, knowledge base, all operations.
     Supervisor,
+    /// Staff accounts and settings; everything a supervisor can.
+    Admin,
 }
 
 impl Role {
+    /// Every role, least powerful first.
+    pub const ALL: [Role; 4] = [Role::Agent, Role::TeamLead, Role::Supervisor, Role::Admin];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Agent => "agent",
+            Role::TeamLead => "team_lead",
             Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(value: &str) -> Result<Self, ParseError> {
-        match value {
-            "agent" => Ok(Role::Agent),
-            "supervisor" => Ok(Role::Supervisor),
-            other => Err(ParseError::Unknown {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == value)
+            .ok_or_else(|| ParseError::Unknown {
                 field: "role",
-                value: other.to_owned(),
-            }),
+                value: value.to_owned(),
+            })
+    }
+
+    /// Whether this role grants `permission`: the permission table of `docs/permissions.md`.
+    pub fn may(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Agent => matches!(permission, ServeCustomers | HandleConversations),
+            Role::TeamLead => matches!(permission, ServeCustomers | Supervise),
+            Role::Supervisor => !matches!(permission, HandleConversations | ManageStaff),
+            Role::Admin => permission != HandleConversations,
+        }
+    }
+}
+
+/// What a route or socket command needs of its caller; [`Role::may`] says who has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read customers, their messages and tickets, merge two customers (and undo it), read
+    /// queue figures, routing explanations and the knowledge base.
+    ServeCustomers,
+    /// Take offers and handle conversations at the agent desk.
+    HandleConversations,
+    /// Watch and help live conversations and agents (team leads: their teams').
+    Supervise,
+    /// Change routing rules and overrides, replay them (dry-run), read routing history.
+    ManageRouting,
+    /// Change the knowledge base.
+    ManageKnowledge,
+    /// Create, change and deactivate staff accounts and teams.
+    ManageStaff,
+}
+
+impl Permission {
+    /// The refusal a caller without this permission gets.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Permission::ServeCustomers => "This endpoint is for staff.",
+            Permission::HandleConversations => "Only agents can open the agent desk.",
+            Permission::Supervise => "This is for team leads, supervisors and admins.",
+            Permission::ManageRouting => "Routing rules are for supervisors.",
+            Permission::ManageKnowledge => "Only supervisors change the knowledge base.",
+            Permission::ManageStaff => "Staff accounts are for admins.",
         }
     }
 }

@@ -302,6 +302,7 @@ impl Application {
                         .exclude("/healthz")
                         .exclude("/metrics"),
                 )
+                .wrap(middleware::from_fn(crate::channels::permissions::enforce))
                 .wrap(middleware::Compress::default())
                 .configure(crate::channels::ops::configure)
                 .configure(crate::channels::web::configure)

@@ -9,8 +9,7 @@ use actix_web_actors::ws;
 use crate::actors::agent_session::AgentSession;
 use crate::channels::auth::{authenticate, bearer_token, Authenticated};
 use crate::channels::state::AppState;
-use crate::domain::Role;
-use crate::error::ApiError;
+use crate::domain::Permission;
 use crate::socket;
 
 #[get("/v1/ws/agent")]
@@ -20,10 +19,7 @@ pub(super) async fn agent_ws(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let principal = authenticate(&state, bearer_token(&req)).await?;
-    let (agent_id, role) = Authenticated(principal).staff()?;
-    if role != Role::Agent {
-        return Err(ApiError::forbidden("Only agents can open the agent desk.").into());
-    }
+    let (agent_id, _) = Authenticated(principal).require(Permission::HandleConversations)?;
     let agent = state.access.staff_member(&agent_id).await?;
     let (store, bus) = state.for_actors();
     let session = AgentSession::new(agent, store, bus, Arc::clone(&state.metrics));

@@ -38,7 +38,7 @@ struct DemoAccount {
     languages: &'static [Language],
 }
 
-const ACCOUNTS: [DemoAccount; 4] = [
+const ACCOUNTS: [DemoAccount; 5] = [
     DemoAccount {
         username: "alice",
         name: "Alice",
@@ -64,6 +64,13 @@ const ACCOUNTS: [DemoAccount; 4] = [
         username: "sam",
         name: "Sam",
         role: Role::Supervisor,
+        skills: &[],
+        languages: &[Language::Zh, Language::En],
+    },
+    DemoAccount {
+        username: "ada",
+        name: "Ada",
+        role: Role::Admin,
         skills: &[],
         languages: &[Language::Zh, Language::En],
     },

@@ -16,6 +16,7 @@ mod ivr;
 mod loadgen;
 mod one_id;
 mod ops;
+mod permissions;
 mod restart;
 mod routing;
 mod routing_ops;

@@ -7,7 +7,7 @@
  *                                     // the page put there (its demo accounts) ends the card
  *     app: $('desk-view'),            // what the card gives way to once signed in
  *     storageKey: 'switchboard.desk_session',
- *     role: 'supervisor',             // optional: the one role let in (else any role; 'agent'
+ *     roles: ['supervisor', 'admin'], // optional: the roles let in (else any role; 'agent'
  *     wrongRole: 'login.err.…',       //   is assumed when the server names none) and the message
  *                                     //   for another role
  *     onSignIn: function (session) {} // after POST /v1/auth/login; session is
@@ -93,8 +93,9 @@ export function mountLogin(opts) {
     setBusy(true);
     request('POST', '/v1/auth/login', { body: { username: username, password: password } }).then(function (r) {
       if (r.ok && r.data && r.data.token) {
-        if (opts.role && r.data.role && r.data.role !== opts.role) { showError(t(opts.wrongRole)); return; }
-        var s = { token: r.data.token, role: r.data.role || opts.role || 'agent', agent_id: r.data.agent_id || null, username: username };
+        var allowed = opts.roles || (opts.role ? [opts.role] : null);
+        if (allowed && r.data.role && allowed.indexOf(r.data.role) < 0) { showError(t(opts.wrongRole)); return; }
+        var s = { token: r.data.token, role: r.data.role || (allowed && allowed[0]) || 'agent', agent_id: r.data.agent_id || null, username: username };
         store(s);
         pass.input.value = '';
         opts.onSignIn(s);

@@ -42,12 +42,12 @@ i18n.register({ en: en, 'zh-CN': zhCN });
 setSections({ live: live, rules: rules, dryrun: dryrun, history: history, overrides: overrides, kb: kb });
 
 /* ================================================================ login */
-// The card itself is /ui/common/login.js; only supervisors are let in.
+// The card itself is /ui/common/login.js; supervisors and admins are let in.
 var login = mountLogin({
   view: $('login-view'),
   app: $('console-view'),
   storageKey: SESSION_KEY,
-  role: 'supervisor',
+  roles: ['supervisor', 'admin'],
   wrongRole: 'login.err.notSupervisor',
   onSignIn: function (s) { app.session = s; enterConsole(); }
 });
