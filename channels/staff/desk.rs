@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use actix_web_actors::ws;
 
 use crate::actors::agent_session::AgentSession;
 use crate::channels::auth::{authenticate, bearer_token, Authenticated};
@@ -30,14 +29,14 @@ pub(super) async fn agent_ws(
         .await
         .map_err(ApiError::from)?
         .ok_or_else(ApiError::unauthenticated)?;
-    let session = AgentSession::new(
-        agent,
-        Arc::clone(&state.store),
-        Arc::clone(&state.bus),
-        Arc::clone(&state.metrics),
-    );
-    ws::WsResponseBuilder::new(session, &req, stream)
-        .frame_size(state.settings.http.body_limit_bytes)
-        .start()
-        .map_err(socket::handshake_error)
+    let frame_size = state.settings.http.body_limit_bytes;
+    socket::start(&req, stream, frame_size, |socket| {
+        AgentSession::new(
+            agent,
+            socket,
+            Arc::clone(&state.store),
+            Arc::clone(&state.bus),
+            Arc::clone(&state.metrics),
+        )
+    })
 }
