@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
-use actix_web_actors::ws;
 use serde::{Deserialize, Serialize};
 
 use super::protocol::{
@@ -22,7 +21,7 @@ use crate::domain::{
     Agent, AgentId, AgentStatus, ConversationId, CustomerId, HandoffContext, MessageText,
     Resolution, TaskId,
 };
-use crate::socket::{self, Socket};
+use crate::socket::{self, CloseCode, CloseReason, Frame, Socket, Writer};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 use crate::views::{parse_ws_command, CustomerCard, MessageView, WsError};
@@ -101,12 +100,14 @@ pub struct AgentSession {
     /// Conversations this agent owns → their customer (to address the customer's session).
     conversations: HashMap<ConversationId, CustomerId>,
     heartbeat: Instant,
+    socket: Writer,
 }
 
 impl AgentSession {
-    /// A session for an authenticated agent.
+    /// A session for an authenticated agent on the desk socket that `socket` writes to.
     pub fn new(
         agent: Agent,
+        socket: Writer,
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         metrics: Arc<Metrics>,
@@ -120,27 +121,23 @@ impl AgentSession {
             metrics,
             conversations: HashMap::new(),
             heartbeat: Instant::now(),
+            socket,
         }
     }
 
-    fn send_json<T: Serialize>(ctx: &mut ws::WebsocketContext<Self>, value: &T) {
-        socket::send_json(ctx, value);
+    fn send_json<T: Serialize>(&self, value: &T) {
+        self.socket.json(value);
     }
 
     /// Sends a command to a customer's session, wherever it runs (see
     /// [`super::session_router`]).
-    fn command(&mut self, ctx: &mut ws::WebsocketContext<Self>, command: SessionCommand) {
+    fn command(&mut self, ctx: &mut Context<Self>, command: SessionCommand) {
         let (route, envelope) = command_envelope(command);
         self.publish(ctx, route, envelope);
     }
 
     /// Publishes in order: the actor waits for each publish before handling the next frame.
-    fn publish<T: Serialize + 'static>(
-        &mut self,
-        ctx: &mut ws::WebsocketContext<Self>,
-        route: Route,
-        event: T,
-    ) {
+    fn publish<T: Serialize + 'static>(&mut self, ctx: &mut Context<Self>, route: Route, event: T) {
         let bus = Arc::clone(&self.bus);
         ctx.wait(
             async move {
@@ -167,17 +164,14 @@ impl AgentSession {
         }
     }
 
-    fn handle_command(&mut self, ctx: &mut ws::WebsocketContext<Self>, command: AgentCommand) {
+    fn handle_command(&mut self, ctx: &mut Context<Self>, command: AgentCommand) {
         let agent_id = self.agent.id.clone();
         match command {
             AgentCommand::Status { status } => {
                 self.status = status;
                 let event = self.state_event();
                 self.publish(ctx, dispatch_route(), event);
-                Self::send_json(
-                    ctx,
-                    &serde_json::json!({"type": "status", "status": status}),
-                );
+                self.send_json(&serde_json::json!({"type": "status", "status": status}));
             }
             AgentCommand::Accept { task_id } => {
                 self.publish(
@@ -201,13 +195,10 @@ impl AgentSession {
                 let text = match MessageText::parse(&text) {
                     Ok(text) => text,
                     Err(e) => {
-                        return Self::send_json(
-                            ctx,
-                            &WsError::new("invalid_request", &e.to_string()),
-                        )
+                        return self.send_json(&WsError::new("invalid_request", &e.to_string()))
                     }
                 };
-                let Some(customer_id) = self.held_or_refuse(ctx, &conversation_id) else {
+                let Some(customer_id) = self.held_or_refuse(&conversation_id) else {
                     return;
                 };
                 self.command(
@@ -240,7 +231,7 @@ impl AgentSession {
                 conversation_id,
                 resolution,
             } => {
-                if let Some(customer_id) = self.held_or_refuse(ctx, &conversation_id) {
+                if let Some(customer_id) = self.held_or_refuse(&conversation_id) {
                     self.command(
                         ctx,
                         SessionCommand::WrapUp {
@@ -253,7 +244,7 @@ impl AgentSession {
                 }
             }
             AgentCommand::GiveBack { conversation_id } => {
-                if let Some(customer_id) = self.held_or_refuse(ctx, &conversation_id) {
+                if let Some(customer_id) = self.held_or_refuse(&conversation_id) {
                     self.command(
                         ctx,
                         SessionCommand::GiveBack {
@@ -269,17 +260,13 @@ impl AgentSession {
 
     /// The customer of a conversation this desk holds, or None after telling the desk it is
     /// not the agent's.
-    fn held_or_refuse(
-        &self,
-        ctx: &mut ws::WebsocketContext<Self>,
-        conversation_id: &ConversationId,
-    ) -> Option<CustomerId> {
+    fn held_or_refuse(&self, conversation_id: &ConversationId) -> Option<CustomerId> {
         let customer = self.conversations.get(conversation_id).cloned();
         if customer.is_none() {
-            Self::send_json(
-                ctx,
-                &WsError::new("not_owner", "This conversation is not assigned to you."),
-            );
+            self.send_json(&WsError::new(
+                "not_owner",
+                "This conversation is not assigned to you.",
+            ));
         }
         customer
     }
@@ -310,7 +297,7 @@ impl AgentSession {
     }
 
     /// Loads the agent's open conversations and subscribes to `agent.{id}`, then greets.
-    fn connect(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+    fn connect(&mut self, ctx: &mut Context<Self>) {
         let store = Arc::clone(&self.store);
         let bus = Arc::clone(&self.bus);
         let agent_id = self.agent.id.clone();
@@ -349,16 +336,13 @@ impl AgentSession {
                         act.conversations
                             .insert(c.conversation_id.clone(), c.customer.id.clone());
                     }
-                    Self::send_json(
-                        ctx,
-                        &Hello {
-                            agent_id: act.agent.id.as_str(),
-                            name: &act.agent.display_name,
-                            status: act.status,
-                            skills: &act.agent.skills,
-                            conversations: open,
-                        },
-                    );
+                    act.send_json(&Hello {
+                        agent_id: act.agent.id.as_str(),
+                        name: &act.agent.display_name,
+                        status: act.status,
+                        skills: &act.agent.skills,
+                        conversations: open,
+                    });
                     let replaced = AgentEvent::Replaced {
                         connection_id: act.connection_id.clone(),
                     };
@@ -366,10 +350,10 @@ impl AgentSession {
                 }
                 Err(error) => {
                     tracing::error!(error = ?error, "Could not open an agent desk session.");
-                    Self::send_json(
-                        ctx,
-                        &WsError::new("not_ready", "The desk could not load; retrying helps."),
-                    );
+                    act.send_json(&WsError::new(
+                        "not_ready",
+                        "The desk could not load; retrying helps.",
+                    ));
                     ctx.stop();
                 }
             }),
@@ -378,11 +362,10 @@ impl AgentSession {
 }
 
 impl Actor for AgentSession {
-    type Context = ws::WebsocketContext<Self>;
+    type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.metrics.connected_agents.inc();
-        socket::start_heartbeat(ctx);
         self.connect(ctx);
     }
 
@@ -407,14 +390,14 @@ impl Actor for AgentSession {
     }
 }
 
-impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for AgentSession {
-    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+impl StreamHandler<Frame> for AgentSession {
+    fn handle(&mut self, item: Frame, ctx: &mut Self::Context) {
         let Some(text) = socket::read_frame(self, ctx, item) else {
             return;
         };
         match parse_ws_command::<AgentCommand>(&text, &COMMAND_TYPES) {
             Ok(command) => self.handle_command(ctx, command),
-            Err(error) => Self::send_json(ctx, &error),
+            Err(error) => self.send_json(&error),
         }
     }
 }
@@ -424,6 +407,10 @@ impl Socket for AgentSession {
 
     fn last_heard(&mut self) -> &mut Instant {
         &mut self.heartbeat
+    }
+
+    fn writer(&self) -> &Writer {
+        &self.socket
     }
 }
 
@@ -451,12 +438,12 @@ impl StreamHandler<Delivery> for AgentSession {
             }
             AgentEvent::Replaced { connection_id } => {
                 if *connection_id != self.connection_id {
-                    Self::send_json(
-                        ctx,
-                        &WsError::new("replaced", "This desk was opened in another window."),
-                    );
-                    ctx.close(Some(ws::CloseReason {
-                        code: ws::CloseCode::Policy,
+                    self.send_json(&WsError::new(
+                        "replaced",
+                        "This desk was opened in another window.",
+                    ));
+                    self.socket.close(Some(CloseReason {
+                        code: CloseCode::Policy,
                         description: Some("replaced by a newer desk".to_owned()),
                     }));
                     ctx.stop();
@@ -479,7 +466,7 @@ impl StreamHandler<Delivery> for AgentSession {
             }
             _ => {}
         }
-        Self::send_json(ctx, &event);
+        self.send_json(&event);
     }
 
     fn finished(&mut self, ctx: &mut Self::Context) {

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use actix_web_actors::ws;
 
 use crate::actors::agent_session::AgentSession;
 use crate::channels::auth::{authenticate, bearer_token, Authenticated};
@@ -22,9 +21,8 @@ pub(super) async fn agent_ws(
     let (agent_id, _) = Authenticated(principal).require(Permission::HandleConversations)?;
     let agent = state.access.staff_member(&agent_id).await?;
     let (store, bus) = state.for_actors();
-    let session = AgentSession::new(agent, store, bus, Arc::clone(&state.metrics));
-    ws::WsResponseBuilder::new(session, &req, stream)
-        .frame_size(state.settings.http.body_limit_bytes)
-        .start()
-        .map_err(socket::handshake_error)
+    let frame_size = state.settings.http.body_limit_bytes;
+    socket::start(&req, stream, frame_size, |socket| {
+        AgentSession::new(agent, socket, store, bus, Arc::clone(&state.metrics))
+    })
 }

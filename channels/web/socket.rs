@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use actix_web_actors::ws;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,7 +17,7 @@ use crate::bus::{Bus, Delivery};
 use crate::channels::auth::{authenticate, bearer_token, Authenticated};
 use crate::channels::state::{AppState, CustomerLimiter};
 use crate::domain::{Channel, CustomerId};
-use crate::socket::{self, Socket};
+use crate::socket::{self, Frame, Socket, Writer};
 use crate::views::{parse_ws_command, WsError};
 
 #[derive(Deserialize)]
@@ -43,24 +42,18 @@ struct CustomerConnection {
     limiter: Arc<CustomerLimiter>,
     metrics: Arc<crate::telemetry::Metrics>,
     heartbeat: Instant,
+    socket: Writer,
 }
 
 impl CustomerConnection {
-    fn send_json<T: Serialize>(ctx: &mut ws::WebsocketContext<Self>, value: &T) {
-        socket::send_json(ctx, value);
+    fn send_json<T: Serialize>(&self, value: &T) {
+        self.socket.json(value);
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut ws::WebsocketContext<Self>,
-        text: String,
-        client_id: String,
-    ) {
+    fn on_message(&mut self, ctx: &mut Context<Self>, text: String, client_id: String) {
         let inbound = match web_inbound(&self.customer, self.channel, &text, &client_id) {
             Ok(inbound) => inbound,
-            Err(e) => {
-                return Self::send_json(ctx, &WsError::new("invalid_request", &e.to_string()))
-            }
+            Err(e) => return self.send_json(&WsError::new("invalid_request", &e.to_string())),
         };
         if let Err(wait) = check_rate(&self.limiter, &self.customer) {
             self.metrics
@@ -72,7 +65,7 @@ impl CustomerConnection {
                 "Too many messages; please wait a moment. 发送太频繁，请稍候再试。",
             );
             error.message = format!("{} (retry after {wait} s)", error.message);
-            return Self::send_json(ctx, &error);
+            return self.send_json(&error);
         }
         let sessions = self.sessions.clone();
         let customer = self.customer.clone();
@@ -80,14 +73,13 @@ impl CustomerConnection {
         ctx.wait(
             async move { sessions.inbound(&customer, inbound).await }
                 .into_actor(self)
-                .map(move |result: Result<Accepted, SessionError>, _, ctx| match result {
-                    Ok(accepted) => Self::send_json(
-                        ctx,
+                .map(move |result: Result<Accepted, SessionError>, act, _| match result {
+                    Ok(accepted) => act.send_json(
                         &json!({"type": "ack", "client_id": client_id, "message_id": accepted.message_id}),
                     ),
                     Err(error) => {
                         tracing::warn!(%error, "Customer message not accepted.");
-                        Self::send_json(ctx, &WsError::new("not_ready", "Your message was not saved; please resend it."));
+                        act.send_json(&WsError::new("not_ready", "Your message was not saved; please resend it."));
                     }
                 }),
         );
@@ -110,7 +102,7 @@ impl CustomerConnection {
 }
 
 impl Actor for CustomerConnection {
-    type Context = ws::WebsocketContext<Self>;
+    type Context = Context<Self>;
 
     fn stopped(&mut self, _: &mut Self::Context) {
         if self.channel == Channel::App {
@@ -125,7 +117,6 @@ impl Actor for CustomerConnection {
     }
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        socket::start_heartbeat(ctx);
         if self.channel == Channel::App {
             // While the app is connected, its messages need no push notification.
             self.touch_presence();
@@ -152,8 +143,8 @@ impl Actor for CustomerConnection {
     }
 }
 
-impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for CustomerConnection {
-    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+impl StreamHandler<Frame> for CustomerConnection {
+    fn handle(&mut self, item: Frame, ctx: &mut Self::Context) {
         let Some(text) = socket::read_frame(self, ctx, item) else {
             return;
         };
@@ -162,7 +153,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for CustomerConnectio
                 self.on_message(ctx, text, client_id)
             }
             Ok(CustomerCommand::Typing {}) => {}
-            Err(error) => Self::send_json(ctx, &error),
+            Err(error) => self.send_json(&error),
         }
     }
 }
@@ -173,10 +164,14 @@ impl Socket for CustomerConnection {
     fn last_heard(&mut self) -> &mut Instant {
         &mut self.heartbeat
     }
+
+    fn writer(&self) -> &Writer {
+        &self.socket
+    }
 }
 
 impl StreamHandler<Delivery> for CustomerConnection {
-    fn handle(&mut self, delivery: Delivery, ctx: &mut Self::Context) {
+    fn handle(&mut self, delivery: Delivery, _: &mut Self::Context) {
         let event = delivery.json::<CustomerEvent>();
         actix::spawn(async move {
             if let Err(error) = delivery.ack().await {
@@ -184,7 +179,7 @@ impl StreamHandler<Delivery> for CustomerConnection {
             }
         });
         match event {
-            Ok(event) => Self::send_json(ctx, &event),
+            Ok(event) => self.send_json(&event),
             Err(error) => tracing::warn!(%error, "Dropped an undecodable customer event."),
         }
     }
@@ -203,7 +198,8 @@ pub(super) async fn customer_ws(
     let principal = authenticate(&state, bearer_token(&req)).await?;
     let (customer, channel) = Authenticated(principal).customer_on()?;
     let (store, bus) = state.for_actors();
-    let connection = CustomerConnection {
+    let frame_size = state.settings.http.body_limit_bytes;
+    socket::start(&req, stream, frame_size, |socket| CustomerConnection {
         customer,
         channel,
         sessions: state.sessions.clone(),
@@ -213,9 +209,6 @@ pub(super) async fn customer_ws(
         heartbeat: Instant::now(),
         id: uuid::Uuid::new_v4().simple().to_string(),
         store,
-    };
-    ws::WsResponseBuilder::new(connection, &req, stream)
-        .frame_size(state.settings.http.body_limit_bytes)
-        .start()
-        .map_err(socket::handshake_error)
+        socket,
+    })
 }

@@ -22,6 +22,7 @@ mod routing;
 mod routing_ops;
 mod routing_rules;
 mod sms;
+mod sockets;
 mod validation;
 mod wechat;
 mod wechat_messages;
