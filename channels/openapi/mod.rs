@@ -1,0 +1,109 @@
+//! The OpenAPI 3.1 document of the HTTP API, generated from the code: every route handler
+//! carries `#[utoipa::path]` (its operation: parameters, body, every status it answers,
+//! security, links), the request and response types derive or implement `ToSchema`, and
+//! [`ApiDoc`] below assembles them with the info, servers, tags and security schemes.
+//!
+//! Adding an endpoint: annotate its handler with `#[utoipa::path]` and add it to
+//! `paths(...)` of [`ApiDoc`]; then `switchboard openapi --write docs/openapi.json`
+//! regenerates the checked-in copy (the test `tests/openapi.rs` fails until it is current).
+//!
+//! - [`errors`]: the error bodies and the responses many operations share;
+//! - [`bodies`]: schemas of answers that handlers build as JSON values, and of the documents
+//!   whose validation (with every problem) lives in code rather than in a type.
+
+pub mod bodies;
+pub mod errors;
+
+use std::sync::OnceLock;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+
+/// The document: `ApiDoc::openapi()`, or [`json`] for its text.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchboard API",
+        version = "1",
+        description = "Public contract of Switchboard (see docs/api.md). Errors are \
+            {\"error\":{\"code\",\"message\"}}; every operation lists the statuses it answers. \
+            Generated from the code (`switchboard openapi`); checked against the demo by \
+            deploy/api-conformance.sh."
+    ),
+    servers((url = "http://127.0.0.1:8080", description = "The demo (`switchboard demo`)")),
+    security(("bearer" = [])),
+    modifiers(&SecuritySchemes),
+    paths(
+        crate::channels::ops::healthz,
+        crate::channels::ops::readyz,
+        crate::channels::ops::metrics,
+        crate::channels::ops::openapi,
+    ),
+    components(
+        responses(
+            errors::BadRequest,
+            errors::Unauthenticated,
+            errors::Forbidden,
+            errors::NotFound,
+            errors::Conflict,
+            errors::PayloadTooLarge,
+            errors::UnsupportedMediaType,
+            errors::InvalidRequest,
+            errors::InvalidQuery,
+            errors::InvalidRules,
+            errors::InvalidKb,
+            errors::NotReady,
+            errors::UpgradeRequired,
+        ),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The two bearer schemes: opaque tokens of staff and web visitors, and app user JWTs.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Opaque token: staff (POST /v1/auth/login) or web visitor \
+                         (POST /v1/visitors)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "appToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "App user token: HS256 JWT of the app backend signed with \
+                         app.jwt_secret; claims sub (app user id, required), exp (required), \
+                         nbf, iat, phone (E.164, verified), name, wechat_openid (verified), \
+                         wechat_unionid (verified); 30 s leeway on exp/nbf. WebSockets take \
+                         it as ?token=.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as pretty JSON with a trailing newline: what `GET /v1/openapi.json` serves
+/// and `docs/openapi.json` holds. Built once.
+pub fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        // Serialising a document of strings, maps and numbers cannot fail.
+        let mut text = serde_json::to_string_pretty(&ApiDoc::openapi()).unwrap_or_default();
+        text.push('\n');
+        text
+    })
+}
