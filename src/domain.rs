@@ -480,9 +480,12 @@ pub struct Message {
 }
 
 /// A skill with a proficiency level (1 = novice .. 5 = expert).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct Skill {
     pub name: String,
+    #[schema(minimum = 1, maximum = 5)]
     pub level: u8,
 }
 

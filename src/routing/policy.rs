@@ -50,7 +50,7 @@ impl Media {
 }
 
 /// A count per media: an agent's capacity, or their load.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Slots {
     pub chat: u32,
     pub voice: u32,
@@ -107,7 +107,9 @@ fn room_for_anything(capacity: &Slots, load: &Slots) -> bool {
 }
 
 /// How an agent is chosen among the eligible ones (the rule's `strategy`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// The lowest load relative to capacity for the task's media, then longest idle.
