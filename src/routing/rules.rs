@@ -85,6 +85,7 @@ pub struct QueueDoc {
     pub max_wait_secs: Option<u64>,
     /// What happens to a task past its maximum wait, or routed here while closed.
     #[serde(default)]
+    #[schema(default = json!("callback"))]
     pub fallback: Fallback,
 }
 
@@ -184,6 +185,7 @@ pub struct RuleDoc {
     pub overflow: Vec<OverflowStep>,
     /// How an agent is chosen among the eligible ones.
     #[serde(default)]
+    #[schema(default = json!("least_occupied"))]
     pub strategy: Strategy,
     /// For this long, a task of a customer served before is offered only to their previous
     /// agent (absent: the `routing.sticky_agent_ms` setting).
@@ -809,7 +811,7 @@ fn decision(index: usize, rule: &RuleDoc, wait_secs: u64) -> Decision {
 }
 
 /// How a rule or queue differs between two versions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
     Added,
@@ -822,12 +824,20 @@ pub enum ChangeOp {
 
 /// One difference between two rule sets: a rule (`rules.<name>`) or a queue
 /// (`queues.<name>`), with its value before and after.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RuleChange)]
 pub struct Change {
+    #[schema(inline)]
     pub op: ChangeOp,
+    /// `rules.<name>` or `queues.<name>`
     pub path: String,
+    /// The rule or queue before (null when added)
+    #[schema(required = true)]
     pub before: Option<serde_json::Value>,
+    /// The rule or queue after (null when removed)
+    #[schema(required = true)]
     pub after: Option<serde_json::Value>,
+    /// Top-level fields that differ (and `position` when it also moved)
     pub fields: Vec<String>,
 }
 
