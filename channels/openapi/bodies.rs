@@ -14,10 +14,12 @@ use serde::Serialize;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::ToSchema;
 
+use crate::bot::kb::entry::{EntryStatus, Texts, Variants};
 use crate::domain::{Channel, ConversationStatus, Language, Sender, TaskStatus, Tier};
 use crate::routing::policy::{Candidate, Media, Strategy};
 use crate::routing::rules::{Change, OverrideTarget, QueueDoc, RuleDoc};
 use crate::routing::simulate::DryRun;
+use crate::store::Ticket;
 use crate::views::MessageView;
 
 /// A string schema of exactly these values.
@@ -425,4 +427,517 @@ pub struct OfferTarget {
 pub struct OfferSkill {
     pub name: String,
     pub min_level: i64,
+}
+
+// The knowledge base. Entries are validated in code (`crate::bot::kb::entry`, every problem
+// at once, 422 `invalid_kb`); the schemas below state the same limits for clients.
+
+/// A knowledge-base entry as written (`bot::kb::entry::KbEntry`). Unknown fields are refused;
+/// validated on every write (422 invalid_kb).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KbEntry {
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
+    pub id: String,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub title: Option<Title>,
+    pub questions: Questions,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub keywords: Option<Keywords>,
+    pub answer: Answer,
+    /// The answer on one channel instead of the general one
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub channel_answers: Option<BTreeMap<Channel, Answer>>,
+    /// Up to 32, 40 characters each, no |
+    #[serde(default)]
+    #[schema(nullable = false, inline, max_items = 32)]
+    pub tags: Option<Vec<KbTag>>,
+    #[serde(default)]
+    #[schema(nullable = false, pattern = r"\S", max_length = 64)]
+    pub skill: Option<String>,
+    /// The intent routing rules see (default: the id)
+    #[serde(default)]
+    #[schema(nullable = false, pattern = r"\S", max_length = 64)]
+    pub intent: Option<String>,
+    /// Only published entries answer customers
+    #[serde(default)]
+    #[schema(nullable = false, inline, default = json!("published"))]
+    pub status: Option<EntryStatus>,
+}
+
+/// An entry as PUT takes it: id may be left out (the path's); updated_at, updated_by,
+/// updated_by_name and etag, as a GET gives them, are ignored, so what GET gave can be changed
+/// and put back.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KbEntryPut {
+    /// The path's id
+    #[serde(default)]
+    #[schema(nullable = false, pattern = "^[a-z0-9_-]{1,64}$")]
+    pub id: Option<String>,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub title: Option<Title>,
+    pub questions: Questions,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub keywords: Option<Keywords>,
+    pub answer: Answer,
+    /// The answer on one channel instead of the general one
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub channel_answers: Option<BTreeMap<Channel, Answer>>,
+    /// Up to 32, 40 characters each, no |
+    #[serde(default)]
+    #[schema(nullable = false, inline, max_items = 32)]
+    pub tags: Option<Vec<KbTag>>,
+    #[serde(default)]
+    #[schema(nullable = false, pattern = r"\S", max_length = 64)]
+    pub skill: Option<String>,
+    /// The intent routing rules see (default: the id)
+    #[serde(default)]
+    #[schema(nullable = false, pattern = r"\S", max_length = 64)]
+    pub intent: Option<String>,
+    /// Only published entries answer customers
+    #[serde(default)]
+    #[schema(nullable = false, inline, default = json!("published"))]
+    pub status: Option<EntryStatus>,
+    /// Ignored
+    #[serde(default)]
+    pub updated_at: Option<serde_json::Value>,
+    /// Ignored
+    #[serde(default)]
+    pub updated_by: Option<serde_json::Value>,
+    /// Ignored
+    #[serde(default)]
+    pub updated_by_name: Option<serde_json::Value>,
+    /// Ignored
+    #[serde(default)]
+    pub etag: Option<serde_json::Value>,
+}
+
+/// A tag of an entry.
+#[derive(Serialize, ToSchema)]
+#[schema(pattern = r"^[^|]*\S[^|]*$", max_length = 40)]
+pub struct KbTag(pub String);
+
+/// Up to 80 characters per language
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Title {
+    #[serde(default)]
+    #[schema(nullable = false, pattern = r"\S", max_length = 80)]
+    pub zh: Option<String>,
+    #[serde(default)]
+    #[schema(nullable = false, pattern = r"\S", max_length = 80)]
+    pub en: Option<String>,
+}
+
+/// In at least one language, up to 4000 characters each
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
+pub struct Answer {
+    #[serde(default)]
+    #[schema(nullable = false, pattern = r"\S", max_length = 4000)]
+    pub zh: Option<String>,
+    #[serde(default)]
+    #[schema(nullable = false, pattern = r"\S", max_length = 4000)]
+    pub en: Option<String>,
+}
+
+/// A question variant.
+#[derive(Serialize, ToSchema)]
+#[schema(pattern = r"\S", max_length = 500)]
+pub struct QuestionText(pub String);
+
+/// Question variants per language (at least one in all: see [`Questions`]).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionVariants {
+    #[serde(default)]
+    #[schema(nullable = false, inline, max_items = 200)]
+    pub zh: Option<Vec<QuestionText>>,
+    #[serde(default)]
+    #[schema(nullable = false, inline, max_items = 200)]
+    pub en: Option<Vec<QuestionText>>,
+}
+
+/// Question variants per language: at least one, at most 200 in all, up to 500 characters
+/// each.
+#[derive(Serialize)]
+pub struct Questions;
+
+impl utoipa::PartialSchema for Questions {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder};
+        // Some language has a question: one of the two lists is present and not empty.
+        let non_empty = |language: &str| {
+            ObjectBuilder::new().required(language).property(
+                language,
+                utoipa::openapi::schema::ArrayBuilder::new()
+                    .items(ObjectBuilder::new().schema_type(Type::String))
+                    .min_items(Some(1)),
+            )
+        };
+        AllOfBuilder::new()
+            .description(Some(
+                "Question variants per language: at least one, at most 200 in all, up to 500 \
+                 characters each",
+            ))
+            .item(<QuestionVariants as utoipa::PartialSchema>::schema())
+            .item(
+                AnyOfBuilder::new()
+                    .item(non_empty("zh"))
+                    .item(non_empty("en")),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for Questions {}
+
+/// A keyword.
+#[derive(Serialize, ToSchema)]
+#[schema(pattern = r"\S", max_length = 100)]
+pub struct KeywordText(pub String);
+
+/// Keywords per language (an exact keyword answers with confidence 1): at most 50 in all, up
+/// to 100 characters each
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Keywords {
+    #[serde(default)]
+    #[schema(nullable = false, inline, max_items = 50)]
+    pub zh: Option<Vec<KeywordText>>,
+    #[serde(default)]
+    #[schema(nullable = false, inline, max_items = 50)]
+    pub en: Option<Vec<KeywordText>>,
+}
+
+/// An entry as read: the entry plus who changed it last, when, and its version
+#[derive(Serialize, ToSchema)]
+pub struct KbEntryView {
+    pub id: String,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub title: Option<Texts>,
+    pub questions: Variants,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub keywords: Option<Variants>,
+    pub answer: Texts,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub channel_answers: Option<BTreeMap<String, Texts>>,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub skill: Option<String>,
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub intent: Option<String>,
+    #[schema(inline)]
+    pub status: EntryStatus,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    /// The editor's display name when updated_by is a staff account
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub updated_by_name: Option<String>,
+    /// The version, as an entity tag ("<microseconds>")
+    pub etag: String,
+}
+
+/// A write's answer (`POST`, `PUT /v1/kb/entries…`).
+#[derive(Serialize, ToSchema)]
+pub struct KbWritten {
+    pub id: String,
+    pub revision: i64,
+    pub etag: String,
+}
+
+/// `GET /v1/kb/entries`.
+#[derive(Serialize, ToSchema)]
+pub struct KbList {
+    pub revision: i64,
+    pub bot_revision: i64,
+    pub entries: Vec<KbEntryView>,
+}
+
+/// `DELETE /v1/kb/entries/{id}`.
+#[derive(Serialize, ToSchema)]
+pub struct KbDeleted {
+    pub id: String,
+    pub revision: i64,
+}
+
+/// How an import treats the knowledge base in place.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Add and replace the given entries (the default).
+    Merge,
+    /// The given entries become the whole knowledge base.
+    Replace,
+}
+
+/// The format of an export.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+/// A knowledge base as JSON (`bot::kb::entry::KbDocument`): what the export gives and the
+/// import takes.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KbDocument {
+    /// Questions the bot should not answer
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub out_of_scope: Option<Vec<String>>,
+    pub entries: Vec<KbEntry>,
+}
+
+/// `POST /v1/kb/import` as JSON: a document, or a bare array of entries.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum KbImport {
+    Document(#[schema(inline)] KbDocument),
+    Entries(Vec<KbEntry>),
+}
+
+/// Header id,status,intent,skill,tags,title_zh,title_en,questions_zh,questions_en,
+/// keywords_zh,keywords_en,answer_zh,answer_en,answer_sms_zh,answer_sms_en (any order, plus
+/// answer_<channel>_<lang>); list cells separated by |
+#[derive(Serialize, ToSchema)]
+pub struct KbCsv(pub String);
+
+/// Starts with a UTF-8 BOM
+#[derive(Serialize, ToSchema)]
+pub struct KbCsvExport(pub String);
+
+/// `POST /v1/kb/import`.
+#[derive(Serialize, ToSchema)]
+pub struct KbImported {
+    pub revision: i64,
+    pub imported: usize,
+    #[schema(inline)]
+    pub mode: ImportMode,
+}
+
+/// `POST /v1/kb/match`.
+#[derive(Serialize, ToSchema)]
+pub struct KbMatch {
+    pub revision: i64,
+    #[schema(inline)]
+    pub outcome: MatchOutcome,
+    pub answer: String,
+    /// The entry that answered
+    #[schema(required = true)]
+    pub entry_id: Option<String>,
+    /// did_you_mean: the entries suggested, best first
+    pub suggested: Vec<String>,
+    #[schema(required = true)]
+    pub intent: Option<String>,
+    #[schema(required = true)]
+    pub confidence: Option<f64>,
+    pub handoff: bool,
+    pub flow: bool,
+    #[schema(inline)]
+    pub candidates: Vec<MatchCandidate>,
+}
+
+/// What the bot did with the question.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchOutcome {
+    Answered,
+    DidYouMean,
+    DontKnow,
+    SmallTalk,
+    Flow,
+    Handoff,
+}
+
+/// One of the best entries for the question.
+#[derive(Serialize, ToSchema)]
+pub struct MatchCandidate {
+    pub id: String,
+    pub title: String,
+    pub confidence: f64,
+}
+
+/// `GET /v1/customers/{id}/tickets`.
+#[derive(Serialize, ToSchema)]
+pub struct Tickets {
+    pub tickets: Vec<Ticket>,
+}
+
+// Provider webhooks: their bodies are parsed by hand (XML, forms, signed JSON), so their
+// schemas are written here from the parsers (`channels::wechat::xml`, `channels::sms::edge`).
+
+/// One <xml> element with flat fields (DTDs, entities beyond XML's five, nested elements and
+/// more than 64 fields are refused). Plain mode: the message itself. Safe mode:
+/// <xml><ToUserName/><Encrypt/></xml>, Encrypt being the AES-256-CBC message (base64)
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+#[schema(xml(name = "xml"))]
+pub struct WechatMessage {
+    /// The Official Account
+    pub to_user_name: String,
+    /// The user's openid (1 to 128 characters)
+    pub from_user_name: String,
+    /// Unix seconds
+    pub create_time: i64,
+    #[schema(inline)]
+    pub msg_type: WechatMsgType,
+    /// text (cut at 4000 characters)
+    #[schema(nullable = false)]
+    pub content: Option<String>,
+    /// The dedup key (events: openid and CreateTime)
+    #[schema(nullable = false)]
+    pub msg_id: Option<String>,
+    /// image
+    #[schema(nullable = false)]
+    pub pic_url: Option<String>,
+    /// image, voice
+    #[schema(nullable = false)]
+    pub media_id: Option<String>,
+    /// voice: WeChat's speech recognition
+    #[schema(nullable = false)]
+    pub recognition: Option<String>,
+    #[schema(inline, nullable = false)]
+    pub event: Option<WechatEvent>,
+    /// CLICK: the menu key (its text is the customer's message)
+    #[schema(nullable = false)]
+    pub event_key: Option<String>,
+    /// Safe mode
+    #[schema(nullable = false)]
+    pub encrypt: Option<String>,
+}
+
+/// `MsgType` of a WeChat message.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WechatMsgType {
+    Text,
+    Image,
+    Voice,
+    Video,
+    Shortvideo,
+    Location,
+    Link,
+    Event,
+}
+
+/// `Event` of a WeChat event message.
+#[derive(Serialize, ToSchema)]
+pub enum WechatEvent {
+    #[serde(rename = "subscribe")]
+    Subscribe,
+    #[serde(rename = "unsubscribe")]
+    Unsubscribe,
+    #[serde(rename = "CLICK")]
+    Click,
+    #[serde(rename = "VIEW")]
+    View,
+    #[serde(rename = "SCAN")]
+    Scan,
+    #[serde(rename = "LOCATION")]
+    Location,
+}
+
+/// <xml><ToUserName/><FromUserName/><CreateTime/><MsgType>text</MsgType><Content/></xml>;
+/// safe mode: <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>
+#[derive(Serialize, ToSchema)]
+pub struct WechatReply(pub String);
+
+/// What WeChat takes for "received, nothing to reply".
+#[derive(Serialize, ToSchema)]
+pub enum WechatSuccess {
+    #[serde(rename = "success")]
+    Success,
+}
+
+/// An inbound SMS as the provider posts it (form fields).
+#[derive(Serialize, ToSchema)]
+pub struct SmsInbound {
+    /// Or SmsSid; the dedup key
+    #[serde(rename = "MessageSid")]
+    #[schema(pattern = "^[A-Za-z0-9]{1,64}$")]
+    pub message_sid: String,
+    /// The sender, E.164
+    #[serde(rename = "From")]
+    #[schema(pattern = r"^\+[1-9][0-9]{7,14}$")]
+    pub from: String,
+    #[serde(rename = "To")]
+    #[schema(nullable = false)]
+    pub to: Option<String>,
+    /// May be empty (picture only: nothing stored)
+    #[serde(rename = "Body")]
+    pub body: String,
+    #[serde(rename = "NumMedia")]
+    #[schema(nullable = false)]
+    pub num_media: Option<u32>,
+}
+
+/// A delivery status callback (form fields).
+#[derive(Serialize, ToSchema)]
+pub struct SmsStatusCallback {
+    /// Or SmsSid
+    #[serde(rename = "MessageSid")]
+    #[schema(pattern = "^[A-Za-z0-9]{1,64}$")]
+    pub message_sid: String,
+    /// Or SmsStatus; any case
+    #[serde(rename = "MessageStatus")]
+    #[schema(inline)]
+    pub message_status: SmsStatus,
+    #[serde(rename = "ErrorCode")]
+    #[schema(nullable = false)]
+    pub error_code: Option<String>,
+}
+
+/// The provider's delivery statuses.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsStatus {
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Undelivered,
+    Failed,
+    Read,
+    Accepted,
+    Scheduled,
+    Canceled,
+}
+
+/// <?xml version="1.0" encoding="UTF-8"?><Response></Response>, or
+/// <Response><Message>confirmation</Message></Response> for an opt-out/opt-in keyword
+#[derive(Serialize, ToSchema)]
+pub struct TwimlReply(pub String);
+
+/// `zh` or `en`.
+pub(crate) fn language_code() -> Object {
+    strings(&["zh", "en"])
+}
+
+/// `zh-CN` or `en-US` (the TTS voice).
+pub(crate) fn voice_code() -> Object {
+    strings(&["zh-CN", "en-US"])
+}
+
+/// `aes`: WeChat's safe mode.
+pub(crate) fn aes() -> Object {
+    strings(&["aes"])
 }
