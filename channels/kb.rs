@@ -365,7 +365,7 @@ async fn create(
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "An entry id"),
-        ("If-Match" = Option<String>, Header, description = "The entry's etag as read (optimistic concurrency), or * (the entry must exist). Anything else: 422"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The entry's etag as read (optimistic concurrency), or * (the entry must exist). Anything else: 422"),
     ),
     request_body(content = crate::channels::openapi::bodies::KbEntryPut, example = json!({"title": {"zh": "营业时间", "en": "Opening hours"}, "questions": {"zh": ["你们几点上班？"], "en": ["When are you open?"]}, "answer": {"zh": "我们每天 9:00–18:00 在线。", "en": "We are online every day from 9:00 to 18:00."}, "channel_answers": {"sms": {"en": "Open daily 9-18."}}, "tags": ["hours"], "status": "published"})),
     responses(
@@ -447,7 +447,7 @@ async fn put_entry(
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "An entry id"),
-        ("If-Match" = Option<String>, Header, description = "The entry's etag as read (optimistic concurrency), or * (the entry must exist). Anything else: 422"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The entry's etag as read (optimistic concurrency), or * (the entry must exist). Anything else: 422"),
     ),
     responses(
         (status = 200, description = "Deleted", body = inline(crate::channels::openapi::bodies::KbDeleted)),
@@ -597,7 +597,7 @@ async fn import(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct ExportQuery {
-    #[param(inline, value_type = Option<crate::channels::openapi::bodies::ExportFormat>, nullable = false, default = "json")]
+    #[param(value_type = Option<crate::channels::openapi::bodies::ExportFormat>, nullable = false, default = "json")]
     format: Option<String>,
 }
 

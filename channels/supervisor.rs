@@ -415,7 +415,7 @@ struct DryRunRequest {
         (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
         (status = 422, description = "`invalid_request`: the body's shape, from not before to, a window over 31 days; `invalid_rules` (with problems): a stored version that no longer compiles", body = crate::channels::openapi::errors::InvalidRequestOrInvalidRulesErrorWithProblems),
         (status = 429, description = "`rate_limited`: a dry-run is already running on this node", body = crate::channels::openapi::errors::RateLimitedError, headers(
-            ("Retry-After" = u64, description = "Seconds to wait before retrying"),
+            ("Retry-After" = crate::channels::openapi::errors::RetryAfterSeconds, description = "Seconds to wait before retrying"),
         )),
         (status = 503, response = crate::channels::openapi::errors::NotReady),
     ),

@@ -43,7 +43,11 @@ def resolve(doc, node, seen=()):
             target = doc
             for part in ref.lstrip("#/").split("/"):
                 target = target[part]
-            return resolve(doc, target, seen + (ref,))
+            resolved = resolve(doc, target, seen + (ref,))
+            siblings = {k: v for k, v in node.items() if k != "$ref" and k not in IGNORED}
+            if siblings and isinstance(resolved, dict):
+                resolved = {**resolved, **resolve(doc, siblings, seen)}
+            return resolved
         out = {}
         for k, v in node.items():
             if k in IGNORED:

@@ -464,7 +464,7 @@ pub struct KbEntry {
     pub intent: Option<String>,
     /// Only published entries answer customers
     #[serde(default)]
-    #[schema(nullable = false, inline, default = json!("published"))]
+    #[schema(nullable = false, default = json!("published"))]
     pub status: Option<EntryStatus>,
 }
 
@@ -503,7 +503,7 @@ pub struct KbEntryPut {
     pub intent: Option<String>,
     /// Only published entries answer customers
     #[serde(default)]
-    #[schema(nullable = false, inline, default = json!("published"))]
+    #[schema(nullable = false, default = json!("published"))]
     pub status: Option<EntryStatus>,
     /// Ignored
     #[serde(default)]
@@ -642,8 +642,8 @@ pub struct KbEntryView {
     #[serde(default)]
     #[schema(nullable = false)]
     pub intent: Option<String>,
-    #[schema(inline)]
-    pub status: EntryStatus,
+    #[schema(inline, nullable = false)]
+    pub status: Option<EntryStatus>,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
     /// The editor's display name when updated_by is a staff account
@@ -897,7 +897,6 @@ pub struct SmsStatusCallback {
     #[serde(rename = "MessageSid")]
     #[schema(pattern = "^[A-Za-z0-9]{1,64}$")]
     pub message_sid: String,
-    /// Or SmsStatus; any case
     #[serde(rename = "MessageStatus")]
     #[schema(inline)]
     pub message_status: SmsStatus,
@@ -906,7 +905,7 @@ pub struct SmsStatusCallback {
     pub error_code: Option<String>,
 }
 
-/// The provider's delivery statuses.
+/// The provider's delivery statuses (`MessageStatus`, or `SmsStatus`; any case).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SmsStatus {

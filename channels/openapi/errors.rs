@@ -174,6 +174,11 @@ error_bodies! {
     WebsocketUpgradeRequiredError: [ErrorKind::UpgradeRequired.code()] Extra::None;
 }
 
+/// `Retry-After` of a 429: whole seconds to wait, at least one.
+#[derive(utoipa::ToSchema)]
+#[schema(minimum = 1)]
+pub struct RetryAfterSeconds(pub u64);
+
 /// The response `name` (`#/components/responses/<name>`): `description`, and a JSON body of
 /// error schema `T`.
 fn error_response<T: ToSchema>(description: &str) -> RefOr<Response> {

@@ -32,7 +32,7 @@ use utoipa::OpenApi;
     ),
     servers((url = "http://127.0.0.1:8080", description = "The demo (`switchboard demo`)")),
     security(("bearer" = [])),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &Refinements),
     paths(
         crate::channels::ops::healthz,
         crate::channels::ops::readyz,
@@ -81,6 +81,8 @@ use utoipa::OpenApi;
     components(
         schemas(
             crate::domain::Problem,
+            bodies::ExportFormat,
+            errors::RetryAfterSeconds,
             errors::ConflictError,
             errors::ForbiddenError,
             errors::InvalidCredentialsError,
@@ -156,6 +158,62 @@ impl utoipa::Modify for SecuritySchemes {
                     .build(),
             ),
         );
+    }
+}
+
+/// What the macros cannot say, applied to every operation alike:
+/// - a response header we document is always sent: `required: true` (utoipa 6's `Header` has
+///   no such field, so it goes in through the header's extension map, which is flattened);
+/// - an optional request body (`Option<T>`) is `T` with `required` left out, rather than
+///   `oneOf: [T, null]` (no body is not a JSON `null`).
+struct Refinements;
+
+impl utoipa::Modify for Refinements {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{Schema, Type};
+        use utoipa::openapi::RefOr;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        for header in response.headers.values_mut() {
+                            let RefOr::T(header) = header else { continue };
+                            header
+                                .extensions
+                                .get_or_insert_with(Default::default)
+                                .insert("required".to_owned(), true.into());
+                        }
+                    }
+                }
+                let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
+                    continue;
+                };
+                if body.required.is_some() {
+                    continue;
+                }
+                for content in body.content.values_mut() {
+                    let RefOr::T(content) = content else { continue };
+                    let Some(RefOr::T(Schema::OneOf(one_of))) = content.schema.as_ref() else {
+                        continue;
+                    };
+                    let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == Type::Null.into());
+                    let value = match one_of.items.as_slice() {
+                        [value, null] | [null, value] if is_null(null) && !is_null(value) => {
+                            value.clone()
+                        }
+                        _ => continue,
+                    };
+                    content.schema = Some(value);
+                }
+            }
+        }
     }
 }
 

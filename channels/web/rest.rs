@@ -188,7 +188,7 @@ pub(super) fn session_error(e: SessionError) -> ApiError {
         (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
         (status = 422, response = crate::channels::openapi::errors::InvalidRequest),
         (status = 429, description = "`rate_limited`: per-customer flood limit", body = crate::channels::openapi::errors::RateLimitedError, headers(
-            ("Retry-After" = u64, description = "Seconds to wait before retrying"),
+            ("Retry-After" = crate::channels::openapi::errors::RetryAfterSeconds, description = "Seconds to wait before retrying"),
         )),
         (status = 503, response = crate::channels::openapi::errors::NotReady),
     ),
