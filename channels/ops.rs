@@ -35,6 +35,7 @@ pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse {
 }
 
 #[utoipa::path(
+    tag = "ops",
     operation_id = "healthz",
     summary = "Liveness",
     security(),
@@ -48,6 +49,7 @@ async fn healthz() -> HttpResponse {
 }
 
 #[utoipa::path(
+    tag = "ops",
     operation_id = "readyz",
     summary = "Readiness: store and bus reachable",
     security(),
@@ -79,6 +81,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 #[utoipa::path(
+    tag = "ops",
     operation_id = "metrics",
     summary = "Prometheus metrics (see docs/operations.md)",
     security(),
@@ -102,6 +105,7 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 }
 
 #[utoipa::path(
+    tag = "ops",
     operation_id = "openapi",
     summary = "This document",
     security(),

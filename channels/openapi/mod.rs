@@ -32,6 +32,17 @@ use utoipa::OpenApi;
     ),
     servers((url = "http://127.0.0.1:8080", description = "The demo (`switchboard demo`)")),
     security(("bearer" = [])),
+    tags(
+        (name = "ops", description = "Liveness, readiness, metrics and this document"),
+        (name = "staff", description = "Staff sign-in, who a token speaks for, the agent desk's WebSocket"),
+        (name = "web", description = "The web widget's and the app's customer API and WebSocket"),
+        (name = "customers", description = "Customers as agents and supervisors see them: look-up, profile, messages, merges, tickets, live queues"),
+        (name = "routing", description = "Supervisors' routing rules: versions, validation, activation, dry-runs, history, overrides, explanations"),
+        (name = "kb", description = "The knowledge base: entries, import and export, try a question"),
+        (name = "wechat", description = "WeChat Official Account webhook (XML)"),
+        (name = "sms", description = "Twilio-compatible SMS webhooks (forms)"),
+        (name = "ivr", description = "The phone IVR's signed call events"),
+    ),
     modifiers(&SecuritySchemes, &Refinements),
     paths(
         crate::channels::ops::healthz,
