@@ -152,6 +152,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "domain",
             "error",
             "identity",
+            "routing::policy",
             "routing::rules",
             "routing::simulate",
             "settings",
