@@ -430,12 +430,10 @@ pub enum Instruction {
     },
     Transfer {
         /// The voice queue, or the agent who already owns the conversation
-        #[schema(inline)]
         target: TransferTarget,
         #[schema(inline)]
         task: TransferTask,
         /// What the customer said so far
-        #[schema(inline)]
         context: TransferContext,
     },
     Hangup,

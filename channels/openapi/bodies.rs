@@ -926,6 +926,23 @@ pub enum SmsStatus {
 #[derive(Serialize, ToSchema)]
 pub struct TwimlReply(pub String);
 
+/// Body POSTed to app.push_url when an app user has had no open WebSocket for 45 s; headers
+/// webhook-id ({message_id}.app_push), webhook-timestamp, webhook-signature (Standard
+/// Webhooks, app.push_secret). Retried through the outbox (408, 425, 429, 5xx, network
+/// errors). Built by `channels::app`.
+#[derive(Serialize, ToSchema)]
+pub struct AppPush {
+    #[schema(schema_with = const_message_push)]
+    pub r#type: String,
+    /// The app token's sub
+    pub app_user_id: String,
+    pub message: MessageView,
+}
+
+pub(crate) fn const_message_push() -> Object {
+    strings(&["message.push"])
+}
+
 /// `zh` or `en`.
 pub(crate) fn language_code() -> Object {
     strings(&["zh", "en"])

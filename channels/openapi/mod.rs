@@ -92,6 +92,8 @@ use utoipa::OpenApi;
     components(
         schemas(
             crate::domain::Problem,
+            crate::error::ErrorBody,
+            bodies::AppPush,
             bodies::ExportFormat,
             errors::RetryAfterSeconds,
             errors::ConflictError,

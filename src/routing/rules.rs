@@ -94,8 +94,7 @@ pub struct QueueDoc {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenHours {
-    /// 1 = Monday … 7 = Sunday
-    #[schema(min_items = 1)]
+    #[schema(schema_with = days_schema)]
     pub days: Vec<u8>,
     /// HH:MM, local
     #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -103,6 +102,21 @@ pub struct OpenHours {
     /// HH:MM, local, exclusive, after from (24:00: midnight)
     #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub to: String,
+}
+
+/// The schema of [`OpenHours::days`] (OpenAPI): weekdays 1 to 7, at least one.
+fn days_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(7)),
+        )
+        .min_items(Some(1))
+        .description(Some("1 = Monday … 7 = Sunday"))
+        .build()
 }
 
 /// Where a task goes when no agent can take it in time.
