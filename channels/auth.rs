@@ -4,12 +4,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Instant;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
-use chrono::Utc;
 
-use crate::auth::{looks_like_jwt, token_hash};
 use crate::channels::state::AppState;
 use crate::domain::{AgentId, CustomerId, Role};
 use crate::error::ApiError;
@@ -36,68 +33,9 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-/// Longest app token (JWT) accepted.
-const MAX_APP_TOKEN_LEN: usize = 4096;
-/// Clock leeway for app tokens' `exp`/`nbf`.
-const APP_TOKEN_LEEWAY_SECS: i64 = 30;
-
-/// Resolves a token to its holder, or 401: an opaque token (visitor, staff) through the
-/// store, or an app token (HS256 JWT of the app backend) by its signature, finding or
-/// creating the app user's customer (see [`crate::identity::app_user`]).
+/// Resolves a token to its holder, or 401 (see [`crate::services::access`]).
 pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Principal, ApiError> {
-    let token = token.ok_or_else(ApiError::unauthenticated)?;
-    let app_token = looks_like_jwt(&token);
-    if token.len() > if app_token { MAX_APP_TOKEN_LEN } else { 256 } {
-        return Err(ApiError::unauthenticated());
-    }
-    let hash = token_hash(&token);
-    // Taken before the look-up: the cached verdict is never younger than the store's answer.
-    let checked = Instant::now();
-    if let Some(principal) = state.tokens.get(&hash, checked) {
-        return Ok(principal);
-    }
-    let principal = if app_token {
-        app_principal(state, &token).await?
-    } else {
-        state
-            .store
-            .token_principal(&hash, Utc::now())
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?
-    };
-    state.tokens.put(hash, principal.clone(), checked);
-    Ok(principal)
-}
-
-/// Verifies an app token and finds its customer.
-async fn app_principal(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    use secrecy::ExposeSecret;
-    let secret = state.settings.app.jwt_secret.expose_secret();
-    if secret.is_empty() {
-        return Err(ApiError::unauthenticated());
-    }
-    let claims = crate::signing::app_token::verify(
-        secret.as_bytes(),
-        token,
-        Utc::now().timestamp(),
-        APP_TOKEN_LEEWAY_SECS,
-    )
-    .map_err(|error| {
-        tracing::info!(%error, "App token refused.");
-        ApiError::unauthenticated()
-    })?;
-    let customer = crate::identity::app_user(
-        state.store.as_ref(),
-        &claims.sub,
-        crate::identity::AppLinks {
-            phone: claims.phone.as_deref(),
-            wechat_openid: claims.wechat_openid.as_deref(),
-            wechat_unionid: claims.wechat_unionid.as_deref(),
-        },
-        claims.name.as_deref(),
-    )
-    .await?;
-    Ok(Principal::AppUser(customer))
+    state.access.authenticate(token).await
 }
 
 /// Extractor: the authenticated holder of the request's token.

@@ -650,7 +650,7 @@ async fn events(
     // A provider's retry gets the first answer; the same id with another body is a replay.
     let hash = provider::request_hash(&[&body]);
     if let Some((first_hash, response)) = state
-        .store
+        .receipts()
         .find_webhook_receipt(RECEIPT_CHANNEL, id)
         .await?
     {
@@ -664,7 +664,7 @@ async fn events(
     let response = serde_json::to_string(&response).map_err(ApiError::internal)?;
     // Concurrent deliveries of one event agree on the first stored answer.
     let (first_hash, response) = state
-        .store
+        .receipts()
         .webhook_receipt(RECEIPT_CHANNEL, id, &hash, &response, Utc::now())
         .await?;
     answer_receipt(&hash, first_hash, response)
@@ -698,7 +698,10 @@ async fn handle(state: &AppState, event: &Event, webhook_id: &str) -> Result<Out
     let text = match action(event, state.settings.ivr.min_confidence) {
         Action::Ack => return Ok(Outcome::Ack),
         Action::HangUp => {
-            let known = state.store.find_identity(Channel::Ivr, &event.from).await?;
+            let known = state
+                .identities()
+                .find_identity(Channel::Ivr, &event.from)
+                .await?;
             if let Some(customer_id) = known {
                 state
                     .sessions
@@ -715,21 +718,23 @@ async fn handle(state: &AppState, event: &Event, webhook_id: &str) -> Result<Out
         }
         Action::AskAgain => return Ok(Outcome::AskAgain),
         Action::Greet => {
-            crate::identity::customer_for_phone(state.store.as_ref(), Channel::Ivr, &event.from)
+            crate::identity::customer_for_phone(state.identities(), Channel::Ivr, &event.from)
                 .await?;
             return Ok(Outcome::Greeted);
         }
         Action::Submit(text) => text,
     };
     let customer: CustomerId =
-        crate::identity::customer_for_phone(state.store.as_ref(), Channel::Ivr, &event.from)
-            .await?;
+        crate::identity::customer_for_phone(state.identities(), Channel::Ivr, &event.from).await?;
     let external_id = format!("{}:{webhook_id}", event.call_id);
     let accepted = provider::submit(state, &customer, Channel::Ivr, external_id, &text).await?;
     // A conversation waiting for an agent (handed off earlier in the call, on another
     // channel, or by the first copy of a repeated event) takes the call to the queue too; one
     // an agent owns already takes it to that agent.
-    let conversation = state.store.conversation(&accepted.conversation_id).await?;
+    let conversation = state
+        .conversations()
+        .conversation(&accepted.conversation_id)
+        .await?;
     let waiting = !accepted.handoff
         && conversation
             .as_ref()
@@ -743,7 +748,7 @@ async fn handle(state: &AppState, event: &Event, webhook_id: &str) -> Result<Out
         });
     }
     let transcript = state
-        .store
+        .conversations()
         .conversation_messages(&accepted.conversation_id)
         .await?
         .into_iter()

@@ -8,18 +8,18 @@ use std::collections::HashMap;
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::bot::kb::entry::{KbDocument, KbEntry};
 use crate::bot::kb::io;
-use crate::bot::service::{entries_of, stored_entry};
 use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::Problem;
 use crate::domain::{AgentId, Channel, Language, Role};
 use crate::error::{ApiError, ErrorKind};
+use crate::services::kb::Deleted;
 use crate::store::{KbWrite, StoredKbEntry};
 
 /// Registers the routes (fixed paths before `{id}` ones).
@@ -73,24 +73,6 @@ fn entry_view(stored: &StoredKbEntry, names: &HashMap<String, String>) -> serde_
         object.insert("etag".to_owned(), json!(etag(stored.updated_at)));
     }
     view
-}
-
-/// The display names of the staff who last edited `entries` (ids that are not accounts, such
-/// as the demo loader's, have none).
-async fn editor_names(
-    state: &AppState,
-    entries: &[StoredKbEntry],
-) -> Result<HashMap<String, String>, ApiError> {
-    let mut ids: Vec<&str> = entries.iter().map(|e| e.updated_by.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut names = HashMap::new();
-    for id in ids {
-        if let Some(agent) = state.store.agent(&AgentId::from_trusted(id)).await? {
-            names.insert(id.to_owned(), agent.display_name);
-        }
-    }
-    Ok(names)
 }
 
 /// An entry's version as an HTTP entity tag: its `updated_at` in microseconds, quoted.
@@ -194,10 +176,10 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
-    let revision = state.store.kb_revision().await?;
+    let revision = state.kb.revision().await?;
     let stored: Vec<StoredKbEntry> = state
-        .store
-        .kb_entries()
+        .kb
+        .entries()
         .await?
         .into_iter()
         .filter(|e| query.status.as_deref().is_none_or(|s| e.status == s))
@@ -209,7 +191,7 @@ async fn list(
             })
         })
         .collect();
-    let names = editor_names(&state, &stored).await?;
+    let names = state.kb.editor_names(&stored).await?;
     let entries: Vec<serde_json::Value> = stored.iter().map(|e| entry_view(e, &names)).collect();
     Ok(HttpResponse::Ok().json(json!({
         "revision": revision,
@@ -245,11 +227,11 @@ async fn get_entry(
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
     let stored = state
-        .store
-        .kb_entry(&id)
+        .kb
+        .entry(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such knowledge-base entry."))?;
-    let names = editor_names(&state, std::slice::from_ref(&stored)).await?;
+    let names = state.kb.editor_names(std::slice::from_ref(&stored)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(stored.updated_at)))
         .json(entry_view(&stored, &names)))
@@ -280,34 +262,6 @@ fn parsed(mut body: serde_json::Value) -> Result<KbEntry, Vec<Problem>> {
     } else {
         Err(problems)
     }
-}
-
-/// The time a write stamps on entries, at the stores' precision (microseconds), so the ETag
-/// answered is the one a later read gives.
-fn write_time() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
-
-/// Stores entries, then retrains this node's bot. Returns the revision and the entries' time.
-async fn save(
-    state: &AppState,
-    entries: &[KbEntry],
-    replace_all: bool,
-    out_of_scope: Option<&[String]>,
-    by: &AgentId,
-) -> Result<(i64, DateTime<Utc>), ApiError> {
-    let now = write_time();
-    let stored: Vec<StoredKbEntry> = entries
-        .iter()
-        .map(|e| stored_entry(e, by.as_str(), now))
-        .collect::<anyhow::Result<_>>()
-        .map_err(ApiError::internal)?;
-    let revision = state
-        .store
-        .save_kb_entries(&stored, replace_all, out_of_scope, by.as_str(), now)
-        .await?;
-    state.kb.nudge();
-    Ok((revision, now))
 }
 
 /// `POST /v1/kb/entries`: a new entry (409 if the id exists).
@@ -344,7 +298,7 @@ async fn create(
         Ok(entry) => entry,
         Err(problems) => return Ok(invalid(&problems)),
     };
-    if state.store.kb_entry(&entry.id).await?.is_some() {
+    if state.kb.entry(&entry.id).await?.is_some() {
         return Err(ApiError::new(
             ErrorKind::Conflict,
             format!(
@@ -353,7 +307,10 @@ async fn create(
             ),
         ));
     }
-    let (revision, at) = save(&state, std::slice::from_ref(&entry), false, None, &by).await?;
+    let (revision, at) = state
+        .kb
+        .save(std::slice::from_ref(&entry), false, None, &by)
+        .await?;
     Ok(written(HttpResponse::Created(), &entry.id, revision, at))
 }
 
@@ -408,31 +365,24 @@ async fn put_entry(
         Ok(entry) => entry,
         Err(problems) => return Ok(invalid(&problems)),
     };
-    let existed = state.store.kb_entry(&entry.id).await?.is_some();
+    let existed = state.kb.entry(&entry.id).await?.is_some();
     match condition {
         IfMatch::Absent => {}
         IfMatch::Any if existed => {}
         IfMatch::Any => return Ok(precondition_failed(None)),
         IfMatch::Version(expected) => {
-            let at = write_time();
-            let stored = stored_entry(&entry, by.as_str(), at).map_err(ApiError::internal)?;
-            return Ok(
-                match state
-                    .store
-                    .save_kb_entry_if(&stored, expected, by.as_str(), at)
-                    .await?
-                {
-                    KbWrite::Done(revision) => {
-                        state.kb.nudge();
-                        written(HttpResponse::Ok(), &entry.id, revision, at)
-                    }
-                    KbWrite::Missing => precondition_failed(None),
-                    KbWrite::Changed(current) => precondition_failed(Some(current)),
-                },
-            );
+            let (outcome, at) = state.kb.save_if(&entry, expected, &by).await?;
+            return Ok(match outcome {
+                KbWrite::Done(revision) => written(HttpResponse::Ok(), &entry.id, revision, at),
+                KbWrite::Missing => precondition_failed(None),
+                KbWrite::Changed(current) => precondition_failed(Some(current)),
+            });
         }
     }
-    let (revision, at) = save(&state, std::slice::from_ref(&entry), false, None, &by).await?;
+    let (revision, at) = state
+        .kb
+        .save(std::slice::from_ref(&entry), false, None, &by)
+        .await?;
     Ok(if existed {
         written(HttpResponse::Ok(), &entry.id, revision, at)
     } else {
@@ -467,32 +417,21 @@ async fn delete_entry(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let by = supervisor(who)?;
-    let revision = match if_match(&req)? {
-        IfMatch::Version(expected) => match state
-            .store
-            .delete_kb_entry_if(&id, expected, by.as_str(), write_time())
-            .await?
-        {
-            KbWrite::Done(revision) => revision,
-            KbWrite::Missing => return Ok(precondition_failed(None)),
-            KbWrite::Changed(current) => return Ok(precondition_failed(Some(current))),
-        },
-        // `*` only requires the entry to exist: a missing one fails the precondition, as on PUT.
-        IfMatch::Any => match state
-            .store
-            .delete_kb_entry(&id, by.as_str(), write_time())
-            .await?
-        {
-            Some(revision) => revision,
-            None => return Ok(precondition_failed(None)),
-        },
-        IfMatch::Absent => state
-            .store
-            .delete_kb_entry(&id, by.as_str(), write_time())
-            .await?
-            .ok_or_else(|| ApiError::not_found("No such knowledge-base entry."))?,
+    let condition = if_match(&req)?;
+    let expected = match condition {
+        IfMatch::Version(expected) => Some(expected),
+        IfMatch::Any | IfMatch::Absent => None,
     };
-    state.kb.nudge();
+    let revision = match (state.kb.delete(&id, expected, &by).await?, condition) {
+        (Deleted::Done(revision), _) => revision,
+        (Deleted::Changed(current), _) => return Ok(precondition_failed(Some(current))),
+        // Without If-Match a missing entry is 404; with one (`*` only requires the entry to
+        // exist), the precondition fails, as on PUT.
+        (Deleted::Missing, IfMatch::Absent) => {
+            return Err(ApiError::not_found("No such knowledge-base entry."))
+        }
+        (Deleted::Missing, _) => return Ok(precondition_failed(None)),
+    };
     Ok(HttpResponse::Ok().json(json!({ "id": id.as_str(), "revision": revision })))
 }
 
@@ -585,7 +524,10 @@ async fn import(
     // base becomes the document). CSV cannot carry them and leaves them alone.
     let out_of_scope = (!doc.out_of_scope.is_empty() || (replace_all && !csv))
         .then_some(doc.out_of_scope.as_slice());
-    let (revision, _) = save(&state, &doc.entries, replace_all, out_of_scope, &by).await?;
+    let (revision, _) = state
+        .kb
+        .save(&doc.entries, replace_all, out_of_scope, &by)
+        .await?;
     Ok(HttpResponse::Ok().json(json!({
         "revision": revision,
         "imported": doc.entries.len(),
@@ -629,17 +571,11 @@ async fn export(
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
-    let entries = entries_of(state.store.kb_entries().await?);
+    let doc = state.kb.document().await?;
     let (body, content_type, file) = match query.format.as_deref().unwrap_or("json") {
-        "json" => {
-            let doc = KbDocument {
-                out_of_scope: state.store.kb_out_of_scope().await?,
-                entries,
-            };
-            (io::to_json(&doc), "application/json", "knowledge-base.json")
-        }
+        "json" => (io::to_json(&doc), "application/json", "knowledge-base.json"),
         "csv" => (
-            io::to_csv(&entries),
+            io::to_csv(&doc.entries),
             "text/csv; charset=utf-8",
             "knowledge-base.csv",
         ),
@@ -780,9 +716,6 @@ async fn customer_tickets(
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
     let id = crate::domain::CustomerId::from_trusted(id.into_inner());
-    if state.store.customer(&id).await?.is_none() {
-        return Err(ApiError::not_found("No such customer."));
-    }
-    let tickets = state.store.customer_tickets(&id).await?;
+    let tickets = state.customers.tickets(&id).await?;
     Ok(HttpResponse::Ok().json(json!({ "tickets": tickets })))
 }

@@ -10,14 +10,17 @@ use governor::{Quota, RateLimiter};
 
 use crate::actors::dispatcher::Dispatcher;
 use crate::actors::session_router::SessionRouter;
-use crate::auth::TokenCache;
 use crate::bot::service::KbReloader;
 use crate::bot::SharedBot;
 use crate::bus::Bus;
 use crate::channels::wechat::api::WechatApi;
 use crate::domain::CustomerId;
+use crate::services::access::AccessService;
+use crate::services::customers::CustomerService;
+use crate::services::kb::KbService;
+use crate::services::routing::RoutingService;
 use crate::settings::{LimitSettings, Settings};
-use crate::store::Store;
+use crate::store::{ConversationStore, CustomerStore, OutboxStore, Store};
 use crate::telemetry::Metrics;
 
 /// Per-customer message rate limiter.
@@ -45,8 +48,33 @@ pub fn customer_limiter(limits: &LimitSettings) -> anyhow::Result<Arc<CustomerLi
     Ok(limiter)
 }
 
-/// What every handler can reach.
+/// What every handler can reach: the services of each area, and narrow handles for the
+/// provider edges. Handlers never get the whole store or bus: the services hold them, and
+/// actors started by an edge (the sockets) get them through [`AppState::for_actors`].
 pub struct AppState {
+    pub settings: Settings,
+    pub metrics: Arc<Metrics>,
+    pub sessions: SessionRouter,
+    pub dispatcher: Addr<Dispatcher>,
+    pub limiter: Arc<CustomerLimiter>,
+    /// The WeChat Official Account API, when outbound WeChat is configured.
+    pub wechat_api: Option<Arc<WechatApi>>,
+    /// The bot in force (knowledge base and flows).
+    pub bot: Arc<SharedBot>,
+    /// Staff login and bearer tokens.
+    pub access: AccessService,
+    /// Visitors, profiles, histories, merges.
+    pub customers: CustomerService,
+    /// Knowledge-base reads and writes (writes retrain the bot).
+    pub kb: KbService,
+    /// Routing rules, overrides, dry-runs, explanations.
+    pub routing: RoutingService,
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+}
+
+/// The parts of [`AppState`] that are wired rather than derived.
+pub struct AppParts {
     pub settings: Settings,
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
@@ -54,12 +82,79 @@ pub struct AppState {
     pub sessions: SessionRouter,
     pub dispatcher: Addr<Dispatcher>,
     pub limiter: Arc<CustomerLimiter>,
-    /// Tokens verified recently (see [`crate::auth::TokenCache`]).
-    pub tokens: TokenCache,
-    /// The WeChat Official Account API, when outbound WeChat is configured.
     pub wechat_api: Option<Arc<WechatApi>>,
-    /// The bot in force (knowledge base and flows).
     pub bot: Arc<SharedBot>,
     /// Reloads the bot when the knowledge base changes.
-    pub kb: Arc<KbReloader>,
+    pub kb_reloader: Arc<KbReloader>,
+}
+
+impl AppState {
+    /// The state of `parts`, with a service per area over its store and bus.
+    pub fn new(parts: AppParts) -> Self {
+        let AppParts {
+            settings,
+            store,
+            bus,
+            metrics,
+            sessions,
+            dispatcher,
+            limiter,
+            wechat_api,
+            bot,
+            kb_reloader,
+        } = parts;
+        let access = AccessService::new(
+            Arc::clone(&store),
+            settings.app.jwt_secret.clone(),
+            chrono::Duration::hours(i64::from(settings.auth.agent_token_ttl_hours)),
+        );
+        Self {
+            access,
+            customers: CustomerService::new(Arc::clone(&store), sessions.clone()),
+            kb: KbService::new(Arc::clone(&store), kb_reloader),
+            routing: RoutingService::new(Arc::clone(&store), Arc::clone(&bus)),
+            settings,
+            metrics,
+            sessions,
+            dispatcher,
+            limiter,
+            wechat_api,
+            bot,
+            store,
+            bus,
+        }
+    }
+
+    /// The identity graph and consents, for the provider edges (first contact on a
+    /// channel, opt-in and opt-out).
+    pub fn identities(&self) -> &dyn CustomerStore {
+        self.store.as_ref()
+    }
+
+    /// Webhook receipts, delivery statuses and outbox rows, for the provider edges.
+    pub fn receipts(&self) -> &dyn OutboxStore {
+        self.store.as_ref()
+    }
+
+    /// Conversations and their messages, read by the provider edges (the IVR transfer).
+    pub fn conversations(&self) -> &dyn ConversationStore {
+        self.store.as_ref()
+    }
+
+    /// The store and bus for an actor an edge starts (a socket's actor holds state and
+    /// talks to both itself).
+    pub fn for_actors(&self) -> (Arc<dyn Store>, Arc<dyn Bus>) {
+        (Arc::clone(&self.store), Arc::clone(&self.bus))
+    }
+
+    /// Whether the store and the bus answer (readiness): `(store, bus)`.
+    pub async fn ping(&self) -> (bool, bool) {
+        let (store, bus) = tokio::join!(self.store.ping(), self.bus.ping());
+        (store.is_ok(), bus.is_ok())
+    }
+
+    /// How many messages the bus parked after repeated failures, where it can tell.
+    pub async fn parked_count(&self) -> Option<u64> {
+        self.bus.parked_count().await.ok()
+    }
 }

@@ -10,20 +10,17 @@
 //! takes over later loads it too).
 
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::actors::dispatcher;
-use crate::actors::protocol::DispatchEvent;
 use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::Problem;
 use crate::domain::{AgentId, Role, TaskId};
 use crate::error::ApiError;
-use crate::routing::rules::{self, OverrideTarget, RuleSetDoc};
-use crate::routing::simulate::{self, SimSettings};
-use crate::store::{Activation, StoredOverride, StoredRuleSet};
+use crate::routing::simulate::SimSettings;
+use crate::services::routing::OverrideRequest;
 
 /// Registers the routes (fixed paths before `{version}` ones).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -40,15 +37,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(end_override)
         .service(task_routing);
 }
-
-/// The longest window a dry-run replays.
-const MAX_DRY_RUN_DAYS: i64 = 31;
-
-/// One dry-run at a time per node: a replay reads a window of traffic and takes CPU time,
-/// and supervisors' experiments must not slow the routing of live conversations.
-static DRY_RUNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-/// How long an override may last at most.
-const MAX_OVERRIDE_MINUTES: u64 = 7 * 24 * 60;
 
 /// The supervisor making the call, or 403.
 fn supervisor(who: Authenticated) -> Result<AgentId, ApiError> {
@@ -90,7 +78,7 @@ async fn active_rules(
     who: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     supervisor(who)?;
-    let body = match state.store.active_rule_set().await? {
+    let body = match state.routing.active().await? {
         Some(active) => json!({
             "version": active.rule_set.version,
             "rules": active.rule_set.document.get("rules").cloned().unwrap_or_else(|| json!([])),
@@ -115,7 +103,7 @@ async fn active_rules(
     operation_id = "createRules",
     summary = "Store a new rule-set version (validated, every problem reported; not active). Supervisors only (agents and customers: 403).",
     security(("bearer" = [])),
-    request_body(content = RuleSetDoc, example = json!({"rules": [{"name": "refunds", "when": "intent == 'refund'", "queue": "refunds", "skills": [{"name": "refunds", "min_level": 4}], "aging_per_minute": 2, "overflow": [{"after_secs": 30, "skills": [{"name": "refunds", "min_level": 2}]}, {"after_secs": 300, "queue": "general"}], "strategy": "best_skill", "sticky_secs": 30}, {"name": "general", "queue": "general", "sticky_secs": 30}], "queues": {"refunds": {"hours": [{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"}], "utc_offset_minutes": 480, "max_wait_secs": 1200, "fallback": "ticket"}}})),
+    request_body(content = crate::routing::rules::RuleSetDoc, example = json!({"rules": [{"name": "refunds", "when": "intent == 'refund'", "queue": "refunds", "skills": [{"name": "refunds", "min_level": 4}], "aging_per_minute": 2, "overflow": [{"after_secs": 30, "skills": [{"name": "refunds", "min_level": 2}]}, {"after_secs": 300, "queue": "general"}], "strategy": "best_skill", "sticky_secs": 30}, {"name": "general", "queue": "general", "sticky_secs": 30}], "queues": {"refunds": {"hours": [{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"}], "utc_offset_minutes": 480, "max_wait_secs": 1200, "fallback": "ticket"}}})),
     responses(
         (status = 201, description = "Stored", body = inline(crate::channels::openapi::bodies::StoredVersion), links(
             ("GetCreatedVersion" = (operation_id = "ruleVersion", parameters(("path.version" = "$response.body#/version")))),
@@ -138,58 +126,10 @@ async fn create_rules(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let by = supervisor(who)?;
-    let doc = match validated(&state, body.into_inner()).await? {
-        Ok(doc) => doc,
-        Err(problems) => return Ok(invalid_rules(&problems)),
-    };
-    let document = serde_json::to_value(&doc).map_err(ApiError::internal)?;
-    let version = state
-        .store
-        .insert_rule_set(&document, by.as_str(), Utc::now())
-        .await?;
-    Ok(HttpResponse::Created().json(json!({ "version": version })))
-}
-
-/// Fields the rule-set views add to a document (`GET /v1/routing/rules`, `…/{version}`):
-/// accepted and ignored in a posted document, so a fetched rule set can be edited and posted
-/// back as it is.
-const READ_ONLY_FIELDS: [&str; 8] = [
-    "version",
-    "created_by",
-    "created_at",
-    "activated_by",
-    "activated_at",
-    "active",
-    "builtin",
-    "description",
-];
-
-/// The document of a posted body, without the views' read-only fields.
-fn without_read_only_fields(mut body: serde_json::Value) -> serde_json::Value {
-    if let Some(fields) = body.as_object_mut() {
-        for field in READ_ONLY_FIELDS {
-            fields.remove(field);
-        }
-    }
-    body
-}
-
-/// Parses and validates a document against the skills agents have now.
-async fn validated(
-    state: &AppState,
-    body: serde_json::Value,
-) -> Result<Result<RuleSetDoc, Vec<Problem>>, ApiError> {
-    let doc: RuleSetDoc = match serde_json::from_value(without_read_only_fields(body)) {
-        Ok(doc) => doc,
-        Err(error) => {
-            return Ok(Err(vec![Problem::new(
-                "document",
-                format!("not a rule set: {error}"),
-            )]))
-        }
-    };
-    let known = state.store.skill_names().await?;
-    Ok(rules::compile(&doc, &known).map(|_| doc))
+    Ok(match state.routing.create(body.into_inner(), &by).await? {
+        Ok(version) => HttpResponse::Created().json(json!({ "version": version })),
+        Err(problems) => invalid_rules(&problems),
+    })
 }
 
 /// Validates without storing: 200 `{"valid": true}` or the 422 of `POST /v1/routing/rules`.
@@ -198,7 +138,7 @@ async fn validated(
     operation_id = "validateRules",
     summary = "Validate a rule set without storing it. Supervisors only (agents and customers: 403).",
     security(("bearer" = [])),
-    request_body(content = RuleSetDoc, example = json!({"rules": [{"name": "refunds", "when": "intent == 'refund'", "queue": "refunds", "skills": [{"name": "refunds", "min_level": 4}], "aging_per_minute": 2, "overflow": [{"after_secs": 30, "skills": [{"name": "refunds", "min_level": 2}]}, {"after_secs": 300, "queue": "general"}], "strategy": "best_skill", "sticky_secs": 30}, {"name": "general", "queue": "general", "sticky_secs": 30}], "queues": {"refunds": {"hours": [{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"}], "utc_offset_minutes": 480, "max_wait_secs": 1200, "fallback": "ticket"}}})),
+    request_body(content = crate::routing::rules::RuleSetDoc, example = json!({"rules": [{"name": "refunds", "when": "intent == 'refund'", "queue": "refunds", "skills": [{"name": "refunds", "min_level": 4}], "aging_per_minute": 2, "overflow": [{"after_secs": 30, "skills": [{"name": "refunds", "min_level": 2}]}, {"after_secs": 300, "queue": "general"}], "strategy": "best_skill", "sticky_secs": 30}, {"name": "general", "queue": "general", "sticky_secs": 30}], "queues": {"refunds": {"hours": [{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"}], "utc_offset_minutes": 480, "max_wait_secs": 1200, "fallback": "ticket"}}})),
     responses(
         (status = 200, description = "Valid", body = inline(crate::channels::openapi::bodies::Valid)),
         (status = 400, response = crate::channels::openapi::errors::BadRequest),
@@ -217,18 +157,9 @@ async fn validate_rules(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     supervisor(who)?;
-    Ok(match validated(&state, body.into_inner()).await? {
+    Ok(match state.routing.validate(body.into_inner()).await? {
         Ok(_) => HttpResponse::Ok().json(json!({ "valid": true })),
         Err(problems) => invalid_rules(&problems),
-    })
-}
-
-/// A stored document as a rule set (stored documents were validated; an unreadable one is
-/// shown as empty rather than failing the listing).
-fn document_of(stored: &StoredRuleSet) -> RuleSetDoc {
-    serde_json::from_value(stored.document.clone()).unwrap_or(RuleSetDoc {
-        rules: Vec::new(),
-        queues: Default::default(),
     })
 }
 
@@ -255,26 +186,18 @@ async fn rule_versions(
     who: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     supervisor(who)?;
-    let active = state
-        .store
-        .active_rule_set()
-        .await?
-        .map(|a| a.rule_set.version);
-    let stored = state.store.rule_sets().await?;
-    let docs: Vec<RuleSetDoc> = stored.iter().map(document_of).collect();
-    let versions: Vec<serde_json::Value> = stored
+    let (active, versions) = state.routing.versions().await?;
+    let versions: Vec<serde_json::Value> = versions
         .iter()
-        .zip(&docs)
-        .enumerate()
         .rev()
-        .map(|(i, (version, doc))| {
+        .map(|version| {
             json!({
-                "version": version.version,
-                "created_by": version.created_by,
-                "created_at": version.created_at,
-                "active": Some(version.version) == active,
-                "rule_names": doc.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
-                "diff": i.checked_sub(1).map(|previous| rules::diff(&docs[previous], doc)),
+                "version": version.stored.version,
+                "created_by": version.stored.created_by,
+                "created_at": version.stored.created_at,
+                "active": version.active,
+                "rule_names": version.doc.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+                "diff": version.diff,
             })
         })
         .collect();
@@ -307,30 +230,15 @@ async fn rule_version(
     version: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     supervisor(who)?;
-    let version = version.into_inner();
-    let stored = state
-        .store
-        .rule_set(version)
-        .await?
-        .ok_or_else(|| unknown_version(version))?;
-    let active = state
-        .store
-        .active_rule_set()
-        .await?
-        .map(|a| a.rule_set.version);
-    let doc = document_of(&stored);
+    let version = state.routing.version(version.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({
-        "version": stored.version,
-        "rules": doc.rules,
-        "queues": doc.queues,
-        "created_by": stored.created_by,
-        "created_at": stored.created_at,
-        "active": active == Some(stored.version),
+        "version": version.stored.version,
+        "rules": version.doc.rules,
+        "queues": version.doc.queues,
+        "created_by": version.stored.created_by,
+        "created_at": version.stored.created_at,
+        "active": version.active,
     })))
-}
-
-fn unknown_version(version: i64) -> ApiError {
-    ApiError::not_found(format!("There is no rule set version {version}."))
 }
 
 #[utoipa::path(
@@ -357,26 +265,8 @@ async fn activate_rules(
 ) -> Result<HttpResponse, ApiError> {
     let by = supervisor(who)?;
     let version = version.into_inner();
-    match state
-        .store
-        .activate_rule_set(version, by.as_str(), Utc::now())
-        .await?
-    {
-        Activation::UnknownVersion => Err(unknown_version(version)),
-        Activation::Activated { previous } => {
-            // Stored and audited; if this notice is lost the dispatcher still finds the
-            // version in force when it reconciles with the store.
-            if let Err(error) = dispatcher::tell(
-                state.bus.as_ref(),
-                &DispatchEvent::RulesActivated { version },
-            )
-            .await
-            {
-                tracing::warn!(%error, version, "Could not tell the dispatcher about new rules.");
-            }
-            Ok(HttpResponse::Ok().json(json!({ "version": version, "previous": previous })))
-        }
-    }
+    let previous = state.routing.activate(version, &by).await?;
+    Ok(HttpResponse::Ok().json(json!({ "version": version, "previous": previous })))
 }
 
 /// The window of a dry-run.
@@ -434,47 +324,21 @@ async fn dry_run(
         to,
         patience_secs,
     } = body.into_inner();
-    if from >= to {
-        return Err(ApiError::invalid("'from' must be before 'to'."));
-    }
-    if to - from > Duration::days(MAX_DRY_RUN_DAYS) {
-        return Err(ApiError::invalid(format!(
-            "A dry-run replays at most {MAX_DRY_RUN_DAYS} days."
-        )));
-    }
-    let candidate = state
-        .store
-        .rule_set(version)
-        .await?
-        .ok_or_else(|| unknown_version(version))?;
-    let Ok(_running) = DRY_RUNS.try_acquire() else {
-        return Err(ApiError::busy(
-            "A dry-run is already running on this node; try again in a few seconds.",
-            5,
-        ));
-    };
-    // Stored versions were validated; one that no longer compiles (a newer build tightened a
-    // check) is reported like any invalid document.
-    if let Err(problems) = rules::compile_stored(&document_of(&candidate)) {
-        return Ok(invalid_rules(&problems));
-    }
     let settings = SimSettings::from_routing(
         &state.settings.routing,
         patience_secs.unwrap_or(300).saturating_mul(1000),
     );
-    let (report, baseline_version) = simulate::dry_run_from_store(
-        state.store.as_ref(),
-        settings,
-        document_of(&candidate),
-        from,
-        to,
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    let mut body = serde_json::to_value(&report).map_err(ApiError::internal)?;
+    let outcome = match state.routing.dry_run(version, settings, from, to).await? {
+        Ok(outcome) => outcome,
+        Err(problems) => return Ok(invalid_rules(&problems)),
+    };
+    let mut body = serde_json::to_value(&outcome.report).map_err(ApiError::internal)?;
     if let Some(object) = body.as_object_mut() {
         object.insert("version".to_owned(), json!(version));
-        object.insert("baseline_version".to_owned(), json!(baseline_version));
+        object.insert(
+            "baseline_version".to_owned(),
+            json!(outcome.baseline_version),
+        );
         object.insert("from".to_owned(), json!(from));
         object.insert("to".to_owned(), json!(to));
     }
@@ -514,65 +378,23 @@ async fn history(
 ) -> Result<HttpResponse, ApiError> {
     supervisor(who)?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
-    let entries = state.store.audit_log("routing_", limit).await?;
-    let versions: std::collections::BTreeMap<i64, RuleSetDoc> = state
-        .store
-        .rule_sets()
+    let entries: Vec<serde_json::Value> = state
+        .routing
+        .history(limit)
         .await?
-        .iter()
-        .map(|s| (s.version, document_of(s)))
-        .collect();
-    let empty = RuleSetDoc {
-        rules: Vec::new(),
-        queues: Default::default(),
-    };
-    let entries: Vec<serde_json::Value> = entries
         .into_iter()
-        .map(|entry| {
-            let version_of = |key: &str| entry.detail.get(key).and_then(serde_json::Value::as_i64);
-            let subject_version = entry
-                .subject
-                .strip_prefix("routing_rules/")
-                .and_then(|v| v.parse::<i64>().ok());
-            let diff = match (entry.action.as_str(), subject_version) {
-                // What the activation changed in force.
-                ("routing.rules.activated", Some(v)) => versions.get(&v).map(|new| {
-                    let old = version_of("previous")
-                        .and_then(|p| versions.get(&p))
-                        .unwrap_or(&empty);
-                    rules::diff(old, new)
-                }),
-                // What the new version changed against the one stored before it.
-                ("routing.rules.created", Some(v)) => versions.get(&v).map(|new| {
-                    let old = versions.range(..v).next_back().map_or(&empty, |(_, d)| d);
-                    rules::diff(old, new)
-                }),
-                _ => None,
-            };
+        .map(|e| {
             json!({
-                "at": entry.at,
-                "actor": entry.actor,
-                "action": entry.action,
-                "subject": entry.subject,
-                "detail": entry.detail,
-                "diff": diff,
+                "at": e.entry.at,
+                "actor": e.entry.actor,
+                "action": e.entry.action,
+                "subject": e.entry.subject,
+                "detail": e.entry.detail,
+                "diff": e.diff,
             })
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({ "entries": entries })))
-}
-
-/// A temporary override of one rule's target.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct OverrideRequest {
-    /// A rule of the active set, by name
-    rule: String,
-    target: OverrideTarget,
-    #[schema(minimum = 1, maximum = 10_080)]
-    minutes: u64,
-    #[serde(default)]
-    reason: String,
 }
 
 #[utoipa::path(
@@ -604,86 +426,13 @@ async fn create_override(
     body: web::Json<OverrideRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let by = supervisor(who)?;
-    let request = body.into_inner();
-    let mut problems = Vec::new();
-    let active = state.store.active_rule_set().await?;
-    match &active {
-        None => problems.push(Problem::new(
-            "rule",
-            "no rule set is active: activate one before overriding its rules",
-        )),
-        Some(active) => {
-            if !document_of(&active.rule_set)
-                .rules
-                .iter()
-                .any(|r| r.name == request.rule)
-            {
-                problems.push(Problem::new(
-                    "rule",
-                    format!("the active rule set has no rule '{}'", request.rule),
-                ));
-            }
-        }
-    }
-    if request.target.queue.is_none() && request.target.skills.is_none() {
-        problems.push(Problem::new("target", "name a queue, skills or both"));
-    }
-    if request
-        .target
-        .queue
-        .as_deref()
-        .is_some_and(|q| q.trim().is_empty())
-    {
-        problems.push(Problem::new("target.queue", "an empty queue name"));
-    }
-    if let Some(skills) = &request.target.skills {
-        let known = state.store.skill_names().await?;
-        for (j, need) in skills.iter().enumerate() {
-            if !known.contains(&need.name) {
-                problems.push(Problem::new(
-                    format!("target.skills[{j}].name"),
-                    format!("no agent has the skill '{}'", need.name),
-                ));
-            }
-            if !rules::SKILL_LEVELS.contains(&need.min_level) {
-                problems.push(Problem::new(
-                    format!("target.skills[{j}].min_level"),
-                    format!("levels run from 1 to 5, not {}", need.min_level),
-                ));
-            }
-        }
-    }
-    if !(1..=MAX_OVERRIDE_MINUTES).contains(&request.minutes) {
-        problems.push(Problem::new(
-            "minutes",
-            format!("an override lasts 1 to {MAX_OVERRIDE_MINUTES} minutes"),
-        ));
-    }
-    if !problems.is_empty() {
-        return Ok(invalid_rules(&problems));
-    }
-    let now = Utc::now();
-    let item = StoredOverride {
-        id: format!("ovr_{}", uuid::Uuid::new_v4().simple()),
-        rule: request.rule,
-        target: serde_json::to_value(&request.target).map_err(ApiError::internal)?,
-        reason: request.reason.trim().to_owned(),
-        created_by: by.to_string(),
-        created_at: now,
-        expires_at: now + Duration::minutes(i64::try_from(request.minutes).unwrap_or(0)),
-        ended_at: None,
-    };
-    state.store.insert_override(&item).await?;
-    notify_overrides(&state).await;
-    Ok(HttpResponse::Created().json(json!({ "id": item.id, "expires_at": item.expires_at })))
-}
-
-/// Tells the dispatcher the overrides changed (if lost, it finds them when it reconciles).
-async fn notify_overrides(state: &AppState) {
-    if let Err(error) = dispatcher::tell(state.bus.as_ref(), &DispatchEvent::OverridesChanged).await
-    {
-        tracing::warn!(%error, "Could not tell the dispatcher about changed overrides.");
-    }
+    Ok(
+        match state.routing.add_override(body.into_inner(), &by).await? {
+            Ok(item) => HttpResponse::Created()
+                .json(json!({ "id": item.id, "expires_at": item.expires_at })),
+            Err(problems) => invalid_rules(&problems),
+        },
+    )
 }
 
 #[utoipa::path(
@@ -707,8 +456,8 @@ async fn list_overrides(
 ) -> Result<HttpResponse, ApiError> {
     supervisor(who)?;
     let overrides: Vec<serde_json::Value> = state
-        .store
-        .overrides_in_force(Utc::now())
+        .routing
+        .overrides()
         .await?
         .into_iter()
         .map(|o| {
@@ -750,16 +499,7 @@ async fn end_override(
 ) -> Result<HttpResponse, ApiError> {
     let by = supervisor(who)?;
     let id = id.into_inner();
-    if !state
-        .store
-        .end_override(&id, by.as_str(), Utc::now())
-        .await?
-    {
-        return Err(ApiError::not_found(
-            "No override in force has this id (unknown, ended or expired).",
-        ));
-    }
-    notify_overrides(&state).await;
+    state.routing.end_override(&id, &by).await?;
     Ok(HttpResponse::Ok().json(json!({ "id": id, "ended": true })))
 }
 
@@ -790,12 +530,7 @@ async fn task_routing(
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
     let id = TaskId::from_trusted(id.into_inner());
-    let task = state
-        .store
-        .task(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such task."))?;
-    let routing = state.store.task_routing(&id).await?;
+    let (task, routing) = state.routing.task_routing(&id).await?;
     Ok(HttpResponse::Ok().json(json!({
         "task_id": task.id,
         "status": task.status,

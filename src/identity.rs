@@ -17,7 +17,7 @@
 use chrono::Utc;
 
 use crate::domain::{Channel, Customer, CustomerId, Tier};
-use crate::store::{Store, StoreResult};
+use crate::store::{CustomerStore, StoreResult};
 
 /// The channels on which a phone number is an identity.
 pub const PHONE_CHANNELS: [Channel; 2] = [Channel::Sms, Channel::Ivr];
@@ -47,7 +47,7 @@ pub fn masked_phone(phone: &str) -> String {
 
 /// The customer behind `(channel, external_id)`, created on first contact.
 pub async fn customer_for(
-    store: &dyn Store,
+    store: &dyn CustomerStore,
     channel: Channel,
     external_id: &str,
     display_name: impl FnOnce() -> String,
@@ -59,7 +59,7 @@ pub async fn customer_for(
 
 /// Like [`customer_for`], and whether this call created the customer (a first contact).
 pub async fn first_contact(
-    store: &dyn Store,
+    store: &dyn CustomerStore,
     channel: Channel,
     external_id: &str,
     display_name: impl FnOnce() -> String,
@@ -78,7 +78,7 @@ pub async fn first_contact(
 /// The customer behind a verified phone number (E.164), first seen on `channel` (SMS or
 /// IVR); the number is linked on both phone channels.
 pub async fn customer_for_phone(
-    store: &dyn Store,
+    store: &dyn CustomerStore,
     channel: Channel,
     phone: &str,
 ) -> StoreResult<CustomerId> {
@@ -91,7 +91,7 @@ pub async fn customer_for_phone(
 /// linked yet. Returns false when the number already belongs to someone else (left as it is:
 /// an agent may merge).
 pub async fn link_phone(
-    store: &dyn Store,
+    store: &dyn CustomerStore,
     customer: &CustomerId,
     phone: &str,
 ) -> StoreResult<bool> {
@@ -124,7 +124,7 @@ pub struct AppLinks<'a> {
 /// texted, called or wrote on WeChat before) continues as that customer; otherwise a new
 /// customer gets every identity. Facts already linked to someone else stay where they are.
 pub async fn app_user(
-    store: &dyn Store,
+    store: &dyn CustomerStore,
     sub: &str,
     links: AppLinks<'_>,
     display_name: Option<&str>,

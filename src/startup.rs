@@ -17,7 +17,7 @@ use crate::bot::actions::FlowActions;
 use crate::bot::service::KbReloader;
 use crate::bot::SharedBot;
 use crate::bus::{memory::MemoryBus, rabbitmq::RabbitBus, Bus};
-use crate::channels::state::AppState;
+use crate::channels::state::{AppParts, AppState};
 use crate::error;
 use crate::settings::{Settings, StoreKind};
 use crate::store::{postgres::PostgresStore, sqlite::SqliteStore, Store};
@@ -273,7 +273,7 @@ impl Application {
         let demo_orders = settings.demo.seed;
         let body_limit = settings.http.body_limit_bytes;
         let shutdown = settings.http.shutdown_timeout_secs;
-        let state = web::Data::new(AppState {
+        let state = web::Data::new(AppState::new(AppParts {
             settings,
             store,
             bus,
@@ -281,11 +281,10 @@ impl Application {
             sessions,
             dispatcher,
             limiter,
-            tokens: crate::auth::TokenCache::default(),
             wechat_api,
             bot: shared_bot,
-            kb,
-        });
+            kb_reloader: kb,
+        }));
 
         let server = HttpServer::new(move || {
             App::new()

@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 /// The layers: `domain` and `signing` know nothing else; configuration, telemetry and views
 /// sit on the domain; `store` and `bus` are the adapters; `routing` and `bot` are the pure
 /// subsystems (their `simulate`, `service`, `actions` and `assist` modules read the store);
-/// `actors` hold state; `channels` are the HTTP edges; `startup` wires everything.
+/// `actors` hold state; `services` hold each area's store and bus access for the edges;
+/// `channels` are the HTTP edges; `startup` wires everything.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("domain", &[]),
     ("signing", &[]),
@@ -136,14 +137,33 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "services",
+        &[
+            "actors::dispatcher",
+            "actors::protocol",
+            "actors::session_router",
+            "auth",
+            "bot::kb",
+            "bot::service",
+            "bus",
+            "domain",
+            "error",
+            "identity",
+            "routing::rules",
+            "routing::simulate",
+            "signing",
+            "store",
+        ],
+    ),
+    (
         "channels",
         &[
+            "services",
             "actors::agent_session",
             "actors::protocol",
             "actors::session_router",
             "actors::delivery",
             "actors::dispatcher",
-            "auth",
             "bot",
             "bot::flows",
             "bot::kb",
@@ -173,7 +193,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "actors::customer_session",
             "actors::session_router",
-            "auth",
             "actors::delivery",
             "actors::dispatcher",
             "bot",

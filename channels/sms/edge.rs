@@ -354,7 +354,7 @@ async fn inbound(
         Some(Keyword::Help) | None => {}
     }
     let customer =
-        identity::customer_for_phone(state.store.as_ref(), Channel::Sms, &sms.from).await?;
+        identity::customer_for_phone(state.identities(), Channel::Sms, &sms.from).await?;
     let accepted = provider::submit(
         &state,
         &customer,
@@ -396,25 +396,29 @@ async fn keyword_answer(
             ))
         }
     };
-    if let Some(stored) = state.store.find_webhook_receipt(CHANNEL, &sms.sid).await? {
+    if let Some(stored) = state
+        .receipts()
+        .find_webhook_receipt(CHANNEL, &sms.sid)
+        .await?
+    {
         return first(stored);
     }
     let now = Utc::now();
     let word: String = sms.body.trim().chars().take(32).collect();
     let answer = if opt_out {
         state
-            .store
+            .identities()
             .opt_out(Channel::Sms, &sms.from, &word, now)
             .await?;
         tracing::info!(from = %identity::masked_phone(&sms.from), keyword = %word, "SMS opt-out recorded.");
         twiml_message(OPT_OUT_CONFIRMATION)
     } else {
-        let was_out = state.store.opt_in(Channel::Sms, &sms.from).await?;
+        let was_out = state.identities().opt_in(Channel::Sms, &sms.from).await?;
         tracing::info!(from = %identity::masked_phone(&sms.from), was_out, "SMS opt-in recorded.");
         twiml_message(OPT_IN_CONFIRMATION)
     };
     let stored = state
-        .store
+        .receipts()
         .webhook_receipt(CHANNEL, &sms.sid, &hash, &answer, now)
         .await?;
     first(stored)
@@ -450,7 +454,7 @@ async fn status_callback(
     let params = verified_form(&state, &req, body)?;
     let callback = status_callback_of(&params).map_err(ApiError::invalid)?;
     let known = state
-        .store
+        .receipts()
         .record_provider_status(CHANNEL, &callback.sid, &callback.status, Utc::now())
         .await?;
     let error_code = callback.error_code.as_deref().unwrap_or_default();

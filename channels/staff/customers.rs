@@ -2,16 +2,14 @@
 //! message across channels, merges of two customers (and their undo), and live queue figures.
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::actors::dispatcher::Snapshot;
-use crate::actors::protocol::SessionCommand;
 use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::{Channel, CustomerId};
-use crate::error::{ApiError, ErrorKind};
+use crate::error::ApiError;
 use crate::store::CustomerMerge;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -51,11 +49,7 @@ pub(super) async fn lookup_customer(
     if query.external_id.is_empty() || query.external_id.len() > 256 {
         return Err(ApiError::invalid("external_id must be 1 to 256 characters"));
     }
-    match state
-        .store
-        .find_identity(channel, &query.external_id)
-        .await?
-    {
+    match state.customers.lookup(channel, &query.external_id).await? {
         Some(customer_id) => Ok(HttpResponse::Ok().json(json!({"customer_id": customer_id}))),
         None => Err(ApiError::not_found("No customer has that identity.")),
     }
@@ -85,13 +79,12 @@ pub(super) async fn get_customer(
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
     let id = CustomerId::from_trusted(id.into_inner());
-    let customer = state
-        .store
-        .customer(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such customer."))?;
-    let identities = state.store.identities(&id).await?;
-    let open = state.store.open_conversation(&id).await?;
+    let profile = state.customers.profile(&id).await?;
+    let (customer, identities, open) = (
+        profile.customer,
+        profile.identities,
+        profile.open_conversation,
+    );
     Ok(HttpResponse::Ok().json(json!({
         "id": customer.id,
         "name": customer.display_name,
@@ -166,27 +159,7 @@ pub(super) async fn merge_customers(
     let (staff, _) = who.staff()?;
     let into = CustomerId::from_trusted(id.into_inner());
     let from = CustomerId::from_trusted(body.into_inner().from_customer_id);
-    for customer in [&into, &from] {
-        if state.store.customer(customer).await?.is_none() {
-            return Err(ApiError::not_found(format!("No customer {customer}.")));
-        }
-    }
-    // A repeated request (the first one succeeded) finds nothing left to move.
-    if state.store.identities(&from).await?.is_empty()
-        && state.store.customer_messages(&from).await?.is_empty()
-    {
-        return Err(ApiError::new(
-            ErrorKind::Conflict,
-            format!("Customer {from} has nothing left to merge (merged already?)."),
-        ));
-    }
-    let merge_id = format!("mrg_{}", uuid::Uuid::now_v7().simple());
-    let merge = state
-        .store
-        .merge_customers(&merge_id, &into, &from, staff.as_str(), Utc::now())
-        .await?;
-    tracing::info!(%into, %from, by = %staff, merge = %merge.id, "Customers merged.");
-    reload_sessions(&state, &merge).await;
+    let merge = state.customers.merge(&into, &from, staff.as_str()).await?;
     Ok(HttpResponse::Created().json(merge_view(&merge)))
 }
 
@@ -215,27 +188,10 @@ pub(super) async fn undo_merge(
 ) -> Result<HttpResponse, ApiError> {
     let (staff, _) = who.staff()?;
     let merge = state
-        .store
-        .undo_merge(&merge_id, staff.as_str(), Utc::now())
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such merge."))?;
-    tracing::info!(merge = %merge.id, by = %staff, "Customer merge undone.");
-    reload_sessions(&state, &merge).await;
+        .customers
+        .undo_merge(&merge_id, staff.as_str())
+        .await?;
     Ok(HttpResponse::Ok().json(merge_view(&merge)))
-}
-
-/// Tells the sessions of both customers of a merge (or its undo) that their data moved, so
-/// neither keeps writing to a conversation that is no longer theirs. The merge is stored
-/// already: a session not told (the bus down) rebuilds from the store when it passivates.
-async fn reload_sessions(state: &AppState, merge: &CustomerMerge) {
-    for customer_id in [&merge.into, &merge.from] {
-        let reload = SessionCommand::Reload {
-            customer_id: customer_id.clone(),
-        };
-        if let Err(error) = state.sessions.command(reload).await {
-            tracing::warn!(customer = %customer_id, merge = %merge.id, %error, "Could not tell a session of a merge.");
-        }
-    }
 }
 
 #[utoipa::path(
@@ -262,10 +218,7 @@ pub(super) async fn customer_messages(
 ) -> Result<HttpResponse, ApiError> {
     who.staff()?;
     let id = CustomerId::from_trusted(id.into_inner());
-    if state.store.customer(&id).await?.is_none() {
-        return Err(ApiError::not_found("No such customer."));
-    }
-    let messages = state.store.customer_messages(&id).await?;
+    let messages = state.customers.messages(&id).await?;
     let body: Vec<_> = messages
         .iter()
         .map(|m| {

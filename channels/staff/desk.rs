@@ -40,18 +40,9 @@ pub(super) async fn agent_ws(
     if role != Role::Agent {
         return Err(ApiError::forbidden("Only agents can open the agent desk.").into());
     }
-    let agent = state
-        .store
-        .agent(&agent_id)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(ApiError::unauthenticated)?;
-    let session = AgentSession::new(
-        agent,
-        Arc::clone(&state.store),
-        Arc::clone(&state.bus),
-        Arc::clone(&state.metrics),
-    );
+    let agent = state.access.staff_member(&agent_id).await?;
+    let (store, bus) = state.for_actors();
+    let session = AgentSession::new(agent, store, bus, Arc::clone(&state.metrics));
     ws::WsResponseBuilder::new(session, &req, stream)
         .frame_size(state.settings.http.body_limit_bytes)
         .start()

@@ -2,14 +2,12 @@
 //! answer for an unknown user and a wrong password) and `GET /v1/me` (who a token speaks for).
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth;
 use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::{Channel, Role};
-use crate::error::{ApiError, ErrorKind};
+use crate::error::ApiError;
 use crate::store::Principal;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -54,38 +52,7 @@ pub(super) async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.into_inner();
-    if username.len() > 128 || password.len() > 1024 {
-        return Err(ApiError::new(
-            ErrorKind::InvalidCredentials,
-            "Unknown username or wrong password.",
-        ));
-    }
-    let agent = state.store.agent_by_username(&username).await?;
-    // Verify against a dummy hash for unknown users: same answer, same cost.
-    let hash = agent
-        .as_ref()
-        .map_or(auth::dummy_hash(), |a| a.password_hash.as_str())
-        .to_owned();
-    let verified = web::block(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
-    let Some(agent) = agent.filter(|_| verified) else {
-        return Err(ApiError::new(
-            ErrorKind::InvalidCredentials,
-            "Unknown username or wrong password.",
-        ));
-    };
-    let (token, hash) = auth::new_token();
-    let ttl = Duration::hours(i64::from(state.settings.auth.agent_token_ttl_hours));
-    let principal = Principal::Staff {
-        agent_id: agent.id.clone(),
-        role: agent.role,
-    };
-    state
-        .store
-        .insert_token(&hash, &principal, Utc::now() + ttl)
-        .await?;
-    tracing::info!(user = %agent.username, role = agent.role.as_str(), "Staff login.");
+    let (token, agent) = state.access.login(&username, password).await?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
         role: agent.role,
@@ -131,9 +98,7 @@ pub(super) async fn me(
 ) -> Result<HttpResponse, ApiError> {
     let me = match who.0 {
         Principal::Staff { agent_id, .. } => {
-            let agent = state.store.agent(&agent_id).await?.ok_or_else(|| {
-                ApiError::new(ErrorKind::Unauthenticated, "This account no longer exists.")
-            })?;
+            let agent = state.access.staff_member(&agent_id).await?;
             Me::Staff {
                 agent_id: agent.id.to_string(),
                 username: agent.username,

@@ -3,18 +3,16 @@
 //! conversation (`GET /v1/conversations/current`).
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use governor::clock::{Clock, DefaultClock};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::actors::protocol::{Inbound, SessionError};
-use crate::auth;
 use crate::channels::auth::Authenticated;
 use crate::channels::state::{AppState, CustomerLimiter};
-use crate::domain::{Channel, ClientId, Customer, CustomerId, MessageText, Tier};
+use crate::domain::{Channel, ClientId, CustomerId, MessageText};
 use crate::error::{ApiError, ErrorKind};
-use crate::store::Principal;
 use crate::views::MessageView;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -92,34 +90,12 @@ pub(super) async fn create_visitor(
             )
         }
     };
-    let customer = Customer {
-        id: CustomerId::generate(),
-        display_name: name,
-        tier: Tier::Standard,
-        tags: vec!["web".to_owned()],
-        created_at: Utc::now(),
-    };
-    state.store.insert_customer(&customer).await?;
-    // The visitor id is the web identity's external id.
-    let visitor_id = format!("v_{}", uuid::Uuid::new_v4().simple());
-    state
-        .store
-        .link_identity(Channel::Web, &visitor_id, &customer.id)
-        .await?;
-    let (token, hash) = auth::new_token();
     let ttl = Duration::hours(i64::from(state.settings.auth.visitor_token_ttl_hours));
-    state
-        .store
-        .insert_token(
-            &hash,
-            &Principal::Customer(customer.id.clone()),
-            Utc::now() + ttl,
-        )
-        .await?;
+    let visitor = state.customers.create_visitor(name, ttl).await?;
     Ok(HttpResponse::Created().json(json!({
-        "visitor_token": token,
-        "customer_id": customer.id,
-        "visitor_id": visitor_id,
+        "visitor_token": visitor.token,
+        "customer_id": visitor.customer.id,
+        "visitor_id": visitor.visitor_id,
     })))
 }
 
@@ -239,14 +215,11 @@ pub(super) async fn current_conversation(
     who: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let customer = who.customer()?;
-    let Some(conversation) = state.store.open_conversation(&customer).await? else {
+    let Some(current) = state.customers.current_conversation(&customer).await? else {
         return Err(ApiError::not_found("You have no open conversation."));
     };
-    let messages = state.store.conversation_messages(&conversation.id).await?;
-    let agent_name = match &conversation.agent_id {
-        Some(id) => state.store.agent(id).await?.map(|a| a.display_name),
-        None => None,
-    };
+    let (conversation, messages, agent_name) =
+        (current.conversation, current.messages, current.agent_name);
     Ok(HttpResponse::Ok().json(json!({
         "id": conversation.id,
         "customer_id": conversation.customer_id,

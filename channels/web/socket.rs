@@ -218,16 +218,17 @@ pub(super) async fn customer_ws(
 ) -> Result<HttpResponse, actix_web::Error> {
     let principal = authenticate(&state, bearer_token(&req)).await?;
     let (customer, channel) = Authenticated(principal).customer_on()?;
+    let (store, bus) = state.for_actors();
     let connection = CustomerConnection {
         customer,
         channel,
         sessions: state.sessions.clone(),
-        bus: Arc::clone(&state.bus),
+        bus,
         limiter: Arc::clone(&state.limiter),
         metrics: Arc::clone(&state.metrics),
         heartbeat: Instant::now(),
         id: uuid::Uuid::new_v4().simple().to_string(),
-        store: Arc::clone(&state.store),
+        store,
     };
     ws::WsResponseBuilder::new(connection, &req, stream)
         .frame_size(state.settings.http.body_limit_bytes)

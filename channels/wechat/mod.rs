@@ -234,7 +234,7 @@ async fn receive(
     let hash = provider::request_hash(&[body.as_bytes()]);
     let used = format!("{}:{}", query.timestamp.trim(), query.nonce);
     let (first, _) = state
-        .store
+        .receipts()
         .webhook_receipt(NONCE_RECEIPTS, &used, &hash, "", Utc::now())
         .await?;
     if first != hash {
@@ -304,7 +304,7 @@ async fn answer(state: &AppState, message: &xml::Inbound) -> Result<Option<Strin
     }
     let customer = || async {
         let (customer, created) =
-            crate::identity::first_contact(state.store.as_ref(), Channel::Wechat, openid, || {
+            crate::identity::first_contact(state.identities(), Channel::Wechat, openid, || {
                 format!("微信用户 {}", crate::identity::short(openid))
             })
             .await?;
@@ -316,12 +316,12 @@ async fn answer(state: &AppState, message: &xml::Inbound) -> Result<Option<Strin
     match &message.payload {
         xml::Payload::Subscribe => {
             customer().await?;
-            state.store.opt_in(Channel::Wechat, openid).await?;
+            state.identities().opt_in(Channel::Wechat, openid).await?;
             return Ok(Some(WELCOME.to_owned()));
         }
         xml::Payload::Unsubscribe => {
             state
-                .store
+                .identities()
                 .opt_out(Channel::Wechat, openid, "unsubscribe", Utc::now())
                 .await?;
             return Ok(None);
@@ -362,16 +362,13 @@ fn link_unionid(state: &AppState, openid: &str, customer: &crate::domain::Custom
     let Some(api) = state.wechat_api.clone() else {
         return;
     };
-    let (store, openid, customer) = (
-        std::sync::Arc::clone(&state.store),
-        openid.to_owned(),
-        customer.clone(),
-    );
+    let (customers, openid, customer) =
+        (state.customers.clone(), openid.to_owned(), customer.clone());
     actix_web::rt::spawn(async move {
         match api.unionid(&openid).await {
             Ok(Some(unionid)) => {
                 let id = crate::identity::unionid_identity(&unionid);
-                match store.link_identity(Channel::Wechat, &id, &customer).await {
+                match customers.link(Channel::Wechat, &id, &customer).await {
                     Ok(owner) if owner != customer => {
                         tracing::warn!(%customer, %owner, "A UnionID belongs to another customer; not merged automatically.")
                     }
@@ -389,10 +386,10 @@ fn link_unionid(state: &AppState, openid: &str, customer: &crate::domain::Custom
 /// it), or there is none (no outbound API configured), or it was a passive reply before
 /// (WeChat repeats a message whose reply it did not get).
 async fn passive_allowed(state: &AppState, row: &str) -> Result<bool, ApiError> {
-    if state.store.take_outbox(row, Utc::now()).await? {
+    if state.receipts().take_outbox(row, Utc::now()).await? {
         return Ok(true);
     }
-    Ok(match state.store.outbox_item(row).await? {
+    Ok(match state.receipts().outbox_item(row).await? {
         // No row: only right when this server has no WeChat API to send through.
         None => state.wechat_api.is_none(),
         Some(item) => {

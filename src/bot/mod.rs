@@ -249,6 +249,117 @@ struct Match<'a> {
 }
 
 impl KbBot {
+    /// An answer from the knowledge base, a flow the question starts, or a reply to small
+    /// talk; `None` when the bot did not understand.
+    fn answered(&self, state: &mut BotState, turn: &BotTurn<'_>, quoted: &str) -> Option<BotReply> {
+        let lang = turn.language;
+        // A message of greetings and thanks only is not a question for the matcher; with
+        // anything more ("您好，我的包裹一周没动了") the rest is the question.
+        let small_talk = only_small_talk(turn.text);
+        let found = if small_talk {
+            self.keyword_entry(turn.text).map(|entry| Match {
+                entry,
+                confidence: 1.0,
+            })
+        } else {
+            self.matched(turn.text)
+        };
+        let intent = found.map(|m| m.entry.intent().to_owned());
+        let flow = self
+            .flows
+            .triggered_by(intent.as_deref(), turn.text)
+            .or_else(|| (!small_talk).then(|| self.flow_meant(turn.text)).flatten());
+        if let Some(flow) = flow {
+            state.misses = 0;
+            state.last_intent = Some(intent.unwrap_or_else(|| flow.id().to_owned()));
+            state.last_skill = found
+                .and_then(|m| m.entry.skill.clone())
+                .or_else(|| flow.handoff_skills().first().map(|s| s.name.clone()));
+            state.last_confidence = found.map(|m| m.confidence);
+            let step = flows::start(flow, turn.text, lang);
+            return Some(self.step_reply(std::mem::take(state), flow.id(), step, lang, quoted));
+        }
+        if let Some(found) = found {
+            state.misses = 0;
+            state.last_intent = Some(found.entry.intent().to_owned());
+            state.last_skill = found.entry.skill.clone();
+            state.last_confidence = Some(found.confidence);
+            return Some(BotReply {
+                entry: Some(found.entry.id.clone()),
+                suggested: Vec::new(),
+                text: found.entry.render(lang, turn.channel),
+                intent: Some(found.entry.intent().to_owned()),
+                confidence: Some(found.confidence),
+                handoff: None,
+                action: None,
+                state: to_value(state),
+            });
+        }
+        if small_talk && mentions(turn.text, &THANKS_ZH, &THANKS_EN) {
+            state.misses = 0;
+            return Some(plain(
+                state,
+                pick(
+                    lang,
+                    "不客气！还有其他可以帮您的吗？",
+                    "You're welcome! Anything else I can help with?",
+                ),
+            ));
+        }
+        if small_talk && mentions(turn.text, &GREETING_ZH, &GREETING_EN) {
+            return Some(plain(
+                state,
+                pick(
+                    lang,
+                    "您好！我是智能助手，可以解答退款、物流、发票、账号等问题，也能帮您查订单、申请退款、修改收货地址；需要人工服务请输入“人工”。",
+                    "Hi! I'm the virtual assistant. Ask me about refunds, delivery, invoices or your account; I can also check an order, request a refund or change a delivery address. Type 'human' to reach an agent.",
+                ),
+            ));
+        }
+        None
+    }
+
+    /// A turn the bot did not understand: a hand-off for VIPs and after the second miss in a
+    /// row, else "did you mean …?" or a request to rephrase.
+    fn not_understood(&self, mut state: BotState, turn: &BotTurn<'_>, quoted: &str) -> BotReply {
+        let lang = turn.language;
+        state.misses += 1;
+        if turn.tier == Tier::Vip {
+            // VIPs are not asked to rephrase: the first turn the bot cannot answer goes to a
+            // person.
+            return self.handoff(state, lang, HandoffReason::Vip, quoted);
+        }
+        if state.misses >= 2 {
+            return self.handoff(state, lang, HandoffReason::NotUnderstood, quoted);
+        }
+        let suggestions = self.suggestions(turn.text, lang);
+        if !suggestions.is_empty() {
+            let titles: Vec<&str> = suggestions.iter().map(|(_, t)| t.as_str()).collect();
+            let text = match lang {
+                Language::Zh => format!(
+                    "我不太确定您的意思，您是想了解：{}？请再说具体一些，或输入“人工”转接客服。",
+                    titles.join("、")
+                ),
+                Language::En => format!(
+                    "I'm not sure I understood. Did you mean: {}? Tell me a bit more, or type 'human' for an agent.",
+                    titles.join(", ")
+                ),
+            };
+            return BotReply {
+                suggested: suggestions.into_iter().map(|(id, _)| id).collect(),
+                ..plain(&state, text)
+            };
+        }
+        plain(
+            &state,
+            pick(
+                lang,
+                "抱歉，我没太明白。可以换个说法吗？比如“怎么退款”“快递到哪了”，或输入“人工”转接客服。",
+                "Sorry, I didn't quite get that. Could you rephrase — e.g. 'how do I get a refund' or 'where is my parcel'? Or type 'human' for an agent.",
+            ),
+        )
+    }
+
     /// Trains the matcher on the published entries of `doc` (their questions and keywords)
     /// and the flows' example questions (each flow one class), with the document's and the
     /// built-in out-of-scope questions as the out-of-scope class.
@@ -565,104 +676,10 @@ impl Bot for KbBot {
                 ),
             );
         }
-        // A message of greetings and thanks only is not a question for the matcher; with
-        // anything more ("您好，我的包裹一周没动了") the rest is the question.
-        let small_talk = only_small_talk(turn.text);
-        let found = if small_talk {
-            self.keyword_entry(turn.text).map(|entry| Match {
-                entry,
-                confidence: 1.0,
-            })
-        } else {
-            self.matched(turn.text)
-        };
-        let intent = found.map(|m| m.entry.intent().to_owned());
-        let flow = self
-            .flows
-            .triggered_by(intent.as_deref(), turn.text)
-            .or_else(|| (!small_talk).then(|| self.flow_meant(turn.text)).flatten());
-        if let Some(flow) = flow {
-            state.misses = 0;
-            state.last_intent = Some(intent.unwrap_or_else(|| flow.id().to_owned()));
-            state.last_skill = found
-                .and_then(|m| m.entry.skill.clone())
-                .or_else(|| flow.handoff_skills().first().map(|s| s.name.clone()));
-            state.last_confidence = found.map(|m| m.confidence);
-            let step = flows::start(flow, turn.text, lang);
-            return self.step_reply(state, flow.id(), step, lang, &quoted);
+        if let Some(reply) = self.answered(&mut state, turn, &quoted) {
+            return reply;
         }
-        if let Some(found) = found {
-            state.misses = 0;
-            state.last_intent = Some(found.entry.intent().to_owned());
-            state.last_skill = found.entry.skill.clone();
-            state.last_confidence = Some(found.confidence);
-            return BotReply {
-                entry: Some(found.entry.id.clone()),
-                suggested: Vec::new(),
-                text: found.entry.render(lang, turn.channel),
-                intent: Some(found.entry.intent().to_owned()),
-                confidence: Some(found.confidence),
-                handoff: None,
-                action: None,
-                state: to_value(&state),
-            };
-        }
-        if small_talk && mentions(turn.text, &THANKS_ZH, &THANKS_EN) {
-            state.misses = 0;
-            return plain(
-                &state,
-                pick(
-                    lang,
-                    "不客气！还有其他可以帮您的吗？",
-                    "You're welcome! Anything else I can help with?",
-                ),
-            );
-        }
-        if small_talk && mentions(turn.text, &GREETING_ZH, &GREETING_EN) {
-            return plain(
-                &state,
-                pick(
-                    lang,
-                    "您好！我是智能助手，可以解答退款、物流、发票、账号等问题，也能帮您查订单、申请退款、修改收货地址；需要人工服务请输入“人工”。",
-                    "Hi! I'm the virtual assistant. Ask me about refunds, delivery, invoices or your account; I can also check an order, request a refund or change a delivery address. Type 'human' to reach an agent.",
-                ),
-            );
-        }
-        state.misses += 1;
-        if turn.tier == Tier::Vip {
-            // VIPs are not asked to rephrase: the first turn the bot cannot answer goes to a
-            // person.
-            return self.handoff(state, lang, HandoffReason::Vip, &quoted);
-        }
-        if state.misses >= 2 {
-            return self.handoff(state, lang, HandoffReason::NotUnderstood, &quoted);
-        }
-        let suggestions = self.suggestions(turn.text, lang);
-        if !suggestions.is_empty() {
-            let titles: Vec<&str> = suggestions.iter().map(|(_, t)| t.as_str()).collect();
-            let text = match lang {
-                Language::Zh => format!(
-                    "我不太确定您的意思，您是想了解：{}？请再说具体一些，或输入“人工”转接客服。",
-                    titles.join("、")
-                ),
-                Language::En => format!(
-                    "I'm not sure I understood. Did you mean: {}? Tell me a bit more, or type 'human' for an agent.",
-                    titles.join(", ")
-                ),
-            };
-            return BotReply {
-                suggested: suggestions.into_iter().map(|(id, _)| id).collect(),
-                ..plain(&state, text)
-            };
-        }
-        plain(
-            &state,
-            pick(
-                lang,
-                "抱歉，我没太明白。可以换个说法吗？比如“怎么退款”“快递到哪了”，或输入“人工”转接客服。",
-                "Sorry, I didn't quite get that. Could you rephrase — e.g. 'how do I get a refund' or 'where is my parcel'? Or type 'human' for an agent.",
-            ),
-        )
+        self.not_understood(state, turn, &quoted)
     }
 
     fn resume(&self, turn: &BotTurn<'_>, outcome: ActionOutcome) -> BotReply {

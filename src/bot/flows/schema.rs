@@ -216,7 +216,54 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
             ),
         ));
     }
-    let triggers = &doc.triggers;
+    check_triggers(at, &doc.triggers, problems);
+
+    let names: Vec<String> = doc.slots.iter().map(|s| s.name.clone()).collect();
+    let no_slots = Scope {
+        all_slots: &names,
+        filled: 0,
+        ticket: false,
+        result: false,
+    };
+    let all_slots = Scope {
+        filled: names.len(),
+        ..no_slots
+    };
+    let title = texts(&format!("{at}.title"), &doc.title, no_slots, problems);
+
+    let slots = check_slots(at, &doc.slots, no_slots, problems);
+
+    let (actions, done_scope) = check_actions(at, &doc.actions, all_slots, problems);
+    let done = texts(&format!("{at}.done"), &doc.done, done_scope, problems);
+    let on_failure = doc
+        .on_failure
+        .as_ref()
+        .and_then(|e| exit(&format!("{at}.on_failure"), e, all_slots, problems));
+    let handoff_message = doc
+        .handoff_message
+        .as_ref()
+        .and_then(|m| texts(&format!("{at}.handoff_message"), m, all_slots, problems));
+
+    if problems.len() > before {
+        return None;
+    }
+    Some(Flow {
+        id: doc.id,
+        title: title?,
+        intents: doc.triggers.intents.clone(),
+        keywords_zh: lower(&doc.triggers.keywords_zh),
+        keywords_en: lower(&doc.triggers.keywords_en),
+        examples: doc.triggers.examples.clone(),
+        slots,
+        actions,
+        done: done?,
+        on_failure,
+        handoff_message,
+    })
+}
+
+/// Checks that something starts the flow, and the triggers' sizes.
+fn check_triggers(at: &str, triggers: &TriggersDoc, problems: &mut Vec<Problem>) {
     if triggers.intents.is_empty()
         && triggers.keywords_zh.is_empty()
         && triggers.keywords_en.is_empty()
@@ -256,24 +303,19 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
             }
         }
     }
+}
 
-    let names: Vec<String> = doc.slots.iter().map(|s| s.name.clone()).collect();
-    let no_slots = Scope {
-        all_slots: &names,
-        filled: 0,
-        ticket: false,
-        result: false,
-    };
-    let all_slots = Scope {
-        filled: names.len(),
-        ..no_slots
-    };
-    let title = texts(&format!("{at}.title"), &doc.title, no_slots, problems);
-
+/// Checks the slots in order (each prompt may use the slots before it); the valid ones.
+fn check_slots(
+    at: &str,
+    docs: &[SlotDoc],
+    no_slots: Scope<'_>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Slot> {
     let mut slots = Vec::new();
-    for (s, slot) in doc.slots.iter().enumerate() {
+    for (s, slot) in docs.iter().enumerate() {
         let slot_at = format!("{at}.slots[{s}]");
-        if names[..s].contains(&slot.name) {
+        if no_slots.all_slots[..s].contains(&slot.name) {
             problems.push(Problem::new(
                 format!("{slot_at}.name"),
                 format!("slot '{}' is defined twice", slot.name),
@@ -320,9 +362,19 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
             });
         }
     }
+    slots
+}
 
+/// Checks the actions in order (each may use the ticket or result of those before it); the
+/// valid ones, and the scope after the last (what the closing message may use).
+fn check_actions<'a>(
+    at: &str,
+    docs: &[ActionDoc],
+    all_slots: Scope<'a>,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Action>, Scope<'a>) {
     // All of a flow's actions run in the customer's turn that completes it.
-    if doc.actions.len() > super::MAX_ACTIONS_PER_TURN {
+    if docs.len() > super::MAX_ACTIONS_PER_TURN {
         problems.push(Problem::new(
             format!("{at}.actions"),
             format!(
@@ -334,7 +386,7 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
     let mut actions = Vec::new();
     let mut ticket = false;
     let mut result = false;
-    for (a, action) in doc.actions.iter().enumerate() {
+    for (a, action) in docs.iter().enumerate() {
         let action_at = format!("{at}.actions[{a}]");
         let scope = Scope {
             ticket,
@@ -355,32 +407,7 @@ fn check_flow(at: &str, doc: FlowDoc, problems: &mut Vec<Problem>) -> Option<Flo
         result,
         ..all_slots
     };
-    let done = texts(&format!("{at}.done"), &doc.done, done_scope, problems);
-    let on_failure = doc
-        .on_failure
-        .as_ref()
-        .and_then(|e| exit(&format!("{at}.on_failure"), e, all_slots, problems));
-    let handoff_message = doc
-        .handoff_message
-        .as_ref()
-        .and_then(|m| texts(&format!("{at}.handoff_message"), m, all_slots, problems));
-
-    if problems.len() > before {
-        return None;
-    }
-    Some(Flow {
-        id: doc.id,
-        title: title?,
-        intents: doc.triggers.intents.clone(),
-        keywords_zh: lower(&doc.triggers.keywords_zh),
-        keywords_en: lower(&doc.triggers.keywords_en),
-        examples: doc.triggers.examples.clone(),
-        slots,
-        actions,
-        done: done?,
-        on_failure,
-        handoff_message,
-    })
+    (actions, done_scope)
 }
 
 fn lower(values: &[String]) -> Vec<String> {

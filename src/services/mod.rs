@@ -1,0 +1,15 @@
+//! The services the HTTP edges call, one per area: each owns the store and bus access of
+//! its area, the checks that need stored data, and the notices that must follow a change
+//! (the dispatcher told of new rules or overrides, sessions told of a merge, the bot
+//! retrained after a knowledge-base write). Handlers parse, authorize, call one service
+//! and render; they never reach the store or the bus themselves.
+//!
+//! - [`access`]: staff login and bearer tokens.
+//! - [`customers`]: visitors, profiles, histories, tickets, merges.
+//! - [`kb`]: knowledge-base reads and writes.
+//! - [`routing`]: rule versions, activation, overrides, dry-runs, explanations.
+
+pub mod access;
+pub mod customers;
+pub mod kb;
+pub mod routing;
