@@ -54,23 +54,27 @@ struct DeskReport {
 }
 
 /// Live figures for `GET /v1/queues`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueFigures {
     pub waiting: usize,
     pub offered: usize,
     pub longest_wait_ms: u64,
     /// The rule-set version in force (None: built-in routing).
+    #[schema(required = true)]
     pub rules_version: Option<i64>,
     /// The service-level threshold of `queues[].service_level`.
     pub service_level_secs: u64,
     /// The window of the per-queue outcome figures.
     pub stats_window_secs: u64,
+    #[schema(inline)]
     pub queues: Vec<QueueFigure>,
+    #[schema(inline)]
     pub agents: Vec<AgentFigure>,
     /// Supervisors' overrides in force.
     pub overrides: Vec<Override>,
     /// The first waiting tasks in service order (at most [`TASKS_SHOWN`]); why each was
     /// routed where it was is at `GET /v1/tasks/{id}/routing`.
+    #[schema(inline)]
     pub tasks: Vec<TaskFigure>,
 }
 
@@ -78,24 +82,29 @@ pub struct QueueFigures {
 pub const TASKS_SHOWN: usize = 100;
 
 /// One waiting task in [`QueueFigures`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskFigure {
+    #[schema(value_type = String)]
     pub task_id: TaskId,
     pub customer_name: String,
     pub channel: String,
+    #[schema(required = true)]
     pub intent: Option<String>,
     pub queue: String,
     /// The rule that routes it (None: built-in routing).
+    #[schema(required = true)]
     pub rule: Option<String>,
     pub priority: i32,
     pub skills: Vec<String>,
     pub waited_ms: u64,
+    #[schema(value_type = Option<String>, required = true)]
     pub offered_to: Option<AgentId>,
+    #[schema(value_type = Option<String>, required = true)]
     pub reserved_for: Option<AgentId>,
 }
 
 /// One queue in [`QueueFigures`]: what waits now, and how tasks left it in the window.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueFigure {
     pub queue: String,
     pub waiting: usize,
@@ -106,11 +115,13 @@ pub struct QueueFigure {
 }
 
 /// One agent in [`QueueFigures`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentFigure {
+    #[schema(value_type = String)]
     pub agent_id: AgentId,
     pub name: String,
     /// `available`, `away`, `offline`, or `wrap_up` while the wrap-up timer runs.
+    #[schema(schema_with = agent_status_schema)]
     pub status: &'static str,
     /// Chats held plus offers (all media in `load_by_media`).
     pub load: u32,
@@ -119,11 +130,21 @@ pub struct AgentFigure {
     pub load_by_media: Slots,
     pub capacity_by_media: Slots,
     /// Share of the chat capacity in use (a call counts as full).
+    #[schema(minimum = 0, maximum = 1)]
     pub occupancy: f64,
+    #[schema(required = true)]
     pub wrap_up_ends_in_ms: Option<u64>,
     /// Offers rejected or let expire (they count against the agent).
     pub missed_offers: u32,
     pub skills: BTreeMap<String, u8>,
+}
+
+/// The schema of [`AgentFigure::status`] (OpenAPI): one of its four values.
+fn agent_status_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["available", "away", "offline", "wrap_up"]))
+        .build()
 }
 
 /// Asks for [`QueueFigures`].

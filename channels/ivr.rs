@@ -66,43 +66,77 @@ pub const VOICE_QUEUE: &str = "voice";
 // Events (pure)
 
 /// An event as the platform sends it, before validation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
+#[schema(as = IvrEvent)]
 enum WireEvent {
     #[serde(rename = "call.started")]
     CallStarted {
+        /// Not blank, no control characters
+        #[schema(min_length = 1, max_length = 128)]
         call_id: String,
+        /// The caller, E.164 (+ and 8 to 15 digits)
+        #[schema(pattern = r"^\+[1-9][0-9]{7,14}$")]
         from: String,
+        /// The dialled number: + optional, 3 to 15 digits (service numbers included)
+        #[schema(pattern = r"^\+?[0-9]{3,15}$")]
         to: String,
+        /// Language of our prompts
         #[serde(default)]
+        #[schema(nullable = false, schema_with = crate::channels::openapi::bodies::language_code)]
         language: Option<String>,
     },
     #[serde(rename = "transcript")]
     Transcript {
+        /// Not blank, no control characters
+        #[schema(min_length = 1, max_length = 128)]
         call_id: String,
+        /// The caller, E.164 (+ and 8 to 15 digits)
+        #[schema(pattern = r"^\+[1-9][0-9]{7,14}$")]
         from: String,
+        /// No control characters besides tab and line breaks
         text: String,
+        #[schema(minimum = 0, maximum = 1)]
         confidence: f64,
+        /// Partial segments (false) get no instructions
         #[serde(rename = "final")]
         is_final: bool,
+        /// Language of our prompts
         #[serde(default)]
+        #[schema(nullable = false, schema_with = crate::channels::openapi::bodies::language_code)]
         language: Option<String>,
     },
     #[serde(rename = "dtmf")]
     Dtmf {
+        /// Not blank, no control characters
+        #[schema(min_length = 1, max_length = 128)]
         call_id: String,
+        /// The caller, E.164 (+ and 8 to 15 digits)
+        #[schema(pattern = r"^\+[1-9][0-9]{7,14}$")]
         from: String,
+        /// 0 alone asks for an agent
+        #[schema(pattern = "^[0-9*#]{1,32}$")]
         digits: String,
+        /// Language of our prompts
         #[serde(default)]
+        #[schema(nullable = false, schema_with = crate::channels::openapi::bodies::language_code)]
         language: Option<String>,
     },
     #[serde(rename = "call.ended")]
     CallEnded {
+        /// Not blank, no control characters
+        #[schema(min_length = 1, max_length = 128)]
         call_id: String,
+        /// The caller, E.164 (+ and 8 to 15 digits)
+        #[schema(pattern = r"^\+[1-9][0-9]{7,14}$")]
         from: String,
+        /// Printable characters
         #[serde(default)]
+        #[schema(nullable = false, max_length = 128)]
         reason: Option<String>,
+        /// Language of our prompts
         #[serde(default)]
+        #[schema(nullable = false, schema_with = crate::channels::openapi::bodies::language_code)]
         language: Option<String>,
     },
 }
@@ -350,7 +384,7 @@ pub fn action(event: &Event, min_confidence: f64) -> Action {
 }
 
 /// One line of what was said on the call, for the agent who takes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TranscriptLine {
     pub from: String,
     pub text: String,
@@ -379,52 +413,61 @@ pub enum Outcome {
 }
 
 /// A call instruction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[schema(as = IvrInstruction)]
 pub enum Instruction {
     Say {
         text: String,
         /// `zh-CN` or `en-US` (the TTS voice).
+        #[schema(schema_with = crate::channels::openapi::bodies::voice_code)]
         language: String,
     },
     Collect {
+        /// `speech`, `dtmf`
         input: Vec<String>,
         timeout_secs: u32,
     },
     Transfer {
+        /// The voice queue, or the agent who already owns the conversation
         target: TransferTarget,
+        #[schema(inline)]
         task: TransferTask,
+        /// What the customer said so far
         context: TransferContext,
     },
     Hangup,
 }
 
 /// Where a transferred call goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TransferTarget {
     /// The queue the call waits in for the agent the dispatcher picks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub queue: Option<String>,
     /// The agent who owns the conversation already.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub agent_id: Option<String>,
 }
 
 /// The task the transferred call belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TransferTask {
     pub conversation_id: String,
     pub customer_id: String,
 }
 
 /// What the agent sees of the call so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TransferContext {
+    #[schema(inline)]
     pub transcript: Vec<TranscriptLine>,
 }
 
 /// The answer to an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Response {
     pub call_id: String,
     pub instructions: Vec<Instruction>,
@@ -532,6 +575,27 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 /// `POST /v1/channels/ivr/events`: one signed event, answered with call instructions.
+#[utoipa::path(
+    tag = "ivr",
+    operation_id = "ivrEvent",
+    summary = "One IVR event (call.started, transcript, dtmf, call.ended), signed as Standard Webhooks with ivr.secret (any Content-Type); answered with call instructions. A retried webhook-id with the same body gets the first answer",
+    security(),
+    params(
+        ("webhook-id" = String, Header, description = "At most 256 characters; the idempotency key"),
+        ("webhook-timestamp" = String, Header, description = "Unix seconds, within ivr.timestamp_tolerance_secs"),
+        ("webhook-signature" = String, Header, description = "v1,<base64 HMAC-SHA256(key, \"{webhook-id}.{webhook-timestamp}.{body}\")>; several may be sent, space-separated"),
+    ),
+    request_body(content = WireEvent, example = json!({"type": "transcript", "call_id": "call-1", "from": "+8613800138000", "text": "我要退款", "confidence": 0.92, "final": true})),
+    responses(
+        (status = 200, description = "Instructions (empty for a partial transcript and call.ended)", body = inline(Response)),
+        (status = 400, description = "`malformed_json`: the body is not JSON; `malformed_body`: it could not be read", body = crate::channels::openapi::errors::MalformedJsonOrMalformedBodyError),
+        (status = 401, description = "`unauthenticated`: a webhook-* header missing or empty, or a timestamp that is not a number", body = crate::channels::openapi::errors::UnauthenticatedError),
+        (status = 403, description = "`forbidden`: stale timestamp, no matching signature, or a webhook-id reused for another body", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 422, description = "`invalid_request`: webhook-id over 256 characters; unknown type, missing or unknown fields, invalid values", body = crate::channels::openapi::errors::InvalidRequestError),
+        (status = 503, description = "`not_ready`: no ivr.secret configured; or the event could not be recorded yet", body = crate::channels::openapi::errors::NotReadyError),
+    ),
+)]
 #[post("/v1/channels/ivr/events")]
 async fn events(
     state: web::Data<AppState>,

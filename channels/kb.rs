@@ -134,14 +134,37 @@ fn written(
         .json(json!({ "id": id, "revision": revision, "etag": etag(at) }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only entries of this status
+    #[param(inline, value_type = Option<crate::bot::kb::entry::EntryStatus>, nullable = false)]
     status: Option<String>,
+    /// Only entries with this tag
+    #[param(nullable = false)]
     tag: Option<String>,
 }
 
 /// `GET /v1/kb/entries[?status=published|draft|archived][&tag=…]`
+#[utoipa::path(
+    tag = "kb",
+    operation_id = "listKbEntries",
+    summary = "The knowledge base. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Entries", body = inline(crate::channels::openapi::bodies::KbList), links(
+            ("GetListedEntry" = (operation_id = "getKbEntry", parameters(("path.id" = "$response.body#/entries/0/id")))),
+            ("PutListedEntry" = (operation_id = "putKbEntry", parameters(("path.id" = "$response.body#/entries/0/id"), ("header.If-Match" = "$response.body#/entries/0/etag")))),
+            ("DeleteListedEntry" = (operation_id = "deleteKbEntry", parameters(("path.id" = "$response.body#/entries/0/id"), ("header.If-Match" = "$response.body#/entries/0/etag")))),
+        )),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 422, response = crate::channels::openapi::errors::InvalidQuery),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/kb/entries")]
 async fn list(
     state: web::Data<AppState>,
@@ -173,6 +196,25 @@ async fn list(
     })))
 }
 
+#[utoipa::path(
+    tag = "kb",
+    operation_id = "getKbEntry",
+    summary = "One entry, with its ETag. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "An entry id"),
+    ),
+    responses(
+        (status = 200, description = "The entry", body = crate::channels::openapi::bodies::KbEntryView, headers(("ETag" = String, description = "The entry's version")), links(
+            ("PutBackEntry" = (operation_id = "putKbEntry", description = "What GET gave can be changed and put back (the read-only fields are ignored)", parameters(("path.id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag")), request_body = "$response.body")),
+            ("DeleteReadEntry" = (operation_id = "deleteKbEntry", parameters(("path.id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag")))),
+        )),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, description = "`not_found`: no such entry", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/kb/entries/{id}")]
 async fn get_entry(
     state: web::Data<AppState>,
@@ -219,6 +261,28 @@ fn parsed(mut body: serde_json::Value) -> Result<KbEntry, Vec<Problem>> {
 }
 
 /// `POST /v1/kb/entries`: a new entry (409 if the id exists).
+#[utoipa::path(
+    tag = "kb",
+    operation_id = "createKbEntry",
+    summary = "Create an entry (supervisors); hot-reloaded",
+    security(("bearer" = [])),
+    request_body(content = crate::channels::openapi::bodies::KbEntry, example = json!({"id": "opening_hours", "title": {"zh": "营业时间", "en": "Opening hours"}, "questions": {"zh": ["你们几点上班？"], "en": ["When are you open?"]}, "answer": {"zh": "我们每天 9:00–18:00 在线。", "en": "We are online every day from 9:00 to 18:00."}, "channel_answers": {"sms": {"en": "Open daily 9-18."}}, "tags": ["hours"], "status": "published"})),
+    responses(
+        (status = 201, description = "Created", body = crate::channels::openapi::bodies::KbWritten, headers(("ETag" = String, description = "The entry's version")), links(
+            ("GetCreatedEntry" = (operation_id = "getKbEntry", parameters(("path.id" = "$response.body#/id")))),
+            ("PutCreatedEntry" = (operation_id = "putKbEntry", parameters(("path.id" = "$response.body#/id"), ("header.If-Match" = "$response.body#/etag")))),
+            ("DeleteCreatedEntry" = (operation_id = "deleteKbEntry", parameters(("path.id" = "$response.body#/id"), ("header.If-Match" = "$response.body#/etag")))),
+        )),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 409, description = "`conflict`: an entry with this id exists", body = crate::channels::openapi::errors::ConflictError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, response = crate::channels::openapi::errors::InvalidKb),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/kb/entries")]
 async fn create(
     state: web::Data<AppState>,
@@ -247,6 +311,29 @@ async fn create(
 }
 
 /// `PUT /v1/kb/entries/{id}`: creates or replaces the entry (the body's id must match).
+#[utoipa::path(
+    tag = "kb",
+    operation_id = "putKbEntry",
+    summary = "Create or replace an entry (supervisors); the body's id, if any, must be the path's; the read-only fields a GET adds are ignored",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "An entry id"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The entry's etag as read (optimistic concurrency), or * (the entry must exist). Anything else: 422"),
+    ),
+    request_body(content = crate::channels::openapi::bodies::KbEntryPut, example = json!({"title": {"zh": "营业时间", "en": "Opening hours"}, "questions": {"zh": ["你们几点上班？"], "en": ["When are you open?"]}, "answer": {"zh": "我们每天 9:00–18:00 在线。", "en": "We are online every day from 9:00 to 18:00."}, "channel_answers": {"sms": {"en": "Open daily 9-18."}}, "tags": ["hours"], "status": "published"})),
+    responses(
+        (status = 200, description = "Replaced", body = crate::channels::openapi::bodies::KbWritten, headers(("ETag" = String, description = "The entry's version"))),
+        (status = 201, description = "Created", body = crate::channels::openapi::bodies::KbWritten, headers(("ETag" = String, description = "The entry's version"))),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 412, description = "`precondition_failed`: the entry changed (or went) since the If-Match version; nothing was written", body = crate::channels::openapi::errors::PreconditionFailedErrorWithEtag),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, description = "`invalid_kb` with problems (the entry is invalid, or its id is not the path's); `invalid_request`: a malformed If-Match", body = crate::channels::openapi::errors::InvalidKbOrInvalidRequestErrorWithProblems),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[put("/v1/kb/entries/{id}")]
 async fn put_entry(
     state: web::Data<AppState>,
@@ -299,6 +386,25 @@ async fn put_entry(
     })
 }
 
+#[utoipa::path(
+    tag = "kb",
+    operation_id = "deleteKbEntry",
+    summary = "Delete an entry (supervisors)",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "An entry id"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The entry's etag as read (optimistic concurrency), or * (the entry must exist). Anything else: 422"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = inline(crate::channels::openapi::bodies::KbDeleted)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, description = "`not_found`: no such entry (without If-Match)", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 412, description = "`precondition_failed`: the entry changed (or went) since the If-Match version; nothing was written", body = crate::channels::openapi::errors::PreconditionFailedErrorWithEtag),
+        (status = 422, description = "`invalid_request`: a malformed If-Match", body = crate::channels::openapi::errors::InvalidRequestError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[delete("/v1/kb/entries/{id}")]
 async fn delete_entry(
     state: web::Data<AppState>,
@@ -325,16 +431,41 @@ async fn delete_entry(
     Ok(HttpResponse::Ok().json(json!({ "id": id.as_str(), "revision": revision })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
     /// `merge` (default): add and replace the given entries; `replace`: the given entries
     /// become the whole knowledge base.
+    #[param(inline, value_type = Option<crate::channels::openapi::bodies::ImportMode>, nullable = false)]
     mode: Option<String>,
 }
 
 /// `POST /v1/kb/import[?mode=merge|replace]` with a JSON document (`{"entries": […],
 /// "out_of_scope": […]}` or a bare array) or CSV (`text/csv`, see [`crate::bot::kb::io`]).
+#[utoipa::path(
+    post,
+    path = "/v1/kb/import",
+    tag = "kb",
+    operation_id = "importKb",
+    summary = "Import a knowledge base (supervisors): a JSON document (or a bare array of entries) or CSV, up to 5 MB and 5,000 entries",
+    security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content(
+        (inline(crate::channels::openapi::bodies::KbImport) = "application/json"),
+        (inline(crate::channels::openapi::bodies::KbCsv) = "text/csv"),
+    )),
+    responses(
+        (status = 200, description = "Imported", body = inline(crate::channels::openapi::bodies::KbImported)),
+        (status = 400, description = "`malformed_body`: the body is not UTF-8, or could not be read", body = crate::channels::openapi::errors::MalformedBodyError),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 413, description = "`payload_too_large`: over 5 MB", body = crate::channels::openapi::errors::PayloadTooLargeError),
+        (status = 415, description = "`unsupported_media_type`: neither application/json nor text/csv", body = crate::channels::openapi::errors::UnsupportedMediaTypeError),
+        (status = 422, description = "`invalid_kb` with problems (including JSON that does not parse); `invalid_request`: an invalid query string", body = crate::channels::openapi::errors::InvalidKbOrInvalidRequestErrorWithProblems),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 async fn import(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -400,14 +531,35 @@ async fn import(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
+    #[param(value_type = Option<crate::channels::openapi::bodies::ExportFormat>, nullable = false, default = "json")]
     format: Option<String>,
 }
 
 /// `GET /v1/kb/export[?format=json|csv]`: the whole knowledge base, as a download that
 /// `POST /v1/kb/import` takes back.
+#[utoipa::path(
+    tag = "kb",
+    operation_id = "exportKb",
+    summary = "Export the knowledge base as a download that the import takes back. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "The knowledge base (Content-Disposition: attachment)", content(
+            (inline(crate::channels::openapi::bodies::KbDocument) = "application/json"),
+            (inline(crate::channels::openapi::bodies::KbCsvExport) = "text/csv"),
+        ), headers(("Content-Disposition" = String)), links(
+            ("ReimportExport" = (operation_id = "importKb", description = "The export is taken back unchanged", parameters(("query.mode" = "merge")), request_body = "$response.body")),
+        )),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 422, description = "`invalid_request`: format neither json nor csv, or an invalid query string", body = crate::channels::openapi::errors::InvalidRequestError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/kb/export")]
 async fn export(
     state: web::Data<AppState>,
@@ -438,16 +590,37 @@ async fn export(
         .body(body))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MatchRequest {
+    /// 1 to 4000 characters after trimming
+    #[schema(min_length = 1, max_length = 4000)]
     text: String,
+    #[schema(nullable = false)]
     language: Option<Language>,
+    #[schema(nullable = false)]
     channel: Option<Channel>,
 }
 
 /// `POST /v1/kb/match` `{"text", "language"?, "channel"?}`: what the bot in force would
 /// answer, and its best entries with their confidence (supervisors try their changes here).
+#[utoipa::path(
+    tag = "kb",
+    operation_id = "matchKb",
+    summary = "What the bot in force answers to a question, with its best entries. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    request_body(content = inline(MatchRequest), example = json!({"text": "I want a refund", "language": "en"})),
+    responses(
+        (status = 200, description = "The bot's answer", body = inline(crate::channels::openapi::bodies::KbMatch)),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, response = crate::channels::openapi::errors::InvalidRequest),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/kb/match")]
 async fn try_match(
     state: web::Data<AppState>,
@@ -515,6 +688,22 @@ async fn try_match(
 }
 
 /// `GET /v1/customers/{id}/tickets`: the tickets flows opened for a customer.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "customerTickets",
+    summary = "Tickets opened by flows for a customer. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "A customer id"),
+    ),
+    responses(
+        (status = 200, description = "Tickets", body = inline(crate::channels::openapi::bodies::Tickets)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, response = crate::channels::openapi::errors::NotFound),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/customers/{id}/tickets")]
 async fn customer_tickets(
     state: web::Data<AppState>,

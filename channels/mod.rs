@@ -11,12 +11,15 @@
 //! - [`wechat`], [`sms`]: WeChat Official Account and Twilio-compatible SMS (issue 6, the
 //!   wire-format pieces so far).
 //! - [`ivr`]: the phone IVR's signed call events, answered with call instructions.
+//! - [`ops`]: liveness, readiness, metrics; [`openapi`]: the OpenAPI document, generated
+//!   from the handlers' `#[utoipa::path]` attributes and their types.
 //! - [`permissions`]: who may call which route, enforced before any handler runs.
 
 pub mod app;
 pub mod auth;
 pub mod ivr;
 pub mod kb;
+pub mod openapi;
 pub mod ops;
 pub mod parsers;
 pub mod permissions;

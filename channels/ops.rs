@@ -1,13 +1,11 @@
-//! Operations endpoints: liveness, readiness, Prometheus metrics and the OpenAPI document.
+//! Operations endpoints: liveness, readiness, Prometheus metrics and the OpenAPI document
+//! (generated: [`crate::channels::openapi`]).
 
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
 
 use crate::channels::state::AppState;
 use crate::error::ApiError;
-
-/// The OpenAPI document served at `/v1/openapi.json` (kept in step with `docs/api.md`).
-const OPENAPI: &str = include_str!("../docs/openapi.json");
 
 /// Registers the operations routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -36,11 +34,30 @@ pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse {
     error.error_response()
 }
 
+#[utoipa::path(
+    tag = "ops",
+    operation_id = "healthz",
+    summary = "Liveness",
+    security(),
+    responses(
+        (status = 200, description = "Process is running", body = inline(crate::channels::openapi::bodies::Health)),
+    ),
+)]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+#[utoipa::path(
+    tag = "ops",
+    operation_id = "readyz",
+    summary = "Readiness: store and bus reachable",
+    security(),
+    responses(
+        (status = 200, description = "Ready", body = inline(crate::channels::openapi::bodies::Ready)),
+        (status = 503, description = "`not_ready` with what is unreachable", body = crate::channels::openapi::errors::NotReadyErrorWithFailing),
+    ),
+)]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.ping().await {
@@ -61,6 +78,15 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+#[utoipa::path(
+    tag = "ops",
+    operation_id = "metrics",
+    summary = "Prometheus metrics (see docs/operations.md)",
+    security(),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
+    ),
+)]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // Broker-side figures are read at scrape time (a failure leaves the last value).
@@ -76,9 +102,18 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         .body(body))
 }
 
+#[utoipa::path(
+    tag = "ops",
+    operation_id = "openapi",
+    summary = "This document",
+    security(),
+    responses(
+        (status = 200, description = "OpenAPI 3.1", body = inline(crate::channels::openapi::bodies::OpenApiDocument)),
+    ),
+)]
 #[get("/v1/openapi.json")]
 async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(OPENAPI)
+        .body(crate::channels::openapi::json())
 }

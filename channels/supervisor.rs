@@ -55,6 +55,21 @@ fn invalid_rules(problems: &[Problem]) -> HttpResponse {
     }))
 }
 
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "activeRules",
+    summary = "The rule set in force (version 0: built-in defaults). Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active rule set", body = inline(crate::channels::openapi::bodies::ActiveRules), links(
+            ("GetActiveVersion" = (operation_id = "ruleVersion", parameters(("path.version" = "$response.body#/version")))),
+            ("ResubmitActiveRules" = (operation_id = "createRules", description = "Edit the rule set in force and store it as a new version: send its rules and queues (not the metadata)", request_body = json!({"rules": "$response.body#/rules", "queues": "$response.body#/queues"}))),
+        )),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/routing/rules")]
 async fn active_rules(
     state: web::Data<AppState>,
@@ -81,6 +96,27 @@ async fn active_rules(
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "createRules",
+    summary = "Store a new rule-set version (validated, every problem reported; not active). Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    request_body(content = crate::routing::rules::RuleSetDoc, example = json!({"rules": [{"name": "refunds", "when": "intent == 'refund'", "queue": "refunds", "skills": [{"name": "refunds", "min_level": 4}], "aging_per_minute": 2, "overflow": [{"after_secs": 30, "skills": [{"name": "refunds", "min_level": 2}]}, {"after_secs": 300, "queue": "general"}], "strategy": "best_skill", "sticky_secs": 30}, {"name": "general", "queue": "general", "sticky_secs": 30}], "queues": {"refunds": {"hours": [{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"}], "utc_offset_minutes": 480, "max_wait_secs": 1200, "fallback": "ticket"}}})),
+    responses(
+        (status = 201, description = "Stored", body = inline(crate::channels::openapi::bodies::StoredVersion), links(
+            ("GetCreatedVersion" = (operation_id = "ruleVersion", parameters(("path.version" = "$response.body#/version")))),
+            ("ActivateCreatedVersion" = (operation_id = "activateRules", parameters(("path.version" = "$response.body#/version")))),
+            ("DryRunCreatedVersion" = (operation_id = "dryRun", parameters(("path.version" = "$response.body#/version")))),
+        )),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, response = crate::channels::openapi::errors::InvalidRules),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/routing/rules")]
 async fn create_rules(
     state: web::Data<AppState>,
@@ -95,6 +131,23 @@ async fn create_rules(
 }
 
 /// Validates without storing: 200 `{"valid": true}` or the 422 of `POST /v1/routing/rules`.
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "validateRules",
+    summary = "Validate a rule set without storing it. Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    request_body(content = crate::routing::rules::RuleSetDoc, example = json!({"rules": [{"name": "refunds", "when": "intent == 'refund'", "queue": "refunds", "skills": [{"name": "refunds", "min_level": 4}], "aging_per_minute": 2, "overflow": [{"after_secs": 30, "skills": [{"name": "refunds", "min_level": 2}]}, {"after_secs": 300, "queue": "general"}], "strategy": "best_skill", "sticky_secs": 30}, {"name": "general", "queue": "general", "sticky_secs": 30}], "queues": {"refunds": {"hours": [{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"}], "utc_offset_minutes": 480, "max_wait_secs": 1200, "fallback": "ticket"}}})),
+    responses(
+        (status = 200, description = "Valid", body = inline(crate::channels::openapi::bodies::Valid)),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, response = crate::channels::openapi::errors::InvalidRules),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/routing/rules/validate")]
 async fn validate_rules(
     state: web::Data<AppState>,
@@ -109,6 +162,22 @@ async fn validate_rules(
 }
 
 /// Every version, newest first, each with its diff against the version before it.
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "ruleVersions",
+    summary = "Every version, newest first, each with its diff against the version before it. Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Versions", body = inline(crate::channels::openapi::bodies::RuleVersions), links(
+            ("GetNewestVersion" = (operation_id = "ruleVersion", parameters(("path.version" = "$response.body#/versions/0/version")))),
+            ("ActivateNewestVersion" = (operation_id = "activateRules", parameters(("path.version" = "$response.body#/versions/0/version")))),
+            ("DryRunNewestVersion" = (operation_id = "dryRun", parameters(("path.version" = "$response.body#/versions/0/version")))),
+        )),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/routing/rules/versions")]
 async fn rule_versions(
     state: web::Data<AppState>,
@@ -134,6 +203,24 @@ async fn rule_versions(
 }
 
 /// One version's document.
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "ruleVersion",
+    summary = "One version's document. Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    params(
+        ("version" = i64, Path, description = "A rule-set version (not an integer: 404)"),
+    ),
+    responses(
+        (status = 200, description = "The version", body = inline(crate::channels::openapi::bodies::RuleVersion), links(
+            ("ResubmitVersion" = (operation_id = "validateRules", description = "A version's rules and queues are a valid rule set", request_body = json!({"rules": "$response.body#/rules", "queues": "$response.body#/queues"}))),
+        )),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, response = crate::channels::openapi::errors::NotFound),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/routing/rules/{version}")]
 async fn rule_version(
     state: web::Data<AppState>,
@@ -152,6 +239,22 @@ async fn rule_version(
     })))
 }
 
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "activateRules",
+    summary = "Put a version in force (an older one: rollback; audited). Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    params(
+        ("version" = i64, Path, description = "A rule-set version (not an integer: 404)"),
+    ),
+    responses(
+        (status = 200, description = "In force", body = inline(crate::channels::openapi::bodies::Activated)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, response = crate::channels::openapi::errors::NotFound),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/routing/rules/{version}/activate")]
 async fn activate_rules(
     state: web::Data<AppState>,
@@ -165,18 +268,46 @@ async fn activate_rules(
 }
 
 /// The window of a dry-run.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DryRunRequest {
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     /// How long a customer who did not abandon is assumed to wait at most (default 300 s).
     #[serde(default)]
+    #[schema(nullable = false)]
     patience_secs: Option<u64>,
 }
 
 /// Replays the recorded traffic of `[from, to)` with this version and with the version in
 /// force, and compares them (see [`crate::routing::simulate`]).
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "dryRun",
+    summary = "Replay the recorded traffic of [from, to) with this version and with the version in force, and compare. One at a time per node. Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    params(
+        ("version" = i64, Path, description = "A rule-set version (not an integer: 404)"),
+    ),
+    request_body(
+        content = inline(DryRunRequest),
+        example = json!({"from": "2026-01-05T00:00:00Z", "to": "2026-01-06T00:00:00Z", "patience_secs": 300}),
+    ),
+    responses(
+        (status = 200, description = "The comparison", body = inline(crate::channels::openapi::bodies::DryRunAnswer)),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, description = "`not_found`: no such version", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, description = "`invalid_request`: the body's shape, from not before to, a window over 31 days; `invalid_rules` (with problems): a stored version that no longer compiles", body = crate::channels::openapi::errors::InvalidRequestOrInvalidRulesErrorWithProblems),
+        (status = 429, description = "`rate_limited`: a dry-run is already running on this node", body = crate::channels::openapi::errors::RateLimitedError, headers(
+            ("Retry-After" = crate::channels::openapi::errors::RetryAfterSeconds, description = "Seconds to wait before retrying"),
+        )),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/routing/rules/{version}/dry-run")]
 async fn dry_run(
     state: web::Data<AppState>,
@@ -212,13 +343,31 @@ async fn dry_run(
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
+    /// How many entries (default 50; values outside 1–500 are clamped; not a non-negative
+    /// integer: 422)
+    #[param(minimum = 1, maximum = 500, default = 50, nullable = false)]
     limit: Option<u32>,
 }
 
 /// The audit trail of routing: versions created and activated (with the diff an activation
 /// made), overrides created and ended; newest first.
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "routingHistory",
+    summary = "The routing audit trail, newest first, with the diff each version or activation made. Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "Entries", body = inline(crate::channels::openapi::bodies::History)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 422, response = crate::channels::openapi::errors::InvalidQuery),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/routing/history")]
 async fn history(
     state: web::Data<AppState>,
@@ -246,6 +395,28 @@ async fn history(
     Ok(HttpResponse::Ok().json(json!({ "entries": entries })))
 }
 
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "createOverride",
+    summary = "Temporarily retarget one rule of the active set (expires by itself; audited). Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    request_body(
+        content = inline(OverrideRequest),
+        example = json!({"rule": "general", "target": {"queue": "general"}, "minutes": 120, "reason": "billing team in training"}),
+    ),
+    responses(
+        (status = 201, description = "In force", body = inline(crate::channels::openapi::bodies::OverrideCreated), links(
+            ("EndCreatedOverride" = (operation_id = "endOverride", parameters(("path.id" = "$response.body#/id")))),
+        )),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, description = "`invalid_rules` with problems (no active set, unknown rule or skill, minutes outside 1–10080), or `invalid_request` for a body of the wrong shape", body = crate::channels::openapi::errors::InvalidRulesOrInvalidRequestErrorWithProblems),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/routing/overrides")]
 async fn create_override(
     state: web::Data<AppState>,
@@ -262,6 +433,20 @@ async fn create_override(
     )
 }
 
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "listOverrides",
+    summary = "Overrides in force. Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Overrides", body = inline(crate::channels::openapi::bodies::Overrides), links(
+            ("EndListedOverride" = (operation_id = "endOverride", parameters(("path.id" = "$response.body#/overrides/0/id")))),
+        )),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/routing/overrides")]
 async fn list_overrides(
     state: web::Data<AppState>,
@@ -288,6 +473,22 @@ async fn list_overrides(
     Ok(HttpResponse::Ok().json(json!({ "overrides": overrides })))
 }
 
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "endOverride",
+    summary = "End an override early (audited). Supervisors only (agents and customers: 403).",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "Ended", body = inline(crate::channels::openapi::bodies::OverrideEnded)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, description = "`not_found`: no override in force has this id (unknown, ended or expired)", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[delete("/v1/routing/overrides/{id}")]
 async fn end_override(
     state: web::Data<AppState>,
@@ -303,6 +504,22 @@ async fn end_override(
 /// Why a task went where it went: the rule and overflow step in force, the target, and every
 /// agent at the last offer with their load or the reasons they were out (agents and
 /// supervisors).
+#[utoipa::path(
+    tag = "routing",
+    operation_id = "taskRouting",
+    summary = "Why a task went where it went (last offer: rule, overflow step, target, candidates and exclusions). Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "A task id"),
+    ),
+    responses(
+        (status = 200, description = "Explanation", body = inline(crate::channels::openapi::bodies::TaskRouting)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, description = "`not_found`: no such task", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/tasks/{id}/routing")]
 async fn task_routing(
     state: web::Data<AppState>,

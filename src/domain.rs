@@ -87,7 +87,19 @@ pub enum ParseError {
 }
 
 /// The channels a customer can reach us on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Web,
@@ -137,7 +149,7 @@ impl fmt::Display for Channel {
 }
 
 /// Who wrote a message (`from` on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sender {
     Customer,
@@ -173,7 +185,19 @@ impl Sender {
 }
 
 /// The languages people read in Switchboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Language {
     #[serde(rename = "zh")]
     Zh,
@@ -298,7 +322,7 @@ impl ClientId {
 }
 
 /// Customer tier: VIPs are served first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     #[default]
@@ -350,7 +374,7 @@ pub struct Identity {
 }
 
 /// Where a conversation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationStatus {
     /// The bot is answering.
@@ -456,9 +480,12 @@ pub struct Message {
 }
 
 /// A skill with a proficiency level (1 = novice .. 5 = expert).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct Skill {
     pub name: String,
+    #[schema(minimum = 1, maximum = 5)]
     pub level: u8,
 }
 
@@ -513,7 +540,7 @@ impl Priority {
 }
 
 /// Where a task stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Waiting,
@@ -619,8 +646,20 @@ pub struct TranscriptLine {
     pub sent_at: DateTime<Utc>,
 }
 
-/// What an account may do: its [`Permission`]s (see [`Role::may`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// What an account may do: the permission table of docs/permissions.md (`Role::may`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Handles conversations and tickets.
@@ -725,7 +764,7 @@ pub struct Agent {
 }
 
 /// Agent presence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentStatus {
     Available,
@@ -746,7 +785,7 @@ impl AgentStatus {
 
 /// One thing wrong with a document (a rule set, a knowledge-base entry, a flow), and where:
 /// validation reports every problem at once, each with its place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// Where: `rules[1].when`, `questions.en[3]`, `flows[0].slots[2].prompt`, …
     pub path: String,

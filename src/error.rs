@@ -164,12 +164,18 @@ impl ApiError {
 }
 
 /// `{"error": {...}}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(
+    as = Error,
+    description = "Every error: `{\"error\":{\"code\",\"message\"}}` (some add fields: `problems` on \
+        422 `invalid_rules`/`invalid_kb`, `etag` on 412, `failing` on 503 from /readyz)"
+)]
 pub struct ErrorBody<'a> {
+    #[schema(inline)]
     error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ErrorDetail<'a> {
     code: &'static str,
     message: &'a str,

@@ -87,6 +87,14 @@ enum Command {
         #[arg(long)]
         no_balance: bool,
     },
+    /// Print the OpenAPI 3.1 document of the HTTP API, generated from the code (the one
+    /// `GET /v1/openapi.json` serves); `--write docs/openapi.json` refreshes the checked-in
+    /// copy.
+    Openapi {
+        /// Write the document to this file instead of standard output.
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
     /// Load and validate the configuration, print a summary, and exit (systemd ExecStartPre).
     CheckConfig {
         /// Which mode's files to check.
@@ -158,6 +166,15 @@ fn main() -> anyhow::Result<()> {
             };
             let report = eval::evaluate(&train, &test, dev.as_deref(), options);
             println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Command::Openapi { write } => {
+            let document = switchboard::channels::openapi::json();
+            match write {
+                Some(path) => std::fs::write(&path, document)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{document}"),
+            }
             Ok(())
         }
         Command::CheckConfig { mode } => {

@@ -9,15 +9,20 @@ use crate::domain::{
 };
 
 /// A message as sent over WebSockets and listed by the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Message)]
 pub struct MessageView {
+    #[schema(value_type = String)]
     pub id: MessageId,
+    #[schema(value_type = String)]
     pub conversation_id: ConversationId,
     pub from: Sender,
     pub channel: Channel,
     pub text: String,
     pub sent_at: DateTime<Utc>,
+    /// Present on the customer's web/app messages
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
 }
 

@@ -172,6 +172,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "domain",
             "error",
             "identity",
+            "routing::policy",
+            "routing::rules",
             "routing::simulate",
             "settings",
             "signing",

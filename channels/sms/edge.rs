@@ -312,6 +312,27 @@ fn verified_form(
 }
 
 /// `POST /v1/channels/sms`: a customer's text (see the module).
+#[utoipa::path(
+    tag = "sms",
+    operation_id = "smsInbound",
+    summary = "An inbound SMS (Twilio-compatible form): stored as the customer's message (deduplicated by MessageSid), or an opt-out/opt-in keyword answered with a confirmation",
+    security(),
+    params(
+        ("X-Twilio-Signature" = String, Header, description = "base64(HMAC-SHA1(sms.auth_token, URL + the parameters sorted by name, each name + value)); URL = sms.public_url + path (+ query) when set, else the request's own URL; accepted with and without the port"),
+    ),
+    request_body(content = inline(crate::channels::openapi::bodies::SmsInbound), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "TwiML", body = inline(crate::channels::openapi::bodies::TwimlReply), content_type = "text/xml"),
+        (status = 400, description = "`malformed_body`: the body is not a valid form (bad % escape, not UTF-8) or could not be read", body = crate::channels::openapi::errors::MalformedBodyError),
+        (status = 401, description = "`unauthenticated`: no X-Twilio-Signature", body = crate::channels::openapi::errors::UnauthenticatedError),
+        (status = 403, description = "`forbidden`: the signature does not match", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 409, description = "`conflict`: an opt-out/opt-in MessageSid already used for another text", body = crate::channels::openapi::errors::ConflictError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, description = "`unsupported_media_type`: not application/x-www-form-urlencoded", body = crate::channels::openapi::errors::UnsupportedMediaTypeError),
+        (status = 422, description = "`invalid_request`: MessageSid missing or not 1–64 letters and digits, From not E.164, Body missing, NumMedia not a number", body = crate::channels::openapi::errors::InvalidRequestError),
+        (status = 503, description = "`not_ready`: no sms.auth_token configured; or the message could not be stored yet", body = crate::channels::openapi::errors::NotReadyError),
+    ),
+)]
 #[post("/v1/channels/sms")]
 async fn inbound(
     state: web::Data<AppState>,
@@ -404,6 +425,26 @@ async fn keyword_answer(
 }
 
 /// `POST /v1/channels/sms/status`: a delivery status callback (see the module).
+#[utoipa::path(
+    tag = "sms",
+    operation_id = "smsStatus",
+    summary = "A delivery status callback: recorded on the outbound delivery whose provider ref is MessageSid (an unknown sid is answered 200 too)",
+    security(),
+    params(
+        ("X-Twilio-Signature" = String, Header, description = "base64(HMAC-SHA1(sms.auth_token, URL + the parameters sorted by name, each name + value)); URL = sms.public_url + path (+ query) when set, else the request's own URL; accepted with and without the port"),
+    ),
+    request_body(content = inline(crate::channels::openapi::bodies::SmsStatusCallback), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "TwiML <Response></Response>", body = String, content_type = "text/xml"),
+        (status = 400, description = "`malformed_body`: the body is not a valid form (bad % escape, not UTF-8) or could not be read", body = crate::channels::openapi::errors::MalformedBodyError),
+        (status = 401, description = "`unauthenticated`: no X-Twilio-Signature", body = crate::channels::openapi::errors::UnauthenticatedError),
+        (status = 403, description = "`forbidden`: the signature does not match", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, description = "`unsupported_media_type`: not application/x-www-form-urlencoded", body = crate::channels::openapi::errors::UnsupportedMediaTypeError),
+        (status = 422, description = "`invalid_request`: MessageSid missing or not 1–64 letters and digits, an unknown MessageStatus", body = crate::channels::openapi::errors::InvalidRequestError),
+        (status = 503, description = "`not_ready`: no sms.auth_token configured; or the message could not be stored yet", body = crate::channels::openapi::errors::NotReadyError),
+    ),
+)]
 #[post("/v1/channels/sms/status")]
 async fn status_callback(
     state: web::Data<AppState>,

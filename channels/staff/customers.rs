@@ -12,13 +12,32 @@ use crate::domain::{Channel, CustomerId};
 use crate::error::ApiError;
 use crate::store::CustomerMerge;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct LookupQuery {
+    #[param(inline, value_type = Channel)]
     channel: String,
+    /// 1 to 256 characters; phone numbers in E.164
+    #[param(min_length = 1, max_length = 256)]
     external_id: String,
 }
 
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "lookupCustomer",
+    summary = "Find a customer by identity. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    params(LookupQuery),
+    responses(
+        (status = 200, description = "Found", body = inline(crate::channels::openapi::bodies::LookupAnswer)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, description = "`not_found`: no customer has that identity", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 422, response = crate::channels::openapi::errors::InvalidQuery),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/customers/lookup")]
 pub(super) async fn lookup_customer(
     state: web::Data<AppState>,
@@ -36,6 +55,22 @@ pub(super) async fn lookup_customer(
     }
 }
 
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "getCustomer",
+    summary = "Customer profile, identities, tags. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "A customer id"),
+    ),
+    responses(
+        (status = 200, description = "Profile", body = inline(crate::channels::openapi::bodies::CustomerProfile)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, response = crate::channels::openapi::errors::NotFound),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/customers/{id}")]
 pub(super) async fn get_customer(
     state: web::Data<AppState>,
@@ -63,7 +98,7 @@ pub(super) async fn get_customer(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MergeRequest {
     /// The customer merged into the one of the path (their identities and history move).
@@ -90,6 +125,30 @@ fn merge_view(merge: &CustomerMerge) -> serde_json::Value {
 
 /// An agent's explicit merge of two customers ("one ID" from a verified conversation):
 /// audited, and reversible with `POST /v1/customers/merges/{merge_id}/undo`.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "mergeCustomers",
+    summary = "Merge another customer into this one (agents and supervisors; audited, reversible)",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "A customer id"),
+    ),
+    request_body = inline(MergeRequest),
+    responses(
+        (status = 201, description = "Merged", body = crate::channels::openapi::bodies::CustomerMerge, links(
+            ("UndoMerge" = (operation_id = "undoMerge", parameters(("path.merge_id" = "$response.body#/merge_id")))),
+        )),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, description = "`not_found`: either customer is unknown", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 409, description = "`conflict`: both are the same customer, the merged customer has nothing left (a repeated request), or both have an open conversation", body = crate::channels::openapi::errors::ConflictError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, response = crate::channels::openapi::errors::InvalidRequest),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/customers/{id}/merge")]
 pub(super) async fn merge_customers(
     state: web::Data<AppState>,
@@ -104,6 +163,23 @@ pub(super) async fn merge_customers(
     Ok(HttpResponse::Created().json(merge_view(&merge)))
 }
 
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "undoMerge",
+    summary = "Undo a merge: what it moved goes back (agents and supervisors; audited; no body)",
+    security(("bearer" = [])),
+    params(
+        ("merge_id" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "Undone (undone_by, undone_at set)", body = crate::channels::openapi::bodies::CustomerMerge),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, description = "`not_found`: no such merge", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 409, description = "`conflict`: undone already, or the merged customer has an open conversation again", body = crate::channels::openapi::errors::ConflictError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/customers/merges/{merge_id}/undo")]
 pub(super) async fn undo_merge(
     state: web::Data<AppState>,
@@ -118,6 +194,22 @@ pub(super) async fn undo_merge(
     Ok(HttpResponse::Ok().json(merge_view(&merge)))
 }
 
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "customerMessages",
+    summary = "Every message of the customer across channels, oldest first. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "A customer id"),
+    ),
+    responses(
+        (status = 200, description = "Messages", body = Vec<crate::channels::openapi::bodies::CustomerMessage>),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 404, response = crate::channels::openapi::errors::NotFound),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/customers/{id}/messages")]
 pub(super) async fn customer_messages(
     state: web::Data<AppState>,
@@ -148,6 +240,20 @@ pub(super) async fn customer_messages(
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "queues",
+    summary = "Live queue and agent figures from the active dispatcher. Agents and supervisors (customer tokens: 403).",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Figures", body = inline(crate::actors::dispatcher::QueueFigures), links(
+            ("ExplainWaitingTask" = (operation_id = "taskRouting", parameters(("path.id" = "$response.body#/tasks/0/task_id")))),
+        )),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, response = crate::channels::openapi::errors::Forbidden),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/queues")]
 pub(super) async fn queues(
     state: web::Data<AppState>,

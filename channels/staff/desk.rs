@@ -11,6 +11,22 @@ use crate::channels::state::AppState;
 use crate::domain::Permission;
 use crate::socket;
 
+#[utoipa::path(
+    tag = "staff",
+    operation_id = "agentWebSocket",
+    summary = "Agent desk WebSocket (agent token, as Authorization or ?token=; supervisors get 403); see docs/api.md for frames",
+    security(("bearer" = [])),
+    params(
+        ("token" = Option<String>, Query, description = "The bearer token, for clients that cannot set Authorization (an Authorization header takes precedence)"),
+    ),
+    responses(
+        (status = 101, description = "Switching protocols"),
+        (status = 400, response = crate::channels::openapi::errors::UpgradeRequired),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, description = "`forbidden`: not an agent token (supervisors and customers)", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/ws/agent")]
 pub(super) async fn agent_ws(
     req: HttpRequest,

@@ -10,21 +10,42 @@ use crate::domain::{Channel, Role};
 use crate::error::ApiError;
 use crate::store::Principal;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginRequest {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct LoginResponse {
     token: String,
     role: Role,
+    /// Agents only
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     agent_id: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "staff",
+    operation_id = "login",
+    summary = "Agent/supervisor login. Unknown user and wrong password get the same 401.",
+    security(),
+    request_body(
+        content = inline(LoginRequest),
+        example = json!({"username": "sam", "password": "demo"}),
+    ),
+    responses(
+        (status = 200, description = "Token", body = inline(LoginResponse)),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, description = "`invalid_credentials`: unknown username or wrong password", body = crate::channels::openapi::errors::InvalidCredentialsError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, response = crate::channels::openapi::errors::InvalidRequest),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/auth/login")]
 pub(super) async fn login(
     state: web::Data<AppState>,
@@ -41,7 +62,7 @@ pub(super) async fn login(
 
 /// Who a token speaks for: the desk and the console learn their own id and name from it
 /// (the login answer carries no id for supervisors).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Me {
     Staff {
@@ -54,10 +75,22 @@ enum Me {
     },
     Customer {
         customer_id: String,
+        #[schema(schema_with = crate::channels::openapi::bodies::web_or_app)]
         channel: Channel,
     },
 }
 
+#[utoipa::path(
+    tag = "staff",
+    operation_id = "me",
+    summary = "Who the token speaks for: staff or customer (web visitor or app user)",
+    security(("bearer" = []), ("appToken" = [])),
+    responses(
+        (status = 200, description = "The token holder", body = inline(Me)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/me")]
 pub(super) async fn me(
     state: web::Data<AppState>,

@@ -15,10 +15,12 @@ use crate::domain::{Channel, ClientId, CustomerId, MessageText};
 use crate::error::{ApiError, ErrorKind};
 use crate::views::MessageView;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VisitorRequest {
+    /// 1 to 64 characters after trimming; default: a generated name
     #[serde(default)]
+    #[schema(nullable = false)]
     name: Option<String>,
 }
 
@@ -26,6 +28,29 @@ const VISITOR_NAMES: [&str; 8] = [
     "Maple", "Harbor", "Willow", "Comet", "Jade", "Lotus", "River", "Pine",
 ];
 
+#[utoipa::path(
+    tag = "web",
+    operation_id = "createVisitor",
+    summary = "Create an anonymous web visitor (the body is optional: nothing, {} or {\"name\"}; any content type)",
+    security(),
+    request_body(
+        content = inline(Option<VisitorRequest>),
+        example = json!({"name": "Ada"}),
+    ),
+    responses(
+        (status = 201, description = "Visitor token", body = inline(crate::channels::openapi::bodies::Visitor), links(
+            ("GetVisitorCustomer" = (operation_id = "getCustomer", parameters(("path.id" = "$response.body#/customer_id")))),
+            ("GetVisitorMessages" = (operation_id = "customerMessages", parameters(("path.id" = "$response.body#/customer_id")))),
+            ("GetVisitorTickets" = (operation_id = "customerTickets", parameters(("path.id" = "$response.body#/customer_id")))),
+            ("LookUpVisitor" = (operation_id = "lookupCustomer", parameters(("query.channel" = "web"), ("query.external_id" = "$response.body#/visitor_id")))),
+            ("MergeIntoVisitor" = (operation_id = "mergeCustomers", parameters(("path.id" = "$response.body#/customer_id")))),
+        )),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 422, response = crate::channels::openapi::errors::InvalidRequest),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/visitors")]
 pub(super) async fn create_visitor(
     state: web::Data<AppState>,
@@ -74,10 +99,13 @@ pub(super) async fn create_visitor(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendMessage {
+    /// 1 to 4000 characters after trimming
+    #[schema(min_length = 1)]
     text: String,
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     client_id: String,
 }
 
@@ -118,6 +146,29 @@ pub(super) fn session_error(e: SessionError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    tag = "web",
+    operation_id = "postMessage",
+    summary = "Send a customer message (web visitor token or app token; idempotent by client_id)",
+    security(("bearer" = []), ("appToken" = [])),
+    request_body(
+        content = inline(SendMessage),
+        example = json!({"text": "Where is my parcel?", "client_id": "c-1"}),
+    ),
+    responses(
+        (status = 202, description = "Stored (a repeated client_id gets the first answer)", body = inline(crate::channels::openapi::bodies::Accepted)),
+        (status = 400, response = crate::channels::openapi::errors::BadRequest),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, description = "`forbidden`: a staff token (this endpoint is for customers)", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
+        (status = 422, response = crate::channels::openapi::errors::InvalidRequest),
+        (status = 429, description = "`rate_limited`: per-customer flood limit", body = crate::channels::openapi::errors::RateLimitedError, headers(
+            ("Retry-After" = crate::channels::openapi::errors::RetryAfterSeconds, description = "Seconds to wait before retrying"),
+        )),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[post("/v1/messages")]
 pub(super) async fn post_message(
     state: web::Data<AppState>,
@@ -145,6 +196,19 @@ pub(super) async fn post_message(
     })))
 }
 
+#[utoipa::path(
+    tag = "web",
+    operation_id = "currentConversation",
+    summary = "The customer's open conversation",
+    security(("bearer" = []), ("appToken" = [])),
+    responses(
+        (status = 200, description = "Conversation with messages", body = inline(crate::channels::openapi::bodies::CurrentConversation)),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, description = "`forbidden`: a staff token (this endpoint is for customers)", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 404, description = "`not_found`: no open conversation", body = crate::channels::openapi::errors::NotFoundError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/conversations/current")]
 pub(super) async fn current_conversation(
     state: web::Data<AppState>,

@@ -189,6 +189,22 @@ impl StreamHandler<Delivery> for CustomerConnection {
     }
 }
 
+#[utoipa::path(
+    tag = "web",
+    operation_id = "customerWebSocket",
+    summary = "Customer WebSocket (visitor token or app token, as Authorization or ?token=); see docs/api.md for frames",
+    security(("bearer" = []), ("appToken" = [])),
+    params(
+        ("token" = Option<String>, Query, description = "The bearer token, for clients that cannot set Authorization (an Authorization header takes precedence)"),
+    ),
+    responses(
+        (status = 101, description = "Switching protocols"),
+        (status = 400, response = crate::channels::openapi::errors::UpgradeRequired),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 403, description = "`forbidden`: a staff token", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
 #[get("/v1/ws/customer")]
 pub(super) async fn customer_ws(
     req: HttpRequest,

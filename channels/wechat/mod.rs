@@ -41,9 +41,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// WeChat's URL verification (服务器配置 → 验证): `signature` signs `timestamp` and `nonce`
 /// with the Token.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Verification {
     signature: String,
+    /// Unix seconds
     timestamp: String,
     nonce: String,
     echostr: String,
@@ -82,6 +84,19 @@ fn fresh(timestamp: &str, now: i64, tolerance_secs: i64) -> bool {
 
 /// `GET /v1/channels/wechat`: answers the `echostr` when the signature is the Token's, so
 /// WeChat accepts this server; 403 otherwise (nothing is stored either way).
+#[utoipa::path(
+    tag = "wechat",
+    operation_id = "wechatVerify",
+    summary = "WeChat URL verification: the echostr when signature = sha1(sorted(Token, timestamp, nonce))",
+    security(),
+    params(Verification),
+    responses(
+        (status = 200, description = "The echostr", body = String, content_type = "text/plain"),
+        (status = 403, description = "`forbidden`: signature mismatch, or a timestamp more than wechat.timestamp_tolerance_secs from now", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 422, response = crate::channels::openapi::errors::InvalidQuery),
+        (status = 503, description = "`not_ready`: no wechat.token configured", body = crate::channels::openapi::errors::NotReadyError),
+    ),
+)]
 #[get("/v1/channels/wechat")]
 async fn verify_url(
     state: web::Data<AppState>,
@@ -98,16 +113,26 @@ async fn verify_url(
 
 /// The query of a message POST: plain mode signs `timestamp`+`nonce` (`signature`); safe mode
 /// adds `encrypt_type=aes` and signs the ciphertext too (`msg_signature`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Signed {
+    /// Plain mode: sha1(sorted(Token, timestamp, nonce))
+    #[param(nullable = false)]
     signature: Option<String>,
+    /// Unix seconds, within wechat.timestamp_tolerance_secs
     timestamp: String,
     nonce: String,
+    /// When given, must equal FromUserName
     #[serde(default)]
+    #[param(nullable = false)]
     openid: Option<String>,
+    /// Safe mode
     #[serde(default)]
+    #[param(nullable = false, schema_with = crate::channels::openapi::bodies::aes)]
     encrypt_type: Option<String>,
+    /// Safe mode: sha1(sorted(Token, timestamp, nonce, Encrypt))
     #[serde(default)]
+    #[param(nullable = false)]
     msg_signature: Option<String>,
 }
 
@@ -121,6 +146,29 @@ const WELCOME: &str = "您好，欢迎关注！直接发送您的问题即可咨
 const NONCE_RECEIPTS: &str = "wechat-nonce";
 
 /// `POST /v1/channels/wechat`: a message or event from WeChat.
+#[utoipa::path(
+    tag = "wechat",
+    operation_id = "wechatReceive",
+    summary = "WeChat messages and events (XML; the Content-Type is not checked), plain mode (signature) or safe mode (encrypt_type=aes, msg_signature); deduplicated by MsgId; answered with a passive reply or success",
+    security(),
+    params(Signed),
+    request_body(content(
+        (crate::channels::openapi::bodies::WechatMessage = "text/xml"),
+        (crate::channels::openapi::bodies::WechatMessage = "application/xml"),
+    )),
+    responses(
+        (status = 200, description = "A passive text reply (the bot's first answer, or the welcome on subscribe; encrypted in safe mode), or success", content(
+            (inline(crate::channels::openapi::bodies::WechatReply) = "application/xml"),
+            (inline(crate::channels::openapi::bodies::WechatSuccess) = "text/plain"),
+        )),
+        (status = 400, description = "`malformed_body`: not UTF-8, not WeChat XML (or a required field missing), not decryptable", body = crate::channels::openapi::errors::MalformedBodyError),
+        (status = 401, description = "`unauthenticated`: no signature (plain) / msg_signature (safe)", body = crate::channels::openapi::errors::UnauthenticatedError),
+        (status = 403, description = "`forbidden`: signature mismatch, stale timestamp, another AppID, openid differs from FromUserName, a timestamp + nonce already used with another body", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
+        (status = 422, description = "`invalid_request`: timestamp or nonce missing (or another invalid query string); FromUserName empty or over 128 characters; a text that is empty after trimming", body = crate::channels::openapi::errors::InvalidRequestError),
+        (status = 503, description = "`not_ready`: no wechat.token (or safe mode without a valid EncodingAESKey); or the message could not be stored yet", body = crate::channels::openapi::errors::NotReadyError),
+    ),
+)]
 #[post("/v1/channels/wechat")]
 async fn receive(
     state: web::Data<AppState>,

@@ -31,7 +31,19 @@ pub type Millis = u64;
 
 /// What kind of work a task is, for capacity: an agent holds a few chats at once, one call,
 /// several tickets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Media {
     Chat,
@@ -50,7 +62,7 @@ impl Media {
 }
 
 /// A count per media: an agent's capacity, or their load.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Slots {
     pub chat: u32,
     pub voice: u32,
@@ -107,7 +119,9 @@ fn room_for_anything(capacity: &Slots, load: &Slots) -> bool {
 }
 
 /// How an agent is chosen among the eligible ones (the rule's `strategy`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// The lowest load relative to capacity for the task's media, then longest idle.
@@ -369,13 +383,16 @@ fn better_candidate(
 }
 
 /// Why an agent cannot take a task right now.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Exclusion {
     /// Away or offline.
     NotAvailable { status: AgentStatus },
     /// Wrapping up the previous conversation for this many more milliseconds.
-    WrappingUp { remaining_ms: Millis },
+    WrappingUp {
+        #[schema(value_type = u64)]
+        remaining_ms: Millis,
+    },
     /// No room for the task's media (capacity reached, or a call excludes chats).
     AtCapacity {
         media: Media,
@@ -390,20 +407,24 @@ pub enum Exclusion {
     DeclinedRecently,
     /// The task is reserved for the customer's previous agent for this many more milliseconds.
     ReservedForPreviousAgent {
+        #[schema(value_type = String)]
         agent_id: AgentId,
+        #[schema(value_type = u64)]
         remaining_ms: Millis,
     },
 }
 
 /// One agent as the policy saw them for one task.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Candidate {
+    #[schema(value_type = String)]
     pub agent_id: AgentId,
     /// Empty when eligible.
     pub excluded: Vec<Exclusion>,
     pub load: Slots,
     pub capacity: Slots,
     /// When the agent last became free (logical milliseconds).
+    #[schema(value_type = u64)]
     pub idle_since: Millis,
     /// Sum of the agent's levels in the required skills.
     pub skill_score: u32,

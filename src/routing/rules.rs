@@ -51,8 +51,9 @@ pub const MAX_STICKY_SECS: u64 = 3600;
 pub const SKILL_LEVELS: std::ops::RangeInclusive<u8> = 1..=5;
 
 /// A rule-set document, as supervisors write it (JSON, or TOML for files).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RuleSet)]
 pub struct RuleSetDoc {
     /// Tried in order; the first whose condition holds routes the task.
     pub rules: Vec<RuleDoc>,
@@ -63,38 +64,65 @@ pub struct RuleSetDoc {
 }
 
 /// A queue's calendar and patience.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueDoc {
     /// When the queue takes tasks (local time); empty: always.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(inline)]
     pub hours: Vec<OpenHours>,
     /// The queue's time zone as an offset from UTC in minutes (China: 480).
     #[serde(default)]
+    #[schema(minimum = -840, maximum = 840)]
     pub utc_offset_minutes: i32,
     /// Days the queue is closed all day, `YYYY-MM-DD` (local).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<chrono::NaiveDate>)]
     pub holidays: Vec<String>,
     /// A task waiting longer leaves the queue for its fallback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1, maximum = 604_800)]
     pub max_wait_secs: Option<u64>,
     /// What happens to a task past its maximum wait, or routed here while closed.
     #[serde(default)]
+    #[schema(default = json!("callback"))]
     pub fallback: Fallback,
 }
 
 /// One opening period: on these weekdays (1 = Monday … 7 = Sunday) from `from` to `to`
 /// (`HH:MM`, local, `to` exclusive).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenHours {
+    #[schema(schema_with = days_schema)]
     pub days: Vec<u8>,
+    /// HH:MM, local
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub from: String,
+    /// HH:MM, local, exclusive, after from (24:00: midnight)
+    #[schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub to: String,
 }
 
+/// The schema of [`OpenHours::days`] (OpenAPI): weekdays 1 to 7, at least one.
+fn days_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(7)),
+        )
+        .min_items(Some(1))
+        .description(Some("1 = Monday … 7 = Sunday"))
+        .build()
+}
+
 /// Where a task goes when no agent can take it in time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Fallback {
     /// Record a callback request; the customer is told someone will call back.
@@ -119,7 +147,7 @@ impl Fallback {
 
 /// A supervisor's temporary change of one rule's target ("overflow billing to general for
 /// two hours"). It ends by itself at `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Override {
     pub id: String,
     /// The rule (by name) whose target is replaced.
@@ -129,29 +157,36 @@ pub struct Override {
 }
 
 /// The replacement target: a queue and/or skills (absent: unchanged).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct OverrideTarget {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = r"\S")]
     pub queue: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub skills: Option<Vec<SkillNeed>>,
 }
 
 /// One routing rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Rule)]
 pub struct RuleDoc {
     /// Unique within the set; shown in routing explanations.
+    #[schema(pattern = r"\S")]
     pub name: String,
     /// CEL condition over [`ATTRIBUTES`]; `true` (the default) matches every task.
     #[serde(default = "always")]
     pub when: String,
     /// The queue the task joins.
+    #[schema(pattern = r"\S")]
     pub queue: String,
     /// Skills an agent needs, each at a minimum level. Absent: the skills the hand-off asked
     /// for (the bot's); `[]`: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub skills: Option<Vec<SkillNeed>>,
     /// Static priority (higher first).
     #[serde(default)]
@@ -164,10 +199,12 @@ pub struct RuleDoc {
     pub overflow: Vec<OverflowStep>,
     /// How an agent is chosen among the eligible ones.
     #[serde(default)]
+    #[schema(default = json!("least_occupied"))]
     pub strategy: Strategy,
     /// For this long, a task of a customer served before is offered only to their previous
     /// agent (absent: the `routing.sticky_agent_ms` setting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, maximum = 3600)]
     pub sticky_secs: Option<u64>,
 }
 
@@ -176,18 +213,20 @@ fn always() -> String {
 }
 
 /// A skill and its minimum level.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkillNeed {
     pub name: String,
+    #[schema(minimum = 1, maximum = 5)]
     pub min_level: u8,
 }
 
 /// A widened target after a wait.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverflowStep {
     /// Seconds of waiting after which this step applies.
+    #[schema(maximum = 604_800)]
     pub after_secs: u64,
     /// The skills required from then on (empty: any agent speaking the language).
     #[serde(default)]
@@ -786,7 +825,7 @@ fn decision(index: usize, rule: &RuleDoc, wait_secs: u64) -> Decision {
 }
 
 /// How a rule or queue differs between two versions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
     Added,
@@ -799,12 +838,20 @@ pub enum ChangeOp {
 
 /// One difference between two rule sets: a rule (`rules.<name>`) or a queue
 /// (`queues.<name>`), with its value before and after.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RuleChange)]
 pub struct Change {
+    #[schema(inline)]
     pub op: ChangeOp,
+    /// `rules.<name>` or `queues.<name>`
     pub path: String,
+    /// The rule or queue before (null when added)
+    #[schema(required = true)]
     pub before: Option<serde_json::Value>,
+    /// The rule or queue after (null when removed)
+    #[schema(required = true)]
     pub after: Option<serde_json::Value>,
+    /// Top-level fields that differ (and `position` when it also moved)
     pub fields: Vec<String>,
 }
 

@@ -240,7 +240,8 @@ fn presence_in_window(
 }
 
 /// What one set of rules did with the traffic.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SimOutcome)]
 pub struct SimReport {
     /// Every queue together.
     #[serde(flatten)]
@@ -249,7 +250,9 @@ pub struct SimReport {
     pub unserved: u64,
     /// Tasks whose first target no agent of the roster could ever serve (skills, language).
     pub unservable: u64,
+    #[schema(inline)]
     pub queues: Vec<QueueReport>,
+    #[schema(inline)]
     pub agents: Vec<AgentReport>,
     /// The queue each task was first routed to (by task, in input order).
     #[serde(skip)]
@@ -260,7 +263,7 @@ pub struct SimReport {
 }
 
 /// One queue of a [`SimReport`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueReport {
     pub queue: String,
     #[serde(flatten)]
@@ -268,11 +271,13 @@ pub struct QueueReport {
 }
 
 /// One agent of a [`SimReport`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AgentReport {
+    #[schema(value_type = String)]
     pub agent_id: AgentId,
     pub handled: u64,
     /// Time holding at least one task ÷ time not offline (None: never online).
+    #[schema(required = true)]
     pub occupancy: Option<f64>,
 }
 
@@ -732,7 +737,7 @@ impl World<'_> {
 }
 
 /// A candidate rule set compared with the baseline on the same traffic.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DryRun {
     pub tasks: usize,
     pub agents: usize,
@@ -741,20 +746,23 @@ pub struct DryRun {
     /// Tasks the candidate first routes to another queue than the baseline.
     pub changed_queue_count: usize,
     /// The first hundred of them.
+    #[schema(inline, max_items = 100)]
     pub changed_queue: Vec<QueueChange>,
+    #[schema(inline)]
     pub timeline: Vec<TimelinePoint>,
 }
 
 /// A task routed to another queue by the candidate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct QueueChange {
+    #[schema(value_type = String)]
     pub task_id: TaskId,
     pub from: String,
     pub to: String,
 }
 
 /// Waiting tasks at one moment under both rule sets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TimelinePoint {
     pub at_secs: u64,
     pub candidate_waiting: usize,

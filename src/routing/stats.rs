@@ -33,7 +33,8 @@ pub struct Outcome {
 }
 
 /// The figures of one queue (or of all queues together).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = QueueOutcome)]
 pub struct QueueSummary {
     /// Tasks that left the queue in the window, however they left.
     pub tasks: u64,
@@ -43,11 +44,15 @@ pub struct QueueSummary {
     pub abandoned: u64,
     pub fallbacks: u64,
     /// `answered_within_sl / tasks`; None without tasks.
+    #[schema(required = true)]
     pub service_level: Option<f64>,
     /// `abandoned / tasks`; None without tasks.
+    #[schema(required = true)]
     pub abandonment_rate: Option<f64>,
     /// Waits of the answered tasks, in seconds (nearest rank).
+    #[schema(required = true)]
     pub wait_p50_secs: Option<f64>,
+    #[schema(required = true)]
     pub wait_p90_secs: Option<f64>,
 }
 

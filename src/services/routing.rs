@@ -44,11 +44,13 @@ const READ_ONLY_FIELDS: [&str; 8] = [
 ];
 
 /// A temporary override of one rule's target.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideRequest {
+    /// A rule of the active set, by name
     pub rule: String,
     pub target: OverrideTarget,
+    #[schema(minimum = 1, maximum = 10_080)]
     pub minutes: u64,
     #[serde(default)]
     pub reason: String,

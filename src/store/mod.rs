@@ -229,10 +229,12 @@ pub enum KbWrite {
 
 /// A ticket (work order) opened by a flow. `source_key` identifies what opened it, so a retried
 /// turn opens no second ticket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ticket {
     pub id: String,
+    #[schema(value_type = String)]
     pub customer_id: CustomerId,
+    #[schema(value_type = Option<String>, required = true)]
     pub conversation_id: Option<ConversationId>,
     pub kind: String,
     pub subject: String,

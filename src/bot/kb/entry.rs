@@ -40,12 +40,14 @@ pub const MAX_OUT_OF_SCOPE: usize = 2000;
 const BUILTIN_OUT_OF_SCOPE: &str = include_str!("../../../config/kb_out_of_scope.json");
 
 /// One text per language; either may be missing.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Texts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub zh: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub en: Option<String>,
 }
 
@@ -70,7 +72,7 @@ impl Texts {
 }
 
 /// Several texts per language (question variants, keywords).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Variants {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -105,7 +107,9 @@ impl Variants {
 }
 
 /// Where an entry is in its life: only published entries answer customers.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryStatus {
     /// Being written; not used by the bot.
