@@ -32,6 +32,97 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
 }
 
+/// Fewest characters in a staff password.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Most bytes in a password (a longer one is refused before hashing).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Passwords that guessing tries first (the most common ones in published breach lists, and
+/// the words of this product): refused whatever their length.
+const COMMON_PASSWORDS: &[&str] = &[
+    "1234567890",
+    "12345678910",
+    "123456789a",
+    "1234567890a",
+    "0987654321",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "qwertyuiop",
+    "qwerty12345",
+    "qwerty123456",
+    "asdfghjkl1",
+    "zxcvbnm123",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "iloveyou12",
+    "iloveyou123",
+    "abcdefghij",
+    "abcd123456",
+    "abc1234567",
+    "aaaaaaaaaa",
+    "1111111111",
+    "0000000000",
+    "a123456789",
+    "woaini1314",
+    "woaini520",
+    "5201314520",
+    "1314520520",
+    "qazwsxedc123",
+    "changeme123",
+    "welcome123",
+    "letmein123",
+    "administrator",
+    "admin12345",
+    "admin123456",
+    "superuser1",
+    "trustno1234",
+    "football123",
+    "baseball123",
+    "sunshine123",
+    "princess123",
+    "dragon12345",
+    "monkey12345",
+    "michael123",
+    "shadow12345",
+    "master12345",
+    "123123123123",
+    "11223344556",
+    "987654321a",
+    "switchboard",
+    "switchboard1",
+    "switchboard123",
+    "contactcenter",
+    "callcenter123",
+    "customerservice",
+    "demo123456",
+    "demodemo12",
+];
+
+/// What is wrong with a new staff password for `username` (empty: acceptable): at least
+/// [`MIN_PASSWORD_CHARS`] characters, at most [`MAX_PASSWORD_BYTES`] bytes, not a common
+/// password, not the username.
+pub fn password_problems(password: &str, username: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        problems.push(format!(
+            "a password has at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        problems.push(format!("a password has at most {MAX_PASSWORD_BYTES} bytes"));
+    }
+    let folded = password.trim().to_lowercase();
+    if COMMON_PASSWORDS.contains(&folded.as_str()) {
+        problems.push("this password is among the most common ones; choose another".to_owned());
+    }
+    if !username.is_empty() && folded.contains(&username.to_lowercase()) {
+        problems.push("a password may not contain the username".to_owned());
+    }
+    problems
+}
+
 /// A valid hash of a password nobody knows, verified when the user does not exist so that
 /// unknown users and wrong passwords take the same time.
 pub fn dummy_hash() -> &'static str {
@@ -105,6 +196,20 @@ pub fn looks_like_jwt(token: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_password_is_long_uncommon_and_not_the_username() {
+        assert!(password_problems("correct horse battery", "alice").is_empty());
+        assert_eq!(password_problems("short", "alice").len(), 1);
+        // Common ones are refused whatever their case and length.
+        assert_eq!(password_problems("Password123", "alice").len(), 1);
+        assert_eq!(password_problems("SwitchBoard", "alice").len(), 1);
+        assert_eq!(password_problems("alice-rocks-2026", "alice").len(), 1);
+        assert_eq!(password_problems("Alice-Rocks-2026", "ALICE").len(), 1);
+        assert_eq!(password_problems(&"x".repeat(2000), "alice").len(), 1);
+        // Length counts characters, not bytes: ten Chinese characters are enough.
+        assert!(password_problems("我的密码是很长的一句话", "alice").is_empty());
+    }
     use super::*;
     use crate::domain::CustomerId;
 
