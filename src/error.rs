@@ -31,6 +31,8 @@ pub enum ErrorKind {
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
+    /// Too many failed logins for a username or a source address.
+    TooManyAttempts,
     NotReady,
     Internal,
 }
@@ -53,6 +55,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::TooManyAttempts => "too_many_attempts",
             ErrorKind::NotReady => "not_ready",
             ErrorKind::Internal => "internal_error",
         }
@@ -72,7 +75,7 @@ impl ErrorKind {
             ErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::RateLimited | ErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

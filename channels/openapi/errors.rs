@@ -166,6 +166,8 @@ error_bodies! {
     PreconditionFailedErrorWithEtag: [ErrorKind::PreconditionFailed.code()] Extra::Etag;
     /// 429.
     RateLimitedError: [ErrorKind::RateLimited.code()] Extra::None;
+    /// 429 of the login.
+    TooManyAttemptsError: [ErrorKind::TooManyAttempts.code()] Extra::None;
     /// 401.
     UnauthenticatedError: [ErrorKind::Unauthenticated.code()] Extra::None;
     /// 415.

@@ -1,7 +1,7 @@
 //! Staff and customer sign-in: `POST /v1/auth/login` (staff accounts, argon2id, the same
 //! answer for an unknown user and a wrong password) and `GET /v1/me` (who a token speaks for).
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::channels::auth::Authenticated;
@@ -43,16 +43,21 @@ struct LoginResponse {
         (status = 413, response = crate::channels::openapi::errors::PayloadTooLarge),
         (status = 415, response = crate::channels::openapi::errors::UnsupportedMediaType),
         (status = 422, response = crate::channels::openapi::errors::InvalidRequest),
-        (status = 503, response = crate::channels::openapi::errors::NotReady),
+        (status = 429, description = "`too_many_attempts`: 10 failed logins for this username, or from this address, within 15 minutes; refused (even with the right password) until the window passes", body = crate::channels::openapi::errors::TooManyAttemptsError, headers(
+            ("Retry-After" = crate::channels::openapi::errors::RetryAfterSeconds, description = "Seconds to wait before retrying"),
+        )),
+        (status = 503, description = "`not_ready`: the store is unavailable, or the node is busy checking other sign-ins (with Retry-After)", body = crate::channels::openapi::errors::NotReadyError),
     ),
 )]
 #[post("/v1/auth/login")]
 pub(super) async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.into_inner();
-    let (token, agent) = state.access.login(&username, password).await?;
+    let source = req.peer_addr().map(|a| a.ip());
+    let (token, agent) = state.access.login(&username, password, source).await?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
         role: agent.role,

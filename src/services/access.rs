@@ -3,9 +3,22 @@
 //! holder — an opaque token (web visitor, staff) through the store, or an app token (HS256
 //! JWT of the app backend) by its signature, finding or creating the app user's customer.
 //! A verdict is cached for a short while ([`TokenCache`]).
+//!
+//! Password checks are expensive on purpose (argon2id: about 19 MiB and tens of milliseconds
+//! each), so logins are bounded twice: failed logins are throttled per username and per source
+//! address ([`LoginThrottle`]: after [`MAX_FAILED_LOGINS`] failures within
+//! [`FAILED_LOGIN_WINDOW`], 429 even for the right password until the window passes), and at
+//! most [`password_checks`] checks run at once on a node (503 beyond), so a flood of logins
+//! cannot grow the process's memory.
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, Instant};
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
 
 use chrono::{Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -21,6 +34,84 @@ const MAX_APP_TOKEN_LEN: usize = 4096;
 const MAX_OPAQUE_TOKEN_LEN: usize = 256;
 /// Clock leeway for app tokens' `exp`/`nbf`.
 const APP_TOKEN_LEEWAY_SECS: i64 = 30;
+/// Failed logins for one username, or from one source address, before it is locked.
+pub const MAX_FAILED_LOGINS: u32 = 10;
+/// How long failures are counted, and how long a lock lasts.
+pub const FAILED_LOGIN_WINDOW: StdDuration = StdDuration::from_secs(15 * 60);
+/// Keys kept before idle ones are forgotten (a flood of made-up usernames stays bounded).
+const THROTTLE_KEYS_BEFORE_PRUNING: usize = 10_000;
+
+/// How many password checks a node runs at once: its cores (each check holds a core and
+/// about 19 MiB while it runs).
+pub fn password_checks() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+/// Failed logins per key (`user:<name>`, `addr:<ip>`), counted with governor: a key that
+/// fails [`MAX_FAILED_LOGINS`] times within about [`FAILED_LOGIN_WINDOW`] (one failure is
+/// forgiven every window ÷ limit) is locked for the window, whatever is tried meanwhile.
+pub struct LoginThrottle {
+    failures: DefaultKeyedRateLimiter<String>,
+    locked: Mutex<HashMap<String, Instant>>,
+    window: StdDuration,
+}
+
+impl LoginThrottle {
+    /// `max_failures` (at least 2) within `window`.
+    pub fn new(max_failures: u32, window: StdDuration) -> Self {
+        let max_failures = max_failures.max(2);
+        // The failure that would exceed the burst is the `max_failures`-th: it locks.
+        let burst = NonZeroU32::new(max_failures - 1).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(window / max_failures)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        Self {
+            failures: RateLimiter::keyed(quota),
+            locked: Mutex::new(HashMap::new()),
+            window,
+        }
+    }
+
+    /// Whole seconds until every one of `keys` may try again; `None` when none is locked.
+    pub fn locked(&self, keys: &[String], now: Instant) -> Option<u64> {
+        let locked = self.locked.lock().ok()?;
+        keys.iter()
+            .filter_map(|key| locked.get(key))
+            .filter(|until| **until > now)
+            .map(|until| {
+                let wait = *until - now;
+                wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+            })
+            .max()
+    }
+
+    /// Records one failure for each of `keys`; a key at its limit is locked from `now`.
+    pub fn failed(&self, keys: &[String], now: Instant) {
+        let Ok(mut locked) = self.locked.lock() else {
+            return;
+        };
+        for key in keys {
+            if self.failures.check_key(key).is_err() {
+                locked.insert(key.clone(), now + self.window);
+            }
+        }
+        if locked.len() > THROTTLE_KEYS_BEFORE_PRUNING {
+            locked.retain(|_, until| *until > now);
+        }
+        if self.failures.len() > THROTTLE_KEYS_BEFORE_PRUNING {
+            self.failures.retain_recent();
+        }
+    }
+}
+
+/// The throttle keys of a login attempt.
+fn throttle_keys(username: &str, source: Option<IpAddr>) -> Vec<String> {
+    let mut keys = vec![format!("user:{}", username.trim().to_lowercase())];
+    if let Some(ip) = source {
+        keys.push(format!("addr:{ip}"));
+    }
+    keys
+}
 
 /// The access service.
 #[derive(Clone)]
@@ -31,6 +122,9 @@ pub struct AccessService {
     app_secret: SecretString,
     /// How long a staff login lasts.
     staff_token_ttl: Duration,
+    throttle: Arc<LoginThrottle>,
+    /// Permits for password checks running at once.
+    checks: Arc<Semaphore>,
 }
 
 fn wrong_credentials() -> ApiError {
@@ -47,28 +141,59 @@ impl AccessService {
             tokens: Arc::new(TokenCache::default()),
             app_secret,
             staff_token_ttl,
+            throttle: Arc::new(LoginThrottle::new(MAX_FAILED_LOGINS, FAILED_LOGIN_WINDOW)),
+            checks: Arc::new(Semaphore::new(password_checks())),
         }
     }
 
     /// Checks a staff member's password and issues a token: the token and the staff member.
+    /// `source` is the caller's address, throttled like the username.
     pub async fn login(
         &self,
         username: &str,
         password: String,
+        source: Option<IpAddr>,
     ) -> Result<(String, Agent), ApiError> {
-        if username.len() > 128 || password.len() > 1024 {
+        let keys = throttle_keys(username, source);
+        if let Some(wait) = self.throttle.locked(&keys, Instant::now()) {
+            return Err(ApiError {
+                retry_after: Some(wait.max(1)),
+                ..ApiError::new(
+                    ErrorKind::TooManyAttempts,
+                    "Too many failed sign-ins; try again later. 登录失败次数过多，请稍后再试。",
+                )
+            });
+        }
+        if username.len() > 128 || password.len() > auth::MAX_PASSWORD_BYTES {
+            self.throttle.failed(&keys, Instant::now());
             return Err(wrong_credentials());
         }
+        // Bounded before the look-up: a flood waits for nothing and costs no memory.
+        let Ok(permit) = Arc::clone(&self.checks).try_acquire_owned() else {
+            return Err(ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    ErrorKind::NotReady,
+                    "The server is busy checking other sign-ins; retry in a moment.",
+                )
+            });
+        };
         let agent = self.store.agent_by_username(username).await?;
         // Verify against a dummy hash for unknown users: same answer, same cost.
         let hash = agent
             .as_ref()
             .map_or(auth::dummy_hash(), |a| a.password_hash.as_str())
             .to_owned();
-        let verified = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-            .await
-            .map_err(ApiError::internal)?;
+        let verified = tokio::task::spawn_blocking(move || {
+            let verified = auth::verify_password(&password, &hash);
+            drop(permit);
+            verified
+        })
+        .await
+        .map_err(ApiError::internal)?;
         let Some(agent) = agent.filter(|_| verified) else {
+            self.throttle.failed(&keys, Instant::now());
+            tracing::info!(source = ?source, "Failed staff login.");
             return Err(wrong_credentials());
         };
         let (token, hash) = auth::new_token();
@@ -149,5 +274,52 @@ impl AccessService {
         )
         .await?;
         Ok(Principal::AppUser(customer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(name: &str, ip: &str) -> Vec<String> {
+        throttle_keys(name, Some(ip.parse().expect("ip")))
+    }
+
+    #[test]
+    fn the_tenth_failure_locks_the_username_and_the_address_for_the_window() {
+        let throttle = LoginThrottle::new(10, StdDuration::from_secs(900));
+        let now = Instant::now();
+        let attempt = keys("Alice", "10.0.0.1");
+        for n in 1..10 {
+            throttle.failed(&attempt, now);
+            assert_eq!(throttle.locked(&attempt, now), None, "after {n} failures");
+        }
+        throttle.failed(&attempt, now);
+        assert_eq!(throttle.locked(&attempt, now), Some(900));
+        // The same name from elsewhere, and anyone from that address, are locked too; the
+        // name is compared without case.
+        assert_eq!(throttle.locked(&keys("alice", "10.0.0.2"), now), Some(900));
+        assert_eq!(throttle.locked(&keys("bob", "10.0.0.1"), now), Some(900));
+        assert_eq!(throttle.locked(&keys("bob", "10.0.0.2"), now), None);
+        // Until the window passes.
+        let later = now + StdDuration::from_secs(899);
+        assert_eq!(throttle.locked(&attempt, later), Some(1));
+        assert_eq!(
+            throttle.locked(&attempt, now + StdDuration::from_secs(900)),
+            None
+        );
+    }
+
+    #[test]
+    fn failures_spread_over_many_usernames_lock_only_their_address() {
+        let throttle = LoginThrottle::new(10, StdDuration::from_secs(900));
+        let now = Instant::now();
+        for n in 0..10 {
+            throttle.failed(&keys(&format!("user{n}"), "192.0.2.7"), now);
+        }
+        assert!(throttle
+            .locked(&keys("someone", "192.0.2.7"), now)
+            .is_some());
+        assert_eq!(throttle.locked(&keys("user0", "192.0.2.8"), now), None);
     }
 }

@@ -12,6 +12,7 @@ async fn demo_accounts_log_in_with_their_roles() {
         ("bob", "agent"),
         ("carol", "agent"),
         ("sam", "supervisor"),
+        ("ada", "admin"),
     ] {
         let body: Value = app
             .client
@@ -116,5 +117,82 @@ async fn me_tells_a_token_holder_who_they_are() {
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (401, Some("unauthenticated"))
+    );
+}
+
+async fn login_status(
+    app: &crate::helpers::TestApp,
+    username: &str,
+    password: &str,
+) -> (u16, Option<String>, Value) {
+    let response = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        status,
+        retry_after,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[actix_web::test]
+async fn ten_failed_logins_lock_the_username_and_the_address_even_for_the_right_password() {
+    let app = spawn_app(&[]).await;
+    for n in 1..=10 {
+        let (status, _, body) = login_status(&app, "alice", "not her password").await;
+        assert_eq!(status, 401, "failure {n}: {body}");
+    }
+    let (status, retry_after, body) = login_status(&app, "alice", "demo").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+    let wait: u64 = retry_after.expect("Retry-After").parse().unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    // The failures came from this address: another account is locked from it too.
+    let (status, _, _) = login_status(&app, "bob", "demo").await;
+    assert_eq!(status, 429);
+}
+
+#[actix_web::test]
+async fn a_flood_of_concurrent_wrong_logins_is_bounded_and_never_fails_the_server() {
+    let app = spawn_app(&[]).await;
+    // Rounds of 32 concurrent wrong logins from one address (bounded: at most 20 rounds),
+    // until the address is locked.
+    let mut statuses = Vec::new();
+    for round in 0..20 {
+        let attempts = (0..32).map(|n| {
+            let app = &app;
+            async move {
+                login_status(app, &format!("nobody{round}x{n}"), "wrong password")
+                    .await
+                    .0
+            }
+        });
+        statuses.extend(futures_util::future::join_all(attempts).await);
+        if statuses.contains(&429) {
+            break;
+        }
+    }
+    // Each answer is a refusal: wrong credentials, the node busy checking other passwords
+    // (at most one check per core at once), or the address locked after ten failures.
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&429),
+        "the address is locked: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().filter(|s| **s == 401).count() <= 10,
+        "no more than ten failures were checked: {statuses:?}"
     );
 }
