@@ -14,7 +14,7 @@ use actix_web::{web, HttpMessage};
 use crate::channels::auth::bearer_token;
 use crate::channels::state::AppState;
 use crate::domain::Permission;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorKind};
 use crate::store::Principal;
 
 /// What a route asks of its caller.
@@ -159,11 +159,12 @@ pub async fn enforce(
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
-        state
-            .access
-            .authenticate(bearer_token(req.request()))
-            .await
-            .ok()
+        match state.access.authenticate(bearer_token(req.request())).await {
+            Ok(principal) => Some(principal),
+            Err(refused) if refused.kind == ErrorKind::Unauthenticated => None,
+            // The store is down (503), or worse: not a verdict on the caller.
+            Err(error) => return Ok(req.error_response(error)),
+        }
     };
     if let Err(refusal) = decide(access, principal.as_ref()) {
         return Ok(req.error_response(refusal));
@@ -180,7 +181,6 @@ pub async fn enforce(
 mod tests {
     use super::*;
     use crate::domain::{AgentId, CustomerId, Role};
-    use crate::error::ErrorKind;
 
     fn staff(role: Role) -> Principal {
         Principal::Staff {

@@ -95,9 +95,36 @@ enum Command {
         #[arg(long)]
         write: Option<PathBuf>,
     },
+    /// Staff accounts in the store the configuration names (the first admin of a deployment).
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Load and validate the configuration, print a summary, and exit (systemd ExecStartPre).
     CheckConfig {
         /// Which mode's files to check.
+        #[arg(long, default_value = "production")]
+        mode: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create an account (exit 1 with a message when the username exists or the password is
+    /// refused). The password is read from the first line of standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// agent, team_lead, supervisor or admin.
+        #[arg(long)]
+        role: String,
+        /// The name people see (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Which mode's configuration names the store (SWITCHBOARD_DATABASE_URL overrides).
         #[arg(long, default_value = "production")]
         mode: String,
     },
@@ -126,7 +153,35 @@ fn main() -> anyhow::Result<()> {
                 settings.http.port = port;
             }
             settings.demo.seed |= demo_data;
+            refuse_demo_secrets(&settings)?;
             run(settings)
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Add {
+                    username,
+                    role,
+                    display_name,
+                    password_stdin: _,
+                    mode,
+                },
+        } => {
+            let settings = Settings::load(&dir, parse_mode(&mode)?)?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            match staff_add(&settings, &username, &role, display_name, &password) {
+                Ok(id) => {
+                    println!("created {role} {username} ({id})");
+                    Ok(())
+                }
+                Err(error) => {
+                    eprintln!("switchboard staff add: {error:#}");
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Simulate {
             rules,
@@ -178,7 +233,11 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig { mode } => {
-            let settings = Settings::load(&dir, parse_mode(&mode)?)?;
+            let mode = parse_mode(&mode)?;
+            let settings = Settings::load(&dir, mode)?;
+            if mode == Mode::Production {
+                refuse_demo_secrets(&settings)?;
+            }
             let flows = switchboard::bot::service::load_flows(&settings.bot)?;
             println!(
                 "configuration OK: node {} on {}:{}, store {:?}",
@@ -191,6 +250,70 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A production node never runs with the demo's published secrets.
+fn refuse_demo_secrets(settings: &Settings) -> anyhow::Result<()> {
+    let used = settings.demo_secrets_in_use();
+    anyhow::ensure!(
+        used.is_empty(),
+        "refusing to serve with the demo's published secrets in {} (set your own; `switchboard demo` is the demo)",
+        used.join(", ")
+    );
+    Ok(())
+}
+
+/// Creates a staff account; its id.
+fn staff_add(
+    settings: &Settings,
+    username: &str,
+    role: &str,
+    display_name: Option<String>,
+    password: &str,
+) -> anyhow::Result<String> {
+    use switchboard::domain::{Agent, AgentId, Language, Role};
+    let role = Role::parse(role).map_err(|_| {
+        anyhow::anyhow!("unknown role '{role}' (agent, team_lead, supervisor or admin)")
+    })?;
+    anyhow::ensure!(
+        (2..=64).contains(&username.chars().count())
+            && username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+        "a username is 2 to 64 letters, digits, '.', '_' or '-'"
+    );
+    let problems = switchboard::auth::password_problems(password, username);
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("; "));
+    let display_name = display_name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| username.to_owned());
+    let password_hash = switchboard::auth::hash_password(password)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = switchboard::startup::open_store(settings).await?;
+        anyhow::ensure!(
+            store.agent_by_username(username).await?.is_none(),
+            "the username '{username}' exists"
+        );
+        let id = store
+            .upsert_agent(&Agent {
+                id: AgentId::generate(),
+                username: username.to_owned(),
+                display_name,
+                role,
+                skills: Vec::new(),
+                languages: vec![Language::Zh, Language::En],
+                capacity: if role == Role::Agent { 3 } else { 0 },
+                voice_capacity: None,
+                ticket_capacity: None,
+                password_hash,
+            })
+            .await?;
+        Ok(id.to_string())
+    })
 }
 
 fn parse_mode(mode: &str) -> anyhow::Result<Mode> {

@@ -582,6 +582,35 @@ impl Settings {
         }
     }
 
+    /// The settings that hold one of the demo's published secrets (`config/demo.toml`, written
+    /// in the documentation for anyone to read): a production node refuses to start with any.
+    pub fn demo_secrets_in_use(&self) -> Vec<&'static str> {
+        const DEMO_SECRETS: [(&str, &str); 6] = [
+            ("wechat.token", "switchboard-demo"),
+            (
+                "wechat.encoding_aes_key",
+                "qOsW1HsYIhsdWg1HFCTE2gau6yd1OgFqBsO33ZZkNQq",
+            ),
+            ("wechat.app_secret", "NlyEw3NYbhvVtvk0Et4R5bIfcguKt8IJ"),
+            ("sms.auth_token", "demo-sms-token"),
+            ("ivr.secret", "whsec_Q+Y4HW9jMm/YeDWkA7QytT1wLnz/UBYZ"),
+            ("app.jwt_secret", "switchboard-demo-app-jwt-secret-2026"),
+        ];
+        let value_of = |name: &str| match name {
+            "wechat.token" => self.wechat.token.expose_secret(),
+            "wechat.encoding_aes_key" => self.wechat.encoding_aes_key.expose_secret(),
+            "wechat.app_secret" => self.wechat.app_secret.expose_secret(),
+            "sms.auth_token" => self.sms.auth_token.expose_secret(),
+            "ivr.secret" => self.ivr.secret.expose_secret(),
+            _ => self.app.jwt_secret.expose_secret(),
+        };
+        DEMO_SECRETS
+            .iter()
+            .filter(|(name, demo)| value_of(name) == demo)
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
         if self.http.body_limit_bytes < 1024 {
@@ -721,6 +750,21 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn the_demo_secrets_are_named_in_demo_mode_and_absent_from_production() {
+        let demo = Settings::load_from(&dir(), Mode::Demo, env(&[])).expect("loads");
+        assert_eq!(demo.demo_secrets_in_use().len(), 6);
+        let production = Settings::load_from(&dir(), Mode::Production, env(&[])).expect("loads");
+        assert!(production.demo_secrets_in_use().is_empty());
+        let leaked = Settings::load_from(
+            &dir(),
+            Mode::Production,
+            env(&[("SWITCHBOARD_SMS__AUTH_TOKEN", "demo-sms-token")]),
+        )
+        .expect("loads");
+        assert_eq!(leaked.demo_secrets_in_use(), ["sms.auth_token"]);
     }
 
     #[test]

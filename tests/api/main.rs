@@ -4,6 +4,7 @@
 
 mod app;
 mod auth;
+mod bootstrap;
 mod bot;
 mod cluster;
 mod conformance;
