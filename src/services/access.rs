@@ -47,6 +47,60 @@ pub fn password_checks() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
+/// The threads that check passwords: as many as [`password_checks`], started once and fed
+/// over a channel. Each argon2id check needs a 19 MiB working block: each thread allocates
+/// its block once and reuses it ([`auth::verify_password_with`]), so the node's memory for
+/// password checks is fixed at threads × 19 MiB however many logins arrive (measured with
+/// `benches/login_flood.sh`: allocating per check, the allocator kept about 19 MiB per check).
+struct PasswordCheckers {
+    jobs: std::sync::mpsc::Sender<CheckJob>,
+}
+
+/// A password, its stored hash, and where the verdict goes.
+type CheckJob = (String, String, tokio::sync::oneshot::Sender<bool>);
+
+impl PasswordCheckers {
+    fn start(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<CheckJob>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = Arc::clone(&queue);
+            let started = std::thread::Builder::new()
+                .name(format!("password-check-{n}"))
+                .spawn(move || {
+                    // This thread's argon2 working memory, reused by every check.
+                    let mut memory = Vec::new();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((password, hash, verdict)) = job else {
+                            return; // the service is gone
+                        };
+                        let matches = auth::verify_password_with(&mut memory, &password, &hash);
+                        let _ = verdict.send(matches);
+                    }
+                });
+            if let Err(error) = started {
+                tracing::error!(%error, "Could not start a password-check thread.");
+            }
+        }
+        Self { jobs }
+    }
+
+    /// Whether `password` matches `hash`, checked on one of the threads.
+    async fn verify(&self, password: String, hash: String) -> Result<bool, ApiError> {
+        let (verdict, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send((password, hash, verdict))
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("no password-check thread")))?;
+        answer
+            .await
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("a password check was lost")))
+    }
+}
+
 /// Failed logins per key (`user:<name>`, `addr:<ip>`), counted with governor: a key that
 /// fails [`MAX_FAILED_LOGINS`] times within about [`FAILED_LOGIN_WINDOW`] (one failure is
 /// forgiven every window ÷ limit) is locked for the window, whatever is tried meanwhile.
@@ -125,6 +179,7 @@ pub struct AccessService {
     throttle: Arc<LoginThrottle>,
     /// Permits for password checks running at once.
     checks: Arc<Semaphore>,
+    checkers: Arc<PasswordCheckers>,
 }
 
 fn wrong_credentials() -> ApiError {
@@ -143,6 +198,7 @@ impl AccessService {
             staff_token_ttl,
             throttle: Arc::new(LoginThrottle::new(MAX_FAILED_LOGINS, FAILED_LOGIN_WINDOW)),
             checks: Arc::new(Semaphore::new(password_checks())),
+            checkers: Arc::new(PasswordCheckers::start(password_checks())),
         }
     }
 
@@ -184,13 +240,9 @@ impl AccessService {
             .as_ref()
             .map_or(auth::dummy_hash(), |a| a.password_hash.as_str())
             .to_owned();
-        let verified = tokio::task::spawn_blocking(move || {
-            let verified = auth::verify_password(&password, &hash);
-            drop(permit);
-            verified
-        })
-        .await
-        .map_err(ApiError::internal)?;
+        let verified = self.checkers.verify(password, hash).await;
+        drop(permit);
+        let verified = verified?;
         let Some(agent) = agent.filter(|_| verified) else {
             self.throttle.failed(&keys, Instant::now());
             tracing::info!(source = ?source, "Failed staff login.");
