@@ -46,7 +46,7 @@ struct LoginResponse {
         (status = 429, description = "`too_many_attempts`: 10 failed logins for this username, or from this address, within 15 minutes; refused (even with the right password) until the window passes", body = crate::channels::openapi::errors::TooManyAttemptsError, headers(
             ("Retry-After" = crate::channels::openapi::errors::RetryAfterSeconds, description = "Seconds to wait before retrying"),
         )),
-        (status = 503, description = "`not_ready`: the store is unavailable, or the node is busy checking other sign-ins (with Retry-After)", body = crate::channels::openapi::errors::NotReadyError),
+        (status = 503, description = "`not_ready`: the store is unavailable, or the node is busy checking other sign-ins (256 waiting, or 5 s waited; with Retry-After)", body = crate::channels::openapi::errors::NotReadyError),
     ),
 )]
 #[post("/v1/auth/login")]

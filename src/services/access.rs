@@ -8,12 +8,14 @@
 //! each), so logins are bounded twice: failed logins are throttled per username and per source
 //! address ([`LoginThrottle`]: after [`MAX_FAILED_LOGINS`] failures within
 //! [`FAILED_LOGIN_WINDOW`], 429 even for the right password until the window passes), and at
-//! most [`password_checks`] checks run at once on a node (503 beyond), so a flood of logins
-//! cannot grow the process's memory.
+//! most [`password_checks`] checks run at once on a node: a sign-in waits up to five seconds
+//! for its turn, and beyond 256 waiting the node answers 503 at once, so a flood of logins
+//! cannot grow the process's memory while a shift that signs in together only queues.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
@@ -38,6 +40,29 @@ const APP_TOKEN_LEEWAY_SECS: i64 = 30;
 pub const MAX_FAILED_LOGINS: u32 = 10;
 /// How long failures are counted, and how long a lock lasts.
 pub const FAILED_LOGIN_WINDOW: StdDuration = StdDuration::from_secs(15 * 60);
+/// Longest a sign-in waits for a password checker before 503.
+const LOGIN_QUEUE_WAIT: StdDuration = StdDuration::from_secs(5);
+/// Sign-ins waiting for a checker at most; more are refused at once (503).
+const MAX_WAITING_LOGINS: usize = 256;
+
+/// One sign-in waiting for a checker, counted while it waits.
+struct QueuedCheck<'a>(&'a AtomicUsize);
+
+impl<'a> QueuedCheck<'a> {
+    /// Joins the queue, unless [`MAX_WAITING_LOGINS`] wait already.
+    fn join(waiting: &'a AtomicUsize) -> Option<Self> {
+        let before = waiting.fetch_add(1, Ordering::AcqRel);
+        let queued = Self(waiting);
+        (before < MAX_WAITING_LOGINS).then_some(queued)
+    }
+}
+
+impl Drop for QueuedCheck<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Keys kept before idle ones are forgotten (a flood of made-up usernames stays bounded).
 const THROTTLE_KEYS_BEFORE_PRUNING: usize = 10_000;
 
@@ -180,6 +205,8 @@ pub struct AccessService {
     /// Permits for password checks running at once.
     checks: Arc<Semaphore>,
     checkers: Arc<PasswordCheckers>,
+    /// Sign-ins waiting for a checker.
+    waiting: Arc<AtomicUsize>,
 }
 
 fn wrong_credentials() -> ApiError {
@@ -199,6 +226,7 @@ impl AccessService {
             throttle: Arc::new(LoginThrottle::new(MAX_FAILED_LOGINS, FAILED_LOGIN_WINDOW)),
             checks: Arc::new(Semaphore::new(password_checks())),
             checkers: Arc::new(PasswordCheckers::start(password_checks())),
+            waiting: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -211,29 +239,41 @@ impl AccessService {
         source: Option<IpAddr>,
     ) -> Result<(String, Agent), ApiError> {
         let keys = throttle_keys(username, source);
+        let locked = |wait: u64| ApiError {
+            retry_after: Some(wait.max(1)),
+            ..ApiError::new(
+                ErrorKind::TooManyAttempts,
+                "Too many failed sign-ins; try again later. 登录失败次数过多，请稍后再试。",
+            )
+        };
         if let Some(wait) = self.throttle.locked(&keys, Instant::now()) {
-            return Err(ApiError {
-                retry_after: Some(wait.max(1)),
-                ..ApiError::new(
-                    ErrorKind::TooManyAttempts,
-                    "Too many failed sign-ins; try again later. 登录失败次数过多，请稍后再试。",
-                )
-            });
+            return Err(locked(wait));
         }
         if username.len() > 128 || password.len() > auth::MAX_PASSWORD_BYTES {
             self.throttle.failed(&keys, Instant::now());
             return Err(wrong_credentials());
         }
-        // Bounded before the look-up: a flood waits for nothing and costs no memory.
-        let Ok(permit) = Arc::clone(&self.checks).try_acquire_owned() else {
-            return Err(ApiError {
-                retry_after: Some(1),
-                ..ApiError::new(
-                    ErrorKind::NotReady,
-                    "The server is busy checking other sign-ins; retry in a moment.",
-                )
-            });
+        // Bounded before the look-up: a sign-in waits its turn for a checker (a shift that
+        // starts together queues for a moment), but a flood beyond the queue is refused at
+        // once and costs no memory.
+        let busy = || ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                ErrorKind::NotReady,
+                "The server is busy checking other sign-ins; retry in a moment.",
+            )
         };
+        let queued = QueuedCheck::join(&self.waiting).ok_or_else(busy)?;
+        let permit =
+            tokio::time::timeout(LOGIN_QUEUE_WAIT, Arc::clone(&self.checks).acquire_owned())
+                .await
+                .map_err(|_| busy())?
+                .map_err(|_| busy())?;
+        drop(queued);
+        // Failures recorded while this sign-in waited may have locked it.
+        if let Some(wait) = self.throttle.locked(&keys, Instant::now()) {
+            return Err(locked(wait));
+        }
         let agent = self.store.agent_by_username(username).await?;
         // Verify against a dummy hash for unknown users: same answer, same cost.
         let hash = agent

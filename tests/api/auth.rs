@@ -191,8 +191,11 @@ async fn a_flood_of_concurrent_wrong_logins_is_bounded_and_never_fails_the_serve
         statuses.contains(&429),
         "the address is locked: {statuses:?}"
     );
+    // Ten failures lock the address; checks already running when the tenth failed (at most
+    // one per core) still answer.
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     assert!(
-        statuses.iter().filter(|s| **s == 401).count() <= 10,
+        statuses.iter().filter(|s| **s == 401).count() < 10 + cores,
         "no more than ten failures were checked: {statuses:?}"
     );
 }
