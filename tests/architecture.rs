@@ -31,7 +31,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("store", &["domain"]),
     ("bus", &[]),
     ("identity", &["domain", "store"]),
-    ("auth", &["domain", "store"]),
+    ("auth", &["domain", "signing", "store"]),
     ("error", &["domain", "store"]),
     ("socket", &["error", "views"]),
     ("routing", &[]),
