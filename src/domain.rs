@@ -66,6 +66,11 @@ id_type!(
     TaskId,
     "tsk"
 );
+id_type!(
+    /// One team of staff: its leads supervise its members.
+    TeamId,
+    "team"
+);
 
 /// A problem with a value that came from outside.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -761,6 +766,49 @@ pub struct Agent {
     /// Argon2 PHC string; never leaves the server.
     #[serde(skip_serializing)]
     pub password_hash: String,
+}
+
+/// How a staff member belongs to a team: a lead supervises the team's members (a team lead
+/// sees and changes the routing profile of the agents of the teams they lead).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamRole {
+    Lead,
+    Member,
+}
+
+impl TeamRole {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamRole::Lead => "lead",
+            TeamRole::Member => "member",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "lead" => Ok(TeamRole::Lead),
+            "member" => Ok(TeamRole::Member),
+            other => Err(ParseError::Unknown {
+                field: "team role",
+                value: other.to_owned(),
+            }),
+        }
+    }
 }
 
 /// Agent presence.
