@@ -164,6 +164,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "actors::session_router",
             "actors::delivery",
             "actors::dispatcher",
+            "auth",
             "bot",
             "bot::flows",
             "bot::kb",
