@@ -718,17 +718,18 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     /// Read customers, their messages and tickets, merge two customers (and undo it), read
-    /// queue figures, routing explanations and the knowledge base.
+    /// queue figures, routing explanations, the knowledge base and the teams.
     ServeCustomers,
     /// Take offers and handle conversations at the agent desk.
     HandleConversations,
-    /// Watch and help live conversations and agents (team leads: their teams').
+    /// Watch and help live conversations and agents; read staff accounts and set agents'
+    /// skills, languages and capacity (team leads: their teams').
     Supervise,
     /// Change routing rules and overrides, replay them (dry-run), read routing history.
     ManageRouting,
     /// Change the knowledge base.
     ManageKnowledge,
-    /// Create, change and deactivate staff accounts and teams.
+    /// Create, change (every field) and deactivate staff accounts; create teams.
     ManageStaff,
 }
 

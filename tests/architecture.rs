@@ -153,6 +153,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "routing::simulate",
             "signing",
             "store",
+            "views",
         ],
     ),
     (
