@@ -638,8 +638,11 @@ impl Dispatcher {
                 // An agent this dispatcher does not know yet reports the new profile when
                 // their desk connects (it reads the account from the store).
                 if let Some(entry) = self.agents.get_mut(&agent_id) {
-                    entry.state.skills =
-                        profile.skills.into_iter().map(|s| (s.name, s.level)).collect();
+                    entry.state.skills = profile
+                        .skills
+                        .into_iter()
+                        .map(|s| (s.name, s.level))
+                        .collect();
                     entry.state.languages = profile.languages;
                     entry.state.capacity = capacity;
                     entry.name = profile.name;

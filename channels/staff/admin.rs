@@ -10,13 +10,12 @@ use crate::channels::auth::Authenticated;
 use crate::channels::state::AppState;
 use crate::domain::{AgentId, Permission, Problem};
 use crate::error::ApiError;
-use crate::services::staff::{
-    Caller, NewStaff, NewTeam, Refused, StaffPatch, StaffView, TeamView,
-};
+use crate::services::staff::{Caller, NewStaff, NewTeam, Refused, StaffPatch, StaffView, TeamView};
 
 /// The caller, if their role grants `permission` (403 otherwise).
 fn caller(who: Authenticated, permission: Permission) -> Result<Caller, ApiError> {
-    who.require(permission).map(|(id, role)| Caller { id, role })
+    who.require(permission)
+        .map(|(id, role)| Caller { id, role })
 }
 
 /// 422 `invalid` listing every problem with its place.

@@ -34,7 +34,10 @@ pub(super) async fn agent_ws(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = bearer_token(&req);
-    let token_hash = token.as_deref().map(crate::auth::token_hash).unwrap_or_default();
+    let token_hash = token
+        .as_deref()
+        .map(crate::auth::token_hash)
+        .unwrap_or_default();
     let principal = authenticate(&state, token).await?;
     let (agent_id, _) = Authenticated(principal).require(Permission::HandleConversations)?;
     let agent = state.access.staff_member(&agent_id).await?;

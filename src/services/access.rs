@@ -211,8 +211,7 @@ impl AccessService {
         let hash = token_hash(&token);
         if looks_like_jwt(&token) {
             let claims = self.app_claims(&token)?;
-            let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
-                .unwrap_or_else(Utc::now)
+            let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now)
                 + Duration::seconds(APP_TOKEN_LEEWAY_SECS);
             self.store
                 .revoke_app_token(&hash, expires, Utc::now())

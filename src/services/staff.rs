@@ -36,14 +36,10 @@ use crate::actors::protocol::{
 use crate::actors::session_router::SessionRouter;
 use crate::auth;
 use crate::bus::{publish_json, Bus};
-use crate::domain::{
-    Agent, AgentId, Language, Problem, Role, Skill, TeamId, TeamRole,
-};
+use crate::domain::{Agent, AgentId, Language, Problem, Role, Skill, TeamId, TeamRole};
 use crate::error::{ApiError, ErrorKind};
 use crate::services::access::{AccessService, Ended};
-use crate::store::{
-    Rerouted, StaffChange, StaffMember, StaffWrite, Store, StoreError, Team,
-};
+use crate::store::{Rerouted, StaffChange, StaffMember, StaffWrite, Store, StoreError, Team};
 use crate::views::CustomerCard;
 
 /// Longest username.
@@ -260,7 +256,9 @@ impl Problems {
 pub fn username_problem(username: &str) -> Option<String> {
     let chars = username.chars().count();
     if chars < 2 || chars > MAX_USERNAME_CHARS {
-        return Some(format!("a username has 2 to {MAX_USERNAME_CHARS} characters"));
+        return Some(format!(
+            "a username has 2 to {MAX_USERNAME_CHARS} characters"
+        ));
     }
     if !username
         .chars()
@@ -318,7 +316,11 @@ fn skills_of(input: &[SkillInput], problems: &mut Problems) -> Vec<Skill> {
         if !level_ok {
             problems.add(
                 format!("skills[{i}].level"),
-                format!("levels run from 1 to {}, not {}", Skill::MAX_LEVEL, skill.level),
+                format!(
+                    "levels run from 1 to {}, not {}",
+                    Skill::MAX_LEVEL,
+                    skill.level
+                ),
             );
         }
         match Skill::parse(&skill.name, 1) {
@@ -471,7 +473,11 @@ pub fn check_new_staff(
     let Some(role) = role else {
         return Err(problems.0);
     };
-    let default_chats = if role == Role::Agent { DEFAULT_CHATS } else { 0 };
+    let default_chats = if role == Role::Agent {
+        DEFAULT_CHATS
+    } else {
+        0
+    };
     problems.into_result(ValidStaff {
         username,
         display_name,
@@ -618,7 +624,11 @@ pub fn check_patch(
     };
     let (was, now) = (&current.agent, &next.agent);
     compare("username", json!(was.username), json!(now.username));
-    compare("display_name", json!(was.display_name), json!(now.display_name));
+    compare(
+        "display_name",
+        json!(was.display_name),
+        json!(now.display_name),
+    );
     compare("role", json!(was.role), json!(now.role));
     compare("skills", json!(was.skills), json!(now.skills));
     compare("languages", json!(was.languages), json!(now.languages));
@@ -692,7 +702,10 @@ pub fn check_new_team(request: &NewTeam, staff: &[StaffMember]) -> Result<ValidT
             }
             match (field, member.agent.role) {
                 ("leads", Role::Agent) => {
-                    problems.add(path, format!("'{id}' is an agent: agents do not lead teams"));
+                    problems.add(
+                        path,
+                        format!("'{id}' is an agent: agents do not lead teams"),
+                    );
                 }
                 ("members", Role::TeamLead) => problems.add(
                     path,
@@ -836,7 +849,13 @@ impl StaffService {
     }
 
     async fn team_ids(&self) -> Result<BTreeSet<TeamId>, ApiError> {
-        Ok(self.store.teams().await?.into_iter().map(|t| t.id).collect())
+        Ok(self
+            .store
+            .teams()
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect())
     }
 
     /// Creates an account (admins): its id, every problem (422), or 409 `username_taken`.
@@ -926,7 +945,11 @@ impl StaffService {
                 )
                 .into());
             }
-            if by.id == *id && patch.role.as_deref().is_some_and(|r| r != current.agent.role.as_str())
+            if by.id == *id
+                && patch
+                    .role
+                    .as_deref()
+                    .is_some_and(|r| r != current.agent.role.as_str())
             {
                 return Err(Refused::Invalid(vec![Problem::new(
                     "role",
@@ -1035,7 +1058,13 @@ impl StaffService {
 
     /// Every team, by name.
     pub async fn teams(&self) -> Result<Vec<TeamView>, ApiError> {
-        Ok(self.store.teams().await?.iter().map(TeamView::from).collect())
+        Ok(self
+            .store
+            .teams()
+            .await?
+            .iter()
+            .map(TeamView::from)
+            .collect())
     }
 
     /// Creates a team (admins): its id, every problem (422), or 409 `name_taken`.
@@ -1174,7 +1203,12 @@ mod tests {
             role: Some("admin".to_owned()),
             ..request
         };
-        assert_eq!(check_new_staff(&admin, &known(&["team_a"])).expect("valid").capacity, 0);
+        assert_eq!(
+            check_new_staff(&admin, &known(&["team_a"]))
+                .expect("valid")
+                .capacity,
+            0
+        );
     }
 
     #[test]
@@ -1296,7 +1330,14 @@ mod tests {
         assert!(forbidden_fields(&everything, Role::Admin).is_empty());
         assert_eq!(
             forbidden_fields(&everything, Role::Supervisor),
-            ["username", "display_name", "password", "role", "teams", "extension"]
+            [
+                "username",
+                "display_name",
+                "password",
+                "role",
+                "teams",
+                "extension"
+            ]
         );
         assert_eq!(forbidden_fields(&everything, Role::TeamLead).len(), 6);
     }
@@ -1389,7 +1430,10 @@ mod tests {
             TeamRole::Lead
         );
         assert_eq!(team_role(Role::Supervisor, None), TeamRole::Member);
-        assert_eq!(team_role(Role::Agent, Some(TeamRole::Lead)), TeamRole::Member);
+        assert_eq!(
+            team_role(Role::Agent, Some(TeamRole::Lead)),
+            TeamRole::Member
+        );
     }
 
     #[test]
@@ -1453,7 +1497,14 @@ mod tests {
         .expect_err("invalid");
         assert_eq!(
             paths(&problems),
-            ["name", "leads[0]", "leads[1]", "members[0]", "members[1]", "members[2]"],
+            [
+                "name",
+                "leads[0]",
+                "leads[1]",
+                "members[0]",
+                "members[1]",
+                "members[2]"
+            ],
             "{problems:?}"
         );
         let missing = check_new_team(&NewTeam::default(), &staff).expect_err("no name");

@@ -2290,11 +2290,21 @@ async fn staff_and_teams_are_created_listed_and_audited(store: &dyn Store) -> an
     // A team with nobody yet, then a lead and an agent who join it with their accounts.
     let blue = team("Blue", Vec::new(), Vec::new());
     store.insert_team(&blue, "agt_admin", now).await?;
-    let lead = staff_member("lead", Role::TeamLead, vec![(blue.id.clone(), TeamRole::Lead)]);
-    let agent = staff_member("agent", Role::Agent, vec![(blue.id.clone(), TeamRole::Member)]);
+    let lead = staff_member(
+        "lead",
+        Role::TeamLead,
+        vec![(blue.id.clone(), TeamRole::Lead)],
+    );
+    let agent = staff_member(
+        "agent",
+        Role::Agent,
+        vec![(blue.id.clone(), TeamRole::Member)],
+    );
     let detail = serde_json::json!({"username": agent.agent.username});
     for member in [&lead, &agent] {
-        store.insert_staff(member, &detail, "agt_admin", now).await?;
+        store
+            .insert_staff(member, &detail, "agt_admin", now)
+            .await?;
     }
     let stored = store
         .staff_member(&agent.agent.id)
@@ -2302,7 +2312,10 @@ async fn staff_and_teams_are_created_listed_and_audited(store: &dyn Store) -> an
         .context("stored")?;
     ensure!(stored == agent, "round trip: {stored:?}");
     ensure!(store.agent(&agent.agent.id).await?.as_ref() == Some(&agent.agent));
-    ensure!(store.agent_by_username(&agent.agent.username).await?.is_some());
+    ensure!(store
+        .agent_by_username(&agent.agent.username)
+        .await?
+        .is_some());
     ensure!(store.staff_member(&AgentId::generate()).await?.is_none());
     let everyone = store.staff().await?;
     for member in [&lead, &agent] {
@@ -2342,7 +2355,11 @@ async fn staff_and_teams_are_created_listed_and_audited(store: &dyn Store) -> an
     );
 
     // Teams list their leads and members; a name is taken whatever its case.
-    let red = team("Red", vec![lead.agent.id.clone()], vec![agent.agent.id.clone()]);
+    let red = team(
+        "Red",
+        vec![lead.agent.id.clone()],
+        vec![agent.agent.id.clone()],
+    );
     store.insert_team(&red, "agt_admin", now).await?;
     let twin = Team {
         id: TeamId::generate(),
@@ -2497,7 +2514,14 @@ async fn staff_updates_apply_to_the_revision_read_and_revoke_tokens(
     };
     let written = store.update_staff(&reset, change(true, false)).await?;
     ensure!(
-        matches!(written, StaffWrite::Done { revision: 3, tokens_revoked: 2, .. }),
+        matches!(
+            written,
+            StaffWrite::Done {
+                revision: 3,
+                tokens_revoked: 2,
+                ..
+            }
+        ),
         "{written:?}"
     );
     for hash in [&token, &second] {
@@ -2567,7 +2591,12 @@ async fn deactivation_signs_out_and_routes_conversations_again(
     let old = store.task(&held_task.id).await?.context("old task")?;
     ensure!(old.status == TaskStatus::Completed, "{:?}", old.status);
     ensure!(store.task(&requeued.id).await?.as_ref() == Some(requeued));
-    let waiting: Vec<TaskId> = store.waiting_tasks().await?.into_iter().map(|t| t.id).collect();
+    let waiting: Vec<TaskId> = store
+        .waiting_tasks()
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
     ensure!(waiting.contains(&requeued.id));
     let conversation = store.conversation(&held.id).await?.context("held")?;
     ensure!(
@@ -2594,7 +2623,15 @@ async fn deactivation_signs_out_and_routes_conversations_again(
     ensure!(!store.assign_task(&requeued.id, &id, at).await?);
     let late = staff_token(store, &id, Role::Agent).await?;
     ensure!(store.token_principal(&late, at).await?.is_none());
-    ensure!(!store.staff().await?.iter().find(|m| m.agent.id == id).context("listed")?.active);
+    ensure!(
+        !store
+            .staff()
+            .await?
+            .iter()
+            .find(|m| m.agent.id == id)
+            .context("listed")?
+            .active
+    );
 
     // Once: a second deactivation writes nothing; an unknown account is None.
     let again = store
@@ -2621,7 +2658,11 @@ async fn deactivation_signs_out_and_routes_conversations_again(
         .insert_staff(&promoted, &serde_json::json!({}), "agt_admin", now)
         .await?;
     let (theirs, their_task) = seed_waiting_task(store, now).await?;
-    ensure!(store.assign_task(&their_task.id, &promoted.agent.id, now).await?);
+    ensure!(
+        store
+            .assign_task(&their_task.id, &promoted.agent.id, now)
+            .await?
+    );
     let lead = StaffMember {
         agent: Agent {
             role: Role::TeamLead,
@@ -2648,7 +2689,11 @@ async fn deactivation_signs_out_and_routes_conversations_again(
     };
     ensure!(rerouted.tasks.len() == 1 && rerouted.tasks[0].conversation_id == theirs.id);
     // Only an agent is assigned tasks.
-    ensure!(!store.assign_task(&rerouted.tasks[0].id, &promoted.agent.id, at).await?);
+    ensure!(
+        !store
+            .assign_task(&rerouted.tasks[0].id, &promoted.agent.id, at)
+            .await?
+    );
     Ok(())
 }
 
@@ -2699,7 +2744,10 @@ async fn a_sign_out_deletes_one_token_and_app_tokens_can_be_revoked(
     store.revoke_app_token(&app, expires, now).await?;
     store.revoke_app_token(&app, expires, now).await?;
     ensure!(store.app_token_revoked(&app, now).await?);
-    ensure!(!store.app_token_revoked(&app, expires).await?, "expired anyway");
+    ensure!(
+        !store.app_token_revoked(&app, expires).await?,
+        "expired anyway"
+    );
     ensure!(!store.app_token_revoked("jwt-other", now).await?);
     Ok(())
 }

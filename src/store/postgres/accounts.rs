@@ -334,15 +334,7 @@ impl AccountStore for PostgresStore {
         .await
         .map_err(conflict("username taken"))?;
         write_memberships(&tx, m).await?;
-        audit::append(
-            &tx,
-            &at,
-            by,
-            "staff.created",
-            &staff_subject(&a.id),
-            detail,
-        )
-        .await?;
+        audit::append(&tx, &at, by, "staff.created", &staff_subject(&a.id), detail).await?;
         tx.commit().await.map_err(db)
     }
 

@@ -52,8 +52,7 @@ const TRAFFIC_PRESENCE: &str = include_str!("../sql/postgres/routing/traffic_pre
 const TRAFFIC_AGENTS: &str = include_str!("../sql/postgres/routing/traffic_agents.sql");
 const SELECT_AGENT_ASSIGNED_TASKS: &str =
     include_str!("../sql/postgres/routing/select_agent_assigned_tasks.sql");
-const REQUEUE_CONVERSATION: &str =
-    include_str!("../sql/postgres/routing/requeue_conversation.sql");
+const REQUEUE_CONVERSATION: &str = include_str!("../sql/postgres/routing/requeue_conversation.sql");
 const RELEASE_AGENT_CONVERSATIONS: &str =
     include_str!("../sql/postgres/routing/release_agent_conversations.sql");
 

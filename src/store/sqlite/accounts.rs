@@ -198,7 +198,9 @@ fn delete_agent_tokens(tx: &Transaction<'_>, agent: &AgentId) -> StoreResult<u64
 }
 
 /// The principal of a token row `(kind, subject, role)`.
-fn principal_from((kind, subject, role): (String, String, Option<String>)) -> StoreResult<Principal> {
+fn principal_from(
+    (kind, subject, role): (String, String, Option<String>),
+) -> StoreResult<Principal> {
     match (kind.as_str(), role) {
         ("customer", _) => Ok(Principal::Customer(CustomerId::from_trusted(subject))),
         ("app_user", _) => Ok(Principal::AppUser(CustomerId::from_trusted(subject))),
@@ -643,7 +645,12 @@ impl AccountStore for SqliteStore {
             let at = format_time(&at);
             tx.execute(
                 INSERT_TEAM,
-                params![team.id.as_str(), team.name, team.created_by, format_time(&team.created_at)],
+                params![
+                    team.id.as_str(),
+                    team.name,
+                    team.created_by,
+                    format_time(&team.created_at)
+                ],
             )
             .map_err(conflict_or_unavailable("team name taken"))?;
             let people = team
