@@ -255,7 +255,7 @@ impl Problems {
 /// What is wrong with a username (None: fine).
 pub fn username_problem(username: &str) -> Option<String> {
     let chars = username.chars().count();
-    if chars < 2 || chars > MAX_USERNAME_CHARS {
+    if !(2..=MAX_USERNAME_CHARS).contains(&chars) {
         return Some(format!(
             "a username has 2 to {MAX_USERNAME_CHARS} characters"
         ));

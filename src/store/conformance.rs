@@ -2587,7 +2587,7 @@ async fn deactivation_signs_out_and_routes_conversations_again(
             && requeued.summary == held_task.summary,
         "{requeued:?}"
     );
-    ensure!(done.rerouted.released == [half_done.customer_id.clone()]);
+    ensure!(done.rerouted.released == std::slice::from_ref(&half_done.customer_id));
     let old = store.task(&held_task.id).await?.context("old task")?;
     ensure!(old.status == TaskStatus::Completed, "{:?}", old.status);
     ensure!(store.task(&requeued.id).await?.as_ref() == Some(requeued));
