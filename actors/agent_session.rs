@@ -3,7 +3,9 @@
 //! It translates the desk protocol of API.md into bus events: presence, accept and reject go
 //! to the dispatcher; replies, typing and wrap-up go to the customer's session. It forwards
 //! everything published on `agent.{id}` (offers, assignments, messages) to the desk. A newer
-//! desk of the same agent replaces an older one.
+//! desk of the same agent replaces an older one. A change of the agent's routing profile is
+//! reported from then on; a sign-in that ends (deactivation, role change, password reset, or a
+//! sign-out of the desk's own token) closes the desk.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +15,8 @@ use actix::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::protocol::{
-    agent_route, agents_broadcast_route, dispatch_route, AgentEvent, DispatchEvent, SessionCommand,
+    agent_route, agents_broadcast_route, dispatch_route, AgentEvent, DispatchEvent, RoutingProfile,
+    SessionCommand,
 };
 use super::session_router::command_envelope;
 use crate::bus::{publish_json, Bus, Delivery, Route};
@@ -92,6 +95,8 @@ struct Hello<'a> {
 /// The actor behind one agent desk WebSocket.
 pub struct AgentSession {
     agent: Agent,
+    /// The hash of the token the desk was opened with (a sign-out of it closes the desk).
+    token_hash: String,
     connection_id: String,
     status: AgentStatus,
     store: Arc<dyn Store>,
@@ -104,9 +109,11 @@ pub struct AgentSession {
 }
 
 impl AgentSession {
-    /// A session for an authenticated agent on the desk socket that `socket` writes to.
+    /// A session for an agent authenticated by the token of `token_hash`, on the desk socket
+    /// that `socket` writes to.
     pub fn new(
         agent: Agent,
+        token_hash: String,
         socket: Writer,
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
@@ -114,6 +121,7 @@ impl AgentSession {
     ) -> Self {
         Self {
             agent,
+            token_hash,
             connection_id: uuid::Uuid::new_v4().to_string(),
             status: AgentStatus::Offline,
             store,
@@ -162,6 +170,36 @@ impl AgentSession {
             ticket_capacity: self.agent.ticket_capacity,
             active: self.conversations.keys().cloned().collect(),
         }
+    }
+
+    /// Takes the agent's new routing profile and reports it (while not offline).
+    fn profile_changed(&mut self, ctx: &mut Context<Self>, profile: &RoutingProfile) {
+        self.agent.display_name.clone_from(&profile.name);
+        self.agent.skills.clone_from(&profile.skills);
+        self.agent.languages.clone_from(&profile.languages);
+        self.agent.capacity = profile.capacity;
+        self.agent.voice_capacity = profile.voice_capacity;
+        self.agent.ticket_capacity = profile.ticket_capacity;
+        if self.status != AgentStatus::Offline {
+            let event = self.state_event();
+            self.publish(ctx, dispatch_route(), event);
+        }
+    }
+
+    /// The desk's sign-in ended: the browser is told why, and the desk closes (its offers are
+    /// withdrawn as for any disconnect).
+    fn signed_out(&mut self, ctx: &mut Context<Self>, code: &str) {
+        let message = if code == "account_deactivated" {
+            "This account was deactivated."
+        } else {
+            "You were signed out; sign in again."
+        };
+        self.send_json(&WsError::new(code, message));
+        self.socket.close(Some(CloseReason {
+            code: CloseCode::Policy,
+            description: Some("signed out".to_owned()),
+        }));
+        ctx.stop();
     }
 
     fn handle_command(&mut self, ctx: &mut Context<Self>, command: AgentCommand) {
@@ -433,6 +471,15 @@ impl StreamHandler<Delivery> for AgentSession {
                 if self.status != AgentStatus::Offline {
                     let event = self.state_event();
                     self.publish(ctx, dispatch_route(), event);
+                }
+                return;
+            }
+            AgentEvent::ProfileChanged { profile } => {
+                self.profile_changed(ctx, profile);
+            }
+            AgentEvent::SignedOut { token_hash, code } => {
+                if token_hash.as_ref().is_none_or(|h| *h == self.token_hash) {
+                    self.signed_out(ctx, code);
                 }
                 return;
             }

@@ -241,6 +241,9 @@ pub struct Dispatcher {
     /// Conversations a new desk holds that this dispatcher did not know, counted as chats
     /// until their media is read from the store (a call after a take-over).
     unknown_media: Vec<(AgentId, ConversationId)>,
+    /// Desk connections of agents who left routing (deactivated, no longer agents), and when:
+    /// a report such a desk sent before it closed is ignored.
+    removed_desks: HashMap<String, Instant>,
 }
 
 /// The logical clock starts a day in, so a task restored after a take-over can be dated
@@ -252,6 +255,10 @@ const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Reconcile with the store every this many ticks.
 const RECONCILE_EVERY_TICKS: u64 = 10;
+
+/// How long a removed agent's desk connection is remembered (its reports in flight are
+/// ignored meanwhile; the desk closes as soon as it hears of the removal).
+const REMOVED_DESK_MEMORY: Duration = Duration::from_secs(600);
 
 impl Dispatcher {
     /// A dispatcher that starts consuming `dispatch` once it has rebuilt from the store.
@@ -282,6 +289,7 @@ impl Dispatcher {
             fallbacks: Vec::new(),
             presence: Vec::new(),
             unknown_media: Vec::new(),
+            removed_desks: HashMap::new(),
         }
     }
 
@@ -617,6 +625,32 @@ impl Dispatcher {
                 }
                 self.sync_load(&agent_id);
             }
+            DispatchEvent::AgentProfile { agent_id, profile } => {
+                let capacity = Slots {
+                    chat: profile.capacity,
+                    voice: profile
+                        .voice_capacity
+                        .unwrap_or(self.settings.voice_capacity),
+                    ticket: profile
+                        .ticket_capacity
+                        .unwrap_or(self.settings.ticket_capacity),
+                };
+                // An agent this dispatcher does not know yet reports the new profile when
+                // their desk connects (it reads the account from the store).
+                if let Some(entry) = self.agents.get_mut(&agent_id) {
+                    entry.state.skills = profile
+                        .skills
+                        .into_iter()
+                        .map(|s| (s.name, s.level))
+                        .collect();
+                    entry.state.languages = profile.languages;
+                    entry.state.capacity = capacity;
+                    entry.name = profile.name;
+                    tracing::info!(agent = %agent_id, "Agent's routing profile changed.");
+                }
+                self.sync_load(&agent_id);
+            }
+            DispatchEvent::AgentRemoved { agent_id } => self.remove_agent(&agent_id),
             // Need the store: see `accept` and `load_rules`.
             DispatchEvent::TaskCancelled { task_id } => self.abandon(&task_id),
             DispatchEvent::Accept { .. }
@@ -626,8 +660,33 @@ impl Dispatcher {
         }
     }
 
+    /// An agent left routing (deactivated, or no longer an agent): their offers go to others,
+    /// they are forgotten, and what their closing desk still reports is ignored. The
+    /// conversations they held were routed again by the store (new waiting tasks, told
+    /// separately).
+    fn remove_agent(&mut self, agent_id: &AgentId) {
+        self.withdraw_offers_of(agent_id);
+        let Some(entry) = self.agents.remove(agent_id) else {
+            return;
+        };
+        tracing::info!(agent = %agent_id, "Agent left routing.");
+        if entry.state.status != AgentStatus::Offline {
+            self.presence
+                .push((agent_id.clone(), AgentStatus::Offline, Utc::now()));
+        }
+        let now = Instant::now();
+        self.removed_desks
+            .retain(|_, at| now.duration_since(*at) < REMOVED_DESK_MEMORY);
+        self.removed_desks.insert(entry.connection_id, now);
+        self.unknown_media.retain(|(agent, _)| agent != agent_id);
+    }
+
     /// A desk reported its agent's presence, skills, capacity and held conversations.
     fn desk_reported(&mut self, report: DeskReport) {
+        if self.removed_desks.contains_key(&report.connection_id) {
+            tracing::debug!(agent = %report.agent_id, "A removed agent's desk reported; ignored.");
+            return;
+        }
         let DeskReport {
             agent_id,
             name,
@@ -1721,6 +1780,158 @@ mod tests {
                 "a chat offered during a call: {event}"
             );
         }
+    }
+
+    /// A dispatcher of the demo's routing settings on an in-memory store and bus, started; the
+    /// store and bus.
+    fn started_dispatcher() -> (Arc<dyn Store>, Arc<dyn Bus>) {
+        use crate::bus::memory::MemoryBus;
+        use crate::store::sqlite::SqliteStore;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new());
+        let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let settings =
+            crate::settings::Settings::load_from(&config, crate::settings::Mode::Demo, Vec::new())
+                .expect("settings")
+                .routing;
+        Dispatcher::new(
+            Arc::clone(&store),
+            Arc::clone(&bus),
+            Arc::new(Metrics::new().expect("metrics")),
+            settings,
+        )
+        .start();
+        (store, bus)
+    }
+
+    /// An available agent's desk report: `skills` (name, level), Chinese, three chats.
+    fn desk(agent: &AgentId, connection: &str, skills: &[(&str, u8)]) -> DispatchEvent {
+        DispatchEvent::AgentState {
+            agent_id: agent.clone(),
+            name: "Agent".to_owned(),
+            connection_id: connection.to_owned(),
+            status: AgentStatus::Available,
+            skills: skills
+                .iter()
+                .map(|(name, level)| crate::domain::Skill::parse(name, *level).expect("skill"))
+                .collect(),
+            languages: vec![Language::Zh],
+            capacity: 3,
+            voice_capacity: None,
+            ticket_capacity: None,
+            active: Vec::new(),
+        }
+    }
+
+    /// A waiting task needing `refunds` ≥ 3, stored, and its `TaskCreated`.
+    async fn refund_task(store: &dyn Store) -> (Task, DispatchEvent) {
+        use crate::store::conformance::{seed_conversation, waiting_task};
+        let (customer, conversation) = seed_conversation(store).await.expect("seeded");
+        let task = Task {
+            required_skills: vec![SkillRequirement {
+                name: "refunds".to_owned(),
+                min_level: 3,
+            }],
+            ..waiting_task(&conversation, Utc::now())
+        };
+        store.insert_task(&task).await.expect("task");
+        let created = DispatchEvent::TaskCreated {
+            task: task.clone(),
+            customer: CustomerCard::from(&customer),
+        };
+        (task, created)
+    }
+
+    /// The next event of `kind` on `desk` within `ms`, if any.
+    async fn next_of(
+        desk: &mut crate::bus::Subscription,
+        kind: &str,
+        ms: u64,
+    ) -> Option<serde_json::Value> {
+        use futures_util::StreamExt;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
+        while let Ok(Some(delivery)) = tokio::time::timeout_at(deadline, desk.next()).await {
+            let event: serde_json::Value = delivery.json().expect("json");
+            // Settled: a dropped delivery would come back first.
+            delivery.ack().await.expect("ack");
+            if event["type"] == kind {
+                return Some(event);
+            }
+        }
+        None
+    }
+
+    /// A skill given to an agent reaches routing at once: the task that waited for it is
+    /// offered at the next decision, without the desk reporting anything.
+    #[actix_web::test]
+    async fn a_changed_profile_routes_the_next_decision() {
+        let (store, bus) = started_dispatcher();
+        let agent = AgentId::from_trusted("agt_learner");
+        let mut offers = bus.subscribe(&agent_route(&agent)).await.expect("sub");
+        tell(bus.as_ref(), &desk(&agent, "desk-1", &[("billing", 4)]))
+            .await
+            .expect("told");
+        let (task, created) = refund_task(store.as_ref()).await;
+        tell(bus.as_ref(), &created).await.expect("told");
+        assert!(
+            next_of(&mut offers, "offer", 800).await.is_none(),
+            "no refunds skill yet"
+        );
+        let profile = crate::actors::protocol::RoutingProfile {
+            name: "Learner".to_owned(),
+            skills: vec![crate::domain::Skill::parse("refunds", 4).expect("skill")],
+            languages: vec![Language::Zh],
+            capacity: 3,
+            voice_capacity: None,
+            ticket_capacity: None,
+        };
+        let changed = DispatchEvent::AgentProfile {
+            agent_id: agent.clone(),
+            profile,
+        };
+        tell(bus.as_ref(), &changed).await.expect("told");
+        let offer = next_of(&mut offers, "offer", 5_000)
+            .await
+            .expect("offered once the skill is there");
+        assert_eq!(offer["task_id"], task.id.as_str());
+    }
+
+    /// An agent who leaves routing loses their offer (it goes to someone else), and what their
+    /// closing desk still reports does not bring them back.
+    #[actix_web::test]
+    async fn a_removed_agent_loses_their_offers_and_their_desk_is_not_heard() {
+        let (store, bus) = started_dispatcher();
+        let leaver = AgentId::from_trusted("agt_leaver");
+        let stayer = AgentId::from_trusted("agt_stayer");
+        let mut leaving = bus.subscribe(&agent_route(&leaver)).await.expect("sub");
+        let mut staying = bus.subscribe(&agent_route(&stayer)).await.expect("sub");
+        tell(bus.as_ref(), &desk(&leaver, "desk-l", &[("refunds", 5)]))
+            .await
+            .expect("told");
+        let (task, created) = refund_task(store.as_ref()).await;
+        tell(bus.as_ref(), &created).await.expect("told");
+        let offer = next_of(&mut leaving, "offer", 5_000).await.expect("offer");
+        assert_eq!(offer["task_id"], task.id.as_str());
+
+        let removed = DispatchEvent::AgentRemoved {
+            agent_id: leaver.clone(),
+        };
+        tell(bus.as_ref(), &removed).await.expect("told");
+        let revoked = next_of(&mut leaving, "offer_revoked", 5_000)
+            .await
+            .expect("revoked");
+        assert_eq!(revoked["task_id"], task.id.as_str());
+        // The closing desk reports once more (sent before it heard of the removal); another
+        // qualified agent arrives: the task is theirs, never the leaver's again.
+        tell(bus.as_ref(), &desk(&leaver, "desk-l", &[("refunds", 5)]))
+            .await
+            .expect("told");
+        tell(bus.as_ref(), &desk(&stayer, "desk-s", &[("refunds", 3)]))
+            .await
+            .expect("told");
+        let offer = next_of(&mut staying, "offer", 5_000).await.expect("offer");
+        assert_eq!(offer["task_id"], task.id.as_str());
+        assert!(next_of(&mut leaving, "offer", 1_500).await.is_none());
     }
 
     #[test]

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bus::Route;
 use crate::domain::{
-    AgentId, AgentStatus, Channel, ClientId, ConversationId, CustomerId, HandoffContext, Language,
-    MessageId, MessageText, Resolution, Sender, Skill, Task, TaskId,
+    Agent, AgentId, AgentStatus, Channel, ClientId, ConversationId, CustomerId, HandoffContext,
+    Language, MessageId, MessageText, Resolution, Sender, Skill, Task, TaskId,
 };
 use crate::routing::rules::Fallback;
 use crate::store::StoreError;
@@ -225,6 +225,54 @@ pub enum CustomerEvent {
     Typing { from: Sender },
 }
 
+/// What routing knows of an agent beside their presence: name, skills, languages and capacity
+/// per media (None: the deployment's `routing.*_capacity`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoutingProfile {
+    pub name: String,
+    pub skills: Vec<Skill>,
+    pub languages: Vec<Language>,
+    /// Chats at once.
+    pub capacity: u32,
+    #[serde(default)]
+    pub voice_capacity: Option<u32>,
+    #[serde(default)]
+    pub ticket_capacity: Option<u32>,
+}
+
+impl RoutingProfile {
+    /// The profile of an account.
+    pub fn of(agent: &Agent) -> Self {
+        Self {
+            name: agent.display_name.clone(),
+            skills: agent.skills.clone(),
+            languages: agent.languages.clone(),
+            capacity: agent.capacity,
+            voice_capacity: agent.voice_capacity,
+            ticket_capacity: agent.ticket_capacity,
+        }
+    }
+}
+
+/// The route every node's access service listens to: sign-ins that ended (see
+/// [`crate::services::access`]), so each node drops them from its token cache.
+pub const REVOCATIONS: &str = "access.revoked";
+
+/// Route to every node's token cache.
+pub fn revocations_route() -> Route {
+    Route::Topic(REVOCATIONS.to_owned())
+}
+
+/// Sign-ins that ended (bus route `access.revoked`): every node forgets them at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Revocation {
+    /// One token (a sign-out), by its hash.
+    Token { token_hash: String },
+    /// Every token of a staff account (deactivation, role change, password reset).
+    Account { agent_id: AgentId },
+}
+
 /// What the desk receives (bus route `agent.{id}`); the JSON is the agent WebSocket protocol.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -275,6 +323,20 @@ pub enum AgentEvent {
     Error { code: String, message: String },
     /// A dispatcher took over: desks re-announce their state (not sent to the browser).
     Resync,
+    /// An admin, supervisor or team lead changed the agent's routing profile: the desk reports
+    /// it from now on (the dispatcher has it already).
+    ProfileChanged {
+        #[serde(flatten)]
+        profile: RoutingProfile,
+    },
+    /// The agent's sign-in ended: every token of the account (`token_hash` None: deactivation,
+    /// role change, password reset), or one (a sign-out). A desk opened with an ended token
+    /// tells its browser (an `error` with `code`) and closes.
+    SignedOut {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_hash: Option<String>,
+        code: String,
+    },
 }
 
 impl AgentEvent {
@@ -333,6 +395,16 @@ pub enum DispatchEvent {
     OverridesChanged,
     /// The customer left the queue (the store has the task cancelled): an abandonment.
     TaskCancelled { task_id: TaskId },
+    /// An account's routing profile changed (skills, languages, capacity, name): the agent's
+    /// state takes it at once, so the next decision uses it.
+    AgentProfile {
+        agent_id: AgentId,
+        #[serde(flatten)]
+        profile: RoutingProfile,
+    },
+    /// An account left routing (deactivated, or no longer an agent): it is forgotten, its
+    /// offers are withdrawn and offered to others, and its closing desk's reports are ignored.
+    AgentRemoved { agent_id: AgentId },
 }
 
 #[cfg(test)]

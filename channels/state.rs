@@ -19,6 +19,7 @@ use crate::services::access::AccessService;
 use crate::services::customers::CustomerService;
 use crate::services::kb::KbService;
 use crate::services::routing::RoutingService;
+use crate::services::staff::{MediaDefaults, StaffService};
 use crate::settings::{LimitSettings, Settings};
 use crate::store::{ConversationStore, CustomerStore, OutboxStore, Store};
 use crate::telemetry::Metrics;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub kb: KbService,
     /// Routing rules, overrides, dry-runs, explanations.
     pub routing: RoutingService,
+    /// Staff accounts and teams.
+    pub staff: StaffService,
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
 }
@@ -105,11 +108,23 @@ impl AppState {
         } = parts;
         let access = AccessService::new(
             Arc::clone(&store),
+            Arc::clone(&bus),
             settings.app.jwt_secret.clone(),
             chrono::Duration::hours(i64::from(settings.auth.agent_token_ttl_hours)),
         );
+        let staff = StaffService::new(
+            Arc::clone(&store),
+            Arc::clone(&bus),
+            sessions.clone(),
+            access.clone(),
+            MediaDefaults {
+                voice: settings.routing.voice_capacity,
+                ticket: settings.routing.ticket_capacity,
+            },
+        );
         Self {
             access,
+            staff,
             customers: CustomerService::new(Arc::clone(&store), sessions.clone()),
             kb: KbService::new(Arc::clone(&store), kb_reloader),
             routing: RoutingService::new(Arc::clone(&store), Arc::clone(&bus)),

@@ -10,9 +10,9 @@
 # 3. Starts the demo server ($SWITCHBOARD_BIN, default target/debug/switchboard: build it first
 #    with `cargo build --bins`) on a free port of 127.0.0.1 with a throw-away SQLite file, and
 #    stops it on exit, whatever happens (trap on EXIT; the temporary folder goes too).
-# 4. Logs in as the demo supervisor (sam) and agents (alice, bob), creates web visitors and signs
-#    an app user's token (the demo's app.jwt_secret), and makes data for the fuzzer to find: a
-#    conversation, a task waiting for an agent, a customer merge, a routing override. Their ids,
+# 4. Logs in as the demo supervisor (sam), admin (ada) and agents (alice, bob), creates web
+#    visitors and signs an app user's token (the demo's app.jwt_secret), and makes data for the
+#    fuzzer to find: three staff accounts to change and deactivate, a conversation, a task waiting for an agent, a customer merge, a routing override. Their ids,
 #    the demo's knowledge-base entries and rule-set version go to schemathesis as dictionaries
 #    (used for most generated values of those parameters), so operations that take an id reach
 #    their handlers instead of only answering 404. alice and bob stay connected at their desks
@@ -20,8 +20,9 @@
 # 5. Runs schemathesis on every operation of docs/openapi.json (the file on disk, not the one
 #    compiled into the binary) with the checks not_a_server_error, status_code_conformance,
 #    content_type_conformance and response_schema_conformance, in all its phases (examples,
-#    coverage, fuzzing, stateful). Who speaks: the supervisor on staff endpoints (every eighth
-#    request an agent, every sixteenth an unknown token), a web visitor and the app user in turn
+#    coverage, fuzzing, stateful). Who speaks: the admin on staff management, the supervisor on
+#    the other staff endpoints (every eighth request an agent, every sixteenth an unknown token),
+#    a freshly signed app token on each sign-out, a web visitor and the app user in turn
 #    on the customer endpoints, an agent on /v1/ws/agent. The provider webhooks (SMS, IVR,
 #    WeChat) are signed with the demo's channel secrets (config/demo.toml) for three requests in
 #    four, so the fuzzer reaches their parsers and handlers; the fourth tests the refusals.
@@ -192,7 +193,21 @@ def app_token(secret, claims):
     return signed + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
-supervisor, agent = login("sam"), login("alice")
+supervisor, agent, admin = login("sam"), login("alice"), login("ada")
+# Accounts for the fuzzer to change and deactivate (never the demo's: their sign-ins speak).
+staff_ids = [
+    must(
+        201,
+        call(
+            "POST",
+            "/v1/staff",
+            {"username": f"fuzz-{n}", "display_name": f"Fuzz {n}", "role": "agent", "password": "conformance-staff-password"},
+            admin,
+        ),
+        f"staff fuzz-{n}",
+    )["id"]
+    for n in range(3)
+]
 app = app_token(
     demo["app"]["jwt_secret"],
     {"sub": "conformance-app-user", "exp": int(time.time()) + 7200, "name": "App User", "phone": "+8613800138123"},
@@ -253,6 +268,7 @@ dictionaries = {
     "kb_entries": kb_ids or ["none"],
     "versions": versions or [1],
     "visitor_ids": [v["visitor_id"] for v in visitors],
+    "staff_ids": staff_ids,
     # Values the server accepts where a schema cannot say which (the demo's accounts, skills,
     # rules; CEL conditions), so generated documents are valid more often.
     "usernames": ["sam", "alice", "bob", "carol"],
@@ -301,6 +317,7 @@ config = [
     operation(["endOverride"], {"path.id": ("overrides", 0.3)}),
     operation(["getKbEntry", "putKbEntry", "deleteKbEntry"], {"path.id": ("kb_entries", 0.7)}),
     operation(["ruleVersion", "activateRules", "dryRun"], {"path.version": ("versions", 0.7)}),
+    operation(["patchStaff", "deactivateStaff"], {"path.id": ("staff_ids", 0.9)}),
     operation(["login"], {"body.username": ("usernames", 0.7), "body.password": ("passwords", 0.7)}),
     operation(
         ["createRules", "validateRules"],
@@ -321,7 +338,8 @@ with open(f"{work}/hooks.json", "w", encoding="utf-8") as f:
     json.dump(
         {
             "base": base,
-            "tokens": {"supervisor": supervisor, "agent": agent, "visitor": visitors[0]["visitor_token"], "app": app},
+            "tokens": {"supervisor": supervisor, "agent": agent, "admin": admin, "visitor": visitors[0]["visitor_token"], "app": app},
+            "app_secret": demo["app"]["jwt_secret"],
             "sms_token": demo["sms"]["auth_token"],
             "sms_public_url": demo["sms"].get("public_url", ""),
             "ivr_secret": demo["ivr"]["secret"],
@@ -357,11 +375,27 @@ def left_as_generated(case):
 
 
 # Customer endpoints: a web visitor or an app user (JWT), in turn; /v1/me: each kind of token
-# in turn; the agent desk: an agent; the rest: the supervisor, who may call every staff endpoint.
+# in turn; the agent desk: an agent; staff management: the admin; sign-out: an app token minted
+# for that request (so no token the run uses is signed out); the rest: the supervisor.
 # Every eighth request of an operation speaks as an agent instead (the supervisors' endpoints
 # answer 403) and every sixteenth has a token the server never issued (401).
 CUSTOMER_OPERATIONS = {("POST", "/v1/messages"), ("GET", "/v1/conversations/current"), ("GET", "/v1/ws/customer")}
+ADMIN_OPERATIONS = {
+    ("POST", "/v1/staff"),
+    ("PATCH", "/v1/staff/{id}"),
+    ("POST", "/v1/staff/{id}/deactivate"),
+    ("POST", "/v1/teams"),
+}
 SENT = collections.Counter()
+
+
+def fresh_app_token():
+    """An app user's token signed as the demo's app backend signs it, for one sign-out."""
+    claims = {"sub": "conformance-logout", "exp": int(time.time()) + 600, "jti": uuid.uuid4().hex}
+    part = lambda value: base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    signed = part({"alg": "HS256", "typ": "JWT"}) + "." + part(claims)
+    mac = hmac.new(SECRETS["app_secret"].encode(), signed.encode(), hashlib.sha256).digest()
+    return signed + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def authorize(case):
@@ -374,9 +408,18 @@ def authorize(case):
         speaker = ("supervisor", "agent", "visitor", "app")[n % 4]
     elif key == ("GET", "/v1/ws/agent"):
         speaker = "agent"
+    elif key == ("POST", "/v1/auth/logout"):
+        speaker = "fresh"
+    elif key in ADMIN_OPERATIONS:
+        speaker = "agent" if n % 8 == 7 else "admin"
     else:
         speaker = "agent" if n % 8 == 7 else "supervisor"
-    token = "not-a-token-of-this-server" if n % 16 == 15 else TOKENS[speaker]
+    if n % 16 == 15:
+        token = "not-a-token-of-this-server"
+    elif speaker == "fresh":
+        token = fresh_app_token()
+    else:
+        token = TOKENS[speaker]
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
 
 

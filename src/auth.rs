@@ -2,9 +2,12 @@
 //!
 //! Tokens are 256 random bits, base64url; the store keeps only their SHA-256, so a leaked
 //! database does not leak sessions. Tokens survive restarts (a customer keeps their
-//! conversation after a crash) and expire by time. A node remembers a verified token for
-//! [`TOKEN_CACHE_TTL`], so a customer's stream of messages costs one store look-up per half
-//! minute, not one per message.
+//! conversation after a crash) and expire by time, or end early (a sign-out; every token of a
+//! staff account on its deactivation, role change or password reset). A node remembers a
+//! verified token for [`TOKEN_CACHE_TTL`], so a customer's stream of messages costs one store
+//! look-up per half minute, not one per message; a token that ends is dropped from the cache
+//! at once ([`TokenCache::revoke_token`], [`TokenCache::revoke_account`]), every node told
+//! over the bus.
 //!
 //! The HTTP side (reading the bearer token of a request, the `Authenticated` extractor) is
 //! [`crate::channels::auth`].
@@ -21,6 +24,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::domain::AgentId;
 use crate::store::Principal;
 
 /// Hashes a password with argon2id and a random salt (PHC string).
@@ -188,36 +192,97 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// How long a node trusts a token it verified in the store (tokens are only ever created or
-/// expire; an expiring token is honoured at most this much longer).
+/// How long a node trusts a token it verified in the store (unless it hears that the token
+/// ended); an expiring token is honoured at most this much longer.
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
 /// Tokens remembered at most; past that the cache starts over.
 const TOKEN_CACHE_CAPACITY: usize = 100_000;
 
-/// Verified tokens (by hash) and when they were verified.
+/// Verified tokens (by hash) and when they were verified, and the sign-ins that ended lately.
 #[derive(Default)]
 pub struct TokenCache {
-    entries: Mutex<HashMap<String, (Principal, Instant)>>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    verified: HashMap<String, (Principal, Instant)>,
+    /// Tokens that ended, and when this node heard of it: a verdict reached before then (a
+    /// store look-up that was under way) is not remembered.
+    revoked_tokens: HashMap<String, Instant>,
+    /// Staff accounts whose tokens all ended, and when this node heard of it.
+    revoked_accounts: HashMap<AgentId, Instant>,
+}
+
+impl Entries {
+    /// Whether a verdict on `hash` for `principal` reached at `verified` predates an end of it.
+    fn ended_since(&self, hash: &str, principal: &Principal, verified: Instant) -> bool {
+        let ended = |at: Option<&Instant>| at.is_some_and(|at| *at >= verified);
+        ended(self.revoked_tokens.get(hash))
+            || matches!(principal, Principal::Staff { agent_id, .. }
+                if ended(self.revoked_accounts.get(agent_id)))
+    }
+
+    /// Forgets ends older than the cache's trust: no verdict that old is taken anyway.
+    fn forget_old_ends(&mut self, now: Instant) {
+        let recent = |at: &mut Instant| now.duration_since(*at) < TOKEN_CACHE_TTL;
+        self.revoked_tokens.retain(|_, at| recent(at));
+        self.revoked_accounts.retain(|_, at| recent(at));
+    }
 }
 
 impl TokenCache {
     /// The holder of a token verified less than [`TOKEN_CACHE_TTL`] ago.
     pub fn get(&self, hash: &str, now: Instant) -> Option<Principal> {
         let entries = self.entries.lock().ok()?;
-        let (principal, verified) = entries.get(hash)?;
+        let (principal, verified) = entries.verified.get(hash)?;
         (now.duration_since(*verified) < TOKEN_CACHE_TTL).then(|| principal.clone())
     }
 
-    /// Remembers a token verified at `now`.
+    /// Remembers a token verified at `now` — unless it ended since (see [`Self::revoke_token`]).
     pub fn put(&self, hash: String, principal: Principal, now: Instant) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= TOKEN_CACHE_CAPACITY {
-                entries.retain(|_, (_, verified)| now.duration_since(*verified) < TOKEN_CACHE_TTL);
-                if entries.len() >= TOKEN_CACHE_CAPACITY {
-                    entries.clear();
+            if entries.ended_since(&hash, &principal, now) {
+                return;
+            }
+            if entries.verified.len() >= TOKEN_CACHE_CAPACITY {
+                entries
+                    .verified
+                    .retain(|_, (_, verified)| now.duration_since(*verified) < TOKEN_CACHE_TTL);
+                if entries.verified.len() >= TOKEN_CACHE_CAPACITY {
+                    entries.verified.clear();
                 }
             }
-            entries.insert(hash, (principal, now));
+            entries.verified.insert(hash, (principal, now));
+        }
+    }
+
+    /// A token ended at `now` (a sign-out): it is forgotten, and a verdict on it reached
+    /// before `now` (a look-up under way) is not remembered.
+    pub fn revoke_token(&self, hash: &str, now: Instant) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.forget_old_ends(now);
+            entries.verified.remove(hash);
+            entries.revoked_tokens.insert(hash.to_owned(), now);
+        }
+    }
+
+    /// Every token of a staff account ended at `now` (deactivation, role change, password
+    /// reset): as [`Self::revoke_token`] for each.
+    pub fn revoke_account(&self, agent: &AgentId, now: Instant) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.forget_old_ends(now);
+            entries.verified.retain(|_, (principal, _)| {
+                !matches!(principal, Principal::Staff { agent_id, .. } if agent_id == agent)
+            });
+            entries.revoked_accounts.insert(agent.clone(), now);
+        }
+    }
+
+    /// Forgets every verdict (when this node may have missed news of ended sign-ins).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.verified.clear();
         }
     }
 }
@@ -293,6 +358,45 @@ mod tests {
         assert_eq!(cache.get("h", start + Duration::from_secs(1)), Some(who));
         assert_eq!(cache.get("h", start + TOKEN_CACHE_TTL), None);
         assert_eq!(cache.get("other", start), None);
+    }
+
+    #[test]
+    fn an_ended_token_is_forgotten_and_an_older_verdict_not_taken() {
+        let cache = TokenCache::default();
+        let start = Instant::now();
+        let later = |ms| start + Duration::from_millis(ms);
+        let agent = AgentId::from_trusted("agt_1");
+        let staff = Principal::Staff {
+            agent_id: agent.clone(),
+            role: crate::domain::Role::Agent,
+        };
+        cache.put("a".to_owned(), staff.clone(), start);
+        cache.put("b".to_owned(), staff.clone(), start);
+        cache.revoke_token("a", later(10));
+        assert_eq!(cache.get("a", later(11)), None);
+        assert_eq!(cache.get("b", later(11)), Some(staff.clone()));
+        // A look-up that started before the sign-out finishes after it: not remembered.
+        cache.put("a".to_owned(), staff.clone(), later(5));
+        assert_eq!(cache.get("a", later(12)), None);
+        // Every token of the account; another account's stay.
+        let other = Principal::Staff {
+            agent_id: AgentId::from_trusted("agt_2"),
+            role: crate::domain::Role::Agent,
+        };
+        let visitor = Principal::Customer(CustomerId::from_trusted("cus_1"));
+        cache.put("c".to_owned(), other.clone(), start);
+        cache.put("v".to_owned(), visitor.clone(), start);
+        cache.revoke_account(&agent, later(20));
+        assert_eq!(cache.get("b", later(21)), None);
+        assert_eq!(cache.get("c", later(21)), Some(other));
+        assert_eq!(cache.get("v", later(21)), Some(visitor));
+        cache.put("d".to_owned(), staff.clone(), later(15));
+        assert_eq!(cache.get("d", later(21)), None, "verified before the end");
+        // A verdict reached after the end (a new sign-in) is taken.
+        cache.put("e".to_owned(), staff.clone(), later(25));
+        assert_eq!(cache.get("e", later(26)), Some(staff));
+        cache.clear();
+        assert_eq!(cache.get("e", later(27)), None);
     }
 
     #[test]

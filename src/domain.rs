@@ -66,6 +66,11 @@ id_type!(
     TaskId,
     "tsk"
 );
+id_type!(
+    /// One team of staff: its leads supervise its members.
+    TeamId,
+    "team"
+);
 
 /// A problem with a value that came from outside.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -713,17 +718,18 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     /// Read customers, their messages and tickets, merge two customers (and undo it), read
-    /// queue figures, routing explanations and the knowledge base.
+    /// queue figures, routing explanations, the knowledge base and the teams.
     ServeCustomers,
     /// Take offers and handle conversations at the agent desk.
     HandleConversations,
-    /// Watch and help live conversations and agents (team leads: their teams').
+    /// Watch and help live conversations and agents; read staff accounts and set agents'
+    /// skills, languages and capacity (team leads: their teams').
     Supervise,
     /// Change routing rules and overrides, replay them (dry-run), read routing history.
     ManageRouting,
     /// Change the knowledge base.
     ManageKnowledge,
-    /// Create, change and deactivate staff accounts and teams.
+    /// Create, change (every field) and deactivate staff accounts; create teams.
     ManageStaff,
 }
 
@@ -761,6 +767,49 @@ pub struct Agent {
     /// Argon2 PHC string; never leaves the server.
     #[serde(skip_serializing)]
     pub password_hash: String,
+}
+
+/// How a staff member belongs to a team: a lead supervises the team's members (a team lead
+/// sees and changes the routing profile of the agents of the teams they lead).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamRole {
+    Lead,
+    Member,
+}
+
+impl TeamRole {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamRole::Lead => "lead",
+            TeamRole::Member => "member",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        match value {
+            "lead" => Ok(TeamRole::Lead),
+            "member" => Ok(TeamRole::Member),
+            other => Err(ParseError::Unknown {
+                field: "team role",
+                value: other.to_owned(),
+            }),
+        }
+    }
 }
 
 /// Agent presence.

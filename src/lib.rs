@@ -23,8 +23,8 @@
 //!   assist, redaction of personal data).
 //! - [`actors`]: `CustomerSession`, `SessionRouter`, `Dispatcher`, `AgentSession`, `Delivery`,
 //!   and the `protocol` of bus messages between them.
-//! - [`services`]: one service per area (access, customers, knowledge base, routing) that the
-//!   HTTP edges call instead of the store and the bus.
+//! - [`services`]: one service per area (access, customers, knowledge base, routing, staff)
+//!   that the HTTP edges call instead of the store and the bus.
 //! - [`channels`]: the HTTP edges (web widget, staff desk and views, app, WeChat, SMS, IVR,
 //!   knowledge base, routing rules, operations) over the shared `AppState`.
 //! - [`demo`], [`ui`], [`startup`]: demo data, the embedded front ends, and the wiring of

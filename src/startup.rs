@@ -285,6 +285,12 @@ impl Application {
             bot: shared_bot,
             kb_reloader: kb,
         }));
+        // Every node drops ended sign-ins from its token cache (subscribed before serving).
+        state
+            .access
+            .listen_for_revocations()
+            .await
+            .context("listening for ended sign-ins")?;
 
         let server = HttpServer::new(move || {
             App::new()

@@ -153,6 +153,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "routing::simulate",
             "signing",
             "store",
+            "views",
         ],
     ),
     (
@@ -164,6 +165,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "actors::session_router",
             "actors::delivery",
             "actors::dispatcher",
+            "auth",
             "bot",
             "bot::flows",
             "bot::kb",

@@ -75,6 +75,9 @@ fn error_schema(codes: &[&str], extra: Extra) -> RefOr<Schema> {
 const INVALID_RULES: &str = "invalid_rules";
 /// The code of a knowledge-base document with problems (`channels::kb`).
 const INVALID_KB: &str = "invalid_kb";
+/// The code of a staff account, a change of one, or a team with problems
+/// (`channels::staff::admin`).
+const INVALID: &str = "invalid";
 
 /// What an error body adds to `error`.
 enum Extra {
@@ -133,6 +136,9 @@ error_bodies! {
     ForbiddenError: [ErrorKind::Forbidden.code()] Extra::None;
     /// 401 of the login.
     InvalidCredentialsError: [ErrorKind::InvalidCredentials.code()] Extra::None;
+    /// 422 of a staff account, a change of one, or a team (or the shape of the request).
+    InvalidOrInvalidRequestErrorWithProblems: [INVALID, ErrorKind::InvalidRequest.code()]
+        Extra::Problems { required: false };
     /// 422 of a knowledge-base document.
     InvalidKbErrorWithProblems: [INVALID_KB] Extra::Problems { required: true };
     /// 422 of a knowledge-base write (the document, or the request around it).
@@ -154,6 +160,8 @@ error_bodies! {
     MalformedJsonError: [ErrorKind::MalformedJson.code()] Extra::None;
     /// 400 of a body that may be JSON or CSV.
     MalformedJsonOrMalformedBodyError: [ErrorKind::MalformedJson.code(), ErrorKind::MalformedBody.code()] Extra::None;
+    /// 409 of a new team.
+    NameTakenError: [ErrorKind::NameTaken.code()] Extra::None;
     /// 404.
     NotFoundError: [ErrorKind::NotFound.code()] Extra::None;
     /// 503.
@@ -172,6 +180,10 @@ error_bodies! {
     UnauthenticatedError: [ErrorKind::Unauthenticated.code()] Extra::None;
     /// 415.
     UnsupportedMediaTypeError: [ErrorKind::UnsupportedMediaType.code()] Extra::None;
+    /// 409 of a new staff account.
+    UsernameTakenError: [ErrorKind::UsernameTaken.code()] Extra::None;
+    /// 409 of a change of a staff account.
+    UsernameTakenOrConflictError: [ErrorKind::UsernameTaken.code(), ErrorKind::Conflict.code()] Extra::None;
     /// 400 of plain HTTP on a WebSocket route.
     WebsocketUpgradeRequiredError: [ErrorKind::UpgradeRequired.code()] Extra::None;
 }
@@ -239,6 +251,10 @@ shared_responses! {
     /// 422 of a knowledge-base document.
     InvalidKb: InvalidKbErrorWithProblems,
         "`invalid_kb` listing every problem (nothing was stored)";
+    /// 422 of a staff account, a change of one, or a team.
+    InvalidStaff: InvalidOrInvalidRequestErrorWithProblems,
+        "`invalid` listing every problem (nothing was stored); `invalid_request`: a body of \
+         the wrong shape (a field of the wrong type, an unknown field)";
     /// 503.
     NotReady: NotReadyError, "`not_ready`: the store or bus is unavailable; retry";
     /// 400 of plain HTTP on a WebSocket route.

@@ -33,12 +33,24 @@ pub(super) async fn agent_ws(
     stream: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let principal = authenticate(&state, bearer_token(&req)).await?;
+    let token = bearer_token(&req);
+    let token_hash = token
+        .as_deref()
+        .map(crate::auth::token_hash)
+        .unwrap_or_default();
+    let principal = authenticate(&state, token).await?;
     let (agent_id, _) = Authenticated(principal).require(Permission::HandleConversations)?;
     let agent = state.access.staff_member(&agent_id).await?;
     let (store, bus) = state.for_actors();
     let frame_size = state.settings.http.body_limit_bytes;
     socket::start(&req, stream, frame_size, |socket| {
-        AgentSession::new(agent, socket, store, bus, Arc::clone(&state.metrics))
+        AgentSession::new(
+            agent,
+            token_hash,
+            socket,
+            store,
+            bus,
+            Arc::clone(&state.metrics),
+        )
     })
 }

@@ -1,10 +1,11 @@
 //! Staff and customer sign-in: `POST /v1/auth/login` (staff accounts, argon2id, the same
-//! answer for an unknown user and a wrong password) and `GET /v1/me` (who a token speaks for).
+//! answer for an unknown user and a wrong password), `POST /v1/auth/logout` (any token stops
+//! working, on every node) and `GET /v1/me` (who a token speaks for).
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::channels::auth::Authenticated;
+use crate::channels::auth::{bearer_token, Authenticated};
 use crate::channels::state::AppState;
 use crate::domain::{Channel, Role};
 use crate::error::ApiError;
@@ -123,4 +124,25 @@ pub(super) async fn me(
         },
     };
     Ok(HttpResponse::Ok().json(me))
+}
+
+#[utoipa::path(
+    tag = "staff",
+    operation_id = "logout",
+    summary = "Sign out: the token stops working at once on every node (staff, web visitor or app user token). A staff sign-out is audited and closes a desk opened with the token.",
+    security(("bearer" = []), ("appToken" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
+        (status = 503, response = crate::channels::openapi::errors::NotReady),
+    ),
+)]
+#[post("/v1/auth/logout")]
+pub(super) async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _who: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    state.access.sign_out(bearer_token(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,8 @@
-//! The staff edge: sign-in ([`login`]), the agent desk's WebSocket ([`desk`]) and the
-//! customer views and merges for agents and supervisors ([`customers`]).
+//! The staff edge: sign-in and sign-out ([`login`]), the agent desk's WebSocket ([`desk`]),
+//! the customer views and merges for agents and supervisors ([`customers`]), and staff
+//! accounts and teams ([`admin`]).
 
+pub mod admin;
 pub mod customers;
 pub mod desk;
 pub mod login;
@@ -11,6 +13,13 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login::login)
         .service(login::me)
+        .service(login::logout)
+        .service(admin::list_staff)
+        .service(admin::create_staff)
+        .service(admin::patch_staff)
+        .service(admin::deactivate_staff)
+        .service(admin::list_teams)
+        .service(admin::create_team)
         .service(desk::agent_ws)
         .service(customers::lookup_customer)
         .service(customers::get_customer)

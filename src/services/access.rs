@@ -11,6 +11,17 @@
 //! most [`password_checks`] checks run at once on a node: a sign-in waits up to five seconds
 //! for its turn, and beyond 256 waiting the node answers 503 at once, so a flood of logins
 //! cannot grow the process's memory while a shift that signs in together only queues.
+//!
+//! Sign-ins end: a sign-out ([`AccessService::sign_out`]) deletes its token, and a staff
+//! account's deactivation, role change or password reset deletes all of its tokens (in the
+//! store transaction of that change, see [`crate::services::staff`]). Every node caches
+//! verdicts, so an ending is also broadcast on the bus topic `access.revoked`
+//! ([`Revocation`]): every node's listener ([`AccessService::listen_for_revocations`]) drops
+//! the ended tokens from its cache at once, and a verdict its own look-up reached before it
+//! heard of the end is not cached. The node that made the change drops them before it
+//! answers. The desk of an ended sign-in is told too (`agent.{id}`: it closes). A node that
+//! cannot hear the topic for a while (its broker link down) clears its cache when it listens
+//! again; a lost broadcast is bounded by the cache's 30 s.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -23,9 +34,12 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
 use chrono::{Duration, Utc};
+use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::actors::protocol::{agent_route, revocations_route, AgentEvent, Revocation};
 use crate::auth::{self, looks_like_jwt, token_hash, TokenCache};
+use crate::bus::{publish_json, Bus, Subscription};
 use crate::domain::{Agent, AgentId};
 use crate::error::{ApiError, ErrorKind};
 use crate::store::{Principal, Store};
@@ -192,10 +206,32 @@ fn throttle_keys(username: &str, source: Option<IpAddr>) -> Vec<String> {
     keys
 }
 
+/// Pause before the revocation listener subscribes again after losing the bus.
+const LISTENER_RESTART_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Why a staff account's sign-ins ended: the `code` of the `error` its desk gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The account was deactivated (`account_deactivated`).
+    Deactivated,
+    /// Its role changed or its password was reset (`signed_out`).
+    SignedOut,
+}
+
+impl Ended {
+    fn code(self) -> &'static str {
+        match self {
+            Ended::Deactivated => "account_deactivated",
+            Ended::SignedOut => "signed_out",
+        }
+    }
+}
+
 /// The access service.
 #[derive(Clone)]
 pub struct AccessService {
     store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
     tokens: Arc<TokenCache>,
     /// The app backend's HS256 secret (empty: app tokens are refused).
     app_secret: SecretString,
@@ -217,9 +253,15 @@ fn wrong_credentials() -> ApiError {
 }
 
 impl AccessService {
-    pub fn new(store: Arc<dyn Store>, app_secret: SecretString, staff_token_ttl: Duration) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        app_secret: SecretString,
+        staff_token_ttl: Duration,
+    ) -> Self {
         Self {
             store,
+            bus,
             tokens: Arc::new(TokenCache::default()),
             app_secret,
             staff_token_ttl,
@@ -327,7 +369,7 @@ impl AccessService {
             return Ok(principal);
         }
         let principal = if app_token {
-            self.app_principal(&token).await?
+            self.app_principal(&token, &hash).await?
         } else {
             self.store
                 .token_principal(&hash, Utc::now())
@@ -338,13 +380,13 @@ impl AccessService {
         Ok(principal)
     }
 
-    /// Verifies an app token and finds its customer.
-    async fn app_principal(&self, token: &str) -> Result<Principal, ApiError> {
+    /// Verifies an app token's signature and times (not whether it was signed out).
+    fn app_claims(&self, token: &str) -> Result<crate::signing::app_token::AppClaims, ApiError> {
         let secret = self.app_secret.expose_secret();
         if secret.is_empty() {
             return Err(ApiError::unauthenticated());
         }
-        let claims = crate::signing::app_token::verify(
+        crate::signing::app_token::verify(
             secret.as_bytes(),
             token,
             Utc::now().timestamp(),
@@ -353,7 +395,16 @@ impl AccessService {
         .map_err(|error| {
             tracing::info!(%error, "App token refused.");
             ApiError::unauthenticated()
-        })?;
+        })
+    }
+
+    /// Verifies an app token (of hash `hash`), checks it was not signed out, and finds its
+    /// customer.
+    async fn app_principal(&self, token: &str, hash: &str) -> Result<Principal, ApiError> {
+        let claims = self.app_claims(token)?;
+        if self.store.app_token_revoked(hash, Utc::now()).await? {
+            return Err(ApiError::unauthenticated());
+        }
         let customer = crate::identity::app_user(
             self.store.as_ref(),
             &claims.sub,
@@ -366,6 +417,112 @@ impl AccessService {
         )
         .await?;
         Ok(Principal::AppUser(customer))
+    }
+}
+
+impl AccessService {
+    /// Signs a token out (any token: staff, web visitor, app user): it stops working on every
+    /// node. A staff sign-out is audited with the deletion; a desk opened with the token
+    /// closes. An app token (never stored) is recorded as signed out until it expires.
+    pub async fn sign_out(&self, token: Option<String>) -> Result<(), ApiError> {
+        let token = token.ok_or_else(ApiError::unauthenticated)?;
+        let hash = token_hash(&token);
+        if looks_like_jwt(&token) {
+            let claims = self.app_claims(&token)?;
+            let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now)
+                + Duration::seconds(APP_TOKEN_LEEWAY_SECS);
+            self.store
+                .revoke_app_token(&hash, expires, Utc::now())
+                .await?;
+        } else if let Some(Principal::Staff { agent_id, .. }) =
+            self.store.delete_token(&hash, Utc::now()).await?
+        {
+            tracing::info!(agent = %agent_id, "Staff sign-out.");
+            let ended = AgentEvent::SignedOut {
+                token_hash: Some(hash.clone()),
+                code: Ended::SignedOut.code().to_owned(),
+            };
+            self.tell(&agent_route(&agent_id), &ended).await;
+        }
+        self.revoke(Revocation::Token { token_hash: hash }).await;
+        Ok(())
+    }
+
+    /// Every sign-in of a staff account ended (its tokens are deleted from the store already):
+    /// this node forgets them at once, the others hear it over the bus, and the account's
+    /// desk closes.
+    pub async fn end_sign_ins(&self, agent_id: &AgentId, why: Ended) {
+        let ended = AgentEvent::SignedOut {
+            token_hash: None,
+            code: why.code().to_owned(),
+        };
+        self.tell(&agent_route(agent_id), &ended).await;
+        self.revoke(Revocation::Account {
+            agent_id: agent_id.clone(),
+        })
+        .await;
+    }
+
+    /// Applies a revocation to this node's cache, then tells every node. A broadcast that
+    /// fails is logged: the store already refuses the tokens, and other nodes' caches trust
+    /// them 30 s at most.
+    async fn revoke(&self, revocation: Revocation) {
+        apply(&self.tokens, &revocation);
+        self.tell(&revocations_route(), &revocation).await;
+    }
+
+    async fn tell<T: serde::Serialize>(&self, route: &crate::bus::Route, event: &T) {
+        if let Err(error) = publish_json(self.bus.as_ref(), route, event).await {
+            tracing::warn!(?route, %error, "Could not broadcast the end of a sign-in.");
+        }
+    }
+
+    /// Listens to `access.revoked` (every node): each revocation drops its tokens from this
+    /// node's cache. Subscribed before this returns, so nothing is missed once the node
+    /// serves; subscribes again (and clears the cache: news may have been missed) when the
+    /// bus connection is lost.
+    pub async fn listen_for_revocations(&self) -> anyhow::Result<()> {
+        let subscription = self.bus.subscribe(&revocations_route()).await?;
+        actix_web::rt::spawn(listen(
+            Arc::clone(&self.bus),
+            Arc::clone(&self.tokens),
+            subscription,
+        ));
+        Ok(())
+    }
+}
+
+/// Drops what `revocation` ended from `tokens`.
+fn apply(tokens: &TokenCache, revocation: &Revocation) {
+    let now = Instant::now();
+    match revocation {
+        Revocation::Token { token_hash } => tokens.revoke_token(token_hash, now),
+        Revocation::Account { agent_id } => tokens.revoke_account(agent_id, now),
+    }
+}
+
+async fn listen(bus: Arc<dyn Bus>, tokens: Arc<TokenCache>, mut subscription: Subscription) {
+    loop {
+        while let Some(delivery) = subscription.next().await {
+            let revocation = delivery.json::<Revocation>();
+            if let Err(error) = delivery.ack().await {
+                tracing::debug!(%error, "Ack of a revocation failed.");
+            }
+            match revocation {
+                Ok(revocation) => apply(&tokens, &revocation),
+                Err(error) => tracing::warn!(%error, "Dropped an undecodable revocation."),
+            }
+        }
+        tracing::warn!("The revocation subscription ended; subscribing again.");
+        subscription = loop {
+            tokio::time::sleep(LISTENER_RESTART_DELAY).await;
+            match bus.subscribe(&revocations_route()).await {
+                Ok(subscription) => break subscription,
+                Err(error) => tracing::warn!(%error, "Revocation subscription failed; retrying."),
+            }
+        };
+        // Revocations published meanwhile were missed: verify every token afresh.
+        tokens.clear();
     }
 }
 

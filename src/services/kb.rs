@@ -75,8 +75,9 @@ impl KbService {
         ids.dedup();
         let mut names = HashMap::new();
         for id in ids {
-            if let Some(agent) = self.store.agent(&AgentId::from_trusted(id)).await? {
-                names.insert(id.to_owned(), agent.display_name);
+            // A deactivated editor keeps their name on what they wrote.
+            if let Some(member) = self.store.staff_member(&AgentId::from_trusted(id)).await? {
+                names.insert(id.to_owned(), member.agent.display_name);
             }
         }
         Ok(names)

@@ -4,12 +4,15 @@
 //! retrained after a knowledge-base write). Handlers parse, authorize, call one service
 //! and render; they never reach the store or the bus themselves.
 //!
-//! - [`access`]: staff login and bearer tokens.
+//! - [`access`]: staff login, bearer tokens, sign-out and the end of sign-ins on every node.
 //! - [`customers`]: visitors, profiles, histories, tickets, merges.
 //! - [`kb`]: knowledge-base reads and writes.
 //! - [`routing`]: rule versions, activation, overrides, dry-runs, explanations.
+//! - [`staff`]: staff accounts and teams (create, change, deactivate), with the notices a
+//!   change owes the dispatcher, the desks and every node's token cache.
 
 pub mod access;
 pub mod customers;
 pub mod kb;
 pub mod routing;
+pub mod staff;

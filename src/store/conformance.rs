@@ -18,10 +18,11 @@ use super::{
     StoredOverride, Turn, TurnOutcome,
 };
 use super::{kb_subject, AssistRecord, KbWrite, StoredKbEntry, Ticket};
+use super::{staff_subject, team_subject, StaffChange, StaffMember, StaffWrite, Team};
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
     Customer, CustomerId, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
-    SkillRequirement, Task, TaskId, TaskStatus, Tier,
+    SkillRequirement, Task, TaskId, TaskStatus, TeamId, TeamRole, Tier,
 };
 
 /// Runs every check in order, stopping at the first failure.
@@ -103,6 +104,18 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     assist_records_uses_and_resolved_samples(store.as_ref())
         .await
         .context("assist")?;
+    staff_and_teams_are_created_listed_and_audited(store.as_ref())
+        .await
+        .context("staff and teams")?;
+    staff_updates_apply_to_the_revision_read_and_revoke_tokens(store.as_ref())
+        .await
+        .context("staff updates")?;
+    deactivation_signs_out_and_routes_conversations_again(store.as_ref())
+        .await
+        .context("deactivation")?;
+    a_sign_out_deletes_one_token_and_app_tokens_can_be_revoked(store.as_ref())
+        .await
+        .context("sign-out")?;
     Ok(())
 }
 
@@ -645,7 +658,7 @@ async fn tokens_expire(store: &dyn Store) -> anyhow::Result<()> {
     let now = Utc::now();
     let hash = format!("h-{}", uuid::Uuid::new_v4());
     let principal = Principal::Staff {
-        agent_id: AgentId::generate(),
+        agent_id: seed_agent(store, Role::Supervisor).await?.id,
         role: Role::Supervisor,
     };
     store
@@ -2230,5 +2243,511 @@ async fn assist_records_uses_and_resolved_samples(store: &dyn Store) -> anyhow::
         .context("the resolved conversation is a sample")?;
     ensure!(sample.customer_text == "发票抬头写错了");
     ensure!(sample.agent_text == "可以在订单详情里重开发票");
+    Ok(())
+}
+
+/// A new staff account (not stored): an agent with a username of `prefix` and a fresh suffix.
+fn staff_member(prefix: &str, role: Role, teams: Vec<(TeamId, TeamRole)>) -> StaffMember {
+    StaffMember {
+        agent: Agent {
+            role,
+            ..sample_agent(&format!("{prefix}-{}", uuid::Uuid::new_v4().simple()))
+        },
+        active: true,
+        extension: Some("4021".to_owned()),
+        teams,
+        revision: 1,
+    }
+}
+
+/// A new team with a fresh name (not stored).
+fn team(prefix: &str, leads: Vec<AgentId>, members: Vec<AgentId>) -> Team {
+    Team {
+        id: TeamId::generate(),
+        name: format!("{prefix} {}", uuid::Uuid::new_v4().simple()),
+        leads,
+        members,
+        created_by: "agt_admin".to_owned(),
+        created_at: micros(Utc::now()),
+    }
+}
+
+/// A staff token of `agent` as `role`, stored if the store takes it; its hash.
+async fn staff_token(store: &dyn Store, agent: &AgentId, role: Role) -> anyhow::Result<String> {
+    let hash = format!("h-{}", uuid::Uuid::new_v4());
+    let principal = Principal::Staff {
+        agent_id: agent.clone(),
+        role,
+    };
+    store
+        .insert_token(&hash, &principal, Utc::now() + Duration::hours(1))
+        .await?;
+    Ok(hash)
+}
+
+async fn staff_and_teams_are_created_listed_and_audited(store: &dyn Store) -> anyhow::Result<()> {
+    let now = Utc::now();
+    // A team with nobody yet, then a lead and an agent who join it with their accounts.
+    let blue = team("Blue", Vec::new(), Vec::new());
+    store.insert_team(&blue, "agt_admin", now).await?;
+    let lead = staff_member(
+        "lead",
+        Role::TeamLead,
+        vec![(blue.id.clone(), TeamRole::Lead)],
+    );
+    let agent = staff_member(
+        "agent",
+        Role::Agent,
+        vec![(blue.id.clone(), TeamRole::Member)],
+    );
+    let detail = serde_json::json!({"username": agent.agent.username});
+    for member in [&lead, &agent] {
+        store
+            .insert_staff(member, &detail, "agt_admin", now)
+            .await?;
+    }
+    let stored = store
+        .staff_member(&agent.agent.id)
+        .await?
+        .context("stored")?;
+    ensure!(stored == agent, "round trip: {stored:?}");
+    ensure!(store.agent(&agent.agent.id).await?.as_ref() == Some(&agent.agent));
+    ensure!(store
+        .agent_by_username(&agent.agent.username)
+        .await?
+        .is_some());
+    ensure!(store.staff_member(&AgentId::generate()).await?.is_none());
+    let everyone = store.staff().await?;
+    for member in [&lead, &agent] {
+        ensure!(
+            everyone.contains(member),
+            "{} listed with its teams",
+            member.agent.username
+        );
+    }
+    let usernames: Vec<&str> = everyone.iter().map(|m| m.agent.username.as_str()).collect();
+    let mut sorted = usernames.clone();
+    sorted.sort_unstable();
+    ensure!(usernames == sorted, "by username: {usernames:?}");
+
+    // A username is taken whatever its case; nothing of the refused account is stored.
+    let twin = StaffMember {
+        agent: Agent {
+            id: AgentId::generate(),
+            username: agent.agent.username.to_uppercase(),
+            ..agent.agent.clone()
+        },
+        ..agent.clone()
+    };
+    ensure!(matches!(
+        store.insert_staff(&twin, &detail, "agt_admin", now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    ensure!(store.staff_member(&twin.agent.id).await?.is_none());
+
+    let log = store.audit_log(&staff_subject(&agent.agent.id), 10).await?;
+    ensure!(
+        log.len() == 1
+            && log[0].action == "staff.created"
+            && log[0].actor == "agt_admin"
+            && log[0].detail == detail,
+        "{log:?}"
+    );
+
+    // Teams list their leads and members; a name is taken whatever its case.
+    let red = team(
+        "Red",
+        vec![lead.agent.id.clone()],
+        vec![agent.agent.id.clone()],
+    );
+    store.insert_team(&red, "agt_admin", now).await?;
+    let twin = Team {
+        id: TeamId::generate(),
+        name: red.name.to_lowercase(),
+        ..red.clone()
+    };
+    ensure!(matches!(
+        store.insert_team(&twin, "agt_admin", now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let teams = store.teams().await?;
+    let find = |id: &TeamId| teams.iter().find(|t| t.id == *id).cloned();
+    ensure!(find(&red.id) == Some(red.clone()), "{teams:?}");
+    ensure!(find(&twin.id).is_none(), "the refused team is not stored");
+    let blue_stored = find(&blue.id).context("blue")?;
+    ensure!(
+        blue_stored.leads == [lead.agent.id.clone()]
+            && blue_stored.members == [agent.agent.id.clone()],
+        "{blue_stored:?}"
+    );
+    let names: Vec<String> = teams.iter().map(|t| t.name.to_lowercase()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    ensure!(names == sorted, "by name: {names:?}");
+    let in_teams = store
+        .staff_member(&agent.agent.id)
+        .await?
+        .context("agent")?
+        .teams;
+    ensure!(
+        in_teams.len() == 2 && in_teams.contains(&(red.id.clone(), TeamRole::Member)),
+        "{in_teams:?}"
+    );
+    let log = store.audit_log(&team_subject(&red.id), 10).await?;
+    ensure!(
+        log.len() == 1
+            && log[0].action == "team.created"
+            && log[0].detail["name"] == red.name.as_str()
+            && log[0].detail["leads"][0] == lead.agent.id.as_str(),
+        "{log:?}"
+    );
+    Ok(())
+}
+
+async fn staff_updates_apply_to_the_revision_read_and_revoke_tokens(
+    store: &dyn Store,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let green = team("Green", Vec::new(), Vec::new());
+    store.insert_team(&green, "agt_admin", now).await?;
+    let member = staff_member("upd", Role::Agent, Vec::new());
+    store
+        .insert_staff(&member, &serde_json::json!({}), "agt_admin", now)
+        .await?;
+    let id = member.agent.id.clone();
+    let token = staff_token(store, &id, Role::Agent).await?;
+    ensure!(store.token_principal(&token, now).await?.is_some());
+    // A staff token whose role is not the account's is not stored.
+    let wrong_role = staff_token(store, &id, Role::Supervisor).await?;
+    ensure!(store.token_principal(&wrong_role, now).await?.is_none());
+
+    let detail = serde_json::json!({"skills": {"before": [], "after": ["tech"]}});
+    let change = |revoke_tokens, requeue| StaffChange {
+        revoke_tokens,
+        requeue,
+        detail: &detail,
+        by: "agt_admin",
+        at: now,
+    };
+    let changed = StaffMember {
+        agent: Agent {
+            skills: vec![Skill::parse("tech", 4)?],
+            capacity: 6,
+            voice_capacity: Some(0),
+            password_hash: String::new(),
+            ..member.agent.clone()
+        },
+        extension: None,
+        teams: vec![(green.id.clone(), TeamRole::Member)],
+        ..member.clone()
+    };
+    let written = store.update_staff(&changed, change(false, false)).await?;
+    ensure!(
+        matches!(written, StaffWrite::Done { revision: 2, tokens_revoked: 0, ref rerouted } if rerouted.tasks.is_empty()),
+        "{written:?}"
+    );
+    let stored = store.staff_member(&id).await?.context("stored")?;
+    ensure!(
+        stored.agent.skills == changed.agent.skills
+            && stored.agent.capacity == 6
+            && stored.agent.voice_capacity == Some(0)
+            && stored.extension.is_none()
+            && stored.teams == changed.teams
+            && stored.revision == 2,
+        "{stored:?}"
+    );
+    ensure!(
+        stored.agent.password_hash == member.agent.password_hash,
+        "an empty hash keeps the password"
+    );
+    ensure!(
+        store.token_principal(&token, now).await?.is_some(),
+        "no revocation asked"
+    );
+
+    // Written from a stale read: nothing changes.
+    let stale = StaffMember {
+        agent: Agent {
+            display_name: "Stale".to_owned(),
+            ..changed.agent.clone()
+        },
+        ..changed.clone()
+    };
+    ensure!(store.update_staff(&stale, change(true, false)).await? == StaffWrite::Changed);
+    ensure!(store.staff_member(&id).await?.context("stored")? == stored);
+    ensure!(store.token_principal(&token, now).await?.is_some());
+    let unknown = StaffMember {
+        agent: Agent {
+            id: AgentId::generate(),
+            ..changed.agent.clone()
+        },
+        ..changed.clone()
+    };
+    ensure!(store.update_staff(&unknown, change(false, false)).await? == StaffWrite::Missing);
+
+    // A taken username (whatever its case) refuses the whole write.
+    let other = staff_member("other", Role::Agent, Vec::new());
+    store
+        .insert_staff(&other, &serde_json::json!({}), "agt_admin", now)
+        .await?;
+    let renamed = StaffMember {
+        agent: Agent {
+            username: other.agent.username.to_uppercase(),
+            ..stored.agent.clone()
+        },
+        ..stored.clone()
+    };
+    ensure!(matches!(
+        store.update_staff(&renamed, change(true, false)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    ensure!(store.staff_member(&id).await?.context("stored")? == stored);
+
+    // A password reset with revocation: every token of the account goes.
+    let second = staff_token(store, &id, Role::Agent).await?;
+    let reset = StaffMember {
+        agent: Agent {
+            password_hash: "hash-2".to_owned(),
+            ..stored.agent.clone()
+        },
+        ..stored.clone()
+    };
+    let written = store.update_staff(&reset, change(true, false)).await?;
+    ensure!(
+        matches!(
+            written,
+            StaffWrite::Done {
+                revision: 3,
+                tokens_revoked: 2,
+                ..
+            }
+        ),
+        "{written:?}"
+    );
+    for hash in [&token, &second] {
+        ensure!(store.token_principal(hash, now).await?.is_none());
+    }
+    let stored = store.staff_member(&id).await?.context("stored")?;
+    ensure!(stored.agent.password_hash == "hash-2" && stored.revision == 3);
+
+    let log = store.audit_log(&staff_subject(&id), 10).await?;
+    ensure!(
+        log.len() == 3
+            && log[0].action == "staff.updated"
+            && log[1].action == "staff.updated"
+            && log[2].action == "staff.created"
+            && log[0].detail == detail,
+        "one entry per write, refused writes none: {log:?}"
+    );
+    Ok(())
+}
+
+async fn deactivation_signs_out_and_routes_conversations_again(
+    store: &dyn Store,
+) -> anyhow::Result<()> {
+    let now = micros(Utc::now());
+    let member = staff_member("leaver", Role::Agent, Vec::new());
+    store
+        .insert_staff(&member, &serde_json::json!({}), "agt_admin", now)
+        .await?;
+    let id = member.agent.id.clone();
+    let token = staff_token(store, &id, Role::Agent).await?;
+
+    // A conversation the agent holds, with its task; one held without an open task (a wrap-up
+    // half done); a waiting task of someone else's.
+    let (held, held_task) = seed_waiting_task(store, now - Duration::minutes(5)).await?;
+    ensure!(store.assign_task(&held_task.id, &id, now).await?);
+    let (half_done, half_task) = seed_waiting_task(store, now - Duration::minutes(5)).await?;
+    ensure!(store.assign_task(&half_task.id, &id, now).await?);
+    ensure!(
+        store
+            .finish_task(&half_task.id, TaskStatus::Completed, now)
+            .await?
+    );
+    let (elsewhere, _) = seed_waiting_task(store, now).await?;
+
+    let at = now + Duration::seconds(1);
+    let done = store
+        .deactivate_staff(&id, "agt_admin", at)
+        .await?
+        .context("known")?;
+    ensure!(done.was_active && done.tokens_revoked == 1, "{done:?}");
+    let [requeued] = done.rerouted.tasks.as_slice() else {
+        anyhow::bail!("one conversation requeued: {done:?}");
+    };
+    ensure!(
+        requeued.conversation_id == held.id
+            && requeued.id != held_task.id
+            && requeued.status == TaskStatus::Waiting
+            && requeued.agent_id.is_none()
+            && requeued.preferred_agent.is_none()
+            && requeued.created_at == at
+            && requeued.required_skills == held_task.required_skills
+            && requeued.priority == held_task.priority
+            && requeued.summary == held_task.summary,
+        "{requeued:?}"
+    );
+    ensure!(done.rerouted.released == std::slice::from_ref(&half_done.customer_id));
+    let old = store.task(&held_task.id).await?.context("old task")?;
+    ensure!(old.status == TaskStatus::Completed, "{:?}", old.status);
+    ensure!(store.task(&requeued.id).await?.as_ref() == Some(requeued));
+    let waiting: Vec<TaskId> = store
+        .waiting_tasks()
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    ensure!(waiting.contains(&requeued.id));
+    let conversation = store.conversation(&held.id).await?.context("held")?;
+    ensure!(
+        conversation.status == ConversationStatus::Queued && conversation.agent_id.is_none(),
+        "{conversation:?}"
+    );
+    let conversation = store.conversation(&half_done.id).await?.context("half")?;
+    ensure!(
+        conversation.status == ConversationStatus::Bot && conversation.agent_id.is_none(),
+        "{conversation:?}"
+    );
+    let untouched = store.conversation(&elsewhere.id).await?.context("other")?;
+    ensure!(untouched.status == elsewhere.status);
+
+    // Signed out, not found as a working account, never assigned again, no new token.
+    ensure!(store.token_principal(&token, at).await?.is_none());
+    ensure!(store.agent(&id).await?.is_none());
+    ensure!(store
+        .agent_by_username(&member.agent.username)
+        .await?
+        .is_none());
+    let stored = store.staff_member(&id).await?.context("kept")?;
+    ensure!(!stored.active && stored.revision == 2, "{stored:?}");
+    ensure!(!store.assign_task(&requeued.id, &id, at).await?);
+    let late = staff_token(store, &id, Role::Agent).await?;
+    ensure!(store.token_principal(&late, at).await?.is_none());
+    ensure!(
+        !store
+            .staff()
+            .await?
+            .iter()
+            .find(|m| m.agent.id == id)
+            .context("listed")?
+            .active
+    );
+
+    // Once: a second deactivation writes nothing; an unknown account is None.
+    let again = store
+        .deactivate_staff(&id, "agt_admin", at)
+        .await?
+        .context("known")?;
+    ensure!(!again.was_active && again.rerouted.tasks.is_empty());
+    ensure!(store
+        .deactivate_staff(&AgentId::generate(), "agt_admin", at)
+        .await?
+        .is_none());
+    let log = store.audit_log(&staff_subject(&id), 10).await?;
+    ensure!(
+        log.len() == 2
+            && log[0].action == "staff.deactivated"
+            && log[0].actor == "agt_admin"
+            && log[0].detail["requeued"][0] == held.id.as_str(),
+        "{log:?}"
+    );
+
+    // An account leaving the agent role has its conversations routed again too.
+    let promoted = staff_member("promoted", Role::Agent, Vec::new());
+    store
+        .insert_staff(&promoted, &serde_json::json!({}), "agt_admin", now)
+        .await?;
+    let (theirs, their_task) = seed_waiting_task(store, now).await?;
+    ensure!(
+        store
+            .assign_task(&their_task.id, &promoted.agent.id, now)
+            .await?
+    );
+    let lead = StaffMember {
+        agent: Agent {
+            role: Role::TeamLead,
+            password_hash: String::new(),
+            ..promoted.agent.clone()
+        },
+        ..promoted.clone()
+    };
+    let detail = serde_json::json!({});
+    let written = store
+        .update_staff(
+            &lead,
+            StaffChange {
+                revoke_tokens: true,
+                requeue: true,
+                detail: &detail,
+                by: "agt_admin",
+                at,
+            },
+        )
+        .await?;
+    let StaffWrite::Done { rerouted, .. } = written else {
+        anyhow::bail!("{written:?}");
+    };
+    ensure!(rerouted.tasks.len() == 1 && rerouted.tasks[0].conversation_id == theirs.id);
+    // Only an agent is assigned tasks.
+    ensure!(
+        !store
+            .assign_task(&rerouted.tasks[0].id, &promoted.agent.id, at)
+            .await?
+    );
+    Ok(())
+}
+
+async fn a_sign_out_deletes_one_token_and_app_tokens_can_be_revoked(
+    store: &dyn Store,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let agent = seed_agent(store, Role::Agent).await?;
+    let (one, two) = (
+        staff_token(store, &agent.id, Role::Agent).await?,
+        staff_token(store, &agent.id, Role::Agent).await?,
+    );
+    let signed_out = store.delete_token(&one, now).await?;
+    ensure!(
+        signed_out
+            == Some(Principal::Staff {
+                agent_id: agent.id.clone(),
+                role: Role::Agent
+            }),
+        "{signed_out:?}"
+    );
+    ensure!(store.token_principal(&one, now).await?.is_none());
+    ensure!(
+        store.token_principal(&two, now).await?.is_some(),
+        "the other token stays"
+    );
+    ensure!(store.delete_token(&one, now).await?.is_none(), "once");
+    let log = store.audit_log(&staff_subject(&agent.id), 10).await?;
+    ensure!(
+        log.len() == 1 && log[0].action == "staff.signed_out" && log[0].actor == agent.id.as_str(),
+        "{log:?}"
+    );
+
+    // A visitor signs out too (not audited: the audit log is staff's).
+    let (customer, _) = seed_conversation(store).await?;
+    let visitor = format!("h-{}", uuid::Uuid::new_v4());
+    let principal = Principal::Customer(customer.id.clone());
+    store
+        .insert_token(&visitor, &principal, now + Duration::hours(1))
+        .await?;
+    ensure!(store.delete_token(&visitor, now).await? == Some(principal));
+    ensure!(store.token_principal(&visitor, now).await?.is_none());
+
+    // App tokens are revoked until they expire; a repeat changes nothing.
+    let app = format!("jwt-{}", uuid::Uuid::new_v4());
+    let expires = now + Duration::minutes(10);
+    ensure!(!store.app_token_revoked(&app, now).await?);
+    store.revoke_app_token(&app, expires, now).await?;
+    store.revoke_app_token(&app, expires, now).await?;
+    ensure!(store.app_token_revoked(&app, now).await?);
+    ensure!(
+        !store.app_token_revoked(&app, expires).await?,
+        "expired anyway"
+    );
+    ensure!(!store.app_token_revoked("jwt-other", now).await?);
     Ok(())
 }

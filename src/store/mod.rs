@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, Customer, CustomerId,
-    Identity, Message, MessageId, Role, Task, TaskId, TaskStatus, Tier,
+    Identity, Message, MessageId, Role, Task, TaskId, TaskStatus, TeamId, TeamRole, Tier,
 };
 
 /// Who a bearer token belongs to.
@@ -448,7 +448,7 @@ pub struct Traffic {
     /// Presence changes in the window, oldest first, preceded by each agent's last change
     /// before the window (their state when it opens).
     pub presence: Vec<PresenceEvent>,
-    /// Every account with the agent role (skills, languages, capacity as they are now).
+    /// Every active account with the agent role (skills, languages, capacity as they are now).
     pub agents: Vec<Agent>,
 }
 
@@ -581,16 +581,18 @@ pub trait CustomerStore: Send + Sync {
 /// Staff accounts (agents and supervisors) and the bearer tokens of every principal.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
-    /// Inserts an account, or updates the one with the same username (keeping its id and,
-    /// when `password_hash` is empty, its password). Returns the stored id.
+    /// Inserts an account, or updates the one with the same username (keeping its id, whether
+    /// it is active and, when `password_hash` is empty, its password). Returns the stored id.
     async fn upsert_agent(&self, agent: &Agent) -> StoreResult<AgentId>;
-    /// An account by id.
+    /// An active account by id (None for a deactivated one: see [`AccountStore::staff_member`]).
     async fn agent(&self, id: &AgentId) -> StoreResult<Option<Agent>>;
-    /// An account by login name.
+    /// An active account by login name (None for a deactivated one, so it cannot sign in).
     async fn agent_by_username(&self, username: &str) -> StoreResult<Option<Agent>>;
     /// Every skill name some account has (rule sets may only require these).
     async fn skill_names(&self) -> StoreResult<std::collections::BTreeSet<String>>;
-    /// Stores the hash of a bearer token.
+    /// Stores the hash of a bearer token. A staff token is stored only while its account is
+    /// active and has the token's role: a login that raced a deactivation or a role change
+    /// (which delete the account's tokens) gets a token that never works.
     async fn insert_token(
         &self,
         token_hash: &str,
@@ -603,6 +605,170 @@ pub trait AccountStore: Send + Sync {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Principal>>;
+    /// Deletes one token (a sign-out) and returns who held it (None: no such token). A staff
+    /// member's sign-out is audited (`staff.signed_out`, subject [`staff_subject`], actor the
+    /// staff member) in the same transaction.
+    async fn delete_token(
+        &self,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Principal>>;
+    /// Records that an app token (the app backend's JWT, never stored as a token) is signed
+    /// out until it expires at `expires_at`; forgets the ones that expired before `now`.
+    async fn revoke_app_token(
+        &self,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Whether an app token was signed out (and has not expired at `now`).
+    async fn app_token_revoked(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Every staff account, active or not, by username.
+    async fn staff(&self) -> StoreResult<Vec<StaffMember>>;
+    /// One staff account, active or not.
+    async fn staff_member(&self, id: &AgentId) -> StoreResult<Option<StaffMember>>;
+    /// Creates an account (active, revision 1) with its team memberships, and audits it
+    /// (`staff.created`, subject [`staff_subject`], `detail`), in one transaction. `Conflict`
+    /// when its username is taken, whatever its case.
+    async fn insert_staff(
+        &self,
+        member: &StaffMember,
+        detail: &serde_json::Value,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Writes an account as `member` says (username, display name, role, skills, languages,
+    /// capacities, extension, team memberships; the password only when `password_hash` is not
+    /// empty), only while its stored revision is still `member.revision` (which then moves on),
+    /// and in the same transaction: deletes every token of the account when
+    /// `change.revoke_tokens`, routes the conversations it holds again when `change.requeue`
+    /// (as [`AccountStore::deactivate_staff`] does), and audits `staff.updated` with
+    /// `change.detail`. `Conflict` when the new username is taken.
+    async fn update_staff(
+        &self,
+        member: &StaffMember,
+        change: StaffChange<'_>,
+    ) -> StoreResult<StaffWrite>;
+    /// Deactivates an account, in one transaction: it can no longer sign in (and
+    /// [`AccountStore::agent`] no longer finds it), every token of it is deleted, the
+    /// conversations it holds are routed again — each assigned task is completed, a new waiting
+    /// task with the same target (no preferred agent) is stored and the conversation goes back
+    /// to `queued` (one it holds without an open task goes back to the bot) — and it is
+    /// audited (`staff.deactivated`, with the conversations routed again).
+    /// None for an unknown account; an account already inactive is left as it is
+    /// (`was_active` false, nothing written).
+    async fn deactivate_staff(
+        &self,
+        id: &AgentId,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Deactivation>>;
+    /// Every team with its leads and members, by name.
+    async fn teams(&self) -> StoreResult<Vec<Team>>;
+    /// Creates a team with its leads and members and audits it (`team.created`, subject
+    /// [`team_subject`]) in one transaction. `Conflict` when its name is taken, whatever its
+    /// case.
+    async fn insert_team(&self, team: &Team, by: &str, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// A staff account as administered: the account, whether it may sign in, its phone extension
+/// and its teams.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffMember {
+    pub agent: Agent,
+    /// False once deactivated: it cannot sign in and is no longer routed to.
+    pub active: bool,
+    /// Its phone extension, if it has one.
+    pub extension: Option<String>,
+    /// The teams it is in and how, by team id.
+    pub teams: Vec<(TeamId, TeamRole)>,
+    /// Moves on with every change of the account (see [`AccountStore::update_staff`]).
+    pub revision: i64,
+}
+
+/// What else an account change does, in its transaction (see [`AccountStore::update_staff`]).
+#[derive(Debug, Clone, Copy)]
+pub struct StaffChange<'a> {
+    /// Delete every token of the account (role change, password reset).
+    pub revoke_tokens: bool,
+    /// Route the conversations it holds again (it leaves the agent role).
+    pub requeue: bool,
+    /// The audit entry's detail: the changed fields before and after, never a password.
+    pub detail: &'a serde_json::Value,
+    pub by: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// The conversations of an account that left routing (deactivated, or no longer an agent).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rerouted {
+    /// The new waiting tasks of the conversations it held (the dispatcher is to be told).
+    pub tasks: Vec<Task>,
+    /// Customers whose conversation it held without an open task (a wrap-up or give-back
+    /// half done): that conversation went back to the bot.
+    pub released: Vec<CustomerId>,
+}
+
+impl Rerouted {
+    /// Every customer whose conversation moved (their sessions are to reload).
+    pub fn customers(&self) -> Vec<CustomerId> {
+        let mut customers: Vec<CustomerId> = self
+            .tasks
+            .iter()
+            .map(|t| t.customer_id.clone())
+            .chain(self.released.iter().cloned())
+            .collect();
+        customers.sort();
+        customers.dedup();
+        customers
+    }
+}
+
+/// What [`AccountStore::update_staff`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StaffWrite {
+    /// Written; the account's new revision, how many tokens were deleted, and the
+    /// conversations routed again.
+    Done {
+        revision: i64,
+        tokens_revoked: u64,
+        rerouted: Rerouted,
+    },
+    /// No such account.
+    Missing,
+    /// The account changed since it was read (its revision moved): nothing was written.
+    Changed,
+}
+
+/// What [`AccountStore::deactivate_staff`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deactivation {
+    /// False when the account was inactive already (then nothing was written).
+    pub was_active: bool,
+    pub tokens_revoked: u64,
+    /// The conversations the account held, routed again.
+    pub rerouted: Rerouted,
+}
+
+/// A team: its leads supervise its members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub leads: Vec<AgentId>,
+    pub members: Vec<AgentId>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The audit subject of a staff account.
+pub fn staff_subject(id: &AgentId) -> String {
+    format!("staff/{id}")
+}
+
+/// The audit subject of a team.
+pub fn team_subject(id: &TeamId) -> String {
+    format!("teams/{id}")
 }
 
 /// Conversations and their messages, and the customer turn that writes them together.
@@ -656,7 +822,9 @@ pub trait RoutingStore: Send + Sync {
     async fn waiting_tasks(&self) -> StoreResult<Vec<Task>>;
     /// Atomically moves a waiting task to `assigned` for `agent`, and its conversation to
     /// `assigned` with that agent, in one transaction. Returns false (and changes nothing)
-    /// when the task is not waiting any more: a task is never assigned twice.
+    /// when the task is not waiting any more (a task is never assigned twice), or `agent` is
+    /// not an active account with the agent role (a deactivation or role change in progress
+    /// routes the agent's conversations again: none may be added behind it).
     async fn assign_task(
         &self,
         id: &TaskId,

@@ -24,6 +24,7 @@ mod routing_ops;
 mod routing_rules;
 mod sms;
 mod sockets;
+mod staff;
 mod validation;
 mod wechat;
 mod wechat_messages;

@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../sql/postgres/0007_channels.sql")),
     (8, include_str!("../sql/postgres/0008_app_presence.sql")),
     (9, include_str!("../sql/postgres/0009_bot.sql")),
+    (10, include_str!("../sql/postgres/0010_staff.sql")),
 ];
 
 /// Arbitrary constant identifying Switchboard's migration lock.

@@ -16,8 +16,8 @@ use crate::domain::{
 };
 use crate::store::{
     format_time, override_subject, rule_set_subject, Activation, ActiveRuleSet, Inserted,
-    PresenceEvent, QueueExit, RecordedTask, RoutingStore, StoreError, StoreResult, StoredOverride,
-    StoredRuleSet, Traffic,
+    PresenceEvent, QueueExit, RecordedTask, Rerouted, RoutingStore, StoreError, StoreResult,
+    StoredOverride, StoredRuleSet, Traffic,
 };
 
 const SELECT_TASK: &str = include_str!("../sql/postgres/routing/select_task.sql");
@@ -50,6 +50,11 @@ const INSERT_PRESENCE: &str = include_str!("../sql/postgres/routing/insert_prese
 const TRAFFIC_TASKS: &str = include_str!("../sql/postgres/routing/traffic_tasks.sql");
 const TRAFFIC_PRESENCE: &str = include_str!("../sql/postgres/routing/traffic_presence.sql");
 const TRAFFIC_AGENTS: &str = include_str!("../sql/postgres/routing/traffic_agents.sql");
+const SELECT_AGENT_ASSIGNED_TASKS: &str =
+    include_str!("../sql/postgres/routing/select_agent_assigned_tasks.sql");
+const REQUEUE_CONVERSATION: &str = include_str!("../sql/postgres/routing/requeue_conversation.sql");
+const RELEASE_AGENT_CONVERSATIONS: &str =
+    include_str!("../sql/postgres/routing/release_agent_conversations.sql");
 
 fn task_from(row: &Row) -> StoreResult<Task> {
     let required_skills: Vec<SkillRequirement> =
@@ -108,6 +113,56 @@ pub(super) async fn insert_task_row(
         )
         .await
         .map_err(db)
+}
+
+/// Routes the conversations of an agent who left (deactivated, or no longer an agent) again,
+/// inside the caller's transaction: each task assigned to them is completed at `at` and a new
+/// waiting task with the same target (no preferred agent: not them) takes its place, and its
+/// conversation goes back to `queued`; a conversation they hold without an open task goes
+/// back to the bot.
+pub(super) async fn reroute_agent(
+    tx: &deadpool_postgres::Transaction<'_>,
+    agent: &AgentId,
+    at: DateTime<Utc>,
+) -> StoreResult<Rerouted> {
+    let held = tx
+        .query(SELECT_AGENT_ASSIGNED_TASKS, &[&agent.as_str()])
+        .await
+        .map_err(db)?
+        .iter()
+        .map(task_from)
+        .collect::<StoreResult<Vec<Task>>>()?;
+    let mut tasks = Vec::with_capacity(held.len());
+    for old in held {
+        tx.execute(
+            FINISH_TASK,
+            &[&old.id.as_str(), &TaskStatus::Completed.as_str(), &at],
+        )
+        .await
+        .map_err(db)?;
+        let task = Task {
+            id: TaskId::generate(),
+            status: TaskStatus::Waiting,
+            agent_id: None,
+            created_at: at,
+            assigned_at: None,
+            preferred_agent: None,
+            ..old
+        };
+        insert_task_row(tx, &task).await?;
+        tx.execute(REQUEUE_CONVERSATION, &[&task.conversation_id.as_str()])
+            .await
+            .map_err(db)?;
+        tasks.push(task);
+    }
+    let released = tx
+        .query(RELEASE_AGENT_CONVERSATIONS, &[&agent.as_str()])
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| get::<String>(row, "customer_id").map(CustomerId::from_trusted))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Rerouted { tasks, released })
 }
 
 /// A task row ([`task_from`]) with queue, finished_at, fallback and the customer's tier and

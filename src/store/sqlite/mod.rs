@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../sql/sqlite/0007_channels.sql")),
     (8, include_str!("../sql/sqlite/0008_app_presence.sql")),
     (9, include_str!("../sql/sqlite/0009_bot.sql")),
+    (10, include_str!("../sql/sqlite/0010_staff.sql")),
 ];
 
 /// SQLite-backed [`Store`].

@@ -18,8 +18,8 @@ use crate::domain::{
 };
 use crate::store::{
     format_time, override_subject, parse_time, rule_set_subject, Activation, ActiveRuleSet,
-    Inserted, PresenceEvent, QueueExit, RecordedTask, RoutingStore, StoreError, StoreResult,
-    StoredOverride, StoredRuleSet, Traffic,
+    Inserted, PresenceEvent, QueueExit, RecordedTask, Rerouted, RoutingStore, StoreError,
+    StoreResult, StoredOverride, StoredRuleSet, Traffic,
 };
 
 const INSERT_TASK: &str = include_str!("../sql/sqlite/routing/insert_task.sql");
@@ -52,6 +52,11 @@ const INSERT_PRESENCE: &str = include_str!("../sql/sqlite/routing/insert_presenc
 const TRAFFIC_TASKS: &str = include_str!("../sql/sqlite/routing/traffic_tasks.sql");
 const TRAFFIC_PRESENCE: &str = include_str!("../sql/sqlite/routing/traffic_presence.sql");
 const TRAFFIC_AGENTS: &str = include_str!("../sql/sqlite/routing/traffic_agents.sql");
+const SELECT_AGENT_ASSIGNED_TASKS: &str =
+    include_str!("../sql/sqlite/routing/select_agent_assigned_tasks.sql");
+const REQUEUE_CONVERSATION: &str = include_str!("../sql/sqlite/routing/requeue_conversation.sql");
+const RELEASE_AGENT_CONVERSATIONS: &str =
+    include_str!("../sql/sqlite/routing/release_agent_conversations.sql");
 
 /// Columns of a task row, in the order every statement that selects one lists them: `id,
 /// conversation_id, customer_id, channel, language, required_skills, priority, intent, summary,
@@ -157,6 +162,53 @@ pub(super) fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqli
             context,
         ])
     }))
+}
+
+/// Routes the conversations of an agent who left (deactivated, or no longer an agent) again,
+/// inside the caller's transaction, at `at` (stored time): each task assigned to them is
+/// completed and a new waiting task with the same target (no preferred agent: not them) takes
+/// its place, and its conversation goes back to `queued`; a conversation they hold without an
+/// open task goes back to the bot.
+pub(super) fn reroute_agent(tx: &Connection, agent: &AgentId, at: &str) -> StoreResult<Rerouted> {
+    let held = query_rows(
+        tx,
+        SELECT_AGENT_ASSIGNED_TASKS,
+        [agent.as_str()],
+        task_row,
+        task_from,
+    )?;
+    let created_at = parse_time(at)?;
+    let mut tasks = Vec::with_capacity(held.len());
+    for old in held {
+        tx.execute(
+            FINISH_TASK,
+            params![old.id.as_str(), TaskStatus::Completed.as_str(), at],
+        )
+        .map_err(unavailable)?;
+        let task = Task {
+            id: TaskId::generate(),
+            status: TaskStatus::Waiting,
+            agent_id: None,
+            created_at,
+            assigned_at: None,
+            preferred_agent: None,
+            ..old
+        };
+        insert_task_row(tx, &task)?.map_err(unavailable)?;
+        tx.execute(REQUEUE_CONVERSATION, [task.conversation_id.as_str()])
+            .map_err(unavailable)?;
+        tasks.push(task);
+    }
+    let mut stmt = tx
+        .prepare_cached(RELEASE_AGENT_CONVERSATIONS)
+        .map_err(unavailable)?;
+    let released = stmt
+        .query_map([agent.as_str()], |r| r.get::<_, String>(0))
+        .map_err(unavailable)?
+        .map(|r| r.map(CustomerId::from_trusted))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unavailable)?;
+    Ok(Rerouted { tasks, released })
 }
 
 /// A task row ([`TaskRow`]) followed by queue, finished_at, fallback and the customer's

@@ -22,6 +22,7 @@
  */
 import { i18n, t } from '../common/i18n.js';
 import { mountLogin } from '../common/login.js';
+import { request } from '../common/util.js';
 import en from './i18n/en.js';
 import zhCN from './i18n/zh-CN.js';
 import { $, app, api, whenSessionExpires } from './shared.js';
@@ -73,6 +74,8 @@ function enterConsole() {
 function logout(message) {
   live.stopPolling();
   closeWhy(true);
+  // Signing out on purpose ends the token on the server too (an ended session's is dead already).
+  if (!message && app.session) request('POST', '/v1/auth/logout', { token: app.session.token }).catch(function () {});
   app.session = null;
   login.store(null);
   live.resetLive();

@@ -44,6 +44,13 @@ export function disconnect() {
 export function relabelConnection() { setConn(connEl.getAttribute('data-state')); }
 /** The server says the desk was opened in another window: stop here instead of fighting over it. */
 export function markReplaced() { replaced = true; setConn('replaced'); }
+/** The server ended the sign-in (account deactivated, signed out, role or password changed):
+ * the token will never work again, so no reconnecting; back to the login with `message`. */
+export function endSession(message) {
+  manualClose = true;
+  clearTimeout(reconnectTimer);
+  expired(message);
+}
 
 function setConn(state) {
   connEl.setAttribute('data-state', state === 'replaced' ? 'offline' : state);

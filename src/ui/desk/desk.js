@@ -19,6 +19,7 @@
 import { i18n, t } from '../common/i18n.js';
 import { mountLogin } from '../common/login.js';
 import { mountTopbar } from '../common/topbar.js';
+import { request } from '../common/util.js';
 import en from './i18n/en.js';
 import zhCN from './i18n/zh-CN.js';
 import { $, app, newMe } from './shared.js';
@@ -47,7 +48,7 @@ var login = mountLogin({
   onSignIn: function (s) { app.session = s; enterDesk(); }
 });
 var topbar = mountTopbar({ host: $('topbar'), home: '/desk', label: 'Switchboard Desk', nameTestId: 'agent-name', onLogout: function () { logout(); } });
-configureConnection({ onMessage: handle, onExpired: function () { logout(t('login.err.expired')); } });
+configureConnection({ onMessage: handle, onExpired: function (message) { logout(message || t('login.err.expired')); } });
 whenMeChanges(renderMe);
 
 function showLogin(message) {
@@ -76,6 +77,8 @@ function enterDesk() {
 
 function logout(message) {
   disconnect();
+  // Signing out on purpose ends the token on the server too (an ended session's is dead already).
+  if (!message && app.session) request('POST', '/v1/auth/logout', { token: app.session.token }).catch(function () {});
   app.session = null;
   login.store(null);
   resetDeskState();

@@ -1,12 +1,13 @@
 /*
  * Switchboard desk — what the server says on /v1/ws/agent and which panel it goes to: hello
  * (who I am, my status, the conversations I hold), status, offers, assignments, messages,
- * wrap-ups, assist suggestions, give-backs and errors.
+ * wrap-ups, assist suggestions, give-backs, a changed profile (skills) and errors (a sign-in
+ * the server ended goes back to the login).
  */
 import { t } from '../common/i18n.js';
 import * as U from '../common/util.js';
 import { app } from './shared.js';
-import { markReplaced } from './connection.js';
+import { endSession, markReplaced } from './connection.js';
 import { onStatus, renderSkills } from './status.js';
 import { dropAllOffers, dropFailedAccepts, onOffer, onOfferGone } from './offers.js';
 import { mergeHistory, newConv, onAssigned, onMessage, onWrappedUp, renderConvList, setSelected } from './conversations.js';
@@ -30,6 +31,7 @@ export function handle(msg) {
     case 'wrapped_up': onWrappedUp(msg); break;
     case 'assist': onAssist(msg); break;
     case 'given_back': onGivenBack(msg); break;
+    case 'profile_changed': onProfileChanged(msg); break;
     case 'error': onError(msg); break;
     default: break;
   }
@@ -63,6 +65,13 @@ function onHello(msg) {
   renderMe(); renderSkills(); renderConvList(); renderSelection();
 }
 
+/** An admin, supervisor or team lead changed my skills (or name, languages, capacity). */
+function onProfileChanged(msg) {
+  app.me.name = msg.name || app.me.name;
+  app.me.skills = Array.isArray(msg.skills) ? msg.skills : app.me.skills;
+  renderMe(); renderSkills();
+}
+
 function onError(msg) {
   if (msg.code === 'replaced') {
     // Opened in another window: stop here instead of fighting over the session.
@@ -72,6 +81,11 @@ function onError(msg) {
   var key = 'err.' + msg.code;
   var text = t(key);
   if (text === key) text = msg.message || msg.code || 'Error';
+  if (msg.code === 'account_deactivated' || msg.code === 'signed_out') {
+    // The server ended this sign-in and closes the desk: no reconnecting with a dead token.
+    endSession(text);
+    return;
+  }
   toast(text, 'error');
   // A reply the server refused: fail the oldest pending one so it can be retried.
   var oldest = null, owner = null;

@@ -108,6 +108,8 @@ export default {
   'err.not_owner': 'This conversation is not assigned to you.',
   'err.conversation_closed': 'This conversation is already closed.',
   'err.not_ready': 'The server is not ready yet — please try again.',
+  'err.account_deactivated': 'This account was deactivated.',
+  'err.signed_out': 'You were signed out (your role or password changed, or you signed out elsewhere). Please sign in again.',
 
   'channel.web': 'Web',
   'channel.app': 'App',

@@ -108,6 +108,8 @@ export default {
   'err.not_owner': '该对话未分配给您。',
   'err.conversation_closed': '该对话已经结束。',
   'err.not_ready': '服务器尚未就绪，请稍后重试。',
+  'err.account_deactivated': '此账号已停用。',
+  'err.signed_out': '您已退出登录（角色或密码已更改，或在别处退出），请重新登录。',
 
   'channel.web': '网页',
   'channel.app': 'App',

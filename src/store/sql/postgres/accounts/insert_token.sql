@@ -1,2 +1,6 @@
--- Stores the hash of a bearer token and who holds it.
-INSERT INTO tokens (token_hash, kind, subject, role, expires_at) VALUES ($1, $2, $3, $4, $5)
+-- Stores the hash of a bearer token and who holds it; a staff token only while its account is
+-- active and has the token's role (a login racing a deactivation or role change stores nothing).
+INSERT INTO tokens (token_hash, kind, subject, role, expires_at)
+SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz
+WHERE $2::text <> 'staff'
+    OR EXISTS (SELECT 1 FROM agents WHERE id = $3::text AND role = $4::text AND active)

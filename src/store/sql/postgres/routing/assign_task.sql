@@ -1,4 +1,7 @@
--- Assigns a task to an agent, only while it is waiting (a task is never assigned twice).
+-- Assigns a task to an agent, only while it is waiting (a task is never assigned twice) and the
+-- agent is an active account with the agent role. The account's row is share-locked: a
+-- deactivation or role change in progress (which routes the agent's tasks again) is waited for.
 UPDATE tasks
 SET status = 'assigned', agent_id = $2, assigned_at = $3
 WHERE id = $1 AND status = 'waiting'
+    AND EXISTS (SELECT 1 FROM agents WHERE id = $2 AND role = 'agent' AND active FOR SHARE)
