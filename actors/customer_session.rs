@@ -17,15 +17,15 @@ use serde::Serialize;
 
 use super::delivery::{DeliveryEnvelope, DeliveryPlan};
 use super::protocol::{
-    agent_route, customer_route, dispatch_route, reply_key, Accepted, AgentEvent, CustomerEvent,
-    DispatchEvent, Inbound, Reply, SessionCommand, SessionError,
+    agent_route, customer_route, dispatch_route, monitor_route, reply_key, Accepted, AgentEvent,
+    CustomerEvent, DispatchEvent, Inbound, Reply, SessionCommand, SessionError, TransferTarget,
 };
 use crate::bot::{Bot, BotReply, BotTurn, Handoff};
 use crate::bus::{publish_json, Bus, Route};
 use crate::domain::{
     AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer, CustomerId,
     HandoffContext, Language, Message, MessageId, MessageText, Priority, Resolution, Sender, Task,
-    TaskId, TaskStatus, Tier, TranscriptLine,
+    TaskId, TaskStatus, Tier, TranscriptLine, Transfer,
 };
 use crate::routing::rules::Fallback;
 use crate::store::{OutboxItem, QueueExit, Store, StoreError, Turn, TurnOutcome};
@@ -186,7 +186,16 @@ struct SessionState {
     language_known: bool,
     /// The configured reply channel, when this customer can be reached there.
     reply_to: Option<Channel>,
+    /// Until when a supervisor's monitor wants copies of this conversation's messages (the
+    /// monitoring desk renews it; a restarted session waits for the next renewal).
+    monitored_until: Option<Instant>,
+    /// Supervisors and team leads who barged into the open conversation: they may write to
+    /// the customer like its agent.
+    barged: std::collections::HashSet<AgentId>,
 }
+
+/// How long one monitor request keeps copies coming (desks renew it every 30 s).
+const MONITOR_LEASE: Duration = Duration::from_secs(90);
 
 impl SessionState {
     async fn load(deps: &SessionDeps, id: &CustomerId) -> Result<Self, SessionError> {
@@ -202,6 +211,8 @@ impl SessionState {
             language: Language::Zh,
             language_known: false,
             reply_to: None,
+            monitored_until: None,
+            barged: std::collections::HashSet::new(),
         };
         state.refresh_reply_channel(deps).await?;
         if let Some(c) = &conversation {
@@ -528,6 +539,8 @@ impl SessionState {
             }
         }
         batch.extend(turn.replies.iter().map(|r| self.to_customer(r)));
+        batch.extend(self.monitor_copies(std::slice::from_ref(message)));
+        batch.extend(self.monitor_copies(&turn.replies));
         let later = announce(&turn.outbox, &mut batch, turn.at);
         if let Some(task) = turn.task {
             batch.push(event(
@@ -717,6 +730,7 @@ impl SessionState {
             assigned_at: None,
             preferred_agent: None,
             context: None,
+            transfer: None,
         }
     }
 
@@ -762,7 +776,10 @@ impl SessionState {
                 text,
                 ..
             } => {
-                if !owned_by(&conversation, &conversation_id, &agent_id) {
+                let barged = conversation.id == conversation_id
+                    && conversation.status == ConversationStatus::Assigned
+                    && self.barged.contains(&agent_id);
+                if !(barged || owned_by(&conversation, &conversation_id, &agent_id)) {
                     not_owner(deps, &agent_id).await;
                     return Ok(());
                 }
@@ -811,6 +828,100 @@ impl SessionState {
                 }
                 self.give_back(deps, conversation, &agent_id).await
             }
+            SessionCommand::Transfer {
+                conversation_id,
+                by,
+                supervising,
+                to,
+                note,
+                ..
+            } => {
+                let holder = conversation.agent_id.clone().filter(|_| {
+                    conversation.id == conversation_id
+                        && conversation.status == ConversationStatus::Assigned
+                });
+                let Some(holder) = holder.filter(|h| supervising || *h == by) else {
+                    not_owner(deps, &by).await;
+                    return Ok(());
+                };
+                if matches!(&to, TransferTarget::Agent { agent_id } if *agent_id == holder) {
+                    refuse(
+                        deps,
+                        &by,
+                        "invalid_request",
+                        "That agent already holds this conversation.",
+                    )
+                    .await;
+                    return Ok(());
+                }
+                self.transfer(deps, &conversation, holder, by, to, note)
+                    .await
+            }
+            SessionCommand::Note {
+                conversation_id,
+                by,
+                supervising,
+                text,
+                ..
+            } => {
+                let held = conversation.id == conversation_id
+                    && conversation.agent_id.as_ref() == Some(&by);
+                if conversation.id != conversation_id || !(supervising || held) {
+                    not_owner(deps, &by).await;
+                    return Ok(());
+                }
+                self.internal(deps, &conversation, Sender::Note, by, text)
+                    .await
+            }
+            SessionCommand::Whisper {
+                conversation_id,
+                by,
+                text,
+                ..
+            } => {
+                if conversation.id != conversation_id
+                    || conversation.status != ConversationStatus::Assigned
+                {
+                    refuse(
+                        deps,
+                        &by,
+                        "not_assigned",
+                        "No agent holds this conversation.",
+                    )
+                    .await;
+                    return Ok(());
+                }
+                self.internal(deps, &conversation, Sender::Whisper, by, text)
+                    .await
+            }
+            SessionCommand::Barge {
+                conversation_id,
+                by,
+                by_name,
+                ..
+            } => {
+                if conversation.id != conversation_id
+                    || conversation.status != ConversationStatus::Assigned
+                {
+                    refuse(
+                        deps,
+                        &by,
+                        "not_assigned",
+                        "No agent holds this conversation.",
+                    )
+                    .await;
+                    return Ok(());
+                }
+                self.barge(deps, &conversation, by, &by_name).await
+            }
+            SessionCommand::Monitor {
+                conversation_id, ..
+            } => {
+                if conversation.id == conversation_id {
+                    self.monitored_until = Some(Instant::now() + MONITOR_LEASE);
+                }
+                Ok(())
+            }
             SessionCommand::CallEnded { .. } => self.call_ended(deps, conversation).await,
             // Handled by the actor itself (it drops this state).
             SessionCommand::Reload { .. } => Ok(()),
@@ -839,6 +950,12 @@ impl SessionState {
         agent_id: AgentId,
         agent_name: &str,
     ) -> Result<(), SessionError> {
+        let task = deps.store.task(&task_id).await?;
+        if let Some(transfer) = task.as_ref().and_then(|t| t.transfer.clone()) {
+            return self
+                .transfer_accepted(deps, conversation, task_id, *transfer, agent_id, agent_name)
+                .await;
+        }
         // A repeat (a redelivered acceptance) only re-sends the agent's desk its
         // conversation: the customer hears "joined" once.
         let repeat = conversation.status == ConversationStatus::Assigned
@@ -856,7 +973,7 @@ impl SessionState {
                 .await?;
         }
         let history = deps.store.conversation_messages(&conversation.id).await?;
-        let context = deps.store.task(&task_id).await?.and_then(|t| t.context);
+        let context = task.and_then(|t| t.context);
         publish(
             deps,
             &agent_route(&agent_id),
@@ -890,13 +1007,273 @@ impl SessionState {
                 Some(agent_id.clone()),
             )
             .await?;
+        let mut staff = vec![agent_id];
+        // A supervisor who barged in: the agent sees what they wrote.
+        if let Some(holder) = conversation.agent_id.clone() {
+            if !staff.contains(&holder) {
+                staff.push(holder);
+            }
+        }
+        let batch = staff
+            .iter()
+            .map(|agent| event(&agent_route(agent), &AgentEvent::Message((&message).into())))
+            .collect();
+        publish_batch(deps, batch).await;
+        Ok(())
+    }
+
+    /// Hands the conversation on: a transfer task (to a named agent, or to whoever has the
+    /// skills) waits for the target while `holder` keeps the conversation; the note, if any,
+    /// is kept in the history as an internal note. A second transfer while one waits is
+    /// refused (`transfer_pending`).
+    async fn transfer(
+        &mut self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        holder: AgentId,
+        by: AgentId,
+        to: TransferTarget,
+        note: Option<MessageText>,
+    ) -> Result<(), SessionError> {
+        let current = deps.store.open_task_for(&conversation.id).await?;
+        let (to_agent_id, required_skills) = match to {
+            TransferTarget::Agent { agent_id } => (Some(agent_id), Vec::new()),
+            TransferTarget::Skills { skills } => (None, skills),
+        };
+        let task = Task {
+            id: TaskId::generate(),
+            conversation_id: conversation.id.clone(),
+            customer_id: self.customer.id.clone(),
+            channel: current
+                .as_ref()
+                .map_or(conversation.last_channel, |t| t.channel),
+            language: current.as_ref().map_or(self.language, |t| t.language),
+            required_skills,
+            priority: current.as_ref().map_or(Priority::STANDARD, |t| t.priority),
+            intent: current.as_ref().and_then(|t| t.intent.clone()),
+            summary: current
+                .as_ref()
+                .map_or_else(String::new, |t| t.summary.clone()),
+            status: TaskStatus::Waiting,
+            agent_id: None,
+            created_at: Utc::now(),
+            assigned_at: None,
+            preferred_agent: None,
+            context: current.and_then(|t| t.context),
+            transfer: Some(Box::new(Transfer {
+                from_agent_id: holder.clone(),
+                by: by.clone(),
+                to_agent_id,
+                note: note.as_ref().map(|n| n.as_str().to_owned()),
+            })),
+        };
+        if let crate::store::Inserted::Duplicate(_) = deps.store.insert_task(&task).await? {
+            refuse(
+                deps,
+                &by,
+                "transfer_pending",
+                "A transfer of this conversation is already waiting.",
+            )
+            .await;
+            return Ok(());
+        }
+        tracing::info!(task = %task.id, conversation = %conversation.id, by = %by, "Transfer requested.");
+        if let Some(note) = note {
+            self.internal(deps, conversation, Sender::Note, by.clone(), note)
+                .await?;
+        }
+        let requested = AgentEvent::TransferRequested {
+            conversation_id: conversation.id.clone(),
+            task_id: task.id.clone(),
+        };
+        let mut batch = vec![event(&agent_route(&holder), &requested)];
+        if by != holder {
+            batch.push(event(&agent_route(&by), &requested));
+        }
+        batch.push(event(
+            &dispatch_route(),
+            &DispatchEvent::TaskCreated {
+                task,
+                customer: CustomerCard::from(&self.customer),
+            },
+        ));
+        publish_batch(deps, batch).await;
+        Ok(())
+    }
+
+    /// Another agent accepted a transfer (the store already gave them the conversation and
+    /// ended the sender's task): the customer is told once, the sender's desk lets it go, and
+    /// the new agent gets the whole history, notes included.
+    async fn transfer_accepted(
+        &mut self,
+        deps: &SessionDeps,
+        mut conversation: Conversation,
+        task_id: TaskId,
+        transfer: Transfer,
+        agent_id: AgentId,
+        agent_name: &str,
+    ) -> Result<(), SessionError> {
+        conversation.status = ConversationStatus::Assigned;
+        conversation.agent_id = Some(agent_id.clone());
+        self.barged.clear();
+        // Told once, even when the acceptance is delivered again.
+        let key = format!("transferred:{task_id}");
+        if deps
+            .store
+            .find_message(self.reply_channel(&conversation), &key)
+            .await?
+            .is_none()
+        {
+            let mut notice = self.message_to_customer(
+                &conversation,
+                Sender::System,
+                system_text(
+                    self.language,
+                    &format!("您的会话已转接给客服 {agent_name}，将由其继续为您服务。"),
+                    &format!(
+                        "You have been transferred to {agent_name}, who will continue helping you."
+                    ),
+                ),
+                None,
+            );
+            notice.external_id = Some(key);
+            self.deliver(deps, notice).await?;
+        }
+        if transfer.from_agent_id != agent_id {
+            let_agent_go(
+                deps,
+                &transfer.from_agent_id,
+                &conversation.id,
+                AgentEvent::Transferred {
+                    conversation_id: conversation.id.clone(),
+                    to_agent_id: agent_id.clone(),
+                },
+            )
+            .await;
+        }
+        if transfer.by != transfer.from_agent_id {
+            publish(
+                deps,
+                &agent_route(&transfer.by),
+                &AgentEvent::Transferred {
+                    conversation_id: conversation.id.clone(),
+                    to_agent_id: agent_id.clone(),
+                },
+            )
+            .await;
+        }
+        let history = deps.store.conversation_messages(&conversation.id).await?;
+        let context = deps.store.task(&task_id).await?.and_then(|t| t.context);
         publish(
             deps,
             &agent_route(&agent_id),
-            &AgentEvent::Message((&message).into()),
+            &AgentEvent::Assigned {
+                task_id,
+                conversation_id: conversation.id.clone(),
+                customer: CustomerCard::from(&self.customer),
+                history: history.iter().map(MessageView::from).collect(),
+                context,
+            },
+        )
+        .await;
+        self.conversation = Some(conversation);
+        Ok(())
+    }
+
+    /// Stores a note or a whisper (staff only: no delivery, never on the customer's route)
+    /// and shows it to the agent who holds the conversation, to its writer and to monitors.
+    async fn internal(
+        &self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        from: Sender,
+        by: AgentId,
+        text: MessageText,
+    ) -> Result<(), SessionError> {
+        debug_assert!(from.is_internal());
+        let message = Message {
+            id: MessageId::generate(),
+            conversation_id: conversation.id.clone(),
+            customer_id: self.customer.id.clone(),
+            channel: conversation.last_channel,
+            from,
+            text: text.as_str().to_owned(),
+            client_id: None,
+            external_id: None,
+            agent_id: Some(by.clone()),
+            sent_at: Utc::now(),
+        };
+        deps.store
+            .commit_turn(Turn {
+                inbound: None,
+                replies: std::slice::from_ref(&message),
+                conversation: None,
+                outbox: &[],
+                handoff: None,
+            })
+            .await?;
+        let mut staff = vec![by];
+        if let Some(holder) = conversation.agent_id.clone() {
+            if !staff.contains(&holder) {
+                staff.push(holder);
+            }
+        }
+        let mut batch: Vec<(Route, Vec<u8>)> = staff
+            .iter()
+            .map(|agent| event(&agent_route(agent), &AgentEvent::Message((&message).into())))
+            .collect();
+        batch.extend(self.monitor_copies(std::slice::from_ref(&message)));
+        publish_batch(deps, batch).await;
+        Ok(())
+    }
+
+    /// A supervisor or team lead joins the conversation: the customer is told, and their
+    /// messages reach the customer from now on (until the conversation changes hands).
+    async fn barge(
+        &mut self,
+        deps: &SessionDeps,
+        conversation: &Conversation,
+        by: AgentId,
+        by_name: &str,
+    ) -> Result<(), SessionError> {
+        if self.barged.insert(by.clone()) {
+            let notice = system_text(
+                self.language,
+                &format!("主管 {by_name} 已加入会话。"),
+                &format!("Supervisor {by_name} joined the conversation."),
+            );
+            self.say(deps, conversation, Sender::System, notice, None)
+                .await?;
+        }
+        publish(
+            deps,
+            &agent_route(&by),
+            &AgentEvent::Barged {
+                conversation_id: conversation.id.clone(),
+            },
         )
         .await;
         Ok(())
+    }
+
+    /// Copies of `messages` for the supervisors monitoring the conversation, while a
+    /// monitor's lease runs.
+    fn monitor_copies(&self, messages: &[Message]) -> Vec<(Route, Vec<u8>)> {
+        if self
+            .monitored_until
+            .is_none_or(|until| until < Instant::now())
+        {
+            return Vec::new();
+        }
+        messages
+            .iter()
+            .map(|m| {
+                event(
+                    &monitor_route(&m.conversation_id),
+                    &AgentEvent::Message(m.into()),
+                )
+            })
+            .collect()
     }
 
     /// The caller hung up: only a call waiting in the queue is abandoned; a chat continues.
@@ -984,6 +1361,7 @@ impl SessionState {
                 .finish_task(&task.id, TaskStatus::Completed, Utc::now())
                 .await?;
         }
+        cancel_transfer(deps, &conversation.id).await?;
         conversation.status = ConversationStatus::Closed;
         conversation.closed_at = Some(Utc::now());
         conversation.resolution = Some(resolution);
@@ -1020,6 +1398,7 @@ impl SessionState {
                 .finish_task(&task.id, TaskStatus::Completed, Utc::now())
                 .await?;
         }
+        cancel_transfer(deps, &conversation.id).await?;
         conversation.status = ConversationStatus::Bot;
         conversation.agent_id = None;
         conversation.bot_state = serde_json::json!({});
@@ -1069,7 +1448,11 @@ impl SessionState {
             }
             SessionCommand::AgentMessage { agent_id, .. }
             | SessionCommand::WrapUp { agent_id, .. }
-            | SessionCommand::GiveBack { agent_id, .. } => {
+            | SessionCommand::GiveBack { agent_id, .. }
+            | SessionCommand::Transfer { by: agent_id, .. }
+            | SessionCommand::Note { by: agent_id, .. }
+            | SessionCommand::Whisper { by: agent_id, .. }
+            | SessionCommand::Barge { by: agent_id, .. } => {
                 publish(
                     deps,
                     &agent_route(&agent_id),
@@ -1081,6 +1464,7 @@ impl SessionState {
                 .await;
             }
             SessionCommand::AgentTyping { .. }
+            | SessionCommand::Monitor { .. }
             | SessionCommand::Reload { .. }
             | SessionCommand::TaskFallback { .. }
             | SessionCommand::CallEnded { .. } => {}
@@ -1141,6 +1525,7 @@ impl SessionState {
             .with_label_values(&[message.channel.as_str()])
             .inc();
         let mut batch = vec![self.to_customer(&message)];
+        batch.extend(self.monitor_copies(std::slice::from_ref(&message)));
         let later = announce(&outbox, &mut batch, Utc::now());
         publish_batch(deps, batch).await;
         publish_later(deps, later).await;
@@ -1233,6 +1618,53 @@ async fn let_agent_go(
             agent_id: agent_id.clone(),
             conversation_id: conversation_id.clone(),
         },
+    )
+    .await;
+}
+
+/// Cancels the conversation's waiting transfer, if any (the conversation closed or went back
+/// to the bot): the dispatcher drops it and its sender hears that it failed.
+async fn cancel_transfer(
+    deps: &SessionDeps,
+    conversation: &ConversationId,
+) -> Result<(), SessionError> {
+    let Some(pending) = deps.store.pending_transfer(conversation).await? else {
+        return Ok(());
+    };
+    if deps
+        .store
+        .finish_task(&pending.id, TaskStatus::Cancelled, Utc::now())
+        .await?
+    {
+        publish(
+            deps,
+            &dispatch_route(),
+            &DispatchEvent::TaskCancelled {
+                task_id: pending.id.clone(),
+            },
+        )
+        .await;
+        if let Some(transfer) = pending.transfer {
+            publish(
+                deps,
+                &agent_route(&transfer.by),
+                &AgentEvent::TransferFailed {
+                    conversation_id: conversation.clone(),
+                    reason: "closed".to_owned(),
+                },
+            )
+            .await;
+        }
+    }
+    Ok(())
+}
+
+/// Tells a staff member their command could not be done (`code`, `message`).
+async fn refuse(deps: &SessionDeps, agent_id: &AgentId, code: &str, message: &str) {
+    publish(
+        deps,
+        &agent_route(agent_id),
+        &AgentEvent::error(code, message),
     )
     .await;
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::protocol::{
     agent_route, agents_broadcast_route, dispatch_route, AgentEvent, DispatchEvent, SessionCommand,
-    DISPATCH_QUEUE,
+    TransferOffer, DISPATCH_QUEUE,
 };
 use super::session_router::command_envelope;
 use crate::bus::{publish_json, Bus, Delivery, Route};
@@ -51,6 +51,8 @@ struct DeskReport {
     languages: Vec<crate::domain::Language>,
     capacity: Slots,
     active: Vec<ConversationId>,
+    /// Why the agent is away, if they are.
+    reason: Option<String>,
 }
 
 /// Live figures for `GET /v1/queues`.
@@ -180,6 +182,14 @@ struct PendingFallback {
     waited: Millis,
 }
 
+/// A transfer nobody took, to be cancelled in the store and told to its sender.
+struct FailedTransfer {
+    task_id: TaskId,
+    conversation_id: ConversationId,
+    transfer: crate::domain::Transfer,
+    reason: &'static str,
+}
+
 /// The rule set in force, compiled.
 struct ActiveRules {
     version: i64,
@@ -195,6 +205,8 @@ struct AgentEntry {
     /// Offers rejected or let expire since this dispatcher became active: they count
     /// against the agent (shown to supervisors).
     missed_offers: u32,
+    /// Why the agent is away, if they are.
+    reason: Option<String>,
 }
 
 struct OfferEntry {
@@ -237,7 +249,11 @@ pub struct Dispatcher {
     stats: QueueStats,
     /// Effects for the next flush: fallbacks to record and presence changes to log.
     fallbacks: Vec<PendingFallback>,
-    presence: Vec<(AgentId, AgentStatus, chrono::DateTime<Utc>)>,
+    presence: Vec<(AgentId, AgentStatus, Option<String>, chrono::DateTime<Utc>)>,
+    /// Transfers waiting for an agent → when they fail back to the sender (dispatcher clock).
+    transfer_deadlines: HashMap<TaskId, Millis>,
+    /// Transfers that failed, to be cancelled in the store and told to the sender.
+    failed_transfers: Vec<FailedTransfer>,
     /// Conversations a new desk holds that this dispatcher did not know, counted as chats
     /// until their media is read from the store (a call after a take-over).
     unknown_media: Vec<(AgentId, ConversationId)>,
@@ -290,6 +306,8 @@ impl Dispatcher {
             presence: Vec::new(),
             unknown_media: Vec::new(),
             removed_desks: HashMap::new(),
+            transfer_deadlines: HashMap::new(),
+            failed_transfers: Vec::new(),
         }
     }
 
@@ -329,6 +347,23 @@ impl Dispatcher {
             &queued,
             self.settings.sticky_agent_ms,
         );
+        let transfer = task.transfer.clone();
+        if let Some(transfer) = &transfer {
+            // A transfer goes to its named agent only, never back to its sender, and fails
+            // back to the sender when nobody takes it in time (routing rules do not apply:
+            // its target is the sender's choice).
+            queued.preferred = transfer
+                .to_agent_id
+                .clone()
+                .map(|agent| (agent, Millis::MAX));
+            queued
+                .declined_by
+                .insert(transfer.from_agent_id.clone(), Millis::MAX);
+            self.transfer_deadlines.insert(
+                task.id.clone(),
+                self.now().saturating_add(self.settings.transfer_timeout_ms),
+            );
+        }
         self.queue.insert(queued);
         let id = task.id.clone();
         self.tasks.insert(
@@ -340,7 +375,55 @@ impl Dispatcher {
                 decision: None,
             },
         );
-        self.retarget(std::slice::from_ref(&id));
+        if transfer.is_none() {
+            self.retarget(std::slice::from_ref(&id));
+        }
+    }
+
+    /// A transfer nobody took (declined by its named agent, or not accepted in time): it
+    /// leaves routing, and the store cancels it at the next flush, which tells the sender.
+    /// The conversation stays with the agent who holds it.
+    fn fail_transfer(&mut self, task_id: &TaskId, reason: &'static str) {
+        self.transfer_deadlines.remove(task_id);
+        let Some(info) = self.tasks.remove(task_id) else {
+            return;
+        };
+        self.queue.remove(task_id);
+        if let Some(offer) = self.offers.remove(task_id) {
+            self.sync_load(&offer.agent_id);
+            self.send(
+                agent_route(&offer.agent_id),
+                &AgentEvent::OfferRevoked {
+                    task_id: task_id.clone(),
+                },
+            );
+        }
+        if let Some(transfer) = info.task.transfer {
+            tracing::info!(task = %task_id, reason, "A transfer failed.");
+            self.failed_transfers.push(FailedTransfer {
+                task_id: task_id.clone(),
+                conversation_id: info.task.conversation_id,
+                transfer: *transfer,
+                reason,
+            });
+        }
+    }
+
+    /// Transfers past their deadline fail back to their senders.
+    fn expire_transfers(&mut self) {
+        let tasks = &self.tasks;
+        self.transfer_deadlines
+            .retain(|id, _| tasks.contains_key(id));
+        let now = self.now();
+        let late: Vec<TaskId> = self
+            .transfer_deadlines
+            .iter()
+            .filter(|(id, deadline)| **deadline <= now && !self.offers.contains_key(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in late {
+            self.fail_transfer(&id, "timeout");
+        }
     }
 
     /// Applies the active rule set (and the overrides in force) to these waiting tasks: the
@@ -358,6 +441,9 @@ impl Dispatcher {
             let (Some(info), Some(queued)) = (self.tasks.get_mut(id), self.queue.get(id)) else {
                 continue;
             };
+            if info.task.transfer.is_some() {
+                continue; // the sender chose the target
+            }
             let facts = task_facts(info, now);
             let Some(decision) = rules.compiled.decide(&facts, &self.overrides) else {
                 continue;
@@ -563,6 +649,7 @@ impl Dispatcher {
                 voice_capacity,
                 ticket_capacity,
                 active,
+                reason,
             } => {
                 let capacity = Slots {
                     chat: capacity,
@@ -578,6 +665,7 @@ impl Dispatcher {
                     languages,
                     capacity,
                     active,
+                    reason,
                 });
             }
             DispatchEvent::AgentDisconnected {
@@ -594,10 +682,12 @@ impl Dispatcher {
                             self.presence.push((
                                 agent_id.clone(),
                                 AgentStatus::Offline,
+                                None,
                                 Utc::now(),
                             ));
                         }
                         entry.state.status = AgentStatus::Offline;
+                        entry.reason = None;
                     }
                     self.withdraw_offers_of(&agent_id);
                 }
@@ -672,7 +762,7 @@ impl Dispatcher {
         tracing::info!(agent = %agent_id, "Agent left routing.");
         if entry.state.status != AgentStatus::Offline {
             self.presence
-                .push((agent_id.clone(), AgentStatus::Offline, Utc::now()));
+                .push((agent_id.clone(), AgentStatus::Offline, None, Utc::now()));
         }
         let now = Instant::now();
         self.removed_desks
@@ -696,7 +786,9 @@ impl Dispatcher {
             languages,
             capacity,
             active,
+            reason,
         } = report;
+        let reason = reason.filter(|_| status == AgentStatus::Away);
         let now = self.now();
         let new_desk = self
             .agents
@@ -705,9 +797,10 @@ impl Dispatcher {
         if self
             .agents
             .get(&agent_id)
-            .is_none_or(|e| e.state.status != status)
+            .is_none_or(|e| e.state.status != status || e.reason != reason)
         {
-            self.presence.push((agent_id.clone(), status, Utc::now()));
+            self.presence
+                .push((agent_id.clone(), status, reason.clone(), Utc::now()));
         }
         let entry = self
             .agents
@@ -727,11 +820,13 @@ impl Dispatcher {
                 connection_id: connection_id.clone(),
                 active: HashMap::new(),
                 missed_offers: 0,
+                reason: None,
             });
         if entry.state.status != AgentStatus::Available && status == AgentStatus::Available {
             entry.state.idle_since = now;
         }
         entry.state.status = status;
+        entry.reason = reason;
         entry.state.skills = skills.into_iter().map(|s| (s.name, s.level)).collect();
         entry.state.languages = languages;
         entry.state.capacity = capacity;
@@ -779,6 +874,9 @@ impl Dispatcher {
                 },
             );
         }
+        if info.task.transfer.is_some() {
+            return; // a transfer cancelled by its conversation's end: nobody abandoned
+        }
         self.stats.record(Outcome {
             queue: info.queue().to_owned(),
             at: now,
@@ -808,6 +906,11 @@ impl Dispatcher {
         let Some(offer) = self.offers.remove(task_id) else {
             return;
         };
+        let named_transfer = self
+            .tasks
+            .get(task_id)
+            .and_then(|info| info.task.transfer.as_ref())
+            .is_some_and(|t| t.to_agent_id.is_some());
         let until = self.now() + self.settings.decline_cool_down_ms;
         if let Some(task) = self.queue.get_mut(task_id) {
             task.offered_to = None;
@@ -833,6 +936,15 @@ impl Dispatcher {
                 task_id: task_id.clone(),
             },
         );
+        if named_transfer {
+            // Only that agent could take it.
+            let reason = match why {
+                OfferEnd::Rejected => "declined",
+                OfferEnd::Expired => "timeout",
+                OfferEnd::Withdrawn => "unavailable",
+            };
+            self.fail_transfer(task_id, reason);
+        }
     }
 
     /// Runs the policy and records the offers it makes.
@@ -873,6 +985,14 @@ impl Dispatcher {
                     summary: info.task.summary.clone(),
                     expires_in_ms: self.settings.offer_timeout_ms,
                     context: info.task.context.clone(),
+                    transfer: info.task.transfer.as_ref().map(|t| TransferOffer {
+                        from_agent_id: t.from_agent_id.clone(),
+                        from_name: self
+                            .agents
+                            .get(&t.from_agent_id)
+                            .map_or_else(|| t.from_agent_id.to_string(), |e| e.name.clone()),
+                        note: t.note.clone(),
+                    }),
                 };
                 self.send(agent_route(&decision.agent_id), &offer);
             }
@@ -901,13 +1021,45 @@ impl Dispatcher {
         let mut outbox = std::mem::take(&mut self.outbox);
         let fallbacks = std::mem::take(&mut self.fallbacks);
         let presence = std::mem::take(&mut self.presence);
+        let failed_transfers = std::mem::take(&mut self.failed_transfers);
         let bus = Arc::clone(&self.bus);
         let store = Arc::clone(&self.store);
         ctx.wait(
             async move {
-                for (agent, status, at) in presence {
-                    if let Err(error) = store.record_presence(&agent, status, at).await {
+                for (agent, status, reason, at) in presence {
+                    if let Err(error) = store
+                        .record_presence(&agent, status, reason.as_deref(), at)
+                        .await
+                    {
                         tracing::warn!(%error, agent = %agent, "Could not record a presence change.");
+                    }
+                }
+                // A failed transfer is cancelled first, then its sender told; one the store
+                // did not cancel (accepted meanwhile) tells nobody.
+                for failed in failed_transfers {
+                    match store
+                        .finish_task(&failed.task_id, TaskStatus::Cancelled, Utc::now())
+                        .await
+                    {
+                        Ok(true) => {
+                            let event = AgentEvent::TransferFailed {
+                                conversation_id: failed.conversation_id.clone(),
+                                reason: failed.reason.to_owned(),
+                            };
+                            let mut told = vec![failed.transfer.from_agent_id.clone()];
+                            if failed.transfer.by != failed.transfer.from_agent_id {
+                                told.push(failed.transfer.by.clone());
+                            }
+                            for agent in told {
+                                if let Ok(bytes) = serde_json::to_vec(&event) {
+                                    outbox.push((agent_route(&agent), bytes));
+                                }
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, task = %failed.task_id, "Could not cancel a failed transfer; the next reconcile finds it.");
+                        }
                     }
                 }
                 let mut confirmed = Vec::new();
@@ -1566,8 +1718,13 @@ impl Actor for Dispatcher {
                 act.widen_long_waits();
                 act.raise_closing_windows();
             }
+            act.expire_transfers();
             act.replan(ctx);
-            if !act.outbox.is_empty() || !act.fallbacks.is_empty() || !act.presence.is_empty() {
+            if !act.outbox.is_empty()
+                || !act.fallbacks.is_empty()
+                || !act.presence.is_empty()
+                || !act.failed_transfers.is_empty()
+            {
                 act.flush(ctx, None);
             }
         });
@@ -1672,6 +1829,7 @@ mod tests {
             connection_id: "c".to_owned(),
             active: HashMap::new(),
             missed_offers: 0,
+            reason: None,
         }
     }
 
@@ -1755,6 +1913,7 @@ mod tests {
             voice_capacity: Some(1),
             ticket_capacity: None,
             active: vec![on_phone.id.clone()],
+            reason: None,
         };
         publish_json(bus.as_ref(), &dispatch_route(), &announce)
             .await
@@ -1820,6 +1979,7 @@ mod tests {
             voice_capacity: None,
             ticket_capacity: None,
             active: Vec::new(),
+            reason: None,
         }
     }
 

@@ -174,6 +174,46 @@ pub enum SessionCommand {
     /// undo): the session drops what it cached and rebuilds from the store on its next
     /// message.
     Reload { customer_id: CustomerId },
+    /// An agent hands the conversation on (or a supervisor or team lead reassigns it): a
+    /// transfer task waits for the target while the holder keeps the conversation.
+    Transfer {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        /// Who asked (the holder, or a supervisor or team lead).
+        by: AgentId,
+        /// True when `by` may act on conversations they do not hold.
+        supervising: bool,
+        to: TransferTarget,
+        note: Option<MessageText>,
+    },
+    /// Staff wrote an internal note (never shown to the customer).
+    Note {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        by: AgentId,
+        supervising: bool,
+        text: MessageText,
+    },
+    /// A supervisor or team lead whispered to the assigned agent.
+    Whisper {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        by: AgentId,
+        text: MessageText,
+    },
+    /// A supervisor or team lead joins the conversation: their messages reach the customer.
+    Barge {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+        by: AgentId,
+        by_name: String,
+    },
+    /// A supervisor or team lead watches the conversation: for a while (renewed by their
+    /// desk), every message of it is copied to `monitor.{conversation}`.
+    Monitor {
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+    },
     /// The dispatcher sent the conversation's task to its queue's fallback (maximum wait
     /// reached or queue closed); the store already gave the conversation back to the bot.
     TaskFallback {
@@ -196,6 +236,11 @@ impl SessionCommand {
             SessionCommand::CallEnded { .. } => "call_ended",
             SessionCommand::TaskFallback { .. } => "task_fallback",
             SessionCommand::Reload { .. } => "reload",
+            SessionCommand::Transfer { .. } => "transfer",
+            SessionCommand::Note { .. } => "note",
+            SessionCommand::Whisper { .. } => "whisper",
+            SessionCommand::Barge { .. } => "barge",
+            SessionCommand::Monitor { .. } => "monitor",
         }
     }
 
@@ -208,6 +253,11 @@ impl SessionCommand {
             | SessionCommand::WrapUp { customer_id, .. }
             | SessionCommand::GiveBack { customer_id, .. }
             | SessionCommand::TaskFallback { customer_id, .. }
+            | SessionCommand::Transfer { customer_id, .. }
+            | SessionCommand::Note { customer_id, .. }
+            | SessionCommand::Whisper { customer_id, .. }
+            | SessionCommand::Barge { customer_id, .. }
+            | SessionCommand::Monitor { customer_id, .. }
             | SessionCommand::CallEnded { customer_id }
             | SessionCommand::Reload { customer_id } => customer_id,
         }
@@ -290,6 +340,9 @@ pub enum AgentEvent {
         /// The bot's hand-off context (intent, confidence, slots, transcript, tier, tags).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         context: Option<Box<HandoffContext>>,
+        /// Set when a colleague hands the conversation on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transfer: Option<TransferOffer>,
     },
     /// The offer is gone (expired, rejected, taken by someone else).
     OfferRevoked { task_id: TaskId },
@@ -329,6 +382,24 @@ pub enum AgentEvent {
         #[serde(flatten)]
         profile: RoutingProfile,
     },
+    /// A transfer the desk asked for waits for an agent; the conversation stays meanwhile.
+    TransferRequested {
+        conversation_id: ConversationId,
+        task_id: TaskId,
+    },
+    /// The conversation went to the agent who accepted the transfer: it leaves this desk.
+    Transferred {
+        conversation_id: ConversationId,
+        to_agent_id: AgentId,
+    },
+    /// Nobody took the transfer (`declined`, `timeout`, `unavailable`, `closed`): the
+    /// conversation stays with the agent who holds it.
+    TransferFailed {
+        conversation_id: ConversationId,
+        reason: String,
+    },
+    /// A supervisor or team lead barged in: their messages now reach the customer.
+    Barged { conversation_id: ConversationId },
     /// The agent's sign-in ended: every token of the account (`token_hash` None: deactivation,
     /// role change, password reset), or one (a sign-out). A desk opened with an ended token
     /// tells its browser (an `error` with `code`) and closes.
@@ -347,6 +418,32 @@ impl AgentEvent {
             message: message.to_owned(),
         }
     }
+}
+
+/// What an offer of a transfer says about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferOffer {
+    pub from_agent_id: AgentId,
+    pub from_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Route of a conversation's live copy for supervisors who monitor it (`monitor.{id}`).
+pub fn monitor_route(conversation: &ConversationId) -> Route {
+    Route::Topic(format!("monitor.{conversation}"))
+}
+
+/// Where a transfer goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TransferTarget {
+    /// A named agent.
+    Agent { agent_id: AgentId },
+    /// Anyone with these skills (at least these levels).
+    Skills {
+        skills: Vec<crate::domain::SkillRequirement>,
+    },
 }
 
 /// Events for the dispatcher (work queue `dispatch`).
@@ -371,6 +468,9 @@ pub enum DispatchEvent {
         #[serde(default)]
         ticket_capacity: Option<u32>,
         active: Vec<ConversationId>,
+        /// Why the agent is away (`routing.away_reasons`), if they are.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// An agent's desk connection went away.
     AgentDisconnected {

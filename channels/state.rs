@@ -72,6 +72,7 @@ pub struct AppState {
     pub routing: RoutingService,
     /// Staff accounts and teams.
     pub staff: StaffService,
+    pub supervision: crate::services::supervision::SupervisionService,
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
 }
@@ -127,6 +128,7 @@ impl AppState {
             staff,
             customers: CustomerService::new(Arc::clone(&store), sessions.clone()),
             kb: KbService::new(Arc::clone(&store), kb_reloader),
+            supervision: crate::services::supervision::SupervisionService::new(Arc::clone(&store)),
             routing: RoutingService::new(Arc::clone(&store), Arc::clone(&bus)),
             settings,
             metrics,

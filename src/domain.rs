@@ -161,6 +161,10 @@ pub enum Sender {
     Bot,
     Agent,
     System,
+    /// An internal note by staff: every staff history shows it, no customer ever sees it.
+    Note,
+    /// A supervisor's or team lead's word to the assigned agent: never shown to the customer.
+    Whisper,
 }
 
 impl Sender {
@@ -171,7 +175,15 @@ impl Sender {
             Sender::Bot => "bot",
             Sender::Agent => "agent",
             Sender::System => "system",
+            Sender::Note => "note",
+            Sender::Whisper => "whisper",
         }
+    }
+
+    /// Whether only staff may see the message (a note or a whisper): customer histories,
+    /// sockets and channel deliveries leave it out.
+    pub fn is_internal(self) -> bool {
+        matches!(self, Sender::Note | Sender::Whisper)
     }
 
     /// Parses a stored name.
@@ -181,6 +193,8 @@ impl Sender {
             "bot" => Ok(Sender::Bot),
             "agent" => Ok(Sender::Agent),
             "system" => Ok(Sender::System),
+            "note" => Ok(Sender::Note),
+            "whisper" => Ok(Sender::Whisper),
             other => Err(ParseError::Unknown {
                 field: "from",
                 value: other.to_owned(),
@@ -555,6 +569,8 @@ pub enum TaskStatus {
     /// Waited past its queue's maximum (or its queue was closed) and went to the queue's
     /// fallback: a callback request, a ticket or the bot.
     Expired,
+    /// Its agent handed the conversation on: a transfer task was accepted by another agent.
+    Transferred,
 }
 
 impl TaskStatus {
@@ -566,6 +582,7 @@ impl TaskStatus {
             TaskStatus::Completed => "completed",
             TaskStatus::Cancelled => "cancelled",
             TaskStatus::Expired => "expired",
+            TaskStatus::Transferred => "transferred",
         }
     }
 
@@ -577,6 +594,7 @@ impl TaskStatus {
             "completed" => Ok(TaskStatus::Completed),
             "cancelled" => Ok(TaskStatus::Cancelled),
             "expired" => Ok(TaskStatus::Expired),
+            "transferred" => Ok(TaskStatus::Transferred),
             other => Err(ParseError::Unknown {
                 field: "task status",
                 value: other.to_owned(),
@@ -610,6 +628,26 @@ pub struct Task {
     /// created before schema v9 or by other means.
     #[serde(default)]
     pub context: Option<Box<HandoffContext>>,
+    /// Set on a transfer: the conversation is handed on from an agent who keeps it until
+    /// someone accepts this task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Box<Transfer>>,
+}
+
+/// A transfer of a conversation from the agent who holds it to a named agent or to whoever
+/// has the skills (the task's required skills).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// The agent who holds the conversation until the transfer is accepted.
+    pub from_agent_id: AgentId,
+    /// Who asked: the holder, or a supervisor or team lead reassigning it.
+    pub by: AgentId,
+    /// The named agent it goes to (None: anyone with the task's skills).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_agent_id: Option<AgentId>,
+    /// The sender's note for the next agent (staff only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Everything an agent needs so the customer never repeats themselves: why the bot handed

@@ -373,6 +373,23 @@ pub struct RoutingSettings {
     pub service_level_secs: u64,
     /// Window of the live queue statistics.
     pub stats_window_secs: u64,
+    /// A transfer nobody accepted within this long fails back to the agent who holds the
+    /// conversation (a transfer to a named agent fails at once when that agent declines).
+    #[serde(default = "default_transfer_timeout_ms")]
+    pub transfer_timeout_ms: u64,
+    /// Why agents may be away (`{"type":"status","status":"away","reason":…}`).
+    #[serde(default = "default_away_reasons")]
+    pub away_reasons: Vec<String>,
+}
+
+fn default_transfer_timeout_ms() -> u64 {
+    120_000
+}
+
+fn default_away_reasons() -> Vec<String> {
+    ["break", "lunch", "training", "meeting"]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 /// Flood protection.

@@ -41,8 +41,9 @@ impl From<&Message> for MessageView {
 }
 
 /// What an agent sees of a customer on an offer or assignment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CustomerCard {
+    #[schema(value_type = String)]
     pub id: CustomerId,
     pub name: String,
     pub tier: Tier,

@@ -35,6 +35,7 @@ use utoipa::OpenApi;
     tags(
         (name = "ops", description = "Liveness, readiness, metrics and this document"),
         (name = "staff", description = "Staff sign-in and sign-out, who a token speaks for, the agent desk's WebSocket, staff accounts and teams"),
+        (name = "supervision", description = "The live board of open conversations and agents' activity timelines (monitor, whisper, barge and reassign are agent-socket commands)"),
         (name = "web", description = "The web widget's and the app's customer API and WebSocket"),
         (name = "customers", description = "Customers as agents and supervisors see them: look-up, profile, messages, merges, tickets, live queues"),
         (name = "routing", description = "Supervisors' routing rules: versions, validation, activation, dry-runs, history, overrides, explanations"),
@@ -58,6 +59,8 @@ use utoipa::OpenApi;
         crate::channels::staff::admin::deactivate_staff,
         crate::channels::staff::admin::list_teams,
         crate::channels::staff::admin::create_team,
+        crate::channels::staff::supervision::live_conversations,
+        crate::channels::staff::supervision::agent_activity,
         crate::channels::web::rest::create_visitor,
         crate::channels::web::rest::post_message,
         crate::channels::web::rest::current_conversation,

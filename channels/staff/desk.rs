@@ -23,7 +23,7 @@ use crate::socket;
         (status = 101, description = "Switching protocols"),
         (status = 400, response = crate::channels::openapi::errors::UpgradeRequired),
         (status = 401, response = crate::channels::openapi::errors::Unauthenticated),
-        (status = 403, description = "`forbidden`: not an agent token (supervisors and customers)", body = crate::channels::openapi::errors::ForbiddenError),
+        (status = 403, description = "`forbidden`: not a staff token (customers)", body = crate::channels::openapi::errors::ForbiddenError),
         (status = 503, response = crate::channels::openapi::errors::NotReady),
     ),
 )]
@@ -39,7 +39,7 @@ pub(super) async fn agent_ws(
         .map(crate::auth::token_hash)
         .unwrap_or_default();
     let principal = authenticate(&state, token).await?;
-    let (agent_id, _) = Authenticated(principal).require(Permission::HandleConversations)?;
+    let (agent_id, _) = Authenticated(principal).require(Permission::ServeCustomers)?;
     let agent = state.access.staff_member(&agent_id).await?;
     let (store, bus) = state.for_actors();
     let frame_size = state.settings.http.body_limit_bytes;
@@ -51,6 +51,7 @@ pub(super) async fn agent_ws(
             store,
             bus,
             Arc::clone(&state.metrics),
+            state.settings.routing.away_reasons.clone(),
         )
     })
 }

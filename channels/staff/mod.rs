@@ -1,11 +1,12 @@
 //! The staff edge: sign-in and sign-out ([`login`]), the agent desk's WebSocket ([`desk`]),
 //! the customer views and merges for agents and supervisors ([`customers`]), and staff
-//! accounts and teams ([`admin`]).
+//! accounts and teams ([`admin`]), the live board and activity timelines ([`supervision`]).
 
 pub mod admin;
 pub mod customers;
 pub mod desk;
 pub mod login;
+pub mod supervision;
 
 use actix_web::web;
 
@@ -20,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(admin::deactivate_staff)
         .service(admin::list_teams)
         .service(admin::create_team)
+        .service(supervision::live_conversations)
+        .service(supervision::agent_activity)
         .service(desk::agent_ws)
         .service(customers::lookup_customer)
         .service(customers::get_customer)

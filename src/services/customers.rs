@@ -150,7 +150,14 @@ impl CustomerService {
         let Some(conversation) = self.store.open_conversation(customer).await? else {
             return Ok(None);
         };
-        let messages = self.store.conversation_messages(&conversation.id).await?;
+        // Notes and whispers are staff's: a customer's view never carries them.
+        let messages = self
+            .store
+            .conversation_messages(&conversation.id)
+            .await?
+            .into_iter()
+            .filter(|m| !m.from.is_internal())
+            .collect();
         let agent_name = match &conversation.agent_id {
             Some(id) => self.store.agent(id).await?.map(|a| a.display_name),
             None => None,

@@ -10,9 +10,11 @@
 //! - [`routing`]: rule versions, activation, overrides, dry-runs, explanations.
 //! - [`staff`]: staff accounts and teams (create, change, deactivate), with the notices a
 //!   change owes the dispatcher, the desks and every node's token cache.
+//! - [`supervision`]: the live board of open conversations and agents' activity timelines.
 
 pub mod access;
 pub mod customers;
 pub mod kb;
 pub mod routing;
 pub mod staff;
+pub mod supervision;

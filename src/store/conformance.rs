@@ -706,6 +706,7 @@ async fn tasks_are_assigned_at_most_once(store: Arc<dyn Store>) -> anyhow::Resul
         assigned_at: None,
         preferred_agent: None,
         context: None,
+        transfer: None,
     };
     ensure!(!store.insert_task(&task).await?.is_duplicate());
     let twin = Task {
@@ -874,6 +875,7 @@ async fn turns_are_all_or_nothing(store: Arc<dyn Store>) -> anyhow::Result<()> {
         assigned_at: None,
         preferred_agent: None,
         context: None,
+        transfer: None,
     };
     let handoff_turn = |inbound| Turn {
         inbound: Some(inbound),
@@ -1269,6 +1271,7 @@ async fn rule_sets_are_versioned_activated_and_audited(store: &dyn Store) -> any
         assigned_at: None,
         preferred_agent: None,
         context: None,
+        transfer: None,
     };
     store.insert_task(&task).await?;
     ensure!(store.task_routing(&task.id).await?.is_none(), "none yet");
@@ -1325,6 +1328,7 @@ pub fn waiting_task(conversation: &Conversation, created_at: DateTime<Utc>) -> T
         assigned_at: None,
         preferred_agent: None,
         context: None,
+        transfer: None,
     }
 }
 
@@ -1843,7 +1847,9 @@ async fn traffic_is_the_window_with_initial_presence(store: &dyn Store) -> anyho
         &a_at_close,
         &b_before,
     ] {
-        store.record_presence(&e.agent_id, e.status, e.at).await?;
+        store
+            .record_presence(&e.agent_id, e.status, None, e.at)
+            .await?;
     }
 
     // Tasks around the window, stored out of order; one from a VIP with tags.

@@ -20,8 +20,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, Customer, CustomerId,
-    Identity, Message, MessageId, Role, Task, TaskId, TaskStatus, TeamId, TeamRole, Tier,
+    Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
+    Customer, CustomerId, Identity, Message, MessageId, Role, Task, TaskId, TaskStatus, TeamId,
+    TeamRole, Tier,
 };
 
 /// Who a bearer token belongs to.
@@ -440,6 +441,17 @@ pub struct PresenceEvent {
     pub at: DateTime<Utc>,
 }
 
+/// One entry of an agent's activity timeline: a presence change and why (away reasons).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ActivityEntry {
+    pub at: DateTime<Utc>,
+    /// `available`, `away` or `offline`.
+    #[schema(value_type = String)]
+    pub state: AgentStatus,
+    /// The away reason (`agents.away_reasons`), if any.
+    pub reason: Option<String>,
+}
+
 /// The recorded traffic of a time window, for a dry-run.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Traffic {
@@ -761,6 +773,31 @@ pub struct Team {
     pub created_at: DateTime<Utc>,
 }
 
+/// An open conversation as the live board shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveConversation {
+    pub id: ConversationId,
+    pub customer: Customer,
+    pub status: ConversationStatus,
+    pub channel: Channel,
+    pub agent_id: Option<AgentId>,
+    pub opened_at: DateTime<Utc>,
+    /// The hand-off task's priority and queue, and since when it waits (queued or assigned).
+    pub priority: Option<i32>,
+    pub queue: Option<String>,
+    pub task_created_at: Option<DateTime<Utc>>,
+    pub last_message_at: Option<DateTime<Utc>>,
+}
+
+/// The agents of the teams `lead` leads (a team lead's scope).
+pub fn agents_led_by(teams: &[Team], lead: &AgentId) -> std::collections::BTreeSet<AgentId> {
+    teams
+        .iter()
+        .filter(|team| team.leads.contains(lead))
+        .flat_map(|team| team.members.iter().cloned())
+        .collect()
+}
+
 /// The audit subject of a staff account.
 pub fn staff_subject(id: &AgentId) -> String {
     format!("staff/{id}")
@@ -785,6 +822,9 @@ pub trait ConversationStore: Send + Sync {
     async fn open_conversation(&self, customer: &CustomerId) -> StoreResult<Option<Conversation>>;
     /// Conversations an agent currently owns.
     async fn agent_conversations(&self, agent: &AgentId) -> StoreResult<Vec<Conversation>>;
+    /// The open conversations for the live board (see [`LiveConversation`]): queued and
+    /// assigned first, then the bot's, oldest first, at most `limit`.
+    async fn live_conversations(&self, limit: u32) -> StoreResult<Vec<LiveConversation>>;
     /// Stores a message unless `(channel, external_id)` is already stored, in which case the
     /// stored message is returned as `Duplicate` (safe under concurrent duplicates).
     async fn insert_message(&self, message: &Message) -> StoreResult<Inserted<Message>>;
@@ -853,6 +893,10 @@ pub trait RoutingStore: Send + Sync {
     async fn last_agent_of(&self, customer: &CustomerId) -> StoreResult<Option<AgentId>>;
     /// The waiting or assigned task of a conversation.
     async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>>;
+    /// The conversation's transfer that waits for an agent, if any (see
+    /// [`crate::domain::Transfer`]). Accepting it ([`RoutingStore::assign_task`]) ends the
+    /// sender's task as `transferred` in the same transaction.
+    async fn pending_transfer(&self, conversation: &ConversationId) -> StoreResult<Option<Task>>;
     /// Records the queue a task was routed to and why it was offered where it was
     /// (overwriting the previous explanation).
     async fn set_task_routing(
@@ -898,8 +942,17 @@ pub trait RoutingStore: Send + Sync {
         &self,
         agent: &AgentId,
         status: AgentStatus,
+        reason: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// An agent's activity timeline: their state when `[from, to)` opens, then every change
+    /// in it, oldest first (at most 1,001 entries).
+    async fn agent_activity(
+        &self,
+        agent: &AgentId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ActivityEntry>>;
     /// The recorded traffic of `[from, to)` (see [`Traffic`]).
     async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic>;
 }

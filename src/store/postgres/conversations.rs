@@ -11,15 +11,19 @@ use super::outbox;
 use super::routing::insert_task_row;
 use super::{corrupt, db, from_json, get, json, PostgresStore};
 use crate::domain::{
-    AgentId, Channel, Conversation, ConversationId, ConversationStatus, CustomerId, Message,
-    MessageId, Resolution, Sender,
+    AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer, CustomerId,
+    Message, MessageId, Resolution, Sender, Tier,
 };
-use crate::store::{ConversationStore, Inserted, StoreError, StoreResult, Turn, TurnOutcome};
+use crate::store::{
+    ConversationStore, Inserted, LiveConversation, StoreError, StoreResult, Turn, TurnOutcome,
+};
 
 const INSERT_CONVERSATION: &str =
     include_str!("../sql/postgres/conversations/insert_conversation.sql");
 const UPDATE_CONVERSATION: &str =
     include_str!("../sql/postgres/conversations/update_conversation.sql");
+const SELECT_LIVE_CONVERSATIONS: &str =
+    include_str!("../sql/postgres/conversations/select_live_conversations.sql");
 const SELECT_CONVERSATION: &str =
     include_str!("../sql/postgres/conversations/select_conversation.sql");
 const SELECT_OPEN_CONVERSATION: &str =
@@ -157,6 +161,31 @@ impl ConversationStore for PostgresStore {
             &[&customer.as_str()],
             conversation_from,
         )
+        .await
+    }
+
+    async fn live_conversations(&self, limit: u32) -> StoreResult<Vec<LiveConversation>> {
+        self.query_all(SELECT_LIVE_CONVERSATIONS, &[&i64::from(limit)], |row| {
+            Ok(LiveConversation {
+                id: ConversationId::from_trusted(get::<String>(row, "id")?),
+                customer: Customer {
+                    id: CustomerId::from_trusted(get::<String>(row, "customer_id")?),
+                    display_name: get(row, "display_name")?,
+                    tier: Tier::parse(&get::<String>(row, "tier")?).map_err(corrupt)?,
+                    tags: from_json(&get::<String>(row, "tags")?)?,
+                    created_at: get(row, "customer_created_at")?,
+                },
+                status: ConversationStatus::parse(&get::<String>(row, "status")?)
+                    .map_err(corrupt)?,
+                channel: Channel::parse(&get::<String>(row, "last_channel")?).map_err(corrupt)?,
+                agent_id: get::<Option<String>>(row, "agent_id")?.map(AgentId::from_trusted),
+                opened_at: get(row, "opened_at")?,
+                priority: get(row, "priority")?,
+                queue: get(row, "queue")?,
+                task_created_at: get(row, "task_created_at")?,
+                last_message_at: get(row, "last_message_at")?,
+            })
+        })
         .await
     }
 

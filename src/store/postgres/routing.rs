@@ -15,9 +15,9 @@ use crate::domain::{
     SkillRequirement, Task, TaskId, TaskStatus, Tier,
 };
 use crate::store::{
-    format_time, override_subject, rule_set_subject, Activation, ActiveRuleSet, Inserted,
-    PresenceEvent, QueueExit, RecordedTask, Rerouted, RoutingStore, StoreError, StoreResult,
-    StoredOverride, StoredRuleSet, Traffic,
+    format_time, override_subject, rule_set_subject, Activation, ActiveRuleSet, ActivityEntry,
+    Inserted, PresenceEvent, QueueExit, RecordedTask, Rerouted, RoutingStore, StoreError,
+    StoreResult, StoredOverride, StoredRuleSet, Traffic,
 };
 
 const SELECT_TASK: &str = include_str!("../sql/postgres/routing/select_task.sql");
@@ -30,6 +30,9 @@ const RETURN_CONVERSATION_TO_BOT: &str =
     include_str!("../sql/postgres/routing/return_conversation_to_bot.sql");
 const SELECT_LAST_AGENT: &str = include_str!("../sql/postgres/routing/select_last_agent.sql");
 const SELECT_OPEN_TASK: &str = include_str!("../sql/postgres/routing/select_open_task.sql");
+const SELECT_PENDING_TRANSFER: &str =
+    include_str!("../sql/postgres/routing/select_pending_transfer.sql");
+const END_TRANSFERRED_TASK: &str = include_str!("../sql/postgres/routing/end_transferred_task.sql");
 const SET_TASK_ROUTING: &str = include_str!("../sql/postgres/routing/set_task_routing.sql");
 const SELECT_TASK_ROUTING: &str = include_str!("../sql/postgres/routing/select_task_routing.sql");
 const INSERT_RULE_SET: &str = include_str!("../sql/postgres/routing/insert_rule_set.sql");
@@ -47,6 +50,8 @@ const END_OVERRIDE: &str = include_str!("../sql/postgres/routing/end_override.sq
 const SELECT_OVERRIDES_IN_FORCE: &str =
     include_str!("../sql/postgres/routing/select_overrides_in_force.sql");
 const INSERT_PRESENCE: &str = include_str!("../sql/postgres/routing/insert_presence.sql");
+const SELECT_AGENT_ACTIVITY: &str =
+    include_str!("../sql/postgres/routing/select_agent_activity.sql");
 const TRAFFIC_TASKS: &str = include_str!("../sql/postgres/routing/traffic_tasks.sql");
 const TRAFFIC_PRESENCE: &str = include_str!("../sql/postgres/routing/traffic_presence.sql");
 const TRAFFIC_AGENTS: &str = include_str!("../sql/postgres/routing/traffic_agents.sql");
@@ -78,6 +83,10 @@ fn task_from(row: &Row) -> StoreResult<Task> {
             .as_deref()
             .map(from_json)
             .transpose()?,
+        transfer: get::<Option<String>>(row, "transfer")?
+            .as_deref()
+            .map(from_json)
+            .transpose()?,
     })
 }
 
@@ -90,6 +99,7 @@ pub(super) async fn insert_task_row(
 ) -> StoreResult<u64> {
     let stmt = client.prepare_cached(INSERT_TASK).await.map_err(db)?;
     let context = t.context.as_ref().map(json).transpose()?;
+    let transfer = t.transfer.as_ref().map(json).transpose()?;
     client
         .execute(
             &stmt,
@@ -109,6 +119,7 @@ pub(super) async fn insert_task_row(
                 &t.assigned_at,
                 &t.preferred_agent.as_ref().map(AgentId::as_str),
                 &context,
+                &transfer,
             ],
         )
         .await
@@ -147,6 +158,7 @@ pub(super) async fn reroute_agent(
             created_at: at,
             assigned_at: None,
             preferred_agent: None,
+            transfer: None,
             ..old
         };
         insert_task_row(tx, &task).await?;
@@ -217,9 +229,12 @@ impl RoutingStore for PostgresStore {
         if inserted == 1 {
             return Ok(Inserted::New(t.clone()));
         }
-        self.open_task_for(&t.conversation_id)
-            .await?
-            .map(Inserted::Duplicate)
+        let open = if t.transfer.is_some() {
+            self.pending_transfer(&t.conversation_id).await?
+        } else {
+            self.open_task_for(&t.conversation_id).await?
+        };
+        open.map(Inserted::Duplicate)
             .ok_or_else(|| StoreError::Conflict(format!("task {} exists", t.id)))
     }
 
@@ -240,17 +255,24 @@ impl RoutingStore for PostgresStore {
     ) -> StoreResult<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
+        // A transfer's acceptance ends the sender's task first (one assigned task).
+        tx.execute(END_TRANSFERRED_TASK, &[&id.as_str(), &at])
+            .await
+            .map_err(db)?;
         let changed = tx
             .execute(ASSIGN_TASK, &[&id.as_str(), &agent.as_str(), &at])
             .await
             .map_err(db)?;
-        if changed == 1 {
-            tx.execute(ASSIGN_CONVERSATION, &[&id.as_str(), &agent.as_str()])
-                .await
-                .map_err(db)?;
+        if changed != 1 {
+            // Not waiting any more (or not an agent): nothing ends, nothing changes.
+            tx.rollback().await.map_err(db)?;
+            return Ok(false);
         }
+        tx.execute(ASSIGN_CONVERSATION, &[&id.as_str(), &agent.as_str()])
+            .await
+            .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        Ok(changed == 1)
+        Ok(true)
     }
 
     async fn finish_task(
@@ -299,6 +321,15 @@ impl RoutingStore for PostgresStore {
     async fn open_task_for(&self, conversation: &ConversationId) -> StoreResult<Option<Task>> {
         self.query_one_opt(SELECT_OPEN_TASK, &[&conversation.as_str()], task_from)
             .await
+    }
+
+    async fn pending_transfer(&self, conversation: &ConversationId) -> StoreResult<Option<Task>> {
+        self.query_one_opt(
+            SELECT_PENDING_TRANSFER,
+            &[&conversation.as_str()],
+            task_from,
+        )
+        .await
     }
 
     async fn set_task_routing(
@@ -477,11 +508,35 @@ impl RoutingStore for PostgresStore {
         &self,
         agent: &AgentId,
         status: AgentStatus,
+        reason: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.execute(INSERT_PRESENCE, &[&agent.as_str(), &status.as_str(), &at])
-            .await
-            .map(|_| ())
+        self.execute(
+            INSERT_PRESENCE,
+            &[&agent.as_str(), &status.as_str(), &at, &reason],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn agent_activity(
+        &self,
+        agent: &AgentId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ActivityEntry>> {
+        self.query_all(
+            SELECT_AGENT_ACTIVITY,
+            &[&agent.as_str(), &from, &to],
+            |row| {
+                Ok(ActivityEntry {
+                    at: get(row, "at")?,
+                    state: agent_status(&get::<String>(row, "status")?)?,
+                    reason: get(row, "reason")?,
+                })
+            },
+        )
+        .await
     }
 
     async fn traffic(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Traffic> {

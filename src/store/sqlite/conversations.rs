@@ -11,12 +11,12 @@ use super::outbox;
 use super::routing::insert_task_row;
 use super::{corrupt, from_json, is_unique_violation, json, opt_time, unavailable, SqliteStore};
 use crate::domain::{
-    AgentId, Channel, Conversation, ConversationId, ConversationStatus, CustomerId, Message,
-    MessageId, Resolution, Sender, Task,
+    AgentId, Channel, Conversation, ConversationId, ConversationStatus, Customer, CustomerId,
+    Message, MessageId, Resolution, Sender, Task, Tier,
 };
 use crate::store::{
-    format_time, parse_time, ConversationStore, Inserted, OutboxItem, StoreError, StoreResult,
-    Turn, TurnOutcome,
+    format_time, parse_time, ConversationStore, Inserted, LiveConversation, OutboxItem, StoreError,
+    StoreResult, Turn, TurnOutcome,
 };
 
 const SELECT_MESSAGE: &str = include_str!("../sql/sqlite/conversations/select_message.sql");
@@ -39,6 +39,8 @@ const SELECT_CONVERSATION: &str =
     include_str!("../sql/sqlite/conversations/select_conversation.sql");
 const SELECT_OPEN_CONVERSATION: &str =
     include_str!("../sql/sqlite/conversations/select_open_conversation.sql");
+const SELECT_LIVE_CONVERSATIONS: &str =
+    include_str!("../sql/sqlite/conversations/select_live_conversations.sql");
 const SELECT_AGENT_CONVERSATIONS: &str =
     include_str!("../sql/sqlite/conversations/select_agent_conversations.sql");
 const SELECT_LAST_INBOUND_AT: &str =
@@ -379,6 +381,71 @@ impl ConversationStore for SqliteStore {
             .map_err(unavailable)?
             .map(conversation_from)
             .transpose()
+        })
+        .await
+    }
+
+    async fn live_conversations(&self, limit: u32) -> StoreResult<Vec<LiveConversation>> {
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(SELECT_LIVE_CONVERSATIONS)
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([limit], |r| {
+                    Ok((
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, String>(5)?,
+                        ),
+                        (
+                            r.get::<_, String>(6)?,
+                            r.get::<_, String>(7)?,
+                            r.get::<_, String>(8)?,
+                            r.get::<_, String>(9)?,
+                        ),
+                        (
+                            r.get::<_, Option<i32>>(10)?,
+                            r.get::<_, Option<String>>(11)?,
+                            r.get::<_, Option<String>>(12)?,
+                            r.get::<_, Option<String>>(13)?,
+                        ),
+                    ))
+                })
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            rows.into_iter()
+                .map(
+                    |(
+                        (id, customer_id, status, channel, agent_id, opened_at),
+                        (name, tier, tags, customer_created_at),
+                        (priority, queue, task_created_at, last_message_at),
+                    )| {
+                        Ok(LiveConversation {
+                            id: ConversationId::from_trusted(id),
+                            customer: Customer {
+                                id: CustomerId::from_trusted(customer_id),
+                                display_name: name,
+                                tier: Tier::parse(&tier).map_err(corrupt)?,
+                                tags: from_json(&tags)?,
+                                created_at: parse_time(&customer_created_at)?,
+                            },
+                            status: ConversationStatus::parse(&status).map_err(corrupt)?,
+                            channel: Channel::parse(&channel).map_err(corrupt)?,
+                            agent_id: agent_id.map(AgentId::from_trusted),
+                            opened_at: parse_time(&opened_at)?,
+                            priority,
+                            queue,
+                            task_created_at: opt_time(task_created_at)?,
+                            last_message_at: opt_time(last_message_at)?,
+                        })
+                    },
+                )
+                .collect()
         })
         .await
     }

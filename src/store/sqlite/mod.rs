@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../sql/sqlite/0008_app_presence.sql")),
     (9, include_str!("../sql/sqlite/0009_bot.sql")),
     (10, include_str!("../sql/sqlite/0010_staff.sql")),
+    (11, include_str!("../sql/sqlite/0011_supervision.sql")),
 ];
 
 /// SQLite-backed [`Store`].

@@ -18,12 +18,15 @@ use crate::domain::{
 };
 use crate::store::{
     format_time, override_subject, parse_time, rule_set_subject, Activation, ActiveRuleSet,
-    Inserted, PresenceEvent, QueueExit, RecordedTask, Rerouted, RoutingStore, StoreError,
-    StoreResult, StoredOverride, StoredRuleSet, Traffic,
+    ActivityEntry, Inserted, PresenceEvent, QueueExit, RecordedTask, Rerouted, RoutingStore,
+    StoreError, StoreResult, StoredOverride, StoredRuleSet, Traffic,
 };
 
 const INSERT_TASK: &str = include_str!("../sql/sqlite/routing/insert_task.sql");
 const SELECT_OPEN_TASK: &str = include_str!("../sql/sqlite/routing/select_open_task.sql");
+const SELECT_PENDING_TRANSFER: &str =
+    include_str!("../sql/sqlite/routing/select_pending_transfer.sql");
+const END_TRANSFERRED_TASK: &str = include_str!("../sql/sqlite/routing/end_transferred_task.sql");
 const SELECT_TASK: &str = include_str!("../sql/sqlite/routing/select_task.sql");
 const SELECT_WAITING_TASKS: &str = include_str!("../sql/sqlite/routing/select_waiting_tasks.sql");
 const ASSIGN_TASK: &str = include_str!("../sql/sqlite/routing/assign_task.sql");
@@ -49,6 +52,7 @@ const END_OVERRIDE: &str = include_str!("../sql/sqlite/routing/end_override.sql"
 const SELECT_OVERRIDES_IN_FORCE: &str =
     include_str!("../sql/sqlite/routing/select_overrides_in_force.sql");
 const INSERT_PRESENCE: &str = include_str!("../sql/sqlite/routing/insert_presence.sql");
+const SELECT_AGENT_ACTIVITY: &str = include_str!("../sql/sqlite/routing/select_agent_activity.sql");
 const TRAFFIC_TASKS: &str = include_str!("../sql/sqlite/routing/traffic_tasks.sql");
 const TRAFFIC_PRESENCE: &str = include_str!("../sql/sqlite/routing/traffic_presence.sql");
 const TRAFFIC_AGENTS: &str = include_str!("../sql/sqlite/routing/traffic_agents.sql");
@@ -60,7 +64,7 @@ const RELEASE_AGENT_CONVERSATIONS: &str =
 
 /// Columns of a task row, in the order every statement that selects one lists them: `id,
 /// conversation_id, customer_id, channel, language, required_skills, priority, intent, summary,
-/// status, agent_id, created_at, assigned_at, preferred_agent, context`.
+/// status, agent_id, created_at, assigned_at, preferred_agent, context, transfer`.
 type TaskRow = (
     String,
     String,
@@ -74,6 +78,7 @@ type TaskRow = (
     String,
     Option<String>,
     String,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -96,6 +101,7 @@ fn task_row(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
         r.get(12)?,
         r.get(13)?,
         r.get(14)?,
+        r.get(15)?,
     ))
 }
 
@@ -116,6 +122,7 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
         assigned_at,
         preferred_agent,
         context,
+        transfer,
     ) = row;
     let required_skills: Vec<SkillRequirement> = from_json(&skills)?;
     let context = context.as_deref().map(from_json).transpose()?;
@@ -135,6 +142,7 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
         assigned_at: opt_time(assigned_at)?,
         preferred_agent: preferred_agent.map(AgentId::from_trusted),
         context,
+        transfer: transfer.as_deref().map(from_json).transpose()?,
     })
 }
 
@@ -143,6 +151,7 @@ fn task_from(row: TaskRow) -> StoreResult<Task> {
 pub(super) fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqlite::Result<usize>> {
     let skills = json(&t.required_skills)?;
     let context = t.context.as_ref().map(json).transpose()?;
+    let transfer = t.transfer.as_ref().map(json).transpose()?;
     Ok(conn.prepare_cached(INSERT_TASK).and_then(|mut stmt| {
         stmt.execute(params![
             t.id.as_str(),
@@ -160,6 +169,7 @@ pub(super) fn insert_task_row(conn: &Connection, t: &Task) -> StoreResult<rusqli
             t.assigned_at.as_ref().map(format_time),
             t.preferred_agent.as_ref().map(AgentId::as_str),
             context,
+            transfer,
         ])
     }))
 }
@@ -192,6 +202,7 @@ pub(super) fn reroute_agent(tx: &Connection, agent: &AgentId, at: &str) -> Store
             created_at,
             assigned_at: None,
             preferred_agent: None,
+            transfer: None,
             ..old
         };
         insert_task_row(tx, &task)?.map_err(unavailable)?;
@@ -225,11 +236,11 @@ type RecordedTaskRow = (
 fn recorded_task_row(r: &Row<'_>) -> rusqlite::Result<RecordedTaskRow> {
     Ok((
         task_row(r)?,
-        r.get(15)?,
         r.get(16)?,
         r.get(17)?,
         r.get(18)?,
         r.get(19)?,
+        r.get(20)?,
     ))
 }
 
@@ -316,7 +327,15 @@ impl RoutingStore for SqliteStore {
             match result {
                 Ok(_) => Ok(Inserted::New(t)),
                 Err(e) if is_unique_violation(&e) => conn
-                    .query_row(SELECT_OPEN_TASK, [t.conversation_id.as_str()], task_row)
+                    .query_row(
+                        if t.transfer.is_some() {
+                            SELECT_PENDING_TRANSFER
+                        } else {
+                            SELECT_OPEN_TASK
+                        },
+                        [t.conversation_id.as_str()],
+                        task_row,
+                    )
                     .optional()
                     .map_err(unavailable)?
                     .map(task_from)
@@ -366,18 +385,36 @@ impl RoutingStore for SqliteStore {
         let agent = agent.clone();
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
+            // A transfer's acceptance ends the sender's task first (one assigned task).
+            tx.execute(END_TRANSFERRED_TASK, params![id.as_str(), format_time(&at)])
+                .map_err(unavailable)?;
             let changed = tx
                 .execute(
                     ASSIGN_TASK,
                     params![id.as_str(), agent.as_str(), format_time(&at)],
                 )
                 .map_err(unavailable)?;
-            if changed == 1 {
-                tx.execute(ASSIGN_CONVERSATION, params![id.as_str(), agent.as_str()])
-                    .map_err(unavailable)?;
+            if changed != 1 {
+                // Not waiting any more (or not an agent): nothing ends, nothing changes.
+                tx.rollback().map_err(unavailable)?;
+                return Ok(false);
             }
+            tx.execute(ASSIGN_CONVERSATION, params![id.as_str(), agent.as_str()])
+                .map_err(unavailable)?;
             tx.commit().map_err(unavailable)?;
-            Ok(changed == 1)
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn pending_transfer(&self, conversation: &ConversationId) -> StoreResult<Option<Task>> {
+        let conversation = conversation.clone();
+        self.with_conn(move |conn| {
+            conn.query_row(SELECT_PENDING_TRANSFER, [conversation.as_str()], task_row)
+                .optional()
+                .map_err(unavailable)?
+                .map(task_from)
+                .transpose()
         })
         .await
     }
@@ -679,16 +716,54 @@ impl RoutingStore for SqliteStore {
         &self,
         agent: &AgentId,
         status: AgentStatus,
+        reason: Option<&str>,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let agent = agent.clone();
+        let reason = reason.map(str::to_owned);
         self.with_conn(move |conn| {
             conn.prepare_cached(INSERT_PRESENCE)
                 .and_then(|mut stmt| {
-                    stmt.execute(params![agent.as_str(), status.as_str(), format_time(&at)])
+                    stmt.execute(params![
+                        agent.as_str(),
+                        status.as_str(),
+                        format_time(&at),
+                        reason
+                    ])
                 })
                 .map(|_| ())
                 .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn agent_activity(
+        &self,
+        agent: &AgentId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ActivityEntry>> {
+        let agent = agent.clone();
+        self.with_conn(move |conn| {
+            query_rows(
+                conn,
+                SELECT_AGENT_ACTIVITY,
+                params![agent.as_str(), format_time(&from), format_time(&to)],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+                |(status, reason, at)| {
+                    Ok(ActivityEntry {
+                        at: parse_time(&at)?,
+                        state: agent_status(&status)?,
+                        reason,
+                    })
+                },
+            )
         })
         .await
     }
