@@ -12,6 +12,14 @@
 //! for its turn, and beyond 256 waiting the node answers 503 at once, so a flood of logins
 //! cannot grow the process's memory while a shift that signs in together only queues.
 //!
+//! Sign-ins are audited in the store's audit log: a sign-in (`staff.login`) in the
+//! transaction that stores its token, a refused one (`staff.login_failed`: the username tried,
+//! the account when the username is one's, the source address, whether it locked the username
+//! or the address; never the password) after the password check, by the same single statement
+//! whether the username exists or not. Attempts refused while locked (429) or busy (503) check
+//! no password and are not audited, so the failures audited are the ones the throttle lets
+//! through: at most [`MAX_FAILED_LOGINS`] per username and per address per window.
+//!
 //! Sign-ins end: a sign-out ([`AccessService::sign_out`]) deletes its token, and a staff
 //! account's deactivation, role change or password reset deletes all of its tokens (in the
 //! store transaction of that change, see [`crate::services::staff`]). Every node caches
@@ -75,6 +83,18 @@ impl Drop for QueuedCheck<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// Longest username tried that is looked up (and audited, cut to this length).
+const MAX_USERNAME_BYTES: usize = 128;
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn clip(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Keys kept before idle ones are forgotten (a flood of made-up usernames stays bounded).
@@ -178,14 +198,18 @@ impl LoginThrottle {
             .max()
     }
 
-    /// Records one failure for each of `keys`; a key at its limit is locked from `now`.
-    pub fn failed(&self, keys: &[String], now: Instant) {
+    /// Records one failure for each of `keys`; a key at its limit is locked from `now`. True
+    /// when this failure locked one of them.
+    pub fn failed(&self, keys: &[String], now: Instant) -> bool {
         let Ok(mut locked) = self.locked.lock() else {
-            return;
+            return false;
         };
+        let mut locks = false;
         for key in keys {
             if self.failures.check_key(key).is_err() {
-                locked.insert(key.clone(), now + self.window);
+                locks |= locked
+                    .insert(key.clone(), now + self.window)
+                    .is_none_or(|until| until <= now);
             }
         }
         if locked.len() > THROTTLE_KEYS_BEFORE_PRUNING {
@@ -194,6 +218,7 @@ impl LoginThrottle {
         if self.failures.len() > THROTTLE_KEYS_BEFORE_PRUNING {
             self.failures.retain_recent();
         }
+        locks
     }
 }
 
@@ -291,8 +316,9 @@ impl AccessService {
         if let Some(wait) = self.throttle.locked(&keys, Instant::now()) {
             return Err(locked(wait));
         }
-        if username.len() > 128 || password.len() > auth::MAX_PASSWORD_BYTES {
-            self.throttle.failed(&keys, Instant::now());
+        if username.len() > MAX_USERNAME_BYTES || password.len() > auth::MAX_PASSWORD_BYTES {
+            let locks = self.throttle.failed(&keys, Instant::now());
+            self.audit_failure(username, None, source, locks).await;
             return Err(wrong_credentials());
         }
         // Bounded before the look-up: a sign-in waits its turn for a checker (a shift that
@@ -325,21 +351,67 @@ impl AccessService {
         let verified = self.checkers.verify(password, hash).await;
         drop(permit);
         let verified = verified?;
+        let known = agent.as_ref().map(|a| a.id.clone());
         let Some(agent) = agent.filter(|_| verified) else {
-            self.throttle.failed(&keys, Instant::now());
+            let locks = self.throttle.failed(&keys, Instant::now());
+            // Written after the check, by one statement whether the username exists or not:
+            // the answer and its time say nothing more than before.
+            self.audit_failure(username, known.as_ref(), source, locks)
+                .await;
             tracing::info!(source = ?source, "Failed staff login.");
             return Err(wrong_credentials());
         };
         let (token, hash) = auth::new_token();
-        let principal = Principal::Staff {
-            agent_id: agent.id.clone(),
-            role: agent.role,
-        };
+        let mut detail = serde_json::json!({
+            "username": agent.username,
+            "role": agent.role.as_str(),
+        });
+        if let Some(source) = source {
+            detail["source"] = source.to_string().into();
+        }
+        // The token and its audit entry in one transaction: no sign-in goes unaudited.
         self.store
-            .insert_token(&hash, &principal, Utc::now() + self.staff_token_ttl)
+            .insert_staff_login(
+                &hash,
+                &agent.id,
+                agent.role,
+                Utc::now() + self.staff_token_ttl,
+                &detail,
+                Utc::now(),
+            )
             .await?;
         tracing::info!(agent = %agent.id, role = agent.role.as_str(), "Staff login.");
         Ok((token, agent))
+    }
+
+    /// Audits a refused sign-in: the username tried (at most [`MAX_USERNAME_BYTES`] of it),
+    /// the account when the username is an active one's, the source address, and whether
+    /// this failure locked the username or the address. Never the password. A write that fails
+    /// is logged and does not change the answer.
+    async fn audit_failure(
+        &self,
+        username: &str,
+        account: Option<&AgentId>,
+        source: Option<IpAddr>,
+        locks: bool,
+    ) {
+        let mut detail = serde_json::json!({ "username": clip(username, MAX_USERNAME_BYTES) });
+        if let Some(id) = account {
+            detail["agent_id"] = id.as_str().into();
+        }
+        if let Some(source) = source {
+            detail["source"] = source.to_string().into();
+        }
+        if locks {
+            detail["locked"] = true.into();
+        }
+        if let Err(error) = self
+            .store
+            .audit_failed_login(account, &detail, Utc::now())
+            .await
+        {
+            tracing::warn!(%error, "Could not audit a failed staff login.");
+        }
     }
 
     /// A staff member's account (401 when it no longer exists).
@@ -540,10 +612,10 @@ mod tests {
         let now = Instant::now();
         let attempt = keys("Alice", "10.0.0.1");
         for n in 1..10 {
-            throttle.failed(&attempt, now);
+            assert!(!throttle.failed(&attempt, now), "failure {n} locks nothing");
             assert_eq!(throttle.locked(&attempt, now), None, "after {n} failures");
         }
-        throttle.failed(&attempt, now);
+        assert!(throttle.failed(&attempt, now), "the tenth locks");
         assert_eq!(throttle.locked(&attempt, now), Some(900));
         // The same name from elsewhere, and anyone from that address, are locked too; the
         // name is compared without case.

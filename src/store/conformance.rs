@@ -19,6 +19,7 @@ use super::{
 };
 use super::{kb_subject, AssistRecord, KbWrite, StoredKbEntry, Ticket};
 use super::{staff_subject, team_subject, StaffChange, StaffMember, StaffWrite, Team};
+use super::{ANONYMOUS_ACTOR, UNKNOWN_STAFF_SUBJECT};
 use crate::domain::{
     Agent, AgentId, AgentStatus, Channel, Conversation, ConversationId, ConversationStatus,
     Customer, CustomerId, Language, Message, MessageId, Priority, Resolution, Role, Sender, Skill,
@@ -116,6 +117,9 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     a_sign_out_deletes_one_token_and_app_tokens_can_be_revoked(store.as_ref())
         .await
         .context("sign-out")?;
+    sign_ins_and_refused_sign_ins_are_audited(store.as_ref())
+        .await
+        .context("sign-in audit")?;
     Ok(())
 }
 
@@ -2755,5 +2759,84 @@ async fn a_sign_out_deletes_one_token_and_app_tokens_can_be_revoked(
         "expired anyway"
     );
     ensure!(!store.app_token_revoked("jwt-other", now).await?);
+    Ok(())
+}
+
+/// A staff sign-in stores its token and its audit entry together, and neither for a role the
+/// account no longer has; a refused sign-in is audited on the account, or on
+/// `staff/unknown` when the username is nobody's.
+async fn sign_ins_and_refused_sign_ins_are_audited(store: &dyn Store) -> anyhow::Result<()> {
+    let now = Utc::now().trunc_subsecs(6);
+    let agent = seed_agent(store, Role::Agent).await?;
+    let detail = serde_json::json!({"username": agent.username, "source": "192.0.2.1"});
+    let token = format!("h-{}", uuid::Uuid::new_v4());
+    ensure!(
+        store
+            .insert_staff_login(
+                &token,
+                &agent.id,
+                Role::Agent,
+                now + Duration::hours(1),
+                &detail,
+                now
+            )
+            .await?
+    );
+    ensure!(
+        store.token_principal(&token, now).await?
+            == Some(Principal::Staff {
+                agent_id: agent.id.clone(),
+                role: Role::Agent
+            })
+    );
+    // A sign-in that raced a role change stores no token and audits nothing.
+    let stale = format!("h-{}", uuid::Uuid::new_v4());
+    ensure!(
+        !store
+            .insert_staff_login(
+                &stale,
+                &agent.id,
+                Role::Admin,
+                now + Duration::hours(1),
+                &detail,
+                now
+            )
+            .await?
+    );
+    ensure!(store.token_principal(&stale, now).await?.is_none());
+    let log = store.audit_log(&staff_subject(&agent.id), 10).await?;
+    ensure!(
+        log.len() == 1
+            && log[0].action == "staff.login"
+            && log[0].actor == agent.id.as_str()
+            && log[0].detail == detail
+            && log[0].at == now,
+        "{log:?}"
+    );
+
+    let wrong = serde_json::json!({
+        "username": agent.username, "agent_id": agent.id.as_str(), "source": "192.0.2.1"
+    });
+    store
+        .audit_failed_login(Some(&agent.id), &wrong, now)
+        .await?;
+    let log = store.audit_log(&staff_subject(&agent.id), 10).await?;
+    ensure!(
+        log.len() == 2
+            && log[0].action == "staff.login_failed"
+            && log[0].actor == ANONYMOUS_ACTOR
+            && log[0].detail == wrong,
+        "{log:?}"
+    );
+    let nobody = format!("nobody-{}", uuid::Uuid::new_v4().simple());
+    let unknown = serde_json::json!({"username": nobody, "source": "2001:db8::1"});
+    store.audit_failed_login(None, &unknown, now).await?;
+    let log = store.audit_log(UNKNOWN_STAFF_SUBJECT, 10).await?;
+    ensure!(
+        log.iter().any(|e| e.action == "staff.login_failed"
+            && e.subject == UNKNOWN_STAFF_SUBJECT
+            && e.detail == unknown),
+        "{log:?}"
+    );
     Ok(())
 }

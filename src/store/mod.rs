@@ -611,6 +611,29 @@ pub trait AccountStore: Send + Sync {
         principal: &Principal,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Stores a staff sign-in's token, as [`AccountStore::insert_token`] does (only while the
+    /// account is active and has `role`), and audits the sign-in in the same transaction
+    /// (`staff.login`, subject [`staff_subject`], actor the staff member, `detail`). False when
+    /// the token was not stored (the account changed meanwhile): then nothing is audited.
+    async fn insert_staff_login(
+        &self,
+        token_hash: &str,
+        agent_id: &AgentId,
+        role: Role,
+        expires_at: DateTime<Utc>,
+        detail: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Audits a refused sign-in (`staff.login_failed`, actor [`ANONYMOUS_ACTOR`], `detail`):
+    /// subject [`staff_subject`] of `account` when the username tried is an active account's,
+    /// else [`UNKNOWN_STAFF_SUBJECT`]. One statement either way, so that writing it costs the
+    /// same whether the username exists or not.
+    async fn audit_failed_login(
+        &self,
+        account: Option<&AgentId>,
+        detail: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Who holds a token that has not expired at `now`.
     async fn token_principal(
         &self,
@@ -801,6 +824,18 @@ pub fn agents_led_by(teams: &[Team], lead: &AgentId) -> std::collections::BTreeS
 /// The audit subject of a staff account.
 pub fn staff_subject(id: &AgentId) -> String {
     format!("staff/{id}")
+}
+
+/// The audit subject of refused sign-ins whose username is no active account's.
+pub const UNKNOWN_STAFF_SUBJECT: &str = "staff/unknown";
+
+/// The actor of an audit entry nobody signed in made (a refused sign-in).
+pub const ANONYMOUS_ACTOR: &str = "anonymous";
+
+/// The subject of a refused sign-in's audit entry: the account's, or
+/// [`UNKNOWN_STAFF_SUBJECT`].
+pub fn failed_login_subject(account: Option<&AgentId>) -> String {
+    account.map_or_else(|| UNKNOWN_STAFF_SUBJECT.to_owned(), staff_subject)
 }
 
 /// The audit subject of a team.

@@ -1,8 +1,31 @@
 //! Login and roles.
 
 use serde_json::{json, Value};
+use switchboard::domain::AgentId;
+use switchboard::store::sqlite::SqliteStore;
+use switchboard::store::{
+    staff_subject, AccountStore, AuditEntry, AuditStore, UNKNOWN_STAFF_SUBJECT,
+};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
+
+/// The audit entries under `subject` (newest first), read from the node's SQLite file.
+async fn audit(app: &TestApp, subject: &str) -> Vec<AuditEntry> {
+    SqliteStore::open(&app.db_path)
+        .expect("store")
+        .audit_log(subject, 100)
+        .await
+        .expect("audit")
+}
+
+/// The audit entries of the account `id` whose action starts with `staff.login`.
+async fn login_audit(app: &TestApp, id: &str) -> Vec<AuditEntry> {
+    audit(app, &staff_subject(&AgentId::from_trusted(id)))
+        .await
+        .into_iter()
+        .filter(|e| e.action.starts_with("staff.login"))
+        .collect()
+}
 
 #[actix_web::test]
 async fn demo_accounts_log_in_with_their_roles() {
@@ -160,6 +183,72 @@ async fn ten_failed_logins_lock_the_username_and_the_address_even_for_the_right_
     // The failures came from this address: another account is locked from it too.
     let (status, _, _) = login_status(&app, "bob", "demo").await;
     assert_eq!(status, 429);
+
+    // The audit holds the ten failures the throttle let through, the tenth marked as the one
+    // that locked; attempts refused while locked add nothing, however many there are.
+    for _ in 0..5 {
+        assert_eq!(login_status(&app, "alice", "still wrong").await.0, 429);
+    }
+    let store = SqliteStore::open(&app.db_path).expect("store");
+    let alice = store
+        .agent_by_username("alice")
+        .await
+        .expect("read")
+        .expect("alice");
+    let bob = store
+        .agent_by_username("bob")
+        .await
+        .expect("read")
+        .expect("bob");
+    let failures = login_audit(&app, alice.id.as_str()).await;
+    assert_eq!(failures.len(), 10, "{failures:?}");
+    assert!(failures.iter().all(|e| e.action == "staff.login_failed"));
+    assert_eq!(failures[0].detail["locked"], true, "{:?}", failures[0]);
+    assert!(failures[1..]
+        .iter()
+        .all(|e| e.detail.get("locked").is_none()));
+    assert!(login_audit(&app, bob.id.as_str()).await.is_empty());
+}
+
+#[actix_web::test]
+async fn sign_ins_and_refused_sign_ins_are_audited_with_the_address_never_the_password() {
+    let app = spawn_app(&[]).await;
+    let (_, alice) = app.login("alice").await;
+    let (status, _, _) = login_status(&app, "alice", "her-old-password-2024").await;
+    assert_eq!(status, 401);
+    let (status, _, _) = login_status(&app, "mallory", "mallory-guesses-2024").await;
+    assert_eq!(status, 401);
+
+    let log = login_audit(&app, &alice).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    let (failed, signed_in) = (&log[0], &log[1]);
+    assert_eq!(signed_in.action, "staff.login");
+    assert_eq!(signed_in.actor, alice);
+    assert_eq!(signed_in.detail["source"], "127.0.0.1", "{signed_in:?}");
+    assert_eq!(signed_in.detail["username"], "alice");
+    assert_eq!(signed_in.detail["role"], "agent");
+    assert_eq!(failed.action, "staff.login_failed");
+    assert_eq!(failed.actor, "anonymous");
+    assert_eq!(failed.detail["source"], "127.0.0.1", "{failed:?}");
+    assert_eq!(failed.detail["username"], "alice");
+    assert_eq!(failed.detail["agent_id"], alice.as_str());
+
+    // A username that is nobody's is audited too, on a subject of its own, with no account.
+    let unknown: Vec<AuditEntry> = audit(&app, UNKNOWN_STAFF_SUBJECT).await;
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(unknown[0].action, "staff.login_failed");
+    assert_eq!(unknown[0].detail["username"], "mallory");
+    assert_eq!(unknown[0].detail["source"], "127.0.0.1");
+    assert!(unknown[0].detail.get("agent_id").is_none());
+
+    // No password, right or wrong, is in any entry.
+    for entry in log.iter().chain(&unknown) {
+        let text = entry.detail.to_string();
+        assert!(entry.detail.get("password").is_none(), "{text}");
+        for password in ["demo", "her-old-password-2024", "mallory-guesses-2024"] {
+            assert!(!text.contains(password), "{text}");
+        }
+    }
 }
 
 #[actix_web::test]

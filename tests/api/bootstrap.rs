@@ -1,13 +1,16 @@
 //! A deployment from nothing: `switchboard staff add` creates the first admin in an empty
-//! store, a production `serve` without demo data starts with that account only, and a
-//! production node refuses the demo's published secrets.
+//! store, a production `serve` without demo data starts with that account only, the admin
+//! staffs the centre through the API (an agent with a skill, a team), the agent signs in and
+//! goes available on the desk, and a web customer who asks for a person is routed to them and
+//! answered — no SQL, no demo data. And a production node refuses the demo's published
+//! secrets.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helpers::{config_dir, Process, WAIT};
+use crate::helpers::{config_dir, Process, Ws, WAIT};
 
 /// Runs `switchboard staff add` on the SQLite file `db` with `password` on standard input;
 /// the exit code and what it printed (stdout, stderr).
@@ -67,8 +70,28 @@ fn serve(db: &std::path::Path, port: u16, env: &[(&str, &str)]) -> Command {
     command
 }
 
+/// A JSON request to the node at `base` (bearer `token` when given): status and answer.
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = client.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 #[actix_web::test]
-async fn the_first_admin_is_created_from_the_command_line_and_logs_in_to_an_empty_production() {
+async fn from_nothing_an_admin_staffs_the_centre_and_an_agent_answers_a_web_customer() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("prod.db");
 
@@ -131,9 +154,10 @@ async fn the_first_admin_is_created_from_the_command_line_and_logs_in_to_an_empt
         .await
         .expect("json");
     assert_eq!(login["role"], "admin", "{login}");
+    let admin = login["token"].as_str().expect("token").to_owned();
     let me: serde_json::Value = client
         .get(format!("{base}/v1/me"))
-        .bearer_auth(login["token"].as_str().expect("token"))
+        .bearer_auth(&admin)
         .send()
         .await
         .expect("me")
@@ -141,6 +165,122 @@ async fn the_first_admin_is_created_from_the_command_line_and_logs_in_to_an_empt
         .await
         .expect("json");
     assert_eq!(me["name"], "Grace Hopper");
+    let url = |path: &str| format!("{base}{path}");
+    let (status, staff) = call(
+        &client,
+        reqwest::Method::GET,
+        url("/v1/staff"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{staff}");
+    assert_eq!(
+        staff["staff"].as_array().expect("staff").len(),
+        1,
+        "{staff}"
+    );
+
+    // The admin creates an agent with a skill, and a team with the agent in it.
+    let (status, created) = call(
+        &client,
+        reqwest::Method::POST,
+        url("/v1/staff"),
+        Some(&admin),
+        Some(json!({
+            "username": "lin",
+            "display_name": "Lin",
+            "password": "first shift at the desk",
+            "role": "agent",
+            "skills": [{"name": "billing", "level": 3}],
+            "languages": ["zh", "en"],
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let lin_id = created["id"].as_str().expect("id").to_owned();
+    let (status, team) = call(
+        &client,
+        reqwest::Method::POST,
+        url("/v1/teams"),
+        Some(&admin),
+        Some(json!({"name": "Front desk", "members": [lin_id]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{team}");
+
+    // The agent signs in, opens the desk and goes available.
+    let (status, login) = call(
+        &client,
+        reqwest::Method::POST,
+        url("/v1/auth/login"),
+        None,
+        Some(json!({"username": "lin", "password": "first shift at the desk"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    assert_eq!(login["agent_id"], lin_id.as_str());
+    let lin = login["token"].as_str().expect("token");
+    let mut desk = Ws::connect(&format!("ws://127.0.0.1:{port}/v1/ws/agent?token={lin}")).await;
+    let hello = desk.next_of_type("hello").await;
+    assert_eq!(hello["skills"], json!([{"name": "billing", "level": 3}]));
+    desk.send(json!({"type": "status", "status": "available"}))
+        .await;
+    assert_eq!(desk.next_of_type("status").await["status"], "available");
+
+    // A web visitor asks for a person: the task is offered to Lin, who accepts and answers.
+    let (status, visitor) = call(
+        &client,
+        reqwest::Method::POST,
+        url("/v1/visitors"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{visitor}");
+    let customer = visitor["visitor_token"].as_str().expect("token");
+    let (status, sent) = call(
+        &client,
+        reqwest::Method::POST,
+        url("/v1/messages"),
+        Some(customer),
+        Some(json!({"text": "人工", "client_id": "first-1"})),
+    )
+    .await;
+    assert_eq!(status, 202, "{sent}");
+    let offer = desk.next_of_type("offer").await;
+    assert_eq!(offer["customer"]["id"], visitor["customer_id"], "{offer}");
+    desk.send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    let assigned = desk.next_of_type("assigned").await;
+    let conversation = assigned["conversation_id"].as_str().expect("conversation");
+    desk.send(json!({
+        "type": "message",
+        "conversation_id": conversation,
+        "text": "您好，我是林，请问有什么可以帮您？",
+    }))
+    .await;
+    desk.message_containing("我是林").await; // stored and echoed
+
+    let (status, current) = call(
+        &client,
+        reqwest::Method::GET,
+        url("/v1/conversations/current"),
+        Some(customer),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{current}");
+    assert_eq!(current["status"], "assigned", "{current}");
+    assert_eq!(current["agent_name"], "Lin");
+    let answer = current["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["from"] == "agent")
+        .cloned()
+        .unwrap_or_else(|| panic!("no answer from the agent: {current}"));
+    assert_eq!(answer["text"], "您好，我是林，请问有什么可以帮您？");
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod conversation;
 mod crash;
 mod customers;
 mod delivery;
+mod deploy;
 mod helpers;
 mod ivr;
 mod loadgen;

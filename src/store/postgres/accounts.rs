@@ -12,8 +12,8 @@ use super::{audit, routing};
 use super::{corrupt, db, from_json, get, json, PostgresStore};
 use crate::domain::{Agent, AgentId, CustomerId, Language, Role, Skill, TeamId, TeamRole};
 use crate::store::{
-    staff_subject, team_subject, AccountStore, Deactivation, Principal, Rerouted, StaffChange,
-    StaffMember, StaffWrite, StoreError, StoreResult, Team,
+    failed_login_subject, staff_subject, team_subject, AccountStore, Deactivation, Principal,
+    Rerouted, StaffChange, StaffMember, StaffWrite, StoreError, StoreResult, Team, ANONYMOUS_ACTOR,
 };
 
 const UPSERT_AGENT: &str = include_str!("../sql/postgres/accounts/upsert_agent.sql");
@@ -220,6 +220,66 @@ impl AccountStore for PostgresStore {
         )
         .await
         .map(|_| ())
+    }
+
+    async fn insert_staff_login(
+        &self,
+        token_hash: &str,
+        agent_id: &AgentId,
+        role: Role,
+        expires_at: DateTime<Utc>,
+        detail: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let stored = tx
+            .execute(
+                INSERT_TOKEN,
+                &[
+                    &token_hash,
+                    &"staff",
+                    &agent_id.as_str(),
+                    &role.as_str(),
+                    &expires_at,
+                ],
+            )
+            .await
+            .map_err(db)?
+            == 1;
+        if stored {
+            audit::append(
+                &tx,
+                &at,
+                agent_id.as_str(),
+                "staff.login",
+                &staff_subject(agent_id),
+                detail,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(stored)
+    }
+
+    async fn audit_failed_login(
+        &self,
+        account: Option<&AgentId>,
+        detail: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        audit::append(
+            &tx,
+            &at,
+            ANONYMOUS_ACTOR,
+            "staff.login_failed",
+            &failed_login_subject(account),
+            detail,
+        )
+        .await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn token_principal(

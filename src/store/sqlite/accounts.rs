@@ -12,8 +12,9 @@ use super::{audit, routing};
 use super::{corrupt, from_json, is_unique_violation, json, unavailable, SqliteStore};
 use crate::domain::{Agent, AgentId, CustomerId, Language, Role, Skill, TeamId, TeamRole};
 use crate::store::{
-    format_time, parse_time, staff_subject, team_subject, AccountStore, Deactivation, Principal,
-    Rerouted, StaffChange, StaffMember, StaffWrite, StoreError, StoreResult, Team,
+    failed_login_subject, format_time, parse_time, staff_subject, team_subject, AccountStore,
+    Deactivation, Principal, Rerouted, StaffChange, StaffMember, StaffWrite, StoreError,
+    StoreResult, Team, ANONYMOUS_ACTOR,
 };
 
 const UPSERT_AGENT: &str = include_str!("../sql/sqlite/accounts/upsert_agent.sql");
@@ -309,6 +310,72 @@ impl AccountStore for SqliteStore {
             )
             .map(|_| ())
             .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn insert_staff_login(
+        &self,
+        token_hash: &str,
+        agent_id: &AgentId,
+        role: Role,
+        expires_at: DateTime<Utc>,
+        detail: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let token_hash = token_hash.to_owned();
+        let agent_id = agent_id.clone();
+        let detail = detail.clone();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            let stored = tx
+                .execute(
+                    INSERT_TOKEN,
+                    params![
+                        token_hash,
+                        "staff",
+                        agent_id.as_str(),
+                        role.as_str(),
+                        format_time(&expires_at)
+                    ],
+                )
+                .map_err(unavailable)?
+                == 1;
+            if stored {
+                audit::append(
+                    &tx,
+                    &format_time(&at),
+                    agent_id.as_str(),
+                    "staff.login",
+                    &staff_subject(&agent_id),
+                    &detail,
+                )?;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn audit_failed_login(
+        &self,
+        account: Option<&AgentId>,
+        detail: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let subject = failed_login_subject(account);
+        let detail = detail.clone();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(unavailable)?;
+            audit::append(
+                &tx,
+                &format_time(&at),
+                ANONYMOUS_ACTOR,
+                "staff.login_failed",
+                &subject,
+                &detail,
+            )?;
+            tx.commit().map_err(unavailable)
         })
         .await
     }
