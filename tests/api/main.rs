@@ -25,6 +25,7 @@ mod routing_rules;
 mod sms;
 mod sockets;
 mod staff;
+mod staff_import;
 mod validation;
 mod wechat;
 mod wechat_messages;
