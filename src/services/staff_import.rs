@@ -831,6 +831,24 @@ mod tests {
     }
 
     #[test]
+    fn rows_are_numbered_by_the_line_they_start_on() {
+        let text = format!(
+            "username,display_name,role,password\n\
+             \n\
+             one,\"Two\nlines\",agent,{PASSWORD}\n\
+             two,Two,agent,short\n"
+        );
+        let checked = check(&text, &[]);
+        assert_eq!(
+            at(&checked),
+            [(3, "display_name"), (5, "password")],
+            "{:#?}",
+            checked.problems
+        );
+        assert_eq!(checked.rows, 2);
+    }
+
+    #[test]
     fn a_thousand_valid_rows_are_every_account() {
         let mut text = String::from("username,display_name,role,password,teams\n");
         for i in 0..MAX_IMPORT_ROWS {
