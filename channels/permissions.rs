@@ -99,6 +99,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("DELETE", "/v1/routing/overrides/{id}", Staff(ManageRouting)),
     ("GET", "/v1/staff", Staff(Supervise)),
     ("POST", "/v1/staff", Staff(ManageStaff)),
+    ("POST", "/v1/staff/import", Staff(ManageStaff)),
     ("PATCH", "/v1/staff/{id}", Staff(Supervise)),
     ("POST", "/v1/staff/{id}/deactivate", Staff(ManageStaff)),
     ("GET", "/v1/teams", Staff(ServeCustomers)),

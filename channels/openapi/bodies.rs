@@ -725,6 +725,13 @@ pub struct KbCsv(pub String);
 #[derive(Serialize, ToSchema)]
 pub struct KbCsvExport(pub String);
 
+/// UTF-8 (a BOM is skipped); a header row naming the columns in any order: username,
+/// display_name, role, password (required), skills (`billing:4;refunds:2`), languages
+/// (`zh;en`), chat_capacity, voice_capacity, ticket_capacity, teams (team names, `;`-separated),
+/// extension; then one account per row (an empty cell: the default). At most 1,000 rows.
+#[derive(Serialize, ToSchema)]
+pub struct StaffCsv(pub String);
+
 /// `POST /v1/kb/import`.
 #[derive(Serialize, ToSchema)]
 pub struct KbImported {

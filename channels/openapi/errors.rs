@@ -41,6 +41,14 @@ fn error_schema(codes: &[&str], extra: Extra) -> RefOr<Schema> {
                     .description(Some("Every problem, each with its place")),
             );
         }
+        Extra::ImportProblems => {
+            body = body.property(
+                "problems",
+                ArrayBuilder::new()
+                    .items(crate::services::staff_import::ImportProblem::schema_ref())
+                    .description(Some("Every problem of every row, by row then column")),
+            );
+        }
         Extra::Etag => {
             body = body.required("etag").property(
                 "etag",
@@ -86,6 +94,8 @@ enum Extra {
     Problems {
         required: bool,
     },
+    /// `problems`: every problem of a CSV file of staff accounts, each with its row and column.
+    ImportProblems,
     /// `etag`: the current version of a knowledge-base entry (412).
     Etag,
     /// `failing`: what `/readyz` could not reach.
@@ -186,6 +196,29 @@ error_bodies! {
     UsernameTakenOrConflictError: [ErrorKind::UsernameTaken.code(), ErrorKind::Conflict.code()] Extra::None;
     /// 400 of plain HTTP on a WebSocket route.
     WebsocketUpgradeRequiredError: [ErrorKind::UpgradeRequired.code()] Extra::None;
+}
+
+/// 422 of a staff import: every problem of the file (or the query string).
+pub struct InvalidImportOrInvalidRequestErrorWithProblems;
+
+impl PartialSchema for InvalidImportOrInvalidRequestErrorWithProblems {
+    fn schema() -> RefOr<Schema> {
+        error_schema(
+            &[INVALID, ErrorKind::InvalidRequest.code()],
+            Extra::ImportProblems,
+        )
+    }
+}
+
+impl ToSchema for InvalidImportOrInvalidRequestErrorWithProblems {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("InvalidImportOrInvalidRequestErrorWithProblems")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        use crate::services::staff_import::ImportProblem;
+        schemas.push((ImportProblem::name().into_owned(), ImportProblem::schema()));
+    }
 }
 
 /// `Retry-After` of a 429: whole seconds to wait, at least one.

@@ -17,6 +17,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(login::logout)
         .service(admin::list_staff)
         .service(admin::create_staff)
+        // The fixed path before `/v1/staff/{id}`.
+        .service(
+            web::resource("/v1/staff/import")
+                .app_data(web::PayloadConfig::new(
+                    crate::services::staff_import::MAX_IMPORT_BYTES,
+                ))
+                .route(web::post().to(admin::import_staff))
+                .default_service(web::to(super::ops::no_route)),
+        )
         .service(admin::patch_staff)
         .service(admin::deactivate_staff)
         .service(admin::list_teams)

@@ -9,7 +9,8 @@
 //! - [`kb`]: knowledge-base reads and writes.
 //! - [`routing`]: rule versions, activation, overrides, dry-runs, explanations.
 //! - [`staff`]: staff accounts and teams (create, change, deactivate), with the notices a
-//!   change owes the dispatcher, the desks and every node's token cache.
+//!   change owes the dispatcher, the desks and every node's token cache;
+//!   [`staff_import`]: reading and checking a CSV file of accounts for the bulk import.
 //! - [`supervision`]: the live board of open conversations and agents' activity timelines.
 
 pub mod access;
@@ -17,4 +18,5 @@ pub mod customers;
 pub mod kb;
 pub mod routing;
 pub mod staff;
+pub mod staff_import;
 pub mod supervision;

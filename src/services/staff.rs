@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::Utc;
+use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -39,6 +40,7 @@ use crate::bus::{publish_json, Bus};
 use crate::domain::{Agent, AgentId, Language, Problem, Role, Skill, TeamId, TeamRole};
 use crate::error::{ApiError, ErrorKind};
 use crate::services::access::{AccessService, Ended};
+use crate::services::staff_import::{check_import, ImportCheck, ImportContext};
 use crate::store::{Rerouted, StaffChange, StaffMember, StaffWrite, Store, StoreError, Team};
 use crate::views::CustomerCard;
 
@@ -784,6 +786,77 @@ fn username_taken() -> ApiError {
     ApiError::new(ErrorKind::UsernameTaken, "This username is taken.")
 }
 
+/// A new account of a checked request with its password's hash, and the detail of its
+/// `staff.created` audit entry (the account's fields, never its password).
+fn new_member(valid: ValidStaff, password_hash: String) -> (StaffMember, serde_json::Value) {
+    let member = StaffMember {
+        agent: Agent {
+            id: AgentId::generate(),
+            username: valid.username,
+            display_name: valid.display_name,
+            role: valid.role,
+            skills: valid.skills,
+            languages: valid.languages,
+            capacity: valid.capacity,
+            voice_capacity: valid.voice_capacity,
+            ticket_capacity: valid.ticket_capacity,
+            password_hash,
+        },
+        active: true,
+        extension: valid.extension,
+        teams: valid
+            .teams
+            .into_iter()
+            .map(|team| (team, team_role(valid.role, None)))
+            .collect(),
+        revision: 1,
+    };
+    let a = &member.agent;
+    let detail = json!({
+        "username": a.username,
+        "display_name": a.display_name,
+        "role": a.role,
+        "skills": a.skills,
+        "languages": a.languages,
+        "capacity": {"chat": a.capacity, "voice": a.voice_capacity, "ticket": a.ticket_capacity},
+        "extension": member.extension,
+        "teams": member.teams.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+    });
+    (member, detail)
+}
+
+/// Hashes passwords on the blocking pool, as many at once as the machine has cores (at most
+/// four); the hashes in the order of the passwords.
+async fn hash_passwords(passwords: impl Iterator<Item = String>) -> Result<Vec<String>, ApiError> {
+    let at_once = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    futures_util::stream::iter(
+        passwords
+            .map(|password| tokio::task::spawn_blocking(move || auth::hash_password(&password))),
+    )
+    .buffered(at_once)
+    .map(|hashed| {
+        hashed
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)
+    })
+    .try_collect()
+    .await
+}
+
+/// One import at a time per node.
+static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// What an import did.
+#[derive(Debug)]
+pub enum Imported {
+    /// A dry run: the file checked, nothing stored.
+    Checked(ImportCheck),
+    /// The file has problems: nothing stored.
+    Invalid(ImportCheck),
+    /// Every account of the file was created: id and username, in file order.
+    Created(Vec<(AgentId, String)>),
+}
+
 fn no_such_staff() -> ApiError {
     ApiError::not_found("No such staff member.")
 }
@@ -867,40 +940,8 @@ impl StaffService {
             .await
             .map_err(ApiError::internal)?
             .map_err(ApiError::internal)?;
-        let id = AgentId::generate();
-        let member = StaffMember {
-            agent: Agent {
-                id: id.clone(),
-                username: valid.username,
-                display_name: valid.display_name,
-                role: valid.role,
-                skills: valid.skills,
-                languages: valid.languages,
-                capacity: valid.capacity,
-                voice_capacity: valid.voice_capacity,
-                ticket_capacity: valid.ticket_capacity,
-                password_hash,
-            },
-            active: true,
-            extension: valid.extension,
-            teams: valid
-                .teams
-                .into_iter()
-                .map(|team| (team, team_role(valid.role, None)))
-                .collect(),
-            revision: 1,
-        };
-        let a = &member.agent;
-        let detail = json!({
-            "username": a.username,
-            "display_name": a.display_name,
-            "role": a.role,
-            "skills": a.skills,
-            "languages": a.languages,
-            "capacity": {"chat": a.capacity, "voice": a.voice_capacity, "ticket": a.ticket_capacity},
-            "extension": member.extension,
-            "teams": member.teams.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
-        });
+        let (member, detail) = new_member(valid, password_hash);
+        let id = member.agent.id.clone();
         match self
             .store
             .insert_staff(&member, &detail, by.id.as_str(), Utc::now())
@@ -910,8 +951,72 @@ impl StaffService {
             Err(StoreError::Conflict(_)) => return Err(username_taken().into()),
             Err(other) => return Err(other.into()),
         }
-        tracing::info!(agent = %id, role = a.role.as_str(), by = %by.id, "Staff account created.");
+        tracing::info!(agent = %id, role = member.agent.role.as_str(), by = %by.id, "Staff account created.");
         Ok(id)
+    }
+
+    /// Imports accounts from a CSV file (admins; see [`crate::services::staff_import`]): with
+    /// `dry_run`, the file checked and nothing stored; otherwise every account of the file,
+    /// each audited as [`StaffService::create`] audits one, in one store transaction — or,
+    /// when the file has a problem, none (every problem of every row) — or 409
+    /// `username_taken` when an account took one of the usernames meanwhile (none stored).
+    pub async fn import(
+        &self,
+        text: &str,
+        dry_run: bool,
+        by: &Caller,
+    ) -> Result<Imported, ApiError> {
+        // One import at a time on a node: hashing a thousand passwords takes the CPU a while.
+        let _turn = IMPORTS.acquire().await.map_err(ApiError::internal)?;
+        let teams: Vec<(TeamId, String)> = self
+            .store
+            .teams()
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect();
+        let taken: BTreeSet<String> = self
+            .store
+            .staff()
+            .await?
+            .into_iter()
+            .map(|m| m.agent.username.to_lowercase())
+            .collect();
+        let context = ImportContext {
+            teams: &teams,
+            taken: &taken,
+            media: self.media,
+        };
+        let check = check_import(text, &context);
+        if dry_run {
+            return Ok(Imported::Checked(check));
+        }
+        if !check.problems.is_empty() {
+            return Ok(Imported::Invalid(check));
+        }
+        let hashes = hash_passwords(check.accounts.iter().map(|a| a.password.clone())).await?;
+        let batch: Vec<(StaffMember, serde_json::Value)> = check
+            .accounts
+            .into_iter()
+            .zip(hashes)
+            .map(|(valid, hash)| new_member(valid, hash))
+            .collect();
+        match self
+            .store
+            .insert_staff_batch(&batch, by.id.as_str(), Utc::now())
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(username_taken()),
+            Err(other) => return Err(other.into()),
+        }
+        tracing::info!(accounts = batch.len(), by = %by.id, "Staff accounts imported.");
+        Ok(Imported::Created(
+            batch
+                .into_iter()
+                .map(|(member, _)| (member.agent.id, member.agent.username))
+                .collect(),
+        ))
     }
 
     /// Changes an account: admins every field; supervisors, and team leads for the agents of

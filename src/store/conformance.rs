@@ -108,6 +108,9 @@ pub async fn run_all(store: Arc<dyn Store>) -> anyhow::Result<()> {
     staff_and_teams_are_created_listed_and_audited(store.as_ref())
         .await
         .context("staff and teams")?;
+    staff_batches_are_stored_all_or_nothing(store.as_ref())
+        .await
+        .context("staff batches")?;
     staff_updates_apply_to_the_revision_read_and_revoke_tokens(store.as_ref())
         .await
         .context("staff updates")?;
@@ -2411,6 +2414,86 @@ async fn staff_and_teams_are_created_listed_and_audited(store: &dyn Store) -> an
             && log[0].detail["leads"][0] == lead.agent.id.as_str(),
         "{log:?}"
     );
+    Ok(())
+}
+
+/// A batch of accounts is stored whole, each with its memberships and audit entry, or not at
+/// all when one of its usernames is taken (by a stored account or another of the batch).
+async fn staff_batches_are_stored_all_or_nothing(store: &dyn Store) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let green = team("Green", Vec::new(), Vec::new());
+    store.insert_team(&green, "agt_admin", now).await?;
+    let batch: Vec<(StaffMember, serde_json::Value)> = (0..3)
+        .map(|i| {
+            let member = staff_member(
+                "batch",
+                Role::Agent,
+                vec![(green.id.clone(), TeamRole::Member)],
+            );
+            let detail = serde_json::json!({"username": member.agent.username, "n": i});
+            (member, detail)
+        })
+        .collect();
+    store.insert_staff_batch(&batch, "agt_admin", now).await?;
+    for (member, detail) in &batch {
+        let stored = store
+            .staff_member(&member.agent.id)
+            .await?
+            .context("stored")?;
+        ensure!(&stored == member, "round trip: {stored:?}");
+        let log = store
+            .audit_log(&staff_subject(&member.agent.id), 10)
+            .await?;
+        ensure!(
+            log.len() == 1 && log[0].action == "staff.created" && &log[0].detail == detail,
+            "{log:?}"
+        );
+    }
+    let teams = store.teams().await?;
+    let stored_green = teams.iter().find(|t| t.id == green.id).context("green")?;
+    ensure!(stored_green.members.len() == 3, "{stored_green:?}");
+
+    // A taken username (here the last of the batch, in another case) stores none of it, and
+    // so do two of the batch with one username.
+    let fresh = staff_member("fresh", Role::Agent, Vec::new());
+    let mut twin = staff_member("twin", Role::Agent, Vec::new());
+    twin.agent.username = batch[0].0.agent.username.to_uppercase();
+    let refused = store
+        .insert_staff_batch(
+            &[
+                (fresh.clone(), serde_json::json!({})),
+                (twin, serde_json::json!({})),
+            ],
+            "agt_admin",
+            now,
+        )
+        .await;
+    ensure!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    ensure!(store.staff_member(&fresh.agent.id).await?.is_none());
+    ensure!(store
+        .audit_log(&staff_subject(&fresh.agent.id), 10)
+        .await?
+        .is_empty());
+    let mut again = staff_member("again", Role::Agent, Vec::new());
+    again.agent.username = fresh.agent.username.to_uppercase();
+    let refused = store
+        .insert_staff_batch(
+            &[
+                (fresh.clone(), serde_json::json!({})),
+                (again, serde_json::json!({})),
+            ],
+            "agt_admin",
+            now,
+        )
+        .await;
+    ensure!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    ensure!(store.staff_member(&fresh.agent.id).await?.is_none());
     Ok(())
 }
 

@@ -672,6 +672,16 @@ pub trait AccountStore: Send + Sync {
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Creates accounts as [`AccountStore::insert_staff`] creates one (each with its team
+    /// memberships and its `staff.created` entry with its `detail`), all in one transaction:
+    /// every one of them or, on any failure, none. `Conflict` when a username is taken
+    /// (by a stored account or another of the batch), whatever its case.
+    async fn insert_staff_batch(
+        &self,
+        batch: &[(StaffMember, serde_json::Value)],
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Writes an account as `member` says (username, display name, role, skills, languages,
     /// capacities, extension, team memberships; the password only when `password_hash` is not
     /// empty), only while its stored revision is still `member.revision` (which then moves on),

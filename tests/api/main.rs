@@ -26,6 +26,7 @@ mod routing_rules;
 mod sms;
 mod sockets;
 mod staff;
+mod staff_import;
 mod supervision;
 mod validation;
 mod wechat;

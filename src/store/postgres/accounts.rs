@@ -371,30 +371,42 @@ impl AccountStore for PostgresStore {
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let a = &m.agent;
-        let (capacity, voice, ticket) = capacity_columns(a)?;
+        self.insert_staff_batch(&[(m.clone(), detail.clone())], by, at)
+            .await
+    }
+
+    async fn insert_staff_batch(
+        &self,
+        batch: &[(StaffMember, serde_json::Value)],
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        tx.execute(
-            INSERT_STAFF,
-            &[
-                &a.id.as_str(),
-                &a.username,
-                &a.display_name,
-                &a.role.as_str(),
-                &json(&a.skills)?,
-                &json(&a.languages)?,
-                &capacity,
-                &a.password_hash,
-                &voice,
-                &ticket,
-                &m.extension,
-            ],
-        )
-        .await
-        .map_err(conflict("username taken"))?;
-        write_memberships(&tx, m).await?;
-        audit::append(&tx, &at, by, "staff.created", &staff_subject(&a.id), detail).await?;
+        for (m, detail) in batch {
+            let a = &m.agent;
+            let (capacity, voice, ticket) = capacity_columns(a)?;
+            tx.execute(
+                INSERT_STAFF,
+                &[
+                    &a.id.as_str(),
+                    &a.username,
+                    &a.display_name,
+                    &a.role.as_str(),
+                    &json(&a.skills)?,
+                    &json(&a.languages)?,
+                    &capacity,
+                    &a.password_hash,
+                    &voice,
+                    &ticket,
+                    &m.extension,
+                ],
+            )
+            .await
+            .map_err(conflict("username taken"))?;
+            write_memberships(&tx, m).await?;
+            audit::append(&tx, &at, by, "staff.created", &staff_subject(&a.id), detail).await?;
+        }
         tx.commit().await.map_err(db)
     }
 

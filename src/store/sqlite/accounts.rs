@@ -501,37 +501,59 @@ impl AccountStore for SqliteStore {
         by: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let (m, detail, by) = (member.clone(), detail.clone(), by.to_owned());
-        let (skills, languages) = (json(&m.agent.skills)?, json(&m.agent.languages)?);
+        self.insert_staff_batch(&[(member.clone(), detail.clone())], by, at)
+            .await
+    }
+
+    async fn insert_staff_batch(
+        &self,
+        batch: &[(StaffMember, serde_json::Value)],
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let rows = batch
+            .iter()
+            .map(|(m, detail)| {
+                Ok((
+                    m.clone(),
+                    json(&m.agent.skills)?,
+                    json(&m.agent.languages)?,
+                    detail.clone(),
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (by, at) = (by.to_owned(), format_time(&at));
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(unavailable)?;
-            let a = &m.agent;
-            tx.execute(
-                INSERT_STAFF,
-                params![
-                    a.id.as_str(),
-                    a.username,
-                    a.display_name,
-                    a.role.as_str(),
-                    skills,
-                    languages,
-                    a.capacity,
-                    a.password_hash,
-                    a.voice_capacity,
-                    a.ticket_capacity,
-                    m.extension,
-                ],
-            )
-            .map_err(conflict_or_unavailable("username taken"))?;
-            write_memberships(&tx, &m)?;
-            audit::append(
-                &tx,
-                &format_time(&at),
-                &by,
-                "staff.created",
-                &staff_subject(&a.id),
-                &detail,
-            )?;
+            for (m, skills, languages, detail) in &rows {
+                let a = &m.agent;
+                tx.execute(
+                    INSERT_STAFF,
+                    params![
+                        a.id.as_str(),
+                        a.username,
+                        a.display_name,
+                        a.role.as_str(),
+                        skills,
+                        languages,
+                        a.capacity,
+                        a.password_hash,
+                        a.voice_capacity,
+                        a.ticket_capacity,
+                        m.extension,
+                    ],
+                )
+                .map_err(conflict_or_unavailable("username taken"))?;
+                write_memberships(&tx, m)?;
+                audit::append(
+                    &tx,
+                    &at,
+                    &by,
+                    "staff.created",
+                    &staff_subject(&a.id),
+                    detail,
+                )?;
+            }
             tx.commit().map_err(unavailable)
         })
         .await

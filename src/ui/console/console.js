@@ -12,6 +12,12 @@
  *   #overrides  overrides.js (POST / GET / DELETE /v1/routing/overrides)
  *   #kb         kb/kb.js (GET / POST / PUT / DELETE /v1/kb/entries, POST /v1/kb/match,
  *               POST /v1/kb/import, GET /v1/kb/export; #kb/<id> and #kb/new open the editor)
+ *   #staff      staff/staff.js (GET / POST / PATCH /v1/staff, POST /v1/staff/{id}/deactivate,
+ *               GET / POST /v1/teams, POST /v1/staff/import; #staff/new, #staff/teams,
+ *               #staff/import)
+ *
+ * Team leads, supervisors and admins are let in; each sees the sections of their role
+ * (frame.js `applyRole`): team leads Live and Staff (the agents of the teams they lead).
  *
  * Shared by the sections: shared.js (session, live answer, API), ui.js (formatting and DOM
  * helpers), versions.js (the rule-set versions). Strings: i18n/en.js and i18n/zh-CN.js.
@@ -25,8 +31,8 @@ import { mountLogin } from '../common/login.js';
 import { request } from '../common/util.js';
 import en from './i18n/en.js';
 import zhCN from './i18n/zh-CN.js';
-import { $, app, api, whenSessionExpires } from './shared.js';
-import { mountFrame, renderActiveInfo, renderMe, route, setSections, updateTitle } from './frame.js';
+import { $, app, api, may, whenSessionExpires } from './shared.js';
+import { applyRole, mountFrame, renderActiveInfo, renderMe, route, setSections, updateTitle } from './frame.js';
 import { activeVersion, lastSavedVersion, resetVersions, versionsState } from './versions.js';
 import * as live from './live.js';
 import { closeWhy, renderWhy, whyTaskId } from './why.js';
@@ -36,19 +42,20 @@ import * as history from './history.js';
 import * as overrides from './overrides.js';
 import * as kb from './kb/kb.js';
 import { renderKbList } from './kb/list.js';
+import * as staff from './staff/staff.js';
 
 var SESSION_KEY = 'switchboard.console_session';
 
 i18n.register({ en: en, 'zh-CN': zhCN });
-setSections({ live: live, rules: rules, dryrun: dryrun, history: history, overrides: overrides, kb: kb });
+setSections({ live: live, rules: rules, dryrun: dryrun, history: history, overrides: overrides, kb: kb, staff: staff });
 
 /* ================================================================ login */
-// The card itself is /ui/common/login.js; supervisors and admins are let in.
+// The card itself is /ui/common/login.js; team leads, supervisors and admins are let in.
 var login = mountLogin({
   view: $('login-view'),
   app: $('console-view'),
   storageKey: SESSION_KEY,
-  roles: ['supervisor', 'admin'],
+  roles: ['team_lead', 'supervisor', 'admin'],
   wrongRole: 'login.err.notSupervisor',
   onSignIn: function (s) { app.session = s; enterConsole(); }
 });
@@ -62,12 +69,13 @@ function showLogin(message) {
 
 function enterConsole() {
   login.hide();
+  applyRole();
   renderMe();
   loadMe();
   live.renderLive();
   renderActiveInfo();
   live.startPolling();
-  rules.loadActive();
+  if (may('routing')) rules.loadActive();
   route();
 }
 
@@ -85,6 +93,7 @@ function logout(message) {
   overrides.resetOverrides();
   dryrun.resetDry();
   kb.resetKb();
+  staff.resetStaff();
   app.section = null;
   showLogin(message);
 }
@@ -98,7 +107,7 @@ function loadMe() {
     session.agent_id = r.data.agent_id;
     session.name = r.data.name;
     login.store(session);
-    renderMe(); renderActiveInfo(); history.renderAudit(); renderKbList();
+    renderMe(); renderActiveInfo(); history.renderAudit(); renderKbList(); staff.renderStaffAll();
   }).catch(function () { /* names fall back to ids */ });
 }
 
@@ -116,6 +125,7 @@ i18n.onChange(function () {
   dryrun.renderDryVersions(); dryrun.renderDryReport();
   history.renderVersions(); history.renderAudit();
   kb.renderKbAll();
+  staff.renderStaffAll();
   if (whyTaskId()) renderWhy();
 });
 i18n.bindSwitches();
@@ -132,6 +142,6 @@ window.SwitchboardConsole = {
     var editor = rules.editorState();
     return { section: app.section, activeVersion: activeVersion(), lastSaved: lastSavedVersion(), problems: editor.problems,
       jsonError: editor.jsonError, live: app.live, versions: versionsState(), audit: history.auditState(), dry: dryrun.dryState(),
-      kb: kb.kbState() };
+      kb: kb.kbState(), staff: staff.staffState() };
   }
 };

@@ -2,17 +2,28 @@
  * Switchboard console — the frame around the sections: the top bar (the signed-in supervisor
  * and the rule-set version in force), the side navigation (its counts and "routing in force"
  * footer), the document title, and the router that shows one section per address
- * (#live, #rules, #dryrun, #history, #overrides, #kb; #kb/<id> passes <id> on).
+ * (#live, #rules, #dryrun, #history, #overrides, #kb, #staff; #kb/<id> passes <id> on). A
+ * section, nav item or control marked data-needs="<permission>" is shown only to the roles
+ * that have it (shared.js `may`): team leads see Live and Staff.
  */
 import { t } from '../common/i18n.js';
 import { el } from '../common/util.js';
 import { mountTopbar } from '../common/topbar.js';
-import { $, app, who } from './shared.js';
+import { $, app, may, who } from './shared.js';
 import { arr, clear, fmtWhen, num } from './ui.js';
 import { activeVersion } from './versions.js';
 import { activeRuleSet } from './rules.js';
 
-export const SECTIONS = ['live', 'rules', 'dryrun', 'history', 'overrides', 'kb'];
+export const SECTIONS = ['live', 'rules', 'dryrun', 'history', 'overrides', 'kb', 'staff'];
+/** The permission each section needs (none: every role let into the console). */
+var NEEDS = { rules: 'routing', dryrun: 'routing', history: 'routing', overrides: 'routing', kb: 'knowledge', staff: 'supervise' };
+export function maySee(name) { return may(NEEDS[name]); }
+
+/** Shows what the signed-in role may use and hides the rest (nav items, links, buttons). */
+export function applyRole() {
+  document.querySelectorAll('[data-needs]').forEach(function (n) { n.hidden = !may(n.getAttribute('data-needs')); });
+  $('console-view').setAttribute('data-role', (app.session && app.session.role) || '');
+}
 
 /* ============================================================= top bar */
 var topbar = null;
@@ -28,7 +39,8 @@ export function renderMe() {
   var me = agents && app.session && agents.find(function (a) { return a && a.agent_id === app.session.agent_id; });
   if (me && me.name) name = me.name;
   else if (/^[a-z]/.test(name)) name = name.charAt(0).toUpperCase() + name.slice(1);
-  topbar.setUser(name, 'me.role');
+  var role = app.session && app.session.role;
+  topbar.setUser(name, role === 'admin' || role === 'team_lead' ? 'me.role.' + role : 'me.role');
 }
 
 /** The topbar pill and the nav footer: which version routes right now. */
@@ -76,7 +88,7 @@ export function setSections(map) { sections = map; }
 
 export function route() {
   var h = (location.hash || '').replace(/^#/, '').split('/');
-  var name = SECTIONS.indexOf(h[0]) !== -1 ? h[0] : 'live';
+  var name = SECTIONS.indexOf(h[0]) !== -1 && maySee(h[0]) ? h[0] : 'live';
   var current = sections[app.section];
   if (current && current.mayLeave && !current.mayLeave(name, h.slice(1))) return;   // e.g. unsaved knowledge-base edits: asks first
   showSection(name, h.slice(1));

@@ -5,7 +5,7 @@
  */
 import { i18n, t } from '../common/i18n.js';
 import * as U from '../common/util.js';
-import { $, app, api, errMsg, who } from './shared.js';
+import { $, app, api, errMsg, may, who } from './shared.js';
 import { arr, clamp, clear, emptyState, fmtLeft, fmtWhen, isNum, loadingRow, needChip, obj, queueTag, setBusy, sig } from './ui.js';
 import { setNavCount } from './frame.js';
 import { activeRuleSet, activeRulesState, loadActive } from './rules.js';
@@ -29,6 +29,13 @@ export function resetOverrides() { ovr.list = null; ovr.state = 'idle'; ovr.load
  * in force changes.
  */
 export function liveOverridesSeen(d) {
+  if (!may('routing')) {
+    // a team lead sees the overrides in force as the live figures list them (the full list
+    // is for those who manage routing)
+    var seen = Array.isArray(d.overrides) ? d.overrides : [];
+    if (sig(seen) !== sig(ovr.list)) { ovr.list = seen; ovr.state = 'ok'; renderOverrideLists(); }
+    return;
+  }
   if (!ovr.loaded) {
     if (ovr.state !== 'loading') loadOverrides();
   } else if (Array.isArray(d.overrides) && ovr.state !== 'loading') {
@@ -69,8 +76,10 @@ function overrideItem(o, scope) {
   var expires = o.expires_at ? U.toDate(o.expires_at).getTime() : null;
   var created = o.created_at ? U.toDate(o.created_at).getTime() : null;
   var confirming = app.confirm && app.confirm.scope === 'ovr' && app.confirm.id === o.id;
-  var actions;
-  if (o._ending) {
+  var actions = null;
+  if (!may('routing')) {
+    // team leads see what is in force; ending it is for those who manage routing
+  } else if (o._ending) {
     actions = el('button', { type: 'button', class: 'btn btn-ghost btn-sm override-end', disabled: true }, [el('span', { class: 'spinner' }), t('ovr.ending')]);
   } else if (confirming) {
     actions = el('div', { class: 'override-end', style: { display: 'flex', gap: '6px', alignItems: 'center' } }, [

@@ -19,6 +19,21 @@ export function $(id) { return document.getElementById(id); }
  */
 export const app = { session: null, section: null, live: null, confirm: null };
 
+/**
+ * What the signed-in role may do in the console (docs/permissions.md): team leads supervise
+ * (the live view, their teams' agents), supervisors also manage routing and the knowledge
+ * base, admins also manage staff accounts and teams.
+ */
+var GRANTS = {
+  team_lead: ['supervise'],
+  supervisor: ['supervise', 'routing', 'knowledge'],
+  admin: ['supervise', 'routing', 'knowledge', 'staff']
+};
+export function may(permission) {
+  var role = app.session && app.session.role;
+  return !permission || (GRANTS[role] || []).indexOf(permission) !== -1;
+}
+
 var onExpired = function () {};
 /** What to do when the server no longer takes the session (console.js signs out). */
 export function whenSessionExpires(fn) { onExpired = fn; }

@@ -6,7 +6,7 @@
  */
 import { t } from '../common/i18n.js';
 import { toast } from '../common/util.js';
-import { app, api, errMsg } from './shared.js';
+import { app, api, errMsg, may } from './shared.js';
 import { arr, has, isNum } from './ui.js';
 import { renderActiveInfo } from './frame.js';
 import { activeRuleSet, loadActive, renderLoadSelect } from './rules.js';
@@ -74,6 +74,7 @@ export function loadVersions() {
 /** Another version routes now: the top bar, the editor's base, the lists and the report follow. */
 export function onActiveChanged() {
   renderActiveInfo();
+  if (!may('routing')) return;   // a team lead sees the version in force, not the rules
   loadActive(true);
   if (versions.state === 'ok') loadVersions();
   if (app.section === 'history') loadAudit();
