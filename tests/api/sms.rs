@@ -642,3 +642,69 @@ async fn a_provider_error_is_retried_and_the_answer_delivered_once() {
     .await;
     assert_eq!((row.1, row.2.as_deref()), (2, Some("SM2")));
 }
+
+/// Notes and whispers stay with the staff: an SMS customer whose agent notes and whose
+/// supervisor whispers receives only the agent's reply from the provider.
+#[actix_web::test]
+async fn notes_and_whispers_never_reach_an_sms_customer() {
+    use crate::helpers::Ws;
+    use serde_json::json;
+
+    let twilio = Twilio::start(Arc::new(|_| 201)).await;
+    let app = spawn_with(&twilio).await;
+    let phone = "+8613800138077";
+    let mut alice = app.available_agent("alice").await;
+    let (status, _) = post_signed(
+        &app,
+        "/v1/channels/sms",
+        &text_form("SMn0001", phone, "人工"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let offer = alice.next_of_type("offer").await;
+    alice
+        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    let conversation = alice.next_of_type("assigned").await["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = twilio.sent().len();
+
+    alice
+        .send(
+            json!({"type": "note", "conversation_id": conversation, "text": "internal note-sms-1"}),
+        )
+        .await;
+    alice.message_containing("note-sms-1").await;
+    let (sam, _) = app.login("sam").await;
+    let mut supervisor = Ws::connect(&app.ws_url("/v1/ws/agent", &sam)).await;
+    supervisor.next_of_type("hello").await;
+    supervisor
+        .send(json!({"type": "whisper", "conversation_id": conversation, "text": "whisper-sms-1"}))
+        .await;
+    alice.message_containing("whisper-sms-1").await;
+    alice
+        .send(json!({"type": "message", "conversation_id": conversation, "text": "agent reply sms-1"}))
+        .await;
+
+    let sent = twilio.wait_for(before + 1).await;
+    let bodies: Vec<&str> = sent[before..].iter().map(|s| s.param("Body")).collect();
+    assert!(
+        bodies.iter().any(|b| b.contains("agent reply sms-1")),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies
+            .iter()
+            .all(|b| !b.contains("note-sms-1") && !b.contains("whisper-sms-1")),
+        "{bodies:?}"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM outbox WHERE payload LIKE '%note-sms-1%' OR payload LIKE '%whisper-sms-1%'"
+        ),
+        0
+    );
+}

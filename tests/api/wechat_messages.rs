@@ -486,3 +486,55 @@ async fn a_new_followers_unionid_links_them_to_the_app_users_wechat_login() {
     let current = app.current(&user).await;
     assert_eq!(current["customer_id"], customer.as_str());
 }
+
+/// Notes, whispers and the barge stay apart: a WeChat follower's customer-service API calls
+/// carry the agent's and the barging supervisor's replies, never a note or a whisper.
+#[actix_web::test]
+async fn notes_and_whispers_never_reach_a_wechat_follower() {
+    let api = FakeWechat::start(0).await;
+    let app = spawn_with(&api_env(&api)).await;
+    let mut agent = app.available_agent("bob").await;
+    let (status, _) = post_plain(&app, &text_xml("oUser_note_1", 6_000_000_501, "转人工")).await;
+    assert_eq!(status, 200);
+    let offer = agent.next_of_type("offer").await;
+    agent
+        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    let conversation = agent.next_of_type("assigned").await["conversation_id"].clone();
+    agent
+        .send(
+            json!({"type": "note", "conversation_id": conversation, "text": "内部备注 note-wx-1"}),
+        )
+        .await;
+    agent.message_containing("note-wx-1").await;
+    let (sam, _) = app.login("sam").await;
+    let mut supervisor = crate::helpers::Ws::connect(&app.ws_url("/v1/ws/agent", &sam)).await;
+    supervisor.next_of_type("hello").await;
+    supervisor
+        .send(json!({"type": "whisper", "conversation_id": conversation, "text": "whisper-wx-1"}))
+        .await;
+    agent.message_containing("whisper-wx-1").await;
+    supervisor
+        .send(json!({"type": "barge", "conversation_id": conversation}))
+        .await;
+    supervisor.next_of_type("barged").await;
+    supervisor
+        .send(json!({"type": "message", "conversation_id": conversation, "text": "主管回复 barge-wx-1"}))
+        .await;
+    agent
+        .send(json!({"type": "message", "conversation_id": conversation, "text": "客服回复 reply-wx-1"}))
+        .await;
+
+    api.wait_for("/cgi-bin/message/custom/send", "barge-wx-1")
+        .await;
+    api.wait_for("/cgi-bin/message/custom/send", "reply-wx-1")
+        .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let leaked: Vec<String> = api
+        .calls()
+        .iter()
+        .map(|c| c.body.to_string())
+        .filter(|b| b.contains("note-wx-1") || b.contains("whisper-wx-1"))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
+}
