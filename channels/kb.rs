@@ -710,8 +710,9 @@ async fn customer_tickets(
     who: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.staff()?;
+    let (me, role) = who.staff()?;
     let id = crate::domain::CustomerId::from_trusted(id.into_inner());
+    state.customers.may_read(&me, role, &id).await?;
     let tickets = state.customers.tickets(&id).await?;
     Ok(HttpResponse::Ok().json(json!({ "tickets": tickets })))
 }

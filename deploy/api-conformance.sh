@@ -228,7 +228,7 @@ for _ in range(50):
 # there for the fuzzer to merge.
 merge = must(
     201,
-    call("POST", f"/v1/customers/{visitors[0]['customer_id']}/merge", {"from_customer_id": visitors[2]["customer_id"]}, agent),
+    call("POST", f"/v1/customers/{visitors[0]['customer_id']}/merge", {"from_customer_id": visitors[2]["customer_id"]}, supervisor),
     "merge",
 )
 override = must(

@@ -75,6 +75,8 @@ pub struct OpenApiDocument {
 #[derive(Serialize, ToSchema)]
 pub struct LookupAnswer {
     pub customer_id: String,
+    /// The customer's profile, as `GET /v1/customers/{id}` answers it
+    pub customer: CustomerProfile,
 }
 
 /// `GET /v1/customers/{id}`.

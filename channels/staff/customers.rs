@@ -49,8 +49,16 @@ pub(super) async fn lookup_customer(
     if query.external_id.is_empty() || query.external_id.len() > 256 {
         return Err(ApiError::invalid("external_id must be 1 to 256 characters"));
     }
+    // Whoever knows the exact identity may see whose it is (an agent linking a customer who
+    // proved it), so the answer carries the profile, as `GET /v1/customers/{id}` would.
     match state.customers.lookup(channel, &query.external_id).await? {
-        Some(customer_id) => Ok(HttpResponse::Ok().json(json!({"customer_id": customer_id}))),
+        Some(customer_id) => {
+            let profile = state.customers.profile(&customer_id).await?;
+            Ok(HttpResponse::Ok().json(json!({
+                "customer_id": customer_id,
+                "customer": profile_json(profile),
+            })))
+        }
         None => Err(ApiError::not_found("No customer has that identity.")),
     }
 }
@@ -77,15 +85,21 @@ pub(super) async fn get_customer(
     who: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.staff()?;
+    let (me, role) = who.staff()?;
     let id = CustomerId::from_trusted(id.into_inner());
+    state.customers.may_read(&me, role, &id).await?;
     let profile = state.customers.profile(&id).await?;
+    Ok(HttpResponse::Ok().json(profile_json(profile)))
+}
+
+/// The JSON of a customer's profile (`GET /v1/customers/{id}`, and the lookup's `customer`).
+fn profile_json(profile: crate::services::customers::Profile) -> serde_json::Value {
     let (customer, identities, open) = (
         profile.customer,
         profile.identities,
         profile.open_conversation,
     );
-    Ok(HttpResponse::Ok().json(json!({
+    json!({
         "id": customer.id,
         "name": customer.display_name,
         "tier": customer.tier,
@@ -95,7 +109,7 @@ pub(super) async fn get_customer(
             "channel": i.channel, "external_id": i.external_id, "linked_at": i.created_at,
         })).collect::<Vec<_>>(),
         "open_conversation_id": open.map(|c| c.id),
-    })))
+    })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -156,9 +170,11 @@ pub(super) async fn merge_customers(
     id: web::Path<String>,
     body: web::Json<MergeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (staff, _) = who.staff()?;
+    let (staff, role) = who.staff()?;
     let into = CustomerId::from_trusted(id.into_inner());
     let from = CustomerId::from_trusted(body.into_inner().from_customer_id);
+    // Into a customer the caller serves (or may read); the other is found by its identity.
+    state.customers.may_read(&staff, role, &into).await?;
     let merge = state.customers.merge(&into, &from, staff.as_str()).await?;
     Ok(HttpResponse::Created().json(merge_view(&merge)))
 }
@@ -216,8 +232,9 @@ pub(super) async fn customer_messages(
     who: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.staff()?;
+    let (me, role) = who.staff()?;
     let id = CustomerId::from_trusted(id.into_inner());
+    state.customers.may_read(&me, role, &id).await?;
     let messages = state.customers.messages(&id).await?;
     let body: Vec<_> = messages
         .iter()

@@ -13,7 +13,9 @@ use chrono::{Duration, Utc};
 use crate::actors::protocol::SessionCommand;
 use crate::actors::session_router::SessionRouter;
 use crate::auth;
-use crate::domain::{Channel, Conversation, Customer, CustomerId, Identity, Message, Tier};
+use crate::domain::{
+    AgentId, Channel, Conversation, Customer, CustomerId, Identity, Message, Role, Tier,
+};
 use crate::error::{ApiError, ErrorKind};
 use crate::store::{CustomerMerge, Principal, Store, Ticket};
 
@@ -121,6 +123,39 @@ impl CustomerService {
             identities: self.store.identities(id).await?,
             open_conversation: self.store.open_conversation(id).await?,
         })
+    }
+
+    /// Whether the staff member `reader` (of `role`) may read customer `id`: supervisors and
+    /// admins every customer; an agent the customers they serve or served; a team lead those
+    /// of their teams' agents (and their own). 403 otherwise, 404 for an unknown customer
+    /// first.
+    pub async fn may_read(
+        &self,
+        reader: &AgentId,
+        role: Role,
+        id: &CustomerId,
+    ) -> Result<(), ApiError> {
+        self.require(id).await?;
+        let readers: Vec<AgentId> = match role {
+            Role::Supervisor | Role::Admin => return Ok(()),
+            Role::Agent => vec![reader.clone()],
+            Role::TeamLead => {
+                let teams = self.store.teams().await?;
+                let mut agents: Vec<AgentId> = crate::store::agents_led_by(&teams, reader)
+                    .into_iter()
+                    .collect();
+                agents.push(reader.clone());
+                agents
+            }
+        };
+        for agent in &readers {
+            if self.store.served_customer(id, agent).await? {
+                return Ok(());
+            }
+        }
+        Err(ApiError::forbidden(
+            "Agents read the customers they serve or served; team leads those of their teams.",
+        ))
     }
 
     async fn require(&self, id: &CustomerId) -> Result<(), ApiError> {

@@ -870,6 +870,9 @@ pub trait ConversationStore: Send + Sync {
     /// The open conversations for the live board (see [`LiveConversation`]): queued and
     /// assigned first, then the bot's, oldest first, at most `limit`.
     async fn live_conversations(&self, limit: u32) -> StoreResult<Vec<LiveConversation>>;
+    /// Whether `agent` serves or has served `customer` (a task of theirs, or a conversation
+    /// they hold): an agent reads only the customers they serve or served.
+    async fn served_customer(&self, customer: &CustomerId, agent: &AgentId) -> StoreResult<bool>;
     /// Stores a message unless `(channel, external_id)` is already stored, in which case the
     /// stored message is returned as `Duplicate` (safe under concurrent duplicates).
     async fn insert_message(&self, message: &Message) -> StoreResult<Inserted<Message>>;

@@ -51,9 +51,14 @@ async fn staff_can_look_up_a_customer_and_read_every_message() {
     assert_eq!(profile["name"], "Li Lei");
     assert_eq!(profile["identities"][0]["channel"], "web");
 
+    // An agent who never served this customer may not read them; a supervisor may.
     let (alice, _) = app.login("alice").await;
-    let (status, messages) = app
+    let (status, _) = app
         .get_json(&format!("/v1/customers/{customer_id}/messages"), &alice)
+        .await;
+    assert_eq!(status, 403);
+    let (status, messages) = app
+        .get_json(&format!("/v1/customers/{customer_id}/messages"), &sam)
         .await;
     assert_eq!(status, 200);
     let messages = messages.as_array().unwrap();

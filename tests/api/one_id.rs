@@ -26,9 +26,10 @@ fn app_token(sub: &str) -> String {
 }
 
 #[actix_web::test]
-async fn an_agent_merges_two_customers_and_can_undo_it() {
+async fn staff_merge_two_customers_and_can_undo_it() {
     let app = spawn_app(&[]).await;
-    let (agent, _) = app.login("alice").await;
+    // A supervisor here: an agent merges into a customer they serve (see supervision.rs).
+    let (agent, _) = app.login("sam").await;
     // The same person, unknown to us as such: a WeChat follower and an app user.
     post_plain(
         &app,

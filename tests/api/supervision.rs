@@ -330,6 +330,35 @@ async fn a_team_lead_acts_only_on_the_conversations_of_their_teams() {
         .await;
     bob.message_containing("whisper-2").await;
 
+    // Customers: an agent reads the ones they serve or served, a team lead their teams'.
+    let (bob_token, _) = app.login("bob").await;
+    let (alice_token, _) = app.login("alice").await;
+    let (sam_token, _) = app.login("sam").await;
+    for (token, customer, expected) in [
+        (&bob_token, &bobs.customer_id, 200),
+        (&bob_token, &alices.customer_id, 403),
+        (&alice_token, &alices.customer_id, 200),
+        (&alice_token, &bobs.customer_id, 403),
+        (&tess_token, &bobs.customer_id, 200),
+        (&tess_token, &alices.customer_id, 403),
+        (&sam_token, &alices.customer_id, 200),
+    ] {
+        for path in ["", "/messages", "/tickets"] {
+            let (status, _) = app
+                .get_json(&format!("/v1/customers/{customer}{path}"), token)
+                .await;
+            assert_eq!(status, expected, "{customer}{path}");
+        }
+    }
+    let (status, _) = app
+        .post_json(
+            &format!("/v1/customers/{}/merge", alices.customer_id),
+            &bob_token,
+            json!({"from_customer_id": bobs.customer_id}),
+        )
+        .await;
+    assert_eq!(status, 403);
+
     // Activity timelines: their agents only.
     let (status, _) = app
         .get_json(&format!("/v1/staff/{bob_id}/activity"), &tess_token)

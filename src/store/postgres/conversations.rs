@@ -22,6 +22,8 @@ const INSERT_CONVERSATION: &str =
     include_str!("../sql/postgres/conversations/insert_conversation.sql");
 const UPDATE_CONVERSATION: &str =
     include_str!("../sql/postgres/conversations/update_conversation.sql");
+const SELECT_SERVED_CUSTOMER: &str =
+    include_str!("../sql/postgres/conversations/select_served_customer.sql");
 const SELECT_LIVE_CONVERSATIONS: &str =
     include_str!("../sql/postgres/conversations/select_live_conversations.sql");
 const SELECT_CONVERSATION: &str =
@@ -162,6 +164,19 @@ impl ConversationStore for PostgresStore {
             conversation_from,
         )
         .await
+    }
+
+    async fn served_customer(&self, customer: &CustomerId, agent: &AgentId) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(SELECT_SERVED_CUSTOMER)
+            .await
+            .map_err(db)?;
+        let row = client
+            .query_one(&stmt, &[&customer.as_str(), &agent.as_str()])
+            .await
+            .map_err(db)?;
+        row.try_get::<_, bool>(0).map_err(db)
     }
 
     async fn live_conversations(&self, limit: u32) -> StoreResult<Vec<LiveConversation>> {

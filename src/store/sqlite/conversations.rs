@@ -39,6 +39,8 @@ const SELECT_CONVERSATION: &str =
     include_str!("../sql/sqlite/conversations/select_conversation.sql");
 const SELECT_OPEN_CONVERSATION: &str =
     include_str!("../sql/sqlite/conversations/select_open_conversation.sql");
+const SELECT_SERVED_CUSTOMER: &str =
+    include_str!("../sql/sqlite/conversations/select_served_customer.sql");
 const SELECT_LIVE_CONVERSATIONS: &str =
     include_str!("../sql/sqlite/conversations/select_live_conversations.sql");
 const SELECT_AGENT_CONVERSATIONS: &str =
@@ -381,6 +383,19 @@ impl ConversationStore for SqliteStore {
             .map_err(unavailable)?
             .map(conversation_from)
             .transpose()
+        })
+        .await
+    }
+
+    async fn served_customer(&self, customer: &CustomerId, agent: &AgentId) -> StoreResult<bool> {
+        let (customer, agent) = (customer.clone(), agent.clone());
+        self.with_conn(move |conn| {
+            conn.query_row(
+                SELECT_SERVED_CUSTOMER,
+                params![customer.as_str(), agent.as_str()],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(unavailable)
         })
         .await
     }

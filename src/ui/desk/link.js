@@ -147,6 +147,8 @@ function findCandidate() {
     if (link.query !== q) return null;
     if (r.status === 404) throw { user: t('link.notFound', { channel: channelLabel(channel) }) };
     if (!r.ok || !r.data || !r.data.customer_id) throw { user: t('link.err.generic', { msg: apiMessage(r) }) };
+    // The lookup answers the profile too (an agent may not read a customer they never served).
+    if (r.data.customer) return r.data.customer;
     return api('GET', '/v1/customers/' + encodeURIComponent(r.data.customer_id)).then(function (c) {
       if (!c.ok || !c.data) throw { user: t('link.err.generic', { msg: apiMessage(c) }) };
       return c.data;
