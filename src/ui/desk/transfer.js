@@ -57,6 +57,8 @@ export function renderTransferState(conv) {
   xferBtn.hidden = !conv || conv.closed;
   xferBtn.disabled = !!x || !!(conv && (conv.wrapping || conv.givingBack));
   xferBtn.lastElementChild.textContent = x ? t('xfer.pendingShort') : t('desk.transfer');
+  xferBtn.title = xferBtn.lastElementChild.textContent;
+  xferBtn.setAttribute('aria-label', xferBtn.title);
   xferBtn.classList.toggle('is-pending', !!x);
   banner.hidden = !x;
   banner.textContent = '';
