@@ -2,7 +2,7 @@
  * Switchboard console — the frame around the sections: the top bar (the signed-in supervisor
  * and the rule-set version in force), the side navigation (its counts and "routing in force"
  * footer), the document title, and the router that shows one section per address
- * (#live, #rules, #dryrun, #history, #overrides, #kb; #kb/<id> passes <id> on).
+ * (#live, #conversations, #rules, #dryrun, #history, #overrides, #kb; #kb/<id> passes <id> on).
  */
 import { t } from '../common/i18n.js';
 import { el } from '../common/util.js';
@@ -12,7 +12,7 @@ import { arr, clear, fmtWhen, num } from './ui.js';
 import { activeVersion } from './versions.js';
 import { activeRuleSet } from './rules.js';
 
-export const SECTIONS = ['live', 'rules', 'dryrun', 'history', 'overrides', 'kb'];
+export const SECTIONS = ['live', 'conversations', 'rules', 'dryrun', 'history', 'overrides', 'kb'];
 
 /* ============================================================= top bar */
 var topbar = null;
