@@ -258,7 +258,7 @@ export function renderBoard() {
   }
   tick();
   var open = monitoredId();
-  if (open) monitorRowChanged(boardRow(open));
+  if (open) monitorRowChanged(boardRow(open), !!filtered);
 }
 
 function statusPill(c) {

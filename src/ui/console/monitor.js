@@ -75,8 +75,9 @@ export function resetMonitor() {
   closeSocket();
 }
 /** The board's row of the watched conversation changed (or it left the list: it closed). */
-export function monitorRowChanged(row) {
+export function monitorRowChanged(row, filtered) {
   if (!M.id) return;
+  if (!row && filtered) return;   // filtered out of the list, not closed
   if (!row) {
     if (!M.ended && M.state === 'live') { M.ended = true; render(); }
     return;
@@ -84,7 +85,7 @@ export function monitorRowChanged(row) {
   var before = JSON.stringify([M.row && M.row.status, M.row && M.row.agent_id]);
   M.row = Object.assign({}, row);
   if (M.ended) M.ended = false;
-  if (before !== JSON.stringify([row.status, row.agent_id])) renderHead();
+  if (before !== JSON.stringify([row.status, row.agent_id])) { renderHead(); renderCompose(); }
 }
 
 /* ------------------------------------------------------------- the socket */
@@ -128,15 +129,15 @@ function onMonitoring(msg) {
 function normalize(m) {
   return {
     id: m.id || null, from: m.from || 'system', text: m.text == null ? '' : String(m.text), sent_at: m.sent_at || new Date().toISOString(),
-    channel: m.channel || null, agent_id: m.agent_id || m.author_id || null, author: m.author_name || m.agent_name || m.from_name || m.name || null
+    channel: m.channel || null, agent_id: m.agent_id || m.author_id || null, author: m.author_name || m.agent_name || m.from_name || m.name || null,
+    role: m.role || m.author_role || null
   };
 }
 /** The supervisor's own whisper or customer message sent from here, confirmed by its echo. */
 /** A message to the customer from someone other than the agent who holds the conversation: a supervisor's. */
 function fromSupervisor(m) {
-  if (m.from === 'supervisor') return true;
-  if (m.from !== 'agent' || !m.agent_id) return false;
-  return (app.session && m.agent_id === app.session.agent_id) || (!!agentIdOf() && m.agent_id !== agentIdOf());
+  if (m.from === 'supervisor' || m.role === 'supervisor' || m.role === 'team_lead') return true;
+  return m.from === 'agent' && !!m.agent_id && !!app.session && m.agent_id === app.session.agent_id;
 }
 function findPending(m) {
   var kind = m.from === 'whisper' ? 'whisper' : fromSupervisor(m) ? 'customer' : null;
@@ -234,12 +235,20 @@ function nearBottom() { return scroller.scrollHeight - scroller.scrollTop - scro
 function toBottom(force) { if (force) requestAnimationFrame(function () { scroller.scrollTop = scroller.scrollHeight; }); }
 
 function customerOf() { return (M.info && M.info.customer) || (M.row && M.row.customer) || {}; }
-function agentIdOf() { return (M.info && M.info.agent_id) || (M.row && M.row.agent_id) || null; }
+/** Who holds it now: the board's row is polled, `monitoring` said it once. */
+function agentIdOf() { return M.row ? M.row.agent_id || null : (M.info && M.info.agent_id) || null; }
 function agentNameOf() {
   var id = agentIdOf();
   if (M.row && M.row.agent_id === id && M.row.agent_name) return M.row.agent_name;
   var a = arr(app.live && app.live.agents).find(function (x) { return x && x.agent_id === id; });
   return (a && a.name) || id;
+}
+/** An agent's name: the one who holds it, a live agent, or the id. */
+function nameOfAgent(id) {
+  if (!id) return agentNameOf();
+  if (id === agentIdOf()) return agentNameOf();
+  var a = arr(app.live && app.live.agents).find(function (x) { return x && x.agent_id === id; });
+  return (a && a.name) || null;
 }
 function statusOf() { return (M.row && M.row.status) || (M.info && M.info.status) || null; }
 
@@ -257,7 +266,7 @@ function msgNode(m) {
   else if (m.from === 'note') { kind = 'note'; who = t('mon.note') + (m.author ? ' · ' + m.author : ''); }
   else if (m.from === 'whisper') { kind = 'whisper'; who = mine || m.pending || m.kind === 'whisper' ? t('mon.youWhispered') : t('mon.whisperFrom', { name: m.author || t('mon.supervisor') }); }
   else if (m.kind === 'customer' || fromSupervisor(m)) { kind = 'sup'; who = mine || m.kind === 'customer' ? t('mon.youToCustomer') : t('mon.supervisorSaid', { name: m.author || t('mon.supervisor') }); }
-  else { kind = 'agent'; who = m.author || (m.agent_id && m.agent_id === agentIdOf() ? agentNameOf() : null) || agentNameOf() || t('mon.agent'); }
+  else { kind = 'agent'; who = m.author || nameOfAgent(m.agent_id) || t('mon.agent'); }
   var meta = el('span', { class: 'mm-meta' }, [time]);
   if (kind === 'note' || kind === 'whisper') meta.appendChild(el('span', { class: 'mm-private', text: t('mon.private') }));
   if (m.pending) meta.appendChild(el('span', { text: '· ' + t('mon.sending') }));

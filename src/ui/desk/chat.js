@@ -48,9 +48,14 @@ function msgNode(m) {
     var who, av, cls = m.from === 'customer' || m.from === 'bot' || m.from === 'agent' ? m.from : 'customer';
     if (m.from === 'customer') { who = cname; av = avatarNode(cname); }
     else if (m.from === 'bot') { who = t('desk.bot'); av = el('span', { class: 'avatar', 'aria-hidden': 'true' }); av.innerHTML = BOT_SVG; }
-    else if (m.from === 'supervisor' || (m.from === 'agent' && !isMine(m))) {
+    else if (m.from === 'supervisor' || m.role === 'supervisor' || m.role === 'team_lead') {
       // A supervisor who joined the conversation: the customer sees it, it is not mine.
       who = t('desk.supervisorSaid', { name: m.author || t('desk.role.supervisor') }); av = avatarNode(m.author || 'Supervisor'); cls = 'agent t-barge';
+    } else if (m.from === 'agent' && !isMine(m)) {
+      // Someone else's reply: the agent before a transfer, or a supervisor who joined.
+      var xf = conv && conv.transferFrom;
+      var other = m.author || (xf && xf.from_agent_id && xf.from_agent_id === m.agent_id ? xf.from_name : null) || t('desk.colleague');
+      who = other; av = avatarNode(other); cls = 'agent t-colleague';
     }
     else { who = t('desk.you'); av = avatarNode(app.me.name || 'Me'); }
     var meta = el('div', { class: 't-meta' }, [time]);

@@ -46,7 +46,7 @@ function normalize(m) {
   return {
     id: m.id || null, conversation_id: m.conversation_id, from: m.from || 'system', channel: m.channel || null,
     text: m.text == null ? '' : String(m.text), sent_at: m.sent_at || new Date().toISOString(), pending: false,
-    agent_id: m.agent_id || m.author_id || m.from_agent_id || null, author: authorOf(m)
+    agent_id: m.agent_id || m.author_id || m.from_agent_id || null, author: authorOf(m), role: m.role || m.author_role || null
   };
 }
 

@@ -41,6 +41,7 @@ export default {
   'desk.givingBack': 'Giving back…',
   'desk.role.team_lead': 'Team lead',
   'desk.role.admin': 'Admin',
+  'desk.colleague': 'A colleague',
   'desk.transfer': 'Transfer',
   'desk.supervisorSaid': '{name} · supervisor',
   'desk.compose': 'Compose',

@@ -41,6 +41,7 @@ export default {
   'desk.givingBack': '正在转回…',
   'desk.role.team_lead': '组长',
   'desk.role.admin': '管理员',
+  'desk.colleague': '同事',
   'desk.transfer': '转接',
   'desk.supervisorSaid': '{name} · 主管',
   'desk.compose': '撰写',
