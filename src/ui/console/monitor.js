@@ -140,8 +140,11 @@ function fromSupervisor(m) {
   return m.from === 'agent' && !!m.agent_id && !!app.session && m.agent_id === app.session.agent_id;
 }
 function findPending(m) {
-  var kind = m.from === 'whisper' ? 'whisper' : fromSupervisor(m) ? 'customer' : null;
+  // The echo of the supervisor's own message to the customer may not name its writer: the
+  // same text as one waiting from here is it.
+  var kind = m.from === 'whisper' ? 'whisper' : (m.from === 'agent' || m.from === 'supervisor') ? 'customer' : null;
   if (!kind) return null;
+  if (kind === 'customer' && m.agent_id && app.session && app.session.agent_id && m.agent_id !== app.session.agent_id && m.from !== 'supervisor') return null;
   return M.messages.find(function (p) { return p.pending && p.kind === kind && p.text === m.text; }) || null;
 }
 function addMessage(raw, quiet) {

@@ -69,6 +69,11 @@ export function renderStatus() {
   });
   var hint = t('status.hint.' + app.me.status);
   statusHint.textContent = app.me.status === 'away' && app.me.reason ? t('status.hint.awayWhy', { reason: reasonLabel(app.me.reason) }) : hint;
+  // Supervisors, team leads and admins are never routed: their status stays offline.
+  var routed = !app.me.role || app.me.role === 'agent';
+  statusToggle.querySelectorAll('.status-opt').forEach(function (b) { b.disabled = !routed; });
+  pill.disabled = !routed;
+  if (!routed) statusHint.textContent = t('status.hint.notRouted');
   pill.setAttribute('data-status', app.me.status);
   pill.classList.toggle('is-busy', !!requestedStatus);
   pillText.textContent = statusText();

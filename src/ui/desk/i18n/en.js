@@ -80,6 +80,7 @@ export default {
   'status.hint.available': 'Receiving new conversations.',
   'status.hint.away': 'Paused — no new offers while away.',
   'status.hint.offline': 'You’re offline. Choose Available to start receiving conversations.',
+  'status.hint.notRouted': 'Supervisors and team leads are never offered conversations here — watch and help them from the console.',
   'status.awayWhy': '{status} · {reason}',
   'status.hint.awayWhy': 'Away ({reason}) — no new offers until you’re Available.',
   'status.awayPick': 'Away — why?',

@@ -80,6 +80,7 @@ export default {
   'status.hint.available': '正在接收新对话。',
   'status.hint.away': '已暂停 —— 离开期间不会分配新对话。',
   'status.hint.offline': '您当前离线。选择“在线”开始接收对话。',
+  'status.hint.notRouted': '主管和组长不会在这里收到对话分配，请在主管控制台中监听和协助会话。',
   'status.awayWhy': '{status} · {reason}',
   'status.hint.awayWhy': '离开（{reason}）— 切换回“在线”前不会收到新对话。',
   'status.awayPick': '离开 — 原因？',
