@@ -247,19 +247,25 @@ test('supervision: notes, live board, monitor, whisper, transfer, barge, away re
     await consoleShot('supervision-console-activity-en.png');
   });
 
-  await step('the new screens in Chinese, and at a narrow width', { needs: ['the console live board lists the conversation'] }, async () => {
+  await step('the console in Chinese, and at a narrow width', { needs: ['monitor shows the transcript and new messages live'] }, async () => {
     await con.getByTestId('lang-switch').click();
     await assertText(con.getByTestId('nav-conversations'), /实时会话/);
+    await assertText(con.getByTestId('monitor-state'), /监听/);
     await consoleShot('supervision-console-monitor-zh.png');
     await consoleShot('supervision-console-narrow-zh.png', 800);
     await con.getByTestId('monitor-close').click();
+    await con.getByTestId('monitor-panel').waitFor({ state: 'hidden' });
     await consoleShot('supervision-console-board-zh.png');
+  });
+
+  await step('the desk in Chinese, and at a narrow width', { needs: ['alice transfers to bob with a note; bob accepts; it leaves alice\'s desk'] }, async () => {
     await bob.getByTestId('lang-switch').click();
     await assertText(bob.getByTestId('compose-note'), /内部备注/);
     await deskShot(bob, 'supervision-desk-zh.png');
     await bob.getByTestId('transfer-button').click();
     await bob.getByTestId('transfer-dialog').waitFor({ state: 'visible' });
     await bob.getByTestId('transfer-mode-skill').click();
+    await assertText(bob.getByTestId('transfer-dialog'), /按技能转接/);
     await deskShot(bob, 'supervision-desk-transfer-skill-zh.png');
     await bob.getByTestId('transfer-cancel').click();
     await deskShot(bob, 'supervision-desk-narrow-zh.png', 720);

@@ -299,7 +299,7 @@ function renderHead() {
   var sub = clear($('mon-sub'));
   var ch = (M.row && M.row.channel) || null;
   if (ch) sub.appendChild(channelBadge(ch));
-  if (cust.tier) sub.appendChild(el('span', { class: 'badge tier-' + String(cust.tier).toLowerCase().replace(/[^a-z]/g, ''), text: lbl('tier.', String(cust.tier).toLowerCase()) }));
+  if (cust.tier && String(cust.tier).toLowerCase() !== 'standard') sub.appendChild(el('span', { class: 'badge tier-' + String(cust.tier).toLowerCase().replace(/[^a-z]/g, ''), text: lbl('tier.', String(cust.tier).toLowerCase()) }));
   var st = statusOf();
   var agentId = agentIdOf();
   if (agentId) sub.appendChild(el('span', { class: 'person mon-agent' }, [avatarNode(agentNameOf(), 'avatar-xs'), el('span', { 'data-testid': 'monitor-agent', text: t('mon.withAgent', { name: agentNameOf() }) })]));

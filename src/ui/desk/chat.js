@@ -87,10 +87,14 @@ function msgNode(m) {
 function asideNode(m) {
   var note = m.from === 'note';
   var mine = note && isMine(m);
-  var who = note ? (mine ? t('desk.you') : m.author || t('note.colleague')) : m.author;
+  // A note that names nobody (a history without writers) stays on the staff side, unnamed.
+  var known = !!(m.agent_id || m.mine || m.author);
+  var who = note ? (mine ? t('desk.you') : known ? m.author || t('note.colleague') : null) : m.author;
+  var right = note && (mine || !known);
   var icon = el('span', { class: 't-aside-icon', 'aria-hidden': 'true' });
   icon.innerHTML = note ? LOCK_SVG : WHISPER_SVG;
   var av = avatarNode(mine ? app.me.name || 'Me' : who || (note ? 'Note' : 'Supervisor'));
+  if (!who) { av = el('span', { class: 'avatar t-aside-avatar', 'aria-hidden': 'true' }); av.innerHTML = note ? LOCK_SVG : WHISPER_SVG; }
   var meta = el('div', { class: 't-meta' }, [
     el('time', { datetime: U.toDate(m.sent_at).toISOString(), text: U.formatTime(m.sent_at) }),
     el('span', { class: 't-private', text: note ? t('note.private') : t('whisper.private') })
@@ -101,7 +105,7 @@ function asideNode(m) {
     meta.appendChild(el('button', { type: 'button', class: 'btn-link', text: t('desk.retry'), onclick: function () { retry(m); } }));
   }
   return el('li', {
-    class: 't-msg t-aside ' + (note ? 't-inote' : 't-whisper') + (mine ? ' is-mine' : '') + (m.pending ? ' is-pending' : ''),
+    class: 't-msg t-aside ' + (note ? 't-inote' : 't-whisper') + (right ? ' is-mine' : '') + (m.pending ? ' is-pending' : ''),
     'data-testid': 'transcript-message', 'data-from': m.from
   }, [
     av,
@@ -295,7 +299,7 @@ function submitReply() {
   var text = replyInput.value.replace(/\s+$/, '');
   if (!conv || conv.closed || !text.trim()) return;
   var note = conv.mode === 'note';
-  var m = { id: null, conversation_id: conv.id, from: note ? 'note' : 'agent', channel: null, text: text, sent_at: new Date().toISOString(), pending: true, agent_id: app.me.id };
+  var m = { id: null, conversation_id: conv.id, from: note ? 'note' : 'agent', channel: null, text: text, sent_at: new Date().toISOString(), pending: true, agent_id: app.me.id, mine: true };
   if (!isOpen()) { toast(t('toast.notConnected'), 'error'); return; }
   // The suggestion the text came from (even if edited since) goes with a reply, once.
   if (!note) {

@@ -94,9 +94,16 @@ function findPending(conv, text, from) {
   for (var j = 0; j < conv.messages.length; j++) { if (conv.messages[j].pending && conv.messages[j].from === from) return conv.messages[j]; }
   return null;
 }
-/** A reply or note written at this desk (not by a supervisor who joined). */
+/**
+ * A reply or note written by me (not by the agent before a transfer, nor a supervisor who
+ * joined). Messages that name their writer say it; one that does not is mine if it was sent
+ * from here, or — a reply, as desks always assumed — unless it arrived live without being one
+ * of mine (`foreign`: a supervisor who barged in). A note that names nobody is nobody's.
+ */
 export function isMine(m) {
-  return !m.agent_id || !app.me.id || m.agent_id === app.me.id;
+  if (m.agent_id && app.me.id) return m.agent_id === app.me.id;
+  if (m.mine) return true;
+  return m.from === 'agent' && !m.foreign;
 }
 
 export function onMessage(raw) {
@@ -104,8 +111,9 @@ export function onMessage(raw) {
   if (!conv) return; // not one of ours (e.g. already closed and pruned)
   var m = normalize(raw);
   if (m.id && conv.byId.has(m.id)) return;
-  if ((m.from === 'agent' || m.from === 'note') && isMine(m)) {
+  if ((m.from === 'agent' || m.from === 'note') && (!m.agent_id || isMine(m))) {
     var p = findPending(conv, m.text, m.from);
+    if (!p && !m.agent_id) m.foreign = true;   // not sent from here and names nobody: someone else's
     if (p) {
       clearTimeout(p.timer);
       p.pending = false; p.failed = false; p.id = m.id; p.sent_at = m.sent_at; p.channel = m.channel;
