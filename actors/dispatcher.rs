@@ -356,6 +356,7 @@ impl Dispatcher {
                 .to_agent_id
                 .clone()
                 .map(|agent| (agent, Millis::MAX));
+            queued.any_language = transfer.to_agent_id.is_some();
             queued
                 .declined_by
                 .insert(transfer.from_agent_id.clone(), Millis::MAX);
@@ -1335,9 +1336,10 @@ impl Dispatcher {
             tracing::info!(task = %task.id, "Task waited past the overflow time; any skill now.");
             self.queue.insert(task);
         }
-        // Reservations for a previous agent hold only while that agent can take the task.
+        // Reservations for a previous agent hold only while that agent can take the task (a
+        // transfer's named agent keeps theirs: the transfer fails instead).
         for (id, info) in &self.tasks {
-            let Some(queued) = self.queue.get(id) else {
+            let Some(queued) = self.queue.get(id).filter(|_| info.task.transfer.is_none()) else {
                 continue;
             };
             let preferred = reservation(

@@ -14,10 +14,10 @@ profile=${3:-release}
 
 if [ "$profile" = release ]; then
   cargo build --release -j2 --locked --bins >&2
-  bin=target/release
+  bin=${CARGO_TARGET_DIR:-target}/release
 else
   cargo build -j2 --locked --bins >&2
-  bin=target/debug
+  bin=${CARGO_TARGET_DIR:-target}/debug
 fi
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

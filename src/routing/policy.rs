@@ -157,7 +157,7 @@ impl AgentState {
     /// True when the agent has every skill the task requires, at the level required, and
     /// speaks its language. Presence and load are not considered.
     pub fn qualifies_for(&self, task: &QueuedTask) -> bool {
-        self.languages.contains(&task.language)
+        (task.any_language || self.languages.contains(&task.language))
             && task.required_skills.iter().all(|req| {
                 self.skills
                     .get(&req.name)
@@ -198,6 +198,9 @@ pub struct QueuedTask {
     pub offered_to: Option<AgentId>,
     /// Agents who rejected or let an offer expire, with the time until which they are skipped.
     pub declined_by: BTreeMap<AgentId, Millis>,
+    /// Any agent may take it whatever languages they speak (a transfer to a named colleague:
+    /// the sender chose them).
+    pub any_language: bool,
 }
 
 impl QueuedTask {
@@ -222,6 +225,7 @@ impl QueuedTask {
             enqueued_at,
             offered_to: None,
             declined_by: BTreeMap::new(),
+            any_language: false,
         }
     }
 
@@ -272,7 +276,7 @@ struct QueueKey {
 /// What decides which agents qualify for a task: its language, media and required skills.
 /// Tasks with the same signature are eligible for exactly the same agents (declines and
 /// reservations aside).
-type Signature = (Language, Media, Vec<SkillRequirement>);
+type Signature = (Option<Language>, Media, Vec<SkillRequirement>);
 
 /// Waiting tasks in service order (priority, then arrival), with lookup by id.
 #[derive(Debug, Default, Clone)]
@@ -290,7 +294,11 @@ impl TaskQueue {
         let next = u32::try_from(self.signatures.len()).unwrap_or(u32::MAX);
         *self
             .signatures
-            .entry((task.language, task.media, skills))
+            .entry((
+                (!task.any_language).then_some(task.language),
+                task.media,
+                skills,
+            ))
             .or_insert(next)
     }
 
@@ -458,7 +466,7 @@ pub fn explain<'a>(
                 capacity: agent.capacity,
             });
         }
-        if !agent.languages.contains(&task.language) {
+        if !task.any_language && !agent.languages.contains(&task.language) {
             reasons.push(Exclusion::Language {
                 language: task.language,
             });
@@ -700,6 +708,24 @@ mod tests {
             q.insert(t);
         }
         q
+    }
+
+    #[test]
+    fn a_transfer_to_a_named_colleague_ignores_the_language_but_nothing_else() {
+        let mut named = task("t", 0, 1, &[]);
+        named.preferred = Some((AgentId::from_trusted("zh-only"), Millis::MAX));
+        let mut monolingual = agent("zh-only", &[], 3, 0);
+        monolingual.languages = vec![Language::Zh];
+        let other = agent("other", &[], 3, 0);
+        // Without the flag the English task waits for nobody: only zh-only may take it.
+        assert!(plan(&queue(vec![named.clone()]), [&monolingual, &other], 0).is_empty());
+        named.any_language = true;
+        let offers = plan(&queue(vec![named.clone()]), [&monolingual, &other], 0);
+        assert_eq!(offers.len(), 1);
+        assert_eq!(offers[0].agent_id.as_str(), "zh-only");
+        // Still not while they are away.
+        monolingual.status = AgentStatus::Away;
+        assert!(plan(&queue(vec![named]), [&monolingual, &other], 0).is_empty());
     }
 
     #[test]
@@ -1079,6 +1105,7 @@ mod tests {
                         .map(|(a, until)| (AgentId::from_trusted(format!("a{a:03}")), until)),
                     seq: index as u64,
                     enqueued_at: 0,
+                    any_language: false,
                     offered_to: offered.map(|a| AgentId::from_trusted(format!("a{a:03}"))),
                     declined_by: declined
                         .map(|(a, until)| (AgentId::from_trusted(format!("a{a:03}")), until))

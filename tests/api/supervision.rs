@@ -582,3 +582,33 @@ async fn every_socket_command_answers_each_role_as_documented() {
         ws.close().await;
     }
 }
+
+/// A transfer to a named colleague reaches them whatever languages they speak (the sender
+/// chose them): bob speaks only Chinese, the customer English.
+#[actix_web::test]
+async fn a_named_transfer_reaches_a_colleague_who_does_not_speak_the_language() {
+    let app = spawn_app(&[]).await;
+    let visitor = app.visitor().await;
+    let mut customer = app.customer_ws(&visitor).await;
+    let mut alice = app.available_agent("alice").await;
+    say(&mut customer, "I was charged twice for my invoice", "c-1").await;
+    say(&mut customer, "human", "c-2").await;
+    let offer = alice.next_of_type("offer").await;
+    alice
+        .send(json!({"type": "accept", "task_id": offer["task_id"]}))
+        .await;
+    let conversation = alice.next_of_type("assigned").await["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bob = app.available_agent("bob").await;
+    let (_, bob_id) = app.login("bob").await;
+    alice
+        .send(json!({"type": "transfer", "conversation_id": conversation, "to": {"agent_id": bob_id}}))
+        .await;
+    alice.next_of_type("transfer_requested").await;
+    // Past a dispatcher tick or two: the named agent keeps the reservation.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let offer = bob.next_of_type("offer").await;
+    assert_eq!(offer["conversation_id"], conversation.as_str());
+}

@@ -6,6 +6,9 @@
  *
  *   #live       live.js (GET /v1/queues every 2 s: stat tiles, queues, agents), tasks.js (the
  *               waiting tasks), why.js ("Why?": GET /v1/tasks/{id}/routing in a side drawer)
+ *   #conversations  board.js (GET /v1/conversations every 3 s, filtered), monitor.js (one
+ *               conversation watched live through the supervisor's own socket.js: whisper,
+ *               barge, transfer with /ui/common/transfer.js; the agent's activity today)
  *   #rules      rules.js (JSON editor + rule cards: validate / save / dry-run / activate)
  *   #dryrun     dryrun.js (POST /v1/routing/rules/{v}/dry-run → KPIs, chart, per queue / agent)
  *   #history    history.js (GET /v1/routing/rules/versions with diffs, GET /v1/routing/history)
@@ -35,6 +38,8 @@ import { $, app, api, may, whenSessionExpires } from './shared.js';
 import { applyRole, mountFrame, renderActiveInfo, renderMe, route, setSections, updateTitle } from './frame.js';
 import { activeVersion, lastSavedVersion, resetVersions, versionsState } from './versions.js';
 import * as live from './live.js';
+import * as board from './board.js';
+import { resetMonitor } from './monitor.js';
 import { closeWhy, renderWhy, whyTaskId } from './why.js';
 import * as rules from './rules.js';
 import * as dryrun from './dryrun.js';
@@ -47,7 +52,7 @@ import * as staff from './staff/staff.js';
 var SESSION_KEY = 'switchboard.console_session';
 
 i18n.register({ en: en, 'zh-CN': zhCN });
-setSections({ live: live, rules: rules, dryrun: dryrun, history: history, overrides: overrides, kb: kb, staff: staff });
+setSections({ live: live, conversations: board, rules: rules, dryrun: dryrun, history: history, overrides: overrides, kb: kb, staff: staff });
 
 /* ================================================================ login */
 // The card itself is /ui/common/login.js; team leads, supervisors and admins are let in.
@@ -87,6 +92,8 @@ function logout(message) {
   app.session = null;
   login.store(null);
   live.resetLive();
+  board.resetBoard();
+  resetMonitor();
   rules.resetRules();
   resetVersions();
   history.resetHistory();
@@ -119,6 +126,7 @@ i18n.onChange(function () {
   live.setLivePill($('live-pill').getAttribute('data-state'));
   live.forgetDrawn();
   renderMe(); renderActiveInfo(); live.renderLive();
+  board.relabelBoard();
   rules.renderRulesBase(); rules.renderLoadSelect(); rules.renderPreview(); rules.renderProblems();
   if (!$('rules-status').hidden) rules.hideRulesStatus();
   overrides.renderOverrideLists();

@@ -2,9 +2,9 @@
  * Switchboard console — the frame around the sections: the top bar (the signed-in supervisor
  * and the rule-set version in force), the side navigation (its counts and "routing in force"
  * footer), the document title, and the router that shows one section per address
- * (#live, #rules, #dryrun, #history, #overrides, #kb, #staff; #kb/<id> passes <id> on). A
- * section, nav item or control marked data-needs="<permission>" is shown only to the roles
- * that have it (shared.js `may`): team leads see Live and Staff.
+ * (#live, #conversations, #rules, #dryrun, #history, #overrides, #kb, #staff; #kb/<id> passes
+ * <id> on). A section, nav item or control marked data-needs="<permission>" is shown only to
+ * the roles that have it (shared.js `may`): team leads see Live, Conversations and Staff.
  */
 import { t } from '../common/i18n.js';
 import { el } from '../common/util.js';
@@ -14,9 +14,9 @@ import { arr, clear, fmtWhen, num } from './ui.js';
 import { activeVersion } from './versions.js';
 import { activeRuleSet } from './rules.js';
 
-export const SECTIONS = ['live', 'rules', 'dryrun', 'history', 'overrides', 'kb', 'staff'];
+export const SECTIONS = ['live', 'conversations', 'rules', 'dryrun', 'history', 'overrides', 'kb', 'staff'];
 /** The permission each section needs (none: every role let into the console). */
-var NEEDS = { rules: 'routing', dryrun: 'routing', history: 'routing', overrides: 'routing', kb: 'knowledge', staff: 'supervise' };
+var NEEDS = { conversations: 'supervise', rules: 'routing', dryrun: 'routing', history: 'routing', overrides: 'routing', kb: 'knowledge', staff: 'supervise' };
 export function maySee(name) { return may(NEEDS[name]); }
 
 /** Shows what the signed-in role may use and hides the rest (nav items, links, buttons). */

@@ -1,15 +1,18 @@
 /*
- * Switchboard desk — the open conversation (centre pane): its header (state, give back, wrap
- * up), the transcript (grouped bubbles, day and channel-change dividers, pending and failed
- * replies with Retry) and the reply box (Enter sends; typing notices). renderSelection() redraws
- * the centre and the right pane for the conversation open.
+ * Switchboard desk — the open conversation (centre pane): its header (state, transfer, give
+ * back, wrap up), the transcript (grouped bubbles, day and channel-change dividers, pending and
+ * failed replies with Retry; internal notes and supervisors' whispers drawn apart from what the
+ * customer sees) and the composer (Reply to the customer, or an Internal note; Enter sends;
+ * typing notices for replies only). renderSelection() redraws the centre and the right pane for
+ * the conversation open.
  */
 import { i18n, t } from '../common/i18n.js';
 import * as U from '../common/util.js';
 import { $, app, BOT_SVG, avatarNode, customerName, resLabel } from './shared.js';
 import { channelBadge, channelIcon, channelLabel, cjkSpace, knownChannel, setChannel } from './channels.js';
 import { isOpen, send, sendQuietly } from './connection.js';
-import { channelOf, renderConvList } from './conversations.js';
+import { channelOf, isMine, renderConvList } from './conversations.js';
+import { renderTransferState } from './transfer.js';
 import { renderHandoff } from './handoff.js';
 import { chosen, renderAssist, renderReplySugg } from './assist.js';
 import { renderContext } from './customer.js';
@@ -22,6 +25,9 @@ var convView = $('conversation'), transcript = $('transcript'), tscroll = $('tra
 var replyForm = $('reply-form'), replyInput = $('reply-input'), replySend = $('reply-send');
 var wrapForm = $('wrapup-form'), wrapSelect = $('wrapup-select'), wrapBtn = $('wrapup-button');
 var closedBanner = $('closed-banner'), giveBtn = $('giveback-button');
+var replyTabs = $('reply-tabs'), replySendText = $('reply-send-text'), replyHint = $('reply-hint'), replyLabel = $('reply-label');
+var LOCK_SVG = '<svg viewBox="0 0 24 24" width="13" height="13" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V8a4 4 0 0 1 8 0v3"/></svg>';
+var WHISPER_SVG = '<svg viewBox="0 0 24 24" width="13" height="13" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M4 12h3l4-5v10l-4-5"/><path d="M15 9.5a4 4 0 0 1 0 5"/></svg>';
 var lastTypingSent = 0;
 
 /** Signed out: the next agent in this browser must not find this one's draft. */
@@ -34,12 +40,23 @@ function msgNode(m) {
     node = el('li', { class: 't-msg t-system', 'data-testid': 'transcript-message', 'data-from': 'system' }, [
       el('span', { class: 't-note' }, [el('span', { text: m.text }), time])
     ]);
+  } else if (m.from === 'note' || m.from === 'whisper') {
+    node = asideNode(m);
   } else {
     var conv = app.convs.get(app.selectedId);
     var cname = customerName(conv && conv.customer);
-    var who, av;
+    var who, av, cls = m.from === 'customer' || m.from === 'bot' || m.from === 'agent' ? m.from : 'customer';
     if (m.from === 'customer') { who = cname; av = avatarNode(cname); }
     else if (m.from === 'bot') { who = t('desk.bot'); av = el('span', { class: 'avatar', 'aria-hidden': 'true' }); av.innerHTML = BOT_SVG; }
+    else if (m.from === 'supervisor' || m.role === 'supervisor' || m.role === 'team_lead') {
+      // A supervisor who joined the conversation: the customer sees it, it is not mine.
+      who = t('desk.supervisorSaid', { name: m.author || t('desk.role.supervisor') }); av = avatarNode(m.author || 'Supervisor'); cls = 'agent t-barge';
+    } else if (m.from === 'agent' && !isMine(m)) {
+      // Someone else's reply: the agent before a transfer, or a supervisor who joined.
+      var xf = conv && conv.transferFrom;
+      var other = m.author || (xf && xf.from_agent_id && xf.from_agent_id === m.agent_id ? xf.from_name : null) || t('desk.colleague');
+      who = other; av = avatarNode(other); cls = 'agent t-colleague';
+    }
     else { who = t('desk.you'); av = avatarNode(app.me.name || 'Me'); }
     var meta = el('div', { class: 't-meta' }, [time]);
     if (m.channel && m.from === 'customer') meta.appendChild(channelBadge(m.channel));
@@ -48,7 +65,7 @@ function msgNode(m) {
       meta.appendChild(el('span', { text: '· ' + t('desk.notSent') }));
       meta.appendChild(el('button', { type: 'button', class: 'btn-link', text: t('desk.retry'), onclick: function () { retry(m); } }));
     }
-    node = el('li', { class: 't-msg t-' + (m.from === 'customer' || m.from === 'bot' || m.from === 'agent' ? m.from : 'customer') + (m.pending ? ' is-pending' : ''), 'data-testid': 'transcript-message', 'data-from': m.from }, [
+    node = el('li', { class: 't-msg t-' + cls + (m.pending ? ' is-pending' : ''), 'data-testid': 'transcript-message', 'data-from': m.from }, [
       av,
       el('div', { class: 't-col' }, [
         el('span', { class: 't-author', text: who }),
@@ -61,6 +78,43 @@ function msgNode(m) {
   node.setAttribute('data-state', m.pending ? 'pending' : m.failed ? 'failed' : 'sent');
   m.node = node;
   return node;
+}
+
+/**
+ * An internal note (mine on the right, a colleague's on the left) or a supervisor's whisper
+ * (on the left): marked as never reaching the customer.
+ */
+function asideNode(m) {
+  var note = m.from === 'note';
+  var mine = note && isMine(m);
+  // A note that names nobody (a history without writers) stays on the staff side, unnamed.
+  var known = !!(m.agent_id || m.mine || m.author);
+  var who = note ? (mine ? t('desk.you') : known ? m.author || t('note.colleague') : null) : m.author;
+  var right = note && (mine || !known);
+  var icon = el('span', { class: 't-aside-icon', 'aria-hidden': 'true' });
+  icon.innerHTML = note ? LOCK_SVG : WHISPER_SVG;
+  var av = avatarNode(mine ? app.me.name || 'Me' : who || (note ? 'Note' : 'Supervisor'));
+  if (!who) { av = el('span', { class: 'avatar t-aside-avatar', 'aria-hidden': 'true' }); av.innerHTML = note ? LOCK_SVG : WHISPER_SVG; }
+  var meta = el('div', { class: 't-meta' }, [
+    el('time', { datetime: U.toDate(m.sent_at).toISOString(), text: U.formatTime(m.sent_at) }),
+    el('span', { class: 't-private', text: note ? t('note.private') : t('whisper.private') })
+  ]);
+  if (m.pending) meta.appendChild(el('span', { text: '· ' + t('desk.sending') }));
+  if (m.failed) {
+    meta.appendChild(el('span', { text: '· ' + t('desk.notSent') }));
+    meta.appendChild(el('button', { type: 'button', class: 'btn-link', text: t('desk.retry'), onclick: function () { retry(m); } }));
+  }
+  return el('li', {
+    class: 't-msg t-aside ' + (note ? 't-inote' : 't-whisper') + (right ? ' is-mine' : '') + (m.pending ? ' is-pending' : ''),
+    'data-testid': 'transcript-message', 'data-from': m.from
+  }, [
+    av,
+    el('div', { class: 't-col' }, [
+      el('span', { class: 't-author' }, [icon, el('span', { class: 't-aside-label', text: note ? t('note.label') : t('whisper.label') }), who ? el('span', { class: 't-aside-who', text: '· ' + who }) : null]),
+      el('div', { class: 't-bubble', 'data-testid': 'transcript-text', text: m.text }),
+      meta
+    ])
+  ]);
 }
 
 /** Where the customer changed channel: customer message index -> the channel they left. */
@@ -88,7 +142,7 @@ function regroup(conv) {
   transcript.querySelectorAll('.t-day, .t-switch').forEach(function (n) { n.remove(); });
   var prev = null, msgs = conv.messages;
   var switches = channelSwitches(msgs);
-  var side = function (m) { return m.from === 'customer' ? 'l' : (m.from === 'system' ? 's' : 'r' + m.from); };
+  var side = function (m) { return m.from === 'customer' ? 'l' : (m.from === 'system' ? 's' : 'r' + m.from + (m.agent_id || '')); };
   msgs.forEach(function (m, i) {
     if (!m.node) return;
     if (!prev || U.dayKey(prev.sent_at) !== U.dayKey(m.sent_at)) {
@@ -116,7 +170,7 @@ function nearBottom() { return tscroll.scrollHeight - tscroll.scrollTop - tscrol
 function toBottom(force) { if (force || nearBottom()) requestAnimationFrame(function () { tscroll.scrollTop = tscroll.scrollHeight; }); }
 
 export function appendNode(conv, m) {
-  var stick = nearBottom() || m.from === 'agent';
+  var stick = nearBottom() || m.from === 'agent' || m.from === 'note';
   transcript.appendChild(msgNode(m));
   regroup(conv);
   toBottom(stick);
@@ -139,6 +193,7 @@ export function renderHeaderState(conv) {
   giveBtn.disabled = conv.wrapping || conv.givingBack;
   giveBtn.lastElementChild.textContent = conv.givingBack ? t('desk.givingBack') : t('desk.giveBack');
   wrapBtn.lastElementChild.textContent = conv.wrapping ? t('desk.wrappingUp') : t('desk.wrapUp');
+  renderTransferState(conv);
 }
 
 export function renderSelection() {
@@ -151,6 +206,7 @@ export function renderSelection() {
       app.me.status === 'available' ? t('desk.emptyAvailable') : app.me.status === 'away' ? t('desk.emptyAway') : t('desk.emptyOffline');
     renderContext(null);
     renderHandoff(null); renderAssist(null); renderReplySugg();
+    renderTransferState(null);
     return;
   }
   centerEmpty.hidden = true;
@@ -168,7 +224,7 @@ export function renderSelection() {
   } else closedBanner.hidden = true;
   replyInput.disabled = conv.closed;
   replyForm.classList.toggle('is-disabled', conv.closed);
-  replyInput.placeholder = conv.closed ? t('desk.replyClosed') : t('desk.replyPlaceholder');
+  renderComposer(conv);
   updateReplyState();
 
   transcript.textContent = '';
@@ -184,10 +240,45 @@ export function renderSelection() {
 /* ---------------------------------------------------------------- reply */
 export function updateReplyState() { replySend.disabled = !replyInput.value.trim() || replyInput.disabled; }
 
+/** Reply or Internal note: the tabs, the box's look, its placeholder, the button and the hint. */
+function renderComposer(conv) {
+  var mode = conv && conv.mode === 'note' ? 'note' : 'reply';
+  replyForm.setAttribute('data-mode', mode);
+  replyTabs.querySelectorAll('.reply-tab').forEach(function (b) {
+    var on = b.getAttribute('data-mode') === mode;
+    b.setAttribute('aria-checked', String(on));
+    b.tabIndex = on ? 0 : -1;
+    b.disabled = !!(conv && conv.closed);
+  });
+  replyInput.placeholder = conv && conv.closed ? t('desk.replyClosed') : mode === 'note' ? t('desk.notePlaceholder') : t('desk.replyPlaceholder');
+  replySendText.textContent = mode === 'note' ? t('desk.addNote') : t('desk.send');
+  replyHint.textContent = mode === 'note' ? t('desk.noteHint') : t('desk.replyHint');
+  replyLabel.textContent = mode === 'note' ? t('desk.noteLabel') : t('desk.replyLabel');
+}
+function setMode(mode) {
+  var conv = app.selectedId && app.convs.get(app.selectedId);
+  if (!conv || conv.closed) return;
+  conv.mode = mode === 'note' ? 'note' : 'reply';
+  renderComposer(conv);
+  replyInput.focus();
+}
+replyTabs.addEventListener('click', function (ev) {
+  var b = ev.target.closest('.reply-tab');
+  if (b) setMode(b.getAttribute('data-mode'));
+});
+replyTabs.addEventListener('keydown', function (ev) {
+  if (['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'].indexOf(ev.key) === -1) return;
+  ev.preventDefault();
+  var conv = app.selectedId && app.convs.get(app.selectedId);
+  setMode(conv && conv.mode === 'note' ? 'reply' : 'note');
+  var on = replyTabs.querySelector('[aria-checked="true"]');
+  if (on) on.focus();
+});
+
 function sendPending(conv, m) {
   clearTimeout(m.timer);
-  var frame = { type: 'message', conversation_id: conv.id, text: m.text };
-  if (m.suggestion_id) frame.suggestion_id = m.suggestion_id;
+  var frame = { type: m.from === 'note' ? 'note' : 'message', conversation_id: conv.id, text: m.text };
+  if (m.suggestion_id && m.from !== 'note') frame.suggestion_id = m.suggestion_id;
   if (!send(frame)) { m.pending = false; m.failed = true; return false; }
   m.timer = setTimeout(function () {
     if (m.pending) { m.pending = false; m.failed = true; if (app.selectedId === conv.id) refreshNode(m); }
@@ -207,14 +298,17 @@ function submitReply() {
   var conv = app.convs.get(app.selectedId);
   var text = replyInput.value.replace(/\s+$/, '');
   if (!conv || conv.closed || !text.trim()) return;
-  var m = { id: null, conversation_id: conv.id, from: 'agent', channel: null, text: text, sent_at: new Date().toISOString(), pending: true };
+  var note = conv.mode === 'note';
+  var m = { id: null, conversation_id: conv.id, from: note ? 'note' : 'agent', channel: null, text: text, sent_at: new Date().toISOString(), pending: true, agent_id: app.me.id, mine: true };
   if (!isOpen()) { toast(t('toast.notConnected'), 'error'); return; }
-  // The suggestion the text came from (even if edited since) goes with it, once.
-  if (chosen.sugg && chosen.sugg.conversation_id === conv.id) m.suggestion_id = chosen.sugg.id;
-  var hadSugg = !!chosen.sugg;
-  chosen.sugg = null;
-  renderReplySugg();
-  if (hadSugg) renderAssist(conv);
+  // The suggestion the text came from (even if edited since) goes with a reply, once.
+  if (!note) {
+    if (chosen.sugg && chosen.sugg.conversation_id === conv.id) m.suggestion_id = chosen.sugg.id;
+    var hadSugg = !!chosen.sugg;
+    chosen.sugg = null;
+    renderReplySugg();
+    if (hadSugg) renderAssist(conv);
+  }
   conv.messages.push(m);
   sendPending(conv, m);
   appendNode(conv, m);
@@ -233,7 +327,8 @@ replyInput.addEventListener('input', function () {
   updateReplyState();
   if (chosen.sugg && !replyInput.value.trim()) { chosen.sugg = null; renderReplySugg(); renderAssist(app.convs.get(app.selectedId)); }
   var now = Date.now();
-  if (app.selectedId && replyInput.value.trim() && isOpen() && now - lastTypingSent > TYPING_SEND_EVERY_MS) {
+  var cur = app.selectedId && app.convs.get(app.selectedId);
+  if (cur && cur.mode !== 'note' && replyInput.value.trim() && isOpen() && now - lastTypingSent > TYPING_SEND_EVERY_MS) {
     lastTypingSent = now;
     sendQuietly({ type: 'typing', conversation_id: app.selectedId });
   }

@@ -28,13 +28,25 @@ export function updateTitle() {
 }
 
 export function newConv(id) {
-  return { id: id, task_id: null, customer: null, context: null, messages: [], byId: new Set(), unread: 0, closed: false, resolution: null, wrapping: false, givingBack: false, ctxOpen: false };
+  return {
+    id: id, task_id: null, customer: null, context: null, messages: [], byId: new Set(), unread: 0, closed: false, resolution: null,
+    wrapping: false, givingBack: false, ctxOpen: false,
+    transfer: null,       // a transfer asked for here: {state: 'sending'|'pending', to, label}
+    transferFrom: null,   // how it came here: {from_agent_id, from_name, note}
+    mode: 'reply'         // the composer: 'reply' (to the customer) or 'note' (internal)
+  };
+}
+
+/** Who wrote a message other than the customer or the bot, when the server says (notes, whispers, a supervisor's replies). */
+function authorOf(m) {
+  return m.author_name || m.agent_name || m.from_name || m.supervisor_name || m.name || null;
 }
 
 function normalize(m) {
   return {
     id: m.id || null, conversation_id: m.conversation_id, from: m.from || 'system', channel: m.channel || null,
-    text: m.text == null ? '' : String(m.text), sent_at: m.sent_at || new Date().toISOString(), pending: false
+    text: m.text == null ? '' : String(m.text), sent_at: m.sent_at || new Date().toISOString(), pending: false,
+    agent_id: m.agent_id || m.author_id || m.from_agent_id || null, author: authorOf(m), role: m.role || m.author_role || null
   };
 }
 
@@ -55,7 +67,9 @@ export function onAssigned(msg) {
   conv.task_id = msg.task_id || conv.task_id;
   conv.customer = msg.customer || conv.customer;
   conv.context = msg.context || conv.context || (msg.task_id && offerInfoFor(msg.task_id) && offerInfoFor(msg.task_id).context) || null;
-  conv.closed = false; conv.resolution = null; conv.wrapping = false; conv.givingBack = false;
+  conv.closed = false; conv.resolution = null; conv.wrapping = false; conv.givingBack = false; conv.transfer = null;
+  var offered = msg.task_id && offerInfoFor(msg.task_id);
+  conv.transferFrom = msg.transfer || (offered && offered.transfer) || conv.transferFrom || null;
   mergeHistory(conv, msg.history || []);
   app.convs.set(id, conv);
   // A half-written reply keeps its conversation: the new one waits in the list, unread.
@@ -71,13 +85,25 @@ export function onAssigned(msg) {
   replyInput.focus();
 }
 
-function findPending(conv, text) {
+/** The reply (or note: `from`) sent from here that the server's echo confirms. */
+function findPending(conv, text, from) {
   for (var i = 0; i < conv.messages.length; i++) {
     var m = conv.messages[i];
-    if (m.pending && m.text === text) return m;
+    if (m.pending && m.from === from && m.text === text) return m;
   }
-  for (var j = 0; j < conv.messages.length; j++) { if (conv.messages[j].pending) return conv.messages[j]; }
+  for (var j = 0; j < conv.messages.length; j++) { if (conv.messages[j].pending && conv.messages[j].from === from) return conv.messages[j]; }
   return null;
+}
+/**
+ * A reply or note written by me (not by the agent before a transfer, nor a supervisor who
+ * joined). Messages that name their writer say it; one that does not is mine if it was sent
+ * from here, or — a reply, as desks always assumed — unless it arrived live without being one
+ * of mine (`foreign`: a supervisor who barged in). A note that names nobody is nobody's.
+ */
+export function isMine(m) {
+  if (m.agent_id && app.me.id) return m.agent_id === app.me.id;
+  if (m.mine) return true;
+  return m.from === 'agent' && !m.foreign;
 }
 
 export function onMessage(raw) {
@@ -85,8 +111,9 @@ export function onMessage(raw) {
   if (!conv) return; // not one of ours (e.g. already closed and pruned)
   var m = normalize(raw);
   if (m.id && conv.byId.has(m.id)) return;
-  if (m.from === 'agent') {
-    var p = findPending(conv, m.text);
+  if ((m.from === 'agent' || m.from === 'note') && (!m.agent_id || isMine(m))) {
+    var p = findPending(conv, m.text, m.from);
+    if (!p && !m.agent_id) m.foreign = true;   // not sent from here and names nobody: someone else's
     if (p) {
       clearTimeout(p.timer);
       p.pending = false; p.failed = false; p.id = m.id; p.sent_at = m.sent_at; p.channel = m.channel;
@@ -99,7 +126,7 @@ export function onMessage(raw) {
   if (m.id) conv.byId.add(m.id);
   conv.messages.push(m);
   var visible = app.selectedId === conv.id && !document.hidden;
-  if (!visible && m.from === 'customer') conv.unread++;
+  if (!visible && (m.from === 'customer' || m.from === 'whisper')) conv.unread++;
   if (app.selectedId === conv.id) {
     appendNode(conv, m);
     if (m.from === 'customer' && m.channel) {
@@ -135,8 +162,11 @@ export function channelOf(conv) {
 function buildConvItem(conv) {
   var name = customerName(conv.customer);
   var last = lastMessage(conv);
-  var preview = last ? (last.from === 'agent' ? t('desk.you') + ': ' : '') + last.text : t('desk.noMessages');
+  var prefix = !last ? '' : last.from === 'agent' && isMine(last) ? t('desk.you') + ': ' : last.from === 'note' ? t('note.prefix') + ': '
+    : last.from === 'whisper' ? t('whisper.prefix') + ': ' : '';
+  var preview = last ? prefix + last.text : t('desk.noMessages');
   var row2 = el('div', { class: 'conv-row' }, [el('span', { class: 'conv-preview', text: preview })]);
+  if (conv.transfer && !conv.closed) row2.insertBefore(el('span', { class: 'badge badge-accent conv-xfer', 'data-testid': 'conversation-transfer-pending', text: t('xfer.pendingShort') }), row2.firstChild);
   if (conv.unread > 0 && !conv.closed) row2.appendChild(el('span', { class: 'unread', 'data-testid': 'unread-count', 'aria-label': t('conv.unread', { n: conv.unread }), text: String(conv.unread) }));
   var btn = el('button', {
     type: 'button', class: 'conv-item' + (conv.unread && !conv.closed ? ' has-unread' : ''),

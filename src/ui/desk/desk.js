@@ -6,8 +6,9 @@
  * then pushes offers, assignments, messages and wrap-ups (protocol.js routes them).
  *
  *   left pane    status.js (my status, skills), offers.js, conversations.js (the list)
- *   centre pane  chat.js (header, transcript, reply box), handoff.js (the bot's context card),
- *                giveback.js
+ *   centre pane  chat.js (header, transcript, reply box and internal notes), handoff.js (the
+ *                bot's context card), giveback.js, transfer.js (the Transfer dialog of
+ *                /ui/common/transfer.js, a pending transfer, where a transferred one came from)
  *   right pane   customer.js (the customer, linked identities), link.js (the link dialog),
  *                assist.js (suggestions)
  *
@@ -33,6 +34,7 @@ import { resetAssist } from './assist.js';
 import { resetCustomers } from './customer.js';
 import { relabelLink, resetLink } from './link.js';
 import { relabelGiveBack, resetGiveBack } from './giveback.js';
+import { resetTransfer } from './transfer.js';
 
 var SESSION_KEY = 'switchboard.desk_session';
 var deskView = $('desk-view');
@@ -59,6 +61,7 @@ function showLogin(message) {
 function resetDeskState() {
   resetOffers(); app.convs.clear(); resetCustomers(); resetAssist();
   resetGiveBack();
+  resetTransfer();
   resetLink();
   app.selectedId = null; resetStatus();
   // the next agent in this browser must not find this one's draft
@@ -87,7 +90,8 @@ function logout(message) {
 
 function renderMe() {
   var name = app.me.name || (app.session && app.session.username) || '—';
-  topbar.setUser(name, 'desk.role.' + ((app.session && app.session.role) === 'supervisor' ? 'supervisor' : 'agent'));
+  var role = app.me.role || (app.session && app.session.role);
+  topbar.setUser(name, 'desk.role.' + (['supervisor', 'team_lead', 'admin'].indexOf(role) !== -1 ? role : 'agent'));
 }
 
 /* ------------------------------------------------------------- language */

@@ -111,7 +111,18 @@ function buildOffer(o) {
     renderOffers();
   });
 
-  var node = el('li', { class: 'offer', 'data-testid': 'offer-card', 'data-task-id': o.task_id, 'data-conversation-id': o.conversation_id || '', 'aria-label': name }, [
+  // A colleague (or a supervisor) transferring the conversation: who, and their note.
+  var xfer = d.transfer && typeof d.transfer === 'object' ? d.transfer : null;
+  var xferBox = xfer ? el('div', { class: 'offer-xfer', 'data-testid': 'offer-transfer' }, [
+    el('span', { class: 'offer-xfer-icon', 'aria-hidden': 'true', text: '⇄' }),
+    el('div', { class: 'offer-xfer-body' }, [
+      el('strong', { 'data-testid': 'offer-transfer-from', text: t('offer.transferFrom', { name: xfer.from_name || t('xfer.aColleague') }) }),
+      xfer.note ? el('p', { class: 'offer-xfer-note', 'data-testid': 'offer-transfer-note', text: xfer.note }) : null
+    ])
+  ]) : null;
+
+  var node = el('li', { class: 'offer' + (xfer ? ' is-transfer' : ''), 'data-testid': 'offer-card', 'data-task-id': o.task_id, 'data-conversation-id': o.conversation_id || '', 'aria-label': name }, [
+    xferBox,
     el('div', { class: 'offer-top' }, [
       avatarNode(name),
       el('div', { class: 'offer-who' }, [el('div', { class: 'offer-name', text: name }), badges]),

@@ -1,8 +1,9 @@
 /*
  * Switchboard desk — what the server says on /v1/ws/agent and which panel it goes to: hello
- * (who I am, my status, the conversations I hold), status, offers, assignments, messages,
- * wrap-ups, assist suggestions, give-backs, a changed profile (skills) and errors (a sign-in
- * the server ended goes back to the login).
+ * (who I am, my role, my status, the away reasons, the conversations I hold), status, offers,
+ * assignments, messages (internal notes and supervisors' whispers among them), wrap-ups, assist
+ * suggestions, give-backs, transfers, a changed profile (skills) and errors (a sign-in the server
+ * ended goes back to the login).
  */
 import { t } from '../common/i18n.js';
 import * as U from '../common/util.js';
@@ -14,6 +15,7 @@ import { mergeHistory, newConv, onAssigned, onMessage, onWrappedUp, renderConvLi
 import { refreshNode, renderHeaderState, renderSelection } from './chat.js';
 import { onAssist } from './assist.js';
 import { onGivenBack } from './giveback.js';
+import { onTransferError, onTransferFailed, onTransferRequested, onTransferred } from './transfer.js';
 
 var toast = U.toast;
 var renderMe = function () {};
@@ -23,7 +25,7 @@ export function whenMeChanges(fn) { renderMe = fn; }
 export function handle(msg) {
   switch (msg.type) {
     case 'hello': onHello(msg); break;
-    case 'status': onStatus(msg.status); break;
+    case 'status': onStatus(msg.status, msg.reason); break;
     case 'offer': onOffer(msg); break;
     case 'offer_revoked': onOfferGone(msg.task_id, 'revoked'); break;
     case 'assigned': onAssigned(msg); break;
@@ -32,6 +34,9 @@ export function handle(msg) {
     case 'assist': onAssist(msg); break;
     case 'given_back': onGivenBack(msg); break;
     case 'profile_changed': onProfileChanged(msg); break;
+    case 'transfer_requested': onTransferRequested(msg); break;
+    case 'transferred': onTransferred(msg); break;
+    case 'transfer_failed': onTransferFailed(msg); break;
     case 'error': onError(msg); break;
     default: break;
   }
@@ -41,7 +46,9 @@ function onHello(msg) {
   app.me.id = msg.agent_id || app.me.id;
   app.me.name = msg.name || app.me.name;
   app.me.skills = Array.isArray(msg.skills) ? msg.skills : [];
-  onStatus(msg.status || 'offline');
+  app.me.role = msg.role || app.me.role;
+  app.me.awayReasons = Array.isArray(msg.away_reasons) ? msg.away_reasons.filter(function (r) { return typeof r === 'string' && r; }) : [];
+  onStatus(msg.status || 'offline', msg.reason || msg.away_reason);
   // Offers don't survive a reconnect; the server re-offers if still relevant.
   dropAllOffers();
   var seen = new Set();
@@ -87,6 +94,8 @@ function onError(msg) {
     return;
   }
   toast(text, 'error');
+  // A transfer the server refused (unknown agent, one already pending…) is not a reply.
+  if (onTransferError(msg)) return;
   // A reply the server refused: fail the oldest pending one so it can be retried.
   var oldest = null, owner = null;
   app.convs.forEach(function (c) {

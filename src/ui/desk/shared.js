@@ -10,12 +10,13 @@ export function $(id) { return document.getElementById(id); }
 /**
  * The desk's shared state:
  *   session     {token, role, agent_id, username} while signed in, else null
- *   me          the agent as the server knows them: {id, name, status, skills}
+ *   me          the agent as the server knows them: {id, name, role, status, reason (why away),
+ *               awayReasons (the reasons the server offers), skills}
  *   convs       conversation_id -> conversation (conversations.js makes them)
  *   selectedId  the conversation open in the centre pane, or null
  */
 export const app = { session: null, me: newMe(), convs: new Map(), selectedId: null };
-export function newMe() { return { id: null, name: '', status: 'offline', skills: [] }; }
+export function newMe() { return { id: null, name: '', role: null, status: 'offline', reason: null, awayReasons: [], skills: [] }; }
 
 export const api = U.apiClient(function () { return app.session && app.session.token; });
 
@@ -28,6 +29,8 @@ export function tierLabel(tier) {
   return s === key ? String(tier) : s;
 }
 export function resLabel(r) { var k = 'res.' + r; var s = t(k); return s === k ? String(r || '') : s; }
+/** "Lunch" for an away reason the desk knows, else the reason as the server wrote it. */
+export function reasonLabel(r) { if (!r) return ''; var k = 'status.reason.' + r; var s = t(k); return s === k ? String(r) : s; }
 export function customerName(c) { return (c && (c.name || c.id)) || t('offer.new'); }
 export function avatarNode(name, cls) {
   return U.el('span', { class: 'avatar' + (cls ? ' ' + cls : ''), 'aria-hidden': 'true', style: { background: U.avatarColor(name) }, text: U.initials(name) });
