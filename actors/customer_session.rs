@@ -776,9 +776,8 @@ impl SessionState {
                 text,
                 ..
             } => {
-                let barged = conversation.id == conversation_id
-                    && conversation.status == ConversationStatus::Assigned
-                    && self.barged.contains(&agent_id);
+                let barged =
+                    is_assigned(&conversation, &conversation_id) && self.barged.contains(&agent_id);
                 if !(barged || owned_by(&conversation, &conversation_id, &agent_id)) {
                     not_owner(deps, &agent_id).await;
                     return Ok(());
@@ -879,16 +878,8 @@ impl SessionState {
                 text,
                 ..
             } => {
-                if conversation.id != conversation_id
-                    || conversation.status != ConversationStatus::Assigned
-                {
-                    refuse(
-                        deps,
-                        &by,
-                        "not_assigned",
-                        "No agent holds this conversation.",
-                    )
-                    .await;
+                if !is_assigned(&conversation, &conversation_id) {
+                    not_assigned(deps, &by).await;
                     return Ok(());
                 }
                 self.internal(deps, &conversation, Sender::Whisper, by, text)
@@ -900,16 +891,8 @@ impl SessionState {
                 by_name,
                 ..
             } => {
-                if conversation.id != conversation_id
-                    || conversation.status != ConversationStatus::Assigned
-                {
-                    refuse(
-                        deps,
-                        &by,
-                        "not_assigned",
-                        "No agent holds this conversation.",
-                    )
-                    .await;
+                if !is_assigned(&conversation, &conversation_id) {
+                    not_assigned(deps, &by).await;
                     return Ok(());
                 }
                 self.barge(deps, &conversation, by, &by_name).await
@@ -1007,17 +990,8 @@ impl SessionState {
                 Some(agent_id.clone()),
             )
             .await?;
-        let mut staff = vec![agent_id];
         // A supervisor who barged in: the agent sees what they wrote.
-        if let Some(holder) = conversation.agent_id.clone() {
-            if !staff.contains(&holder) {
-                staff.push(holder);
-            }
-        }
-        let batch = staff
-            .iter()
-            .map(|agent| event(&agent_route(agent), &AgentEvent::Message((&message).into())))
-            .collect();
+        let batch = staff_copies(conversation, &agent_id, &message);
         publish_batch(deps, batch).await;
         Ok(())
     }
@@ -1212,16 +1186,7 @@ impl SessionState {
                 handoff: None,
             })
             .await?;
-        let mut staff = vec![by];
-        if let Some(holder) = conversation.agent_id.clone() {
-            if !staff.contains(&holder) {
-                staff.push(holder);
-            }
-        }
-        let mut batch: Vec<(Route, Vec<u8>)> = staff
-            .iter()
-            .map(|agent| event(&agent_route(agent), &AgentEvent::Message((&message).into())))
-            .collect();
+        let mut batch = staff_copies(conversation, &by, &message);
         batch.extend(self.monitor_copies(std::slice::from_ref(&message)));
         publish_batch(deps, batch).await;
         Ok(())
@@ -1807,6 +1772,36 @@ async fn publish_batch(deps: &SessionDeps, batch: Vec<(Route, Vec<u8>)>) {
     if let Err(error) = deps.bus.publish_all(batch).await {
         tracing::warn!(%error, "Publishing session events failed.");
     }
+}
+
+/// `message` for its writer's desk and, when someone else holds the conversation, the
+/// holder's.
+fn staff_copies(
+    conversation: &Conversation,
+    writer: &AgentId,
+    message: &Message,
+) -> Vec<(Route, Vec<u8>)> {
+    let holder = conversation.agent_id.as_ref().filter(|h| *h != writer);
+    std::iter::once(writer)
+        .chain(holder)
+        .map(|agent| event(&agent_route(agent), &AgentEvent::Message(message.into())))
+        .collect()
+}
+
+/// Whether `id` is the open conversation and an agent holds it.
+fn is_assigned(conversation: &Conversation, id: &ConversationId) -> bool {
+    conversation.id == *id && conversation.status == ConversationStatus::Assigned
+}
+
+/// Tells a supervisor their whisper or barge found no agent holding the conversation.
+async fn not_assigned(deps: &SessionDeps, agent_id: &AgentId) {
+    refuse(
+        deps,
+        agent_id,
+        "not_assigned",
+        "No agent holds this conversation.",
+    )
+    .await;
 }
 
 fn owned_by(conversation: &Conversation, id: &ConversationId, agent: &AgentId) -> bool {
