@@ -215,6 +215,23 @@ async fn a_supervisor_monitors_whispers_and_barges_in_and_the_customer_sees_only
     assert_eq!(entry["customer"]["id"], visitor.customer_id.as_str());
     let (alice_token, _) = app.login("alice").await;
     assert_eq!(app.get_json("/v1/conversations", &alice_token).await.0, 403);
+    // Bad filters: a typed error, and an unknown team is 404.
+    let (status, body) = app
+        .get_json("/v1/conversations?status=sleeping", &sam_token)
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["code"].is_string(), "{body}");
+    let (status, _) = app
+        .get_json("/v1/conversations?min_wait_secs=-1", &sam_token)
+        .await;
+    assert_eq!(status, 422);
+    let (status, body) = app
+        .get_json("/v1/conversations?team_id=tm_nobody", &sam_token)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
 
     // Monitor: the history, then every new message, marked.
     sam.send(json!({"type": "monitor", "conversation_id": conversation}))
